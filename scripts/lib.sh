@@ -1,0 +1,51 @@
+# Shared by scripts/start.sh and scripts/test.sh (POSIX sh).
+# shellcheck shell=sh
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+VENV="$ROOT/.venv"
+
+as_root() {
+    if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# apt_ensure PKG...: install the Debian packages that are missing, and only those.
+apt_ensure() {
+    missing=""
+    for pkg in "$@"; do
+        status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
+        case "$status" in
+            *"install ok installed"*) ;;
+            *) missing="$missing $pkg" ;;
+        esac
+    done
+    if [ -n "$missing" ]; then
+        echo "Installing Debian packages:$missing"
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+        # shellcheck disable=SC2086
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing
+    fi
+}
+
+# Libraries Qt and VTK need at run time on a minimal Debian 12.
+RUNTIME_PACKAGES="libglib2.0-0 libgl1 libegl1 libxkbcommon0 libfontconfig1 libdbus-1-3 \
+libosmesa6 fonts-dejavu-core libxcursor1 libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 \
+libxcb-image0 libxcb-keysyms1 libxcb-render-util0 libxcb-render0 libxcb-shape0 libxcb-util1 \
+libxcb-xkb1 libxrender1 libxi6 libsm6 libice6 libxext6 libx11-xcb1"
+
+ensure_venv() {
+    if [ ! -x "$VENV/bin/python" ]; then
+        if ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
+            apt_ensure python3-venv
+        fi
+        python3 -m venv "$VENV"
+        "$VENV/bin/python" -m pip install -q --upgrade pip
+    fi
+}
+
+# pip_install EXTRAS: install the app (editable) with the given extras into .venv.
+pip_install() {
+    "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e "$ROOT[$1]"
+    if [ -f "$ROOT/central/pyproject.toml" ]; then
+        "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e "$ROOT/central"
+    fi
+}

@@ -1,0 +1,15 @@
+#!/bin/sh
+# Install what the tests need (Debian packages only when missing; Python packages into
+# .venv) and run the whole suite: lint and import rules, unit, integration against real
+# PostgreSQL, Orthanc, the auth API and dcmtk, and GUI tests in a real window under Xvfb.
+# Extra arguments go to pytest, e.g. scripts/test.sh -k import -x
+set -eu
+. "$(dirname "$0")/lib.sh"
+apt_ensure $RUNTIME_PACKAGES \
+    xvfb xauth dcmtk postgresql orthanc orthanc-dicomweb orthanc-postgresql orthanc-python \
+    nginx openssl gcc libc6-dev poppler-utils
+ensure_venv
+pip_install gui,postgres,reports,test
+cd "$ROOT"
+exec xvfb-run -a -s "-screen 0 1920x1080x24 -nolisten tcp" \
+    "$VENV/bin/python" -m pytest "$@"

@@ -1,0 +1,71 @@
+"""Fixtures every test package may use.
+
+- ``ws_home``: a fresh WORKSTATION_HOME for the test (and settings that point there).
+- ``testdata``: the shared public DICOM set (../shared/testdata or $KLINIKA_TESTDATA);
+  tests that need it skip with a reason when it is absent.
+- ``soak``: how hard long-running tests push: short under CI, full with KLINIKA_FULL=1.
+- ``artifacts_dir``: where tests save screenshots and logs worth looking at.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "artifacts"
+
+# Headless keyring for every test: never the developer's real keyring.
+os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
+# The site file of this machine must not leak into tests.
+os.environ["WORKSTATION_SITE_CONFIG"] = str(ROOT / "tests" / "no-site-file.toml")
+
+
+def _testdata_root() -> Path | None:
+    env = os.environ.get("KLINIKA_TESTDATA")
+    candidates = [Path(env)] if env else []
+    candidates.append(ROOT.parent / "shared" / "testdata")
+    for c in candidates:
+        if (c / "MANIFEST.md").is_file():
+            return c
+    return None
+
+
+TESTDATA = _testdata_root()
+
+
+@pytest.fixture(scope="session")
+def testdata() -> Path:
+    if TESTDATA is None:
+        pytest.skip("shared DICOM test data absent (../shared/testdata); set KLINIKA_TESTDATA")
+    return TESTDATA
+
+
+@pytest.fixture
+def ws_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "ws-home"
+    monkeypatch.setenv("WORKSTATION_HOME", str(home))
+    return home
+
+
+@pytest.fixture
+def settings(ws_home: Path):  # type: ignore[no-untyped-def]
+    from workstation.config import ensure_home, load_settings
+
+    s = load_settings()
+    ensure_home(s)
+    return s
+
+
+@pytest.fixture(scope="session")
+def soak() -> int:
+    """Scale factor for soak/crash loops: 1 in CI, 10 with KLINIKA_FULL=1."""
+    return 10 if os.environ.get("KLINIKA_FULL") == "1" else 1
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS

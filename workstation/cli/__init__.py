@@ -1,0 +1,85 @@
+"""The ``workstation`` command.
+
+With no verb it starts the workstation.  Headless verbs live in the modules of this
+package: each module that defines ``register(subparsers)`` adds its verbs, so a new verb
+is a new module here.  Heavy imports stay inside the handlers so start-up stays fast.
+
+Exit codes are in :mod:`workstation.cli.exit_codes`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import pkgutil
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from workstation import __version__
+from workstation.cli import exit_codes
+from workstation.cli.context import CliContext
+from workstation.i18n import _
+
+logger = logging.getLogger(__name__)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="workstation",
+        description=_("Klinika Workstation: diagnostic viewer with an embedded local PACS."),
+        epilog=_("Without a command, the workstation starts."),
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument(
+        "--home", type=Path, help=_("data directory (default: $WORKSTATION_HOME or per-user)")
+    )
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="SECTION.KEY=VALUE",
+        help=_("override one setting for this run (repeatable)"),
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help=_("log details to stderr"))
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module in _command_modules():
+        module.register(sub)
+    return parser
+
+
+def _command_modules() -> list[object]:
+    import workstation.cli as pkg
+
+    modules = []
+    for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda i: i.name):
+        if info.name.startswith("_") or info.name in ("context", "exit_codes", "console"):
+            continue
+        module = importlib.import_module(f"workstation.cli.{info.name}")
+        if hasattr(module, "register"):
+            modules.append(module)
+    return modules
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+    from workstation.config import ConfigError
+
+    try:
+        ctx = CliContext.from_args(args)
+    except ConfigError as exc:
+        print(_("Settings error: {error}").format(error=exc), file=sys.stderr)
+        return exit_codes.CONFIG
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        from workstation.cli.start import start
+
+        handler = start
+    try:
+        return int(handler(ctx, args) or 0)
+    except KeyboardInterrupt:
+        print(_("Cancelled."), file=sys.stderr)
+        return exit_codes.CANCELLED

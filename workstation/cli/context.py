@@ -1,0 +1,52 @@
+"""What every verb gets: settings, logging, and the engine objects built on demand."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from workstation.config import Settings, ensure_home, load_settings, parse_overrides
+from workstation.i18n import set_language
+from workstation.logging_setup import setup_logging
+
+if TYPE_CHECKING:
+    from workstation.pacs_node.archive.archive import Archive
+
+
+@dataclass
+class CliContext:
+    settings: Settings
+    verbose: bool = False
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> CliContext:
+        if args.home is not None:
+            os.environ["WORKSTATION_HOME"] = str(args.home)
+        settings = load_settings(parse_overrides(args.overrides))
+        ensure_home(settings)
+        set_language(settings.general.language)
+        setup_logging(
+            settings.log_dir,
+            settings.general.log_level,
+            stderr_level="DEBUG" if args.verbose else "WARNING",
+        )
+        return cls(settings=settings, verbose=args.verbose)
+
+    @cached_property
+    def archive(self) -> Archive:
+        from workstation.pacs_node.archive.archive import Archive
+
+        return Archive.open(self.settings)
+
+    def close(self) -> None:
+        if "archive" in self.__dict__:
+            self.archive.close()
+
+    def __enter__(self) -> CliContext:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()

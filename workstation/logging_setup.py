@@ -1,0 +1,39 @@
+"""Rotating log in the data directory.
+
+House rule: no patient-identifying data (names, IDs, birth dates) above DEBUG; log UIDs.
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+from pathlib import Path
+
+LOG_FORMAT = "%(asctime)s %(levelname)-7s %(process)d %(name)s: %(message)s"
+
+
+def setup_logging(log_dir: Path, level: str = "INFO", *, stderr_level: str = "WARNING") -> Path:
+    """Log to ``log_dir/workstation.log`` (5 x 10 MB) and warnings to stderr."""
+    log_dir.mkdir(parents=True, exist_ok=True)
+    path = log_dir / "workstation.log"
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if getattr(handler, "_workstation", False):
+            root.removeHandler(handler)
+            handler.close()
+    file_handler = logging.handlers.RotatingFileHandler(
+        path, maxBytes=10 * 1024 * 1024, backupCount=5, encoding="utf-8"
+    )
+    file_handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    file_handler.setLevel(level.upper())
+    console = logging.StreamHandler()
+    console.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    console.setLevel(stderr_level.upper())
+    for handler in (file_handler, console):
+        handler._workstation = True  # type: ignore[attr-defined]
+        root.addHandler(handler)
+    root.setLevel(min(file_handler.level, console.level))
+    # pynetdicom and pydicom are chatty at INFO and may echo dataset values.
+    for noisy in ("pynetdicom", "pydicom"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, file_handler.level))
+    return path
