@@ -1,0 +1,1 @@
+"""Real servers for tests: PostgreSQL, Orthanc, the central auth API (pytest plugins)."""
