@@ -331,9 +331,7 @@ def load_settings(
                 merged.setdefault(section, {})[key] = value
                 sources[dotted] = layer_name
     built = {
-        attr: _build(
-            typing.get_type_hints(Settings)[attr], merged.get(section, {}), f"[{section}]"
-        )
+        attr: _build(typing.get_type_hints(Settings)[attr], merged.get(section, {}), f"[{section}]")
         for section, attr in _SECTIONS.items()
     }
     return Settings(**built, home=home, sources=sources, locked=locked)

@@ -67,11 +67,21 @@ class PostgresServer:
                 shutil.chown(p, "postgres", "postgres")
         subprocess.run(
             self._cmd(
-                str(self.bindir / "initdb"), "-D", str(self.data_dir), "-U", self.user,
-                f"--pwfile={pwfile}", "-A", "scram-sha-256", "-E", "UTF8",
-                "--locale=C.UTF-8", "--no-sync",
+                str(self.bindir / "initdb"),
+                "-D",
+                str(self.data_dir),
+                "-U",
+                self.user,
+                f"--pwfile={pwfile}",
+                "-A",
+                "scram-sha-256",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+                "--no-sync",
             ),
-            check=True, capture_output=True,
+            check=True,
+            capture_output=True,
         )
         pwfile.unlink()
         opts = (
@@ -81,18 +91,30 @@ class PostgresServer:
         )
         subprocess.run(
             self._cmd(
-                str(self.bindir / "pg_ctl"), "-D", str(self.data_dir), "-l",
-                str(self.log_file), "-o", opts, "-w", "-t", "60", "start",
+                str(self.bindir / "pg_ctl"),
+                "-D",
+                str(self.data_dir),
+                "-l",
+                str(self.log_file),
+                "-o",
+                opts,
+                "-w",
+                "-t",
+                "60",
+                "start",
             ),
-            check=True, capture_output=True,
+            check=True,
+            capture_output=True,
         )
         wait_until(lambda: port_open(self.port), 30, "PostgreSQL")
 
     def stop(self) -> None:
         subprocess.run(
-            self._cmd(str(self.bindir / "pg_ctl"), "-D", str(self.data_dir), "-m", "fast",
-                      "-w", "stop"),
-            check=False, capture_output=True,
+            self._cmd(
+                str(self.bindir / "pg_ctl"), "-D", str(self.data_dir), "-m", "fast", "-w", "stop"
+            ),
+            check=False,
+            capture_output=True,
         )
 
     def url(self, database: str = "postgres", driver: str = "postgresql+psycopg") -> str:
@@ -105,8 +127,12 @@ class PostgresServer:
         self._dbs += 1
         name = f"{prefix}_{os.getpid()}_{self._dbs}_{secrets.token_hex(3)}"
         with psycopg.connect(
-            host=self.host, port=self.port, user=self.user, password=self.password,
-            dbname="postgres", autocommit=True,
+            host=self.host,
+            port=self.port,
+            user=self.user,
+            password=self.password,
+            dbname="postgres",
+            autocommit=True,
         ) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
         return self.url(name)

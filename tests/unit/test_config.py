@@ -53,7 +53,9 @@ def test_peers_table(ws_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("WORKSTATION_SITE_CONFIG", str(example))
     s = load_settings()
     central = s.peer("CENTRAL")
-    assert central is not None and central.ae_title == "ORTHANC" and central.may_retrieve
+    assert central is not None
+    assert central.ae_title == "ORTHANC"
+    assert central.may_retrieve
     assert s.peer("ORTHANC") == central
     assert "central.auth_url" in s.locked
 

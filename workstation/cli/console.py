@@ -47,7 +47,9 @@ class ProgressBar:
             count = f"{done}/{total}"
         else:
             bar, count = "~" * width, str(done)
-        eta_text = "" if eta is None else _("ETA {m}:{s:02d}").format(m=int(eta) // 60, s=int(eta) % 60)
+        eta_text = (
+            "" if eta is None else _("ETA {m}:{s:02d}").format(m=int(eta) // 60, s=int(eta) % 60)
+        )
         line = _("[{bar}] {count} files  {size}  {rate:.0f} files/s  {eta}").format(
             bar=bar, count=count, size=human_bytes(bytes_done), rate=rate, eta=eta_text
         )

@@ -24,8 +24,8 @@ _translations: gettext.NullTranslations = gettext.NullTranslations()
 _language = "en"
 
 
-def _load_catalog(language: str) -> gettext.NullTranslations:
-    lc = LOCALE_DIR / language / "LC_MESSAGES"
+def _load_catalog(language: str, locale_dir: Path) -> gettext.NullTranslations:
+    lc = locale_dir / language / "LC_MESSAGES"
     mo, po = lc / f"{DOMAIN}.mo", lc / f"{DOMAIN}.po"
     if mo.is_file():
         with mo.open("rb") as fh:
@@ -43,11 +43,11 @@ def _load_catalog(language: str) -> gettext.NullTranslations:
     return gettext.NullTranslations()
 
 
-def set_language(language: str) -> None:
+def set_language(language: str, locale_dir: Path | None = None) -> None:
     """Switch the UI language for all later ``_()`` calls."""
     global _translations, _language
     try:
-        _translations = _load_catalog(language)
+        _translations = _load_catalog(language, locale_dir or LOCALE_DIR)
     except (OSError, ValueError):
         logger.exception("translation catalog for %s is unreadable; using English", language)
         _translations = gettext.NullTranslations()

@@ -1,0 +1,126 @@
+"""What the house promises: lint clean, engine without Qt/VTK, no print, no PHI paths."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import pkgutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ENGINE = ("pacs_node", "imaging", "auth", "reports")
+BIN = Path(sys.executable).parent
+
+
+def test_ruff_clean() -> None:
+    result = subprocess.run(
+        [str(BIN / "ruff"), "check", "--no-cache", "workstation", "tests", "benchmarks"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout[-4000:]
+
+
+def test_import_contracts(tmp_path: Path) -> None:
+    """pyproject's import-linter contracts, limited to the packages that exist so far."""
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
+    lines = [
+        "[importlinter]",
+        "root_packages =",
+        "    workstation",
+        "include_external_packages = True",
+    ]
+    for i, contract in enumerate(config["contracts"]):
+        sources = [m for m in contract["source_modules"] if importlib.util.find_spec(m) is not None]
+        lines += [
+            f"[importlinter:contract:{i}]",
+            f"name = {contract['name']}",
+            f"type = {contract['type']}",
+            "source_modules =",
+            *(f"    {m}" for m in sources),
+            "forbidden_modules =",
+            *(f"    {m}" for m in contract["forbidden_modules"]),
+            "ignore_imports =",
+            *(f"    {m}" for m in contract.get("ignore_imports", [])),
+            "unmatched_ignore_imports_alerting = none",
+            f"allow_indirect_imports = {contract.get('allow_indirect_imports', False)}",
+        ]
+    ini = tmp_path / "importlinter.ini"
+    ini.write_text("\n".join(lines) + "\n")
+    result = subprocess.run(
+        [str(BIN / "lint-imports"), "--no-cache", "--config", str(ini)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+
+
+_BLOCKER = """
+import importlib.abc, sys
+class Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split('.')[0] in ('PySide6', 'vtkmodules', 'vtk', 'shiboken6'):
+            raise ImportError(f'{name} is blocked: engine code must not import it')
+        return None
+sys.meta_path.insert(0, Block())
+import importlib, pkgutil, workstation
+names = []
+for pkg in %r:
+    try:
+        mod = importlib.import_module('workstation.' + pkg)
+    except ModuleNotFoundError as exc:
+        if exc.name == 'workstation.' + pkg:
+            continue
+        raise
+    names.append(mod.__name__)
+    for info in pkgutil.walk_packages(mod.__path__, mod.__name__ + '.'):
+        if '._qt' in info.name or '._vtk' in info.name:
+            continue
+        importlib.import_module(info.name)
+        names.append(info.name)
+import workstation.cli, workstation.config
+print(len(names))
+"""
+
+
+def test_engine_imports_without_qt_or_vtk() -> None:
+    """The headless core: every engine module imports with Qt and VTK made unavailable."""
+    result = subprocess.run(
+        [sys.executable, "-c", _BLOCKER % (ENGINE,)], cwd=ROOT, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+
+
+def test_cli_verbs_load() -> None:
+    from workstation.cli import build_parser
+
+    parser = build_parser()
+    assert parser.prog == "workstation"
+    names = [
+        i.name for i in pkgutil.iter_modules(importlib.import_module("workstation.cli").__path__)
+    ]
+    assert "start" in names
+
+
+@pytest.mark.parametrize("pkg", ENGINE)
+def test_engine_source_has_no_qt_imports(pkg: str) -> None:
+    base = ROOT / "workstation" / pkg
+    if not base.exists():
+        pytest.skip(f"workstation.{pkg} not built yet")
+    offenders = []
+    for path in base.rglob("*.py"):
+        if "_qt" in path.parts or "_vtk" in path.parts:
+            continue
+        text = path.read_text(encoding="utf-8")
+        for token in ("import PySide6", "from PySide6", "import vtk", "from vtk"):
+            if token in text:
+                offenders.append(f"{path.relative_to(ROOT)}: {token}")
+    assert not offenders
