@@ -18,7 +18,12 @@ BIN = Path(sys.executable).parent
 
 def test_ruff_clean() -> None:
     result = subprocess.run(
-        [str(BIN / "ruff"), "check", "--no-cache", "workstation", "tests", "benchmarks"],
+        [
+            str(BIN / "ruff"),
+            "check",
+            "--no-cache",
+            *(d for d in ("workstation", "tests", "benchmarks", "central") if (ROOT / d).exists()),
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,
