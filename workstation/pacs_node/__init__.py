@@ -1,0 +1,1 @@
+"""The embedded local PACS: archive, import, DICOM node, DICOMweb client, sync (no Qt)."""

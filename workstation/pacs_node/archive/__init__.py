@@ -1,0 +1,32 @@
+"""The local archive: SQLAlchemy index + UUID-named file store + import + export.
+
+Public API (other packages import from here)::
+
+    from workstation.pacs_node.archive import Archive, StoreResult, StoreStatus, StudyQuery
+"""
+
+from __future__ import annotations
+
+from workstation.pacs_node.archive.archive import Archive, ChangeEvent
+from workstation.pacs_node.archive.queries import StudyQuery
+from workstation.pacs_node.archive.records import (
+    ChangeRecord,
+    InstanceRecord,
+    PatientConflictRecord,
+    SeriesRecord,
+    StudyRecord,
+)
+from workstation.pacs_node.archive.results import StoreResult, StoreStatus
+
+__all__ = [
+    "Archive",
+    "ChangeEvent",
+    "ChangeRecord",
+    "InstanceRecord",
+    "PatientConflictRecord",
+    "SeriesRecord",
+    "StoreResult",
+    "StoreStatus",
+    "StudyQuery",
+    "StudyRecord",
+]

@@ -1,0 +1,615 @@
+"""The local archive: one object that stores, finds and deletes DICOM instances.
+
+Typical use::
+
+    archive = Archive.open(settings)
+    result = archive.store_file(path)            # StoreResult, never raises for bad input
+    studies = archive.find_studies(StudyQuery(patient_name="ivanov"))
+    archive.close()
+
+Every ``store_*`` call returns only when the instance is durable (file fsynced and
+renamed, index row committed) or refused.  They are thread-safe: receivers call them from
+many threads at once, and one writer thread commits whatever has queued up in one
+transaction (group commit).  Reads run on pooled connections in the caller's thread.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import Future
+from dataclasses import dataclass
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+
+from pydicom import dcmread
+from sqlalchemy import delete, func, select
+from sqlalchemy.engine import Connection
+
+from workstation.config import Settings
+from workstation.i18n import _
+from workstation.pacs_node.archive import part10, queries
+from workstation.pacs_node.archive.blobstore import (
+    FilesystemBlobStore,
+    abandoned_logs,
+    relative_path,
+)
+from workstation.pacs_node.archive.database import make_engine, upgrade_schema
+from workstation.pacs_node.archive.errors import (
+    ArchiveClosedError,
+    InvalidDicomError,
+    NotFoundError,
+)
+from workstation.pacs_node.archive.header import extract_header
+from workstation.pacs_node.archive.index_writer import IndexWriter, PostCommit, Prepared
+from workstation.pacs_node.archive.models import (
+    AttachedFile,
+    Change,
+    Instance,
+    Patient,
+    PatientConflict,
+    Series,
+    Study,
+    utcnow,
+)
+from workstation.pacs_node.archive.quarantine import Quarantine
+from workstation.pacs_node.archive.records import (
+    ChangeRecord,
+    InstanceRecord,
+    PatientConflictRecord,
+    SeriesRecord,
+    StudyRecord,
+)
+from workstation.pacs_node.archive.results import StoreResult, StoreStatus
+
+logger = logging.getLogger(__name__)
+
+#: Called after each commit that changed studies, on the writer thread: keep it short.
+ChangeCallback = Callable[[list["ChangeEvent"]], None]
+
+
+@dataclass(frozen=True)
+class ChangeEvent:
+    change_type: str
+    study_instance_uid: str
+    series_instance_uid: str = ""
+
+
+class Archive:
+    """The local archive (index database + file store + quarantine)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.store_root = settings.store_dir
+        self.store_root.mkdir(parents=True, exist_ok=True)
+        self.engine = make_engine(
+            settings.database_url, sqlite_synchronous=settings.archive.sqlite_synchronous
+        )
+        upgrade_schema(self.engine)
+        self.blobs = FilesystemBlobStore(self.store_root)
+        self.quarantine = Quarantine(settings.quarantine_dir)
+        self._subscribers: list[ChangeCallback] = []
+        self._sub_lock = threading.Lock()
+        self._in_flight = 0
+        self._flight_lock = threading.Lock()
+        self._closed = False
+        self.recover_abandoned_writes()
+        self._writer = IndexWriter(
+            self.engine, batch_size=settings.import_.batch_size, after_commit=self._after_commit
+        )
+
+    @classmethod
+    def open(cls, settings: Settings) -> Archive:
+        """Open (creating or migrating as needed) the archive of ``settings``."""
+        return cls(settings)
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._writer.stop()
+        self.blobs.close()
+        self.engine.dispose()
+
+    def __enter__(self) -> Archive:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ storing
+    def store_file(self, path: Path | str, *, source: str = "import") -> StoreResult:
+        """Store one file from disk (read whole, at most ``import.max_file_bytes``)."""
+        path = Path(path)
+        try:
+            size = path.stat().st_size
+            if size > self.settings.import_.max_file_bytes:
+                return StoreResult(
+                    StoreStatus.REJECTED,
+                    reason=_("The file is larger than the import limit ({limit} bytes).").format(
+                        limit=self.settings.import_.max_file_bytes
+                    ),
+                )
+            data = path.read_bytes()
+        except OSError as exc:
+            return StoreResult(
+                StoreStatus.FAILURE,
+                reason=_("The file could not be read: {error}").format(error=exc.strerror or exc),
+            )
+        return self.store_bytes(data, source=source, origin=str(path))
+
+    def store_bytes(
+        self,
+        data: bytes,
+        *,
+        source: str,
+        calling_aet: str | None = None,
+        origin: str = "",
+    ) -> StoreResult:
+        """Store Part-10 bytes (e.g. pynetdicom's ``event.encoded_dataset()``)."""
+        return self.submit_bytes(
+            data, source=source, calling_aet=calling_aet, origin=origin
+        ).result()
+
+    def store_dataset(self, ds: Any, *, source: str, calling_aet: str | None = None) -> StoreResult:
+        """Store a decoded pydicom Dataset (C-STORE/WADO receivers); durable on return."""
+        try:
+            data = part10.encode_dataset(ds)
+        except Exception as exc:  # noqa: BLE001 - any encoding problem is a refusal
+            logger.info("dataset could not be encoded: %s", type(exc).__name__)
+            return StoreResult(
+                StoreStatus.REJECTED,
+                sop_instance_uid=_safe_get(ds, "SOPInstanceUID"),
+                study_instance_uid=_safe_get(ds, "StudyInstanceUID"),
+                reason=_("The dataset could not be encoded: {error}").format(error=exc),
+            )
+        return self.store_bytes(data, source=source, calling_aet=calling_aet, origin=source)
+
+    def submit_bytes(
+        self,
+        data: bytes,
+        *,
+        source: str,
+        calling_aet: str | None = None,
+        origin: str = "",
+        quarantine: bool | None = None,
+    ) -> Future[StoreResult]:
+        """Write the file now and queue its index row; the future completes when durable.
+
+        The batch form used by the importer: keep many in flight for bigger commits.
+        ``quarantine``: keep a refused input in quarantine (True), never (False), or only
+        when it looks like DICOM, i.e. has the Part-10 marker (None, the default).
+        """
+        self._check_open()
+        with self._flight_lock:
+            self._in_flight += 1
+        try:
+            outcome = self._prepare(data, source, calling_aet or "", origin, quarantine)
+        except BaseException:
+            self._flight_done()
+            raise
+        if isinstance(outcome, StoreResult):
+            self._flight_done()
+            done: Future[StoreResult] = Future()
+            done.set_result(outcome)
+            return done
+        future = self._writer.submit(outcome)
+        future.add_done_callback(lambda _f: self._flight_done())
+        return future
+
+    def _flight_done(self) -> None:
+        with self._flight_lock:
+            self._in_flight -= 1
+
+    def _prepare(
+        self, data: bytes, source: str, calling_aet: str, origin: str, quarantine: bool | None
+    ) -> Prepared | StoreResult:
+        looks_dicom = part10.has_part10_magic(data)
+        try:
+            data, body_at = _as_part10(data)
+            ds = dcmread(BytesIO(data), stop_before_pixels=True)
+            tsyntax = str(ds.file_meta.get("TransferSyntaxUID") or "") or _infer_syntax(ds)
+            header = extract_header(ds, tsyntax)
+        except InvalidDicomError as exc:
+            return self._refuse(data, str(exc), origin, quarantine, looks_dicom=looks_dicom)
+        except Exception as exc:  # noqa: BLE001 - pydicom raises many kinds on bad input
+            reason = _("The DICOM header cannot be read ({error}).").format(
+                error=f"{type(exc).__name__}: {exc}"[:300]
+            )
+            return self._refuse(data, reason, origin, quarantine, looks_dicom=True)
+        prefix = part10.build_meta(header.sop_class_uid, header.sop_instance_uid, tsyntax)
+        body = memoryview(data)[body_at:]
+        digest = hashlib.sha256(prefix)
+        digest.update(body)
+        sha = digest.hexdigest()
+        size = len(prefix) + len(body)
+        existing = self._existing_hash(header.sop_instance_uid)
+        policy = self.settings.import_.conflict_policy
+        result_base = {
+            "sop_instance_uid": header.sop_instance_uid,
+            "study_instance_uid": header.study_instance_uid,
+            "series_instance_uid": header.series_instance_uid,
+        }
+        if existing is not None:
+            if existing == sha:
+                return StoreResult(
+                    StoreStatus.DUPLICATE, reason=_("Already in the archive."), **result_base
+                )
+            if policy != "replace":
+                reason = _(
+                    "Another version of this instance (same SOP Instance UID, different "
+                    "content) is already stored; the stored one was kept."
+                )
+                qpath = (
+                    None
+                    if quarantine is False
+                    else self.quarantine.keep_bytes(prefix + bytes(body), reason, origin)
+                )
+                logger.warning("conflicting version of %s refused", header.sop_instance_uid)
+                return StoreResult(
+                    StoreStatus.CONFLICT, reason=reason, quarantine_path=qpath, **result_base
+                )
+        free = self.blobs.free_bytes()
+        if free - size < self.settings.archive.min_free_bytes:
+            logger.error("store is full: %d bytes free", free)
+            return StoreResult(
+                StoreStatus.STORAGE_FULL,
+                reason=_("The archive disk is full; free some space and try again."),
+                **result_base,
+            )
+        try:
+            file_uuid, written = self.blobs.put([prefix, body])
+        except OSError as exc:
+            logger.exception("writing %s to the store failed", header.sop_instance_uid)
+            return StoreResult(
+                StoreStatus.FAILURE,
+                reason=_("The file could not be written to the archive: {error}").format(
+                    error=exc.strerror or exc
+                ),
+                **result_base,
+            )
+        return Prepared(
+            header=header,
+            file_uuid=file_uuid,
+            relative_path=relative_path(file_uuid),
+            size=written,
+            sha256=sha,
+            source=source,
+            calling_aet=calling_aet,
+            conflict_policy=policy,
+        )
+
+    def _refuse(
+        self, data: bytes, reason: str, origin: str, quarantine: bool | None, *, looks_dicom: bool
+    ) -> StoreResult:
+        qpath = None
+        if quarantine or (quarantine is None and looks_dicom):
+            qpath = self.quarantine.keep_bytes(data, reason, origin)
+        return StoreResult(StoreStatus.REJECTED, reason=reason, quarantine_path=qpath)
+
+    def _existing_hash(self, sop_uid: str) -> str | None:
+        with self.engine.connect() as conn:
+            return conn.execute(
+                select(AttachedFile.sha256)
+                .join(Instance, Instance.id == AttachedFile.instance_pk)
+                .where(Instance.sop_instance_uid == sop_uid)
+            ).scalar()
+
+    def _after_commit(self, post: PostCommit) -> None:
+        for file_uuid in post.remove_uuids:
+            self.blobs.remove(file_uuid)
+        for old_uuid, sop_uid in post.superseded:
+            try:
+                dest = self.quarantine.keep_file(
+                    self.blobs.path(old_uuid),
+                    _("Replaced by a newer version of the same instance."),
+                    f"archive (instance {sop_uid})",
+                    move=True,
+                )
+                logger.info("superseded file of %s moved to %s", sop_uid, dest.name)
+            except OSError:
+                logger.exception("superseded file of %s could not be moved", sop_uid)
+        with self._flight_lock:
+            idle = self._in_flight <= len(post.remove_uuids) and self._writer_idle()
+        if idle:
+            self.blobs.pending.rotate()
+        if post.changes:
+            self._notify(
+                [
+                    ChangeEvent(c["change_type"], c["study_instance_uid"], c["series_instance_uid"])
+                    for c in post.changes
+                ]
+            )
+
+    def _writer_idle(self) -> bool:
+        return self._in_flight == 0
+
+    # ------------------------------------------------------------------ reading
+    def _check_open(self) -> None:
+        if self._closed:
+            raise ArchiveClosedError("the archive is closed")
+
+    def _read(self, fn: Callable[[Connection], Any]) -> Any:
+        self._check_open()
+        with self.engine.connect() as conn:
+            return fn(conn)
+
+    def counts(self) -> dict[str, int]:
+        """``{"patients": n, "studies": n, "series": n, "instances": n}``."""
+
+        def count(conn: Connection) -> dict[str, int]:
+            return {
+                name: conn.execute(select(func.count()).select_from(model)).scalar_one()
+                for name, model in (
+                    ("patients", Patient),
+                    ("studies", Study),
+                    ("series", Series),
+                    ("instances", Instance),
+                )
+            }
+
+        return self._read(count)
+
+    def find_studies(self, query: queries.StudyQuery | None = None) -> list[StudyRecord]:
+        q = query or queries.StudyQuery()
+        return self._read(lambda c: queries.find_studies(c, q))
+
+    def get_study(self, study_uid: str) -> StudyRecord:
+        rec = self._read(lambda c: queries.get_study(c, study_uid))
+        if rec is None:
+            raise NotFoundError(_("Study {uid} is not in the archive.").format(uid=study_uid))
+        return rec
+
+    def find_series(self, study_uid: str) -> list[SeriesRecord]:
+        return self._read(lambda c: queries.find_series(c, study_uid))
+
+    def find_instances(self, series_uid: str) -> list[InstanceRecord]:
+        return self._read(lambda c: queries.find_instances(c, series_uid, self.store_root))
+
+    def study_instances(self, study_uid: str) -> list[InstanceRecord]:
+        """Every instance of a study, ordered by series then instance number."""
+        return self._read(lambda c: queries.study_instances(c, study_uid, self.store_root))
+
+    def get_instance(self, sop_uid: str) -> InstanceRecord:
+        rec = self._read(lambda c: queries.get_instance(c, sop_uid, self.store_root))
+        if rec is None:
+            raise NotFoundError(_("Instance {uid} is not in the archive.").format(uid=sop_uid))
+        return rec
+
+    def instance_file(self, sop_uid: str) -> Path:
+        """Absolute path of the stored Part-10 file of an instance."""
+        return self.get_instance(sop_uid).path
+
+    def query(
+        self, level: str, identifier: Mapping[str, Any], *, limit: int | None = None
+    ) -> list[dict[str, Any]]:
+        """C-FIND-style matching; see :func:`workstation.pacs_node.archive.cfind.match`."""
+        from workstation.pacs_node.archive import cfind
+
+        cap = limit if limit is not None else self.settings.node.max_find_results
+        return self._read(lambda c: cfind.match(c, level, identifier, limit=cap))
+
+    def patient_conflicts(self, *, since_id: int = 0) -> list[PatientConflictRecord]:
+        """Unresolved patient identity conflicts with id > ``since_id``, oldest first."""
+        from sqlalchemy.orm import aliased
+
+        old, new = aliased(Patient), aliased(Patient)
+        pc = PatientConflict
+
+        def run(conn: Connection) -> list[PatientConflictRecord]:
+            rows = conn.execute(
+                select(
+                    pc,
+                    old.patient_name.label("old_name"),
+                    old.birth_date.label("old_birth"),
+                    new.patient_name.label("new_name"),
+                    new.birth_date.label("new_birth"),
+                )
+                .outerjoin(old, old.id == pc.existing_patient_pk)
+                .outerjoin(new, new.id == pc.new_patient_pk)
+                .where(pc.id > since_id, pc.resolved.is_(False))
+                .order_by(pc.id)
+            )
+            return [
+                PatientConflictRecord(
+                    id=r.id,
+                    kind=r.kind,
+                    patient_id=r.patient_id,
+                    existing_name=r.old_name or "",
+                    existing_birth_date=r.old_birth or "",
+                    new_name=r.new_name or "",
+                    new_birth_date=r.new_birth or "",
+                    study_instance_uid=r.study_instance_uid,
+                    sop_instance_uid=r.sop_instance_uid,
+                    source=r.source,
+                    detected_at=r.detected_at,
+                )
+                for r in rows
+            ]
+
+        return self._read(run)
+
+    # ------------------------------------------------------------------ changes
+    def subscribe(self, callback: ChangeCallback) -> Callable[[], None]:
+        """Call ``callback(events)`` after each commit that changed studies.
+
+        It runs on the archive's writer thread: return quickly (hand work to your own
+        thread or a Qt signal).  Returns a function that unsubscribes.
+        """
+        with self._sub_lock:
+            self._subscribers.append(callback)
+
+        def unsubscribe() -> None:
+            with self._sub_lock:
+                if callback in self._subscribers:
+                    self._subscribers.remove(callback)
+
+        return unsubscribe
+
+    def _notify(self, events: list[ChangeEvent]) -> None:
+        with self._sub_lock:
+            subscribers = list(self._subscribers)
+        for cb in subscribers:
+            try:
+                cb(events)
+            except Exception:
+                logger.exception("archive change subscriber failed")
+
+    def changes_since(self, seq: int = 0, *, limit: int = 1000) -> list[ChangeRecord]:
+        """Change-log entries with ``seq`` greater than the given one, oldest first."""
+
+        def run(conn: Connection) -> list[ChangeRecord]:
+            rows = conn.execute(
+                select(Change).where(Change.seq > seq).order_by(Change.seq).limit(limit)
+            ).scalars()
+            return [
+                ChangeRecord(
+                    r.seq, r.change_type, r.study_instance_uid, r.series_instance_uid, r.created_at
+                )
+                for r in rows
+            ]
+
+        return self._read(run)
+
+    def last_change_seq(self) -> int:
+        return self._read(lambda c: c.execute(select(func.max(Change.seq))).scalar() or 0)
+
+    # ------------------------------------------------------------------ deleting
+    def delete_study(self, study_uid: str) -> int:
+        """Delete a study (index first, then files); returns its number of instances."""
+        self._check_open()
+
+        def run(conn: Connection) -> tuple[int, list[str]]:
+            row = conn.execute(
+                select(Study.id, Study.patient_pk).where(Study.study_instance_uid == study_uid)
+            ).first()
+            if row is None:
+                raise NotFoundError(_("Study {uid} is not in the archive.").format(uid=study_uid))
+            uuids = list(
+                conn.execute(
+                    select(AttachedFile.uuid)
+                    .join(Instance, Instance.id == AttachedFile.instance_pk)
+                    .join(Series, Series.id == Instance.series_pk)
+                    .where(Series.study_pk == row.id)
+                ).scalars()
+            )
+            conn.execute(delete(Study).where(Study.id == row.id))
+            left = conn.execute(
+                select(func.count()).select_from(Study).where(Study.patient_pk == row.patient_pk)
+            ).scalar_one()
+            if not left:
+                conn.execute(delete(Patient).where(Patient.id == row.patient_pk))
+            conn.execute(
+                Change.__table__.insert().values(
+                    change_type="study_deleted",
+                    study_instance_uid=study_uid,
+                    series_instance_uid="",
+                    created_at=utcnow(),
+                )
+            )
+            return len(uuids), uuids
+
+        count, uuids = self._writer.call(run)
+        for file_uuid in uuids:
+            self.blobs.remove(file_uuid)
+        logger.info("deleted study %s (%d instances)", study_uid, count)
+        self._notify([ChangeEvent("study_deleted", study_uid)])
+        return count
+
+    # ------------------------------------------------------------------ maintenance
+    def write_call(self, fn: Callable[[Connection], Any]) -> Any:
+        """Run ``fn(conn)`` in a write transaction on the writer thread (for maintenance)."""
+        self._check_open()
+        return self._writer.call(fn)
+
+    def known_file_uuids(self, uuids: Iterable[str]) -> set[str]:
+        """Those of ``uuids`` that have an index row."""
+        wanted = list(uuids)
+        found: set[str] = set()
+        with self.engine.connect() as conn:
+            for i in range(0, len(wanted), 500):
+                chunk = wanted[i : i + 500]
+                found.update(
+                    conn.execute(
+                        select(AttachedFile.uuid).where(AttachedFile.uuid.in_(chunk))
+                    ).scalars()
+                )
+        return found
+
+    def recover_abandoned_writes(self) -> int:
+        """Delete files that a crashed writer left without index rows; returns how many."""
+        removed = 0
+        for log_path, uuids in abandoned_logs(self.blobs.pending.directory):
+            known = self.known_file_uuids(uuids)
+            for file_uuid in uuids:
+                if file_uuid in known:
+                    continue
+                for path in (self.blobs.path(file_uuid), self.blobs.tmp_path(file_uuid)):
+                    if path.exists():
+                        path.unlink()
+                        removed += 1
+            log_path.unlink(missing_ok=True)
+        cutoff = time.time() - 24 * 3600
+        for tmp in self.blobs.tmp_dir.glob("*.part"):
+            try:
+                if tmp.stat().st_mtime < cutoff:
+                    tmp.unlink()
+                    removed += 1
+            except OSError:
+                continue
+        if removed:
+            logger.warning("removed %d file(s) left behind by an interrupted write", removed)
+        return removed
+
+
+def _safe_get(ds: Any, keyword: str) -> str | None:
+    try:
+        value = ds.get(keyword)
+    except Exception:  # noqa: BLE001
+        return None
+    return None if value is None else str(value)
+
+
+_PLAUSIBLE_FIRST_GROUPS = (0x0002, 0x0008)
+
+
+def _infer_syntax(ds: Any) -> str:
+    """The transfer syntax a file without one in its meta was actually read with."""
+    from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
+
+    implicit, little = ds.original_encoding
+    if implicit:
+        return str(ImplicitVRLittleEndian)
+    return str(ExplicitVRLittleEndian if little else ExplicitVRBigEndian)
+
+
+def _as_part10(data: bytes) -> tuple[bytes, int]:
+    """Return (Part-10 bytes, offset of the body); convert a bare dataset when we can."""
+    end = part10.meta_end(data)
+    if end is not None:
+        return data, end
+    if len(data) < 8 or int.from_bytes(data[0:2], "little") not in _PLAUSIBLE_FIRST_GROUPS:
+        raise InvalidDicomError(_("This is not a DICOM file."))
+    # A dataset without preamble and file meta (older software writes these): read it
+    # whole and give it a proper file meta.
+    try:
+        ds = dcmread(BytesIO(data), force=True)
+        if "SOPInstanceUID" not in ds or "StudyInstanceUID" not in ds:
+            raise InvalidDicomError(_("This is not a DICOM file."))
+        converted = part10.encode_dataset(ds)
+    except InvalidDicomError:
+        raise
+    except Exception as exc:
+        raise InvalidDicomError(
+            _("The file has no DICOM file header and could not be read as a dataset.")
+        ) from exc
+    end = part10.meta_end(converted)
+    assert end is not None
+    return converted, end
+
+
+__all__ = ["Archive", "ChangeEvent"]

@@ -1,0 +1,198 @@
+"""The file store: files named by our own UUIDs, written atomically.
+
+Layout: ``<store>/<u[0:2]>/<u[2:4]>/<u>.dcm`` where ``u`` is a random UUID (hex).  No
+DICOM value ever becomes part of a path.
+
+A write is: temp file in ``<store>/.tmp/`` -> write -> fsync -> rename into place ->
+fsync the directory.  The index row is committed after that, so an instance is visible
+only when both are durable.  A crash between the rename and the commit leaves an
+*orphan* file; to find orphans without scanning the whole store, each writing process
+appends every UUID to its own *pending log* (``<store>/.pending/<token>.log``, held with
+an exclusive lock while the process lives) before it creates the file.  When the archive
+opens, logs whose owner is gone are replayed: files whose UUID has no index row are
+deleted.  ``archive check --repair`` does the same by a full scan.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import shutil
+import threading
+import uuid as uuidlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+logger = logging.getLogger(__name__)
+
+SUFFIX = ".dcm"
+TMP_DIR = ".tmp"
+PENDING_DIR = ".pending"
+
+try:  # POSIX advisory locks tell a live writer's pending log from a dead one's
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
+
+
+def new_uuid() -> str:
+    return uuidlib.uuid4().hex
+
+
+def relative_path(file_uuid: str) -> str:
+    return f"{file_uuid[0:2]}/{file_uuid[2:4]}/{file_uuid}{SUFFIX}"
+
+
+def fsync_dir(path: Path) -> None:
+    if os.name != "posix":
+        return
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class PendingLog:
+    """This process's list of UUIDs being written (see the module docstring)."""
+
+    ROTATE_BYTES = 1024 * 1024
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self._lock = threading.Lock()
+        self._fh: BinaryIO | None = None
+        self._path: Path | None = None
+
+    def _open(self) -> BinaryIO:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self._path = self.directory / f"{os.getpid()}-{new_uuid()}.log"
+        fh = open(self._path, "ab")  # noqa: SIM115 - held for the log's lifetime
+        if fcntl is not None:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return fh
+
+    def add(self, file_uuid: str) -> None:
+        with self._lock:
+            if self._fh is None:
+                self._fh = self._open()
+            self._fh.write(file_uuid.encode("ascii") + b"\n")
+            self._fh.flush()
+
+    def rotate(self) -> None:
+        """Start a new log; call only when no write of this process is in flight."""
+        with self._lock:
+            if self._fh is not None and self._fh.tell() >= self.ROTATE_BYTES:
+                self._close_locked(remove=True)
+
+    def close(self) -> None:
+        with self._lock:
+            self._close_locked(remove=True)
+
+    def _close_locked(self, *, remove: bool) -> None:
+        if self._fh is None:
+            return
+        self._fh.close()
+        if remove and self._path is not None:
+            with contextlib.suppress(OSError):
+                self._path.unlink()
+        self._fh = None
+        self._path = None
+
+
+def abandoned_logs(directory: Path) -> Iterator[tuple[Path, list[str]]]:
+    """Pending logs whose writer is gone, with the UUIDs they list."""
+    if not directory.is_dir():
+        return
+    for path in sorted(directory.glob("*.log")):
+        try:
+            fh = open(path, "rb")  # noqa: SIM115
+        except OSError:
+            continue
+        with fh:
+            if fcntl is not None:
+                try:
+                    fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except OSError:
+                    continue  # a live process holds it
+            lines = fh.read().decode("ascii", "replace").split()
+        yield path, [u for u in lines if len(u) == 32 and all(c in "0123456789abcdef" for c in u)]
+
+
+class FilesystemBlobStore:
+    """Atomic, sharded, UUID-named files under ``root``."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.tmp_dir = root / TMP_DIR
+        self.pending = PendingLog(root / PENDING_DIR)
+        self.tmp_dir.mkdir(parents=True, exist_ok=True)
+
+    def path(self, file_uuid: str) -> Path:
+        return self.root / relative_path(file_uuid)
+
+    def tmp_path(self, file_uuid: str) -> Path:
+        return self.tmp_dir / f"{file_uuid}.part"
+
+    def put(self, chunks: list[bytes]) -> tuple[str, int]:
+        """Write ``chunks`` as one new durable file; return (uuid, size)."""
+        file_uuid = new_uuid()
+        self.pending.add(file_uuid)
+        tmp = self.tmp_path(file_uuid)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
+        size = 0
+        try:
+            for chunk in chunks:
+                view = memoryview(chunk)
+                while view:
+                    n = os.write(fd, view)
+                    view = view[n:]
+                    size += n
+            os.fsync(fd)
+        except BaseException:
+            os.close(fd)
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            raise
+        os.close(fd)
+        final = self.path(file_uuid)
+        try:
+            final.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(tmp, final)
+            fsync_dir(final.parent)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            raise
+        return file_uuid, size
+
+    def remove(self, file_uuid: str) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            self.path(file_uuid).unlink()
+        with contextlib.suppress(FileNotFoundError):
+            self.tmp_path(file_uuid).unlink()
+
+    def move_out(self, file_uuid: str, destination: Path) -> None:
+        """Move a stored file elsewhere (to quarantine), durably enough."""
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(self.path(file_uuid)), destination)
+
+    def iter_uuids(self) -> Iterator[tuple[str, Path]]:
+        """Every stored file (uuid, path), from a directory walk (for the checker)."""
+        for first in sorted(self.root.iterdir()):
+            if len(first.name) != 2 or not first.is_dir():
+                continue
+            for second in sorted(first.iterdir()):
+                if not second.is_dir():
+                    continue
+                for path in second.iterdir():
+                    if path.suffix == SUFFIX and len(path.stem) == 32:
+                        yield path.stem, path
+
+    def free_bytes(self) -> int:
+        return shutil.disk_usage(self.root).free
+
+    def close(self) -> None:
+        self.pending.close()

@@ -1,0 +1,272 @@
+"""Study browser queries: :class:`StudyQuery` -> :class:`StudyRecord` list, and friends.
+
+Patient name and description filters are folded (case and accents ignored, any script)
+and take DICOM wildcards ``*`` and ``?``; text without a wildcard matches anywhere in the
+value (browser semantics: "ivan" finds "Ivanov^Ivan").  Patient ID and accession number
+match exactly unless they contain a wildcard.  Dates are ``YYYYMMDD`` bounds, inclusive.
+For strict DICOM matching (C-FIND) use :mod:`workstation.pacs_node.archive.cfind`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from sqlalchemy import ColumnElement, and_, exists, select
+from sqlalchemy.engine import Connection, Row
+
+from workstation.pacs_node.archive.models import AttachedFile, Instance, Patient, Series, Study
+from workstation.pacs_node.archive.normalize import (
+    contains_pattern,
+    fold,
+    has_wildcard,
+    literal_prefix,
+    wildcard_to_like,
+)
+from workstation.pacs_node.archive.records import (
+    InstanceRecord,
+    SeriesRecord,
+    StudyRecord,
+    _floats,
+)
+
+P, ST, SE, IN, F = (
+    Patient.__table__,
+    Study.__table__,
+    Series.__table__,
+    Instance.__table__,
+    AttachedFile.__table__,
+)
+
+SortKey = Literal["study_date", "patient_name", "accession_number", "updated_at"]
+MAX_LIMIT = 10_000
+
+
+@dataclass(frozen=True)
+class StudyQuery:
+    patient_name: str = ""
+    patient_id: str = ""
+    #: Inclusive ``YYYYMMDD`` bounds; None for an open end.
+    date_from: str | None = None
+    date_to: str | None = None
+    #: One modality ("CT") or several ("CT\\MR", any of them).
+    modality: str = ""
+    accession_number: str = ""
+    description: str = ""
+    referring_physician: str = ""
+    study_instance_uid: str = ""
+    sort: SortKey = "study_date"
+    descending: bool = True
+    limit: int = 500
+    offset: int = 0
+
+
+def text_match(column: Any, pattern: str, dialect: str) -> ColumnElement[bool]:
+    """``column`` matches a wildcard pattern (already folded if the column is a key)."""
+    if not has_wildcard(pattern):
+        return column == pattern
+    cond = column.like(wildcard_to_like(pattern), escape="\\")
+    prefix = literal_prefix(pattern)
+    if prefix and dialect == "sqlite":
+        # SQLite's LIKE cannot use an index; a range on the literal prefix can.
+        cond = and_(column >= prefix, column < prefix + "\U0010ffff", cond)
+    return cond
+
+
+def study_filters(q: StudyQuery, dialect: str) -> list[ColumnElement[bool]]:
+    conds: list[ColumnElement[bool]] = []
+    if q.patient_name.strip():
+        conds.append(
+            text_match(ST.c.patient_name_key, fold(contains_pattern(q.patient_name)), dialect)
+        )
+    if q.patient_id.strip():
+        conds.append(text_match(ST.c.patient_id, q.patient_id.strip(), dialect))
+    if q.accession_number.strip():
+        conds.append(text_match(ST.c.accession_number, q.accession_number.strip(), dialect))
+    if q.description.strip():
+        conds.append(
+            text_match(ST.c.study_description_key, fold(contains_pattern(q.description)), dialect)
+        )
+    if q.referring_physician.strip():
+        conds.append(
+            text_match(
+                ST.c.referring_physician_key, fold(contains_pattern(q.referring_physician)), dialect
+            )
+        )
+    if q.study_instance_uid:
+        conds.append(ST.c.study_instance_uid == q.study_instance_uid)
+    if q.date_from:
+        conds.append(ST.c.study_date >= q.date_from)
+    if q.date_to:
+        conds.append(ST.c.study_date <= q.date_to)
+        conds.append(ST.c.study_date != "")
+    mods = [m.strip().upper() for m in q.modality.replace(",", "\\").split("\\") if m.strip()]
+    if mods:
+        conds.append(exists().where(SE.c.study_pk == ST.c.id, SE.c.modality.in_(mods)))
+    return conds
+
+
+_STUDY_COLUMNS = (
+    ST.c.study_instance_uid,
+    ST.c.patient_id,
+    P.c.patient_name,
+    P.c.birth_date,
+    P.c.sex,
+    ST.c.study_date,
+    ST.c.study_time,
+    ST.c.accession_number,
+    ST.c.study_id,
+    ST.c.study_description,
+    ST.c.referring_physician,
+    ST.c.institution_name,
+    ST.c.modalities_in_study,
+    ST.c.num_series,
+    ST.c.num_instances,
+    ST.c.size_bytes,
+    ST.c.character_set,
+    ST.c.updated_at,
+)
+
+
+def _study_record(row: Row[Any]) -> StudyRecord:
+    return StudyRecord(
+        study_instance_uid=row.study_instance_uid,
+        patient_id=row.patient_id,
+        patient_name=row.patient_name,
+        patient_birth_date=row.birth_date,
+        patient_sex=row.sex,
+        study_date=row.study_date,
+        study_time=row.study_time,
+        accession_number=row.accession_number,
+        study_id=row.study_id,
+        study_description=row.study_description,
+        referring_physician=row.referring_physician,
+        institution_name=row.institution_name,
+        modalities=tuple(m for m in row.modalities_in_study.split("\\") if m),
+        num_series=row.num_series,
+        num_instances=row.num_instances,
+        size_bytes=row.size_bytes,
+        character_set=row.character_set,
+        updated_at=row.updated_at,
+    )
+
+
+def find_studies(conn: Connection, q: StudyQuery) -> list[StudyRecord]:
+    dialect = conn.dialect.name
+    order_col = {
+        "study_date": ST.c.study_date,
+        "patient_name": ST.c.patient_name_key,
+        "accession_number": ST.c.accession_number,
+        "updated_at": ST.c.updated_at,
+    }[q.sort]
+    order = (
+        [order_col.desc(), ST.c.study_time.desc()] if q.descending else [order_col, ST.c.study_time]
+    )
+    order.append(ST.c.id.desc() if q.descending else ST.c.id)
+    limit = max(0, min(q.limit, MAX_LIMIT))
+    stmt = (
+        select(*_STUDY_COLUMNS)
+        .join(P, P.c.id == ST.c.patient_pk)
+        .where(*study_filters(q, dialect))
+        .order_by(*order)
+        .limit(limit)
+        .offset(max(0, q.offset))
+    )
+    return [_study_record(r) for r in conn.execute(stmt)]
+
+
+def get_study(conn: Connection, study_uid: str) -> StudyRecord | None:
+    row = conn.execute(
+        select(*_STUDY_COLUMNS)
+        .join(P, P.c.id == ST.c.patient_pk)
+        .where(ST.c.study_instance_uid == study_uid)
+    ).first()
+    return None if row is None else _study_record(row)
+
+
+def find_series(conn: Connection, study_uid: str) -> list[SeriesRecord]:
+    rows = conn.execute(
+        select(SE, ST.c.study_instance_uid)
+        .join(ST, ST.c.id == SE.c.study_pk)
+        .where(ST.c.study_instance_uid == study_uid)
+        .order_by(SE.c.series_number.is_(None), SE.c.series_number, SE.c.id)
+    )
+    return [
+        SeriesRecord(
+            series_instance_uid=r.series_instance_uid,
+            study_instance_uid=r.study_instance_uid,
+            modality=r.modality,
+            series_number=r.series_number,
+            series_description=r.series_description,
+            series_date=r.series_date,
+            series_time=r.series_time,
+            body_part_examined=r.body_part_examined,
+            protocol_name=r.protocol_name,
+            manufacturer=r.manufacturer,
+            frame_of_reference_uid=r.frame_of_reference_uid,
+            num_instances=r.num_instances,
+        )
+        for r in rows
+    ]
+
+
+def _instance_record(r: Row[Any], store_root: Path) -> InstanceRecord:
+    return InstanceRecord(
+        sop_instance_uid=r.sop_instance_uid,
+        series_instance_uid=r.series_instance_uid,
+        sop_class_uid=r.sop_class_uid,
+        instance_number=r.instance_number,
+        number_of_frames=r.number_of_frames,
+        rows=r.rows,
+        columns=r.columns,
+        image_position_patient=_floats(r.image_position_patient),
+        image_orientation_patient=_floats(r.image_orientation_patient),
+        pixel_spacing=_floats(r.pixel_spacing),
+        slice_thickness=r.slice_thickness,
+        slice_location=r.slice_location,
+        acquisition_number=r.acquisition_number,
+        photometric_interpretation=r.photometric_interpretation,
+        transfer_syntax_uid=r.transfer_syntax_uid,
+        path=store_root / r.relative_path,
+        size=r.size,
+        sha256=r.sha256,
+    )
+
+
+def _instance_select() -> Any:
+    return (
+        select(
+            IN,
+            SE.c.series_instance_uid,
+            F.c.relative_path,
+            F.c.size,
+            F.c.sha256,
+        )
+        .join(SE, SE.c.id == IN.c.series_pk)
+        .join(F, F.c.instance_pk == IN.c.id)
+    )
+
+
+def find_instances(conn: Connection, series_uid: str, store_root: Path) -> list[InstanceRecord]:
+    rows = conn.execute(
+        _instance_select()
+        .where(SE.c.series_instance_uid == series_uid)
+        .order_by(IN.c.instance_number.is_(None), IN.c.instance_number, IN.c.id)
+    )
+    return [_instance_record(r, store_root) for r in rows]
+
+
+def study_instances(conn: Connection, study_uid: str, store_root: Path) -> list[InstanceRecord]:
+    rows = conn.execute(
+        _instance_select()
+        .join(ST, ST.c.id == SE.c.study_pk)
+        .where(ST.c.study_instance_uid == study_uid)
+        .order_by(SE.c.series_number, SE.c.id, IN.c.instance_number, IN.c.id)
+    )
+    return [_instance_record(r, store_root) for r in rows]
+
+
+def get_instance(conn: Connection, sop_uid: str, store_root: Path) -> InstanceRecord | None:
+    row = conn.execute(_instance_select().where(IN.c.sop_instance_uid == sop_uid)).first()
+    return None if row is None else _instance_record(row, store_root)
