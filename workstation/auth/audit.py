@@ -1,0 +1,262 @@
+"""The local audit log: append-only, hash-chained, forwarded to the central later.
+
+Each event's ``hash`` is SHA-256 over the previous event's hash and the event's fields in
+a canonical JSON form, so editing, removing or reordering any row breaks
+:meth:`AuditLog.verify_chain`.  The database also refuses UPDATE and DELETE on the table
+(triggers).  Events hold UIDs and user names, never patient names or IDs.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import json
+import logging
+import socket
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import func, insert, select
+
+from workstation.auth.clock import Clock, SystemClock
+from workstation.auth.db import AuthDatabase
+from workstation.auth.schema import audit_events
+
+if TYPE_CHECKING:
+    from workstation.auth.session import Session
+
+logger = logging.getLogger(__name__)
+
+GENESIS_HASH = "0" * 64
+MAX_DETAIL_CHARS = 4000
+
+
+class AuditAction(enum.StrEnum):
+    LOGIN = "login"
+    LOGIN_FAILED = "login_failed"
+    LOGOUT = "logout"
+    LOCK = "lock"
+    UNLOCK = "unlock"
+    UNLOCK_FAILED = "unlock_failed"
+    SESSION_EXPIRED = "session_expired"
+    PERMISSION_DENIED = "permission_denied"
+    STUDY_OPEN = "study_open"
+    STUDY_IMPORT = "study_import"
+    STUDY_RETRIEVE = "study_retrieve"
+    STUDY_EXPORT = "study_export"
+    STUDY_SEND = "study_send"
+    STUDY_DELETE = "study_delete"
+    REPORT_CREATE = "report_create"
+    REPORT_UPDATE = "report_update"
+    REPORT_SIGN = "report_sign"
+    REPORT_SEND = "report_send"
+    USER_CREATE = "user_create"
+    USER_UPDATE = "user_update"
+    SETTINGS_CHANGE = "settings_change"
+
+
+class Outcome(enum.StrEnum):
+    SUCCESS = "success"
+    FAILURE = "failure"
+    DENIED = "denied"
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    seq: int
+    event_id: str
+    occurred_at: str
+    actor: str
+    role: str
+    action: str
+    outcome: str
+    study_uid: str | None
+    detail: Mapping[str, Any] = field(default_factory=dict)
+    workstation: str = ""
+    prev_hash: str = GENESIS_HASH
+    hash: str = ""
+
+    def as_json(self) -> dict[str, Any]:
+        """The event as the central audit API receives it."""
+        return {
+            "event_id": self.event_id,
+            "occurred_at": self.occurred_at,
+            "actor": self.actor,
+            "role": self.role,
+            "action": self.action,
+            "outcome": self.outcome,
+            "study_uid": self.study_uid,
+            "detail": dict(self.detail),
+            "workstation": self.workstation,
+            "seq": self.seq,
+            "prev_hash": self.prev_hash,
+            "hash": self.hash,
+        }
+
+
+def event_hash(prev_hash: str, fields: Mapping[str, Any]) -> str:
+    """SHA-256 of the previous hash and the event's fields (canonical JSON)."""
+    canonical = json.dumps(
+        [prev_hash, fields], sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _hashed_fields(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        k: row[k]
+        for k in (
+            "event_id",
+            "occurred_at",
+            "actor",
+            "role",
+            "action",
+            "outcome",
+            "study_uid",
+            "detail",
+            "workstation",
+        )
+    }
+
+
+def _row_event(row: Mapping[str, Any]) -> AuditEvent:
+    try:
+        detail = json.loads(row["detail"])
+    except ValueError:
+        detail = {"unreadable": True}
+    return AuditEvent(
+        seq=int(row["seq"]),
+        event_id=row["event_id"],
+        occurred_at=row["occurred_at"],
+        actor=row["actor"],
+        role=row["role"],
+        action=row["action"],
+        outcome=row["outcome"],
+        study_uid=row["study_uid"],
+        detail=detail,
+        workstation=row["workstation"],
+        prev_hash=row["prev_hash"],
+        hash=row["hash"],
+    )
+
+
+class AuditLog:
+    """Append and read the local audit log."""
+
+    def __init__(
+        self,
+        db: AuthDatabase,
+        *,
+        clock: Clock | None = None,
+        workstation: str | None = None,
+    ) -> None:
+        self.db = db
+        self.clock = clock or SystemClock()
+        self.workstation = (workstation or socket.gethostname())[:128]
+        self._listeners: list[Callable[[AuditEvent], None]] = []
+
+    def subscribe(self, listener: Callable[[AuditEvent], None]) -> None:
+        """Call ``listener(event)`` after every append (from the appending thread)."""
+        self._listeners.append(listener)
+
+    def record(
+        self,
+        action: AuditAction | str,
+        *,
+        session: Session | None = None,
+        actor: str | None = None,
+        role: str | None = None,
+        outcome: Outcome | str = Outcome.SUCCESS,
+        study_uid: str | None = None,
+        **detail: Any,
+    ) -> AuditEvent:
+        """Append one event.  ``actor``/``role`` default to the session's user."""
+        detail_json = json.dumps(detail, sort_keys=True, default=str, ensure_ascii=False)
+        if len(detail_json) > MAX_DETAIL_CHARS:
+            detail_json = json.dumps({"truncated": detail_json[:MAX_DETAIL_CHARS]})
+        stamp = datetime.fromtimestamp(self.clock.now(), UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        row: dict[str, Any] = {
+            "event_id": str(uuid.uuid4()),
+            "occurred_at": stamp,
+            "actor": (actor or (session.username if session else "") or "-")[:128],
+            "role": (role or (session.role.value if session else "") or "-")[:16],
+            "action": str(action),
+            "outcome": str(outcome),
+            "study_uid": study_uid[:64] if study_uid else None,
+            "detail": detail_json,
+            "workstation": self.workstation,
+        }
+        with self.db.write(lock_table=audit_events.name) as conn:
+            prev = conn.execute(
+                select(audit_events.c.hash).order_by(audit_events.c.seq.desc()).limit(1)
+            ).scalar()
+            row["prev_hash"] = prev or GENESIS_HASH
+            row["hash"] = event_hash(row["prev_hash"], _hashed_fields(row))
+            seq = conn.execute(insert(audit_events).values(**row)).inserted_primary_key[0]
+        event = _row_event({**row, "seq": seq})
+        logger.info("audit %s %s by %s (%s)", event.action, event.outcome, event.actor, event.seq)
+        for listener in list(self._listeners):
+            try:
+                listener(event)
+            except Exception:
+                logger.exception("audit listener failed")
+        return event
+
+    # -- reading -----------------------------------------------------------------------
+    def events(
+        self,
+        *,
+        after_seq: int = 0,
+        limit: int = 500,
+        action: str | None = None,
+        actor: str | None = None,
+        study_uid: str | None = None,
+        newest_first: bool = False,
+    ) -> list[AuditEvent]:
+        limit = max(1, min(limit, 10_000))
+        q = select(audit_events).where(audit_events.c.seq > after_seq)
+        if action:
+            q = q.where(audit_events.c.action == action)
+        if actor:
+            q = q.where(audit_events.c.actor == actor)
+        if study_uid:
+            q = q.where(audit_events.c.study_uid == study_uid)
+        order = audit_events.c.seq.desc() if newest_first else audit_events.c.seq.asc()
+        with self.db.read() as conn:
+            rows = conn.execute(q.order_by(order).limit(limit)).mappings().all()
+        return [_row_event(r) for r in rows]
+
+    def count(self) -> int:
+        with self.db.read() as conn:
+            return int(conn.execute(select(func.count()).select_from(audit_events)).scalar() or 0)
+
+    def last_seq(self) -> int:
+        with self.db.read() as conn:
+            return int(conn.execute(select(func.max(audit_events.c.seq))).scalar() or 0)
+
+    def verify_chain(self, batch: int = 5000) -> int | None:
+        """Walk the whole log; the ``seq`` of the first broken event, or None when intact."""
+        prev = GENESIS_HASH
+        after = 0
+        while True:
+            with self.db.read() as conn:
+                rows = (
+                    conn.execute(
+                        select(audit_events)
+                        .where(audit_events.c.seq > after)
+                        .order_by(audit_events.c.seq)
+                        .limit(batch)
+                    )
+                    .mappings()
+                    .all()
+                )
+            if not rows:
+                return None
+            for r in rows:
+                if r["prev_hash"] != prev or event_hash(prev, _hashed_fields(r)) != r["hash"]:
+                    return int(r["seq"])
+                prev = r["hash"]
+                after = int(r["seq"])

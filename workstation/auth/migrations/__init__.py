@@ -1,0 +1,1 @@
+"""Alembic chain of the auth tables (version table ``alembic_version_auth``)."""

@@ -1,0 +1,53 @@
+"""Bearer tokens for the DICOMweb client (and any other central call) from the session."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from workstation.auth.authenticator import Authenticator
+from workstation.auth.errors import AuthError
+from workstation.auth.session import Session
+
+logger = logging.getLogger(__name__)
+
+#: A token this close to expiry is refreshed before it is handed out.
+EARLY_REFRESH_SECONDS = 30.0
+
+
+class SessionTokenProvider:
+    """``token()`` gives the current access token (refreshing one about to expire), or
+    None when the session has none (offline, standalone, logged out, locked).
+    ``invalidate()`` is for a 401 from a server: refresh once and let the caller retry."""
+
+    def __init__(self, authenticator: Authenticator, session: Session) -> None:
+        self.authenticator = authenticator
+        self.session = session
+        self._lock = threading.Lock()
+
+    def token(self) -> str | None:
+        s = self.session
+        if not s.active or s.locked:
+            return None
+        tokens = s.tokens
+        if tokens is None:
+            return None
+        if tokens.expires_at - time.time() < EARLY_REFRESH_SECONDS:
+            with self._lock:
+                tokens = s.tokens
+                if tokens is not None and tokens.expires_at - time.time() < EARLY_REFRESH_SECONDS:
+                    self._refresh()
+        return s.access_token
+
+    __call__ = token
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self._refresh()
+
+    def _refresh(self) -> None:
+        try:
+            self.authenticator.refresh_now(self.session)
+        except AuthError as exc:
+            logger.info("token refresh for a request failed: %s", type(exc).__name__)
