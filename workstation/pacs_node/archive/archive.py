@@ -393,6 +393,16 @@ class Archive:
         cap = limit if limit is not None else self.settings.node.max_find_results
         return self._read(lambda c: cfind.match(c, level, identifier, limit=cap))
 
+    def match_instances(
+        self, level: str, identifier: Mapping[str, Any], *, limit: int = 1_000_000
+    ) -> list[InstanceRecord]:
+        """Instances below the entities an identifier matches (for C-MOVE / C-GET)."""
+        from workstation.pacs_node.archive import cfind
+
+        return self._read(
+            lambda c: cfind.match_instances(c, level, identifier, self.store_root, limit=limit)
+        )
+
     def patient_conflicts(self, *, since_id: int = 0) -> list[PatientConflictRecord]:
         """Unresolved patient identity conflicts with id > ``since_id``, oldest first."""
         from sqlalchemy.orm import aliased
