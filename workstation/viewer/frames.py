@@ -1,0 +1,135 @@
+"""What a viewport draws: one displayable frame and the source that streams them.
+
+The viewer depends only on :class:`FrameSource`; the imaging package's series loader
+(decode in a process pool, first image first, then nearest to the current slice) plugs in
+through :mod:`workstation.viewer.sources`.  Everything here is plain numpy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class FrameGeometry:
+    """Where a frame's pixels are, in the image and in the patient.
+
+    ``pixel_spacing_mm`` is (row spacing, column spacing) as in DICOM Pixel Spacing:
+    the distance between rows, then between columns.  ``None`` means uncalibrated.
+    """
+
+    rows: int
+    columns: int
+    pixel_spacing_mm: tuple[float, float] | None = None
+    #: "pixel_spacing", "imager_pixel_spacing", "us_region" or "" (uncalibrated).
+    calibration_source: str = ""
+    image_position: tuple[float, float, float] | None = None
+    #: Row direction cosine then column direction cosine (Image Orientation Patient).
+    image_orientation: tuple[float, float, float, float, float, float] | None = None
+    frame_of_reference_uid: str = ""
+
+    @property
+    def calibrated(self) -> bool:
+        return self.pixel_spacing_mm is not None
+
+    @property
+    def has_plane(self) -> bool:
+        return self.image_position is not None and self.image_orientation is not None
+
+
+@dataclass(frozen=True)
+class DisplayFrame:
+    """One decoded frame, ready for windowing.
+
+    ``values`` holds modality values (after the modality LUT: HU for CT) as a 2-D array,
+    or an RGB ``uint8`` array of shape (rows, columns, 3) for colour images.  When the
+    frame cannot be shown, ``values`` is ``None`` and ``error`` says why.
+    """
+
+    sop_instance_uid: str
+    frame_index: int
+    geometry: FrameGeometry
+    values: np.ndarray | None = None
+    #: The file's own window (centre, width), if it has one.
+    window: tuple[float, float] | None = None
+    #: MONOCHROME1: low values are drawn white.
+    inverted: bool = False
+    #: Modality units of ``values``: "HU" for CT, else from Rescale Type, else "".
+    units: str = ""
+    error: str = ""
+
+    @property
+    def is_color(self) -> bool:
+        return self.values is not None and self.values.ndim == 3
+
+    @property
+    def ok(self) -> bool:
+        return self.values is not None and not self.error
+
+
+@dataclass(frozen=True)
+class FrameRef:
+    """Identity and sort key of one frame of a series, known before it is decoded."""
+
+    sop_instance_uid: str
+    frame_index: int = 0
+    instance_number: int | None = None
+    geometry: FrameGeometry | None = None
+
+
+@dataclass(frozen=True)
+class SeriesHeader:
+    """What the overlays and the cine need from a series, without pixels.
+
+    Patient fields are shown on screen only; never log them.
+    """
+
+    series_instance_uid: str
+    study_instance_uid: str = ""
+    modality: str = ""
+    series_description: str = ""
+    series_number: int | None = None
+    patient_name: str = ""
+    patient_id: str = ""
+    study_description: str = ""
+    study_date: str = ""
+    #: Frames per second the file recommends (Frame Time, Cine Rate...), if any.
+    cine_rate_fps: float | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+FrameListener = Callable[[int], None]
+
+
+class FrameSource(Protocol):
+    """A series as a stack of frames that arrive in the background.
+
+    ``frame(i)`` never blocks on decoding: it returns ``None`` until frame ``i`` is ready.
+    ``set_current(i)`` tells the source which frame the user looks at, so it decodes
+    nearest to it first.  Listeners are called (from any thread) with the index of each
+    frame that became ready; the Qt layer moves that call to the GUI thread.
+    """
+
+    header: SeriesHeader
+
+    def __len__(self) -> int: ...
+
+    def ref(self, index: int) -> FrameRef: ...
+
+    def frame(self, index: int) -> DisplayFrame | None: ...
+
+    def set_current(self, index: int) -> None: ...
+
+    def add_listener(self, listener: FrameListener) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def error_frame(ref: FrameRef, reason: str) -> DisplayFrame:
+    """The frame to show when ``ref`` cannot be decoded: a tile that says why."""
+    geometry = ref.geometry or FrameGeometry(rows=1, columns=1)
+    return DisplayFrame(ref.sop_instance_uid, ref.frame_index, geometry, None, error=reason)

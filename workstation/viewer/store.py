@@ -1,0 +1,200 @@
+"""Annotations and key images, kept with the study in the local archive's database.
+
+They live in two tables of our own (``viewer_annotations``, ``viewer_key_images``) in the
+same database as the archive index (SQLite in the data directory, or PostgreSQL), keyed
+by SOP Instance UID and frame.  The tables have their own Alembic lineage
+(``viewer/migrations``, version table ``viewer_alembic_version``), so the archive's
+migrations and ours never share a head.  A study deleted from the archive leaves its
+rows behind until :meth:`ViewerStore.forget_study` is called.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from workstation.viewer import store_schema as t
+from workstation.viewer.annotations import Annotation
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class KeyImage:
+    study_instance_uid: str
+    series_instance_uid: str
+    sop_instance_uid: str
+    frame_index: int
+    marked_at: dt.datetime
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def upgrade_schema(engine: Engine) -> None:
+    """Bring the viewer tables to the newest revision."""
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", "workstation.viewer:migrations")
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+
+
+class ViewerStore:
+    """Reads and writes annotations and key images; safe to share between threads."""
+
+    def __init__(self, engine: Engine, *, owns_engine: bool = False) -> None:
+        self._engine = engine
+        self._owns_engine = owns_engine
+        upgrade_schema(engine)
+
+    @classmethod
+    def open(cls, settings: Any) -> ViewerStore:
+        """The store in the archive database named by ``settings``."""
+        from workstation.pacs_node.archive.database import make_engine
+
+        engine = make_engine(
+            settings.database_url, sqlite_synchronous=settings.archive.sqlite_synchronous
+        )
+        return cls(engine, owns_engine=True)
+
+    def close(self) -> None:
+        if self._owns_engine:
+            self._engine.dispose()
+
+    # Annotations -----------------------------------------------------------
+    def annotations(self, study_uid: str) -> list[Annotation]:
+        q = (
+            sa.select(t.annotations.c.payload)
+            .where(t.annotations.c.study_instance_uid == study_uid)
+            .order_by(t.annotations.c.created_at, t.annotations.c.annotation_id)
+        )
+        with self._engine.connect() as conn:
+            rows = conn.execute(q).scalars().all()
+        out = []
+        for payload in rows:
+            try:
+                out.append(Annotation.from_dict(json.loads(payload)))
+            except (ValueError, KeyError, TypeError):
+                logger.warning("skipping an unreadable annotation row of study %s", study_uid)
+        return out
+
+    def save(self, a: Annotation) -> None:
+        """Insert or replace one annotation."""
+        now = _now()
+        row = {
+            "study_instance_uid": a.study_instance_uid,
+            "series_instance_uid": a.series_instance_uid,
+            "sop_instance_uid": a.sop_instance_uid,
+            "frame_index": a.frame_index,
+            "kind": a.kind.value,
+            "payload": json.dumps(a.to_dict()),
+            "updated_at": now,
+        }
+        with self._engine.begin() as conn:
+            done = conn.execute(
+                t.annotations.update()
+                .where(t.annotations.c.annotation_id == a.annotation_id)
+                .values(**row)
+            )
+            if not done.rowcount:
+                conn.execute(
+                    t.annotations.insert().values(
+                        annotation_id=a.annotation_id, created_at=now, **row
+                    )
+                )
+
+    def remove(self, annotation_id: str) -> bool:
+        with self._engine.begin() as conn:
+            done = conn.execute(
+                t.annotations.delete().where(t.annotations.c.annotation_id == annotation_id)
+            )
+        return bool(done.rowcount)
+
+    # Key images ------------------------------------------------------------
+    def key_images(self, study_uid: str) -> list[KeyImage]:
+        """The frames marked as key images in a study, oldest mark first."""
+        k = t.key_images.c
+        q = (
+            sa.select(
+                k.study_instance_uid,
+                k.series_instance_uid,
+                k.sop_instance_uid,
+                k.frame_index,
+                k.marked_at,
+            )
+            .where(k.study_instance_uid == study_uid)
+            .order_by(k.marked_at, k.id)
+        )
+        with self._engine.connect() as conn:
+            return [KeyImage(*row) for row in conn.execute(q).all()]
+
+    def is_key_image(self, sop_uid: str, frame_index: int = 0) -> bool:
+        k = t.key_images.c
+        q = sa.select(k.id).where(k.sop_instance_uid == sop_uid, k.frame_index == frame_index)
+        with self._engine.connect() as conn:
+            return conn.execute(q).first() is not None
+
+    def mark_key_image(
+        self, study_uid: str, series_uid: str, sop_uid: str, frame_index: int = 0
+    ) -> None:
+        if self.is_key_image(sop_uid, frame_index):
+            return
+        with self._engine.begin() as conn:
+            conn.execute(
+                t.key_images.insert().values(
+                    study_instance_uid=study_uid,
+                    series_instance_uid=series_uid,
+                    sop_instance_uid=sop_uid,
+                    frame_index=frame_index,
+                    marked_at=_now(),
+                )
+            )
+
+    def unmark_key_image(self, sop_uid: str, frame_index: int = 0) -> None:
+        k = t.key_images.c
+        with self._engine.begin() as conn:
+            conn.execute(
+                t.key_images.delete().where(
+                    k.sop_instance_uid == sop_uid, k.frame_index == frame_index
+                )
+            )
+
+    def toggle_key_image(
+        self, study_uid: str, series_uid: str, sop_uid: str, frame_index: int = 0
+    ) -> bool:
+        """Mark or unmark; returns whether the frame is a key image afterwards."""
+        if self.is_key_image(sop_uid, frame_index):
+            self.unmark_key_image(sop_uid, frame_index)
+            return False
+        self.mark_key_image(study_uid, series_uid, sop_uid, frame_index)
+        return True
+
+    def forget_study(self, study_uid: str) -> None:
+        """Drop every annotation and key image of a study (after it left the archive)."""
+        with self._engine.begin() as conn:
+            conn.execute(
+                t.annotations.delete().where(t.annotations.c.study_instance_uid == study_uid)
+            )
+            conn.execute(
+                t.key_images.delete().where(t.key_images.c.study_instance_uid == study_uid)
+            )
+
+
+def key_images(settings: Any, study_uid: str) -> list[KeyImage]:
+    """The key images of a study (for reports): opens the store, reads, closes."""
+    store = ViewerStore.open(settings)
+    try:
+        return store.key_images(study_uid)
+    finally:
+        store.close()
