@@ -95,8 +95,8 @@ def test_forwarder_sends_in_order_and_resumes(audit: AuditLog) -> None:
     assert fwd.confirmed_seq() == 0 and fwd.pending() == 7
     refuse["now"] = False
     assert fwd.forward_pending() == 7
-    assert [e["seq"] for e in received] == list(range(1, 8))
-    assert len({e["event_id"] for e in received}) == 7
+    assert [e["details"]["local_seq"] for e in received] == list(range(1, 8))
+    assert len({e["client_event_id"] for e in received}) == 7
     _fill(audit, 2)
     assert fwd.forward_pending() == 2 and fwd.pending() == 0
     # a new forwarder for the same target continues from the stored cursor

@@ -80,20 +80,22 @@ class AuditEvent:
     hash: str = ""
 
     def as_json(self) -> dict[str, Any]:
-        """The event as the central audit API receives it."""
+        """The event as the central audit API (``POST /audit/events``) receives it; the
+        central is idempotent by ``client_event_id``."""
         return {
-            "event_id": self.event_id,
+            "client_event_id": self.event_id,
             "occurred_at": self.occurred_at,
             "actor": self.actor,
-            "role": self.role,
-            "action": self.action,
+            "action": f"workstation.{self.action}",
             "outcome": self.outcome,
-            "study_uid": self.study_uid,
-            "detail": dict(self.detail),
+            "study_instance_uid": self.study_uid,
             "workstation": self.workstation,
-            "seq": self.seq,
-            "prev_hash": self.prev_hash,
-            "hash": self.hash,
+            "details": {
+                **dict(self.detail),
+                "role": self.role,
+                "local_seq": self.seq,
+                "local_hash": self.hash,
+            },
         }
 
 

@@ -19,10 +19,12 @@ from workstation.auth.errors import (
     CentralError,
     CentralUnavailable,
     InvalidCredentials,
+    MfaEnrollmentRequired,
     MfaRequired,
 )
 from workstation.auth.session import TokenSet
 from workstation.auth.tokens import MAX_JWKS_BYTES, TokenVerifier
+from workstation.i18n import _
 
 logger = logging.getLogger(__name__)
 
@@ -159,31 +161,36 @@ class CentralAuthClient:
         )
 
 
-def _error_code(resp: requests.Response) -> tuple[str, str]:
+def _error_code(resp: requests.Response) -> str:
+    """The central's machine code (``{"error": code, "message": text}``), lower case."""
     try:
         data = resp.json()
     except ValueError:
-        return "", ""
-    if not isinstance(data, dict):
-        return "", ""
-    code = str(data.get("error") or data.get("code") or "")
-    message = str(data.get("message") or data.get("detail") or "")
-    if data.get("mfa_required") or data.get("totp_required"):
-        code = code or "mfa_required"
-    return code.lower(), message
+        return ""
+    return str(data.get("error") or "").lower() if isinstance(data, dict) else ""
 
 
 def _login_error(resp: requests.Response) -> Exception:
-    code, _message = _error_code(resp)
+    code = _error_code(resp)
     status = resp.status_code
-    if "mfa" in code or "totp" in code:
-        if "invalid" in code or "wrong" in code:
-            return InvalidCredentials()
+    if code == "mfa_required":
         return MfaRequired()
-    if "disabled" in code:
+    if code == "invalid_totp":
+        return InvalidCredentials(_("The authenticator code is wrong or was already used."))
+    if code == "mfa_enrollment_required":
+        return MfaEnrollmentRequired()
+    if code == "account_disabled":
         return AccountDisabled()
-    if status in (423, 429) or "locked" in code:
-        return AccountLocked()
+    if status == 429 or code == "account_locked":
+        return AccountLocked(_retry_message(resp))
     if status in (400, 401, 403):
         return InvalidCredentials()
     return CentralError(status)
+
+
+def _retry_message(resp: requests.Response) -> str:
+    try:
+        seconds = int(resp.headers.get("Retry-After", ""))
+    except ValueError:
+        return ""
+    return _("Too many failed attempts. Try again in {seconds} seconds.").format(seconds=seconds)

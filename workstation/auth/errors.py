@@ -49,6 +49,18 @@ class MfaRequired(AuthError):
         super().__init__(message or _("Enter the 6-digit code from your authenticator app."))
 
 
+class MfaEnrollmentRequired(AuthError):
+    """The site requires two-factor sign-in for this account and it has none yet."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            _(
+                "This account must use two-factor sign-in, which is not set up yet. Ask an "
+                "administrator to enrol an authenticator app for you."
+            )
+        )
+
+
 class AccountLocked(AuthError):
     def __init__(self, message: str = "") -> None:
         super().__init__(

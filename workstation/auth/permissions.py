@@ -45,20 +45,24 @@ class Role(enum.StrEnum):
 
 
 class Permission(enum.StrEnum):
-    STUDY_VIEW = "study:view"
-    STUDY_IMPORT = "study:import"
-    STUDY_RETRIEVE = "study:retrieve"
-    STUDY_SEND = "study:send"
-    STUDY_EXPORT = "study:export"
-    STUDY_DELETE = "study:delete"
-    ANNOTATION_WRITE = "annotation:write"
-    REPORT_READ = "report:read"
-    REPORT_WRITE = "report:write"
-    REPORT_SIGN = "report:sign"
-    USERS_MANAGE = "users:manage"
-    NODES_MANAGE = "nodes:manage"
-    SETTINGS_MANAGE = "settings:manage"
-    AUDIT_READ = "audit:read"
+    """Names match the central's catalogue (``klinika_auth.permissions``) where both sides
+    have the permission; ``studies.retrieve``, ``studies.export`` and ``nodes.manage`` are
+    workstation-only."""
+
+    STUDY_VIEW = "studies.read"
+    STUDY_IMPORT = "import"
+    STUDY_RETRIEVE = "studies.retrieve"
+    STUDY_SEND = "studies.send"
+    STUDY_EXPORT = "studies.export"
+    STUDY_DELETE = "studies.delete"
+    ANNOTATION_WRITE = "measurements.write"
+    REPORT_READ = "reports.read"
+    REPORT_WRITE = "reports.write"
+    REPORT_SIGN = "reports.sign"
+    USERS_MANAGE = "users.manage"
+    NODES_MANAGE = "nodes.manage"
+    SETTINGS_MANAGE = "settings.manage"
+    AUDIT_READ = "audit.read"
 
     @property
     def action(self) -> str:
