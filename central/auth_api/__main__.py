@@ -1,0 +1,5 @@
+import sys
+
+from klinika_auth.cli import main
+
+sys.exit(main())

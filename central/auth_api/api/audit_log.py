@@ -1,0 +1,115 @@
+"""The audit API: workstations submit events (also batches buffered offline, idempotent by
+``client_event_id``); administrators query the log and verify its hash chain."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Blueprint, request
+from sqlalchemy import select
+
+from klinika_auth import audit
+from klinika_auth.api.common import body, client_ip, parse_time, when
+from klinika_auth.errors import ApiError
+from klinika_auth.models import AuditEvent
+from klinika_auth.rbac import current, require
+from klinika_auth.services import db, services
+
+bp = Blueprint("audit", __name__, url_prefix="/audit")
+
+MAX_PAGE = 1000
+
+
+def event_json(ev: AuditEvent) -> dict[str, Any]:
+    return {
+        "seq": ev.seq,
+        "client_event_id": ev.client_event_id,
+        "recorded_at": when(ev.recorded_at),
+        "occurred_at": when(ev.occurred_at),
+        "actor": ev.actor,
+        "submitted_by": ev.submitted_by,
+        "action": ev.action,
+        "outcome": ev.outcome,
+        "source_ip": ev.source_ip,
+        "workstation": ev.workstation,
+        "study_instance_uid": ev.study_instance_uid,
+        "details": json.loads(ev.details),
+        "prev_hash": ev.prev_hash,
+        "hash": ev.hash,
+    }
+
+
+def _batch_item(raw: dict[str, Any], submitter: str, ip: str | None) -> audit.BatchItem:
+    details = raw.get("details") or {}
+    if len(audit.canonical_details(details).encode()) > audit.MAX_DETAILS_BYTES:
+        raise ApiError(
+            413,
+            "details_too_large",
+            f"Event {raw['client_event_id']}: details exceed {audit.MAX_DETAILS_BYTES} bytes.",
+        )
+    fields = {
+        "action": raw["action"],
+        "outcome": raw.get("outcome", "success"),
+        "actor": raw.get("actor") or submitter,
+        "submitted_by": submitter,
+        "source_ip": ip,
+        "workstation": raw.get("workstation"),
+        "study_instance_uid": raw.get("study_instance_uid"),
+        "details": details,
+        "occurred_at": parse_time(raw["occurred_at"], "occurred_at"),
+    }
+    return audit.BatchItem(client_event_id=raw["client_event_id"], fields=fields)
+
+
+@bp.post("/events")
+@require("audit.write")
+def submit_events() -> Any:
+    events = body()["events"]
+    limit = services().settings.max_audit_batch
+    if len(events) > limit:
+        raise ApiError(413, "batch_too_large", f"Send at most {limit} events per request.")
+    submitter, ip = current().username, client_ip()
+    items = [_batch_item(raw, submitter, ip) for raw in events]
+    session = db()
+    results = audit.append_batch(session, items)
+    session.commit()
+    recorded = sum(1 for _id, status, _seq in results if status == "recorded")
+    return {
+        "recorded": recorded,
+        "duplicates": len(results) - recorded,
+        "results": [
+            {"client_event_id": cid, "status": status, "seq": seq} for cid, status, seq in results
+        ],
+    }
+
+
+@bp.get("/events")
+@require("audit.read")
+def query_events() -> Any:
+    args = request.args
+    stmt = select(AuditEvent)
+    for column in ("actor", "action", "outcome", "workstation"):
+        if args.get(column):
+            stmt = stmt.where(getattr(AuditEvent, column) == args[column])
+    if args.get("study"):
+        stmt = stmt.where(AuditEvent.study_instance_uid == args["study"])
+    if args.get("since"):
+        stmt = stmt.where(AuditEvent.occurred_at >= parse_time(args["since"], "since"))
+    if args.get("until"):
+        stmt = stmt.where(AuditEvent.occurred_at < parse_time(args["until"], "until"))
+    after = args.get("after_seq", type=int) or 0
+    limit = min(max(args.get("limit", default=100, type=int) or 100, 1), MAX_PAGE)
+    stmt = stmt.where(AuditEvent.seq > after).order_by(AuditEvent.seq).limit(limit)
+    events = list(db().scalars(stmt))
+    more = len(events) == limit
+    return {
+        "events": [event_json(e) for e in events],
+        "next_after_seq": events[-1].seq if more else None,
+    }
+
+
+@bp.get("/verify")
+@require("audit.read")
+def verify() -> Any:
+    return audit.verify_chain(db()).as_dict()

@@ -1,0 +1,86 @@
+"""Helpers the blueprints share: the request body, the client address, JSON shapes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import request
+
+from klinika_auth.audit import iso
+from klinika_auth.errors import ApiError
+from klinika_auth.models import Report, User
+
+
+def body(optional: bool = False) -> dict[str, Any]:
+    """The JSON object sent (already checked against the OpenAPI schema by ``openapi``)."""
+    if not request.get_data(cache=True):
+        if optional:
+            return {}
+        raise ApiError(
+            400, "bad_request", "Send a JSON object body (Content-Type: application/json)."
+        )
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ApiError(400, "bad_request", "The body must be a JSON object.")
+    return data
+
+
+def client_ip() -> str | None:
+    """The peer address (the first proxy hop is trusted per ``proxy_count``, see app)."""
+    return request.remote_addr
+
+
+def when(value: dt.datetime | None) -> str | None:
+    return None if value is None else iso(value)
+
+
+def user_json(user: User) -> dict[str, Any]:
+    return {
+        "id": user.id,
+        "username": user.username,
+        "role": user.role.name,
+        "disabled": user.disabled,
+        "mfa_enabled": user.totp_enabled,
+        "created_at": when(user.created_at),
+        "updated_at": when(user.updated_at),
+        "last_login_at": when(user.last_login_at),
+    }
+
+
+def report_json(report: Report) -> dict[str, Any]:
+    return {
+        "id": report.id,
+        "study_instance_uid": report.study_instance_uid,
+        "author": report.author.username,
+        "status": report.status,
+        "title": report.title,
+        "sop_instance_uid": report.sop_instance_uid,
+        "pdf_sha256": report.pdf_sha256,
+        "created_at": when(report.created_at),
+        "updated_at": when(report.updated_at),
+        "revisions": [
+            {
+                "status": r.status,
+                "sop_instance_uid": r.sop_instance_uid,
+                "pdf_sha256": r.pdf_sha256,
+                "changed_by": r.changed_by,
+                "changed_at": when(r.changed_at),
+                "note": r.note,
+            }
+            for r in report.revisions
+        ],
+    }
+
+
+def parse_time(value: str, name: str) -> dt.datetime:
+    """An ISO 8601 time with a zone (``Z`` or ``+hh:mm``), as UTC."""
+    try:
+        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise ApiError(
+            400, "bad_request", f"{name} must be an ISO 8601 time, e.g. 2026-01-31T08:00:00Z."
+        ) from None
+    if parsed.tzinfo is None:
+        raise ApiError(400, "bad_request", f"{name} needs a time zone, e.g. a trailing Z for UTC.")
+    return parsed.astimezone(dt.UTC)

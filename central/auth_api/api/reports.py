@@ -1,0 +1,156 @@
+"""The report registry: which reports exist for a study, who wrote them, their status
+(draft → final → amended) and the signed PDF's SOP Instance UID and SHA-256.
+
+Doctors create and edit drafts (``reports.write``) and sign or amend them
+(``reports.sign``); every role may read (``reports.read``).  Each change appends a revision.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, request
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from klinika_auth import audit
+from klinika_auth.api.common import body, client_ip, report_json
+from klinika_auth.errors import ApiError, not_found
+from klinika_auth.models import Report, ReportRevision, utcnow
+from klinika_auth.rbac import current, require
+from klinika_auth.services import db
+
+bp = Blueprint("reports", __name__, url_prefix="/reports")
+
+MAX_LIST = 500
+
+
+def _report(session: Session, report_id: int) -> Report:
+    report = session.get(Report, report_id, with_for_update=True)
+    if report is None:
+        raise not_found("report")
+    return report
+
+
+def _revise(
+    session: Session, report: Report, status: str, note: str, doc: dict[str, Any] | None = None
+) -> None:
+    now = utcnow()
+    report.status = status
+    report.updated_at = now
+    if doc:
+        report.sop_instance_uid = doc["sop_instance_uid"]
+        report.pdf_sha256 = doc["pdf_sha256"]
+    report.revisions.append(
+        ReportRevision(
+            status=status,
+            sop_instance_uid=report.sop_instance_uid,
+            pdf_sha256=report.pdf_sha256,
+            changed_by=current().username,
+            changed_at=now,
+            note=note,
+        )
+    )
+    session.flush()
+    audit.append(
+        session,
+        action=f"report.{status}" if status != "draft" else "report.draft_saved",
+        actor=current().username,
+        source_ip=client_ip(),
+        study_instance_uid=report.study_instance_uid,
+        details={
+            "report_id": report.id,
+            "sop_instance_uid": report.sop_instance_uid,
+            "pdf_sha256": report.pdf_sha256,
+        },
+    )
+
+
+def _document(data: dict[str, Any]) -> dict[str, str]:
+    return {"sop_instance_uid": data["sop_instance_uid"], "pdf_sha256": data["pdf_sha256"].lower()}
+
+
+def _require_author(report: Report, what: str) -> None:
+    if report.author_id != current().user.id:
+        raise ApiError(
+            403, "not_author", f"Only the report's author ({report.author.username}) can {what}."
+        )
+
+
+@bp.post("")
+@require("reports.write")
+def create_report() -> Any:
+    data, session = body(), db()
+    now = utcnow()
+    report = Report(
+        study_instance_uid=data["study_instance_uid"],
+        author=current().user,
+        status="draft",
+        title=data.get("title", ""),
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(report)
+    session.flush()
+    _revise(session, report, "draft", "created")
+    session.commit()
+    return report_json(report), 201
+
+
+@bp.get("")
+@require("reports.read")
+def list_reports() -> Any:
+    stmt = select(Report).order_by(Report.id)
+    if request.args.get("study"):
+        stmt = stmt.where(Report.study_instance_uid == request.args["study"])
+    if request.args.get("status"):
+        stmt = stmt.where(Report.status == request.args["status"])
+    return {"reports": [report_json(r) for r in db().scalars(stmt.limit(MAX_LIST))]}
+
+
+@bp.get("/<int:report_id>")
+@require("reports.read")
+def get_report(report_id: int) -> Any:
+    report = db().get(Report, report_id)
+    if report is None:
+        raise not_found("report")
+    return report_json(report)
+
+
+@bp.patch("/<int:report_id>")
+@require("reports.write")
+def edit_draft(report_id: int) -> Any:
+    data, session = body(), db()
+    report = _report(session, report_id)
+    if report.status != "draft":
+        raise ApiError(409, "not_a_draft", "A signed report cannot be edited; amend it instead.")
+    _require_author(report, "edit the draft")
+    report.title = data.get("title", report.title)
+    _revise(session, report, "draft", "edited")
+    session.commit()
+    return report_json(report)
+
+
+@bp.post("/<int:report_id>/finalize")
+@require("reports.sign")
+def finalize(report_id: int) -> Any:
+    data, session = body(), db()
+    report = _report(session, report_id)
+    if report.status != "draft":
+        raise ApiError(409, "not_a_draft", "This report is already signed; amend it instead.")
+    _require_author(report, "sign it")
+    _revise(session, report, "final", data.get("note", "signed"), _document(data))
+    session.commit()
+    return report_json(report)
+
+
+@bp.post("/<int:report_id>/amend")
+@require("reports.sign")
+def amend(report_id: int) -> Any:
+    data, session = body(), db()
+    report = _report(session, report_id)
+    if report.status == "draft":
+        raise ApiError(409, "not_signed", "A draft is edited, not amended; finalise it first.")
+    _revise(session, report, "amended", data["reason"], _document(data))
+    session.commit()
+    return report_json(report)

@@ -1,0 +1,1 @@
+"""Alembic migrations of the central auth database (run by ``central-auth`` at start)."""
