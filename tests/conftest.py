@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["tests.harness.postgres", "tests.harness.orthanc"]
+pytest_plugins = ["tests.harness.postgres", "tests.harness.orthanc", "tests.harness.auth_api"]
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "artifacts"
