@@ -353,6 +353,9 @@ class ViewerModel:
                 self.store.remove(annotation_id)
             self.annotations_changed.emit()
 
+    def key_image_count(self) -> int:
+        return len(self._key_frames)
+
     def is_key_image(self, sop_uid: str, frame_index: int) -> bool:
         return (sop_uid, frame_index) in self._key_frames
 

@@ -69,6 +69,7 @@ class StackSource:
         self._frames: dict[int, DisplayFrame] = {}
         self._bytes = 0
         self._last_bytes = 0
+        self._header_read = False
         self._current = 0
         self._listeners: list[FrameListener] = []
         self._cond = threading.Condition()
@@ -172,7 +173,8 @@ class StackSource:
         except Exception as exc:  # noqa: BLE001 - unreadable file: a tile, not a crash
             logger.warning("instance %s cannot be read: %s", ref.sop_instance_uid, exc)
             return error_frame(ref, str(exc) or type(exc).__name__)
-        if not self.header.modality and not self.header.patient_name:
+        if not self._header_read:
+            self._header_read = True
             self.header = fallback_decode.series_header(ds)
         return fallback_decode.decode(ds, ref.frame_index)
 

@@ -1,0 +1,87 @@
+"""The list of the study's measurements and annotations: select, remove, export."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from workstation.i18n import _, ngettext
+from workstation.viewer.annotations import kind_label, label
+from workstation.viewer.model import ViewerModel
+
+
+class QtAnnotationPanel(QWidget):
+    sig_selected = Signal(str)
+    sig_export_requested = Signal()
+
+    def __init__(self, model: ViewerModel, parent=None) -> None:
+        super().__init__(parent)
+        self.model = model
+        self.title = QLabel(_("Measurements"))
+        self.list = QListWidget()
+        self.list.currentItemChanged.connect(self._on_current_changed)
+        self.remove_button = QPushButton(_("Remove"))
+        self.remove_button.clicked.connect(self.remove_current)
+        self.export_button = QPushButton(_("Export SR…"))
+        self.export_button.clicked.connect(self.sig_export_requested.emit)
+        self.key_images = QLabel()
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.remove_button)
+        buttons.addWidget(self.export_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.title)
+        layout.addWidget(self.list, 1)
+        layout.addLayout(buttons)
+        layout.addWidget(self.key_images)
+        self.setMinimumWidth(220)
+        model.annotations_changed.connect(self.reload)
+        model.key_images_changed.connect(self._update_key_images)
+        self.reload()
+
+    def reload(self) -> None:
+        current = self.current_id()
+        self.list.clear()
+        for a in self.model.annotations():
+            text = kind_label(a.kind)
+            value = label(a).replace("\n", "; ")
+            if value:
+                text += ": " + value
+            item = QListWidgetItem(text)
+            item.setData(Qt.ItemDataRole.UserRole, a.annotation_id)
+            self.list.addItem(item)
+            if a.annotation_id == current:
+                self.list.setCurrentItem(item)
+        self.remove_button.setEnabled(self.list.count() > 0)
+        self.export_button.setEnabled(self.list.count() > 0)
+
+    def _update_key_images(self) -> None:
+        n = self.model.key_image_count()
+        self.key_images.setText(ngettext("{n} key image", "{n} key images", n).format(n=n))
+
+    def current_id(self) -> str:
+        item = self.list.currentItem()
+        return item.data(Qt.ItemDataRole.UserRole) if item is not None else ""
+
+    def select(self, annotation_id: str) -> None:
+        for i in range(self.list.count()):
+            if self.list.item(i).data(Qt.ItemDataRole.UserRole) == annotation_id:
+                self.list.setCurrentRow(i)
+                return
+
+    def _on_current_changed(self, current, _previous) -> None:
+        if current is not None:
+            self.sig_selected.emit(current.data(Qt.ItemDataRole.UserRole))
+
+    def remove_current(self) -> None:
+        annotation_id = self.current_id()
+        if annotation_id:
+            self.model.remove_annotation(annotation_id)

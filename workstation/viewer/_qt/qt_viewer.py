@@ -1,0 +1,475 @@
+"""The 2-D viewer: series strip, a grid of viewports, tools, measurement panel.
+
+``QtViewer(archive, settings, session=None)`` is what the app shell puts in its viewer
+area.  ``archive`` is the local archive (anything with ``find_series``,
+``find_instances``, ``instance_file``) or a ready :class:`StudyCatalog`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from functools import partial
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QGridLayout,
+    QInputDialog,
+    QLabel,
+    QMenu,
+    QMessageBox,
+    QSpinBox,
+    QSplitter,
+    QToolBar,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from workstation.i18n import _
+from workstation.viewer import geometry, windowing
+from workstation.viewer._qt.qt_annotation_panel import QtAnnotationPanel
+from workstation.viewer._qt.qt_thumbnails import QtThumbnails
+from workstation.viewer._qt.qt_viewport import QtViewport
+from workstation.viewer._qt.tools import Tool, tool_label
+from workstation.viewer.annotations import Kind
+from workstation.viewer.catalog import ArchiveCatalog, StudyCatalog
+from workstation.viewer.frames import DisplayFrame
+from workstation.viewer.model import LAYOUTS, MAX_FPS, MIN_FPS, ViewerModel
+from workstation.viewer.sources import open_frame_source
+
+logger = logging.getLogger(__name__)
+
+MEASURE_TOOLS = (Tool.LENGTH, Tool.ANGLE, Tool.COBB, Tool.RECTANGLE, Tool.ELLIPSE,
+                 Tool.FREEHAND, Tool.PROBE, Tool.TEXT, Tool.ARROW)
+
+
+class QtViewer(QWidget):
+    """The viewer area: open a study or a series and read it."""
+
+    sig_study_opened = Signal(str)
+    #: Milliseconds from ``open_study``/``open_series`` to the first frame on screen.
+    sig_first_image_shown = Signal(float)
+    sig_error = Signal(str)
+
+    def __init__(self, archive, settings=None, session=None, parent=None) -> None:
+        super().__init__(parent)
+        self.catalog: StudyCatalog = (
+            ArchiveCatalog(archive) if hasattr(archive, "find_series") else archive
+        )
+        self.settings = settings
+        self.session = session
+        self.tool = Tool.WINDOW
+        self.show_reference_lines = True
+        #: Asks for the text of a text/arrow annotation; tests replace it.
+        self.text_provider = self._ask_text
+        self.model = ViewerModel(self._make_source)
+        self._store = None
+        self._series = {}
+        self._views: list[QtViewport] = []
+        self._opened_at = 0.0
+        self._first_reported = False
+        self._syncing = False
+        self._closed = False
+        self._build_ui()
+        self._rebuild_grid()
+
+    # Construction -----------------------------------------------------------
+    def _build_ui(self) -> None:
+        self.toolbar = QToolBar()
+        self.thumbnails = QtThumbnails()
+        self.thumbnails.sig_series_activated.connect(
+            lambda uid: self.show_series(self.model.active, uid)
+        )
+        self.grid_host = QWidget()
+        self.grid = QGridLayout(self.grid_host)
+        self.grid.setContentsMargins(0, 0, 0, 0)
+        self.grid.setSpacing(2)
+        self.panel = QtAnnotationPanel(self.model)
+        self.panel.sig_selected.connect(self._on_panel_selected)
+        self.panel.sig_export_requested.connect(self._on_export_requested)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(self.thumbnails)
+        splitter.addWidget(self.grid_host)
+        splitter.addWidget(self.panel)
+        splitter.setStretchFactor(1, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.toolbar)
+        layout.addWidget(splitter, 1)
+        self._build_toolbar()
+        self.model.annotations_changed.connect(self._refresh_all)
+
+    def _build_toolbar(self) -> None:
+        tb = self.toolbar
+        layouts = QMenu(self)
+        for rows, cols in LAYOUTS:
+            layouts.addAction(f"{rows} × {cols}", partial(self.set_layout, rows, cols))
+        layouts.addAction(_("Custom…"), self._ask_custom_layout)
+        self._menu_button(_("Layout"), layouts)
+        group = QActionGroup(self)
+        self.tool_actions: dict[Tool, QAction] = {}
+        for tool in (Tool.WINDOW, Tool.PAN, Tool.ZOOM, Tool.MAGNIFY, Tool.SELECT):
+            self.tool_actions[tool] = self._tool_action(tool, group)
+            tb.addAction(self.tool_actions[tool])
+        measure = QMenu(self)
+        for tool in MEASURE_TOOLS:
+            self.tool_actions[tool] = self._tool_action(tool, group)
+            measure.addAction(self.tool_actions[tool])
+        self._menu_button(_("Measure"), measure)
+        self.tool_actions[Tool.WINDOW].setChecked(True)
+        self.presets_menu = QMenu(self)
+        self.presets_menu.aboutToShow.connect(self._fill_presets)
+        self._menu_button(_("W/L presets"), self.presets_menu)
+        tb.addSeparator()
+        for text, shortcut, slot in (
+            (_("Fit"), "F", lambda v: v.fit(self._active_view()._view_size())),
+            (_("1:1"), "1", lambda v: v.one_to_one()),
+            (_("Rotate 90°"), "R", lambda v: v.rotate(1)),
+            (_("Flip H"), "H", lambda v: v.flip(True)),
+            (_("Flip V"), "V", lambda v: v.flip(False)),
+            (_("Invert"), "I", lambda v: v.toggle_invert()),
+        ):
+            action = tb.addAction(text, partial(self._on_active, slot))
+            action.setToolTip(f"{text} ({shortcut})")
+        tb.addSeparator()
+        self.cine_action = tb.addAction(_("Play"), self.toggle_cine)
+        self.cine_action.setCheckable(True)
+        self.fps = QSpinBox()
+        self.fps.setRange(int(MIN_FPS), int(MAX_FPS))
+        self.fps.setSuffix(" " + _("fps"))
+        self.fps.valueChanged.connect(self._on_fps_changed)
+        tb.addWidget(self.fps)
+        tb.addSeparator()
+        self.sync_action = tb.addAction(_("Sync"), self._on_sync_toggled)
+        self.sync_action.setCheckable(True)
+        self.sync_action.setChecked(True)
+        self.sync_action.setToolTip(_("Scroll series of the same frame of reference together"))
+        self.ref_action = tb.addAction(_("Ref. lines"), self._on_reflines_toggled)
+        self.ref_action.setCheckable(True)
+        self.ref_action.setChecked(True)
+        key = tb.addAction(_("Key image"), self.toggle_key_image)
+        key.setShortcut(QKeySequence("K"))
+        key.setToolTip(_("Mark or unmark the image as a key image (K)"))
+        self.status = QLabel()
+        tb.addWidget(self.status)
+
+    def _menu_button(self, text: str, menu: QMenu) -> None:
+        button = QToolButton()
+        button.setText(text)
+        button.setMenu(menu)
+        button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.toolbar.addWidget(button)
+
+    def _tool_action(self, tool: Tool, group: QActionGroup) -> QAction:
+        action = QAction(tool_label(tool), self)
+        action.setCheckable(True)
+        action.triggered.connect(partial(self.set_tool, tool))
+        group.addAction(action)
+        return action
+
+    def _fill_presets(self) -> None:
+        self.presets_menu.clear()
+        vp = self.model.active_viewport
+        for p in windowing.presets_for(vp.modality):
+            self.presets_menu.addAction(
+                f"{p.label} ({p.width:.0f}/{p.center:.0f})", partial(self.apply_preset, p.key)
+            )
+        self.presets_menu.addAction(windowing.WindowPreset("auto", 0, 1).label,
+                                    partial(self.apply_preset, "auto"))
+        self.presets_menu.addAction(windowing.WindowPreset("file", 0, 1).label,
+                                    partial(self.apply_preset, "file"))
+
+    # Layout -------------------------------------------------------------------
+    def set_layout(self, rows: int, columns: int) -> None:
+        self.model.set_layout(rows, columns)
+        self._rebuild_grid()
+        self._fill_empty_viewports()
+
+    def _ask_custom_layout(self) -> None:
+        text, ok = QInputDialog.getText(self, _("Custom layout"), _("Rows × columns, e.g. 2x3:"))
+        if ok:
+            rows, _sep, cols = text.lower().replace("×", "x").partition("x")
+            try:
+                self.set_layout(int(rows), int(cols))
+            except ValueError:
+                QMessageBox.warning(self, _("Custom layout"), _("Write rows x columns, e.g. 2x3."))
+
+    def _rebuild_grid(self) -> None:
+        keep = {v.viewport: v for v in self._views}
+        for view in self._views:
+            self.grid.removeWidget(view)
+        views = []
+        for vp in self.model.viewports:
+            view = keep.pop(vp, None) or self._make_view(vp)
+            views.append(view)
+        for view in keep.values():
+            view.close_view()
+            view.setParent(None)
+            view.deleteLater()
+        self._views = views
+        for i, view in enumerate(views):
+            self.grid.addWidget(view, i // self.model.columns, i % self.model.columns)
+            view.show()
+        self._refresh_all()
+
+    def _make_view(self, vp) -> QtViewport:
+        view = QtViewport(vp, self.model, self)
+        view.sig_activated.connect(self._on_view_activated)
+        view.sig_series_dropped.connect(self.show_series)
+        view.sig_frame_changed.connect(self._on_frame_changed)
+        view.sig_first_frame_shown.connect(self._on_first_frame_shown)
+        view.sig_annotation_selected.connect(self.panel.select)
+        return view
+
+    @property
+    def views(self) -> list[QtViewport]:
+        return list(self._views)
+
+    def _active_view(self) -> QtViewport:
+        return self._views[self.model.active]
+
+    # Opening --------------------------------------------------------------------
+    def open_study(self, study_uid: str) -> bool:
+        """Show a study: thumbnails of its series, the first series in the first viewport."""
+        self._opened_at = time.perf_counter()
+        self._first_reported = False
+        series = self.catalog.series(study_uid)
+        logger.info("opening study %s (%d series)", study_uid, len(series))
+        self._series = {s.series_instance_uid: s for s in series}
+        self.model.load_study_state(study_uid, self._viewer_store())
+        for vp in self.model.viewports:
+            vp.set_source(None)
+        images = [s for s in series if s.modality not in ("SR", "PR", "KO", "DOC", "RTSTRUCT")]
+        for position, s in enumerate(images[: len(self.model.viewports)]):
+            self.show_series(position, s.series_instance_uid)
+        self.thumbnails.set_series(series, self._thumbnail_frame)
+        self.sig_study_opened.emit(study_uid)
+        if not images:
+            self.sig_error.emit(_("This study has no images to show."))
+            return False
+        return True
+
+    def open_series(self, series_uid: str, study_uid: str = "") -> bool:
+        """Show one series in the active viewport (its study's state is loaded first)."""
+        self._opened_at = time.perf_counter()
+        self._first_reported = False
+        if series_uid not in self._series:
+            study_uid = study_uid or self._study_of(series_uid)
+            if study_uid:
+                self._series = {s.series_instance_uid: s for s in self.catalog.series(study_uid)}
+                self.model.load_study_state(study_uid, self._viewer_store())
+                self.thumbnails.set_series(list(self._series.values()), self._thumbnail_frame)
+        return self.show_series(self.model.active, series_uid)
+
+    def _study_of(self, series_uid: str) -> str:
+        find = getattr(getattr(self.catalog, "archive", None), "get_series", None)
+        if find is not None:
+            record = find(series_uid)
+            return getattr(record, "study_instance_uid", "") if record is not None else ""
+        return ""
+
+    def show_series(self, position: int, series_uid: str) -> bool:
+        entry = self._series.get(series_uid)
+        modality = entry.modality if entry else ""
+        for_uid = entry.frame_of_reference_uid if entry else ""
+        ok = self.model.assign(position, series_uid, modality, for_uid)
+        if ok:
+            self.model.set_active(position)
+            self._sync_controls()
+        else:
+            self.sig_error.emit(_("The series cannot be opened."))
+        return ok
+
+    def _fill_empty_viewports(self) -> None:
+        shown = {vp.series_uid for vp in self.model.viewports if vp.source is not None}
+        spare = [u for u in self._series if u not in shown]
+        for vp in self.model.viewports:
+            if vp.source is None and spare:
+                self.show_series(vp.position, spare.pop(0))
+
+    def _make_source(self, series_uid: str):
+        entries = self.catalog.instances(series_uid)
+        if not entries:
+            return None
+        return open_frame_source(entries, series_uid)
+
+    def _thumbnail_frame(self, series_uid: str) -> DisplayFrame | None:
+        import pydicom
+
+        from workstation.viewer import fallback_decode
+        from workstation.viewer.catalog import sort_instances
+
+        entries = sort_instances(self.catalog.instances(series_uid))
+        if not entries:
+            return None
+        ds = pydicom.dcmread(entries[len(entries) // 2].path if len(entries) > 2 else entries[0].path)
+        return fallback_decode.decode(ds, 0)
+
+    def _viewer_store(self):
+        if self._store is None and self.settings is not None:
+            from workstation.viewer.store import ViewerStore
+
+            try:
+                self._store = ViewerStore.open(self.settings)
+            except Exception:  # noqa: BLE001 - the viewer still works, without persistence
+                logger.exception("annotation store unavailable")
+                self.sig_error.emit(_("Measurements cannot be saved: the archive database is unavailable."))
+        return self._store
+
+    # Events from viewports ---------------------------------------------------
+    def _on_view_activated(self, position: int) -> None:
+        previous = self.model.active
+        self.model.set_active(position)
+        if previous != position:
+            self._views[previous].refresh()
+            self._views[position].refresh()
+            self._sync_controls()
+
+    def _on_first_frame_shown(self, position: int) -> None:
+        if not self._first_reported and self._opened_at:
+            self._first_reported = True
+            ms = (time.perf_counter() - self._opened_at) * 1000.0
+            logger.info("first image on screen after %.0f ms", ms)
+            self.sig_first_image_shown.emit(ms)
+        self._update_reference_lines()
+
+    def _on_frame_changed(self, position: int) -> None:
+        if self.model.sync_scroll and not self._syncing:
+            self._syncing = True
+            try:
+                self.model.sync_from(position)
+            finally:
+                self._syncing = False
+        self._update_reference_lines()
+
+    def _update_reference_lines(self) -> None:
+        frames = [v.current_frame() for v in self.model.viewports]
+        for view, vp, frame in zip(self._views, self.model.viewports, frames):
+            segments = []
+            if self.show_reference_lines and frame is not None and frame.geometry.has_plane:
+                for other in self.model.linked(vp.position):
+                    of = frames[other.position]
+                    if of is not None and of.geometry.has_plane:
+                        seg = geometry.reference_line(frame.geometry, of.geometry)
+                        if seg is not None:
+                            segments.append(seg)
+            view.set_reference_lines(segments)
+
+    def _refresh_all(self) -> None:
+        for view in self._views:
+            view.refresh()
+
+    def _on_panel_selected(self, annotation_id: str) -> None:
+        for a in self.model.annotations():
+            if a.annotation_id != annotation_id:
+                continue
+            for view, vp in zip(self._views, self.model.viewports):
+                if vp.series_uid == a.series_instance_uid and vp.source is not None:
+                    for i in range(vp.count):
+                        ref = vp.source.ref(i)
+                        if (ref.sop_instance_uid, ref.frame_index) == (a.sop_instance_uid, a.frame_index):
+                            vp.set_index(i)
+                            break
+                view.select_annotation(annotation_id)
+
+    # Toolbar actions --------------------------------------------------------
+    def set_tool(self, tool: Tool, _checked: bool = True) -> None:
+        self.tool = tool
+        self.tool_actions[tool].setChecked(True)
+        for view in self._views:
+            view.cancel_drawing()
+
+    def apply_preset(self, key: str) -> bool:
+        return self.model.active_viewport.apply_preset(key)
+
+    def _on_active(self, fn) -> None:
+        fn(self.model.active_viewport)
+
+    def toggle_cine(self) -> None:
+        vp = self.model.active_viewport
+        vp.set_cine(not vp.cine_playing, float(self.fps.value()))
+        self._sync_controls()
+
+    def _on_fps_changed(self, value: int) -> None:
+        vp = self.model.active_viewport
+        if abs(vp.cine_fps - value) > 0.5:
+            vp.set_cine(vp.cine_playing, float(value))
+
+    def _on_sync_toggled(self) -> None:
+        self.model.sync_scroll = self.sync_action.isChecked()
+
+    def _on_reflines_toggled(self) -> None:
+        self.show_reference_lines = self.ref_action.isChecked()
+        self._update_reference_lines()
+
+    def toggle_key_image(self) -> bool | None:
+        marked = self.model.toggle_key_image(self.model.active_viewport)
+        self._active_view().refresh()
+        return marked
+
+    def _sync_controls(self) -> None:
+        vp = self.model.active_viewport
+        self.fps.blockSignals(True)
+        self.fps.setValue(int(round(vp.cine_fps)))
+        self.fps.blockSignals(False)
+        self.cine_action.setChecked(vp.cine_playing)
+
+    def ask_annotation_text(self, kind: Kind) -> str | None:
+        return self.text_provider(kind)
+
+    def _ask_text(self, kind: Kind) -> str | None:
+        title = _("Arrow label") if kind is Kind.ARROW else _("Text annotation")
+        text, ok = QInputDialog.getText(self, title, _("Text:"))
+        return text if ok else None
+
+    # Export -----------------------------------------------------------------
+    def export_sr(self, path: Path) -> Path:
+        """Write the study's measurements as a DICOM SR (TID 1500) file."""
+        from workstation.viewer.sr_export import write_measurement_report
+
+        return write_measurement_report(self.model.annotations(), self._source_datasets(), path)
+
+    def _source_datasets(self):
+        import pydicom
+
+        needed = {a.sop_instance_uid for a in self.model.annotations()}
+        out = {}
+        for uid in self._series:
+            for e in self.catalog.instances(uid):
+                if e.sop_instance_uid in needed and e.sop_instance_uid not in out:
+                    out[e.sop_instance_uid] = pydicom.dcmread(e.path, stop_before_pixels=True)
+        return out
+
+    def _on_export_requested(self) -> None:
+        name, _filter = QFileDialog.getSaveFileName(
+            self, _("Export measurements as DICOM SR"), "measurements-sr.dcm", "DICOM (*.dcm)"
+        )
+        if not name:
+            return
+        try:
+            self.export_sr(Path(name))
+        except (OSError, ValueError) as exc:
+            logger.exception("SR export failed")
+            QMessageBox.warning(self, _("Export failed"), str(exc))
+
+    # Teardown ---------------------------------------------------------------
+    def close(self) -> bool:
+        """Stop cine and loaders, finalize every render window; safe to call twice."""
+        if not self._closed:
+            self._closed = True
+            self.thumbnails.close_strip()
+            for view in self._views:
+                view.close_view()
+            self.model.close()
+            if self._store is not None:
+                self._store.close()
+                self._store = None
+        return super().close()
+
+    def closeEvent(self, ev) -> None:  # noqa: N802 - Qt override
+        self.close()
+        super().closeEvent(ev)

@@ -1,0 +1,481 @@
+"""One viewport on screen: the VTK picture, a stack scrollbar, mouse and keys.
+
+The widget is thin: it turns input into calls on :class:`~workstation.viewer.model.Viewport`
+and redraws when the model says what changed.  Frames decoded in the background are
+announced from the loader's thread; a queued signal brings them to the GUI thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import replace
+
+from PySide6.QtCore import QPointF, Qt, QTimer, Signal
+from PySide6.QtWidgets import QHBoxLayout, QScrollBar, QWidget
+
+from workstation.i18n import _
+from workstation.viewer import glyphs, overlays, windowing
+from workstation.viewer._qt.tools import CLICK_KINDS, DRAG_KINDS, Drawing, Tool
+from workstation.viewer._vtk.qvtk import ViewerRenderWidget
+from workstation.viewer._vtk.vtk_viewport import VtkViewport
+from workstation.viewer.annotations import Annotation, Kind, evaluate
+from workstation.viewer.model import Viewport, ViewerModel
+
+logger = logging.getLogger(__name__)
+
+SERIES_MIME = "application/x-klinika-series-uid"
+PICK_TOLERANCE_PX = 6.0
+
+
+class QtRenderView(ViewerRenderWidget):
+    """The render widget; forwards input to its owner :class:`QtViewport`."""
+
+    def __init__(self, owner: QtViewport) -> None:
+        super().__init__(owner)
+        self._owner = owner
+        self.setAcceptDrops(True)
+
+    def mousePressEvent(self, ev) -> None:
+        self._owner.on_mouse_press(ev)
+
+    def mouseMoveEvent(self, ev) -> None:
+        self._owner.on_mouse_move(ev)
+
+    def mouseReleaseEvent(self, ev) -> None:
+        self._owner.on_mouse_release(ev)
+
+    def mouseDoubleClickEvent(self, ev) -> None:
+        self._owner.sig_double_clicked.emit(self._owner.viewport.position)
+
+    def wheelEvent(self, ev) -> None:
+        self._owner.on_wheel(ev)
+
+    def keyPressEvent(self, ev) -> None:
+        if not self._owner.on_key(ev):
+            ev.ignore()
+
+    def leaveEvent(self, ev) -> None:
+        self._owner.on_leave()
+
+    def resizeEvent(self, ev) -> None:
+        super().resizeEvent(ev)
+        self._owner.on_resized()
+
+    def dragEnterEvent(self, ev) -> None:
+        if ev.mimeData().hasFormat(SERIES_MIME):
+            ev.acceptProposedAction()
+
+    def dragMoveEvent(self, ev) -> None:
+        if ev.mimeData().hasFormat(SERIES_MIME):
+            ev.acceptProposedAction()
+
+    def dropEvent(self, ev) -> None:
+        uid = bytes(ev.mimeData().data(SERIES_MIME).data()).decode("ascii", "replace")
+        if uid:
+            ev.acceptProposedAction()
+            self._owner.sig_series_dropped.emit(self._owner.viewport.position, uid)
+
+
+class QtViewport(QWidget):
+    """A viewport widget bound to one model :class:`Viewport`."""
+
+    sig_activated = Signal(int)
+    sig_double_clicked = Signal(int)
+    sig_series_dropped = Signal(int, str)
+    #: This viewport moved to another frame (for sync and reference lines).
+    sig_frame_changed = Signal(int)
+    #: The first decoded frame of the current series reached the screen.
+    sig_first_frame_shown = Signal(int)
+    sig_annotation_selected = Signal(str)
+    _sig_frame_ready = Signal(object, int)
+
+    def __init__(self, viewport: Viewport, model: ViewerModel, host) -> None:
+        super().__init__()
+        self.viewport = viewport
+        self.model = model
+        #: The owning viewer: gives the active tool and asks for annotation text.
+        self.host = host
+        self.render_view = QtRenderView(self)
+        self.scene = VtkViewport(self.render_view.GetRenderWindow())
+        self.scrollbar = QScrollBar(Qt.Orientation.Vertical)
+        self.scrollbar.setEnabled(False)
+        self.scrollbar.valueChanged.connect(self._on_scrollbar_changed)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.render_view, 1)
+        layout.addWidget(self.scrollbar)
+        self._drag_button = Qt.MouseButton.NoButton
+        self._drag_mode = ""
+        self._last_pos = QPointF()
+        self._drawing: Drawing | None = None
+        self._selected = ""
+        self._magnifier_at: tuple[float, float] | None = None
+        self._first_shown = False
+        self._shown_index = -1
+        self._updating_scrollbar = False
+        self._reference_segments: list = []
+        self.cine_timer = QTimer(self)
+        self.cine_timer.timeout.connect(self._on_cine_tick)
+        self._sig_frame_ready.connect(self._on_frame_ready, Qt.ConnectionType.QueuedConnection)
+        viewport.changed.connect(self._on_model_changed)
+        self.scene.set_view_size(self.render_view.width(), self.render_view.height())
+        self._on_model_changed("series")
+
+    # Model -> screen ---------------------------------------------------------
+    def _attach_source(self) -> None:
+        source = self.viewport.source
+        if source is not None:
+            # The listener runs on the loader thread: only emit a queued signal there.
+            source.add_listener(lambda i, s=source: self._sig_frame_ready.emit(s, i))
+
+    def _on_frame_ready(self, source, index: int) -> None:
+        if source is self.viewport.source and index == self.viewport.index:
+            self.refresh()
+
+    def _on_model_changed(self, what: str) -> None:
+        if what == "series":
+            self._first_shown = False
+            self._shown_index = -1
+            self._drawing = None
+            self._selected = ""
+            self._attach_source()
+            self._update_scrollbar()
+            self._update_cine_timer()
+        elif what == "frame":
+            self._update_scrollbar()
+            self.sig_frame_changed.emit(self.viewport.position)
+        elif what == "cine":
+            self._update_cine_timer()
+        self.refresh()
+
+    def _update_scrollbar(self) -> None:
+        self._updating_scrollbar = True
+        n = self.viewport.count
+        self.scrollbar.setEnabled(n > 1)
+        self.scrollbar.setRange(0, max(0, n - 1))
+        self.scrollbar.setPageStep(self.viewport.page_step)
+        self.scrollbar.setValue(self.viewport.index)
+        self._updating_scrollbar = False
+
+    def _view_size(self) -> tuple[int, int]:
+        return max(1, self.render_view.width()), max(1, self.render_view.height())
+
+    def refresh(self) -> None:
+        """Redraw everything from the model (cheap enough to do on every change)."""
+        if self.render_view.closed:
+            return
+        vp, scene = self.viewport, self.scene
+        size = self._view_size()
+        scene.set_view_size(*size)
+        scene.set_active(self.model.active_viewport is vp)
+        frame = vp.current_frame()
+        header = vp.source.header if vp.source is not None else None
+        if vp.source is None:
+            scene.show_pixels(None)
+            scene.set_message(_("Drop a series here") if self.model.study_uid else "")
+            scene.set_corners("", "", "", "")
+            scene.set_orientation({})
+            scene.set_scale_bar(0, "")
+            scene.set_glyphs([])
+            scene.set_reference_lines([])
+            self.render_view.request_render()
+            return
+        window = None
+        if frame is None:
+            scene.set_message(_("Loading…") if self._shown_index < 0 else "")
+        elif not frame.ok:
+            scene.show_pixels(None)
+            scene.set_message(_("Cannot display: {reason}").format(reason=frame.error))
+        else:
+            if vp.fit_mode:
+                vp.transform = replace(vp.transform, zoom=self._fit_zoom(frame), pan=(0.0, 0.0))
+            scene.set_message("")
+            window = vp.display_window(frame)
+            assert frame.values is not None
+            if frame.is_color:
+                pixels = frame.values if not vp.invert else 255 - frame.values
+            else:
+                pixels = windowing.to_uint8(frame.values, *window, invert=frame.inverted ^ vp.invert)
+            scene.show_pixels(pixels)
+            scene.set_matrix(vp.transform.matrix((frame.values.shape[1], frame.values.shape[0]), size))
+            self._shown_index = vp.index
+        self._update_overlays(frame, window, header, size)
+        self.render_view.request_render()
+        if frame is not None and not self._first_shown:
+            self._first_shown = True
+            self.render_view.render_now()
+            self.sig_first_frame_shown.emit(vp.position)
+
+    def _fit_zoom(self, frame) -> float:
+        from workstation.viewer.view_transform import fit_zoom
+
+        return fit_zoom((frame.values.shape[1], frame.values.shape[0]), self._view_size(),
+                        self.viewport.transform.rotation)
+
+    def _update_overlays(self, frame, window, header, size) -> None:
+        vp, scene = self.viewport, self.scene
+        ref = vp.current_ref()
+        key = ref is not None and self.model.is_key_image(ref.sop_instance_uid, ref.frame_index)
+        c = overlays.corners(header, vp.index, vp.count, frame, window, vp.transform.zoom, key)
+        extra = ""
+        if vp.cine_playing:
+            extra = "\n" + _("Cine {fps:.0f} fps").format(fps=vp.cine_fps)
+        scene.set_corners(c.top_left, c.top_right, c.bottom_left + extra, c.bottom_right)
+        scene.set_orientation(overlays.orientation_markers(frame, vp.transform))
+        bar = overlays.scale_bar(frame, vp.transform, size[0])
+        scene.set_scale_bar(bar.length_px if bar else 0, bar.text if bar else "")
+        scene.set_glyphs(self._glyphs())
+        scene.set_reference_lines(self._reference_segments)
+        scene.set_magnifier(self._magnifier_at)
+
+    def _glyphs(self) -> list[glyphs.Glyph]:
+        ref = self.viewport.current_ref()
+        if ref is None:
+            return []
+        zoom = self.viewport.transform.zoom
+        out = [
+            glyphs.glyph(a, zoom, a.annotation_id == self._selected)
+            for a in self.model.annotations_on(ref.sop_instance_uid, ref.frame_index)
+        ]
+        if self._drawing is not None and self._drawing.preview():
+            preview = Annotation(self._drawing.kind, self._drawing.preview(), ref.sop_instance_uid)
+            frame = self.viewport.current_frame()
+            if frame is not None and frame.ok and len(preview.points) >= 2:
+                preview = evaluate(preview, frame)
+            out.append(glyphs.glyph(preview, zoom, True))
+        return out
+
+    def set_reference_lines(self, segments: list) -> None:
+        self._reference_segments = segments
+        if not self.render_view.closed:
+            self.scene.set_reference_lines(segments)
+            self.render_view.request_render()
+
+    # Screen <-> image ----------------------------------------------------------
+    def image_point(self, pos: QPointF) -> tuple[float, float] | None:
+        size = self.viewport.image_size()
+        if size is None:
+            return None
+        return self.viewport.transform.to_image((pos.x(), pos.y()), size, self._view_size())
+
+    def screen_point(self, point: tuple[float, float]) -> QPointF:
+        size = self.viewport.image_size() or (1, 1)
+        x, y = self.viewport.transform.to_screen(point, size, self._view_size())
+        return QPointF(x, y)
+
+    # Input ----------------------------------------------------------------------
+    def on_resized(self) -> None:
+        if self.viewport.fit_mode:
+            self.refresh()
+        else:
+            self.scene.set_view_size(*self._view_size())
+            self.refresh()
+
+    def on_mouse_press(self, ev) -> None:
+        self.sig_activated.emit(self.viewport.position)
+        self.render_view.setFocus()
+        pos, button = ev.position(), ev.button()
+        self._last_pos, self._drag_button = pos, button
+        ctrl = bool(ev.modifiers() & Qt.KeyboardModifier.ControlModifier)
+        if button == Qt.MouseButton.RightButton:
+            self._drag_mode = "zoom" if ctrl else "window"
+        elif button == Qt.MouseButton.MiddleButton:
+            self._drag_mode = "pan"
+        elif button == Qt.MouseButton.LeftButton:
+            self._drag_mode = self._press_tool(self.host.tool, pos)
+
+    def _press_tool(self, tool: Tool, pos: QPointF) -> str:
+        if tool in (Tool.WINDOW, Tool.PAN, Tool.ZOOM):
+            return tool.value
+        if tool is Tool.MAGNIFY:
+            self._magnifier_at = (pos.x(), pos.y())
+            self.refresh()
+            return "magnify"
+        point = self.image_point(pos)
+        if point is None:
+            return ""
+        if tool is Tool.SELECT:
+            tol = PICK_TOLERANCE_PX / max(self.viewport.transform.zoom, 1e-6)
+            self._selected = glyphs.nearest(self._glyphs(), point, tol) or ""
+            if self._selected:
+                self.sig_annotation_selected.emit(self._selected)
+            self.refresh()
+            return ""
+        kind = tool.kind
+        assert kind is not None
+        if kind in (Kind.PROBE, Kind.TEXT):
+            self._finish(Drawing(kind, [point]))
+            return ""
+        if kind in CLICK_KINDS:
+            if self._drawing is None or self._drawing.kind is not kind:
+                self._drawing = Drawing(kind)
+            self._drawing.points.append(point)
+            self._drawing.floating = None
+            if self._drawing.complete:
+                self._finish(self._drawing)
+            else:
+                self.refresh()
+            return "click"
+        self._drawing = Drawing(kind, [point])
+        return "draw"
+
+    def on_mouse_move(self, ev) -> None:
+        pos = ev.position()
+        dx, dy = pos.x() - self._last_pos.x(), pos.y() - self._last_pos.y()
+        self._last_pos = pos
+        mode = self._drag_mode
+        vp = self.viewport
+        if mode == "window":
+            vp.drag_window(dx, dy)
+        elif mode == "pan":
+            vp.pan(dx, dy)
+        elif mode == "zoom":
+            vp.zoom(1.0 + (-dy) / 200.0, (pos.x(), pos.y()), self._view_size())
+        elif mode == "magnify":
+            self._magnifier_at = (pos.x(), pos.y())
+            self.refresh()
+        elif self._drawing is not None:
+            point = self.image_point(pos)
+            if point is None:
+                return
+            if self._drawing.kind is Kind.FREEHAND and mode == "draw":
+                self._drawing.points.append(point)
+            else:
+                self._drawing.floating = point
+            self.refresh()
+
+    def on_mouse_release(self, ev) -> None:
+        mode, self._drag_mode = self._drag_mode, ""
+        self._drag_button = Qt.MouseButton.NoButton
+        if mode == "magnify":
+            self._magnifier_at = None
+            self.refresh()
+            return
+        if mode != "draw" or self._drawing is None:
+            return
+        drawing, point = self._drawing, self.image_point(ev.position())
+        if drawing.kind in DRAG_KINDS and point is not None:
+            drawing.points.append(point)
+            drawing.floating = None
+        if drawing.complete:
+            self._finish(drawing)
+        else:
+            self._drawing = None
+            self.refresh()
+
+    def _finish(self, drawing: Drawing) -> None:
+        self._drawing = None
+        ref, frame = self.viewport.current_ref(), self.viewport.current_frame()
+        if ref is None or frame is None or not frame.ok:
+            self.refresh()
+            return
+        text = ""
+        if drawing.kind in (Kind.TEXT, Kind.ARROW):
+            text = self.host.ask_annotation_text(drawing.kind)
+            if text is None or (drawing.kind is Kind.TEXT and not text):
+                self.refresh()
+                return
+        a = Annotation(
+            drawing.kind, tuple(drawing.points), ref.sop_instance_uid, ref.frame_index,
+            series_instance_uid=self.viewport.series_uid, text=text,
+        )
+        self.model.add_annotation(evaluate(a, frame))
+        self.refresh()
+
+    def on_wheel(self, ev) -> None:
+        steps = ev.angleDelta().y() / 120.0
+        if not steps:
+            return
+        if ev.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            pos = ev.position()
+            self.viewport.zoom(1.15**steps, (pos.x(), pos.y()), self._view_size())
+        else:
+            self.viewport.scroll(-int(round(steps)) or (-1 if steps > 0 else 1))
+
+    def on_leave(self) -> None:
+        if self._magnifier_at is not None and self._drag_mode != "magnify":
+            self._magnifier_at = None
+            self.refresh()
+
+    def on_key(self, ev) -> bool:
+        vp, key = self.viewport, ev.key()
+        K = Qt.Key
+        actions: dict[int, Callable[[], object]] = {
+            K.Key_Up: lambda: vp.scroll(-1),
+            K.Key_Down: lambda: vp.scroll(1),
+            K.Key_Left: lambda: vp.scroll(-1),
+            K.Key_Right: lambda: vp.scroll(1),
+            K.Key_PageUp: lambda: vp.scroll(-vp.page_step),
+            K.Key_PageDown: lambda: vp.scroll(vp.page_step),
+            K.Key_Home: lambda: vp.set_index(0),
+            K.Key_End: lambda: vp.set_index(vp.count - 1),
+            K.Key_I: vp.toggle_invert,
+            K.Key_R: lambda: vp.rotate(1),
+            K.Key_H: lambda: vp.flip(True),
+            K.Key_V: lambda: vp.flip(False),
+            K.Key_F: lambda: vp.fit(self._view_size()),
+            K.Key_1: vp.one_to_one,
+            K.Key_Space: lambda: vp.set_cine(not vp.cine_playing),
+            K.Key_K: lambda: self.model.toggle_key_image(vp),
+            K.Key_Delete: self.remove_selected,
+            K.Key_Escape: self.cancel_drawing,
+        }
+        action = actions.get(key)
+        if action is None:
+            return False
+        action()
+        if key in (K.Key_K,):
+            self.refresh()
+        return True
+
+    def remove_selected(self) -> None:
+        if self._selected:
+            self.model.remove_annotation(self._selected)
+            self._selected = ""
+            self.refresh()
+
+    def select_annotation(self, annotation_id: str) -> None:
+        self._selected = annotation_id
+        self.refresh()
+
+    def cancel_drawing(self) -> None:
+        self._drawing = None
+        self.refresh()
+
+    def _on_scrollbar_changed(self, value: int) -> None:
+        if not self._updating_scrollbar:
+            self.viewport.set_index(value)
+
+    # Cine ----------------------------------------------------------------------
+    def _update_cine_timer(self) -> None:
+        vp = self.viewport
+        if vp.cine_playing:
+            self.cine_timer.start(max(1, int(round(1000.0 / vp.cine_fps))))
+        else:
+            self.cine_timer.stop()
+
+    def _on_cine_tick(self) -> None:
+        vp = self.viewport
+        nxt = (vp.index + 1) % vp.count if vp.count else 0
+        if vp.source is not None and vp.source.frame(nxt) is None:
+            vp.source.set_current(nxt)  # not decoded yet: wait for it rather than skip
+            return
+        vp.next_cine_frame()
+
+    # Teardown and frames -------------------------------------------------------
+    def grab_frame(self):
+        """The picture as drawn (numpy RGB), rendered now."""
+        self.render_view.render_now()
+        return self.scene.grab()
+
+    def close_view(self) -> None:
+        self.cine_timer.stop()
+        self.viewport.changed.disconnect(self._on_model_changed)
+        self.scene.close()
+        self.render_view.close_vtk()
+
+    def timestamp(self) -> float:
+        return time.perf_counter()

@@ -1,0 +1,90 @@
+"""Mouse tools of the viewer and how a drawing in progress becomes an annotation.
+
+Mouse convention (documented in the README):
+
+- left button: the active tool (window/level by default; pan, zoom, magnifier, or one
+  of the measurement and annotation tools);
+- right button drag: window/level, whatever the tool (right = wider, down = higher level);
+- middle button drag: pan;  Ctrl + right drag: zoom;
+- wheel: scroll the stack;  Ctrl + wheel: zoom about the cursor.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+from workstation.i18n import _
+from workstation.viewer.annotations import POINTS_NEEDED, Kind
+
+
+class Tool(enum.StrEnum):
+    WINDOW = "window"
+    PAN = "pan"
+    ZOOM = "zoom"
+    MAGNIFY = "magnify"
+    SELECT = "select"
+    LENGTH = "length"
+    ANGLE = "angle"
+    COBB = "cobb"
+    RECTANGLE = "rectangle"
+    ELLIPSE = "ellipse"
+    FREEHAND = "freehand"
+    PROBE = "probe"
+    TEXT = "text"
+    ARROW = "arrow"
+
+    @property
+    def kind(self) -> Kind | None:
+        try:
+            return Kind(self.value)
+        except ValueError:
+            return None
+
+
+def tool_label(tool: Tool) -> str:
+    return {
+        Tool.WINDOW: _("Window/level"),
+        Tool.PAN: _("Pan"),
+        Tool.ZOOM: _("Zoom"),
+        Tool.MAGNIFY: _("Magnifier"),
+        Tool.SELECT: _("Select"),
+        Tool.LENGTH: _("Length"),
+        Tool.ANGLE: _("Angle"),
+        Tool.COBB: _("Cobb angle"),
+        Tool.RECTANGLE: _("Rectangle ROI"),
+        Tool.ELLIPSE: _("Ellipse ROI"),
+        Tool.FREEHAND: _("Freehand ROI"),
+        Tool.PROBE: _("Probe"),
+        Tool.TEXT: _("Text"),
+        Tool.ARROW: _("Arrow"),
+    }[tool]
+
+
+#: Tools drawn by pressing, dragging and releasing (two points).
+DRAG_KINDS = frozenset({Kind.LENGTH, Kind.ARROW, Kind.RECTANGLE, Kind.ELLIPSE})
+#: Tools drawn by clicking each point.
+CLICK_KINDS = frozenset({Kind.ANGLE, Kind.COBB})
+
+
+@dataclass
+class Drawing:
+    """An annotation being drawn, in image coordinates."""
+
+    kind: Kind
+    points: list[tuple[float, float]] = field(default_factory=list)
+    #: The rubber-band point under the mouse, not yet fixed.
+    floating: tuple[float, float] | None = None
+
+    def preview(self) -> tuple[tuple[float, float], ...]:
+        pts = list(self.points)
+        if self.floating is not None:
+            pts.append(self.floating)
+        return tuple(pts)
+
+    @property
+    def complete(self) -> bool:
+        need = POINTS_NEEDED[self.kind]
+        if need == 0:
+            return len(self.points) >= 3
+        return len(self.points) >= need

@@ -1,0 +1,91 @@
+"""The one module that embeds VTK's Qt widget (``QVTKRenderWindowInteractor``).
+
+VTK's own interactor styles are switched off: the viewer's Qt layer handles mouse and
+keys and drives the model, and VTK only draws.  Renders are requested through a Qt
+signal and coalesced, so they always run on the GUI thread and at most once per event
+loop turn; after :meth:`ViewerRenderWidget.close_vtk` every render is a no-op.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import vtkmodules.qt
+
+vtkmodules.qt.PyQtImpl = "PySide6"
+
+from PySide6.QtCore import Qt, Signal  # noqa: E402
+from vtkmodules.qt.QVTKRenderWindowInteractor import QVTKRenderWindowInteractor  # noqa: E402
+
+logger = logging.getLogger(__name__)
+
+
+class ViewerRenderWidget(QVTKRenderWindowInteractor):
+    """A VTK render window in a QWidget that leaves input to its Qt subclass."""
+
+    sig_render_requested = Signal()
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self._closed = False
+        self._render_pending = False
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setMouseTracking(True)
+        # No VTK interactor style: input goes to the Qt event handlers of subclasses.
+        self.GetRenderWindow().GetInteractor().SetInteractorStyle(None)
+        self.sig_render_requested.connect(self._do_render, Qt.ConnectionType.QueuedConnection)
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def request_render(self) -> None:
+        """Ask for a render on the GUI thread (coalesced)."""
+        if self._closed or self._render_pending:
+            return
+        self._render_pending = True
+        self.sig_render_requested.emit()
+
+    def render_now(self) -> None:
+        if not self._closed:
+            self._render_pending = False
+            self.GetRenderWindow().Render()
+
+    def _do_render(self) -> None:
+        if self._render_pending:
+            self.render_now()
+
+    def close_vtk(self) -> None:
+        """Stop rendering and release the GL context (call before the widget goes)."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self.Finalize()
+        except (AttributeError, RuntimeError):
+            logger.debug("render window already gone")
+
+    # Qt input is handled by subclasses; the base class would forward it to VTK.
+    def mousePressEvent(self, ev) -> None:
+        ev.ignore()
+
+    def mouseReleaseEvent(self, ev) -> None:
+        ev.ignore()
+
+    def mouseMoveEvent(self, ev) -> None:
+        ev.ignore()
+
+    def wheelEvent(self, ev) -> None:
+        ev.ignore()
+
+    def keyPressEvent(self, ev) -> None:
+        ev.ignore()
+
+    def keyReleaseEvent(self, ev) -> None:
+        ev.ignore()
+
+    def enterEvent(self, ev) -> None:
+        ev.ignore()
+
+    def leaveEvent(self, ev) -> None:
+        ev.ignore()

@@ -1,0 +1,325 @@
+"""What one viewport draws with VTK: the image, overlays, annotations, lines, magnifier.
+
+World coordinates equal the widget's pixel coordinates (x right, y down): the camera is
+parallel, looks along +z with view-up -y, and shows exactly the widget.  The image actor
+carries the model's image-to-screen matrix, so pixel (column, row) lands where the mouse
+tools expect it.  Greyscale frames are windowed to 8 bits in numpy and uploaded as
+``uint8`` (measured faster on llvmpipe than 16-bit textures with VTK's window/level; see
+``benchmarks/viewer_screen_bench.py``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+import numpy as np
+import vtkmodules.vtkInteractionStyle
+import vtkmodules.vtkRenderingFreeType
+import vtkmodules.vtkRenderingOpenGL2  # noqa: F401  (the OpenGL backend)
+from vtkmodules.util.numpy_support import numpy_to_vtk, vtk_to_numpy
+from vtkmodules.vtkCommonCore import vtkPoints
+from vtkmodules.vtkCommonDataModel import vtkCellArray, vtkImageData, vtkPolyData
+from vtkmodules.vtkCommonMath import vtkMatrix4x4
+from vtkmodules.vtkRenderingAnnotation import vtkCornerAnnotation
+from vtkmodules.vtkRenderingCore import (
+    vtkActor,
+    vtkActor2D,
+    vtkImageActor,
+    vtkPolyDataMapper,
+    vtkPolyDataMapper2D,
+    vtkRenderer,
+    vtkTextActor,
+    vtkWindowToImageFilter,
+)
+
+from workstation.viewer.glyphs import Glyph
+
+logger = logging.getLogger(__name__)
+
+ANNOTATION_RGB = (1.0, 0.85, 0.1)
+SELECTED_RGB = (0.2, 1.0, 0.3)
+REFERENCE_RGB = (0.3, 0.75, 1.0)
+TEXT_RGB = (0.95, 0.95, 0.95)
+MESSAGE_RGB = (1.0, 0.45, 0.35)
+
+
+def _to_vtk_matrix(m3: np.ndarray, z: float = 0.0) -> vtkMatrix4x4:
+    m = vtkMatrix4x4()
+    m.Identity()
+    m.SetElement(0, 0, m3[0, 0])
+    m.SetElement(0, 1, m3[0, 1])
+    m.SetElement(0, 3, m3[0, 2])
+    m.SetElement(1, 0, m3[1, 0])
+    m.SetElement(1, 1, m3[1, 1])
+    m.SetElement(1, 3, m3[1, 2])
+    m.SetElement(2, 3, z)
+    return m
+
+
+def _polydata(
+    lines: Sequence[Sequence[tuple[float, float]]], closed: Sequence[bool]
+) -> vtkPolyData:
+    points, cells = vtkPoints(), vtkCellArray()
+    for line, loop in zip(lines, closed):
+        ids = []
+        for x, y in line:
+            ids.append(points.InsertNextPoint(x, y, 0.0))
+        if loop and ids:
+            ids.append(ids[0])
+        if len(ids) >= 2:
+            cells.InsertNextCell(len(ids), ids)
+    pd = vtkPolyData()
+    pd.SetPoints(points)
+    pd.SetLines(cells)
+    return pd
+
+
+class _LineLayer:
+    """Lines in image coordinates drawn over the image with the image's matrix."""
+
+    def __init__(
+        self, renderer: vtkRenderer, rgb: tuple[float, float, float], width: float
+    ) -> None:
+        self.mapper = vtkPolyDataMapper()
+        self.actor = vtkActor()
+        self.actor.SetMapper(self.mapper)
+        prop = self.actor.GetProperty()
+        prop.SetColor(*rgb)
+        prop.SetLineWidth(width)
+        prop.SetLighting(False)
+        self.mapper.SetInputData(vtkPolyData())
+        renderer.AddActor(self.actor)
+
+    def set(self, lines, closed, matrix: np.ndarray) -> None:
+        self.mapper.SetInputData(_polydata(lines, closed))
+        # Slightly towards the camera so lines are never hidden by the image plane.
+        self.actor.SetUserMatrix(_to_vtk_matrix(matrix, z=-1.0))
+        self.actor.SetVisibility(bool(lines))
+
+
+class VtkViewport:
+    """The VTK scene of one viewport."""
+
+    def __init__(self, render_window) -> None:
+        self.render_window = render_window
+        self.renderer = vtkRenderer()
+        self.renderer.SetBackground(0, 0, 0)
+        render_window.AddRenderer(self.renderer)
+        self._image = vtkImageData()
+        self._pixels: np.ndarray | None = None
+        self.image_actor = vtkImageActor()
+        self.image_actor.GetMapper().SetInputData(self._image)
+        self.image_actor.GetProperty().SetColorWindow(255.0)
+        self.image_actor.GetProperty().SetColorLevel(127.5)
+        self.image_actor.GetProperty().SetInterpolationTypeToLinear()
+        self.image_actor.SetVisibility(False)
+        self.renderer.AddViewProp(self.image_actor)
+        self._refs = _LineLayer(self.renderer, REFERENCE_RGB, 1.5)
+        self._marks = _LineLayer(self.renderer, ANNOTATION_RGB, 2.0)
+        self._selected = _LineLayer(self.renderer, SELECTED_RGB, 2.5)
+        self._labels: list[vtkTextActor] = []
+        self.corners = vtkCornerAnnotation()
+        self.corners.SetMaximumFontSize(15)
+        self.corners.SetMinimumFontSize(9)
+        self.corners.SetLinearFontScaleFactor(2)
+        self.corners.SetNonlinearFontScaleFactor(1)
+        self.corners.GetTextProperty().SetColor(*TEXT_RGB)
+        self.corners.GetTextProperty().SetFontFamilyAsString("Courier")
+        self.corners.GetTextProperty().ShadowOn()
+        self.renderer.AddViewProp(self.corners)
+        self.message = self._text_actor(16, MESSAGE_RGB, centred=True)
+        self.message.SetVisibility(False)
+        self._scale_line = vtkActor2D()
+        self._scale_mapper = vtkPolyDataMapper2D()
+        self._scale_mapper.SetInputData(vtkPolyData())
+        self._scale_line.SetMapper(self._scale_mapper)
+        self._scale_line.GetProperty().SetColor(*TEXT_RGB)
+        self._scale_line.GetProperty().SetLineWidth(2)
+        self.renderer.AddViewProp(self._scale_line)
+        self._scale_text = self._text_actor(12, TEXT_RGB)
+        self._border = vtkActor2D()
+        self._border_mapper = vtkPolyDataMapper2D()
+        self._border.SetMapper(self._border_mapper)
+        self._border.GetProperty().SetLineWidth(2)
+        self.renderer.AddViewProp(self._border)
+        self._magnifier: vtkRenderer | None = None
+        self._mag_actor: vtkImageActor | None = None
+        self.view_size = (1, 1)
+        self._matrix = np.eye(3)
+
+    def _text_actor(self, size: int, rgb, centred: bool = False) -> vtkTextActor:
+        actor = vtkTextActor()
+        prop = actor.GetTextProperty()
+        prop.SetFontSize(size)
+        prop.SetColor(*rgb)
+        prop.ShadowOn()
+        if centred:
+            prop.SetJustificationToCentered()
+            prop.SetVerticalJustificationToCentered()
+        self.renderer.AddViewProp(actor)
+        return actor
+
+    # Camera and image ------------------------------------------------------------
+    def set_view_size(self, width: int, height: int) -> None:
+        self.view_size = (max(1, width), max(1, height))
+        w, h = self.view_size
+        cam = self.renderer.GetActiveCamera()
+        cam.ParallelProjectionOn()
+        cam.SetFocalPoint(w / 2, h / 2, 0.0)
+        cam.SetPosition(w / 2, h / 2, -1000.0)
+        cam.SetViewUp(0.0, -1.0, 0.0)
+        cam.SetParallelScale(h / 2)
+        cam.SetClippingRange(1.0, 2000.0)
+        self.message.SetPosition(w / 2, h / 2)
+
+    def show_pixels(self, pixels: np.ndarray | None) -> None:
+        """Upload an 8-bit frame: (rows, cols) grey or (rows, cols, 3) RGB; None hides it."""
+        if pixels is None:
+            self.image_actor.SetVisibility(False)
+            self._pixels = None
+            if self._mag_actor is not None:
+                self._mag_actor.SetVisibility(False)
+            return
+        pixels = np.ascontiguousarray(pixels, dtype=np.uint8)
+        rows, cols = pixels.shape[:2]
+        comps = 1 if pixels.ndim == 2 else pixels.shape[2]
+        flat = pixels.reshape(rows * cols, comps) if comps > 1 else pixels.reshape(-1)
+        if self._image.GetDimensions() != (cols, rows, 1) or (
+            self._image.GetNumberOfScalarComponents() != comps
+        ):
+            self._image.SetDimensions(cols, rows, 1)
+            self._image.SetOrigin(0, 0, 0)
+            self._image.SetSpacing(1, 1, 1)
+        self._pixels = pixels  # keep the buffer alive: VTK shares its memory
+        self._image.GetPointData().SetScalars(numpy_to_vtk(flat, deep=False))
+        self._image.Modified()
+        self.image_actor.SetVisibility(True)
+        if self._mag_actor is not None:
+            self._mag_actor.SetVisibility(True)
+
+    def set_matrix(self, matrix: np.ndarray) -> None:
+        self._matrix = matrix
+        self.image_actor.SetUserMatrix(_to_vtk_matrix(matrix))
+
+    def set_message(self, text: str) -> None:
+        self.message.SetInput(text)
+        self.message.SetVisibility(bool(text))
+
+    # Overlays -----------------------------------------------------------------
+    def set_corners(
+        self, top_left: str, top_right: str, bottom_left: str, bottom_right: str
+    ) -> None:
+        # vtkCornerAnnotation: 0 lower left, 1 lower right, 2 upper left, 3 upper right.
+        for i, text in enumerate((bottom_left, bottom_right, top_left, top_right)):
+            self.corners.SetText(i, text)
+
+    def set_orientation(self, labels: dict[str, str]) -> None:
+        # 4 lower edge, 5 right edge, 6 left edge, 7 upper edge.
+        for i, edge in ((4, "bottom"), (5, "right"), (6, "left"), (7, "top")):
+            self.corners.SetText(i, labels.get(edge, ""))
+
+    def set_scale_bar(self, length_px: float, text: str) -> None:
+        w = self.view_size[0]
+        x1 = w - 20
+        y = 50  # display coordinates: from the bottom
+        if length_px > 0:
+            x0 = x1 - length_px
+            pts = [((x0, y), (x1, y)), ((x0, y - 5), (x0, y + 5)), ((x1, y - 5), (x1, y + 5))]
+            self._scale_mapper.SetInputData(_polydata(pts, [False] * 3))
+            self._scale_text.SetPosition(x1 - length_px / 2 - 4 * len(text), y + 6)
+        else:
+            self._scale_mapper.SetInputData(vtkPolyData())
+            self._scale_text.SetPosition(x1 - 8 * len(text), y + 6)
+        self._scale_text.SetInput(text)
+
+    def set_active(self, active: bool) -> None:
+        w, h = self.view_size
+        loop = [((1, 1), (w - 1, 1), (w - 1, h - 1), (1, h - 1))]
+        self._border_mapper.SetInputData(_polydata(loop, [True]))
+        self._border.GetProperty().SetColor(*((0.95, 0.6, 0.1) if active else (0.25, 0.25, 0.25)))
+
+    # Annotations and reference lines ------------------------------------------------
+    def set_glyphs(self, glyphs: list[Glyph]) -> None:
+        normal = [g for g in glyphs if not g.selected]
+        chosen = [g for g in glyphs if g.selected]
+        for layer, group in ((self._marks, normal), (self._selected, chosen)):
+            lines = [line for g in group for line in g.polylines]
+            closed = [c for g in group for c in g.closed]
+            layer.set(lines, closed, self._matrix)
+        for actor in self._labels:
+            self.renderer.RemoveViewProp(actor)
+        self._labels = []
+        h = self.view_size[1]
+        for g in glyphs:
+            if not g.text:
+                continue
+            actor = self._text_actor(13, SELECTED_RGB if g.selected else ANNOTATION_RGB)
+            x, y, _w = self._matrix @ np.array([g.anchor[0], g.anchor[1], 1.0])
+            actor.SetInput(g.text)
+            actor.SetPosition(x, h - y)
+            actor.GetTextProperty().SetVerticalJustificationToTop()
+            self._labels.append(actor)
+
+    def set_reference_lines(
+        self, segments: list[tuple[tuple[float, float], tuple[float, float]]]
+    ) -> None:
+        self._refs.set([list(s) for s in segments], [False] * len(segments), self._matrix)
+
+    # Magnifier ---------------------------------------------------------------
+    def set_magnifier(
+        self, at: tuple[float, float] | None, factor: float = 3.0, size: int = 200
+    ) -> None:
+        """A square inset around the screen point ``at`` showing the image ``factor`` x bigger."""
+        if at is None:
+            if self._magnifier is not None:
+                self._magnifier.SetDraw(False)
+            return
+        if self._magnifier is None:
+            self._magnifier = vtkRenderer()
+            self._magnifier.SetLayer(1)
+            self._magnifier.SetBackground(0.05, 0.05, 0.05)
+            self.render_window.SetNumberOfLayers(2)
+            self.render_window.AddRenderer(self._magnifier)
+            self._mag_actor = vtkImageActor()
+            self._mag_actor.GetMapper().SetInputData(self._image)
+            self._mag_actor.GetProperty().SetColorWindow(255.0)
+            self._mag_actor.GetProperty().SetColorLevel(127.5)
+            self._mag_actor.GetProperty().SetInterpolationTypeToNearest()
+            self._magnifier.AddViewProp(self._mag_actor)
+        w, h = self.view_size
+        x, y = at
+        half = size / 2
+        x0, y0 = min(max(x - half, 0), w - size), min(max(y - half, 0), h - size)
+        # Viewport is given in normalised display coordinates (y from the bottom).
+        self._magnifier.SetViewport(x0 / w, 1 - (y0 + size) / h, (x0 + size) / w, 1 - y0 / h)
+        self._magnifier.SetDraw(True)
+        assert self._mag_actor is not None
+        self._mag_actor.SetUserMatrix(_to_vtk_matrix(self._matrix))
+        self._mag_actor.SetVisibility(self._pixels is not None)
+        cam = self._magnifier.GetActiveCamera()
+        cam.ParallelProjectionOn()
+        cam.SetFocalPoint(x, y, 0.0)
+        cam.SetPosition(x, y, -1000.0)
+        cam.SetViewUp(0.0, -1.0, 0.0)
+        cam.SetParallelScale(half / factor)
+        cam.SetClippingRange(1.0, 2000.0)
+
+    # Frames and teardown --------------------------------------------------------
+    def grab(self) -> np.ndarray:
+        """The rendered picture as (height, width, 3) uint8, top row first."""
+        f = vtkWindowToImageFilter()
+        f.SetInput(self.render_window)
+        f.SetInputBufferTypeToRGB()
+        f.ReadFrontBufferOff()
+        f.Update()
+        out = f.GetOutput()
+        w, h, _d = out.GetDimensions()
+        arr = vtk_to_numpy(out.GetPointData().GetScalars()).reshape(h, w, -1)
+        return np.ascontiguousarray(arr[::-1, :, :3])
+
+    def close(self) -> None:
+        self.renderer.RemoveAllViewProps()
+        if self._magnifier is not None:
+            self._magnifier.RemoveAllViewProps()
+        self._pixels = None
