@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
+import warnings
 from pathlib import Path
 
 LOG_FORMAT = "%(asctime)s %(levelname)-7s %(process)d %(name)s: %(message)s"
@@ -36,4 +37,19 @@ def setup_logging(log_dir: Path, level: str = "INFO", *, stderr_level: str = "WA
     # pynetdicom and pydicom are chatty at INFO and may echo dataset values.
     for noisy in ("pynetdicom", "pydicom"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, file_handler.level))
+    # pydicom's validation warnings quote element values (a patient name can be one):
+    # demote them to DEBUG, and keep their twin Python warnings off the terminal.
+    pydicom_logger = logging.getLogger("pydicom")
+    if not any(isinstance(f, _DemoteToDebug) for f in pydicom_logger.filters):
+        pydicom_logger.addFilter(_DemoteToDebug())
+    warnings.filterwarnings("ignore", category=UserWarning, module=r"pydicom(\.|$)")
     return path
+
+
+class _DemoteToDebug(logging.Filter):
+    """Rewrite WARNING records of a logger to DEBUG (they may quote DICOM values)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno == logging.WARNING:
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return True

@@ -281,6 +281,7 @@ class Archive:
             source=source,
             calling_aet=calling_aet,
             conflict_policy=policy,
+            origin=origin,
         )
 
     def _refuse(
@@ -299,9 +300,18 @@ class Archive:
                 .where(Instance.sop_instance_uid == sop_uid)
             ).scalar()
 
-    def _after_commit(self, post: PostCommit) -> None:
+    def _after_commit(self, post: PostCommit) -> dict[int, Path]:
         for file_uuid in post.remove_uuids:
             self.blobs.remove(file_uuid)
+        moved: dict[int, Path] = {}
+        for file_uuid, reason, origin, index in post.quarantine:
+            try:
+                moved[index] = self.quarantine.keep_file(
+                    self.blobs.path(file_uuid), reason, origin, move=True
+                )
+            except OSError:
+                logger.exception("refused file %s could not be quarantined", file_uuid)
+                self.blobs.remove(file_uuid)
         for old_uuid, sop_uid in post.superseded:
             try:
                 dest = self.quarantine.keep_file(
@@ -324,6 +334,7 @@ class Archive:
                     for c in post.changes
                 ]
             )
+        return moved
 
     def _writer_idle(self) -> bool:
         return self._in_flight == 0

@@ -15,6 +15,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
@@ -61,6 +62,8 @@ class Prepared:
     calling_aet: str
     #: "keep" or "replace": what to do if the SOP Instance UID shows up meanwhile.
     conflict_policy: str
+    #: Where the input came from (for a quarantine reason file).
+    origin: str = ""
     future: Future[StoreResult] = field(default_factory=Future)
 
 
@@ -69,6 +72,8 @@ class PostCommit:
     """Work that may only happen after the transaction committed."""
 
     remove_uuids: list[str] = field(default_factory=list)
+    #: (uuid, reason, origin, result index) of written files to move to quarantine.
+    quarantine: list[tuple[str, str, str, int]] = field(default_factory=list)
     #: (old uuid, sop uid) of files superseded under policy "replace".
     superseded: list[tuple[str, str]] = field(default_factory=list)
     changes: list[dict[str, Any]] = field(default_factory=list)
@@ -89,7 +94,7 @@ class IndexWriter:
         engine: Engine,
         *,
         batch_size: int,
-        after_commit: Callable[[PostCommit], None],
+        after_commit: Callable[[PostCommit], dict[int, Path]],
     ) -> None:
         self.engine = engine
         self.batch_size = max(1, batch_size)
@@ -159,8 +164,8 @@ class IndexWriter:
         try:
             with self.engine.begin() as conn:
                 touched: dict[int, _Touched] = {}
-                for item in batch:
-                    results.append(self._index_one(conn, item, post, touched))
+                for index, item in enumerate(batch):
+                    results.append(self._index_one(conn, item, post, touched, index))
                 _finish_studies(conn, touched, post)
         except SQLAlchemyError as exc:
             logger.exception("index commit failed for a batch of %d instances", len(batch))
@@ -183,7 +188,12 @@ class IndexWriter:
 
     # -- one instance -------------------------------------------------------------------
     def _index_one(
-        self, conn: Connection, item: Prepared, post: PostCommit, touched: dict[int, _Touched]
+        self,
+        conn: Connection,
+        item: Prepared,
+        post: PostCommit,
+        touched: dict[int, _Touched],
+        index: int,
     ) -> StoreResult:
         for attempt in (1, 2):
             local: dict[int, _Touched] = {}
@@ -192,7 +202,10 @@ class IndexWriter:
                 with conn.begin_nested():
                     result = _insert_instance(conn, item, local_post, local)
             except _Refused as refused:
-                post.remove_uuids.append(item.file_uuid)
+                if refused.status is StoreStatus.CONFLICT:
+                    post.quarantine.append((item.file_uuid, refused.reason, item.origin, index))
+                else:
+                    post.remove_uuids.append(item.file_uuid)
                 return _result(item, refused.status, refused.reason)
             except IntegrityError as exc:
                 # Another process stored the same UID between our check and our insert:

@@ -1,18 +1,19 @@
 """Quarantine: refused files kept beside a plain-text reason, named by our own ids.
 
-``<home>/quarantine/<YYYY-MM-DD>/<uuid>.dcm`` and ``<uuid>.txt``.  The reason file says
-what was refused, why, where it came from and when; nothing from the file names it.
+``<home>/quarantine/<id>.dcm`` and ``<id>.txt``, where ``id`` is the first 32 hex digits
+of the file's SHA-256: refusing the same bytes again (importing the same bad CD twice)
+does not pile up copies.  The reason file says what was refused, why, where it came from
+and when; nothing from the input names the file.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 import os
 import shutil
 from pathlib import Path
-
-from workstation.pacs_node.archive.blobstore import new_uuid
 
 logger = logging.getLogger(__name__)
 
@@ -21,37 +22,48 @@ class Quarantine:
     def __init__(self, root: Path) -> None:
         self.root = root
 
-    def _slot(self) -> tuple[Path, str]:
-        day = self.root / dt.date.today().isoformat()
-        day.mkdir(parents=True, exist_ok=True)
-        return day, new_uuid()
-
-    def _write_reason(self, day: Path, qid: str, reason: str, origin: str) -> None:
+    def _write(self, qid: str, reason: str, origin: str) -> Path:
         text = (
             f"reason: {reason}\n"
             f"origin: {origin}\n"
             f"when: {dt.datetime.now().astimezone().isoformat(timespec='seconds')}\n"
         )
-        (day / f"{qid}.txt").write_text(text, encoding="utf-8")
+        (self.root / f"{qid}.txt").write_text(text, encoding="utf-8")
+        logger.info("quarantined %s", qid)
+        return self.root / f"{qid}.dcm"
 
     def keep_bytes(self, data: bytes, reason: str, origin: str) -> Path:
-        day, qid = self._slot()
-        path = day / f"{qid}.dcm"
-        with open(path, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        self._write_reason(day, qid, reason, origin)
-        logger.info("quarantined %s: %s", qid, reason)
-        return path
+        self.root.mkdir(parents=True, exist_ok=True)
+        qid = hashlib.sha256(data).hexdigest()[:32]
+        path = self.root / f"{qid}.dcm"
+        if not path.exists():
+            tmp = self.root / f".{qid}.part"
+            with open(tmp, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        return self._write(qid, reason, origin)
 
     def keep_file(self, source: Path, reason: str, origin: str, *, move: bool = False) -> Path:
-        day, qid = self._slot()
-        path = day / f"{qid}.dcm"
-        if move:
+        self.root.mkdir(parents=True, exist_ok=True)
+        digest = hashlib.sha256()
+        with open(source, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1024 * 1024), b""):
+                digest.update(chunk)
+        qid = digest.hexdigest()[:32]
+        path = self.root / f"{qid}.dcm"
+        if path.exists():
+            if move:
+                source.unlink()
+        elif move:
             shutil.move(str(source), path)
         else:
             shutil.copyfile(source, path)
-        self._write_reason(day, qid, reason, origin)
-        logger.info("quarantined %s: %s", qid, reason)
-        return path
+        return self._write(qid, reason, origin)
+
+    def entries(self) -> list[Path]:
+        """Quarantined files, oldest first."""
+        if not self.root.is_dir():
+            return []
+        return sorted(self.root.glob("*.dcm"), key=lambda p: p.stat().st_mtime)

@@ -1,0 +1,105 @@
+"""``workstation archive check|export``: maintenance of the local archive.
+
+- ``archive check [--json] [--repair]``: index vs store vs hashes.  Exit 3 when damage is
+  found (and not repaired), 0 when clean.
+- ``archive export STUDY_UID --to DIR|FILE.zip [--dicomdir] [--anonymize]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from workstation.cli import exit_codes
+from workstation.cli.console import human_bytes, print_json
+from workstation.cli.context import CliContext
+from workstation.i18n import _
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("archive", help=_("check or export the local archive"))
+    verbs = p.add_subparsers(dest="archive_command", metavar="ACTION", required=True)
+    c = verbs.add_parser("check", help=_("verify the index against the stored files"))
+    c.add_argument("--repair", action="store_true", help=_("fix what can be fixed"))
+    c.add_argument(
+        "--quick", action="store_true", help=_("sizes only, skip the SHA-256 of each file")
+    )
+    c.add_argument("--json", action="store_true", help=_("print the report as JSON"))
+    c.set_defaults(handler=run_check)
+    e = verbs.add_parser("export", help=_("export one study to a folder or a ZIP"))
+    e.add_argument("study_uid", metavar="STUDY_UID")
+    e.add_argument("--to", required=True, type=Path, metavar="DIR|FILE.zip", dest="to")
+    e.add_argument("--dicomdir", action="store_true", help=_("write a DICOMDIR file set"))
+    e.add_argument("--anonymize", action="store_true", help=_("de-identify (PS3.15 basic profile)"))
+    e.add_argument("--json", action="store_true", help=_("print the result as JSON"))
+    e.set_defaults(handler=run_export)
+
+
+def run_check(ctx: CliContext, args: argparse.Namespace) -> int:
+    from workstation.pacs_node.archive.check import check_archive
+
+    report = check_archive(ctx.archive, repair=args.repair, verify_hashes=not args.quick)
+    if args.json:
+        print_json(report.to_json())
+    else:
+        print(
+            _("Checked {n} files ({size}).").format(
+                n=report.files_checked, size=human_bytes(report.bytes_checked)
+            )
+        )
+        for label, items in (
+            (_("Missing files (instances lost; import them again)"), report.missing),
+            (_("Damaged files (checksum differs)"), report.corrupt),
+            (_("Files without index entry (interrupted writes)"), report.orphans),
+            (_("Database errors"), report.database_errors),
+        ):
+            if items:
+                print(f"{label}: {len(items)}")
+                for item in items[:20]:
+                    print(f"  {item}")
+        if report.stale_temp:
+            print(_("Leftover temporary files: {n}").format(n=report.stale_temp))
+        if report.counters_wrong:
+            print(_("Study/series counters out of date: {n}").format(n=report.counters_wrong))
+        if not report.damaged:
+            print(_("The archive is consistent."))
+        elif report.repaired:
+            print(_("Repaired. Run the check again to confirm."))
+        else:
+            print(_("Damage found. Run 'workstation archive check --repair' to fix it."))
+    if report.damaged and not (report.repaired and not report.database_errors):
+        return exit_codes.DAMAGED
+    return exit_codes.OK
+
+
+def run_export(ctx: CliContext, args: argparse.Namespace) -> int:
+    from workstation.pacs_node.archive.errors import ArchiveError, NotFoundError
+    from workstation.pacs_node.archive.export import export_study
+
+    try:
+        result = export_study(
+            ctx.archive, args.study_uid, args.to, dicomdir=args.dicomdir, anonymize=args.anonymize
+        )
+    except NotFoundError as exc:
+        print(str(exc), file=sys.stderr)
+        return exit_codes.NOT_FOUND
+    except (ArchiveError, OSError) as exc:
+        print(_("Export failed: {error}").format(error=exc), file=sys.stderr)
+        return exit_codes.PARTIAL
+    if args.json:
+        print_json(
+            {
+                "destination": str(result.destination),
+                "files": result.files,
+                "bytes": result.bytes,
+                "study_instance_uid": result.study_instance_uid,
+            }
+        )
+    else:
+        print(
+            _("Exported {n} files ({size}) to {dest}.").format(
+                n=result.files, size=human_bytes(result.bytes), dest=result.destination
+            )
+        )
+    return exit_codes.OK

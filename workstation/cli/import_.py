@@ -1,0 +1,120 @@
+"""``workstation import PATH... [--json] [--media]``: bring files, folders, DICOMDIR sets,
+ZIPs and removable media into the local archive.
+
+Exit codes: 0 all stored or already there, 1 some inputs rejected, 130 cancelled.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+from pathlib import Path
+
+from workstation.cli import exit_codes
+from workstation.cli.console import ProgressBar, print_json
+from workstation.cli.context import CliContext
+from workstation.i18n import _, ngettext
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "import",
+        help=_("import DICOM files, folders, DICOMDIR sets and ZIP archives"),
+        description=_(
+            "Import DICOM into the local archive. Every input ends as stored, already "
+            "present, or rejected with a reason; rejected DICOM is kept in quarantine."
+        ),
+    )
+    p.add_argument("paths", nargs="*", type=Path, metavar="PATH", help=_("file, folder or ZIP"))
+    p.add_argument("--media", action="store_true", help=_("also import every mounted CD/DVD/USB"))
+    p.add_argument("--json", action="store_true", help=_("print the summary as JSON"))
+    p.add_argument("--workers", type=int, default=4, help=_("reader threads (default 4)"))
+    p.set_defaults(handler=run_import)
+
+
+def run_import(ctx: CliContext, args: argparse.Namespace) -> int:
+    from workstation.pacs_node.archive.importing import Importer, removable_media
+
+    paths = list(args.paths)
+    if args.media:
+        paths += [m.path for m in removable_media()]
+    if not paths:
+        print(_("Nothing to import: name a file, folder or ZIP, or use --media."), file=sys.stderr)
+        return exit_codes.USAGE
+    bar = ProgressBar(enabled=None if not args.json else False)
+    cancel = threading.Event()
+    importer = Importer(ctx.archive, workers=args.workers)
+    outcome: dict[str, object] = {}
+
+    def work() -> None:
+        try:
+            outcome["summary"] = importer.run(
+                paths,
+                progress=lambda p: bar.update(
+                    p.files_done, p.files_total, p.bytes_done, p.rate, p.eta_seconds
+                ),
+                cancel=cancel,
+            )
+        except BaseException as exc:  # noqa: BLE001 - re-raised on the main thread
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=work, name="import-main")
+    worker.start()
+    try:
+        while worker.is_alive():
+            worker.join(0.2)
+    except KeyboardInterrupt:
+        cancel.set()
+        print("\n" + _("Cancelling: finishing the files in progress..."), file=sys.stderr)
+        worker.join()
+    bar.finish()
+    if "error" in outcome:
+        raise outcome["error"]  # type: ignore[misc]
+    summary = outcome["summary"]
+    ctx.close()
+    if args.json:
+        print_json(summary.to_json())  # type: ignore[attr-defined]
+    else:
+        _print_human(summary)
+    if summary.cancelled:  # type: ignore[attr-defined]
+        return exit_codes.CANCELLED
+    return exit_codes.OK if not summary.rejected else exit_codes.PARTIAL  # type: ignore[attr-defined]
+
+
+def _print_human(summary) -> None:  # type: ignore[no-untyped-def]
+    print(
+        _("Stored: {stored}   already in the archive: {dup}   rejected: {rej}").format(
+            stored=summary.stored, dup=summary.duplicates, rej=len(summary.rejected)
+        )
+    )
+    print(
+        ngettext("{n} study touched", "{n} studies touched", len(summary.study_uids)).format(
+            n=len(summary.study_uids)
+        )
+        + _(" in {s:.1f} s.").format(s=summary.elapsed_seconds)
+    )
+    for note in summary.notes:
+        print(_("Note: {note}").format(note=note))
+    if summary.cancelled:
+        print(_("The import was cancelled; files stored so far stay in the archive."))
+    if summary.rejected:
+        print(_("Rejected:"))
+        for r in summary.rejected:
+            line = f"  {r.origin}: {r.reason}"
+            if r.quarantine_path:
+                line += " " + _("[kept in quarantine: {path}]").format(path=r.quarantine_path)
+            print(line)
+    if summary.patient_conflicts:
+        print(_("Patient identity conflicts (not merged; check them):"))
+        for c in summary.patient_conflicts:
+            print(
+                "  "
+                + _('Patient ID {pid}: "{old}" ({old_birth}) vs "{new}" ({new_birth})').format(
+                    pid=c.patient_id,
+                    old=c.existing_name,
+                    old_birth=c.existing_birth_date or "-",
+                    new=c.new_name,
+                    new_birth=c.new_birth_date or "-",
+                )
+            )

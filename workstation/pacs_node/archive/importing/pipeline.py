@@ -1,0 +1,291 @@
+"""The import pipeline: plan inputs, read them on worker threads, store, summarise.
+
+Worker threads read an input and hand its bytes to ``Archive.submit_bytes`` (header-only
+parse, file written and fsynced); the archive's writer thread indexes whatever has queued
+up in one transaction.  Keeping many inputs in flight makes those batches large.
+
+Every input ends as *stored*, *duplicate* or *rejected* (with a reason a person can act
+on; rejected DICOM is copied to quarantine beside its reason).  A SOP Instance UID that
+is already stored with other content is a *conflict*, handled by
+``import.conflict_policy`` ("keep": the stored one stays and the newcomer goes to
+quarantine; "replace": the newcomer wins and the old file goes to quarantine).  Patients
+whose Patient ID is known under another name or birth date are listed in the summary
+and never merged.  Importing the same media twice stores nothing new.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from workstation.i18n import _
+from workstation.pacs_node.archive.archive import Archive
+from workstation.pacs_node.archive.importing.items import InputItem, RefusedInput
+from workstation.pacs_node.archive.importing.planner import plan_inputs
+from workstation.pacs_node.archive.records import PatientConflictRecord
+from workstation.pacs_node.archive.results import StoreResult, StoreStatus
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ImportProgress:
+    files_done: int
+    files_total: int
+    bytes_done: int
+    bytes_total: int
+    #: Files per second so far.
+    rate: float
+    #: Seconds left at the current rate, None until known.
+    eta_seconds: float | None
+    stored: int
+    duplicates: int
+    rejected: int
+
+
+@dataclass(frozen=True)
+class RejectedInput:
+    origin: str
+    reason: str
+    status: str = "rejected"
+    quarantine_path: Path | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "origin": self.origin,
+            "reason": self.reason,
+            "status": self.status,
+            "quarantine_path": str(self.quarantine_path) if self.quarantine_path else None,
+        }
+
+
+@dataclass
+class ImportSummary:
+    stored: int = 0
+    duplicates: int = 0
+    rejected: list[RejectedInput] = field(default_factory=list)
+    #: Instances refused because another version is stored (policy "keep"), or replaced.
+    conflicts: int = 0
+    replaced: int = 0
+    patient_conflicts: list[PatientConflictRecord] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    study_uids: set[str] = field(default_factory=set)
+    files_total: int = 0
+    bytes_total: int = 0
+    elapsed_seconds: float = 0.0
+    cancelled: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.rejected and not self.cancelled
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "stored": self.stored,
+            "duplicates": self.duplicates,
+            "rejected": len(self.rejected),
+            "conflicts": self.conflicts,
+            "replaced": self.replaced,
+            "files_total": self.files_total,
+            "bytes_total": self.bytes_total,
+            "elapsed_seconds": round(self.elapsed_seconds, 3),
+            "cancelled": self.cancelled,
+            "studies": sorted(self.study_uids),
+            "rejected_files": [r.to_json() for r in self.rejected],
+            "patient_conflicts": [c.to_json() for c in self.patient_conflicts],
+            "notes": list(self.notes),
+        }
+
+
+ProgressCallback = Callable[[ImportProgress], None]
+
+
+class Importer:
+    """Imports paths into an archive; one instance per import run or reused serially."""
+
+    def __init__(self, archive: Archive, *, workers: int = 4, max_in_flight: int = 128) -> None:
+        self.archive = archive
+        self.settings = archive.settings.import_
+        self.workers = max(1, workers)
+        self.max_in_flight = max(self.workers, max_in_flight)
+
+    def run(
+        self,
+        paths: Sequence[Path | str],
+        *,
+        progress: ProgressCallback | None = None,
+        cancel: threading.Event | None = None,
+        source: str = "import",
+    ) -> ImportSummary:
+        started = time.monotonic()
+        cancel = cancel or threading.Event()
+        conflicts_before = self._last_conflict_id()
+        plan = plan_inputs([Path(p) for p in paths], self.settings)
+        summary = ImportSummary(
+            notes=list(plan.notes),
+            files_total=len(plan.items) + len(plan.refused),
+            bytes_total=plan.total_bytes,
+        )
+        for refusal in plan.refused:
+            summary.rejected.append(RejectedInput(refusal.origin, refusal.reason))
+        logger.info("import started: %d inputs, %d bytes", len(plan.items), plan.total_bytes)
+        tracker = _Tracker(summary, started, len(plan.refused), progress)
+        tracker.report()
+        self._process(plan.items, summary, tracker, cancel, source)
+        summary.cancelled = cancel.is_set()
+        summary.patient_conflicts = [
+            c
+            for c in self.archive.patient_conflicts(since_id=conflicts_before)
+            if c.study_instance_uid in summary.study_uids
+        ]
+        summary.elapsed_seconds = time.monotonic() - started
+        logger.info(
+            "import finished: stored %d, duplicates %d, rejected %d, conflicts %d, "
+            "patient conflicts %d, cancelled %s, %.1f s",
+            summary.stored,
+            summary.duplicates,
+            len(summary.rejected),
+            summary.conflicts,
+            len(summary.patient_conflicts),
+            summary.cancelled,
+            summary.elapsed_seconds,
+        )
+        return summary
+
+    def _last_conflict_id(self) -> int:
+        existing = self.archive.patient_conflicts()
+        return existing[-1].id if existing else 0
+
+    def _process(
+        self,
+        items: list[InputItem],
+        summary: ImportSummary,
+        tracker: _Tracker,
+        cancel: threading.Event,
+        source: str,
+    ) -> None:
+        window: collections.deque[tuple[InputItem, Future[Any]]] = collections.deque()
+        with ThreadPoolExecutor(self.workers, thread_name_prefix="import") as pool:
+            for item in items:
+                if cancel.is_set():
+                    break
+                window.append((item, pool.submit(self._read_and_submit, item, source)))
+                while len(window) >= self.max_in_flight:
+                    self._collect(*window.popleft(), summary, tracker)
+            while window:
+                self._collect(*window.popleft(), summary, tracker)
+
+    def _read_and_submit(self, item: InputItem, source: str) -> tuple[Future[StoreResult], int]:
+        """Read one input and hand it to the archive (runs on a worker thread)."""
+        try:
+            data = item.read()
+        except RefusedInput as exc:
+            return _done(StoreResult(StoreStatus.REJECTED, reason=str(exc))), item.size
+        except OSError as exc:
+            return _done(
+                StoreResult(
+                    StoreStatus.FAILURE,
+                    reason=_("The file could not be read: {error}").format(
+                        error=exc.strerror or exc
+                    ),
+                )
+            ), item.size
+        future = self.archive.submit_bytes(
+            data,
+            source=source,
+            origin=item.origin,
+            quarantine=True if item.named_dicom else None,
+        )
+        return future, len(data)
+
+    def _collect(
+        self,
+        item: InputItem,
+        outer: Future[Any],
+        summary: ImportSummary,
+        tracker: _Tracker,
+    ) -> None:
+        try:
+            inner, nbytes = outer.result()
+            result: StoreResult = inner.result()
+        except Exception as exc:
+            logger.exception("import of one input failed")
+            result = StoreResult(
+                StoreStatus.FAILURE, reason=_("Internal error: {error}").format(error=exc)
+            )
+            nbytes = item.size
+        _account(summary, item, result)
+        tracker.advance(nbytes)
+
+
+def _done(result: StoreResult) -> Future[StoreResult]:
+    f: Future[StoreResult] = Future()
+    f.set_result(result)
+    return f
+
+
+def _account(summary: ImportSummary, item: InputItem, result: StoreResult) -> None:
+    if result.study_instance_uid and result.ok:
+        summary.study_uids.add(result.study_instance_uid)
+    if result.status is StoreStatus.STORED:
+        summary.stored += 1
+        summary.replaced += int(result.replaced)
+    elif result.status is StoreStatus.DUPLICATE:
+        summary.duplicates += 1
+    else:
+        if result.status is StoreStatus.CONFLICT:
+            summary.conflicts += 1
+        logger.info("input rejected (%s)", result.status.value)
+        logger.debug("input %s rejected: %s", item.origin, result.reason)
+        summary.rejected.append(
+            RejectedInput(item.origin, result.reason, result.status.value, result.quarantine_path)
+        )
+
+
+class _Tracker:
+    def __init__(
+        self,
+        summary: ImportSummary,
+        started: float,
+        done: int,
+        callback: ProgressCallback | None,
+    ) -> None:
+        self.summary = summary
+        self.started = started
+        self.files_done = done
+        self.bytes_done = 0
+        self.callback = callback
+
+    def advance(self, nbytes: int) -> None:
+        self.files_done += 1
+        self.bytes_done += nbytes
+        self.report()
+
+    def report(self) -> None:
+        if self.callback is None:
+            return
+        s = self.summary
+        elapsed = max(time.monotonic() - self.started, 1e-6)
+        rate = self.files_done / elapsed
+        left = s.files_total - self.files_done
+        eta = left / rate if rate > 0 and self.files_done else None
+        self.callback(
+            ImportProgress(
+                files_done=self.files_done,
+                files_total=s.files_total,
+                bytes_done=self.bytes_done,
+                bytes_total=s.bytes_total,
+                rate=rate,
+                eta_seconds=eta,
+                stored=s.stored,
+                duplicates=s.duplicates,
+                rejected=len(s.rejected),
+            )
+        )
