@@ -485,8 +485,8 @@ class Archive:
 
         def run(conn: Connection) -> list[ChangeRecord]:
             rows = conn.execute(
-                select(Change).where(Change.seq > seq).order_by(Change.seq).limit(limit)
-            ).scalars()
+                select(Change.__table__).where(Change.seq > seq).order_by(Change.seq).limit(limit)
+            )
             return [
                 ChangeRecord(
                     r.seq, r.change_type, r.study_instance_uid, r.series_instance_uid, r.created_at
