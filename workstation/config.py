@@ -105,6 +105,9 @@ class NodeSettings:
     network_timeout: float = 60.0
     #: Accept C-ECHO and C-STORE from callers not in the AE table.
     accept_unknown_store: bool = True
+    #: A calling AE title from the table counts only when the connection comes from the
+    #: host the table names for it (AE titles alone are easily spoofed).
+    verify_peer_host: bool = True
     tls_certificate: str = ""
     tls_private_key: str = ""
     tls_ca_certificates: str = ""

@@ -1,0 +1,487 @@
+"""DICOMweb client: QIDO-RS search, WADO-RS retrieve into the archive, STOW-RS upload.
+
+Built on ``dicomweb_client.DICOMwebClient`` (URL building, Accept negotiation, STOW
+encoding), with three changes of our own:
+
+- every request carries ``Authorization: Bearer`` from a :class:`TokenProvider`; a 401
+  tells the provider and the request is sent once more with its new token;
+- QIDO query strings are built by :mod:`workstation.pacs_node.dicomweb.qido` (Orthanc
+  DICOMweb 1.7 does not percent-decode values);
+- multipart answers are read by :mod:`workstation.pacs_node.dicomweb.multipart`, which
+  caps every part before buffering it.
+
+Errors become :mod:`workstation.pacs_node.dicomweb.errors` exceptions at this boundary;
+per-instance outcomes are values in a :class:`TransferResult`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import requests
+from dicomweb_client.api import DICOMwebClient
+from pydicom import dcmread
+from pydicom.dataset import Dataset
+from pydicom.errors import InvalidDicomError
+
+from workstation.i18n import _
+from workstation.pacs_node.dicomweb import qido
+from workstation.pacs_node.dicomweb.errors import (
+    DicomWebError,
+    NotAuthorized,
+    ResponseTooLarge,
+    ServerUnreachable,
+)
+from workstation.pacs_node.dicomweb.multipart import boundary_of, iter_parts
+from workstation.pacs_node.dicomweb.stow import parse_stow_response
+from workstation.pacs_node.dicomweb.tokens import StaticTokenProvider, TokenProvider
+from workstation.pacs_node.remote import (
+    CancelToken,
+    InstanceOutcome,
+    Outcome,
+    ProgressCallback,
+    ProgressTracker,
+    QueryLevel,
+    TransferResult,
+)
+
+if TYPE_CHECKING:
+    from workstation.pacs_node.archive.archive import Archive
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+#: Return keys asked for per level (QIDO returns its defaults plus these).
+INCLUDE_FIELDS: dict[QueryLevel, tuple[str, ...]] = {
+    QueryLevel.STUDY: ("StudyDescription", "ModalitiesInStudy", "NumberOfStudyRelatedSeries",
+                       "NumberOfStudyRelatedInstances", "PatientBirthDate", "PatientSex",
+                       "InstitutionName"),
+    QueryLevel.SERIES: ("SeriesDescription", "BodyPartExamined", "SeriesDate",
+                        "NumberOfSeriesRelatedInstances"),
+    QueryLevel.IMAGE: ("InstanceNumber", "NumberOfFrames", "Rows", "Columns"),
+}  # fmt: skip
+
+#: Ask for instances as stored: no transcoding on the server.
+AS_STORED = (("application/dicom", "*"),)
+
+
+class BearerAuth(requests.auth.AuthBase):
+    """Adds the provider's token; on 401 tells the provider and retries once."""
+
+    def __init__(self, tokens: TokenProvider) -> None:
+        self.tokens = tokens
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        token = self.tokens.access_token()
+        if token:
+            request.headers["Authorization"] = f"Bearer {token}"
+            request.register_hook("response", self._on_response)
+        return request
+
+    def _on_response(self, response: requests.Response, **kwargs: Any) -> requests.Response:
+        request = response.request
+        if response.status_code != 401 or getattr(request, "_klinika_retried", False):
+            return response
+        sent = str(request.headers.get("Authorization", "")).removeprefix("Bearer ")
+        self.tokens.token_rejected(sent)
+        token = self.tokens.access_token()
+        if not token or token == sent or not _replayable(request):
+            return response
+        response.content  # noqa: B018 - drain so the connection can be reused
+        response.close()
+        retry = request.copy()
+        retry.headers["Authorization"] = f"Bearer {token}"
+        retry._klinika_retried = True  # type: ignore[attr-defined]
+        new = response.connection.send(retry, **kwargs)
+        new.history.append(response)
+        new.request = retry
+        return new  # type: ignore[no-any-return]
+
+
+def _replayable(request: requests.PreparedRequest) -> bool:
+    return request.body is None or isinstance(request.body, bytes | str)
+
+
+class _CappedClient(DICOMwebClient):
+    """dicomweb-client with our capped multipart reader."""
+
+    max_part_bytes: int = 2 * 1024**3
+
+    def _decode_multipart_message(  # type: ignore[override]
+        self, response: requests.Response, stream: bool
+    ) -> Iterator[bytes]:
+        boundary = boundary_of(response.headers.get("content-type", ""))
+        with response:
+            chunks = response.iter_content(chunk_size=1024 * 1024)
+            if boundary is None:
+                yield _read_capped(chunks, self.max_part_bytes)
+                return
+            yield from (
+                part for part in iter_parts(chunks, boundary, max_part_bytes=self.max_part_bytes)
+                if part
+            )  # fmt: skip
+
+
+def _read_capped(chunks: Iterable[bytes], cap: int) -> bytes:
+    buf = bytearray()
+    for chunk in chunks:
+        buf += chunk
+        if len(buf) > cap:
+            raise ResponseTooLarge(_("The server's answer exceeds {n} bytes.").format(n=cap))
+    return bytes(buf)
+
+
+class DicomWebNode:
+    """A DICOMweb server (see the module docstring); implements ``RemoteNode``."""
+
+    def __init__(
+        self,
+        base_url: str,
+        tokens: TokenProvider | None = None,
+        *,
+        archive: Archive | None = None,
+        name: str = "dicomweb",
+        verify: bool | str = True,
+        timeout_s: float = 30.0,
+        max_instance_bytes: int = 2 * 1024**3,
+        max_json_bytes: int = 64 * 1024**2,
+        stow_batch_instances: int = 50,
+        stow_batch_bytes: int = 64 * 1024**2,
+    ) -> None:
+        self.name = name
+        self.base_url = base_url.rstrip("/")
+        self.archive = archive
+        self.timeout_s = timeout_s
+        self.max_json_bytes = max_json_bytes
+        self.stow_batch_instances = max(1, stow_batch_instances)
+        self.stow_batch_bytes = stow_batch_bytes
+        self.session = requests.Session()
+        self.session.auth = BearerAuth(tokens or StaticTokenProvider())
+        self.session.verify = verify
+        self.client = _CappedClient(self.base_url, session=self.session, timeout=timeout_s)
+        self.client.max_part_bytes = max_instance_bytes
+        # Larger than any batch: Orthanc 1.10 answers chunked uploads poorly, and our
+        # batches are capped anyway.
+        self.client.set_chunk_size(max(stow_batch_bytes * 2, 1024**2))
+        self.client.set_http_retry_params(retry=False)
+
+    def close(self) -> None:
+        self.session.close()
+
+    # -- QIDO-RS -----------------------------------------------------------------------
+    def find(
+        self,
+        level: QueryLevel,
+        filters: Mapping[str, str],
+        *,
+        limit: int | None = None,
+        cancel: CancelToken | None = None,
+        offset: int = 0,
+    ) -> list[Dataset]:
+        """QIDO-RS search; results are data sets filtered exactly as asked."""
+        level = QueryLevel(level)
+        filters = dict(filters)
+        path = self._qido_path(level, filters)
+        query, recheck = qido.build_query(
+            filters, include=INCLUDE_FIELDS.get(level, ()), limit=limit, offset=offset
+        )
+        url = f"{self.base_url}/{path}" + (f"?{query}" if query else "")
+        payload = self._call(lambda: self._get_json(url))
+        found = [Dataset.from_json(item) for item in payload]
+        return [ds for ds in found if qido.matches(ds, recheck)]
+
+    @staticmethod
+    def _qido_path(level: QueryLevel, filters: dict[str, str]) -> str:
+        if level is QueryLevel.STUDY:
+            return "studies"
+        study = filters.pop("StudyInstanceUID", "")
+        if level is QueryLevel.SERIES:
+            return f"studies/{_uid(study)}/series" if study else "series"
+        series = filters.pop("SeriesInstanceUID", "")
+        if level is QueryLevel.IMAGE and study and series:
+            return f"studies/{_uid(study)}/series/{_uid(series)}/instances"
+        if study:
+            filters["StudyInstanceUID"] = study
+        if series:
+            filters["SeriesInstanceUID"] = series
+        if level is QueryLevel.IMAGE:
+            return "instances"
+        raise ValueError(f"QIDO-RS has no {level} level")
+
+    def _get_json(self, url: str) -> list[dict[str, Any]]:
+        headers = {"Accept": "application/dicom+json, application/json"}
+        with self.session.get(url, headers=headers, stream=True, timeout=self.timeout_s) as rsp:
+            rsp.raise_for_status()
+            body = _read_capped(rsp.iter_content(64 * 1024), self.max_json_bytes)
+        if not body.strip():
+            return []
+        import json
+
+        data = json.loads(body)
+        return [data] if isinstance(data, dict) else list(data)
+
+    # -- WADO-RS -----------------------------------------------------------------------
+    def metadata(
+        self, study_uid: str, series_uid: str | None = None, sop_uid: str | None = None
+    ) -> list[Dataset]:
+        """WADO-RS metadata (bulk data left as URIs)."""
+
+        def _fetch() -> list[dict[str, Any]]:
+            if sop_uid and series_uid:
+                return [self.client.retrieve_instance_metadata(study_uid, series_uid, sop_uid)]
+            if series_uid:
+                return self.client.retrieve_series_metadata(study_uid, series_uid)
+            return self.client.retrieve_study_metadata(study_uid)
+
+        return [Dataset.from_json(item) for item in self._call(_fetch)]
+
+    def frames(
+        self, study_uid: str, series_uid: str, sop_uid: str, numbers: Iterable[int]
+    ) -> list[bytes]:
+        """Uncompressed frames (1-based numbers) as raw little-endian pixel bytes."""
+        media = (("application/octet-stream", "1.2.840.10008.1.2.1"),)
+        return self._call(
+            lambda: list(
+                self.client.iter_instance_frames(
+                    study_uid, series_uid, sop_uid, list(numbers), media_types=media
+                )
+            )
+        )
+
+    def retrieve(
+        self,
+        study_uid: str,
+        series_uid: str | None = None,
+        sop_uids: Iterable[str] | None = None,
+        *,
+        progress: ProgressCallback | None = None,
+        cancel: CancelToken | None = None,
+        total: int | None = None,
+    ) -> TransferResult:
+        """WADO-RS into the local archive, instance by instance as they stream in."""
+        if self.archive is None:
+            raise ValueError("retrieve needs an archive to store into")
+        tracker = ProgressTracker(progress, total=total)
+        result = TransferResult()
+        streams: list[Callable[[], Iterator[Dataset]]]
+        if sop_uids:
+            if not series_uid:
+                raise ValueError(_("Instances can only be retrieved within a series."))
+            streams = [self._instance_stream(study_uid, series_uid, uid) for uid in sop_uids]
+            tracker.total = len(streams)
+        elif series_uid:
+            streams = [
+                lambda: self.client.iter_series(study_uid, series_uid, media_types=AS_STORED)
+            ]
+        else:
+            streams = [lambda: self.client.iter_study(study_uid, media_types=AS_STORED)]
+        try:
+            for open_stream in streams:
+                for ds in self._call(lambda o=open_stream: _IterGuard(o())):
+                    if cancel is not None and cancel.cancelled:
+                        result.cancelled = True
+                        break
+                    outcome, nbytes = self._store(ds)
+                    result.add(outcome)
+                    tracker.step(ok=outcome.ok, nbytes=nbytes)
+                if result.cancelled:
+                    break
+        except DicomWebError as exc:
+            result.error = str(exc)
+        result.bytes_transferred = tracker.bytes_done
+        result.seconds = tracker.elapsed
+        return result
+
+    def _instance_stream(
+        self, study_uid: str, series_uid: str, sop_uid: str
+    ) -> Callable[[], Iterator[Dataset]]:
+        def _open() -> Iterator[Dataset]:
+            yield self.client.retrieve_instance(
+                study_uid, series_uid, sop_uid, media_types=AS_STORED
+            )
+
+        return _open
+
+    def _store(self, ds: Dataset) -> tuple[InstanceOutcome, int]:
+        from workstation.pacs_node.dimse.receive import outcome_of
+
+        assert self.archive is not None
+        uid = str(ds.get("SOPInstanceUID", ""))
+        try:
+            res = self.archive.store_dataset(ds, source="wado-rs")
+        except Exception as exc:  # the archive reports values; this is a last resort
+            logger.exception("Storing WADO-RS instance %s failed", uid)
+            return InstanceOutcome(uid, Outcome.FAILED, str(exc)), 0
+        return outcome_of(res, uid), _approx_size(ds)
+
+    # -- STOW-RS -----------------------------------------------------------------------
+    def send(
+        self,
+        files: Iterable[Path],
+        *,
+        progress: ProgressCallback | None = None,
+        cancel: CancelToken | None = None,
+    ) -> TransferResult:
+        """STOW-RS in batches; each instance's outcome is the server's answer for it."""
+        paths = list(files)
+        tracker = ProgressTracker(progress, total=len(paths))
+        result = TransferResult()
+        for batch in _batches(paths, self.stow_batch_instances, self.stow_batch_bytes):
+            if cancel is not None and cancel.cancelled:
+                result.cancelled = True
+                break
+            outcomes, nbytes = self._send_batch(batch, result)
+            for outcome in outcomes:
+                result.add(outcome)
+                tracker.step(ok=outcome.ok)
+            tracker.bytes_done += nbytes
+            if result.error:
+                for path in paths[paths.index(batch[-1]) + 1 :]:
+                    result.add(InstanceOutcome(str(path), Outcome.FAILED, result.error))
+                break
+        result.bytes_transferred = tracker.bytes_done
+        result.seconds = tracker.elapsed
+        return result
+
+    def _send_batch(
+        self, batch: list[Path], result: TransferResult
+    ) -> tuple[list[InstanceOutcome], int]:
+        datasets, outcomes, nbytes = [], [], 0
+        for path in batch:
+            try:
+                ds = dcmread(path)
+                datasets.append(ds)
+                nbytes += path.stat().st_size
+            except (OSError, InvalidDicomError, ValueError) as exc:
+                reason = _("Not a DICOM file we can send: {error}").format(error=exc)
+                outcomes.append(InstanceOutcome(str(path), Outcome.FAILED, reason))
+        if not datasets:
+            return outcomes, 0
+        sent = [str(ds.SOPInstanceUID) for ds in datasets]
+        try:
+            response = self._call(lambda: self.client.store_instances(datasets))
+        except DicomWebError as exc:
+            body = getattr(exc, "stow_response", None)
+            if body is None:
+                result.error = str(exc)
+                return outcomes + [InstanceOutcome(u, Outcome.FAILED, str(exc)) for u in sent], 0
+            response = body
+        return outcomes + parse_stow_response(response, sent), nbytes
+
+    # -- errors ------------------------------------------------------------------------
+    def _call(self, fn: Callable[[], T]) -> T:
+        try:
+            return fn()
+        except requests.HTTPError as exc:
+            raise _http_error(exc) from exc
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            raise ServerUnreachable(
+                _("The central archive cannot be reached: {error}").format(error=_short(exc))
+            ) from exc
+        except requests.RequestException as exc:
+            raise DicomWebError(str(exc)) from exc
+
+
+class _IterGuard:
+    """Iterate a dicomweb-client generator, translating transport errors as they occur."""
+
+    def __init__(self, it: Iterator[Dataset]) -> None:
+        self._it = it
+
+    def __iter__(self) -> _IterGuard:
+        return self
+
+    def __next__(self) -> Dataset:
+        try:
+            return next(self._it)
+        except requests.HTTPError as exc:
+            raise _http_error(exc) from exc
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            raise ServerUnreachable(str(_short(exc))) from exc
+        except (InvalidDicomError, ValueError) as exc:
+            if isinstance(exc, DicomWebError):
+                raise
+            raise DicomWebError(
+                _("The server sent an instance we cannot read: {error}").format(error=exc)
+            ) from exc
+
+
+def _http_error(exc: requests.HTTPError) -> DicomWebError:
+    rsp = exc.response
+    code = rsp.status_code if rsp is not None else None
+    if code in (401, 403):
+        err: DicomWebError = NotAuthorized(
+            _(
+                "The central archive refused access (HTTP {code}); log in again or ask for the permission."
+            ).format(code=code),
+            http_status=code,
+        )
+    elif code == 404:
+        err = DicomWebError(_("Not found on the central archive (HTTP 404)."), http_status=code)
+    elif code is not None and code >= 500:
+        err = ServerUnreachable(
+            _("The central archive failed (HTTP {code}); retry later.").format(code=code),
+            http_status=code,
+        )
+    else:
+        err = DicomWebError(
+            _("The central archive answered HTTP {code}.").format(code=code), http_status=code
+        )
+    stow = _stow_body(rsp)
+    if stow is not None:
+        err.stow_response = stow  # type: ignore[attr-defined]
+    return err
+
+
+def _stow_body(rsp: requests.Response | None) -> Dataset | None:
+    if rsp is None or rsp.status_code not in (400, 409, 202):
+        return None
+    ctype = rsp.headers.get("Content-Type", "")
+    if "json" not in ctype:
+        return None
+    try:
+        data = rsp.json()
+        return Dataset.from_json(data[0] if isinstance(data, list) and data else data)
+    except (ValueError, TypeError, KeyError):
+        return None
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc)
+    return text if len(text) < 200 else text[:200] + "..."
+
+
+def _uid(value: str) -> str:
+    """A UID fit for a URL path segment (UIDs are digits and dots)."""
+    if not value or not all(c.isdigit() or c == "." for c in value) or len(value) > 64:
+        raise ValueError(_("Not a valid UID: {uid!r}").format(uid=value[:80]))
+    return value
+
+
+def _approx_size(ds: Dataset) -> int:
+    pixel = ds.get("PixelData")
+    return len(pixel) if isinstance(pixel, bytes) else 0
+
+
+def _batches(paths: list[Path], max_count: int, max_bytes: int) -> Iterator[list[Path]]:
+    batch: list[Path] = []
+    size = 0
+    for path in paths:
+        try:
+            n = path.stat().st_size
+        except OSError:
+            n = 0
+        if batch and (len(batch) >= max_count or size + n > max_bytes):
+            yield batch
+            batch, size = [], 0
+        batch.append(path)
+        size += n
+    if batch:
+        yield batch
+
+
+__all__ = ["BearerAuth", "DicomWebNode"]

@@ -1,0 +1,34 @@
+"""Where the DICOMweb client gets its bearer token.
+
+The login code (``workstation.auth``) supplies the real provider: it refreshes the access
+token before expiry and keeps tokens in the OS keyring.  :class:`StaticTokenProvider`
+serves scripts and tests that already hold a token.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+
+@runtime_checkable
+class TokenProvider(Protocol):
+    def access_token(self) -> str | None:
+        """A currently valid access token, or None to call without one."""
+        ...
+
+    def token_rejected(self, token: str) -> None:
+        """The server answered 401 to ``token``: refresh (or forget) it before the next call."""
+        ...
+
+
+class StaticTokenProvider:
+    """A fixed token (or none); a 401 cannot be repaired."""
+
+    def __init__(self, token: str | None = None) -> None:
+        self._token = token or None
+
+    def access_token(self) -> str | None:
+        return self._token
+
+    def token_rejected(self, token: str) -> None:
+        return None

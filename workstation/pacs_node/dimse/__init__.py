@@ -1,0 +1,1 @@
+"""The built-in DICOM node: our SCP (service.py, scp.py) and SCU (scu.py) on pynetdicom."""

@@ -1,0 +1,138 @@
+"""One incoming C-STORE (from a modality, a C-MOVE or our own C-GET) into the archive.
+
+The data set is stored as the peer encoded it (``event.encoded_dataset()``: no decode,
+no re-encode), and the status is answered only after
+:meth:`Archive.store_bytes` returned, i.e. once the file and its index row are durable.
+
+Status codes (PS3.4 B.2.3, PS3.7 C):
+
+=====================  ======  ===================================================
+archive result         status  meaning for the sender
+=====================  ======  ===================================================
+stored / duplicate     0000    success (sending the same instance again is fine)
+conflict               C001    refused: other content under this SOP Instance UID
+rejected               C000    cannot understand (unreadable, missing UIDs)
+storage full           A700    out of resources; retry later
+failure                0110    processing failure; retry may help
+data set vs request    A900    SOP class/instance in the data set differ from the
+                               request (nothing stored)
+too large              A700    larger than ``node.max_instance_bytes``
+=====================  ======  ===================================================
+"""
+
+from __future__ import annotations
+
+import logging
+from io import BytesIO
+from typing import TYPE_CHECKING
+
+from pydicom import dcmread
+from pydicom.dataset import Dataset
+from pynetdicom import evt
+
+from workstation.i18n import _
+from workstation.pacs_node.archive.results import StoreResult, StoreStatus
+from workstation.pacs_node.dimse import status as st
+from workstation.pacs_node.remote import InstanceOutcome, Outcome
+
+if TYPE_CHECKING:
+    from workstation.pacs_node.archive.archive import Archive
+
+logger = logging.getLogger(__name__)
+
+PROCESSING_FAILURE = 0x0110
+CONFLICT = 0xC001
+
+_STATUS = {
+    StoreStatus.STORED: st.SUCCESS,
+    StoreStatus.DUPLICATE: st.SUCCESS,
+    StoreStatus.CONFLICT: CONFLICT,
+    StoreStatus.REJECTED: st.CANNOT_UNDERSTAND,
+    StoreStatus.STORAGE_FULL: st.OUT_OF_RESOURCES,
+    StoreStatus.FAILURE: PROCESSING_FAILURE,
+}
+
+
+def outcome_of(result: StoreResult, sop_uid: str = "") -> InstanceOutcome:
+    uid = result.sop_instance_uid or sop_uid
+    if result.status is StoreStatus.STORED:
+        return InstanceOutcome(uid, Outcome.STORED)
+    if result.status is StoreStatus.DUPLICATE:
+        return InstanceOutcome(uid, Outcome.DUPLICATE)
+    return InstanceOutcome(uid, Outcome.FAILED, result.reason, status=_STATUS[result.status])
+
+
+def store_event(
+    archive: Archive,
+    event: evt.Event,
+    *,
+    source: str,
+    calling_aet: str,
+    max_bytes: int | None = None,
+) -> tuple[Dataset, InstanceOutcome]:
+    """Store the C-STORE request of ``event``; the status to answer and the outcome.
+
+    Never raises: anything unexpected is logged and answered 0110.
+    """
+    uid = ""
+    try:
+        uid = str(event.request.AffectedSOPInstanceUID or "")
+        return _store(archive, event, source, calling_aet, max_bytes, uid)
+    except Exception:  # a handler must answer, never raise into pynetdicom
+        logger.exception("C-STORE of %s failed unexpectedly", uid or "?")
+        comment = _("Internal error while storing")
+        return st.status(PROCESSING_FAILURE, comment), InstanceOutcome(
+            uid, Outcome.FAILED, comment, status=PROCESSING_FAILURE
+        )
+
+
+def _store(
+    archive: Archive,
+    event: evt.Event,
+    source: str,
+    calling_aet: str,
+    max_bytes: int | None,
+    uid: str,
+) -> tuple[Dataset, InstanceOutcome]:
+    req = event.request
+    size = len(req.DataSet.getbuffer()) if req.DataSet is not None else 0
+    limit = max_bytes if max_bytes is not None else archive.settings.node.max_instance_bytes
+    if size > limit:
+        return _fail(st.OUT_OF_RESOURCES, _("Instance larger than {n} bytes").format(n=limit), uid)
+    data = event.encoded_dataset(include_meta=True)
+    mismatch = _mismatch(data, str(req.AffectedSOPClassUID or ""), uid)
+    if mismatch:
+        return _fail(st.DATASET_MISMATCH, mismatch, uid)
+    result = archive.store_bytes(
+        data, source=source, calling_aet=calling_aet, origin=f"{source} from {calling_aet}"
+    )
+    code = _STATUS[result.status]
+    if code != st.SUCCESS:
+        logger.warning(
+            "C-STORE of %s from %s refused (%s): %s",
+            uid, calling_aet, result.status.value, result.reason,
+        )  # fmt: skip
+    return st.status(code, result.reason if code else ""), outcome_of(result, uid)
+
+
+def _mismatch(data: bytes, sop_class: str, sop_uid: str) -> str:
+    """Why the data set does not match the request, or an empty string."""
+    try:
+        ds = dcmread(
+            BytesIO(data),
+            stop_before_pixels=True,
+            specific_tags=[(0x0008, 0x0016), (0x0008, 0x0018)],
+        )
+        found_class = str(ds.get("SOPClassUID", ""))
+        found_uid = str(ds.get("SOPInstanceUID", ""))
+    except Exception:  # noqa: BLE001 - unreadable: the archive says why (and quarantines)
+        return ""
+    if found_uid and found_uid != sop_uid:
+        return _("SOP Instance UID differs from the request")
+    if found_class and found_class != sop_class:
+        return _("SOP Class UID differs from the request")
+    return ""
+
+
+def _fail(code: int, comment: str, uid: str) -> tuple[Dataset, InstanceOutcome]:
+    return st.status(code, comment), InstanceOutcome(uid, Outcome.FAILED, comment, status=code)

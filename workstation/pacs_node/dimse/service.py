@@ -1,0 +1,101 @@
+"""The DICOM node service: our SCP listening on the configured port.
+
+``start_node_service(settings, archive)`` is what ``workstation start``, ``workstation
+node serve`` and the desktop app call; ``NodeService.stop()`` ends it (open associations
+are aborted).  The service runs in background threads (pynetdicom's threaded server: one
+thread per association, at most ``node.max_associations`` at once; more are rejected
+with "local limit exceeded", which senders retry).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from pynetdicom import AE
+from pynetdicom.transport import ThreadedAssociationServer
+
+from workstation.pacs_node.dimse.contexts import scp_contexts
+from workstation.pacs_node.dimse.scp import NodeStats, ScpHandlers
+from workstation.pacs_node.dimse.setup import configure_pynetdicom, wire_limits
+from workstation.pacs_node.dimse.tls import server_context
+
+if TYPE_CHECKING:
+    from workstation.config import Settings
+    from workstation.pacs_node.archive.archive import Archive
+
+logger = logging.getLogger(__name__)
+
+
+class NodeService:
+    """A running SCP; see :func:`start_node_service`."""
+
+    def __init__(self, settings: Settings, archive: Archive) -> None:
+        configure_pynetdicom()
+        node = settings.node
+        self.settings = settings
+        self.handlers = ScpHandlers(settings, archive, wire_limits(node))
+        self.ae = AE(ae_title=node.ae_title)
+        self.ae.maximum_associations = node.max_associations
+        self.ae.maximum_pdu_size = node.max_pdu_bytes
+        self.ae.acse_timeout = node.acse_timeout
+        self.ae.dimse_timeout = node.dimse_timeout
+        self.ae.network_timeout = node.network_timeout
+        for context in scp_contexts():
+            self.ae.add_supported_context(
+                context.abstract_syntax,
+                context.transfer_syntax,
+                scu_role=context.scu_role,
+                scp_role=context.scp_role,
+            )
+        self._server: ThreadedAssociationServer | None = None
+        self.tls = server_context(node)
+
+    def start(self) -> NodeService:
+        node = self.settings.node
+        self._server = self.ae.start_server(
+            (node.bind_address, node.port),
+            block=False,
+            evt_handlers=self.handlers.bindings(),
+            ssl_context=self.tls,
+        )
+        logger.info("DICOM node %s listening on %s:%d", node.ae_title, node.bind_address, self.port)
+        return self
+
+    @property
+    def port(self) -> int:
+        """The port actually bound (useful when configured as 0)."""
+        if self._server is None:
+            return self.settings.node.port
+        return int(self._server.server_address[1])
+
+    @property
+    def ae_title(self) -> str:
+        return self.settings.node.ae_title
+
+    @property
+    def stats(self) -> NodeStats:
+        return self.handlers.stats
+
+    @property
+    def active_associations(self) -> int:
+        return len(self._server.active_associations) if self._server else 0
+
+    def stop(self) -> None:
+        """Abort open associations, close the listening socket, wait for the threads."""
+        server, self._server = self._server, None
+        if server is None:
+            return
+        self.ae.shutdown()
+        logger.info("DICOM node stopped")
+
+    def __enter__(self) -> NodeService:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def start_node_service(settings: Settings, archive: Archive) -> NodeService:
+    """Start the SCP of ``settings.node`` in the background, backed by ``archive``."""
+    return NodeService(settings, archive).start()
