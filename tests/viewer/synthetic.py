@@ -54,6 +54,7 @@ def write_ct_series(
     description: str = "Synthetic CT",
     series_number: int = 1,
     shuffle: bool = True,
+    origin: tuple[float, float, float] = (-50.0, -40.0, -100.0),
 ) -> list[Path]:
     """An axial CT stack written in a shuffled file order (sorting must fix it)."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -72,7 +73,7 @@ def write_ct_series(
         ds.SeriesNumber = series_number
         ds.InstanceNumber = int(k) + 1
         ds.ImageOrientationPatient = [f"{v:g}" for v in orientation]
-        pos = np.array([-50.0, -40.0, -100.0]) + normal * slice_mm * float(k)
+        pos = np.array(origin) + normal * slice_mm * float(k)
         ds.ImagePositionPatient = [f"{v:.4f}" for v in pos]
         if spacing is not None:
             ds.PixelSpacing = [f"{spacing[0]:g}", f"{spacing[1]:g}"]

@@ -68,6 +68,7 @@ class Viewport:
         self.fit_mode = True
         self.cine_playing = False
         self.cine_fps = DEFAULT_FPS
+        self._fps_chosen = False
 
     # Series --------------------------------------------------------------
     def set_source(
@@ -87,8 +88,8 @@ class Viewport:
         self.window, self.preset, self.invert = None, "", False
         self.transform, self.fit_mode = ViewTransform(), True
         self.cine_playing = False
-        rate = source.header.cine_rate_fps if source is not None else None
-        self.cine_fps = float(min(MAX_FPS, max(MIN_FPS, rate))) if rate else DEFAULT_FPS
+        self.cine_fps, self._fps_chosen = DEFAULT_FPS, False
+        self.adopt_file_cine_rate()
         if source is not None:
             source.set_current(0)
         self.changed.emit("series")
@@ -134,8 +135,19 @@ class Viewport:
         if self.count:
             self.set_index((self.index + 1) % self.count)
 
+    def adopt_file_cine_rate(self) -> None:
+        """Use the file's frame rate (Frame Time, Cine Rate) unless the user chose one.
+
+        The header is known once the loader has read the first file, so the view calls
+        this again when the first frame arrives.
+        """
+        rate = self.source.header.cine_rate_fps if self.source is not None else None
+        if rate and not self._fps_chosen:
+            self.cine_fps = float(min(MAX_FPS, max(MIN_FPS, rate)))
+
     def set_cine(self, playing: bool, fps: float | None = None) -> None:
-        if fps is not None:
+        if fps is not None and abs(fps - self.cine_fps) > 1e-6:
+            self._fps_chosen = True
             self.cine_fps = float(min(MAX_FPS, max(MIN_FPS, fps)))
         self.cine_playing = playing and self.count > 1
         self.changed.emit("cine")
@@ -308,8 +320,14 @@ class ViewerModel:
         moved: list[int] = []
         if not self.sync_scroll or frame is None or not frame.geometry.has_plane:
             return moved
+        normal = geometry.plane_normal(frame.geometry)
         for v in self.linked(position):
             assert v.source is not None
+            other = v.current_frame()
+            if other is None or not other.geometry.has_plane:
+                continue
+            if abs(float(normal @ geometry.plane_normal(other.geometry))) < 0.99:
+                continue  # not parallel: reference lines show where it is, no scrolling
             geoms = [v.source.ref(i).geometry for i in range(v.count)]
             target = geometry.nearest_index(frame.geometry, geoms)
             if target is not None and v.set_index(target):

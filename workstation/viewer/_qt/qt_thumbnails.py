@@ -91,7 +91,9 @@ class QtThumbnails(QListWidget):
         uids = [s.series_instance_uid for s in series]
         stop = self._stop
         threading.Thread(
-            target=self._make_thumbnails, args=(uids, first_frame, stop), daemon=True,
+            target=self._make_thumbnails,
+            args=(uids, first_frame, stop),
+            daemon=True,
             name="viewer-thumbnails",
         ).start()
 
@@ -102,7 +104,7 @@ class QtThumbnails(QListWidget):
             try:
                 frame = first_frame(uid)
                 rgb = thumbnail_pixels(frame) if frame is not None else None
-            except Exception:  # noqa: BLE001 - a bad series gets no picture, nothing worse
+            except Exception:
                 logger.warning("thumbnail of series %s failed", uid, exc_info=True)
                 rgb = None
             if rgb is not None and not stop.is_set():
@@ -117,16 +119,16 @@ class QtThumbnails(QListWidget):
     def series_uids(self) -> list[str]:
         return [self.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.count())]
 
-    def mimeData(self, items) -> QMimeData:  # noqa: N802 - Qt override
+    def mimeData(self, items) -> QMimeData:
         mime = QMimeData()
         if items:
             mime.setData(SERIES_MIME, items[0].data(Qt.ItemDataRole.UserRole).encode("ascii"))
         return mime
 
-    def mimeTypes(self) -> list[str]:  # noqa: N802 - Qt override
+    def mimeTypes(self) -> list[str]:
         return [SERIES_MIME]
 
-    def startDrag(self, actions) -> None:  # noqa: N802 - Qt override
+    def startDrag(self, actions) -> None:
         item = self.currentItem()
         if item is None:
             return

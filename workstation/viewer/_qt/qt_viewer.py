@@ -43,8 +43,17 @@ from workstation.viewer.sources import open_frame_source
 
 logger = logging.getLogger(__name__)
 
-MEASURE_TOOLS = (Tool.LENGTH, Tool.ANGLE, Tool.COBB, Tool.RECTANGLE, Tool.ELLIPSE,
-                 Tool.FREEHAND, Tool.PROBE, Tool.TEXT, Tool.ARROW)
+MEASURE_TOOLS = (
+    Tool.LENGTH,
+    Tool.ANGLE,
+    Tool.COBB,
+    Tool.RECTANGLE,
+    Tool.ELLIPSE,
+    Tool.FREEHAND,
+    Tool.PROBE,
+    Tool.TEXT,
+    Tool.ARROW,
+)
 
 
 class QtViewer(QWidget):
@@ -96,6 +105,7 @@ class QtViewer(QWidget):
         splitter.addWidget(self.grid_host)
         splitter.addWidget(self.panel)
         splitter.setStretchFactor(1, 1)
+        splitter.setSizes([self.thumbnails.maximumWidth(), 1000, 240])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.toolbar)
@@ -178,10 +188,12 @@ class QtViewer(QWidget):
             self.presets_menu.addAction(
                 f"{p.label} ({p.width:.0f}/{p.center:.0f})", partial(self.apply_preset, p.key)
             )
-        self.presets_menu.addAction(windowing.WindowPreset("auto", 0, 1).label,
-                                    partial(self.apply_preset, "auto"))
-        self.presets_menu.addAction(windowing.WindowPreset("file", 0, 1).label,
-                                    partial(self.apply_preset, "file"))
+        self.presets_menu.addAction(
+            windowing.WindowPreset("auto", 0, 1).label, partial(self.apply_preset, "auto")
+        )
+        self.presets_menu.addAction(
+            windowing.WindowPreset("file", 0, 1).label, partial(self.apply_preset, "file")
+        )
 
     # Layout -------------------------------------------------------------------
     def set_layout(self, rows: int, columns: int) -> None:
@@ -306,7 +318,9 @@ class QtViewer(QWidget):
         entries = sort_instances(self.catalog.instances(series_uid))
         if not entries:
             return None
-        ds = pydicom.dcmread(entries[len(entries) // 2].path if len(entries) > 2 else entries[0].path)
+        ds = pydicom.dcmread(
+            entries[len(entries) // 2].path if len(entries) > 2 else entries[0].path
+        )
         return fallback_decode.decode(ds, 0)
 
     def _viewer_store(self):
@@ -315,9 +329,11 @@ class QtViewer(QWidget):
 
             try:
                 self._store = ViewerStore.open(self.settings)
-            except Exception:  # noqa: BLE001 - the viewer still works, without persistence
+            except Exception:
                 logger.exception("annotation store unavailable")
-                self.sig_error.emit(_("Measurements cannot be saved: the archive database is unavailable."))
+                self.sig_error.emit(
+                    _("Measurements cannot be saved: the archive database is unavailable.")
+                )
         return self._store
 
     # Events from viewports ---------------------------------------------------
@@ -335,6 +351,8 @@ class QtViewer(QWidget):
             ms = (time.perf_counter() - self._opened_at) * 1000.0
             logger.info("first image on screen after %.0f ms", ms)
             self.sig_first_image_shown.emit(ms)
+        if position == self.model.active:
+            self._sync_controls()
         self._update_reference_lines()
 
     def _on_frame_changed(self, position: int) -> None:
@@ -371,7 +389,10 @@ class QtViewer(QWidget):
                 if vp.series_uid == a.series_instance_uid and vp.source is not None:
                     for i in range(vp.count):
                         ref = vp.source.ref(i)
-                        if (ref.sop_instance_uid, ref.frame_index) == (a.sop_instance_uid, a.frame_index):
+                        if (ref.sop_instance_uid, ref.frame_index) == (
+                            a.sop_instance_uid,
+                            a.frame_index,
+                        ):
                             vp.set_index(i)
                             break
                 view.select_annotation(annotation_id)
@@ -414,7 +435,7 @@ class QtViewer(QWidget):
     def _sync_controls(self) -> None:
         vp = self.model.active_viewport
         self.fps.blockSignals(True)
-        self.fps.setValue(int(round(vp.cine_fps)))
+        self.fps.setValue(round(vp.cine_fps))
         self.fps.blockSignals(False)
         self.cine_action.setChecked(vp.cine_playing)
 
@@ -470,6 +491,28 @@ class QtViewer(QWidget):
                 self._store = None
         return super().close()
 
-    def closeEvent(self, ev) -> None:  # noqa: N802 - Qt override
+    def closeEvent(self, ev) -> None:
         self.close()
         super().closeEvent(ev)
+
+    def screenshot(self):
+        """The whole viewer as numpy RGB: Qt chrome plus each VTK picture pasted in.
+
+        ``QWidget.grab`` does not capture VTK's GL drawing, so the viewports are read
+        back with ``vtkWindowToImageFilter`` and composed here.
+        """
+        import numpy as np
+
+        image = self.grab().toImage().convertToFormat(self.grab().toImage().Format.Format_RGB888)
+        w, h = image.width(), image.height()
+        stride = image.bytesPerLine()
+        buf = np.frombuffer(image.constBits(), dtype=np.uint8, count=stride * h)
+        out = buf.reshape(h, stride)[:, : w * 3].reshape(h, w, 3).copy()
+        for view in self._views:
+            pic = view.grab_frame()
+            top_left = view.render_view.mapTo(self, view.render_view.rect().topLeft())
+            x, y = top_left.x(), top_left.y()
+            ph, pw = min(pic.shape[0], h - y), min(pic.shape[1], w - x)
+            if ph > 0 and pw > 0:
+                out[y : y + ph, x : x + pw] = pic[:ph, :pw]
+        return out

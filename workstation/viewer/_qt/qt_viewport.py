@@ -21,7 +21,7 @@ from workstation.viewer._qt.tools import CLICK_KINDS, DRAG_KINDS, Drawing, Tool
 from workstation.viewer._vtk.qvtk import ViewerRenderWidget
 from workstation.viewer._vtk.vtk_viewport import VtkViewport
 from workstation.viewer.annotations import Annotation, Kind, evaluate
-from workstation.viewer.model import Viewport, ViewerModel
+from workstation.viewer.model import ViewerModel, Viewport
 
 logger = logging.getLogger(__name__)
 
@@ -198,22 +198,30 @@ class QtViewport(QWidget):
             if frame.is_color:
                 pixels = frame.values if not vp.invert else 255 - frame.values
             else:
-                pixels = windowing.to_uint8(frame.values, *window, invert=frame.inverted ^ vp.invert)
+                pixels = windowing.to_uint8(
+                    frame.values, *window, invert=frame.inverted ^ vp.invert
+                )
             scene.show_pixels(pixels)
-            scene.set_matrix(vp.transform.matrix((frame.values.shape[1], frame.values.shape[0]), size))
+            scene.set_matrix(
+                vp.transform.matrix((frame.values.shape[1], frame.values.shape[0]), size)
+            )
             self._shown_index = vp.index
         self._update_overlays(frame, window, header, size)
         self.render_view.request_render()
         if frame is not None and not self._first_shown:
             self._first_shown = True
+            vp.adopt_file_cine_rate()
             self.render_view.render_now()
             self.sig_first_frame_shown.emit(vp.position)
 
     def _fit_zoom(self, frame) -> float:
         from workstation.viewer.view_transform import fit_zoom
 
-        return fit_zoom((frame.values.shape[1], frame.values.shape[0]), self._view_size(),
-                        self.viewport.transform.rotation)
+        return fit_zoom(
+            (frame.values.shape[1], frame.values.shape[0]),
+            self._view_size(),
+            self.viewport.transform.rotation,
+        )
 
     def _update_overlays(self, frame, window, header, size) -> None:
         vp, scene = self.viewport, self.scene
@@ -379,8 +387,12 @@ class QtViewport(QWidget):
                 self.refresh()
                 return
         a = Annotation(
-            drawing.kind, tuple(drawing.points), ref.sop_instance_uid, ref.frame_index,
-            series_instance_uid=self.viewport.series_uid, text=text,
+            drawing.kind,
+            tuple(drawing.points),
+            ref.sop_instance_uid,
+            ref.frame_index,
+            series_instance_uid=self.viewport.series_uid,
+            text=text,
         )
         self.model.add_annotation(evaluate(a, frame))
         self.refresh()
@@ -393,7 +405,7 @@ class QtViewport(QWidget):
             pos = ev.position()
             self.viewport.zoom(1.15**steps, (pos.x(), pos.y()), self._view_size())
         else:
-            self.viewport.scroll(-int(round(steps)) or (-1 if steps > 0 else 1))
+            self.viewport.scroll(-round(steps) or (-1 if steps > 0 else 1))
 
     def on_leave(self) -> None:
         if self._magnifier_at is not None and self._drag_mode != "magnify":
@@ -453,7 +465,7 @@ class QtViewport(QWidget):
     def _update_cine_timer(self) -> None:
         vp = self.viewport
         if vp.cine_playing:
-            self.cine_timer.start(max(1, int(round(1000.0 / vp.cine_fps))))
+            self.cine_timer.start(max(1, round(1000.0 / vp.cine_fps)))
         else:
             self.cine_timer.stop()
 

@@ -256,6 +256,11 @@ class VtkViewport:
                 continue
             actor = self._text_actor(13, SELECTED_RGB if g.selected else ANNOTATION_RGB)
             x, y, _w = self._matrix @ np.array([g.anchor[0], g.anchor[1], 1.0])
+            lines = g.text.split("\n")
+            # Keep the label inside the view (about 7.5 px per character at size 13).
+            width, height = 7.5 * max(len(t) for t in lines), 15 * len(lines)
+            x = min(max(x, 2.0), self.view_size[0] - width - 4)
+            y = min(max(y, 2.0), h - height - 2)
             actor.SetInput(g.text)
             actor.SetPosition(x, h - y)
             actor.GetTextProperty().SetVerticalJustificationToTop()
@@ -287,6 +292,12 @@ class VtkViewport:
             self._mag_actor.GetProperty().SetColorLevel(127.5)
             self._mag_actor.GetProperty().SetInterpolationTypeToNearest()
             self._magnifier.AddViewProp(self._mag_actor)
+            self._mag_border = vtkActor2D()
+            self._mag_border_mapper = vtkPolyDataMapper2D()
+            self._mag_border.SetMapper(self._mag_border_mapper)
+            self._mag_border.GetProperty().SetColor(0.95, 0.6, 0.1)
+            self._mag_border.GetProperty().SetLineWidth(2)
+            self._magnifier.AddViewProp(self._mag_border)
         w, h = self.view_size
         x, y = at
         half = size / 2
@@ -294,6 +305,9 @@ class VtkViewport:
         # Viewport is given in normalised display coordinates (y from the bottom).
         self._magnifier.SetViewport(x0 / w, 1 - (y0 + size) / h, (x0 + size) / w, 1 - y0 / h)
         self._magnifier.SetDraw(True)
+        # 2-D actors of a renderer draw in that renderer's own viewport pixels.
+        frame = [((1, 1), (size - 1, 1), (size - 1, size - 1), (1, size - 1))]
+        self._mag_border_mapper.SetInputData(_polydata(frame, [True]))
         assert self._mag_actor is not None
         self._mag_actor.SetUserMatrix(_to_vtk_matrix(self._matrix))
         self._mag_actor.SetVisibility(self._pixels is not None)

@@ -1,0 +1,70 @@
+"""Helpers for viewer GUI tests: waiting on the event loop, mouse input, screenshots."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QImage, QWheelEvent
+from PySide6.QtWidgets import QApplication
+
+
+def wait_until(qtbot, cond, timeout_ms: int = 10000) -> None:  # type: ignore[no-untyped-def]
+    qtbot.waitUntil(cond, timeout=timeout_ms)
+
+
+def settle(ms: int = 30) -> None:
+    end = time.monotonic() + ms / 1000
+    while time.monotonic() < end:
+        QApplication.processEvents()
+        time.sleep(0.002)
+    QApplication.processEvents()
+
+
+def save_png(pixels: np.ndarray, path: Path) -> Path:
+    pixels = np.ascontiguousarray(pixels[:, :, :3], dtype=np.uint8)
+    h, w, _c = pixels.shape
+    QImage(pixels.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy().save(str(path))
+    return path
+
+
+def point(p: QPointF) -> QPoint:
+    return QPoint(round(p.x()), round(p.y()))
+
+
+def drag(
+    qtbot,
+    widget,
+    start: QPointF,
+    end: QPointF,
+    button=Qt.MouseButton.LeftButton,  # type: ignore[no-untyped-def]
+    modifier=Qt.KeyboardModifier.NoModifier,
+    steps: int = 5,
+) -> None:
+    qtbot.mousePress(widget, button, modifier, point(start))
+    for i in range(1, steps + 1):
+        p = start + (end - start) * (i / steps)
+        qtbot.mouseMove(widget, point(p))
+    qtbot.mouseRelease(widget, button, modifier, point(end))
+
+
+def wheel(
+    widget,
+    steps: int,
+    pos: QPointF | None = None,  # type: ignore[no-untyped-def]
+    modifier=Qt.KeyboardModifier.NoModifier,
+) -> None:
+    pos = pos or QPointF(widget.width() / 2, widget.height() / 2)
+    ev = QWheelEvent(
+        pos,
+        widget.mapToGlobal(pos),
+        QPoint(0, 0),
+        QPoint(0, 120 * steps),
+        Qt.MouseButton.NoButton,
+        modifier,
+        Qt.ScrollPhase.NoScrollPhase,
+        False,
+    )
+    QApplication.sendEvent(widget, ev)
