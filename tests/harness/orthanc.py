@@ -406,9 +406,17 @@ def orthanc_factory(
     """
     started: list[OrthancServer] = []
     base = Path(tempfile.mkdtemp(prefix="klinika-orthanc-"))
+    # Request PostgreSQL now, not on first use: a session fixture set up earlier is torn
+    # down later, so the Orthancs stop before their index server does.
+    try:
+        postgres_server = request.getfixturevalue("postgres")
+    except pytest.skip.Exception:
+        postgres_server = None
 
     def factory(token_filter: bool = True, index: str = "sqlite", **kwargs: Any) -> OrthancServer:
-        postgres = request.getfixturevalue("postgres") if index == "postgresql" else None
+        postgres = postgres_server if index == "postgresql" else None
+        if index == "postgresql" and postgres is None:
+            pytest.skip("PostgreSQL server binaries not installed (Debian package postgresql)")
         kwargs.setdefault("issuer", orthanc_tokens if token_filter else None)
         kwargs.setdefault("name", f"orthanc{len(started) + 1}")
         server = start_orthanc(

@@ -104,7 +104,7 @@ class KeyRing:
         return bool(self.static_keys or self.jwks_url)
 
     def keys_for(self, kid: str | None) -> list[RsaPublicKey]:
-        """Keys whose kid matches (static keys without a kid match every token)."""
+        """Keys whose kid matches; configured keys without a kid match every token."""
         found = self._matching(kid)
         if self.jwks_url and (self._stale() or (kid is not None and not found)):
             self._refresh(force=not self._stale())
@@ -112,9 +112,9 @@ class KeyRing:
         return found
 
     def _matching(self, kid: str | None) -> list[RsaPublicKey]:
+        if kid is None:  # a token without kid: every configured PEM key may have signed it
+            return list(self.static_keys)
         static = [k for k in self.static_keys if k.kid is None or k.kid == kid]
-        if kid is None:
-            return static
         return static + [k for k in self._jwks_keys if k.kid == kid]
 
     def _stale(self) -> bool:

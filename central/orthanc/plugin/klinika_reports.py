@@ -10,8 +10,9 @@ checked, and the rule is:
 - its SOP Class UID must be one of ``REPORT_SOP_CLASSES`` (Encapsulated PDF, the SR
   family, Key Object Selection, Grayscale Softcopy Presentation State) - otherwise the
   whole request is refused with 403 and nothing is stored;
-- its study must already exist in the archive (a report belongs to a study; doctors
-  create no new patients or studies) and match the study in the URL, if given.
+- its study must already exist in the archive for the same Patient ID (a report
+  belongs to a study; doctors create no new patients or studies) and match the study
+  in the URL, if given.
 
 Accepted parts are stored through Orthanc's ``POST /instances``; the answer is a
 STOW-RS response (``application/dicom+json``): 200 when all were stored, 202 when some
@@ -119,18 +120,30 @@ class ReportPart:
     sop_class_uid: str
     sop_instance_uid: str
     study_instance_uid: str
+    patient_id: str = ""
 
     @classmethod
     def from_orthanc_json(cls, tags: dict[str, Any]) -> ReportPart:
-        """From Orthanc's short-format instance JSON (``"0008,0016": "1.2..."``)."""
+        """From Orthanc's instance JSON, keyed by lower-case ``gggg,eeee``.
+
+        Values are either short (``"1.2..."``) or full (``{"Value": "1.2...", ...}``):
+        orthanc-python 4.0 answers the full form whatever format is asked for.
+        """
 
         def uid(tag: str) -> str:
             value = tags.get(tag)
+            if isinstance(value, dict):
+                value = value.get("Value")
             if not isinstance(value, str) or not _UID.match(value.strip()) or len(value) > 64:
                 raise StowRequestError(400, f"instance without a valid ({tag})")
             return value.strip()
 
-        return cls(uid("0008,0016"), uid("0008,0018"), uid("0020,000d"))
+        patient = tags.get("0010,0020", "")
+        if isinstance(patient, dict):
+            patient = patient.get("Value", "")
+        if not isinstance(patient, str) or len(patient) > 64:
+            raise StowRequestError(400, "instance with a bad (0010,0020)")
+        return cls(uid("0008,0016"), uid("0008,0018"), uid("0020,000d"), patient.strip())
 
 
 def check_report_parts(parts: list[ReportPart], url_study: str | None) -> None:
@@ -179,13 +192,13 @@ def handle_report_upload(
     body: bytes,
     url_study: str | None,
     parse: Callable[[bytes], ReportPart],
-    study_exists: Callable[[str], bool],
+    study_exists: Callable[[str, str], bool],
     store: Callable[[bytes], bool],
 ) -> tuple[int, bytes]:
     """Process one report STOW-RS request; return (HTTP status, body).
 
     ``parse`` reads the UIDs of a DICOM part (Orthanc's parser inside Orthanc),
-    ``study_exists`` asks the archive, ``store`` stores one part and says whether it
+    ``study_exists(study_uid, patient_id)`` asks the archive, ``store`` stores one part and says whether it
     is now durable (stored or already stored).
     """
     try:
@@ -197,7 +210,7 @@ def handle_report_upload(
     result = StowResult()
     for payload, part in zip(payloads, parts):
         wrong_study = url_study is not None and part.study_instance_uid != url_study
-        if wrong_study or not study_exists(part.study_instance_uid):
+        if wrong_study or not study_exists(part.study_instance_uid, part.patient_id):
             result.failed.append((part, FAILURE_STUDY_MISMATCH))
         elif store(payload):
             result.stored.append(part)

@@ -93,11 +93,17 @@ def _parse_part(payload: bytes) -> ReportPart:
     return ReportPart.from_orthanc_json({k.lower(): v for k, v in tags.items()})
 
 
-def _study_exists(study_uid: str) -> bool:
+def _study_exists(study_uid: str, patient_id: str) -> bool:
+    """Does the archive hold this study for exactly this Patient ID?"""
+    query = {"Level": "Study", "Query": {"StudyInstanceUID": study_uid}, "Expand": True}
     try:
-        return bool(orthanc.LookupStudy(study_uid))
-    except Exception:  # noqa: BLE001 - LookupStudy raises when the study is unknown
+        studies = json.loads(orthanc.RestApiPost("/tools/find", json.dumps(query)))
+    except Exception:  # the index could not answer: treat as unknown
+        logger.exception("study lookup failed")
         return False
+    return any(
+        s.get("PatientMainDicomTags", {}).get("PatientID", "") == patient_id for s in studies
+    )
 
 
 def _store(payload: bytes) -> bool:
