@@ -17,18 +17,22 @@ EARLY_REFRESH_SECONDS = 30.0
 
 
 class SessionTokenProvider:
-    """``token()`` gives the current access token (refreshing one about to expire), or
-    None when the session has none (offline, standalone, logged out, locked).
-    ``invalidate()`` is for a 401 from a server: refresh once and let the caller retry."""
+    """Implements ``workstation.pacs_node.dicomweb.tokens.TokenProvider``.
+
+    ``access_token()`` gives the current access token (refreshing one about to expire),
+    or None when the session has none (offline, standalone, logged out).  The node keeps
+    working while the screen is locked, so a locked session still hands out its token.
+    ``token_rejected(token)`` is for a 401: refresh once (unless already refreshed) so the
+    caller's retry carries a new token."""
 
     def __init__(self, authenticator: Authenticator, session: Session) -> None:
         self.authenticator = authenticator
         self.session = session
         self._lock = threading.Lock()
 
-    def token(self) -> str | None:
+    def access_token(self) -> str | None:
         s = self.session
-        if not s.active or s.locked:
+        if not s.active:
             return None
         tokens = s.tokens
         if tokens is None:
@@ -40,11 +44,12 @@ class SessionTokenProvider:
                     self._refresh()
         return s.access_token
 
-    __call__ = token
+    __call__ = access_token
 
-    def invalidate(self) -> None:
+    def token_rejected(self, token: str) -> None:
         with self._lock:
-            self._refresh()
+            if self.session.access_token == token:
+                self._refresh()
 
     def _refresh(self) -> None:
         try:

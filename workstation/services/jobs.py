@@ -1,0 +1,313 @@
+"""Background jobs with progress, cancel, failure reasons and retry (no Qt).
+
+The activity panel lists :meth:`JobRegistry.snapshots`; listeners hear about every change
+(from the worker thread: hand over to the GUI thread with a queued signal).
+
+::
+
+    job = registry.submit(JobKind.IMPORT, "Import from /media/cdrom", run_import)
+    # run_import(ctx) calls ctx.progress(done, total), checks ctx.cancelled,
+    # ctx.fail_item(name, reason) for each failure, and returns a summary string.
+"""
+
+from __future__ import annotations
+
+import enum
+import itertools
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from workstation.i18n import _
+
+logger = logging.getLogger(__name__)
+
+#: At most this many failed items are kept per job (the count is always exact).
+MAX_FAILURES_KEPT = 1000
+
+
+class JobKind(enum.StrEnum):
+    IMPORT = "import"
+    RETRIEVE = "retrieve"
+    SEND = "send"
+    EXPORT = "export"
+    DELETE = "delete"
+    SYNC = "sync"
+
+    @property
+    def label(self) -> str:
+        return {
+            JobKind.IMPORT: _("Import"),
+            JobKind.RETRIEVE: _("Retrieve"),
+            JobKind.SEND: _("Send"),
+            JobKind.EXPORT: _("Export"),
+            JobKind.DELETE: _("Delete"),
+            JobKind.SYNC: _("Sync"),
+        }[self]
+
+
+class JobState(enum.StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    #: Finished, but some items failed (see ``failures``).
+    PARTIAL = "partial"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def finished(self) -> bool:
+        return self not in (JobState.QUEUED, JobState.RUNNING)
+
+    @property
+    def label(self) -> str:
+        return {
+            JobState.QUEUED: _("Queued"),
+            JobState.RUNNING: _("Running"),
+            JobState.DONE: _("Done"),
+            JobState.PARTIAL: _("Done with failures"),
+            JobState.FAILED: _("Failed"),
+            JobState.CANCELLED: _("Cancelled"),
+        }[self]
+
+
+@dataclass(frozen=True)
+class ItemFailure:
+    #: What failed: a file name, a SOP Instance UID.
+    item: str
+    #: Why, in words a person can act on.
+    reason: str
+
+
+@dataclass(frozen=True)
+class JobSnapshot:
+    id: int
+    kind: JobKind
+    title: str
+    state: JobState
+    done: int
+    total: int | None
+    message: str
+    error: str
+    failed_count: int
+    failures: tuple[ItemFailure, ...]
+    created_at: float
+    finished_at: float | None
+    can_retry: bool
+    #: Free-form result of the job (e.g. an ImportSummary), for dialogs that show it.
+    result: object = None
+
+    @property
+    def fraction(self) -> float | None:
+        if not self.total:
+            return None
+        return min(1.0, self.done / self.total)
+
+
+class JobCancelled(Exception):
+    """Raise from a job function to end it as cancelled."""
+
+
+class JobContext:
+    """What a running job function gets: report progress, record failures, see cancel."""
+
+    def __init__(self, job: Job) -> None:
+        self._job = job
+
+    @property
+    def cancelled(self) -> bool:
+        return self._job.cancel_event.is_set()
+
+    @property
+    def cancel_event(self) -> threading.Event:
+        return self._job.cancel_event
+
+    def progress(self, done: int, total: int | None = None, message: str = "") -> None:
+        self._job.update(done=done, total=total, message=message)
+
+    def fail_item(self, item: str, reason: str) -> None:
+        self._job.add_failure(ItemFailure(item, reason))
+
+    def check_cancelled(self) -> None:
+        if self.cancelled:
+            raise JobCancelled()
+
+
+JobFunction = Callable[[JobContext], object]
+
+
+class Job:
+    def __init__(self, registry: JobRegistry, job_id: int, kind: JobKind, title: str,
+                 fn: JobFunction, retryable: bool) -> None:  # fmt: skip
+        self.registry = registry
+        self.id = job_id
+        self.kind = kind
+        self.title = title
+        self.fn = fn
+        self.retryable = retryable
+        self.cancel_event = threading.Event()
+        self._lock = threading.Lock()
+        self._state = JobState.QUEUED
+        self._done = 0
+        self._total: int | None = None
+        self._message = ""
+        self._error = ""
+        self._failures: list[ItemFailure] = []
+        self._failed_count = 0
+        self._result: object = None
+        self.created_at = time.time()
+        self._finished_at: float | None = None
+        self.future: Future[None] | None = None
+
+    def snapshot(self) -> JobSnapshot:
+        with self._lock:
+            return JobSnapshot(
+                id=self.id,
+                kind=self.kind,
+                title=self.title,
+                state=self._state,
+                done=self._done,
+                total=self._total,
+                message=self._message,
+                error=self._error,
+                failed_count=self._failed_count,
+                failures=tuple(self._failures),
+                created_at=self.created_at,
+                finished_at=self._finished_at,
+                can_retry=self.retryable
+                and self._state in (JobState.FAILED, JobState.PARTIAL, JobState.CANCELLED),
+                result=self._result,
+            )
+
+    def update(self, *, done: int, total: int | None, message: str) -> None:
+        with self._lock:
+            self._done = done
+            if total is not None:
+                self._total = total
+            if message:
+                self._message = message
+        self.registry._changed(self.id)
+
+    def add_failure(self, failure: ItemFailure) -> None:
+        with self._lock:
+            self._failed_count += 1
+            if len(self._failures) < MAX_FAILURES_KEPT:
+                self._failures.append(failure)
+        self.registry._changed(self.id)
+
+    def _set(self, state: JobState, *, error: str = "", result: object = None) -> None:
+        with self._lock:
+            self._state = state
+            if error:
+                self._error = error
+            if result is not None:
+                self._result = result
+            if state.finished:
+                self._finished_at = time.time()
+        self.registry._changed(self.id)
+
+    def run(self) -> None:
+        if self.cancel_event.is_set():
+            self._set(JobState.CANCELLED)
+            return
+        self._set(JobState.RUNNING)
+        try:
+            result = self.fn(JobContext(self))
+        except JobCancelled:
+            self._set(JobState.CANCELLED)
+            return
+        except Exception as exc:
+            logger.exception("job %d (%s) failed", self.id, self.kind)
+            self._set(JobState.FAILED, error=_error_text(exc))
+            return
+        if self.cancel_event.is_set():
+            self._set(JobState.CANCELLED, result=result)
+        elif self._failed_count:
+            self._set(JobState.PARTIAL, result=result)
+        else:
+            self._set(JobState.DONE, result=result)
+
+    def cancel(self) -> None:
+        self.cancel_event.set()
+        self.registry._changed(self.id)
+
+
+def _error_text(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text or _("An unexpected error occurred ({kind}); details are in the log.").format(
+        kind=type(exc).__name__
+    )
+
+
+@dataclass
+class JobRegistry:
+    """Runs jobs on a small thread pool and keeps their history for the activity panel."""
+
+    max_workers: int = 2
+    _executor: ThreadPoolExecutor = field(init=False)
+    _jobs: dict[int, Job] = field(default_factory=dict, init=False)
+    _listeners: list[Callable[[int], None]] = field(default_factory=list, init=False)
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1), init=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
+
+    def __post_init__(self) -> None:
+        self._executor = ThreadPoolExecutor(self.max_workers, thread_name_prefix="job")
+
+    def subscribe(self, listener: Callable[[int], None]) -> None:
+        self._listeners.append(listener)
+
+    def _changed(self, job_id: int) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(job_id)
+            except Exception:
+                logger.exception("job listener failed")
+
+    def submit(self, kind: JobKind, title: str, fn: JobFunction, *, retryable: bool = True) -> Job:
+        with self._lock:
+            job = Job(self, next(self._ids), kind, title, fn, retryable)
+            self._jobs[job.id] = job
+        job.future = self._executor.submit(job.run)
+        self._changed(job.id)
+        return job
+
+    def get(self, job_id: int) -> Job | None:
+        with self._lock:
+            return self._jobs.get(job_id)
+
+    def snapshots(self) -> list[JobSnapshot]:
+        with self._lock:
+            jobs = list(self._jobs.values())
+        return [j.snapshot() for j in jobs]
+
+    def cancel(self, job_id: int) -> None:
+        job = self.get(job_id)
+        if job is not None:
+            job.cancel()
+
+    def retry(self, job_id: int) -> Job:
+        """Run a failed, partial or cancelled job's function again as a new job."""
+        job = self.get(job_id)
+        if job is None or not job.snapshot().can_retry:
+            raise ValueError(f"job {job_id} cannot be retried")
+        return self.submit(job.kind, job.title, job.fn, retryable=job.retryable)
+
+    def clear_finished(self) -> None:
+        with self._lock:
+            for job_id in [i for i, j in self._jobs.items() if j.snapshot().state.finished]:
+                del self._jobs[job_id]
+
+    def wait(self, job: Job, timeout: float | None = None) -> JobSnapshot:
+        if job.future is not None:
+            job.future.result(timeout)
+        return job.snapshot()
+
+    def shutdown(self) -> None:
+        with self._lock:
+            jobs = list(self._jobs.values())
+        for job in jobs:
+            job.cancel_event.set()
+        self._executor.shutdown(wait=True, cancel_futures=True)

@@ -1,0 +1,247 @@
+"""Every study action the GUI offers, as a guarded, audited engine call.
+
+``StudyActions(session, archive, audit, jobs)`` checks the session's permission first
+(:func:`workstation.auth.require`; a refusal is audited and raised as
+:class:`~workstation.auth.PermissionDenied`), then works, then audits.  Long actions return
+a :class:`~workstation.services.jobs.Job`.  Audit events carry UIDs, counts and node
+names, never patient names or IDs.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import func, select
+
+from workstation.auth.audit import AuditAction, AuditLog, Outcome
+from workstation.auth.errors import PermissionDenied
+from workstation.auth.permissions import Permission, require
+from workstation.auth.session import Session
+from workstation.i18n import _, ngettext
+from workstation.services.jobs import Job, JobContext, JobKind, JobRegistry
+
+if TYPE_CHECKING:
+    from pydicom.dataset import Dataset
+
+    from workstation.pacs_node.archive.archive import Archive
+    from workstation.pacs_node.archive.queries import StudyQuery
+    from workstation.pacs_node.archive.records import SeriesRecord, StudyRecord
+    from workstation.pacs_node.remote import RemoteNode, TransferResult
+
+logger = logging.getLogger(__name__)
+
+#: Study UIDs listed in one audit event at most (the count is always exact).
+MAX_UIDS_IN_AUDIT = 50
+
+
+class StudyActions:
+    def __init__(
+        self, session: Session, archive: Archive, audit: AuditLog, jobs: JobRegistry
+    ) -> None:
+        self.session = session
+        self.archive = archive
+        self.audit = audit
+        self.jobs = jobs
+
+    # -- the guard -----------------------------------------------------------------------
+    def guard(self, permission: Permission, study_uid: str | None = None) -> None:
+        """:func:`require` plus an audit event when refused."""
+        try:
+            require(self.session, permission)
+        except PermissionDenied:
+            self.audit.record(
+                AuditAction.PERMISSION_DENIED,
+                session=self.session,
+                outcome=Outcome.DENIED,
+                study_uid=study_uid,
+                permission=permission.value,
+            )
+            raise
+
+    # -- browsing --------------------------------------------------------------------------
+    def search(self, query: StudyQuery) -> list[StudyRecord]:
+        self.guard(Permission.STUDY_VIEW)
+        return self.archive.find_studies(query)
+
+    def count(self, query: StudyQuery) -> int:
+        """How many studies match ``query`` (ignoring its limit and offset)."""
+        self.guard(Permission.STUDY_VIEW)
+        from workstation.pacs_node.archive.models import Study
+        from workstation.pacs_node.archive.queries import study_filters
+
+        table = Study.__table__
+        with self.archive.engine.connect() as conn:
+            stmt = (
+                select(func.count())
+                .select_from(table)
+                .where(*study_filters(query, conn.dialect.name))
+            )
+            return int(conn.execute(stmt).scalar() or 0)
+
+    def series(self, study_uid: str) -> list[SeriesRecord]:
+        self.guard(Permission.STUDY_VIEW, study_uid)
+        return self.archive.find_series(study_uid)
+
+    def open_study(self, study_uid: str) -> tuple[StudyRecord, list[SeriesRecord]]:
+        """The study and its series, for the viewer; audited as ``study_open``."""
+        self.guard(Permission.STUDY_VIEW, study_uid)
+        study = self.archive.get_study(study_uid)
+        series = self.archive.find_series(study_uid)
+        self.audit.record(AuditAction.STUDY_OPEN, session=self.session, study_uid=study_uid)
+        return study, series
+
+    # -- changing the archive ----------------------------------------------------------
+    def delete_study(self, study_uid: str) -> int:
+        """Delete a local study (administrators only); the number of instances removed."""
+        self.guard(Permission.STUDY_DELETE, study_uid)
+        try:
+            count = self.archive.delete_study(study_uid)
+        except Exception as exc:
+            self._audit_failure(AuditAction.STUDY_DELETE, study_uid, exc)
+            raise
+        self.audit.record(
+            AuditAction.STUDY_DELETE, session=self.session, study_uid=study_uid, instances=count
+        )
+        return count
+
+    def import_paths(self, paths: Sequence[Path | str], title: str = "") -> Job:
+        """Import files, folders, DICOMDIR sets, ZIPs or media as a job.
+
+        The job's result is the importer's ``ImportSummary`` (with the reject list)."""
+        self.guard(Permission.STUDY_IMPORT)
+        paths = [Path(p) for p in paths]
+        title = title or _import_title(paths)
+
+        def run(ctx: JobContext) -> object:
+            from workstation.pacs_node.archive.importing import Importer
+
+            def progress(p: Any) -> None:
+                ctx.progress(p.files_done, p.files_total, _import_message(p))
+
+            summary = Importer(self.archive).run(paths, progress=progress, cancel=ctx.cancel_event)
+            for rejected in summary.rejected:
+                ctx.fail_item(Path(rejected.origin).name or rejected.origin, rejected.reason)
+            uids = sorted(summary.study_uids)
+            self.audit.record(
+                AuditAction.STUDY_IMPORT,
+                session=self.session,
+                outcome=Outcome.SUCCESS if summary.ok else Outcome.FAILURE,
+                study_uid=uids[0] if len(uids) == 1 else None,
+                stored=summary.stored,
+                duplicates=summary.duplicates,
+                rejected=len(summary.rejected),
+                cancelled=summary.cancelled,
+                studies=uids[:MAX_UIDS_IN_AUDIT],
+                study_count=len(uids),
+            )
+            return summary
+
+        return self.jobs.submit(JobKind.IMPORT, title, run)
+
+    # -- other nodes -----------------------------------------------------------------------
+    def find_remote(
+        self, node: RemoteNode, filters: dict[str, str], *, limit: int = 500
+    ) -> list[Dataset]:
+        """Search a remote archive at study level (QIDO-RS or C-FIND)."""
+        self.guard(Permission.STUDY_VIEW)
+        from workstation.pacs_node.remote import QueryLevel
+
+        return node.find(QueryLevel.STUDY, filters, limit=limit)
+
+    def send_study(self, study_uid: str, node: Any, node_label: str = "") -> Job:
+        """Send every instance of a local study to ``node`` (a RemoteNode with ``send``)."""
+        self.guard(Permission.STUDY_SEND, study_uid)
+        label = node_label or getattr(node, "name", "?")
+
+        def run(ctx: JobContext) -> object:
+            files = [rec.path for rec in self.archive.study_instances(study_uid)]
+            result = node.send(files, progress=_progress_to(ctx), cancel=_cancel_token(ctx))
+            return self._finish_transfer(ctx, AuditAction.STUDY_SEND, study_uid, label, result)
+
+        title = _("Send study to {node}").format(node=label)
+        return self.jobs.submit(JobKind.SEND, title, run)
+
+    def retrieve_study(self, study_uid: str, node: RemoteNode, node_label: str = "") -> Job:
+        """Bring a study from ``node`` into the local archive."""
+        self.guard(Permission.STUDY_RETRIEVE, study_uid)
+        label = node_label or node.name
+
+        def run(ctx: JobContext) -> object:
+            result = node.retrieve(study_uid, progress=_progress_to(ctx), cancel=_cancel_token(ctx))
+            return self._finish_transfer(ctx, AuditAction.STUDY_RETRIEVE, study_uid, label, result)
+
+        title = _("Retrieve study from {node}").format(node=label)
+        return self.jobs.submit(JobKind.RETRIEVE, title, run)
+
+    def _finish_transfer(
+        self,
+        ctx: JobContext,
+        action: AuditAction,
+        study_uid: str,
+        node_label: str,
+        result: TransferResult,
+    ) -> TransferResult:
+        for outcome in result.outcomes:
+            if not outcome.ok:
+                ctx.fail_item(outcome.sop_instance_uid, outcome.reason)
+        ok = result.ok
+        self.audit.record(
+            action,
+            session=self.session,
+            outcome=Outcome.SUCCESS if ok else Outcome.FAILURE,
+            study_uid=study_uid,
+            node=node_label,
+            completed=result.completed,
+            failed=result.failed,
+            cancelled=result.cancelled,
+            error=result.error[:300],
+        )
+        if result.error and not result.failed:
+            raise RuntimeError(result.error)
+        return result
+
+    def _audit_failure(self, action: AuditAction, study_uid: str | None, exc: Exception) -> None:
+        self.audit.record(
+            action,
+            session=self.session,
+            outcome=Outcome.FAILURE,
+            study_uid=study_uid,
+            error=type(exc).__name__,
+        )
+
+
+def _progress_to(ctx: JobContext) -> Callable[[Any], None]:
+    def progress(p: Any) -> None:
+        ctx.progress(p.done, p.total)
+
+    return progress
+
+
+def _cancel_token(ctx: JobContext) -> Any:
+    """A ``remote.CancelToken`` that is the job's cancel flag."""
+    from workstation.pacs_node.remote import CancelToken
+
+    class JobCancelToken(CancelToken):
+        def cancel(self) -> None:
+            ctx.cancel_event.set()
+
+        @property
+        def cancelled(self) -> bool:
+            return ctx.cancel_event.is_set()
+
+    return JobCancelToken()
+
+
+def _import_title(paths: list[Path]) -> str:
+    if len(paths) == 1:
+        return _("Import from {path}").format(path=paths[0])
+    return ngettext("Import {n} item", "Import {n} items", len(paths)).format(n=len(paths))
+
+
+def _import_message(p: Any) -> str:
+    return _("{stored} stored, {dup} already there, {rej} rejected").format(
+        stored=p.stored, dup=p.duplicates, rej=p.rejected
+    )
