@@ -32,13 +32,16 @@ _lut_lock = threading.Lock()
 
 
 def display_voi(frame: Frame, window: tuple[float, float] | Voi | None = None) -> Voi:
-    """The VOI to show `frame` with: `window` if given, else the file's first window,
-    else its first VOI LUT, else the min/max window of the frame's modality values."""
+    """The VOI to show `frame` with: `window` (centre, width) if given, with the file's
+    VOI LUT Function, else the file's first window, else its first VOI LUT, else the
+    min/max window of the frame's modality values."""
     if isinstance(window, VoiWindow | Lut):
         return window
     if window is not None:
         center, width = window
-        return VoiWindow(float(center), float(width), "LINEAR", "")
+        # A user window keeps the file's VOI LUT Function (as dcmtk and cornerstone do).
+        function = frame.info.windows[0].function if frame.info.windows else "LINEAR"
+        return VoiWindow(float(center), float(width), function, "")
     if frame.info.windows:
         return frame.info.windows[0]
     if frame.info.voi_luts:
