@@ -280,3 +280,16 @@ def test_concurrent_store_dataset_from_many_threads(archive: Archive) -> None:
     assert archive.counts()["instances"] == 80
     assert archive.get_study(study).num_instances == 80
     assert archive.find_series(study)[0].num_instances == 80
+
+
+@pytest.mark.parametrize("charset", ["ISO_IR 144", "ISO_IR 192", "ISO 2022 IR 144"])
+def test_cyrillic_in_8bit_charsets_decodes_and_searches(archive: Archive, charset: str) -> None:
+    ds = make_ct(patient_name="Петров^Пётр", charset=charset, description="ГОЛОВА")
+    buf = BytesIO()
+    ds.save_as(buf, enforce_file_format=True)
+    assert "Петров".encode() not in buf.getvalue() or charset == "ISO_IR 192"
+    assert archive.store_bytes(buf.getvalue(), source="import").status is StoreStatus.STORED
+    (hit,) = archive.find_studies(StudyQuery(patient_name="петр"))
+    assert hit.patient_name == "Петров^Пётр"
+    assert archive.find_studies(StudyQuery(patient_name="ПЕТРОВ ПЕТР"))  # ё folds to е
+    assert archive.find_studies(StudyQuery(description="голова"))

@@ -78,7 +78,7 @@ def study_filters(q: StudyQuery, dialect: str) -> list[ColumnElement[bool]]:
     conds: list[ColumnElement[bool]] = []
     if q.patient_name.strip():
         conds.append(
-            text_match(ST.c.patient_name_key, fold(contains_pattern(q.patient_name)), dialect)
+            text_match(ST.c.patient_name_key, contains_pattern(fold(q.patient_name)), dialect)
         )
     if q.patient_id.strip():
         conds.append(text_match(ST.c.patient_id, q.patient_id.strip(), dialect))
@@ -86,12 +86,12 @@ def study_filters(q: StudyQuery, dialect: str) -> list[ColumnElement[bool]]:
         conds.append(text_match(ST.c.accession_number, q.accession_number.strip(), dialect))
     if q.description.strip():
         conds.append(
-            text_match(ST.c.study_description_key, fold(contains_pattern(q.description)), dialect)
+            text_match(ST.c.study_description_key, contains_pattern(fold(q.description)), dialect)
         )
     if q.referring_physician.strip():
         conds.append(
             text_match(
-                ST.c.referring_physician_key, fold(contains_pattern(q.referring_physician)), dialect
+                ST.c.referring_physician_key, contains_pattern(fold(q.referring_physician)), dialect
             )
         )
     if q.study_instance_uid:
