@@ -61,6 +61,11 @@ class DisplayFrame:
     #: Modality units of ``values``: "HU" for CT, else from Rescale Type, else "".
     units: str = ""
     error: str = ""
+    #: The decoder's own 8-bit mapping, ``render(window or None, invert) -> uint8``; when
+    #: given, the screen uses it (None window = the file's VOI, any function or table).
+    render: Callable[[tuple[float, float] | None, bool], np.ndarray] | None = field(
+        default=None, compare=False, repr=False
+    )
 
     @property
     def is_color(self) -> bool:

@@ -195,13 +195,7 @@ class QtViewport(QWidget):
             scene.set_message("")
             window = vp.display_window(frame)
             assert frame.values is not None
-            if frame.is_color:
-                pixels = frame.values if not vp.invert else 255 - frame.values
-            else:
-                pixels = windowing.to_uint8(
-                    frame.values, *window, invert=frame.inverted ^ vp.invert
-                )
-            scene.show_pixels(pixels)
+            scene.show_pixels(self._pixels(frame, window))
             scene.set_matrix(
                 vp.transform.matrix((frame.values.shape[1], frame.values.shape[0]), size)
             )
@@ -213,6 +207,16 @@ class QtViewport(QWidget):
             vp.adopt_file_cine_rate()
             self.render_view.render_now()
             self.sig_first_frame_shown.emit(vp.position)
+
+    def _pixels(self, frame, window):
+        """8-bit picture of ``frame`` at the viewport's window and inversion."""
+        vp = self.viewport
+        invert = frame.inverted ^ vp.invert
+        if frame.render is not None:
+            return frame.render(vp.window, invert)
+        if frame.is_color:
+            return 255 - frame.values if vp.invert else frame.values
+        return windowing.to_uint8(frame.values, *window, invert=invert)
 
     def _fit_zoom(self, frame) -> float:
         from workstation.viewer.view_transform import fit_zoom

@@ -1,0 +1,209 @@
+"""The imaging package's :class:`SeriesLoader` seen as a viewer :class:`FrameSource`.
+
+One decode pool (worker processes plus an in-process lane) and one memory-bounded frame
+cache serve every viewport of the application; :func:`shutdown` stops them (the app
+calls it at exit, and it is registered with :mod:`atexit`).  Frames are converted to
+:class:`~workstation.viewer.frames.DisplayFrame` on demand and carry a ``render``
+function that is the imaging package's own 8-bit mapping, so the screen shows exactly
+what ``workstation render`` writes (VOI LUT functions, VOI LUT tables, MONOCHROME1).
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import threading
+from collections import OrderedDict
+from typing import Any
+
+from workstation.viewer import fallback_decode
+from workstation.viewer.catalog import InstanceEntry
+from workstation.viewer.frames import (
+    DisplayFrame,
+    FrameGeometry,
+    FrameListener,
+    FrameRef,
+    SeriesHeader,
+)
+from workstation.viewer.stack_source import frame_refs
+
+logger = logging.getLogger(__name__)
+
+_lock = threading.Lock()
+_shared: tuple[Any, Any] | None = None
+
+#: Environment override of the decode worker count (0 = decode in-process only).
+ENV_PROCESSES = "KLINIKA_DECODE_PROCESSES"
+
+
+def shared_pool() -> tuple[Any, Any]:
+    """The application's decode pool and frame cache (started on first use)."""
+    global _shared
+    with _lock:
+        if _shared is None:
+            from workstation.imaging.cache import FrameCache
+            from workstation.imaging.pool import DecodePool
+
+            processes = os.environ.get(ENV_PROCESSES)
+            pool = DecodePool(int(processes) if processes else None).start()
+            _shared = (pool, FrameCache())
+        return _shared
+
+
+def shutdown() -> None:
+    """Stop the shared decode pool (idempotent)."""
+    global _shared
+    with _lock:
+        shared, _shared = _shared, None
+    if shared is not None:
+        shared[0].close()
+        shared[1].clear()
+
+
+atexit.register(shutdown)
+
+
+def _geometry(info: Any) -> FrameGeometry:
+    from workstation.imaging.calibration import CalibrationSource
+
+    cal = info.calibration
+    spacing: tuple[float, float] | None = None
+    source = ""
+    if cal.row_spacing_mm is not None and cal.column_spacing_mm is not None:
+        spacing = (float(cal.row_spacing_mm), float(cal.column_spacing_mm))
+    elif cal.regions:
+        region = cal.regions[0]
+        spacing = (float(region.row_spacing_mm), float(region.column_spacing_mm))
+    if spacing is not None:
+        source = {
+            CalibrationSource.PIXEL_SPACING: "pixel_spacing",
+            CalibrationSource.ULTRASOUND_REGION: "us_region",
+        }.get(cal.source, "imager_pixel_spacing")
+    g = info.geometry
+    return FrameGeometry(
+        rows=int(info.rows),
+        columns=int(info.columns),
+        pixel_spacing_mm=spacing,
+        calibration_source=source,
+        image_position=tuple(g.position) if g is not None else None,
+        image_orientation=(tuple(g.row_cosines) + tuple(g.column_cosines))
+        if g is not None
+        else None,
+        frame_of_reference_uid=str(info.frame_of_reference_uid or ""),
+    )
+
+
+def to_display_frame(result: Any, ref: FrameRef) -> DisplayFrame:
+    """An imaging ``Frame`` (or ``CannotDisplay``) as the viewer's frame."""
+    from workstation.imaging.errors import CannotDisplay
+    from workstation.imaging.render import to_display_u8
+
+    if isinstance(result, CannotDisplay):
+        geometry = ref.geometry or FrameGeometry(rows=1, columns=1)
+        return DisplayFrame(
+            ref.sop_instance_uid, ref.frame_index, geometry, None, error=result.reason
+        )
+    info = result.info
+    window = None
+    if info.windows:
+        w = info.windows[0]
+        window = (float(w.center), float(w.width))
+
+    def render(win: tuple[float, float] | None, invert: bool) -> Any:
+        return to_display_u8(result, win, invert=invert)
+
+    units = "HU" if info.modality == "CT" else ""
+    return DisplayFrame(
+        sop_instance_uid=info.sop_instance_uid or ref.sop_instance_uid,
+        frame_index=ref.frame_index,
+        geometry=_geometry(info),
+        values=result.modality_values(),
+        window=window,
+        inverted=bool(info.invert),
+        units=units,
+        render=render,
+    )
+
+
+class ImagingFrameSource:
+    """A series decoded by the imaging loader, focus first then nearest."""
+
+    def __init__(
+        self, entries: list[InstanceEntry], series_uid: str, pool: Any, cache: Any
+    ) -> None:
+        from workstation.imaging.frame import FrameRef as ImagingRef
+        from workstation.imaging.loader import SeriesLoader
+
+        self._refs, owners = frame_refs(entries)
+        self.header = SeriesHeader(series_instance_uid=series_uid)
+        self._listeners: list[FrameListener] = []
+        self._converted: OrderedDict[int, tuple[Any, DisplayFrame]] = OrderedDict()
+        self._conv_lock = threading.Lock()
+        irefs = [ImagingRef.of(o.path, r.frame_index) for r, o in zip(self._refs, owners)]
+        self._loader = SeriesLoader(irefs, pool, cache, focus=0, on_frame=self._on_frame)
+        self._loader.start()
+        if owners:
+            self._read_header(owners[0].path)  # one small header read (~1 ms)
+
+    def _read_header(self, path: Any) -> None:
+        try:
+            import pydicom
+
+            ds = pydicom.dcmread(path, stop_before_pixels=True)
+            self.header = fallback_decode.series_header(ds)
+        except Exception:  # noqa: BLE001 - overlays stay empty; the pixels still come
+            logger.warning("series header of %s unreadable", self.header.series_instance_uid)
+
+    def _on_frame(self, index: int, _result: Any) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(index)
+            except Exception:
+                logger.exception("frame listener failed")
+
+    def __len__(self) -> int:
+        return len(self._refs)
+
+    def ref(self, index: int) -> FrameRef:
+        return self._refs[index]
+
+    def frame(self, index: int) -> DisplayFrame | None:
+        result = self._loader.get(index)
+        if result is None:
+            return None
+        with self._conv_lock:
+            hit = self._converted.get(index)
+            if hit is not None and hit[0] is result:
+                self._converted.move_to_end(index)
+                return hit[1]
+        frame = to_display_frame(result, self._refs[index])
+        with self._conv_lock:
+            self._converted[index] = (result, frame)
+            while len(self._converted) > 8:
+                self._converted.popitem(last=False)
+        return frame
+
+    def set_current(self, index: int) -> None:
+        self._loader.set_focus(index)
+
+    def add_listener(self, listener: FrameListener) -> None:
+        self._listeners.append(listener)
+
+    def decoded_count(self) -> int:
+        return int(self._loader.decoded)
+
+    def close(self) -> None:
+        self._loader.cancel()
+        with self._conv_lock:
+            self._converted.clear()
+
+
+def open_source(entries: list[InstanceEntry], series_uid: str) -> ImagingFrameSource | None:
+    """A source on the shared pool, or None when the imaging loader cannot start."""
+    try:
+        pool, cache = shared_pool()
+    except (ImportError, OSError):
+        logger.exception("imaging decode pool unavailable; using the viewer's fallback")
+        return None
+    return ImagingFrameSource(entries, series_uid, pool, cache)
