@@ -92,7 +92,7 @@ for pkg in %r:
         raise
     names.append(mod.__name__)
     for info in pkgutil.walk_packages(mod.__path__, mod.__name__ + '.'):
-        if '._qt' in info.name or '._vtk' in info.name:
+        if any(part in info.name for part in ('._qt', '._vtk', '.migrations', '.alembic')):
             continue
         importlib.import_module(info.name)
         names.append(info.name)
