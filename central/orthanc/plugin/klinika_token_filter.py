@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 
+from klinika_access import ORTHANC_METHODS
 from klinika_filter import TokenFilter, Verdict
 from klinika_reports import ReportPart, StowRequestError, handle_report_upload
 
@@ -68,9 +69,10 @@ def _on_http_request(uri: str, **request: object) -> bool:
         headers if isinstance(headers, dict) else {},
     )
     if not verdict.allowed:
+        method = request.get("method")
         logger.warning(
             "denied %s %s: %s (sub=%s role=%s ip=%s)",
-            request.get("method"),
+            ORTHANC_METHODS.get(method, method),  # type: ignore[call-overload]
             uri,
             verdict.reason,
             verdict.subject,
