@@ -99,7 +99,9 @@ def decode_frame(
             _("The image data is damaged and cannot be decoded."),
             f"{type(exc).__name__}: {exc}"[:300],
         )
-    except Exception as exc:
+    except (KeyboardInterrupt, SystemExit, GeneratorExit):
+        raise
+    except BaseException as exc:  # e.g. a Rust decoder's PanicException is no Exception
         logger.exception("unexpected decoder failure on frame %d", frame)
         return CannotDisplay(
             _("The image data cannot be decoded."), f"{type(exc).__name__}: {exc}"[:300]

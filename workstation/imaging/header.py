@@ -138,7 +138,7 @@ def read_header(path: str | os.PathLike[str]) -> ImageHeader:
         ds = _read_bare_dataset(name, exc)
     except OSError as exc:
         raise PixelDataError(
-            _("The file cannot be read: {error}").format(error=exc.strerror or exc), repr(exc)
+            _("The file cannot be read ({error}).").format(error=exc.strerror or exc), repr(exc)
         ) from exc
     header = header_of_dataset(ds, name)
     if header.pixel_offset is None and size > limits.MAX_FILE_BYTES:

@@ -210,6 +210,8 @@ class SeriesLoader:
                 index = self._urgent.popleft()
                 if index in self._pending:
                     return self._dispatch(index)
+            if self._fast is None and self._inflight:
+                return None  # the first image gets the machine to itself
             if in_process and not accept_heavy and not self._fast:
                 return None
             while self._heap:
@@ -239,7 +241,7 @@ class SeriesLoader:
                 j = self._index_of.get(ref)
                 if j is not None:
                     self._done.discard(j)
-            if self._fast is None and isinstance(result, Frame):
+            if self._fast is None:
                 learned = self._learn(result)
             waiter = self._futures.pop(index, None)
             cancelled = self._cancelled
@@ -251,8 +253,11 @@ class SeriesLoader:
             self._emit(index, result)
             self._check_finished()
 
-    def _learn(self, frame: Frame) -> bool:
+    def _learn(self, frame: Result) -> bool:
         """From the first frame: is the series fast-path, and how many frames fit?"""
+        if not isinstance(frame, Frame):
+            self._fast = False
+            return True
         self._fast = frame.info.transfer_syntax in NATIVE_LITTLE_ENDIAN and not frame.is_color
         if frame.nbytes > 0:
             self._capacity = max(1, int(self.cache.budget_bytes * PREFETCH_SHARE) // frame.nbytes)

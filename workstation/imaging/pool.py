@@ -338,7 +338,9 @@ def _resolve(job: DecodeJob, run: Callable[[], Result]) -> None:
         return
     try:
         result = run()
-    except Exception as exc:  # a lane must survive anything a job throws
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # a lane must survive anything a job throws
         logger.exception("decode job failed unexpectedly")
         result = CannotDisplay(_("The image data cannot be decoded."), repr(exc)[:300])
     if not job.future.done():
