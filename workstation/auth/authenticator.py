@@ -258,13 +258,13 @@ class Authenticator:
             return
         tokens = session.tokens
         self._forget_tokens(session)
+        self.audit.record(AuditAction.LOGOUT, session=session)
+        session.end()
         if self.central is not None and tokens is not None:
             try:
                 self.central.logout(tokens)
             except AuthError as exc:
                 logger.info("central logout not confirmed: %s", type(exc).__name__)
-        self.audit.record(AuditAction.LOGOUT, session=session)
-        session.end()
 
     def lock(self, session: Session, reason: str = "idle") -> None:
         if not session.active or session.locked:

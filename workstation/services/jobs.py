@@ -140,8 +140,15 @@ JobFunction = Callable[[JobContext], object]
 
 
 class Job:
-    def __init__(self, registry: JobRegistry, job_id: int, kind: JobKind, title: str,
-                 fn: JobFunction, retryable: bool) -> None:  # fmt: skip
+    def __init__(
+        self,
+        registry: JobRegistry,
+        job_id: int,
+        kind: JobKind,
+        title: str,
+        fn: JobFunction,
+        retryable: bool,
+    ) -> None:
         self.registry = registry
         self.id = job_id
         self.kind = kind

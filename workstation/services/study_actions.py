@@ -141,6 +141,40 @@ class StudyActions:
 
         return self.jobs.submit(JobKind.IMPORT, title, run)
 
+    def export_study(
+        self, study_uid: str, destination: Path, *, anonymize: bool = False, dicomdir: bool = False
+    ) -> Job:
+        """Export a study to a folder or ``.zip`` (optionally de-identified, with DICOMDIR)."""
+        self.guard(Permission.STUDY_EXPORT, study_uid)
+        destination = Path(destination)
+
+        def run(ctx: JobContext) -> object:
+            from workstation.pacs_node.archive.export import export_study
+
+            ctx.progress(0, None, _("Exporting…"))
+            try:
+                result = export_study(
+                    self.archive, study_uid, destination, dicomdir=dicomdir, anonymize=anonymize
+                )
+            except Exception as exc:
+                self._audit_failure(AuditAction.STUDY_EXPORT, study_uid, exc)
+                raise
+            ctx.progress(result.files, result.files, _("{n} files written").format(n=result.files))
+            self.audit.record(
+                AuditAction.STUDY_EXPORT,
+                session=self.session,
+                study_uid=study_uid,
+                files=result.files,
+                anonymized=anonymize,
+                dicomdir=dicomdir,
+                zip=destination.suffix.lower() == ".zip",
+                exported_study_uid=result.study_instance_uid,
+            )
+            return result
+
+        title = _("Export study to {dest}").format(dest=destination)
+        return self.jobs.submit(JobKind.EXPORT, title, run)
+
     # -- other nodes -----------------------------------------------------------------------
     def find_remote(
         self, node: RemoteNode, filters: dict[str, str], *, limit: int = 500

@@ -100,8 +100,11 @@ class WorkstationServices:
             from workstation.pacs_node.dimse.service import start_node_service
 
             self.node = start_node_service(self.settings, archive)
-            logger.info("DICOM node %s listening on port %d", self.settings.node.ae_title,
-                        self.settings.node.port)  # fmt: skip
+            logger.info(
+                "DICOM node %s listening on port %d",
+                self.settings.node.ae_title,
+                self.settings.node.port,
+            )
         except Exception:
             logger.exception("the DICOM node could not start")
 

@@ -1,0 +1,253 @@
+"""Import from files, a folder, a ZIP or detected removable media, with progress,
+cancel and the list of rejected files with their reasons.
+
+The import runs as a job (it continues in the activity panel when the dialog closes);
+the dialog follows the job's snapshots."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QListWidget,
+    QProgressBar,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from workstation.app.workers import run_in_background
+from workstation.i18n import _, ngettext
+from workstation.services.jobs import Job, JobSnapshot, JobState
+
+StartImport = Callable[[list[Path]], Job]
+
+
+def detect_media() -> list[tuple[str, Path]]:
+    """(label, mount point) of removable media now mounted (engine call)."""
+    from workstation.pacs_node.archive.importing import removable_media
+
+    return [(f"{m.label or m.path.name} ({m.kind})", m.path) for m in removable_media()]
+
+
+class ImportDialog(QDialog):
+    def __init__(self, start_import: StartImport, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("importDialog")
+        self.setWindowTitle(_("Import studies"))
+        self._start = start_import
+        self.paths: list[Path] = []
+        self.job: Job | None = None
+        self._build()
+        self._timer = QTimer(self, interval=150)
+        self._timer.timeout.connect(self._poll)
+        self.refresh_media()
+        self.resize(760, 560)
+
+    def _build(self) -> None:
+        pick = QHBoxLayout()
+        self.files_button = QPushButton(_("Files…"), objectName="pickFiles")
+        self.folder_button = QPushButton(_("Folder…"), objectName="pickFolder")
+        self.zip_button = QPushButton(_("ZIP archive…"), objectName="pickZip")
+        for b in (self.files_button, self.folder_button, self.zip_button):
+            pick.addWidget(b)
+        pick.addStretch(1)
+        media = QHBoxLayout()
+        self.media_combo = QComboBox(objectName="mediaCombo")
+        self.media_combo.setMinimumWidth(260)
+        self.media_button = QPushButton(_("Use this disc or stick"), objectName="useMedia")
+        self.media_refresh = QPushButton(_("Look again"), objectName="refreshMedia")
+        media.addWidget(QLabel(_("Removable media:")))
+        media.addWidget(self.media_combo, 1)
+        media.addWidget(self.media_button)
+        media.addWidget(self.media_refresh)
+        self.path_list = QListWidget(objectName="importPaths")
+        self.path_list.setMaximumHeight(90)
+        self.progress = QProgressBar(objectName="importProgress")
+        self.progress.setFormat(_("%v of %m files"))
+        self.progress.setValue(0)
+        self.status = QLabel(objectName="importStatus")
+        self.status.setWordWrap(True)
+        self.rejects = QTableWidget(0, 2, objectName="rejectTable")
+        self.rejects.setHorizontalHeaderLabels([_("Rejected file"), _("Reason")])
+        self.rejects.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.rejects.horizontalHeader().resizeSection(0, 220)
+        self.rejects.verticalHeader().setVisible(False)
+        self.rejects_label = QLabel(_("Rejected files and why:"))
+        buttons = QHBoxLayout()
+        self.start_button = QPushButton(_("Import"), objectName="startImport")
+        self.cancel_button = QPushButton(_("Cancel import"), objectName="cancelImport")
+        self.close_button = QPushButton(_("Close"), objectName="closeImport")
+        buttons.addStretch(1)
+        for b in (self.start_button, self.cancel_button, self.close_button):
+            buttons.addWidget(b)
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel(_("Choose what to import:")))
+        layout.addLayout(pick)
+        layout.addLayout(media)
+        layout.addWidget(self.path_list)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.status)
+        layout.addWidget(self.rejects_label)
+        layout.addWidget(self.rejects, 1)
+        layout.addLayout(buttons)
+        self.files_button.clicked.connect(self._pick_files)
+        self.folder_button.clicked.connect(self._pick_folder)
+        self.zip_button.clicked.connect(self._pick_zip)
+        self.media_button.clicked.connect(self._use_media)
+        self.media_refresh.clicked.connect(self.refresh_media)
+        self.start_button.clicked.connect(self.start)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.close_button.clicked.connect(self.close)
+        self._update_buttons()
+
+    # -- choosing ----------------------------------------------------------------------
+    def set_paths(self, paths: list[Path]) -> None:
+        self.paths = [Path(p) for p in paths]
+        self.path_list.clear()
+        for p in self.paths:
+            self.path_list.addItem(str(p))
+        self._update_buttons()
+
+    def _file_dialog(self) -> QFileDialog:
+        dlg = QFileDialog(self)
+        dlg.setOption(QFileDialog.Option.DontUseNativeDialog, True)
+        return dlg
+
+    def _pick_files(self) -> None:
+        dlg = self._file_dialog()
+        dlg.setFileMode(QFileDialog.FileMode.ExistingFiles)
+        dlg.filesSelected.connect(lambda files: self.set_paths([Path(f) for f in files]))
+        dlg.open()
+
+    def _pick_folder(self) -> None:
+        dlg = self._file_dialog()
+        dlg.setFileMode(QFileDialog.FileMode.Directory)
+        dlg.fileSelected.connect(lambda f: self.set_paths([Path(f)]))
+        dlg.open()
+
+    def _pick_zip(self) -> None:
+        dlg = self._file_dialog()
+        dlg.setFileMode(QFileDialog.FileMode.ExistingFile)
+        dlg.setNameFilter(_("ZIP archives (*.zip *.ZIP)"))
+        dlg.fileSelected.connect(lambda f: self.set_paths([Path(f)]))
+        dlg.open()
+
+    def refresh_media(self) -> None:
+        run_in_background(detect_media, self._show_media, lambda _e: self._show_media([]))
+
+    def _show_media(self, media: list[tuple[str, Path]]) -> None:
+        self.media_combo.clear()
+        for label, path in media:
+            self.media_combo.addItem(label, path)
+        if not media:
+            self.media_combo.addItem(_("No disc or USB stick found"), None)
+        self._update_buttons()
+
+    def _use_media(self) -> None:
+        path = self.media_combo.currentData()
+        if path is not None:
+            self.set_paths([path])
+
+    # -- running -----------------------------------------------------------------------
+    def start(self) -> None:
+        if not self.paths or self.running:
+            return
+        self.rejects.setRowCount(0)
+        self.progress.setRange(0, 0)
+        self.status.setText(_("Looking at the files…"))
+        self.job = self._start(self.paths)
+        self._timer.start()
+        self._update_buttons()
+
+    @property
+    def running(self) -> bool:
+        return self.job is not None and not self.job.snapshot().state.finished
+
+    def cancel(self) -> None:
+        if self.job is not None:
+            self.job.cancel()
+
+    def _poll(self) -> None:
+        if self.job is None:
+            return
+        snap = self.job.snapshot()
+        self._show_progress(snap)
+        if snap.state.finished:
+            self._timer.stop()
+            self._show_result(snap)
+        self._update_buttons()
+
+    def _show_progress(self, snap: JobSnapshot) -> None:
+        if snap.total:
+            self.progress.setRange(0, snap.total)
+            self.progress.setValue(min(snap.done, snap.total))
+        if snap.message:
+            self.status.setText(snap.message)
+
+    def _show_result(self, snap: JobSnapshot) -> None:
+        summary = snap.result
+        if snap.state is JobState.FAILED:
+            self.status.setText(_("The import failed: {error}").format(error=snap.error))
+            return
+        if summary is not None:
+            studies = len(getattr(summary, "study_uids", ()))
+            text = _(
+                "{stored} stored, {dup} already in the archive, {rej} rejected; {studies}."
+            ).format(
+                stored=summary.stored,
+                dup=summary.duplicates,
+                rej=len(summary.rejected),
+                studies=ngettext("{n} study", "{n} studies", studies).format(n=studies),
+            )
+            if summary.cancelled:
+                text = _("Cancelled. ") + text
+            notes = " ".join(getattr(summary, "notes", []))
+            self.status.setText(f"{text} {notes}".strip())
+            self.progress.setRange(0, max(1, summary.files_total))
+            self.progress.setValue(summary.files_total if not summary.cancelled else snap.done)
+            self._fill_rejects(summary.rejected)
+
+    def _fill_rejects(self, rejected: list) -> None:
+        self.rejects.setRowCount(len(rejected))
+        for row, r in enumerate(rejected):
+            name = QTableWidgetItem(Path(r.origin).name or r.origin)
+            name.setToolTip(r.origin)
+            reason = QTableWidgetItem(r.reason)
+            reason.setToolTip(r.reason)
+            self.rejects.setItem(row, 0, name)
+            self.rejects.setItem(row, 1, reason)
+        self.rejects_label.setText(
+            ngettext(
+                "{n} file rejected, and why:", "{n} files rejected, and why:", len(rejected)
+            ).format(n=len(rejected))
+        )
+
+    def _update_buttons(self) -> None:
+        running = self.running
+        self.start_button.setEnabled(bool(self.paths) and not running)
+        self.cancel_button.setEnabled(running)
+        for b in (self.files_button, self.folder_button, self.zip_button, self.media_button):
+            b.setEnabled(not running)
+        self.media_button.setEnabled(not running and self.media_combo.currentData() is not None)
+        self.close_button.setText(_("Hide") if running else _("Close"))
+
+    def closeEvent(self, event) -> None:
+        self._timer.stop()
+        super().closeEvent(event)
+
+    def keyPressEvent(self, event) -> None:
+        if event.key() == Qt.Key.Key_Escape and self.running:
+            self.hide()
+            return
+        super().keyPressEvent(event)

@@ -1,0 +1,116 @@
+"""The Local tab: search the local archive, a paged table with thumbnails, and the
+selected study handed to the main window."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QItemSelection, QSize, Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QLabel,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from workstation.app.search_form import SearchForm
+from workstation.app.study_model import COLUMNS, LocalStudyModel
+from workstation.i18n import _, ngettext
+from workstation.pacs_node.archive.queries import StudyQuery
+from workstation.pacs_node.archive.records import StudyRecord
+
+THUMB_PX = 56
+LIVE_SEARCH_MS = 300
+
+
+class LocalStudyBrowser(QWidget):
+    sig_study_activated = Signal(str)
+    sig_selection_changed = Signal(object)
+
+    def __init__(self, model: LocalStudyModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("localBrowser")
+        self.model = model
+        self.form = SearchForm(self)
+        self.count_label = QLabel(objectName="studyCount")
+        self.table = QTableView(objectName="studyTable")
+        self.table.setModel(model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSortingEnabled(True)
+        self.table.horizontalHeader().setSortIndicator(3, Qt.SortOrder.DescendingOrder)
+        self.table.setIconSize(QSize(THUMB_PX, THUMB_PX))
+        self.table.verticalHeader().setDefaultSectionSize(THUMB_PX + 6)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.resizeSection(0, THUMB_PX + 10)
+        widths = {
+            "patient_name": 180,
+            "patient_id": 100,
+            "study_date": 90,
+            "modalities": 80,
+            "description": 180,
+            "accession": 100,
+            "series": 55,
+            "images": 60,
+        }
+        for i, col in enumerate(COLUMNS):
+            if col.key in widths:
+                header.resizeSection(i, widths[col.key])
+        header.setStretchLastSection(True)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.form)
+        layout.addWidget(self.count_label)
+        layout.addWidget(self.table, 1)
+        self._live = QTimer(self, singleShot=True, interval=LIVE_SEARCH_MS)
+        self._live.timeout.connect(self.search_now)
+        self.form.sig_search_requested.connect(self.search_now)
+        self.form.sig_edited.connect(self._live.start)
+        self.table.doubleClicked.connect(self._on_double_clicked)
+        self.table.selectionModel().selectionChanged.connect(self._on_selection)
+        model.sig_count.connect(self._on_count)
+        model.modelReset.connect(lambda: self.sig_selection_changed.emit(None))
+
+    def query(self) -> StudyQuery:
+        c = self.form.criteria()
+        return StudyQuery(
+            patient_name=c.patient_name,
+            patient_id=c.patient_id,
+            accession_number=c.accession_number,
+            modality=c.modality,
+            date_from=c.date_from,
+            date_to=c.date_to,
+            sort=self.model.query.sort,
+            descending=self.model.query.descending,
+        )
+
+    def search_now(self) -> None:
+        self._live.stop()
+        self.count_label.setText(_("Searching…"))
+        self.model.set_query(self.query())
+
+    def selected(self) -> StudyRecord | None:
+        rows = self.table.selectionModel().selectedRows()
+        return self.model.record(rows[0].row()) if rows else None
+
+    def select_study(self, study_uid: str) -> bool:
+        row = self.model.row_of(study_uid)
+        if row is None:
+            return False
+        self.table.selectRow(row)
+        return True
+
+    def _on_count(self, total: int) -> None:
+        self.count_label.setText(ngettext("{n} study", "{n} studies", total).format(n=f"{total:,}"))
+
+    def _on_double_clicked(self, index) -> None:
+        rec = self.model.record(index.row())
+        if rec is not None:
+            self.sig_study_activated.emit(rec.study_instance_uid)
+
+    def _on_selection(self, _sel: QItemSelection, _desel: QItemSelection) -> None:
+        self.sig_selection_changed.emit(self.selected())

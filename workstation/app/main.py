@@ -1,0 +1,185 @@
+"""``run_app(settings) -> int``: the desktop application's entry point.
+
+The login window shows at once; the engine (auth database, archive, DICOM node) starts
+behind it on a worker thread.  After login the main window opens; logging out returns to
+the login window; closing it quits.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QApplication
+
+from workstation.app.errors import install_excepthook, show_error
+from workstation.app.login_dialog import LoginDialog
+from workstation.app.workers import run_in_background, wait_for_background
+from workstation.auth.clock import Clock
+from workstation.auth.keyring_store import SecretStore
+from workstation.auth.session import Session
+from workstation.config import Settings
+
+logger = logging.getLogger(__name__)
+
+
+class _ExpiryBridge(QObject):
+    sig_expired = Signal(object)
+
+
+class AppController(QObject):
+    """Owns the login dialog, the main window and the engine services."""
+
+    sig_window_shown = Signal(object)
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        store: SecretStore | None = None,
+        clock: Clock | None = None,
+        start_node: bool | None = None,
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        self._store = store
+        self._clock = clock
+        self._start_node = start_node
+        self.services: Any = None
+        self.login_dialog: LoginDialog | None = None
+        self.window: Any = None
+        self.session: Session | None = None
+        self._first_admin = False
+        self._expiry = _ExpiryBridge()
+        self._expiry.sig_expired.connect(self._on_session_expired)
+        self._quitting = False
+
+    # -- start -----------------------------------------------------------------------------
+    def start(self) -> LoginDialog:
+        self.show_login()
+        run_in_background(self._build_services, self._services_ready, self._services_failed)
+        return self.login_dialog  # type: ignore[return-value]
+
+    def _build_services(self) -> tuple[Any, bool]:
+        from workstation.services.workstation import WorkstationServices
+
+        services = WorkstationServices(
+            self.settings, store=self._store, clock=self._clock, start_node=self._start_node
+        )
+        services.open_archive_in_background()
+        return services, services.authenticator.needs_first_admin()
+
+    def _services_ready(self, result: tuple[Any, bool]) -> None:
+        self.services, self._first_admin = result
+        self.services.authenticator.on_session_expired(self._expiry.sig_expired.emit)
+        if self.login_dialog is not None:
+            self.login_dialog.set_services(self.services, self._first_admin)
+
+    def _services_failed(self, exc: BaseException) -> None:
+        logger.error("the workstation engine could not start", exc_info=(type(exc), exc, None))
+        if self.login_dialog is not None:
+            self.login_dialog.show_start_failure(exc)
+
+    # -- login / logout --------------------------------------------------------------------
+    def show_login(self) -> None:
+        dialog = LoginDialog(self.settings)
+        dialog.sig_logged_in.connect(self._on_logged_in)
+        dialog.rejected.connect(self._on_login_closed)
+        self.login_dialog = dialog
+        if self.services is not None:
+            dialog.set_services(self.services, self.services.authenticator.needs_first_admin())
+        dialog.show()
+
+    def _on_login_closed(self) -> None:
+        if self.window is None and self.session is None:
+            self.quit()
+
+    def _on_logged_in(self, session: Session) -> None:
+        self.session = session
+        self.services.after_login(session)
+        services = self.services
+        # The archive opens in the background; wait for it off the GUI thread.
+        run_in_background(
+            lambda: services.archive,
+            lambda _a: self._show_window(session),
+            lambda exc: show_error(None, exc),
+        )
+
+    def _show_window(self, session: Session) -> None:
+        from workstation.app.main_window import MainWindow
+
+        if not session.active:
+            return
+        self.login_dialog = None
+        self.window = MainWindow(self.services, session)
+        self.window.sig_logout_requested.connect(self.logout)
+        self.window.destroyed.connect(lambda *_a: None)
+        self.window.show()
+        self.sig_window_shown.emit(self.window)
+
+    def logout(self) -> None:
+        session, window = self.session, self.window
+        self.session, self.window = None, None
+        if window is not None:
+            window.shutdown()
+            window.hide()
+            window.deleteLater()
+        if session is not None:
+            services = self.services
+            services.after_logout(session)
+            run_in_background(
+                lambda: services.authenticator.logout(session),
+                None,
+                lambda exc: logger.warning("logout: %s", exc),
+            )
+        if not self._quitting:
+            self.show_login()
+
+    def _on_session_expired(self, session: Session) -> None:
+        if self.window is not None and session is self.session:
+            self.window.session_expired()
+
+    # -- quit ------------------------------------------------------------------------------
+    def quit(self) -> None:
+        self._quitting = True
+        app = QApplication.instance()
+        if app is not None:
+            app.quit()
+
+    def shutdown(self) -> None:
+        """Log out and stop the engine (after the event loop ends)."""
+        self._quitting = True
+        if self.session is not None and self.session.active and self.services is not None:
+            try:
+                self.services.authenticator.logout(self.session)
+            except Exception:
+                logger.exception("logout at shutdown failed")
+        if self.window is not None:
+            self.window.shutdown()
+        wait_for_background(10_000)
+        if self.services is not None:
+            self.services.close()
+
+
+def run_app(settings: Settings) -> int:
+    """Start the desktop app; returns the process exit code."""
+    started = time.perf_counter()
+    app = QApplication.instance() or QApplication(sys.argv)
+    app.setApplicationName("Klinika Workstation")
+    app.setQuitOnLastWindowClosed(False)
+    install_excepthook(str(settings.log_dir / "workstation.log"))
+    controller = AppController(settings)
+    controller.start()
+    logger.info("login window shown %.0f ms after run_app", (time.perf_counter() - started) * 1e3)
+    app.lastWindowClosed.connect(controller.quit)
+    try:
+        code = app.exec()
+    finally:
+        controller.shutdown()
+    return int(code)
+
+
+__all__ = ["AppController", "run_app"]

@@ -1,0 +1,79 @@
+"""Thumbnails made in the background and kept in a small in-memory LRU (never on disk)."""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from collections.abc import Callable
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QImage, QPixmap
+
+from workstation.app.workers import run_in_background
+
+logger = logging.getLogger(__name__)
+
+
+def to_qimage(image: np.ndarray) -> QImage:
+    image = np.ascontiguousarray(image)
+    rows, cols = image.shape[:2]
+    if image.ndim == 3:
+        fmt, stride = QImage.Format.Format_RGB888, cols * 3
+    else:
+        fmt, stride = QImage.Format.Format_Grayscale8, cols
+    return QImage(image.data, cols, rows, stride, fmt).copy()
+
+
+class ThumbnailCache(QObject):
+    """``pixmap(key)`` now, or None and a background ``make(key)``; ``sig_ready`` later."""
+
+    sig_ready = Signal(str)
+
+    def __init__(
+        self, make: Callable[[str], np.ndarray | None], capacity: int = 2000, parent=None
+    ) -> None:
+        super().__init__(parent)
+        self._make = make
+        self._capacity = capacity
+        self._cache: OrderedDict[str, QPixmap | None] = OrderedDict()
+        self._pending: set[str] = set()
+
+    def pixmap(self, key: str) -> QPixmap | None:
+        if key in self._cache:
+            self._cache.move_to_end(key)
+            return self._cache[key]
+        self.request(key)
+        return None
+
+    def has(self, key: str) -> bool:
+        return key in self._cache
+
+    def request(self, key: str) -> None:
+        if key in self._pending or key in self._cache:
+            return
+        self._pending.add(key)
+        make = self._make
+        run_in_background(
+            lambda: make(key),
+            on_success=lambda image, k=key: self._store(k, image),
+            on_failure=lambda exc, k=key: self._failed(k, exc),
+        )
+
+    def _store(self, key: str, image: np.ndarray | None) -> None:
+        self._pending.discard(key)
+        self._cache[key] = None if image is None else QPixmap.fromImage(to_qimage(image))
+        while len(self._cache) > self._capacity:
+            self._cache.popitem(last=False)
+        self.sig_ready.emit(key)
+
+    def _failed(self, key: str, exc: BaseException) -> None:
+        logger.info("thumbnail failed: %s", type(exc).__name__)
+        self._store(key, None)
+
+    @property
+    def pending(self) -> int:
+        return len(self._pending)
+
+    def clear(self) -> None:
+        self._cache.clear()

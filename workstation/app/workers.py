@@ -1,0 +1,91 @@
+"""Run engine calls off the GUI thread; results come back as signals on the GUI thread.
+
+::
+
+    run_in_background(lambda: actions.search(q), on_success=self._show, on_failure=...)
+
+Never touch a widget inside ``fn``.  Without ``on_failure`` the error dialog shows.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+
+logger = logging.getLogger(__name__)
+
+_alive: set[TaskSignals] = set()
+
+
+class TaskSignals(QObject):
+    """Lives on the GUI thread; the worker emits, the slots run on the GUI thread."""
+
+    sig_succeeded = Signal(object)
+    sig_failed = Signal(object)
+
+    def __init__(
+        self,
+        on_success: Callable[[Any], None] | None,
+        on_failure: Callable[[BaseException], None] | None,
+    ) -> None:
+        super().__init__()
+        self._on_success = on_success
+        self._on_failure = on_failure
+        self.sig_succeeded.connect(self._succeeded)
+        self.sig_failed.connect(self._failed)
+
+    @Slot(object)
+    def _succeeded(self, result: Any) -> None:
+        _alive.discard(self)
+        if self._on_success is not None:
+            self._on_success(result)
+
+    @Slot(object)
+    def _failed(self, exc: BaseException) -> None:
+        _alive.discard(self)
+        if self._on_failure is not None:
+            self._on_failure(exc)
+        else:
+            from workstation.app.errors import show_error
+
+            show_error(None, exc)
+
+
+class _Task(QRunnable):
+    def __init__(self, fn: Callable[[], Any], signals: TaskSignals) -> None:
+        super().__init__()
+        self.fn = fn
+        self.signals = signals
+
+    def run(self) -> None:
+        try:
+            result = self.fn()
+        except Exception as exc:
+            logger.debug("background task failed", exc_info=True)
+            self.signals.sig_failed.emit(exc)
+        else:
+            self.signals.sig_succeeded.emit(result)
+
+
+def pool() -> QThreadPool:
+    return QThreadPool.globalInstance()
+
+
+def run_in_background(
+    fn: Callable[[], Any],
+    on_success: Callable[[Any], None] | None = None,
+    on_failure: Callable[[BaseException], None] | None = None,
+) -> TaskSignals:
+    """Run ``fn()`` on the thread pool; call back on the GUI thread."""
+    signals = TaskSignals(on_success, on_failure)
+    _alive.add(signals)
+    pool().start(_Task(fn, signals))
+    return signals
+
+
+def wait_for_background(timeout_ms: int = 30_000) -> bool:
+    """Wait for every queued task (shutdown and tests)."""
+    return pool().waitForDone(timeout_ms)
