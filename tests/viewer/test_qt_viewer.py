@@ -111,7 +111,9 @@ def test_open_scroll_window_zoom(qtbot, make_viewer, ct_catalog, artifacts_dir: 
     save_png(v.screenshot(), artifacts_dir / "viewer-zoomed-bone.png")
 
 
-def test_length_matches_header_distance(qtbot, make_viewer, ct_catalog, artifacts_dir) -> None:
+def test_length_matches_header_distance(
+    qtbot, make_viewer, ct_catalog, artifacts_dir, tmp_path
+) -> None:
     v = make_viewer(ct_catalog)
     open_and_wait(qtbot, v, ct_catalog)
     view = v.views[0]
@@ -157,6 +159,10 @@ def test_length_matches_header_distance(qtbot, make_viewer, ct_catalog, artifact
     settle()
     assert v.panel.list.count() == 4
     save_png(v.screenshot(), artifacts_dir / "viewer-measurements.png")
+    import pydicom
+
+    sr = pydicom.dcmread(v.export_sr(tmp_path / "measurements-sr.dcm"))
+    assert sr.Modality == "SR" and sr.ContentTemplateSequence[0].TemplateIdentifier == "1500"
 
 
 def test_annotations_persist_and_remove(qtbot, make_viewer, ct_files, artifacts_dir) -> None:

@@ -61,6 +61,7 @@ class StackSource:
         series_uid: str = "",
         memory_bytes: int = DEFAULT_MEMORY_BYTES,
         read: Callable[[Any], Any] | None = None,
+        on_frame: FrameListener | None = None,
     ) -> None:
         self._refs, self._owners = frame_refs(entries)
         self.header = SeriesHeader(series_instance_uid=series_uid)
@@ -71,7 +72,7 @@ class StackSource:
         self._last_bytes = 0
         self._header_read = False
         self._current = 0
-        self._listeners: list[FrameListener] = []
+        self._listeners: list[FrameListener] = [on_frame] if on_frame is not None else []
         self._cond = threading.Condition()
         self._closed = False
         self._datasets: OrderedDict[str, Any] = OrderedDict()
