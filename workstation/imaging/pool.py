@@ -290,14 +290,16 @@ class _ProcessLane(_Lane):
 
     def _run_job(self, job: DecodeJob) -> Result:
         assert self._conn is not None and self._process is not None
+        ready: list[Any] = []
         try:
             self._conn.send((job.ref.path, job.ref.frame))
             ready = wait([self._conn, self._process.sentinel], timeout=self.pool.job_timeout_s)
             if self._conn in ready:
                 return self._conn.recv()  # type: ignore[no-any-return]
         except (EOFError, OSError):
-            pass
-        timed_out = self._process.is_alive()
+            ready = ready or [self._process.sentinel]  # the pipe broke: the worker is gone
+        timed_out = not ready
+        self._process.join(timeout=1 if not timed_out else 0)
         exitcode = self._process.exitcode
         self._replace_worker(job.ref, timed_out)
         if timed_out:
