@@ -87,7 +87,7 @@ class PostgresIndex:
 
 @dataclass
 class TokenFilterSettings:
-    """The ``KlinikaTokenFilter`` section read by the plugin (see plugin/klinika_filter_config.py).
+    """The ``KlinikaTokenFilter`` section read by the plugin (see plugin/klinika_filter.py).
 
     ``public_keys`` are PEM texts (SubjectPublicKeyInfo or PKCS#1), optionally paired
     with a ``kid``: ``[{"kid": "k1", "pem": "-----BEGIN PUBLIC KEY-----..."}]``.
@@ -105,6 +105,8 @@ class TokenFilterSettings:
     jwks_cache_seconds: int = 300
     jwks_min_refresh_seconds: int = 10
     jwks_timeout_seconds: float = 3.0
+    verified_token_cache_size: int = 4096
+    verified_token_cache_seconds: int = 300
 
     def section(self) -> dict[str, Any]:
         return {
@@ -117,6 +119,8 @@ class TokenFilterSettings:
             "JwksCacheSeconds": self.jwks_cache_seconds,
             "JwksMinRefreshSeconds": self.jwks_min_refresh_seconds,
             "JwksTimeoutSeconds": self.jwks_timeout_seconds,
+            "VerifiedTokenCacheSize": self.verified_token_cache_size,
+            "VerifiedTokenCacheSeconds": self.verified_token_cache_seconds,
         }
 
 

@@ -150,3 +150,54 @@ def test_filter_configuration_errors_are_loud() -> None:
         TokenFilter.from_config({"KlinikaTokenFilter": {"Issuer": "i", "Audience": "a"}})
     with pytest.raises(ValueError, match="Issuer and Audience"):
         TokenFilter.from_config({"KlinikaTokenFilter": {"JwksUrl": "http://127.0.0.1:1/j"}})
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_verified_tokens_expire_with_the_token() -> None:
+    from klinika_filter import VerifiedTokens
+
+    clock = Clock()
+    cache = VerifiedTokens(max_entries=2, max_age_s=300, clock=clock)
+    cache.put("t1", {"exp": clock.now + 60, "role": "doctor"}, leeway_s=30)
+    assert cache.get("t1") == {"exp": clock.now + 60, "role": "doctor"}
+    clock.now += 89
+    assert cache.get("t1") is not None
+    clock.now += 1  # exp + leeway reached
+    assert cache.get("t1") is None
+    assert len(cache) == 0
+
+
+def test_verified_tokens_are_bounded_and_aged() -> None:
+    from klinika_filter import VerifiedTokens
+
+    clock = Clock()
+    cache = VerifiedTokens(max_entries=2, max_age_s=10, clock=clock)
+    for name in ("a", "b", "c"):
+        cache.put(name, {"exp": clock.now + 3600}, leeway_s=0)
+    assert (cache.get("a"), len(cache)) == (None, 2)
+    clock.now += 10
+    assert cache.get("b") is None  # max age, although the token is still valid
+
+
+def test_filter_remembers_only_verified_tokens(
+    key: rsa.RSAPrivateKey, token_filter: TokenFilter
+) -> None:
+    headers = _bearer(key, "operator")
+    before = len(token_filter.verified)
+    assert token_filter.check(1, "/studies", headers).allowed
+    assert len(token_filter.verified) == before + 1
+    assert token_filter.check(2, "/instances", headers).allowed  # served from the cache
+    assert len(token_filter.verified) == before + 1
+    # The cache never lends its verdict to a different text, e.g. an edited payload.
+    token = headers["authorization"].split()[1]
+    head, _body, sig = token.split(".")
+    forged = f"Bearer {head}.eyJyb2xlIjoiYWRtaW4ifQ.{sig}"
+    assert token_filter.check(4, "/studies/x", {"authorization": forged}).reason == "bad-signature"
+    assert len(token_filter.verified) == before + 1
