@@ -5,10 +5,11 @@ Rules:
 
 - C-ECHO and C-STORE: any calling AE when ``node.accept_unknown_store`` is true (the
   default, so modalities work out of the box); otherwise only peers with ``may_store``.
-  A known peer with ``may_store = false`` is always refused.
+  A peer of the table with ``may_store = false`` is refused.
 - C-FIND: only peers with ``may_query``.  C-MOVE and C-GET: only peers with
   ``may_retrieve``.  With ``node.verify_peer_host`` the connection must also come from
-  the host the table names for that AE title (AE titles alone are trivially spoofed).
+  the host the table names for that AE title (AE titles alone are trivially spoofed);
+  from another host the caller counts as unknown.
 - C-MOVE destinations come only from the table (``move_destination = true``); the
   address in the table is used, never anything from the request.
 """
@@ -62,8 +63,6 @@ class AeTable:
         peer = self.peer_for(caller)
         if peer is not None:
             return peer.may_store
-        if caller.ae_title.strip() in self._by_aet:
-            return False  # a known AE title from the wrong host
         return self._node.accept_unknown_store
 
     def may_echo(self, caller: Caller) -> bool:

@@ -239,7 +239,7 @@ def fit_to_accepted(ds: Dataset, accepted: set[str]) -> Dataset | None:
     if not accepted & {str(t) for t in UNCOMPRESSED}:
         return None
     try:
-        ds.decompress()
+        ds.decompress(generate_instance_uid=False)
     except Exception:  # noqa: BLE001 - any decoder failure: cannot send it in a form they accept
         return None
     return ds

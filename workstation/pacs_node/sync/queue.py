@@ -1,0 +1,429 @@
+"""The persistent outbox and inbox: enqueue, list, claim and finish jobs.
+
+Everything is a row in the archive's database (see :mod:`schema`), so jobs survive a
+restart or a kill -9.  Several processes may share the queue (the desktop app and a
+headless ``node serve``): a worker *claims* a due job with a compare-and-set on its
+state and holds a lease it renews; a job whose lease expired is due again.
+
+The activity panel polls :meth:`SyncQueue.jobs` (cheap, indexed) or subscribes with
+:meth:`SyncQueue.subscribe` for in-process change callbacks.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import logging
+import threading
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from workstation.pacs_node.sync import schema as t
+from workstation.pacs_node.sync.jobs import (
+    ACTIVE_STATES,
+    Direction,
+    ItemState,
+    JobState,
+    JobView,
+    Kind,
+    utcnow,
+)
+
+logger = logging.getLogger(__name__)
+
+JobCallback = Callable[[JobView], None]
+_ITEM_CHUNK = 500
+
+
+def upgrade_schema(engine: Engine) -> None:
+    """Bring the sync tables to the newest revision."""
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", "workstation.pacs_node.sync:migrations")
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+
+
+class SyncQueue:
+    """The jobs of the outbox and inbox; safe to share between threads."""
+
+    def __init__(self, engine: Engine, *, lease_s: float = 60.0) -> None:
+        self.engine = engine
+        self.lease_s = lease_s
+        self.owner = uuid.uuid4().hex
+        self._subscribers: list[JobCallback] = []
+        self._lock = threading.Lock()
+        upgrade_schema(engine)
+
+    # -- enqueue ---------------------------------------------------------------------
+    def enqueue(
+        self,
+        kind: str,
+        *,
+        target: str,
+        direction: Direction = Direction.OUT,
+        description: str = "",
+        study_uid: str = "",
+        sop_uids: Iterable[str] = (),
+        payload: dict[str, Any] | None = None,
+        max_attempts: int = 0,
+    ) -> int:
+        """Add a job (and its instances, if any); returns its id.  0 attempts = unlimited."""
+        now = utcnow()
+        uids = list(dict.fromkeys(sop_uids))
+        with self.engine.begin() as conn:
+            job_id = int(
+                conn.execute(
+                    sa.insert(t.jobs).values(
+                        direction=str(direction),
+                        kind=str(kind),
+                        target=target,
+                        state=str(JobState.QUEUED),
+                        description=description[:200],
+                        study_instance_uid=study_uid,
+                        payload=json.dumps(payload or {}),
+                        max_attempts=max_attempts,
+                        next_attempt_at=now,
+                        total=len(uids),
+                        created_at=now,
+                        updated_at=now,
+                    )
+                ).inserted_primary_key[0]
+            )
+            self._add_items(conn, job_id, uids)
+        self._notify(job_id)
+        return job_id
+
+    def enqueue_send_study(
+        self, study_uid: str, sop_uids: Sequence[str], *, target: str, description: str = ""
+    ) -> int:
+        """Send these instances of a study upstream (the study as it is now)."""
+        return self.enqueue(
+            Kind.SEND_STUDY, target=target, study_uid=study_uid, sop_uids=sop_uids,
+            description=description or study_uid,
+        )  # fmt: skip
+
+    def enqueue_retrieve_study(self, study_uid: str, *, target: str, description: str = "") -> int:
+        """Fetch a study from upstream into the local archive when the link allows."""
+        return self.enqueue(
+            Kind.RETRIEVE_STUDY, target=target, direction=Direction.IN, study_uid=study_uid,
+            description=description or study_uid,
+        )  # fmt: skip
+
+    @staticmethod
+    def _add_items(conn: Connection, job_id: int, uids: list[str]) -> None:
+        for i in range(0, len(uids), _ITEM_CHUNK):
+            conn.execute(
+                sa.insert(t.items),
+                [
+                    {"job_id": job_id, "sop_instance_uid": u, "state": str(ItemState.PENDING)}
+                    for u in uids[i : i + _ITEM_CHUNK]
+                ],
+            )
+
+    # -- read (activity panel) -------------------------------------------------------
+    def jobs(
+        self,
+        *,
+        states: Iterable[JobState] | None = None,
+        direction: Direction | None = None,
+        limit: int = 200,
+    ) -> list[JobView]:
+        stmt = sa.select(t.jobs).order_by(t.jobs.c.id.desc()).limit(limit)
+        if states is not None:
+            stmt = stmt.where(t.jobs.c.state.in_([str(s) for s in states]))
+        if direction is not None:
+            stmt = stmt.where(t.jobs.c.direction == str(direction))
+        with self.engine.connect() as conn:
+            return [_view(r) for r in conn.execute(stmt).mappings()]
+
+    def job(self, job_id: int) -> JobView | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(t.jobs).where(t.jobs.c.id == job_id)).mappings().first()
+        return _view(row) if row else None
+
+    def pending_count(self) -> int:
+        with self.engine.connect() as conn:
+            return int(
+                conn.execute(
+                    sa.select(sa.func.count())
+                    .select_from(t.jobs)
+                    .where(t.jobs.c.state.in_([str(s) for s in ACTIVE_STATES]))
+                ).scalar_one()
+            )
+
+    def items(self, job_id: int, state: ItemState | None = None) -> list[str]:
+        stmt = sa.select(t.items.c.sop_instance_uid).where(t.items.c.job_id == job_id)
+        if state is not None:
+            stmt = stmt.where(t.items.c.state == str(state))
+        with self.engine.connect() as conn:
+            return list(conn.execute(stmt.order_by(t.items.c.id)).scalars())
+
+    def payload(self, job_id: int) -> dict[str, Any]:
+        with self.engine.connect() as conn:
+            text = conn.execute(
+                sa.select(t.jobs.c.payload).where(t.jobs.c.id == job_id)
+            ).scalar_one()
+        return dict(json.loads(text or "{}"))
+
+    def subscribe(self, callback: JobCallback) -> Callable[[], None]:
+        """Call ``callback(job)`` after each change made in this process (any thread)."""
+        with self._lock:
+            self._subscribers.append(callback)
+
+        def unsubscribe() -> None:
+            with self._lock, contextlib.suppress(ValueError):
+                self._subscribers.remove(callback)
+
+        return unsubscribe
+
+    # -- user actions ----------------------------------------------------------------
+    def cancel(self, job_id: int) -> bool:
+        """Cancel a queued job (a running one stops after its current batch)."""
+        return self._set_state(job_id, JobState.CANCELLED, only_from=ACTIVE_STATES)
+
+    def retry(self, job_id: int) -> bool:
+        """Queue a failed or cancelled job again, now, with refused items pending again."""
+        with self.engine.begin() as conn:
+            changed = conn.execute(
+                sa.update(t.jobs)
+                .where(
+                    t.jobs.c.id == job_id,
+                    t.jobs.c.state.in_([str(JobState.FAILED), str(JobState.CANCELLED)]),
+                )
+                .values(
+                    state=str(JobState.QUEUED),
+                    attempts=0,
+                    next_attempt_at=utcnow(),
+                    updated_at=utcnow(),
+                    lease_owner="",
+                    lease_until=None,
+                )
+            ).rowcount
+            if changed:
+                conn.execute(
+                    sa.update(t.items)
+                    .where(t.items.c.job_id == job_id, t.items.c.state == str(ItemState.REFUSED))
+                    .values(state=str(ItemState.PENDING))
+                )
+        if changed:
+            self._notify(job_id)
+        return bool(changed)
+
+    def remove_finished(self, older_than: dt.timedelta) -> int:
+        """Forget done/cancelled jobs finished before ``now - older_than``."""
+        cutoff = utcnow() - older_than
+        with self.engine.begin() as conn:
+            return int(
+                conn.execute(
+                    sa.delete(t.jobs).where(
+                        t.jobs.c.state.in_([str(JobState.DONE), str(JobState.CANCELLED)]),
+                        t.jobs.c.updated_at < cutoff,
+                    )
+                ).rowcount
+            )
+
+    # -- worker side -----------------------------------------------------------------
+    def claim_next(self, *, kinds: Iterable[str] | None = None) -> JobView | None:
+        """Take the oldest due job (queued and due, or running with an expired lease)."""
+        now = utcnow()
+        due = sa.or_(
+            sa.and_(t.jobs.c.state == str(JobState.QUEUED), t.jobs.c.next_attempt_at <= now),
+            sa.and_(t.jobs.c.state == str(JobState.RUNNING), t.jobs.c.lease_until < now),
+        )
+        stmt = sa.select(t.jobs.c.id).where(due).order_by(t.jobs.c.next_attempt_at, t.jobs.c.id)
+        if kinds is not None:
+            stmt = stmt.where(t.jobs.c.kind.in_(list(kinds)))
+        with self.engine.begin() as conn:
+            for job_id in conn.execute(stmt.limit(20)).scalars():
+                claimed = conn.execute(
+                    sa.update(t.jobs)
+                    .where(t.jobs.c.id == job_id, due)
+                    .values(
+                        state=str(JobState.RUNNING),
+                        lease_owner=self.owner,
+                        lease_until=now + dt.timedelta(seconds=self.lease_s),
+                        attempts=t.jobs.c.attempts + 1,
+                        updated_at=now,
+                    )
+                ).rowcount
+                if claimed:
+                    break
+            else:
+                return None
+        self._notify(job_id)
+        return self.job(job_id)
+
+    def renew(self, job_id: int) -> bool:
+        """Extend our lease; False when the job is no longer ours (cancelled, taken)."""
+        now = utcnow()
+        with self.engine.begin() as conn:
+            return bool(
+                conn.execute(
+                    sa.update(t.jobs)
+                    .where(
+                        t.jobs.c.id == job_id,
+                        t.jobs.c.lease_owner == self.owner,
+                        t.jobs.c.state == str(JobState.RUNNING),
+                    )
+                    .values(lease_until=now + dt.timedelta(seconds=self.lease_s))
+                ).rowcount
+            )
+
+    def record_items(
+        self, job_id: int, sent: Iterable[str], refused: Iterable[tuple[str, str]] = ()
+    ) -> None:
+        """Mark confirmed instances sent and permanently refused ones refused."""
+        sent, refused = list(sent), list(refused)
+        with self.engine.begin() as conn:
+            for i in range(0, len(sent), _ITEM_CHUNK):
+                conn.execute(
+                    sa.update(t.items)
+                    .where(
+                        t.items.c.job_id == job_id,
+                        t.items.c.sop_instance_uid.in_(sent[i : i + _ITEM_CHUNK]),
+                    )
+                    .values(state=str(ItemState.SENT))
+                )
+            for uid, reason in refused:
+                conn.execute(
+                    sa.update(t.items)
+                    .where(t.items.c.job_id == job_id, t.items.c.sop_instance_uid == uid)
+                    .values(state=str(ItemState.REFUSED), last_error=reason[:2000])
+                )
+            self._refresh_counts(conn, job_id)
+        self._notify(job_id)
+
+    def add_items(self, job_id: int, uids: Iterable[str]) -> None:
+        """Add instances found while running (e.g. a study's instances at send time)."""
+        with self.engine.begin() as conn:
+            known = set(
+                conn.execute(
+                    sa.select(t.items.c.sop_instance_uid).where(t.items.c.job_id == job_id)
+                ).scalars()
+            )
+            self._add_items(conn, job_id, [u for u in dict.fromkeys(uids) if u not in known])
+            self._refresh_counts(conn, job_id)
+
+    @staticmethod
+    def _refresh_counts(conn: Connection, job_id: int) -> None:
+        counts = dict(
+            conn.execute(
+                sa.select(t.items.c.state, sa.func.count())
+                .where(t.items.c.job_id == job_id)
+                .group_by(t.items.c.state)
+            ).all()
+        )
+        conn.execute(
+            sa.update(t.jobs)
+            .where(t.jobs.c.id == job_id)
+            .values(
+                total=sum(counts.values()),
+                done=counts.get(str(ItemState.SENT), 0),
+                failed=counts.get(str(ItemState.REFUSED), 0),
+                updated_at=utcnow(),
+            )
+        )
+
+    def progress(self, job_id: int, *, done: int, total: int) -> None:
+        """Progress of a job without items (e.g. a retrieve)."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                sa.update(t.jobs)
+                .where(t.jobs.c.id == job_id)
+                .values(done=done, total=total, updated_at=utcnow())
+            )
+        self._notify(job_id)
+
+    def finish(self, job_id: int, state: JobState, error: str = "") -> None:
+        """End a run: done, failed (for good), or cancelled."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                sa.update(t.jobs)
+                .where(t.jobs.c.id == job_id, t.jobs.c.lease_owner == self.owner)
+                .values(
+                    state=str(state),
+                    last_error=error[:2000],
+                    lease_owner="",
+                    lease_until=None,
+                    updated_at=utcnow(),
+                )
+            )
+        self._notify(job_id)
+
+    def postpone(self, job_id: int, delay_s: float, error: str) -> None:
+        """Back to the queue after a transient failure; due again in ``delay_s``."""
+        now = utcnow()
+        with self.engine.begin() as conn:
+            conn.execute(
+                sa.update(t.jobs)
+                .where(
+                    t.jobs.c.id == job_id,
+                    t.jobs.c.lease_owner == self.owner,
+                    t.jobs.c.state == str(JobState.RUNNING),
+                )
+                .values(
+                    state=str(JobState.QUEUED),
+                    last_error=error[:2000],
+                    lease_owner="",
+                    lease_until=None,
+                    next_attempt_at=now + dt.timedelta(seconds=delay_s),
+                    updated_at=now,
+                )
+            )
+        self._notify(job_id)
+
+    # -- internals -------------------------------------------------------------------
+    def _set_state(self, job_id: int, state: JobState, *, only_from: Iterable[JobState]) -> bool:
+        with self.engine.begin() as conn:
+            changed = conn.execute(
+                sa.update(t.jobs)
+                .where(t.jobs.c.id == job_id, t.jobs.c.state.in_([str(s) for s in only_from]))
+                .values(state=str(state), updated_at=utcnow())
+            ).rowcount
+        if changed:
+            self._notify(job_id)
+        return bool(changed)
+
+    def _notify(self, job_id: int) -> None:
+        with self._lock:
+            subscribers = list(self._subscribers)
+        if not subscribers:
+            return
+        view = self.job(job_id)
+        if view is None:
+            return
+        for callback in subscribers:
+            try:
+                callback(view)
+            except Exception:
+                logger.exception("sync queue subscriber failed")
+
+
+def _view(row: Any) -> JobView:
+    return JobView(
+        id=row["id"],
+        direction=Direction(row["direction"]),
+        kind=row["kind"],
+        target=row["target"],
+        state=JobState(row["state"]),
+        description=row["description"],
+        study_instance_uid=row["study_instance_uid"],
+        total=row["total"],
+        done=row["done"],
+        failed=row["failed"],
+        attempts=row["attempts"],
+        max_attempts=row["max_attempts"],
+        last_error=row["last_error"],
+        next_attempt_at=row["next_attempt_at"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
