@@ -232,11 +232,19 @@ class OrthancServer:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
     def _ready(self) -> bool:
+        """Orthanc answers HTTP (any status: with a broken filter config it denies all)."""
         try:
-            r = requests.get(f"{self.http_url}/system", headers=self.headers("admin"), timeout=2)
+            requests.get(f"{self.http_url}/system", headers=self.headers("admin"), timeout=2)
         except requests.RequestException:
             return False
-        return r.status_code == 200
+        return True
+
+    def check_admin_access(self) -> None:
+        r = requests.get(f"{self.http_url}/system", headers=self.headers("admin"), timeout=10)
+        if r.status_code != 200:
+            raise RuntimeError(
+                f"admin refused by Orthanc ({r.status_code}):\n{self.log_text()[-4000:]}"
+            )
 
     def wait_ready(self, timeout: float = 90) -> None:
         deadline = time.monotonic() + timeout
@@ -288,9 +296,14 @@ def start_orthanc(
     aet: str = "KLINIKA",
     name: str = "orthanc",
     verbose: bool = False,
+    check_access: bool = True,
     **settings: Any,
 ) -> OrthancServer:
-    """Start one Orthanc in ``root`` and wait until it answers; retry on a port clash."""
+    """Start one Orthanc in ``root`` and wait until it answers; retry on a port clash.
+
+    ``settings`` go to ``OrthancSettings`` (e.g. ``modalities=...``, ``extra=...``).
+    With ``check_access`` the harness admin token must open ``/system``.
+    """
     if index not in ("sqlite", "postgresql"):
         raise ValueError(f"index must be 'sqlite' or 'postgresql', not {index!r}")
     if index == "postgresql" and postgres is None:
@@ -350,6 +363,8 @@ def start_orthanc(
             )
         try:
             server.wait_ready()
+            if check_access:
+                server.check_admin_access()
             return server
         except (RuntimeError, TimeoutError) as exc:
             server.stop()

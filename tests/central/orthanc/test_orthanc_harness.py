@@ -69,3 +69,19 @@ def test_plain_orthanc_has_no_filter_and_sqlite(orthanc_factory) -> None:  # typ
     assert requests.get(f"{plain.dicomweb_url}/studies", timeout=10).json() == []
     plain.stop()
     assert plain.process is not None and plain.process.poll() is not None
+
+
+def test_unusable_filter_configuration_denies_everything(orthanc_factory) -> None:  # type: ignore[no-untyped-def]
+    broken = orthanc_factory(
+        token_filter=True,
+        name="broken-filter",
+        extra={"KlinikaTokenFilter": {"Issuer": "klinika-central"}},  # no keys, no audience
+        check_access=False,
+    )
+    try:
+        for path in ("/system", "/studies", "/dicom-web/studies"):
+            r = requests.get(broken.http_url + path, headers=broken.headers("admin"), timeout=10)
+            assert r.status_code == 403, path
+        assert "token filter configuration unusable" in broken.log_text()
+    finally:
+        broken.stop()
