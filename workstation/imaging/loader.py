@@ -114,10 +114,10 @@ class SeriesLoader:
             if self._focus in self._pending:
                 self._urgent.append(self._focus)
             self._rebuild_heap()
+        self.pool.attach(self)
         for i, hit in cached:
             self._emit(i, hit)
         self._check_finished()
-        self.pool.attach(self)
         return self
 
     def get(self, index: int) -> Result | None:
@@ -300,6 +300,12 @@ class SeriesLoader:
             already = self._finished.is_set()
             if done:
                 self._finished.set()
+        if done:
+            self.pool.detach(self)  # idle: lanes need not ask us
+            with self._lock:
+                revived = bool(self._pending)  # a request() raced with us
+            if revived:
+                self.pool.attach(self)
         if done and not already and self.on_finished is not None:
             try:
                 self.on_finished()
