@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -143,6 +144,7 @@ class DimseNode:
     ) -> Iterator[Association]:
         """An established association with the peer, released (or aborted) on exit."""
         ae = self._ae()
+        opened = threading.Event()
         tls = None
         if self.peer.tls:
             tls = (client_context(self.settings.node), self.peer.host)
@@ -154,10 +156,13 @@ class DimseNode:
             max_pdu=self.settings.node.max_pdu_bytes,
             ext_neg=list(roles) or None,
             tls_args=tls,
-            evt_handlers=[*guard_handlers(self.limits), *handlers],
-        )
+            evt_handlers=[
+                *guard_handlers(self.limits), (evt.EVT_CONN_OPEN, lambda _e: opened.set()),
+                *handlers,
+            ],
+        )  # fmt: skip
         if not assoc.is_established:
-            raise AssociationFailed(self._why_not_established(assoc))
+            raise AssociationFailed(self._why_not_established(assoc, opened.is_set()))
         try:
             yield assoc
         finally:
@@ -165,15 +170,17 @@ class DimseNode:
                 assoc.release()
             ae.shutdown()
 
-    def _why_not_established(self, assoc: Association) -> str:
+    def _why_not_established(self, assoc: Association, connected: bool) -> str:
         where = f"{self.peer.ae_title}@{self.peer.host}:{self.peer.port}"
+        if not connected:
+            return _("{peer} cannot be reached").format(peer=where)
         if assoc.is_rejected:
             return _("{peer} rejected the association (is our AE title {aet} known there?)").format(
                 peer=where, aet=self.settings.node.ae_title
             )
         if assoc.is_aborted:
             return _("{peer} aborted the association").format(peer=where)
-        return _("{peer} cannot be reached").format(peer=where)
+        return _("{peer} did not answer the association request").format(peer=where)
 
     @staticmethod
     def _require(assoc: Association, sop_class: str) -> None:
