@@ -19,3 +19,25 @@ def ct_catalog(ct_files: list[Path]):  # type: ignore[no-untyped-def]
     from workstation.viewer.catalog import FileCatalog
 
     return FileCatalog(ct_files)
+
+
+@pytest.fixture
+def make_viewer(qtbot, settings):  # type: ignore[no-untyped-def]
+    from workstation.viewer._qt.qt_viewer import QtViewer
+    from workstation.viewer.annotations import Kind
+
+    made = []
+
+    def make(catalog, size=(1100, 760)):  # type: ignore[no-untyped-def]
+        v = QtViewer(catalog, settings)
+        qtbot.addWidget(v)
+        v.resize(*size)
+        v.show()
+        qtbot.waitExposed(v)
+        v.text_provider = lambda kind: "note" if kind is Kind.TEXT else "look"
+        made.append(v)
+        return v
+
+    yield make
+    for v in made:
+        v.close()

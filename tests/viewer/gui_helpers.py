@@ -68,3 +68,12 @@ def wheel(
         False,
     )
     QApplication.sendEvent(widget, ev)
+
+
+def open_and_wait(qtbot, viewer, catalog) -> list[float]:  # type: ignore[no-untyped-def]
+    shown: list[float] = []
+    viewer.sig_first_image_shown.connect(shown.append)
+    assert viewer.open_study(catalog.studies()[0])
+    wait_until(qtbot, lambda: bool(shown))
+    settle()
+    return shown

@@ -16,42 +16,19 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
 from tests.viewer import synthetic
-from tests.viewer.gui_helpers import drag, save_png, settle, wait_until, wheel
+from tests.viewer.gui_helpers import (
+    drag,
+    open_and_wait,
+    save_png,
+    settle,
+    wait_until,
+    wheel,
+)
 from workstation.viewer import geometry
 from workstation.viewer.annotations import Kind
 from workstation.viewer.catalog import FileCatalog
 
 pytestmark = [pytest.mark.qt, pytest.mark.vtk]
-
-
-@pytest.fixture
-def make_viewer(qtbot, settings):  # type: ignore[no-untyped-def]
-    from workstation.viewer._qt.qt_viewer import QtViewer
-
-    made = []
-
-    def make(catalog, size=(1100, 760)):  # type: ignore[no-untyped-def]
-        v = QtViewer(catalog, settings)
-        qtbot.addWidget(v)
-        v.resize(*size)
-        v.show()
-        qtbot.waitExposed(v)
-        v.text_provider = lambda kind: "note" if kind is Kind.TEXT else "look"
-        made.append(v)
-        return v
-
-    yield make
-    for v in made:
-        v.close()
-
-
-def open_and_wait(qtbot, viewer, catalog) -> list[float]:  # type: ignore[no-untyped-def]
-    shown: list[float] = []
-    viewer.sig_first_image_shown.connect(shown.append)
-    assert viewer.open_study(catalog.studies()[0])
-    wait_until(qtbot, lambda: bool(shown))
-    settle()
-    return shown
 
 
 def wait_index_drawn(qtbot, view, index: int) -> None:  # type: ignore[no-untyped-def]

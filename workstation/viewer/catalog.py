@@ -10,6 +10,7 @@ never from DICOM values.
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -150,7 +151,10 @@ class FileCatalog:
         self._instances: dict[str, list[InstanceEntry]] = {}
         for path in paths:
             try:
-                ds = pydicom.dcmread(path, stop_before_pixels=True)
+                with warnings.catch_warnings():
+                    # Read leniently: odd values are the decoder's and the tile's business.
+                    warnings.simplefilter("ignore", UserWarning)
+                    ds = pydicom.dcmread(path, stop_before_pixels=True)
             except (OSError, pydicom.errors.InvalidDicomError, ValueError):
                 logger.warning("not a readable DICOM file, skipped: %s", path)
                 continue

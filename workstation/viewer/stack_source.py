@@ -62,6 +62,7 @@ class StackSource:
         memory_bytes: int = DEFAULT_MEMORY_BYTES,
         read: Callable[[Any], Any] | None = None,
         on_frame: FrameListener | None = None,
+        focus: int = 0,
     ) -> None:
         self._refs, self._owners = frame_refs(entries)
         self.header = SeriesHeader(series_instance_uid=series_uid)
@@ -71,7 +72,7 @@ class StackSource:
         self._bytes = 0
         self._last_bytes = 0
         self._header_read = False
-        self._current = 0
+        self._current = max(0, min(focus, len(self._refs) - 1))
         self._listeners: list[FrameListener] = [on_frame] if on_frame is not None else []
         self._cond = threading.Condition()
         self._closed = False
