@@ -177,5 +177,6 @@ def _ultrasound_regions(ds: Any) -> tuple[UltrasoundRegion, ...]:
         except (AttributeError, TypeError, ValueError):
             continue
         if dx > 0 and dy > 0 and math.isfinite(dx) and math.isfinite(dy):
-            out.append(UltrasoundRegion(*bounds, column_spacing_mm=dx, row_spacing_mm=dy))
+            x0, y0, x1, y1 = bounds
+            out.append(UltrasoundRegion(x0, y0, x1, y1, column_spacing_mm=dx, row_spacing_mm=dy))
     return tuple(out)

@@ -57,7 +57,7 @@ DECODER_ERRORS: tuple[type[BaseException], ...] = (
     zlib.error,
 )
 
-_NATIVE_DTYPES = {
+_NATIVE_DTYPES: dict[tuple[int, int], np.dtype[Any]] = {
     (8, 0): np.dtype("u1"),
     (8, 1): np.dtype("i1"),
     (16, 0): np.dtype("<u2"),
@@ -158,7 +158,7 @@ def read_native_frame(header: ImageHeader, frame: int) -> np.ndarray:
         _check_length(available, start + nbytes, m.number_of_frames * nbytes)
         with open(header.path, "rb") as fh:
             fh.seek(header.pixel_offset + start)
-            got = fh.readinto(memoryview(out).cast("B"))
+            got = fh.readinto(out.data.cast("B"))
         if got != nbytes:
             raise PixelDataError(
                 _("The image data is truncated: the file ends early."), f"{got} < {nbytes}"

@@ -19,6 +19,7 @@ import threading
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
+from functools import partial
 
 import numpy as np
 
@@ -225,7 +226,7 @@ class SeriesLoader:
         self._pending.discard(index)
         self._inflight.add(index)
         job = DecodeJob(self.refs[index], fast=bool(self._fast))
-        job.future.add_done_callback(lambda f, i=index: self._on_done(i, f))
+        job.future.add_done_callback(partial(self._on_done, index))
         return job
 
     def _on_done(self, index: int, future: Future[Result]) -> None:

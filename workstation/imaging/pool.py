@@ -29,6 +29,7 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from functools import partial
 from multiprocessing.connection import Connection, wait
 from typing import Any, Protocol
 
@@ -228,7 +229,7 @@ class _ThreadLane(_Lane):
 
         warm_up()
         while (job := self.pool._take(in_process=True)) is not None:
-            _resolve(job, lambda j=job: decode_frame(j.ref.path, j.ref.frame, headers=self.headers))
+            _resolve(job, partial(decode_frame, job.ref.path, job.ref.frame, headers=self.headers))
 
 
 class _ProcessLane(_Lane):
@@ -256,7 +257,7 @@ class _ProcessLane(_Lane):
                 if self._start_failures >= MAX_START_FAILURES:
                     return
                 continue
-            _resolve(job, lambda j=job: self._run_job(j))
+            _resolve(job, partial(self._run_job, job))
 
     def _ensure_worker(self) -> bool:
         """A live, ready worker process; False (and counted) when one cannot be started."""
