@@ -1,0 +1,90 @@
+"""``workstation node serve [--aet AET] [--port N] [--bind ADDR] [--no-sync]``: the DICOM
+node as a headless service (for IT or a clinic server).
+
+By default it accepts C-ECHO and C-STORE from any calling AE, and query/retrieve only
+from the AE table (``[node] peers``).  When a central archive is configured it also
+works the sync queue (outbox/inbox).  Stops on Ctrl+C or SIGTERM; associations in
+flight are aborted, and every instance already acknowledged is durable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import signal
+import sys
+import threading
+from typing import Any
+
+from workstation.cli import _remote, exit_codes
+from workstation.cli.context import CliContext
+from workstation.i18n import _
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("node", help=_("the built-in DICOM node"))
+    verbs = p.add_subparsers(dest="node_command", metavar="ACTION", required=True)
+    s = verbs.add_parser("serve", help=_("run the DICOM node headless until stopped"))
+    s.add_argument("--aet", default=None, help=_("our AE title (default: node.ae_title)"))
+    s.add_argument("--port", type=int, default=None, help=_("port (default: node.port)"))
+    s.add_argument(
+        "--bind", default=None, help=_("address to listen on (default: node.bind_address)")
+    )
+    s.add_argument("--no-sync", action="store_true", help=_("do not work the sync queue"))
+    s.add_argument("--token", default=None, help=_("bearer token for the central archive"))
+    s.set_defaults(handler=run_serve)
+
+
+def run_serve(ctx: CliContext, args: argparse.Namespace) -> int:
+    from workstation.pacs_node.dimse.service import start_node_service
+
+    changes: dict[str, Any] = {}
+    if args.aet:
+        changes["ae_title"] = args.aet
+    if args.port is not None:
+        changes["port"] = args.port
+    if args.bind:
+        changes["bind_address"] = args.bind
+    settings = dataclasses.replace(
+        ctx.settings, node=dataclasses.replace(ctx.settings.node, **changes)
+    )
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_a: stop.set())
+    try:
+        node = start_node_service(settings, ctx.archive)
+    except OSError as exc:
+        print(
+            _("Cannot listen on port {port}: {error}").format(port=settings.node.port, error=exc),
+            file=sys.stderr,
+        )
+        return exit_codes.CONFIG
+    worker = None if args.no_sync else _start_sync(ctx, args)
+    print(
+        _("DICOM node {aet} listening on {addr}:{port}.").format(
+            aet=settings.node.ae_title, addr=settings.node.bind_address, port=node.port
+        )
+    )
+    if worker is not None:
+        print(_("Working the sync queue."))
+    print(_("Press Ctrl+C to stop."))
+    sys.stdout.flush()
+    stop.wait()
+    if worker is not None:
+        worker.stop()
+    node.stop()
+    ctx.close()
+    print(_("Stopped."))
+    return exit_codes.OK
+
+
+def _start_sync(ctx: CliContext, args: argparse.Namespace) -> Any:
+    central = ctx.settings.central
+    if not (central.dicomweb_url or central.dimse_peer):
+        return None
+    from workstation.pacs_node.sync.queue import SyncQueue
+    from workstation.pacs_node.sync.remotes import remote_resolver
+    from workstation.pacs_node.sync.worker import SyncWorker
+
+    resolve = remote_resolver(ctx.settings, ctx.archive, _remote.token_provider(args))
+    return SyncWorker(SyncQueue(ctx.archive.engine), ctx.archive, resolve).start()

@@ -1,0 +1,79 @@
+"""``workstation retrieve PEER STUDY_UID [--series UID] [--via auto|get|move|wado] [--json]``:
+bring a study into the local archive the way the peer supports best.
+
+``auto`` is WADO-RS for ``central`` and C-GET for DICOM peers.  ``move`` asks the peer to
+C-MOVE to this workstation's AE title; if no node of ours is listening on
+``node.port``, one is started for the duration (the peer must know our AE and port).
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from workstation.cli import _remote
+from workstation.cli.context import CliContext
+from workstation.cli.move import add_selection
+from workstation.i18n import _
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("retrieve", help=_("bring a study into the local archive"))
+    _remote.add_peer_arguments(p)
+    add_selection(p)
+    p.add_argument("--via", default="auto", choices=["auto", "get", "move", "wado"])
+    p.set_defaults(handler=run_retrieve)
+
+
+def run_retrieve(ctx: CliContext, args: argparse.Namespace) -> int:
+    try:
+        remote = _remote.remote_for(ctx, args)
+        if args.via == "move":
+            result = _by_move(ctx, args, remote)
+        else:
+            if args.via == "get" and not hasattr(remote, "get"):
+                raise ValueError(_("C-GET needs a DICOM peer."))
+            if args.via == "wado" and hasattr(remote, "get"):
+                raise ValueError(_("WADO-RS needs the central archive (DICOMweb)."))
+            result, _interrupted = _remote.run_with_progress(
+                args,
+                lambda progress, cancel: remote.retrieve(
+                    args.study, args.series, args.instances or None, progress=progress,
+                    cancel=cancel,
+                ),
+            )  # fmt: skip
+    except _remote.network_errors() as exc:
+        return _remote.fail(exc)
+    return _remote.report_transfer(args, result, _("Retrieved"))
+
+
+def _by_move(ctx: CliContext, args: argparse.Namespace, remote: Any) -> Any:
+    from workstation.pacs_node.dimse.service import start_node_service
+
+    if not hasattr(remote, "move"):
+        raise ValueError(_("C-MOVE needs a DICOM peer."))
+    node = None
+    if not _listening(ctx.settings.node.port):
+        node = start_node_service(ctx.settings, ctx.archive)
+    try:
+        result, _interrupted = _remote.run_with_progress(
+            args,
+            lambda progress, cancel: remote.move(
+                ctx.settings.node.ae_title, args.study, args.series, args.instances or None,
+                progress=progress, cancel=cancel,
+            ),
+        )  # fmt: skip
+    finally:
+        if node is not None:
+            node.stop()
+    return result
+
+
+def _listening(port: int) -> bool:
+    import socket
+
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
