@@ -21,7 +21,6 @@ from vtkmodules.util.numpy_support import numpy_to_vtk, vtk_to_numpy
 from vtkmodules.vtkCommonCore import vtkPoints
 from vtkmodules.vtkCommonDataModel import vtkCellArray, vtkImageData, vtkPolyData
 from vtkmodules.vtkCommonMath import vtkMatrix4x4
-from vtkmodules.vtkRenderingAnnotation import vtkCornerAnnotation
 from vtkmodules.vtkRenderingCore import (
     vtkActor,
     vtkActor2D,
@@ -90,12 +89,69 @@ class _LineLayer:
         prop.SetLighting(False)
         self.mapper.SetInputData(vtkPolyData())
         renderer.AddActor(self.actor)
+        self._key: object = None
 
     def set(self, lines, closed, matrix: np.ndarray) -> None:
+        key = (tuple(tuple(line) for line in lines), tuple(closed), matrix.tobytes())
+        if key == self._key:
+            return
+        self._key = key
         self.mapper.SetInputData(_polydata(lines, closed))
         # Slightly towards the camera so lines are never hidden by the image plane.
         self.actor.SetUserMatrix(_to_vtk_matrix(matrix, z=-1.0))
         self.actor.SetVisibility(bool(lines))
+
+
+class _CornerText:
+    """Text in the corners and at the edge midpoints, like ``vtkCornerAnnotation``.
+
+    Positions: 0 lower left, 1 lower right, 2 upper left, 3 upper right, 4 lower edge,
+    5 right edge, 6 left edge, 7 upper edge.  Plain text actors with a fixed font size:
+    ``vtkCornerAnnotation`` re-fits its font on every change, which costs far more than
+    the image itself on software GL.
+    """
+
+    MARGIN = 4
+
+    def __init__(self, renderer: vtkRenderer, size: int = 14) -> None:
+        self.actors = []
+        for i in range(8):
+            actor = vtkTextActor()
+            prop = actor.GetTextProperty()
+            prop.SetFontSize(size)
+            prop.SetFontFamilyAsString("Courier")
+            prop.SetColor(*TEXT_RGB)
+            prop.ShadowOn()
+            prop.SetBold(i >= 4)
+            prop.SetJustification((0, 2, 0, 2, 1, 2, 0, 1)[i])
+            prop.SetVerticalJustification((0, 0, 2, 2, 0, 1, 1, 2)[i])
+            renderer.AddViewProp(actor)
+            self.actors.append(actor)
+        self._texts = [""] * 8
+
+    def SetText(self, i: int, text: str) -> None:
+        if self._texts[i] != text:
+            self._texts[i] = text
+            self.actors[i].SetInput(text)
+            self.actors[i].SetVisibility(bool(text))
+
+    def GetText(self, i: int) -> str:
+        return self._texts[i]
+
+    def place(self, width: int, height: int) -> None:
+        m = self.MARGIN
+        spots = [
+            (m, m),
+            (width - m, m),
+            (m, height - m),
+            (width - m, height - m),
+            (width / 2, m),
+            (width - m, height / 2),
+            (m, height / 2),
+            (width / 2, height - m),
+        ]
+        for actor, (x, y) in zip(self.actors, spots):
+            actor.SetPosition(x, y)
 
 
 class VtkViewport:
@@ -105,6 +161,8 @@ class VtkViewport:
         self.render_window = render_window
         self.renderer = vtkRenderer()
         self.renderer.SetBackground(0, 0, 0)
+        # No multisampling: on software GL (llvmpipe) 8x MSAA multiplies every frame's cost.
+        render_window.SetMultiSamples(0)
         render_window.AddRenderer(self.renderer)
         self._image = vtkImageData()
         self._pixels: np.ndarray | None = None
@@ -119,15 +177,7 @@ class VtkViewport:
         self._marks = _LineLayer(self.renderer, ANNOTATION_RGB, 2.0)
         self._selected = _LineLayer(self.renderer, SELECTED_RGB, 2.5)
         self._labels: list[vtkTextActor] = []
-        self.corners = vtkCornerAnnotation()
-        self.corners.SetMaximumFontSize(15)
-        self.corners.SetMinimumFontSize(9)
-        self.corners.SetLinearFontScaleFactor(2)
-        self.corners.SetNonlinearFontScaleFactor(1)
-        self.corners.GetTextProperty().SetColor(*TEXT_RGB)
-        self.corners.GetTextProperty().SetFontFamilyAsString("Courier")
-        self.corners.GetTextProperty().ShadowOn()
-        self.renderer.AddViewProp(self.corners)
+        self.corners = _CornerText(self.renderer)
         self.message = self._text_actor(16, MESSAGE_RGB, centred=True)
         self.message.SetVisibility(False)
         self._scale_line = vtkActor2D()
@@ -147,6 +197,10 @@ class VtkViewport:
         self._mag_actor: vtkImageActor | None = None
         self.view_size = (1, 1)
         self._matrix = np.eye(3)
+        self._glyph_key: object = None
+        self._camera_ready = False
+        self._scale_key: object = None
+        self._active_key: object = None
 
     def _text_actor(self, size: int, rgb, centred: bool = False) -> vtkTextActor:
         actor = vtkTextActor()
@@ -162,8 +216,11 @@ class VtkViewport:
 
     # Camera and image ------------------------------------------------------------
     def set_view_size(self, width: int, height: int) -> None:
-        self.view_size = (max(1, width), max(1, height))
-        w, h = self.view_size
+        size = (max(1, width), max(1, height))
+        if size == self.view_size and self._camera_ready:
+            return
+        self.view_size, self._camera_ready = size, True
+        w, h = size
         cam = self.renderer.GetActiveCamera()
         cam.ParallelProjectionOn()
         cam.SetFocalPoint(w / 2, h / 2, 0.0)
@@ -172,6 +229,7 @@ class VtkViewport:
         cam.SetParallelScale(h / 2)
         cam.SetClippingRange(1.0, 2000.0)
         self.message.SetPosition(w / 2, h / 2)
+        self.corners.place(w, h)
 
     def show_pixels(self, pixels: np.ndarray | None) -> None:
         """Upload an 8-bit frame: (rows, cols) grey or (rows, cols, 3) RGB; None hides it."""
@@ -220,6 +278,10 @@ class VtkViewport:
             self.corners.SetText(i, labels.get(edge, ""))
 
     def set_scale_bar(self, length_px: float, text: str) -> None:
+        key = (round(length_px, 2), text, self.view_size)
+        if key == self._scale_key:
+            return
+        self._scale_key = key
         w = self.view_size[0]
         x1 = w - 20
         y = 50  # display coordinates: from the bottom
@@ -234,6 +296,10 @@ class VtkViewport:
         self._scale_text.SetInput(text)
 
     def set_active(self, active: bool) -> None:
+        key = (active, self.view_size)
+        if key == self._active_key:
+            return
+        self._active_key = key
         w, h = self.view_size
         loop = [((1, 1), (w - 1, 1), (w - 1, h - 1), (1, h - 1))]
         self._border_mapper.SetInputData(_polydata(loop, [True]))
@@ -241,6 +307,10 @@ class VtkViewport:
 
     # Annotations and reference lines ------------------------------------------------
     def set_glyphs(self, glyphs: list[Glyph]) -> None:
+        key = (tuple(glyphs), self._matrix.tobytes(), self.view_size)
+        if key == self._glyph_key:
+            return  # unchanged: rebuilding label textures costs more than the image
+        self._glyph_key = key
         normal = [g for g in glyphs if not g.selected]
         chosen = [g for g in glyphs if g.selected]
         for layer, group in ((self._marks, normal), (self._selected, chosen)):
