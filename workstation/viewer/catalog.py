@@ -79,6 +79,17 @@ class ArchiveCatalog:
             )
         return sort_series(out)
 
+    def study_of(self, series_uid: str) -> str:
+        """The study a series belongs to ("" when the archive does not know it)."""
+        try:
+            rows = self.archive.query(
+                "SERIES", {"SeriesInstanceUID": series_uid, "StudyInstanceUID": ""}, limit=1
+            )
+        except Exception:
+            logger.warning("series %s: study lookup failed", series_uid, exc_info=True)
+            return ""
+        return str(rows[0].get("StudyInstanceUID", "")) if rows else ""
+
     def instances(self, series_uid: str) -> list[InstanceEntry]:
         out = []
         for i in self.archive.find_instances(series_uid):
@@ -183,6 +194,10 @@ class FileCatalog:
                     image_orientation=_floats(ds.get("ImageOrientationPatient")),
                 )
             )
+
+    def study_of(self, series_uid: str) -> str:
+        s = self._series.get(series_uid)
+        return s.study_instance_uid if s is not None else ""
 
     def studies(self) -> list[str]:
         return sorted({s.study_instance_uid for s in self._series.values()})

@@ -278,11 +278,20 @@ class QtViewer(QWidget):
         return self.show_series(self.model.active, series_uid)
 
     def _study_of(self, series_uid: str) -> str:
-        find = getattr(getattr(self.catalog, "archive", None), "get_series", None)
-        if find is not None:
-            record = find(series_uid)
-            return getattr(record, "study_instance_uid", "") if record is not None else ""
-        return ""
+        find = getattr(self.catalog, "study_of", None)
+        return find(series_uid) if find is not None else ""
+
+    @property
+    def current_study_uid(self) -> str | None:
+        return self.model.study_uid or None
+
+    def close_study(self) -> None:
+        """Empty the viewer (the study left the archive, or the user closed it)."""
+        for vp in self.model.viewports:
+            vp.set_source(None)
+        self._series = {}
+        self.thumbnails.set_series([], self._thumbnail_frame)
+        self.model.load_study_state("", None)
 
     def show_series(self, position: int, series_uid: str) -> bool:
         entry = self._series.get(series_uid)
