@@ -18,7 +18,6 @@ from klinika_auth import db as database
 from klinika_auth.api import admin, audit_log, auth, meta, reports
 from klinika_auth.errors import ApiError
 from klinika_auth.keys import ensure_signing_key, load_keyset
-from klinika_auth.openapi import validate_request
 from klinika_auth.passwords import Hasher
 from klinika_auth.services import EXTENSION, Services, close_db
 from klinika_auth.settings import Settings
@@ -71,7 +70,6 @@ def create_app(settings: Settings) -> Flask:
     )
     for bp in (meta.bp, auth.bp, admin.bp, audit_log.bp, reports.bp):
         app.register_blueprint(bp)
-    app.before_request(validate_request)
     app.teardown_appcontext(close_db)
     app.after_request(_security_headers)
     app.register_error_handler(ApiError, _api_error)

@@ -118,7 +118,7 @@ def authenticate(
         _record_failure(db, svc, name, user, "bad_password" if user else "unknown_user", ip)
         raise _invalid()
     assert user is not None
-    user = db.get(User, user.id, with_for_update=True) or user
+    user = db.get(User, user.id, with_for_update={"of": User}, populate_existing=True) or user
     if user.disabled:
         audit.append(
             db, action="auth.login", outcome="failure", actor=name, source_ip=ip,

@@ -1,7 +1,7 @@
 """The OpenAPI 3.1 document of the API, and request-body validation against it.
 
-The document is the contract: request bodies are checked against its schemas before a
-view runs (``validate_request``), a test compares its paths with Flask's URL map and each
+The document is the contract: request bodies are checked against its schemas when a view
+reads them (``check_body``, after the permission check), a test compares its paths with Flask's URL map and each
 operation's ``x-permission`` with the ``require`` decorator, and the API tests validate
 every response they get against it.
 """
@@ -603,29 +603,15 @@ def describe(error: ValidationError) -> str:
     return text() if text else f"Field '{where}' is invalid ({rule})."
 
 
-def validate_request() -> None:
-    """``before_request`` hook: check the JSON body against the operation's schema."""
+def check_body(data: Any) -> None:
+    """Check a request body against the schema of the operation being served."""
     rule = request.url_rule
-    if rule is None:
-        return
-    operation = PATHS.get(flask_rule_to_path(rule.rule), {}).get(request.method.lower())
+    operation = (
+        PATHS.get(flask_rule_to_path(rule.rule), {}).get(request.method.lower()) if rule else None
+    )
     spec = (operation or {}).get("requestBody")
     if spec is None:
-        return
-    raw = request.get_data(cache=True)
-    if not raw:
-        if spec["required"]:
-            raise ApiError(
-                400, "bad_request", "Send a JSON object body (Content-Type: application/json)."
-            )
-        return
-    if not request.is_json:
-        raise ApiError(
-            400, "bad_request", "Send the body as JSON (Content-Type: application/json)."
-        )
-    data = request.get_json(silent=True)
-    if data is None:
-        raise ApiError(400, "bad_request", "The body is not valid JSON.")
+        raise LookupError(f"{request.method} {request.path} documents no request body")
     name = spec["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
     error = best_match(schema_validator(name).iter_errors(data))
     if error is not None:

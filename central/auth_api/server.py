@@ -87,6 +87,7 @@ def _serve_gunicorn(
         "loglevel": settings.log_level.lower(),
         "when_ready": when_ready,
         "proc_name": "central-auth",
+        "control_socket_disable": True,  # no shared ~/.gunicorn socket between instances
     }
 
     class App(BaseApplication):  # type: ignore[misc]

@@ -5,8 +5,9 @@ Fixtures:
 - ``auth_api`` (session): ``central-auth serve`` (gunicorn, 2 workers) on a free loopback
   port with its own SQLite database and signing key in a temp dir, and an admin user.
 - ``auth_api_pg`` (session): the same on a fresh database of the ``postgres`` fixture.
-- ``auth_api_factory`` (session): ``auth_api_factory(**settings)`` starts another instance
-  with settings overridden (e.g. ``lockout_base_seconds=1``), stopped at session end.
+- ``auth_api_factory`` (session): ``auth_api_factory(name=..., database_url=None, workers=1,
+  **settings)`` starts another instance with settings overridden (e.g.
+  ``lockout_base_seconds=1``), stopped at session end.
 
 An ``AuthApiServer`` exposes ``url``, ``jwks_url``, ``public_key_pem``, ``issuer``,
 ``audience``, ``admin_username``/``admin_password`` and helpers ``request``, ``login``,
@@ -131,16 +132,24 @@ class AuthApiServer:
         except requests.RequestException:
             return False
 
-    def stop(self) -> None:
+    def signal_stop(self) -> None:
+        """Ask the server to shut down (gunicorn: graceful, workers finish their requests)."""
         self._http.close()
-        if self.proc is None or self.proc.poll() is not None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+
+    def wait_stopped(self) -> None:
+        if self.proc is None:
             return
-        self.proc.send_signal(signal.SIGTERM)
         try:
             self.proc.wait(20)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait(10)
+
+    def stop(self) -> None:
+        self.signal_stop()
+        self.wait_stopped()
 
     # -- what clients need ----------------------------------------------------------------
 
@@ -247,16 +256,24 @@ def auth_api_factory(request: pytest.FixtureRequest) -> Iterator[Callable[..., A
     servers: list[AuthApiServer] = []
 
     def start(
-        *, name: str = "auth_api", database_url: str | None = None, **settings: Any
+        *,
+        name: str = "auth_api",
+        database_url: str | None = None,
+        workers: int = 1,
+        **settings: Any,
     ) -> AuthApiServer:
         root = Path(tempfile.mkdtemp(prefix=f"klinika-{name}-"))
-        server = AuthApiServer(root=root, database_url=database_url, settings=settings, name=name)
+        server = AuthApiServer(
+            root=root, database_url=database_url, settings=settings, name=name, workers=workers
+        )
         servers.append(server)
         return server.start()
 
     yield start
+    for server in servers:  # all at once: a graceful gunicorn stop takes a few seconds
+        server.signal_stop()
     for server in servers:
-        server.stop()
+        server.wait_stopped()
         _keep_logs(request, server)
         shutil.rmtree(server.root, ignore_errors=True)
 
@@ -264,10 +281,12 @@ def auth_api_factory(request: pytest.FixtureRequest) -> Iterator[Callable[..., A
 @pytest.fixture(scope="session")
 def auth_api(auth_api_factory: Callable[..., AuthApiServer]) -> AuthApiServer:
     """The central auth API on SQLite, with an admin (``.admin_username``/``.admin_password``)."""
-    return auth_api_factory(name="auth_api")
+    return auth_api_factory(name="auth_api", workers=2)
 
 
 @pytest.fixture(scope="session")
 def auth_api_pg(auth_api_factory: Callable[..., AuthApiServer], postgres: Any) -> AuthApiServer:
     """The central auth API on a fresh PostgreSQL database."""
-    return auth_api_factory(name="auth_api_pg", database_url=postgres.new_database("auth"))
+    return auth_api_factory(
+        name="auth_api_pg", database_url=postgres.new_database("auth"), workers=2
+    )

@@ -29,7 +29,7 @@ def _role(session: Session, name: str) -> Role:
 
 
 def _user(session: Session, user_id: int) -> User:
-    user = session.get(User, user_id, with_for_update=True)
+    user = session.get(User, user_id, with_for_update={"of": User})
     if user is None:
         raise not_found("user")
     return user

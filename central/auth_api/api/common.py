@@ -10,19 +10,23 @@ from flask import request
 from klinika_auth.audit import iso
 from klinika_auth.errors import ApiError
 from klinika_auth.models import Report, User
+from klinika_auth.openapi import check_body
 
 
 def body(optional: bool = False) -> dict[str, Any]:
-    """The JSON object sent (already checked against the OpenAPI schema by ``openapi``)."""
+    """The JSON body, checked against the operation's schema in the OpenAPI document."""
     if not request.get_data(cache=True):
         if optional:
             return {}
+        raise ApiError(400, "bad_request", "Send a JSON body (Content-Type: application/json).")
+    if not request.is_json:
         raise ApiError(
-            400, "bad_request", "Send a JSON object body (Content-Type: application/json)."
+            400, "bad_request", "Send the body as JSON (Content-Type: application/json)."
         )
     data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise ApiError(400, "bad_request", "The body must be a JSON object.")
+    if data is None:
+        raise ApiError(400, "bad_request", "The body is not valid JSON.")
+    check_body(data)
     return data
 
 

@@ -26,7 +26,7 @@ MAX_LIST = 500
 
 
 def _report(session: Session, report_id: int) -> Report:
-    report = session.get(Report, report_id, with_for_update=True)
+    report = session.get(Report, report_id, with_for_update={"of": Report})
     if report is None:
         raise not_found("report")
     return report

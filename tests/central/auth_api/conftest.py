@@ -1,0 +1,40 @@
+"""Fixtures of the auth API tests.
+
+``central`` runs a test against the SQLite instance and again against the PostgreSQL one
+(the core suite on both databases); ``central_sqlite`` only against SQLite.  Both wrap the
+server in a ``ContractClient`` that checks every response against the OpenAPI document.
+``short_timers`` is an instance with second-scale lockout and token lifetimes.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.central.auth_api.contract import ContractClient
+
+
+@pytest.fixture(
+    params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)], scope="session"
+)
+def central(request: pytest.FixtureRequest) -> ContractClient:
+    name = "auth_api" if request.param == "sqlite" else "auth_api_pg"
+    return ContractClient(request.getfixturevalue(name))
+
+
+@pytest.fixture(scope="session")
+def central_sqlite(auth_api) -> ContractClient:  # type: ignore[no-untyped-def]
+    return ContractClient(auth_api)
+
+
+@pytest.fixture(scope="session")
+def short_timers(auth_api_factory) -> ContractClient:  # type: ignore[no-untyped-def]
+    server = auth_api_factory(
+        name="short_timers",
+        lockout_threshold=3,
+        lockout_base_seconds=1,
+        lockout_max_seconds=4,
+        access_token_seconds=2,
+        refresh_token_seconds=3,
+        clock_leeway_seconds=0,
+    )
+    return ContractClient(server)
