@@ -189,8 +189,10 @@ class ActivityPanel(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
+        self.table.setWordWrap(False)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         header = self.table.horizontalHeader()
-        for col, width in ((0, 80), (1, 300), (2, 130), (3, 160)):
+        for col, width in ((0, 80), (1, 360), (2, 130), (3, 160)):
             header.resizeSection(col, width)
         header.setStretchLastSection(True)
         self.cancel_button = QPushButton(_("Cancel"), objectName="jobCancel")

@@ -116,7 +116,11 @@ class CentralStudyBrowser(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setWordWrap(False)
+        header = self.table.horizontalHeader()
+        for col, width in enumerate((180, 100, 90, 80, 200, 100, 55, 60)):
+            header.resizeSection(col, width)
+        header.setStretchLastSection(True)
         self.retrieve_button = QPushButton(
             _("Retrieve to this workstation"), objectName="retrieveButton"
         )

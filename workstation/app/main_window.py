@@ -60,7 +60,7 @@ CHANGE_DEBOUNCE_MS = 1200
 
 
 class _ChangeBridge(QObject):
-    sig_changed = Signal()
+    sig_changed = Signal(object)
 
 
 class MainWindow(QMainWindow):
@@ -208,17 +208,25 @@ class MainWindow(QMainWindow):
     # -- archive changes -------------------------------------------------------------------
     def _watch_archive(self) -> None:
         self._changes = _ChangeBridge()
+        self._changed_studies: set[str] = set()
         self._change_timer = QTimer(self, singleShot=True, interval=CHANGE_DEBOUNCE_MS)
         self._change_timer.timeout.connect(self._on_archive_changed)
-        self._changes.sig_changed.connect(self._change_timer.start)
+        self._changes.sig_changed.connect(self._on_change_events)
         self._unsubscribe = self.services.archive.subscribe(
-            lambda _events: self._changes.sig_changed.emit()
+            lambda events: self._changes.sig_changed.emit([e.study_instance_uid for e in events])
         )
+
+    def _on_change_events(self, study_uids: list[str]) -> None:
+        self._changed_studies.update(study_uids)
+        self._change_timer.start()
 
     def _on_archive_changed(self) -> None:
         if self.session.locked:
             self._change_timer.start()
             return
+        for uid in self._changed_studies:
+            self.thumbnails.forget(uid)
+        self._changed_studies.clear()
         bar = self.local.table.verticalScrollBar()
         if bar.value() == 0:
             self.model.refresh()

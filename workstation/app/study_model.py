@@ -15,7 +15,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 
 from workstation.app.formatting import dicom_date, person_name
-from workstation.app.thumbnails import ThumbnailCache
+from workstation.app.thumbnails import ThumbnailCache, placeholder
 from workstation.app.workers import run_in_background
 from workstation.i18n import _
 from workstation.pacs_node.archive.queries import StudyQuery
@@ -86,6 +86,7 @@ class LocalStudyModel(QAbstractTableModel):
         self._generation = 0
         self._fetching = False
         self._exhausted = False
+        self._placeholders: dict[str, Any] = {}
         if thumbnails is not None:
             thumbnails.sig_ready.connect(self._on_thumbnail_ready)
 
@@ -173,7 +174,7 @@ class LocalStudyModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return col.value(rec)
         if role == Qt.ItemDataRole.DecorationRole and index.column() == THUMB_COLUMN:
-            return self.thumbnails.pixmap(rec.study_instance_uid) if self.thumbnails else None
+            return self._thumbnail(rec)
         if role == Qt.ItemDataRole.UserRole:
             return rec
         if role == Qt.ItemDataRole.ToolTipRole and index.column() == THUMB_COLUMN:
@@ -188,6 +189,18 @@ class LocalStudyModel(QAbstractTableModel):
         if key == self.query.sort and descending == self.query.descending and self.rows:
             return
         self.set_query(dataclasses.replace(self.query, sort=key, descending=descending))
+
+    def _thumbnail(self, rec: StudyRecord) -> Any:
+        cache = self.thumbnails
+        if cache is None:
+            return None
+        pixmap = cache.pixmap(rec.study_instance_uid)
+        if pixmap is None and cache.has(rec.study_instance_uid):
+            text = "/".join(rec.modalities) or "?"
+            if text not in self._placeholders:
+                self._placeholders[text] = placeholder(text, cache.box)
+            return self._placeholders[text]
+        return pixmap
 
     # -- helpers ---------------------------------------------------------------------------
     def record(self, row: int) -> StudyRecord | None:

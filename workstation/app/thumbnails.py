@@ -7,8 +7,8 @@ from collections import OrderedDict
 from collections.abc import Callable
 
 import numpy as np
-from PySide6.QtCore import QObject, Signal
-from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
 
 from workstation.app.workers import run_in_background
 
@@ -31,13 +31,19 @@ class ThumbnailCache(QObject):
     sig_ready = Signal(str)
 
     def __init__(
-        self, make: Callable[[str], np.ndarray | None], capacity: int = 2000, parent=None
+        self,
+        make: Callable[[str], np.ndarray | None],
+        capacity: int = 2000,
+        box: int = 56,
+        parent=None,
     ) -> None:
         super().__init__(parent)
         self._make = make
         self._capacity = capacity
+        self.box = box
         self._cache: OrderedDict[str, QPixmap | None] = OrderedDict()
         self._pending: set[str] = set()
+        self._stale: set[str] = set()
 
     def pixmap(self, key: str) -> QPixmap | None:
         if key in self._cache:
@@ -62,7 +68,12 @@ class ThumbnailCache(QObject):
 
     def _store(self, key: str, image: np.ndarray | None) -> None:
         self._pending.discard(key)
-        self._cache[key] = None if image is None else QPixmap.fromImage(to_qimage(image))
+        if key in self._stale:
+            # made from data older than a later change: drop it, let the view ask again
+            self._stale.discard(key)
+            self.sig_ready.emit(key)
+            return
+        self._cache[key] = None if image is None else self._fit(QPixmap.fromImage(to_qimage(image)))
         while len(self._cache) > self._capacity:
             self._cache.popitem(last=False)
         self.sig_ready.emit(key)
@@ -71,9 +82,35 @@ class ThumbnailCache(QObject):
         logger.info("thumbnail failed: %s", type(exc).__name__)
         self._store(key, None)
 
+    def _fit(self, pixmap: QPixmap) -> QPixmap:
+        """Scale into the icon box (small images up, large down), aspect kept."""
+        return pixmap.scaled(
+            self.box,
+            self.box,
+            Qt.AspectRatioMode.KeepAspectRatio,
+            Qt.TransformationMode.SmoothTransformation,
+        )
+
+    def forget(self, key: str) -> None:
+        """Drop a thumbnail (its study changed); the next ``pixmap`` makes it again."""
+        self._cache.pop(key, None)
+        if key in self._pending:
+            self._stale.add(key)
+
     @property
     def pending(self) -> int:
         return len(self._pending)
 
     def clear(self) -> None:
         self._cache.clear()
+
+
+def placeholder(text: str, box: int) -> QPixmap:
+    """A grey tile with a short text (the modality) for objects without a picture."""
+    pixmap = QPixmap(box, box)
+    pixmap.fill(QColor("#d9d9d9"))
+    painter = QPainter(pixmap)
+    painter.setPen(QColor("#555555"))
+    painter.drawText(pixmap.rect(), Qt.AlignmentFlag.AlignCenter, text[:6])
+    painter.end()
+    return pixmap

@@ -82,13 +82,12 @@ class AuditEvent:
     def as_json(self) -> dict[str, Any]:
         """The event as the central audit API (``POST /audit/events``) receives it; the
         central is idempotent by ``client_event_id``."""
-        return {
+        out: dict[str, Any] = {
             "client_event_id": self.event_id,
             "occurred_at": self.occurred_at,
-            "actor": self.actor,
+            "actor": self.actor[:64],
             "action": f"workstation.{self.action}",
             "outcome": self.outcome,
-            "study_instance_uid": self.study_uid,
             "workstation": self.workstation,
             "details": {
                 **dict(self.detail),
@@ -97,6 +96,9 @@ class AuditEvent:
                 "local_hash": self.hash,
             },
         }
+        if self.study_uid:
+            out["study_instance_uid"] = self.study_uid
+        return out
 
 
 def event_hash(prev_hash: str, fields: Mapping[str, Any]) -> str:

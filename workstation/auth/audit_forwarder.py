@@ -46,6 +46,9 @@ def central_poster(
         except AuthError as exc:
             raise ForwardError(str(exc)) from exc
         if not 200 <= resp.status_code < 300:
+            logger.warning(
+                "central refused audit batch: HTTP %s %s", resp.status_code, resp.text[:300]
+            )
             raise ForwardError(f"central audit API answered HTTP {resp.status_code}")
 
     return post

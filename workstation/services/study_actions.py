@@ -221,6 +221,12 @@ class StudyActions:
         for outcome in result.outcomes:
             if not outcome.ok:
                 ctx.fail_item(outcome.sop_instance_uid, outcome.reason)
+        done = result.completed + result.warning
+        ctx.progress(
+            done + result.failed,
+            None,
+            _("{done} transferred, {failed} failed").format(done=done, failed=result.failed),
+        )
         ok = result.ok
         self.audit.record(
             action,

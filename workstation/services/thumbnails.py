@@ -34,7 +34,13 @@ def render_u8(path: Path) -> np.ndarray | None:
     frame = decode_frame(path, 0)
     if isinstance(frame, CannotDisplay):
         return None
-    return np.ascontiguousarray(to_display_u8(frame))
+    image = to_display_u8(frame)
+    if not frame.is_color and image.size and int(image.max()) - int(image.min()) < 8:
+        # the file's own window shows nothing (all black or white): use min/max instead
+        from workstation.imaging.windowing import min_max_window
+
+        image = to_display_u8(frame, min_max_window(frame.modality_values()))
+    return np.ascontiguousarray(image)
 
 
 def _render_with_pydicom(path: Path) -> np.ndarray | None:

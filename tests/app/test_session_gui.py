@@ -1,0 +1,153 @@
+"""Lock after idle (injected clock) hiding patient data while the archive keeps
+receiving; offline login after the central stops and its expiry; the online-only banner
+without a keyring; no secret left on disk after a GUI session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from keyring.backends import fail
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QAbstractButton, QLabel, QLineEdit, QWidget
+
+from tests.app.conftest import log_in, log_in_fails, make_settings, screenshot
+from tests.app.synthetic import write_study
+from tests.auth.test_central_login import scan_for_secrets
+from workstation.auth.errors import SessionLocked
+from workstation.auth.keyring_store import SecretStore
+from workstation.auth.session import SessionMode
+from workstation.pacs_node.archive.queries import StudyQuery
+
+pytestmark = pytest.mark.qt
+
+
+def create_admin(qtbot: Any, controller: Any, name: str, password: str) -> Any:
+    dialog = controller.login_dialog
+    assert dialog.first_admin_mode
+    dialog.admin_name.setText(name)
+    dialog.admin_password.setText(password)
+    dialog.admin_confirm.setText(password)
+    with qtbot.waitSignal(controller.sig_window_shown, timeout=30_000) as blocker:
+        qtbot.mouseClick(dialog.create_admin_button, Qt.MouseButton.LeftButton)
+    window = blocker.args[0]
+    qtbot.waitExposed(window)
+    return window
+
+
+def visible_texts(root: QWidget) -> str:
+    parts = [root.windowTitle()]
+    for w in root.findChildren(QWidget):
+        if not w.isVisible():
+            continue
+        if isinstance(w, QLabel | QLineEdit | QAbstractButton):
+            parts.append(w.text())
+    return "\n".join(parts)
+
+
+def _store(archive: Any, folder: Path) -> None:
+    for f in sorted(folder.iterdir()):
+        assert archive.store_file(f).ok
+
+
+def test_idle_lock_hides_patient_data_and_receiving_continues(
+    qtbot: Any, start_app: Any, clock: Any, tmp_path: Path, artifacts_dir: Path
+) -> None:
+    settings = make_settings(tmp_path / "home", security={"idle_lock_minutes": 5})
+    controller = start_app(settings)
+    window = create_admin(qtbot, controller, "chief", "Correct horse 1")
+    archive = controller.services.archive
+    write_study(tmp_path / "a", patient_name="SECRET^ALICE", patient_id="P-1")
+    _store(archive, tmp_path / "a")
+    window.model.refresh()
+    qtbot.waitUntil(lambda: window.model.rowCount() == 1, timeout=10_000)
+    assert "SECRET" in window.model.data(window.model.index(0, 1))
+
+    clock.advance(5 * 60 - 1)
+    assert not window.idle_watcher.check() and not window.is_locked
+    clock.advance(2)
+    assert window.idle_watcher.check()
+    assert window.is_locked and window.session.locked
+    assert not window.local.table.isVisible() and not window.activity_dock.isVisible()
+    assert "SECRET" not in visible_texts(window) and "P-1" not in visible_texts(window)
+    with pytest.raises(SessionLocked):
+        window.actions.search(StudyQuery())
+    screenshot(window, artifacts_dir / "app" / "lock-screen.png")
+
+    # the node's archive keeps storing while the screen is locked
+    write_study(tmp_path / "b", patient_name="ARRIVED^WHILE^LOCKED", patient_id="P-2")
+    _store(archive, tmp_path / "b")
+    assert archive.counts()["studies"] == 2
+
+    page = window.lock_page
+    page.password.setText("wrong password")
+    qtbot.mouseClick(page.unlock_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: bool(page.message.text()), timeout=10_000)
+    assert window.is_locked
+    page.password.setText("Correct horse 1")
+    qtbot.mouseClick(page.unlock_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not window.is_locked, timeout=10_000)
+    assert window.local.table.isVisible()
+    qtbot.waitUntil(lambda: window.model.rowCount() == 2, timeout=10_000)
+    actions = [e.action for e in controller.services.audit.events()]
+    assert actions[-3:] == ["lock", "unlock_failed", "unlock"]
+
+
+def test_offline_login_after_central_stops_then_expiry(
+    qtbot: Any,
+    start_app: Any,
+    auth_api_factory: Any,
+    clock: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    artifacts_dir: Path,
+) -> None:
+    home = tmp_path / "user-home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    server = auth_api_factory(name="auth_api_gui_offline")
+    name, password = server.user_for("doctor")
+    settings = make_settings(
+        tmp_path / "data",
+        central={"auth_url": server.url},
+        security={"offline_login_days": 2},
+    )
+    controller = start_app(settings)
+    window = log_in(qtbot, controller, name, password)
+    assert window.session.mode is SessionMode.CENTRAL and not window.banner.isVisible()
+    tokens = window.session.tokens
+    seen = {password, tokens.access_token, tokens.refresh_token}
+    window.sig_logout_requested.emit()
+    qtbot.waitUntil(lambda: not window.session.active, timeout=10_000)
+
+    server.stop()
+    window = log_in(qtbot, controller, name, password)
+    assert window.session.mode is SessionMode.OFFLINE
+    assert window.banner.isVisible() and "Offline" in window.banner.text()
+    assert "Offline" in window.user_label.text()
+    assert not window.central.form.isEnabled()
+    screenshot(window, artifacts_dir / "app" / "offline-banner.png")
+    window.sig_logout_requested.emit()
+    qtbot.waitUntil(lambda: not window.session.active, timeout=10_000)
+
+    clock.advance(2 * 86400 + 60)
+    message = log_in_fails(qtbot, controller, name, password)
+    assert "expired" in message
+    assert controller.window is None
+    controller.shutdown()
+    assert scan_for_secrets([home, settings.home], seen) == []
+
+
+def test_no_keyring_shows_the_online_only_banner(
+    qtbot: Any, start_app: Any, auth_api: Any, tmp_path: Path, artifacts_dir: Path
+) -> None:
+    settings = make_settings(tmp_path / "home", central={"auth_url": auth_api.url})
+    controller = start_app(settings, store=SecretStore(fail.Keyring()))
+    dialog = controller.login_dialog
+    assert dialog.banner.isVisible() and "online-only" in dialog.banner.text()
+    dialog.username.setText("operator-name")
+    screenshot(dialog, artifacts_dir / "app" / "login-online-only.png")
+    window = log_in(qtbot, controller, *auth_api.user_for("operator"))
+    assert window.session.online_only
+    assert window.banner.isVisible() and "online-only" in window.banner.text()
