@@ -1,11 +1,12 @@
 """What the Klinika token filter costs Orthanc on QIDO-RS, measured against plain Orthanc.
 
-Two Orthancs run side by side from the same configuration renderer, both on a SQLite
-index with the same synthetic studies: the peer without the Python plugin, and ours
-with the token filter (RS256 verification in pure Python + the rule table on every
-request). Concurrent clients send the same QIDO-RS requests with the same bearer
-header to both, in alternating rounds so machine noise hits both alike. Printed:
-requests/s, p50 and p95 latency per server and the ratios filter/plain. A second
+Three Orthancs run side by side from the same configuration renderer, all on a SQLite
+index with the same synthetic studies: ``plain``, the peer without the Python plugin;
+``noop``, a Python filter that allows everything (what calling into Python costs by
+itself); ``filter``, ours (bearer token, RS256 in pure Python or the remembered
+verdict, the rule table). Concurrent clients send the same QIDO-RS requests with the
+same bearer header to all, in alternating rounds so machine noise hits all alike.
+Printed: requests/s, p50 and p95 latency per server and the ratios to plain. A second
 section times one token verification in-process, stdlib (the plugin) vs PyJWT.
 
     .venv/bin/python benchmarks/orthanc_token_filter.py [--quick] [--json]
@@ -97,19 +98,38 @@ def summarize(wall: float, latencies: list[float]) -> dict[str, float]:
     }
 
 
+NOOP_FILTER = """import orthanc
+orthanc.RegisterIncomingHttpRequestFilter(lambda uri, **request: True)
+"""
+
+
+def start_servers(tmp: Path, issuer: TokenIssuer) -> dict[str, OrthancServer]:
+    """plain (no Python plugin), noop (a Python filter that allows all), filter (ours)."""
+    shim = build_loopback_shim(tmp)
+    noop_script = tmp / "noop_filter.py"
+    noop_script.write_text(NOOP_FILTER)
+    servers: dict[str, OrthancServer] = {}
+    try:
+        servers["plain"] = start_orthanc(tmp / "plain", shim=shim, token_filter=False, name="plain")
+        servers["noop"] = start_orthanc(
+            tmp / "noop", shim=shim, issuer=issuer, name="noop", filter_script=noop_script
+        )
+        servers["filter"] = start_orthanc(tmp / "filter", shim=shim, issuer=issuer, name="filter")
+    except BaseException:
+        for server in servers.values():
+            server.stop()
+        raise
+    return servers
+
+
 def bench_qido(work: Workload, tmp: Path) -> dict[str, Any]:
     issuer = TokenIssuer()
-    shim = build_loopback_shim(tmp)
-    plain = start_orthanc(tmp / "plain", shim=shim, token_filter=False, name="plain")
-    filtered = start_orthanc(
-        tmp / "filtered", shim=shim, token_filter=True, issuer=issuer, name="filtered"
-    )
+    servers = start_servers(tmp, issuer)
     try:
         samples = [ct_image() for _ in range(work.studies)]
-        uploads = [s.data for s in samples]
-        populate(plain, uploads)
-        populate(filtered, uploads)
-        # A bearer header on both, so both parse the same request bytes.
+        for server in servers.values():
+            populate(server, [s.data for s in samples])
+        # The same bearer header to all, so all parse the same request bytes.
         header = {"Authorization": f"Bearer {issuer.token('doctor', lifetime_s=3600)}"}
         queries = {
             "all studies (limit 50)": ["/dicom-web/studies?limit=50"],
@@ -120,27 +140,25 @@ def bench_qido(work: Workload, tmp: Path) -> dict[str, Any]:
         results: dict[str, Any] = {}
         for label, pool in queries.items():
             paths = [pool[i % len(pool)] for i in range(work.requests_per_round)]
-            per_server: dict[str, tuple[float, list[float]]] = {
-                "plain": (0.0, []),
-                "filter": (0.0, []),
-            }
+            per_server: dict[str, tuple[float, list[float]]] = {n: (0.0, []) for n in servers}
             for _ in range(work.rounds):
-                for name, server in (("plain", plain), ("filter", filtered)):
+                for name, server in servers.items():
                     wall, lat = run_round(server, paths, header, work.clients)
                     total, acc = per_server[name]
                     per_server[name] = (total + wall, acc + lat)
-            stats = {name: summarize(*v) for name, v in per_server.items()}
-            stats["ratio_throughput_filter_over_plain"] = (
-                stats["filter"]["req_per_s"] / stats["plain"]["req_per_s"]
-            )
-            stats["ratio_p95_filter_over_plain"] = (
-                stats["filter"]["p95_ms"] / stats["plain"]["p95_ms"]
-            )
+            stats: dict[str, Any] = {name: summarize(*v) for name, v in per_server.items()}
+            for name in ("filter", "noop"):
+                stats[f"ratio_throughput_{name}_over_plain"] = (
+                    stats[name]["req_per_s"] / stats["plain"]["req_per_s"]
+                )
+                stats[f"ratio_p95_{name}_over_plain"] = (
+                    stats[name]["p95_ms"] / stats["plain"]["p95_ms"]
+                )
             results[label] = stats
         return results
     finally:
-        plain.stop()
-        filtered.stop()
+        for server in servers.values():
+            server.stop()
 
 
 def bench_verify(iterations: int) -> dict[str, float]:
@@ -204,20 +222,22 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     print(
         f"Orthanc QIDO-RS, {work.studies} studies, {work.clients} clients, "
-        f"{work.rounds} x {work.requests_per_round} requests per server (SQLite index both)"
+        f"{work.rounds} x {work.requests_per_round} requests per server (SQLite index on all)"
     )
     for label, stats in qido.items():
         print(f"  {label}:")
-        for name in ("plain", "filter"):
+        for name in ("plain", "noop", "filter"):
             s = stats[name]
             print(
                 f"    {name:6s} {s['req_per_s']:8.1f} req/s  p50 {s['p50_ms']:6.2f} ms"
                 f"  p95 {s['p95_ms']:6.2f} ms"
             )
-        print(
-            f"    ratio filter/plain: throughput {stats['ratio_throughput_filter_over_plain']:.2f}"
-            f", p95 {stats['ratio_p95_filter_over_plain']:.2f}"
-        )
+        for name in ("filter", "noop"):
+            print(
+                f"    ratio {name}/plain: throughput "
+                f"{stats[f'ratio_throughput_{name}_over_plain']:.2f}"
+                f", p95 {stats[f'ratio_p95_{name}_over_plain']:.2f}"
+            )
     print(
         f"Token verification in-process: stdlib plugin {verify['stdlib_plugin_us']:.0f} us, "
         f"PyJWT {verify['pyjwt_us']:.0f} us, ratio {verify['ratio_stdlib_over_pyjwt']:.2f}; "

@@ -27,13 +27,14 @@ def test_quick_benchmark_reports_ratios(orthanc_loopback_shim: Path) -> None:
     report = json.loads(result.stdout)
     assert report["workload"]["studies"] > 0
     for stats in report["qido"].values():
-        for server in ("plain", "filter"):
+        for server in ("plain", "noop", "filter"):
             assert stats[server]["requests"] == (
                 report["workload"]["rounds"] * report["workload"]["requests_per_round"]
             )
             assert stats[server]["req_per_s"] > 0
             assert 0 < stats[server]["p50_ms"] <= stats[server]["p95_ms"]
-        ratio = stats["ratio_throughput_filter_over_plain"]
-        assert math.isfinite(ratio) and ratio > 0
+        for name in ("filter", "noop"):
+            ratio = stats[f"ratio_throughput_{name}_over_plain"]
+            assert math.isfinite(ratio) and ratio > 0
     verify = report["verify"]
     assert verify["filter_cached_us"] < verify["stdlib_plugin_us"]
