@@ -4,7 +4,7 @@ Built on ``dicomweb_client.DICOMwebClient`` (URL building, Accept negotiation, S
 encoding), with three changes of our own:
 
 - every request carries ``Authorization: Bearer`` from a :class:`TokenProvider`; a 401
-  tells the provider and the request is sent once more with its new token;
+  or 403 tells the provider and the request is sent once more with its new token;
 - QIDO query strings are built by :mod:`workstation.pacs_node.dicomweb.qido` (Orthanc
   DICOMweb 1.7 does not percent-decode values);
 - multipart answers are read by :mod:`workstation.pacs_node.dicomweb.multipart`, which
@@ -70,7 +70,11 @@ AS_STORED = (("application/dicom", "*"),)
 
 
 class BearerAuth(requests.auth.AuthBase):
-    """Adds the provider's token; on 401 tells the provider and retries once."""
+    """Adds the provider's token; on 401/403 tells the provider and retries once.
+
+    403 counts too: Orthanc's token filter can only answer 403, also for an expired
+    token.  The retry happens only when the provider hands out a different token.
+    """
 
     def __init__(self, tokens: TokenProvider) -> None:
         self.tokens = tokens
@@ -84,7 +88,7 @@ class BearerAuth(requests.auth.AuthBase):
 
     def _on_response(self, response: requests.Response, **kwargs: Any) -> requests.Response:
         request = response.request
-        if response.status_code != 401 or getattr(request, "_klinika_retried", False):
+        if response.status_code not in (401, 403) or getattr(request, "_klinika_retried", False):
             return response
         sent = str(request.headers.get("Authorization", "")).removeprefix("Bearer ")
         self.tokens.token_rejected(sent)

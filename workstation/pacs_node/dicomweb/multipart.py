@@ -28,7 +28,12 @@ def boundary_of(content_type: str) -> bytes | None:
 
 
 def iter_parts(chunks: Iterable[bytes], boundary: bytes, *, max_part_bytes: int) -> Iterator[bytes]:
-    """Yield the body of each part, in order, as the stream arrives."""
+    """Yield the body of each part, in order, as the stream arrives.
+
+    A delimiter counts only as a whole line (RFC 2046): ``CRLF--boundary`` followed by
+    ``--`` (the end) or optional spaces/tabs and CRLF; the same bytes inside a part's
+    content followed by anything else are content.
+    """
     delimiter = b"\r\n--" + boundary
     buf = bytearray(b"\r\n")  # lets the first boundary match the same delimiter
     started = False
@@ -39,36 +44,52 @@ def iter_parts(chunks: Iterable[bytes], boundary: bytes, *, max_part_bytes: int)
         while True:
             idx = buf.find(delimiter, search_from)
             if idx < 0:
-                if len(buf) > cap:
-                    raise ResponseTooLarge(
-                        f"a multipart part exceeds {max_part_bytes} bytes", http_status=None
-                    )
                 search_from = max(0, len(buf) - len(delimiter))
                 break
+            kind, line_end = _delimiter_line(buf, idx + len(delimiter))
+            if kind == "more":
+                search_from = idx  # undecided until more bytes arrive
+                break
+            if kind == "content":
+                search_from = idx + 1
+                continue
             if started:
                 yield _body(bytes(buf[:idx]), max_part_bytes)
             started = True
-            after = idx + len(delimiter)
-            if len(buf) < after + 2:
-                # Need to know whether this is the closing delimiter; wait for more.
-                search_from = idx
-                if len(buf) > cap:
-                    raise ResponseTooLarge(f"a multipart part exceeds {max_part_bytes} bytes")
-                break
-            if buf[after : after + 2] == b"--":
+            if kind == "close":
                 return
-            del buf[:after]
+            del buf[:line_end]
+            buf[:0] = b"\r\n"  # the part's header block starts right after the line
             search_from = 0
+        if len(buf) > cap:
+            raise ResponseTooLarge(f"a multipart part exceeds {max_part_bytes} bytes")
     if started:
         raise DicomWebError("the multipart response ended without its closing boundary")
 
 
+def _delimiter_line(buf: bytearray, at: int) -> tuple[str, int]:
+    """What follows a delimiter match: close, a boundary line (and where it ends),
+    content, or "more" when the buffer ends too early to tell."""
+    if len(buf) < at + 2:
+        return "more", 0
+    if buf[at : at + 2] == b"--":
+        return "close", at + 2
+    pos = at
+    while pos < len(buf) and buf[pos] in b" \t":
+        pos += 1
+        if pos - at > 64:
+            return "content", 0
+    if len(buf) < pos + 2:
+        return "more", 0
+    if buf[pos : pos + 2] == b"\r\n":
+        return "line", pos + 2
+    return "content", 0
+
+
 def _body(part: bytes, max_part_bytes: int) -> bytes:
-    # ``part`` is: transport padding, CRLF, headers, CRLF CRLF, body.
+    # ``part`` is: CRLF, headers (possibly none), CRLF, body.
     head_end = part.find(b"\r\n\r\n")
     if head_end < 0 or head_end > MAX_PART_HEADER_BYTES:
-        if part.strip() == b"":
-            return b""
         raise DicomWebError("a multipart part has no header block")
     body = part[head_end + 4 :]
     if len(body) > max_part_bytes:

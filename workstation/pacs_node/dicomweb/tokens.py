@@ -17,7 +17,8 @@ class TokenProvider(Protocol):
         ...
 
     def token_rejected(self, token: str) -> None:
-        """The server answered 401 to ``token``: refresh (or forget) it before the next call."""
+        """The server refused ``token`` (401, or 403 from Orthanc's filter): refresh it
+        (or forget it) before the next call."""
         ...
 
 

@@ -9,7 +9,8 @@ Status codes (PS3.4 B.2.3, PS3.7 C):
 =====================  ======  ===================================================
 archive result         status  meaning for the sender
 =====================  ======  ===================================================
-stored / duplicate     0000    success (sending the same instance again is fine)
+stored / duplicate     0000    success (sending the same instance again is fine,
+                               also in another transfer syntax: not stored twice)
 conflict               C001    refused: other content under this SOP Instance UID
 rejected               C000    cannot understand (unreadable, missing UIDs)
 storage full           A700    out of resources; retry later
@@ -99,6 +100,12 @@ def _store(
     limit = max_bytes if max_bytes is not None else archive.settings.node.max_instance_bytes
     if size > limit:
         return _fail(st.OUT_OF_RESOURCES, _("Instance larger than {n} bytes").format(n=limit), uid)
+    incoming = str(event.context.transfer_syntax[0])
+    stored = _stored_syntax(archive, uid)
+    if stored is not None and stored != incoming:
+        # The same instance in another encoding (a C-GET and a later C-MOVE negotiate
+        # differently): we have it; answering a conflict would fail the sender's job.
+        return st.status(st.SUCCESS), InstanceOutcome(uid, Outcome.DUPLICATE)
     data = event.encoded_dataset(include_meta=True)
     mismatch = _mismatch(data, str(req.AffectedSOPClassUID or ""), uid)
     if mismatch:
@@ -113,6 +120,14 @@ def _store(
             uid, calling_aet, result.status.value, result.reason,
         )  # fmt: skip
     return st.status(code, result.reason if code else ""), outcome_of(result, uid)
+
+
+def _stored_syntax(archive: Archive, uid: str) -> str | None:
+    """Transfer syntax of the stored copy of ``uid``, or None when we have none."""
+    try:
+        return str(archive.get_instance(uid).transfer_syntax_uid)
+    except LookupError:
+        return None
 
 
 def _mismatch(data: bytes, sop_class: str, sop_uid: str) -> str:
