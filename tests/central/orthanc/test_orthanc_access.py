@@ -268,3 +268,19 @@ def test_dicomweb_client_works_with_a_token(orthanc, seed: Seed) -> None:  # typ
     with pytest.raises(requests.HTTPError) as err:
         anonymous.search_for_studies()
     assert err.value.response.status_code == 403
+
+
+def test_doctor_publishes_a_report_with_dicomweb_client(orthanc, seed: Seed) -> None:  # type: ignore[no-untyped-def]
+    import io
+
+    import pydicom
+    from dicomweb_client.api import DICOMwebClient
+
+    report = pdf_report(seed.study_uid, seed.patient_id)
+    client = DICOMwebClient(url=orthanc.reports_url, headers=orthanc.headers("doctor"))
+    answer = client.store_instances([pydicom.dcmread(io.BytesIO(report.data))])
+    assert answer.ReferencedSOPSequence[0].ReferencedSOPInstanceUID == report.sop_uid
+    found = orthanc.dicomweb("doctor").search_for_instances(
+        seed.study_uid, search_filters={"SOPInstanceUID": report.sop_uid}
+    )
+    assert len(found) == 1
