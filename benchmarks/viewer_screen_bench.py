@@ -139,6 +139,7 @@ def vtk_paths(values: list[np.ndarray], size: int = 800) -> dict[str, float]:
         win = vtkRenderWindow()
         win.SetSize(size, size)
         win.SetOffScreenRendering(1)
+        win.SetMultiSamples(0)  # as the viewer does
         ren = vtkRenderer()
         win.AddRenderer(ren)
         image = vtkImageData()

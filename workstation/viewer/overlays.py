@@ -38,8 +38,10 @@ def corners(
     )
     series = header.series_description
     if header.series_number is not None:
-        series = _("Se {number}: {description}").format(
-            number=header.series_number, description=series
+        series = (
+            _("Se {number}: {description}").format(number=header.series_number, description=series)
+            if series
+            else _("Se {number}").format(number=header.series_number)
         )
     lines = [series, _("Im {n}/{total}").format(n=index + 1, total=count)]
     if key_image:

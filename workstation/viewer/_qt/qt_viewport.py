@@ -27,6 +27,8 @@ logger = logging.getLogger(__name__)
 
 SERIES_MIME = "application/x-klinika-series-uid"
 PICK_TOLERANCE_PX = 6.0
+#: The stack is "still" this long after the last frame change (then sampling turns linear).
+STILL_AFTER_MS = 150
 
 
 class QtRenderView(ViewerRenderWidget):
@@ -117,6 +119,10 @@ class QtViewport(QWidget):
         self._shown_index = -1
         self._updating_scrollbar = False
         self._reference_segments: list = []
+        self._still_timer = QTimer(self)
+        self._still_timer.setSingleShot(True)
+        self._still_timer.setInterval(STILL_AFTER_MS)
+        self._still_timer.timeout.connect(self._on_still)
         self.cine_timer = QTimer(self)
         self.cine_timer.timeout.connect(self._on_cine_tick)
         self._sig_frame_ready.connect(self._on_frame_ready, Qt.ConnectionType.QueuedConnection)
@@ -145,6 +151,8 @@ class QtViewport(QWidget):
             self._update_scrollbar()
             self._update_cine_timer()
         elif what == "frame":
+            self.scene.set_interactive(True)
+            self._still_timer.start()
             self._update_scrollbar()
             self.sig_frame_changed.emit(self.viewport.position)
         elif what == "cine":
@@ -465,6 +473,10 @@ class QtViewport(QWidget):
         if not self._updating_scrollbar:
             self.viewport.set_index(value)
 
+    def _on_still(self) -> None:
+        if not self.render_view.closed and self.scene.set_interactive(False):
+            self.render_view.request_render()
+
     # Cine ----------------------------------------------------------------------
     def _update_cine_timer(self) -> None:
         vp = self.viewport
@@ -483,12 +495,14 @@ class QtViewport(QWidget):
 
     # Teardown and frames -------------------------------------------------------
     def grab_frame(self):
-        """The picture as drawn (numpy RGB), rendered now."""
+        """The picture as drawn at rest (numpy RGB), rendered now."""
+        self.scene.set_interactive(False)
         self.render_view.render_now()
         return self.scene.grab()
 
     def close_view(self) -> None:
         self.cine_timer.stop()
+        self._still_timer.stop()
         self.viewport.changed.disconnect(self._on_model_changed)
         self.scene.close()
         self.render_view.close_vtk()

@@ -256,6 +256,23 @@ class VtkViewport:
         if self._mag_actor is not None:
             self._mag_actor.SetVisibility(True)
 
+    def set_interactive(self, moving: bool) -> bool:
+        """Nearest-neighbour sampling while the stack moves, linear when it rests.
+
+        On llvmpipe linear filtering costs about a third of a frame at 860x860; while
+        scrolling or playing cine the difference cannot be seen.  Returns True when the
+        mode changed (the caller re-renders for the still picture).
+        """
+        prop = self.image_actor.GetProperty()
+        nearest = prop.GetInterpolationType() == 0
+        if moving == nearest:
+            return False
+        if moving:
+            prop.SetInterpolationTypeToNearest()
+        else:
+            prop.SetInterpolationTypeToLinear()
+        return True
+
     def set_matrix(self, matrix: np.ndarray) -> None:
         self._matrix = matrix
         self.image_actor.SetUserMatrix(_to_vtk_matrix(matrix))
