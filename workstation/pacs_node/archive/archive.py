@@ -15,18 +15,15 @@ transaction (group commit).  Reads run on pooled connections in the caller's thr
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass
-from io import BytesIO
 from pathlib import Path
 from typing import Any
 
-from pydicom import dcmread
 from sqlalchemy import delete, func, select
 from sqlalchemy.engine import Connection
 
@@ -34,18 +31,15 @@ from workstation.config import Settings
 from workstation.i18n import _
 from workstation.pacs_node.archive import part10, queries
 from workstation.pacs_node.archive.blobstore import (
-    FilesystemBlobStore,
     abandoned_logs,
-    relative_path,
 )
 from workstation.pacs_node.archive.database import make_engine, upgrade_schema
 from workstation.pacs_node.archive.errors import (
     ArchiveClosedError,
-    InvalidDicomError,
     NotFoundError,
 )
-from workstation.pacs_node.archive.header import extract_header
 from workstation.pacs_node.archive.index_writer import IndexWriter, PostCommit, Prepared
+from workstation.pacs_node.archive.ingest import Preparer
 from workstation.pacs_node.archive.models import (
     AttachedFile,
     Change,
@@ -56,7 +50,6 @@ from workstation.pacs_node.archive.models import (
     Study,
     utcnow,
 )
-from workstation.pacs_node.archive.quarantine import Quarantine
 from workstation.pacs_node.archive.records import (
     ChangeRecord,
     InstanceRecord,
@@ -90,8 +83,9 @@ class Archive:
             settings.database_url, sqlite_synchronous=settings.archive.sqlite_synchronous
         )
         upgrade_schema(self.engine)
-        self.blobs = FilesystemBlobStore(self.store_root)
-        self.quarantine = Quarantine(settings.quarantine_dir)
+        self.preparer = Preparer(settings, self.engine)
+        self.blobs = self.preparer.blobs
+        self.quarantine = self.preparer.quarantine
         self._subscribers: list[ChangeCallback] = []
         self._sub_lock = threading.Lock()
         self._in_flight = 0
@@ -158,7 +152,7 @@ class Archive:
     def store_dataset(self, ds: Any, *, source: str, calling_aet: str | None = None) -> StoreResult:
         """Store a decoded pydicom Dataset (C-STORE/WADO receivers); durable on return."""
         try:
-            data = part10.encode_dataset(ds)
+            data, tsyntax = part10.encode_dataset(ds)
         except Exception as exc:  # noqa: BLE001 - any encoding problem is a refusal
             logger.info("dataset could not be encoded: %s", type(exc).__name__)
             return StoreResult(
@@ -167,7 +161,13 @@ class Archive:
                 study_instance_uid=_safe_get(ds, "StudyInstanceUID"),
                 reason=_("The dataset could not be encoded: {error}").format(error=exc),
             )
-        return self.store_bytes(data, source=source, calling_aet=calling_aet, origin=source)
+        return self.submit_bytes(
+            data,
+            source=source,
+            calling_aet=calling_aet,
+            origin=source,
+            _parsed=(ds, tsyntax),
+        ).result()
 
     def submit_bytes(
         self,
@@ -177,6 +177,7 @@ class Archive:
         calling_aet: str | None = None,
         origin: str = "",
         quarantine: bool | None = None,
+        _parsed: tuple[Any, str] | None = None,
     ) -> Future[StoreResult]:
         """Write the file now and queue its index row; the future completes when durable.
 
@@ -188,7 +189,9 @@ class Archive:
         with self._flight_lock:
             self._in_flight += 1
         try:
-            outcome = self._prepare(data, source, calling_aet or "", origin, quarantine)
+            outcome = self.preparer.prepare(
+                data, source, calling_aet or "", origin, quarantine, _parsed
+            )
         except BaseException:
             self._flight_done()
             raise
@@ -201,104 +204,22 @@ class Archive:
         future.add_done_callback(lambda _f: self._flight_done())
         return future
 
+    def submit_prepared(self, prepared: Prepared | StoreResult) -> Future[StoreResult]:
+        """Queue an instance prepared elsewhere (an import worker process) for indexing."""
+        self._check_open()
+        if isinstance(prepared, StoreResult):
+            done: Future[StoreResult] = Future()
+            done.set_result(prepared)
+            return done
+        with self._flight_lock:
+            self._in_flight += 1
+        future = self._writer.submit(prepared)
+        future.add_done_callback(lambda _f: self._flight_done())
+        return future
+
     def _flight_done(self) -> None:
         with self._flight_lock:
             self._in_flight -= 1
-
-    def _prepare(
-        self, data: bytes, source: str, calling_aet: str, origin: str, quarantine: bool | None
-    ) -> Prepared | StoreResult:
-        looks_dicom = part10.has_part10_magic(data)
-        try:
-            data, body_at = _as_part10(data)
-            ds = dcmread(BytesIO(data), stop_before_pixels=True)
-            tsyntax = str(ds.file_meta.get("TransferSyntaxUID") or "") or _infer_syntax(ds)
-            header = extract_header(ds, tsyntax)
-        except InvalidDicomError as exc:
-            return self._refuse(data, str(exc), origin, quarantine, looks_dicom=looks_dicom)
-        except Exception as exc:  # noqa: BLE001 - pydicom raises many kinds on bad input
-            reason = _("The DICOM header cannot be read ({error}).").format(
-                error=f"{type(exc).__name__}: {exc}"[:300]
-            )
-            return self._refuse(data, reason, origin, quarantine, looks_dicom=True)
-        prefix = part10.build_meta(header.sop_class_uid, header.sop_instance_uid, tsyntax)
-        body = memoryview(data)[body_at:]
-        digest = hashlib.sha256(prefix)
-        digest.update(body)
-        sha = digest.hexdigest()
-        size = len(prefix) + len(body)
-        existing = self._existing_hash(header.sop_instance_uid)
-        policy = self.settings.import_.conflict_policy
-        result_base = {
-            "sop_instance_uid": header.sop_instance_uid,
-            "study_instance_uid": header.study_instance_uid,
-            "series_instance_uid": header.series_instance_uid,
-        }
-        if existing is not None:
-            if existing == sha:
-                return StoreResult(
-                    StoreStatus.DUPLICATE, reason=_("Already in the archive."), **result_base
-                )
-            if policy != "replace":
-                reason = _(
-                    "Another version of this instance (same SOP Instance UID, different "
-                    "content) is already stored; the stored one was kept."
-                )
-                qpath = (
-                    None
-                    if quarantine is False
-                    else self.quarantine.keep_bytes(prefix + bytes(body), reason, origin)
-                )
-                logger.warning("conflicting version of %s refused", header.sop_instance_uid)
-                return StoreResult(
-                    StoreStatus.CONFLICT, reason=reason, quarantine_path=qpath, **result_base
-                )
-        free = self.blobs.free_bytes()
-        if free - size < self.settings.archive.min_free_bytes:
-            logger.error("store is full: %d bytes free", free)
-            return StoreResult(
-                StoreStatus.STORAGE_FULL,
-                reason=_("The archive disk is full; free some space and try again."),
-                **result_base,
-            )
-        try:
-            file_uuid, written = self.blobs.put([prefix, body])
-        except OSError as exc:
-            logger.exception("writing %s to the store failed", header.sop_instance_uid)
-            return StoreResult(
-                StoreStatus.FAILURE,
-                reason=_("The file could not be written to the archive: {error}").format(
-                    error=exc.strerror or exc
-                ),
-                **result_base,
-            )
-        return Prepared(
-            header=header,
-            file_uuid=file_uuid,
-            relative_path=relative_path(file_uuid),
-            size=written,
-            sha256=sha,
-            source=source,
-            calling_aet=calling_aet,
-            conflict_policy=policy,
-            origin=origin,
-        )
-
-    def _refuse(
-        self, data: bytes, reason: str, origin: str, quarantine: bool | None, *, looks_dicom: bool
-    ) -> StoreResult:
-        qpath = None
-        if quarantine or (quarantine is None and looks_dicom):
-            qpath = self.quarantine.keep_bytes(data, reason, origin)
-        return StoreResult(StoreStatus.REJECTED, reason=reason, quarantine_path=qpath)
-
-    def _existing_hash(self, sop_uid: str) -> str | None:
-        with self.engine.connect() as conn:
-            return conn.execute(
-                select(AttachedFile.sha256)
-                .join(Instance, Instance.id == AttachedFile.instance_pk)
-                .where(Instance.sop_instance_uid == sop_uid)
-            ).scalar()
 
     def _after_commit(self, post: PostCommit) -> dict[int, Path]:
         for file_uuid in post.remove_uuids:
@@ -593,44 +514,3 @@ def _safe_get(ds: Any, keyword: str) -> str | None:
     except Exception:  # noqa: BLE001
         return None
     return None if value is None else str(value)
-
-
-_PLAUSIBLE_FIRST_GROUPS = (0x0002, 0x0008)
-
-
-def _infer_syntax(ds: Any) -> str:
-    """The transfer syntax a file without one in its meta was actually read with."""
-    from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
-
-    implicit, little = ds.original_encoding
-    if implicit:
-        return str(ImplicitVRLittleEndian)
-    return str(ExplicitVRLittleEndian if little else ExplicitVRBigEndian)
-
-
-def _as_part10(data: bytes) -> tuple[bytes, int]:
-    """Return (Part-10 bytes, offset of the body); convert a bare dataset when we can."""
-    end = part10.meta_end(data)
-    if end is not None:
-        return data, end
-    if len(data) < 8 or int.from_bytes(data[0:2], "little") not in _PLAUSIBLE_FIRST_GROUPS:
-        raise InvalidDicomError(_("This is not a DICOM file."))
-    # A dataset without preamble and file meta (older software writes these): read it
-    # whole and give it a proper file meta.
-    try:
-        ds = dcmread(BytesIO(data), force=True)
-        if "SOPInstanceUID" not in ds or "StudyInstanceUID" not in ds:
-            raise InvalidDicomError(_("This is not a DICOM file."))
-        converted = part10.encode_dataset(ds)
-    except InvalidDicomError:
-        raise
-    except Exception as exc:
-        raise InvalidDicomError(
-            _("The file has no DICOM file header and could not be read as a dataset.")
-        ) from exc
-    end = part10.meta_end(converted)
-    assert end is not None
-    return converted, end
-
-
-__all__ = ["Archive", "ChangeEvent"]

@@ -136,8 +136,14 @@ class FilesystemBlobStore:
     def tmp_path(self, file_uuid: str) -> Path:
         return self.tmp_dir / f"{file_uuid}.part"
 
-    def put(self, chunks: list[bytes]) -> tuple[str, int]:
-        """Write ``chunks`` as one new durable file; return (uuid, size)."""
+    def put(self, chunks: list[bytes], *, sync_dirs: bool = True) -> tuple[str, int, list[Path]]:
+        """Write ``chunks`` as one new file: temp, fsync, rename into its shard.
+
+        Returns (uuid, size, directories whose entries changed).  With ``sync_dirs``
+        those directories are fsynced here; otherwise the caller must fsync them (the
+        index writer does it once per batch, so one journal commit covers many files)
+        before the file may be indexed.
+        """
         file_uuid = new_uuid()
         self.pending.add(file_uuid)
         tmp = self.tmp_path(file_uuid)
@@ -159,14 +165,24 @@ class FilesystemBlobStore:
         os.close(fd)
         final = self.path(file_uuid)
         try:
-            final.parent.mkdir(parents=True, exist_ok=True)
+            dirs = self._ensure_shard(final.parent)
             os.replace(tmp, final)
-            fsync_dir(final.parent)
+            dirs.append(final.parent)
+            if sync_dirs:
+                for d in dirs:
+                    fsync_dir(d)
         except BaseException:
             with contextlib.suppress(OSError):
                 tmp.unlink()
             raise
-        return file_uuid, size
+        return file_uuid, size, dirs
+
+    def _ensure_shard(self, shard: Path) -> list[Path]:
+        """Create ``aa/bb`` if needed; return the directories whose entries changed."""
+        if shard.is_dir():
+            return []
+        shard.mkdir(parents=True, exist_ok=True)
+        return [self.root, shard.parent]
 
     def remove(self, file_uuid: str) -> None:
         with contextlib.suppress(FileNotFoundError):

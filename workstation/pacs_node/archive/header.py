@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydicom.datadict import tag_for_keyword
 from pydicom.dataset import Dataset
+from pydicom.tag import BaseTag, Tag
 
 from workstation.i18n import _
 from workstation.pacs_node.archive.errors import InvalidDicomError
@@ -48,9 +51,24 @@ class InstanceHeader:
     instance: dict[str, Any] = field(default_factory=dict)
 
 
-def _text(ds: Dataset, keyword: str, limit: int = 324) -> str:
+@functools.cache
+def _tag(keyword: str) -> BaseTag:
+    tag = tag_for_keyword(keyword)
+    assert tag is not None, keyword
+    return Tag(tag)
+
+
+#: A header source: a pydicom Dataset, or keyword -> value from the fast reader.
+Source = Dataset | dict[str, Any]
+
+
+def _text(ds: Source, keyword: str, limit: int = 324) -> str:
     try:
-        value = ds.get(keyword)
+        if isinstance(ds, dict):
+            value = ds.get(keyword)
+        else:
+            elem = ds.get(_tag(keyword))  # by tag: faster than by keyword
+            value = None if elem is None else elem.value
     except Exception:
         logger.debug("unreadable element %s", keyword, exc_info=True)
         return ""
@@ -63,7 +81,7 @@ def _text(ds: Dataset, keyword: str, limit: int = 324) -> str:
     return text.replace("\x00", "").strip()[:limit]
 
 
-def _int(ds: Dataset, keyword: str) -> int | None:
+def _int(ds: Source, keyword: str) -> int | None:
     text = _text(ds, keyword, 32)
     try:
         return int(float(text.split("\\")[0])) if text else None
@@ -71,7 +89,7 @@ def _int(ds: Dataset, keyword: str) -> int | None:
         return None
 
 
-def _float(ds: Dataset, keyword: str) -> float | None:
+def _float(ds: Source, keyword: str) -> float | None:
     text = _text(ds, keyword, 32)
     try:
         return float(text.split("\\")[0]) if text else None
@@ -79,7 +97,7 @@ def _float(ds: Dataset, keyword: str) -> float | None:
         return None
 
 
-def _date(ds: Dataset, keyword: str) -> str:
+def _date(ds: Source, keyword: str) -> str:
     text = _text(ds, keyword, 32).replace("-", "").replace(".", "")
     return text[:8] if re.fullmatch(r"\d{8}", text[:8] or "x") else ""
 
@@ -93,9 +111,13 @@ def check_uid(value: str, what: str) -> str:
     return value
 
 
-def extract_header(ds: Dataset, transfer_syntax_uid: str) -> InstanceHeader:
-    """Read the indexed tags; raise InvalidDicomError when the UIDs are unusable."""
-    meta = getattr(ds, "file_meta", None) or Dataset()
+def extract_header(ds: Source, transfer_syntax_uid: str) -> InstanceHeader:
+    """Read the indexed tags; raise InvalidDicomError when the UIDs are unusable.
+
+    ``ds`` is a pydicom Dataset or the fast reader's dict (which carries the file meta's
+    MediaStorageSOPClassUID/InstanceUID under those keywords).
+    """
+    meta: Source = ds if isinstance(ds, dict) else (getattr(ds, "file_meta", None) or Dataset())
     sop_class = _text(ds, "SOPClassUID", 80) or _text(meta, "MediaStorageSOPClassUID", 80)
     sop_uid = _text(ds, "SOPInstanceUID", 80) or _text(meta, "MediaStorageSOPInstanceUID", 80)
     if sop_class == MEDIA_STORAGE_DIRECTORY:

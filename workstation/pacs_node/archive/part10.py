@@ -13,8 +13,6 @@ import struct
 from io import BytesIO
 
 from pydicom.dataset import FileMetaDataset
-from pydicom.filebase import DicomBytesIO
-from pydicom.filewriter import write_file_meta_info
 
 from workstation import __version__
 
@@ -45,19 +43,21 @@ def has_part10_magic(data: bytes) -> bool:
     return len(data) >= 132 and data[128:132] == MAGIC
 
 
-def meta_end(data: bytes) -> int | None:
-    """Offset of the first byte after the file meta group, or None if not Part 10.
+def read_meta(data: bytes) -> tuple[int, dict[int, str]] | None:
+    """(offset after the file meta group, {element: text}) or None if not Part 10.
 
     Walks the (always explicit VR little endian) group 0002 elements without trusting
-    the group length, and stops at the first element of another group.
+    the group length, stops at the first element of another group, and returns the
+    text of the short-VR elements (SOP class/instance, transfer syntax, ...).
     """
     if not has_part10_magic(data):
         return None
     pos, limit = 132, min(len(data), 132 + MAX_META_BYTES)
+    values: dict[int, str] = {}
     while pos + 8 <= limit:
-        group = struct.unpack_from("<H", data, pos)[0]
+        group, elem = struct.unpack_from("<HH", data, pos)
         if group != 0x0002:
-            return pos
+            return pos, values
         vr = data[pos + 4 : pos + 6]
         if vr in _LONG_VRS:
             if pos + 12 > limit:
@@ -66,27 +66,48 @@ def meta_end(data: bytes) -> int | None:
             pos += 12 + length
         else:
             length = struct.unpack_from("<H", data, pos + 6)[0]
+            if vr in (b"UI", b"AE", b"SH", b"CS"):
+                values[elem] = data[pos + 8 : pos + 8 + length].decode("ascii", "replace")
+                values[elem] = values[elem].strip("\x00 ")
             pos += 8 + length
-    return pos if pos == len(data) else None
+    return (pos, values) if pos == len(data) else None
+
+
+def meta_end(data: bytes) -> int | None:
+    """Offset of the first byte after the file meta group, or None if not Part 10."""
+    found = read_meta(data)
+    return None if found is None else found[0]
+
+
+def _element(tag_elem: int, vr: bytes, value: bytes) -> bytes:
+    if vr in _LONG_VRS:
+        return struct.pack("<HH2sHI", 0x0002, tag_elem, vr, 0, len(value)) + value
+    return struct.pack("<HH2sH", 0x0002, tag_elem, vr, len(value)) + value
+
+
+def _even(value: str, pad: bytes) -> bytes:
+    raw = value.encode("ascii")
+    return raw + pad if len(raw) % 2 else raw
 
 
 def build_meta(sop_class_uid: str, sop_instance_uid: str, transfer_syntax_uid: str) -> bytes:
-    """``preamble + DICM + file meta`` for a stored file."""
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = sop_class_uid
-    meta.MediaStorageSOPInstanceUID = sop_instance_uid
-    meta.TransferSyntaxUID = transfer_syntax_uid
-    meta.ImplementationClassUID = IMPLEMENTATION_CLASS_UID
-    meta.ImplementationVersionName = IMPLEMENTATION_VERSION_NAME
-    fp = DicomBytesIO()
-    fp.is_little_endian = True
-    fp.is_implicit_VR = False
-    write_file_meta_info(fp, meta, enforce_standard=True)
-    return PREAMBLE + MAGIC + fp.getvalue()
+    """``preamble + DICM + file meta`` for a stored file (explicit VR little endian)."""
+    body = b"".join(
+        (
+            _element(0x0001, b"OB", b"\x00\x01"),
+            _element(0x0002, b"UI", _even(sop_class_uid, b"\x00")),
+            _element(0x0003, b"UI", _even(sop_instance_uid, b"\x00")),
+            _element(0x0010, b"UI", _even(transfer_syntax_uid, b"\x00")),
+            _element(0x0012, b"UI", _even(IMPLEMENTATION_CLASS_UID, b"\x00")),
+            _element(0x0013, b"SH", _even(IMPLEMENTATION_VERSION_NAME, b" ")),
+        )
+    )
+    group_length = _element(0x0000, b"UL", struct.pack("<I", len(body)))
+    return PREAMBLE + MAGIC + group_length + body
 
 
-def encode_dataset(ds: object) -> bytes:
-    """Part-10 bytes of a decoded pydicom Dataset (for C-STORE/WADO receivers)."""
+def encode_dataset(ds: object) -> tuple[bytes, str]:
+    """Part-10 bytes of a decoded pydicom Dataset, and the transfer syntax used."""
     from pydicom import dcmwrite
     from pydicom.dataset import Dataset
     from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
@@ -112,4 +133,4 @@ def encode_dataset(ds: object) -> bytes:
     finally:
         if original is not None:
             ds.file_meta = original
-    return buf.getvalue()
+    return buf.getvalue(), str(tsyntax)

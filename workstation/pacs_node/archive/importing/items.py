@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 DICOM_SUFFIXES = (".dcm", ".dic", ".dicom")
 
@@ -21,6 +22,8 @@ class InputItem:
     read: Callable[[], bytes]
     #: The name says DICOM (.dcm, ...): keep it in quarantine even when unreadable.
     named_dicom: bool = False
+    #: A plain file on disk (a worker process may read it itself); None for ZIP members.
+    path: Path | None = None
 
 
 @dataclass(frozen=True)

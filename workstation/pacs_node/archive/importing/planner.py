@@ -68,6 +68,7 @@ class Plan:
                 size=size,
                 read=_file_reader(path, settings.max_file_bytes),
                 named_dicom=named_dicom(path.name),
+                path=path,
             )
         )
 

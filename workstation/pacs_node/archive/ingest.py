@@ -1,0 +1,202 @@
+"""Preparing one input for the index: parse the header, write the file durably.
+
+:class:`Preparer` does everything a store needs *before* the index transaction: read the
+header (``stop_before_pixels``), validate the UIDs, build our file meta, hash, look for an
+already-stored copy, check free space, and write the file (temp, fsync, rename).  It
+holds no state shared with the index writer, so the importer can run preparers in
+worker processes (one per core) while the archive's writer thread commits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from io import BytesIO
+from typing import Any
+
+from pydicom import dcmread
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+
+from workstation.config import Settings
+from workstation.i18n import _
+from workstation.pacs_node.archive import part10
+from workstation.pacs_node.archive.blobstore import FilesystemBlobStore, relative_path
+from workstation.pacs_node.archive.errors import InvalidDicomError
+from workstation.pacs_node.archive.fastheader import read_header
+from workstation.pacs_node.archive.header import extract_header
+from workstation.pacs_node.archive.indexing import Prepared
+from workstation.pacs_node.archive.models import AttachedFile, Instance
+from workstation.pacs_node.archive.quarantine import Quarantine
+from workstation.pacs_node.archive.results import StoreResult, StoreStatus
+
+logger = logging.getLogger(__name__)
+
+
+class Preparer:
+    def __init__(self, settings: Settings, engine: Engine) -> None:
+        self.engine = engine
+        self.blobs = FilesystemBlobStore(settings.store_dir)
+        self.quarantine = Quarantine(settings.quarantine_dir)
+        self.conflict_policy = settings.import_.conflict_policy
+        self.min_free_bytes = settings.archive.min_free_bytes
+
+    def close(self) -> None:
+        self.blobs.close()
+
+    def prepare(
+        self,
+        data: bytes,
+        source: str,
+        calling_aet: str,
+        origin: str,
+        quarantine: bool | None,
+        parsed: tuple[Any, str] | None = None,
+    ) -> Prepared | StoreResult:
+        looks_dicom = part10.has_part10_magic(data)
+        try:
+            data, body_at = _as_part10(data)
+            if parsed is not None:  # store_dataset: the dataset is already decoded
+                ds, tsyntax = parsed
+            else:
+                ds, tsyntax = _read_header(data, body_at)
+            header = extract_header(ds, tsyntax)
+        except InvalidDicomError as exc:
+            return self._refuse(data, str(exc), origin, quarantine, looks_dicom=looks_dicom)
+        except Exception as exc:  # noqa: BLE001 - pydicom raises many kinds on bad input
+            reason = _("The DICOM header cannot be read ({error}).").format(
+                error=f"{type(exc).__name__}: {exc}"[:300]
+            )
+            return self._refuse(data, reason, origin, quarantine, looks_dicom=True)
+        prefix = part10.build_meta(header.sop_class_uid, header.sop_instance_uid, tsyntax)
+        body = memoryview(data)[body_at:]
+        digest = hashlib.sha256(prefix)
+        digest.update(body)
+        sha = digest.hexdigest()
+        size = len(prefix) + len(body)
+        existing = self._existing_hash(header.sop_instance_uid)
+        policy = self.conflict_policy
+        result_base = {
+            "sop_instance_uid": header.sop_instance_uid,
+            "study_instance_uid": header.study_instance_uid,
+            "series_instance_uid": header.series_instance_uid,
+        }
+        if existing is not None:
+            if existing == sha:
+                return StoreResult(
+                    StoreStatus.DUPLICATE, reason=_("Already in the archive."), **result_base
+                )
+            if policy != "replace":
+                reason = _(
+                    "Another version of this instance (same SOP Instance UID, different "
+                    "content) is already stored; the stored one was kept."
+                )
+                qpath = (
+                    None
+                    if quarantine is False
+                    else self.quarantine.keep_bytes(prefix + bytes(body), reason, origin)
+                )
+                logger.warning("conflicting version of %s refused", header.sop_instance_uid)
+                return StoreResult(
+                    StoreStatus.CONFLICT, reason=reason, quarantine_path=qpath, **result_base
+                )
+        free = self.blobs.free_bytes()
+        if free - size < self.min_free_bytes:
+            logger.error("store is full: %d bytes free", free)
+            return StoreResult(
+                StoreStatus.STORAGE_FULL,
+                reason=_("The archive disk is full; free some space and try again."),
+                **result_base,
+            )
+        try:
+            file_uuid, written, dirs = self.blobs.put([prefix, body], sync_dirs=False)
+        except OSError as exc:
+            logger.exception("writing %s to the store failed", header.sop_instance_uid)
+            return StoreResult(
+                StoreStatus.FAILURE,
+                reason=_("The file could not be written to the archive: {error}").format(
+                    error=exc.strerror or exc
+                ),
+                **result_base,
+            )
+        return Prepared(
+            header=header,
+            file_uuid=file_uuid,
+            relative_path=relative_path(file_uuid),
+            size=written,
+            sha256=sha,
+            source=source,
+            calling_aet=calling_aet,
+            conflict_policy=policy,
+            origin=origin,
+            sync_dirs=dirs,
+        )
+
+    def _refuse(
+        self, data: bytes, reason: str, origin: str, quarantine: bool | None, *, looks_dicom: bool
+    ) -> StoreResult:
+        qpath = None
+        if quarantine or (quarantine is None and looks_dicom):
+            qpath = self.quarantine.keep_bytes(data, reason, origin)
+        return StoreResult(StoreStatus.REJECTED, reason=reason, quarantine_path=qpath)
+
+    def _existing_hash(self, sop_uid: str) -> str | None:
+        """SHA-256 of the stored copy of this instance, if any (saves writing duplicates)."""
+        with self.engine.connect() as conn:
+            return conn.execute(
+                select(AttachedFile.sha256)
+                .join(Instance, Instance.id == AttachedFile.instance_pk)
+                .where(Instance.sop_instance_uid == sop_uid)
+            ).scalar()
+
+
+_PLAUSIBLE_FIRST_GROUPS = (0x0002, 0x0008)
+
+
+def _read_header(data: bytes, body_at: int) -> tuple[Any, str]:
+    """The header as the fast reader's dict, or as a pydicom Dataset when unusual."""
+    meta = part10.read_meta(data)
+    tsyntax = meta[1].get(0x0010, "") if meta else ""
+    if tsyntax:
+        fast = read_header(data, body_at, tsyntax)
+        if fast is not None:
+            fast["MediaStorageSOPClassUID"] = meta[1].get(0x0002, "") if meta else ""
+            fast["MediaStorageSOPInstanceUID"] = meta[1].get(0x0003, "") if meta else ""
+            return fast, tsyntax
+    ds = dcmread(BytesIO(data), stop_before_pixels=True)
+    return ds, str(ds.file_meta.get("TransferSyntaxUID") or "") or _infer_syntax(ds)
+
+
+def _infer_syntax(ds: Any) -> str:
+    """The transfer syntax a file without one in its meta was actually read with."""
+    from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
+
+    implicit, little = ds.original_encoding
+    if implicit:
+        return str(ImplicitVRLittleEndian)
+    return str(ExplicitVRLittleEndian if little else ExplicitVRBigEndian)
+
+
+def _as_part10(data: bytes) -> tuple[bytes, int]:
+    """Return (Part-10 bytes, offset of the body); convert a bare dataset when we can."""
+    end = part10.meta_end(data)
+    if end is not None:
+        return data, end
+    if len(data) < 8 or int.from_bytes(data[0:2], "little") not in _PLAUSIBLE_FIRST_GROUPS:
+        raise InvalidDicomError(_("This is not a DICOM file."))
+    # A dataset without preamble and file meta (older software writes these): read it
+    # whole and give it a proper file meta.
+    try:
+        ds = dcmread(BytesIO(data), force=True)
+        if "SOPInstanceUID" not in ds or "StudyInstanceUID" not in ds:
+            raise InvalidDicomError(_("This is not a DICOM file."))
+        converted, _tsyntax = part10.encode_dataset(ds)
+    except InvalidDicomError:
+        raise
+    except Exception as exc:
+        raise InvalidDicomError(
+            _("The file has no DICOM file header and could not be read as a dataset.")
+        ) from exc
+    end = part10.meta_end(converted)
+    assert end is not None
+    return converted, end
