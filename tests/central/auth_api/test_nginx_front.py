@@ -64,9 +64,11 @@ def _client_context(version: ssl.TLSVersion, cafile: Path | None) -> ssl.SSLCont
 
 
 def _handshake(port: int, ctx: ssl.SSLContext) -> str:
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
-        with ctx.wrap_socket(raw, server_hostname="localhost") as tls:
-            return str(tls.version())
+    with (
+        socket.create_connection(("127.0.0.1", port), timeout=10) as raw,
+        ctx.wrap_socket(raw, server_hostname="localhost") as tls,
+    ):
+        return str(tls.version())
 
 
 def _old_protocol_server(
