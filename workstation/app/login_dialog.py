@@ -5,6 +5,7 @@ thread; the dialog only collects input and shows answers."""
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -22,10 +23,12 @@ from PySide6.QtWidgets import (
 from workstation.app.banners import Banner
 from workstation.app.workers import run_in_background
 from workstation.auth.errors import AuthError, MfaRequired
-from workstation.auth.session import Session
 from workstation.config import Settings
 from workstation.i18n import _
-from workstation.services.workstation import WorkstationServices
+
+if TYPE_CHECKING:
+    from workstation.auth.session import Session
+    from workstation.services.workstation import WorkstationServices
 
 logger = logging.getLogger(__name__)
 

@@ -1,4 +1,10 @@
-"""Thumbnails made in the background and kept in a small in-memory LRU (never on disk)."""
+"""Thumbnails made in the background and kept in a small in-memory LRU (never on disk).
+
+Requests go to a bounded last-in-first-out queue served by one worker at a time: what
+the user scrolled to last is made first, rows scrolled past are dropped (they are asked
+for again when they come back into view), and thumbnail work never floods the pool the
+GUI's other background calls use.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +19,9 @@ from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
 from workstation.app.workers import run_in_background
 
 logger = logging.getLogger(__name__)
+
+#: Queued requests beyond this are dropped, oldest first.
+MAX_QUEUED = 48
 
 
 def to_qimage(image: np.ndarray) -> QImage:
@@ -42,7 +51,8 @@ class ThumbnailCache(QObject):
         self._capacity = capacity
         self.box = box
         self._cache: OrderedDict[str, QPixmap | None] = OrderedDict()
-        self._pending: set[str] = set()
+        self._queue: OrderedDict[str, None] = OrderedDict()
+        self._running: str | None = None
         self._stale: set[str] = set()
 
     def pixmap(self, key: str) -> QPixmap | None:
@@ -55,10 +65,24 @@ class ThumbnailCache(QObject):
     def has(self, key: str) -> bool:
         return key in self._cache
 
+    @property
+    def pending(self) -> int:
+        return len(self._queue) + (self._running is not None)
+
     def request(self, key: str) -> None:
-        if key in self._pending or key in self._cache:
+        if key in self._cache or key == self._running:
             return
-        self._pending.add(key)
+        self._queue[key] = None
+        self._queue.move_to_end(key)
+        while len(self._queue) > MAX_QUEUED:
+            self._queue.popitem(last=False)
+        self._next()
+
+    def _next(self) -> None:
+        if self._running is not None or not self._queue:
+            return
+        key, _ = self._queue.popitem(last=True)
+        self._running = key
         make = self._make
         run_in_background(
             lambda: make(key),
@@ -67,16 +91,18 @@ class ThumbnailCache(QObject):
         )
 
     def _store(self, key: str, image: np.ndarray | None) -> None:
-        self._pending.discard(key)
+        self._running = None
         if key in self._stale:
             # made from data older than a later change: drop it, let the view ask again
             self._stale.discard(key)
             self.sig_ready.emit(key)
-            return
-        self._cache[key] = None if image is None else self._fit(QPixmap.fromImage(to_qimage(image)))
-        while len(self._cache) > self._capacity:
-            self._cache.popitem(last=False)
-        self.sig_ready.emit(key)
+        else:
+            pixmap = None if image is None else self._fit(QPixmap.fromImage(to_qimage(image)))
+            self._cache[key] = pixmap
+            while len(self._cache) > self._capacity:
+                self._cache.popitem(last=False)
+            self.sig_ready.emit(key)
+        self._next()
 
     def _failed(self, key: str, exc: BaseException) -> None:
         logger.info("thumbnail failed: %s", type(exc).__name__)
@@ -94,12 +120,8 @@ class ThumbnailCache(QObject):
     def forget(self, key: str) -> None:
         """Drop a thumbnail (its study changed); the next ``pixmap`` makes it again."""
         self._cache.pop(key, None)
-        if key in self._pending:
+        if key == self._running:
             self._stale.add(key)
-
-    @property
-    def pending(self) -> int:
-        return len(self._pending)
 
     def clear(self) -> None:
         self._cache.clear()

@@ -52,7 +52,7 @@ class SecretStore:
         self.service = service
         self.available = backend_usable(self._backend)
         if not self.available:
-            logger.warning(
+            logger.info(
                 "no usable OS keyring (%s): online-only mode, nothing is remembered",
                 type(self._backend).__module__,
             )
