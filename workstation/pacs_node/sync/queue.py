@@ -3,7 +3,8 @@
 Everything is a row in the archive's database (see :mod:`schema`), so jobs survive a
 restart or a kill -9.  Several processes may share the queue (the desktop app and a
 headless ``node serve``): a worker *claims* a due job with a compare-and-set on its
-state and holds a lease it renews; a job whose lease expired is due again.
+state and holds a lease it renews; a job whose lease expired is due again, and so is
+at once a job whose owner was a process of this host that no longer exists (kill -9).
 
 The activity panel polls :meth:`SyncQueue.jobs` (cheap, indexed) or subscribes with
 :meth:`SyncQueue.subscribe` for in-process change callbacks.
@@ -15,6 +16,8 @@ import contextlib
 import datetime as dt
 import json
 import logging
+import os
+import socket
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Sequence
@@ -58,7 +61,9 @@ class SyncQueue:
     def __init__(self, engine: Engine, *, lease_s: float = 60.0) -> None:
         self.engine = engine
         self.lease_s = lease_s
-        self.owner = uuid.uuid4().hex
+        #: host:pid:random - lets a restarted process on the same host take over at once
+        #: the jobs of a process that died (kill -9) instead of waiting for the lease.
+        self.owner = f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._subscribers: list[JobCallback] = []
         self._lock = threading.Lock()
         upgrade_schema(engine)
@@ -232,8 +237,30 @@ class SyncQueue:
             )
 
     # -- worker side -----------------------------------------------------------------
+    def release_dead_owners(self) -> int:
+        """Queue again the running jobs of dead processes of this host; returns how many."""
+        host = self.owner.split(":", 1)[0]
+        with self.engine.begin() as conn:
+            rows = conn.execute(
+                sa.select(t.jobs.c.id, t.jobs.c.lease_owner).where(
+                    t.jobs.c.state == str(JobState.RUNNING)
+                )
+            ).all()
+            released = 0
+            for job_id, owner in rows:
+                if owner != self.owner and _dead_local_owner(owner, host):
+                    released += conn.execute(
+                        sa.update(t.jobs)
+                        .where(t.jobs.c.id == job_id, t.jobs.c.lease_owner == owner)
+                        .values(state=str(JobState.QUEUED), lease_owner="", lease_until=None)
+                    ).rowcount
+        if released:
+            logger.info("re-queued %d sync job(s) of a process that died", released)
+        return released
+
     def claim_next(self, *, kinds: Iterable[str] | None = None) -> JobView | None:
         """Take the oldest due job (queued and due, or running with an expired lease)."""
+        self.release_dead_owners()
         now = utcnow()
         due = sa.or_(
             sa.and_(t.jobs.c.state == str(JobState.QUEUED), t.jobs.c.next_attempt_at <= now),
@@ -406,6 +433,20 @@ class SyncQueue:
                 callback(view)
             except Exception:
                 logger.exception("sync queue subscriber failed")
+
+
+def _dead_local_owner(owner: str, host: str) -> bool:
+    owner_host, _, rest = owner.partition(":")
+    pid_text = rest.partition(":")[0]
+    if os.name != "posix" or owner_host != host or not pid_text.isdigit():
+        return False  # (os.kill(pid, 0) would terminate the process on Windows)
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # exists but not ours to signal
+        return False
+    return False
 
 
 def _view(row: Any) -> JobView:

@@ -1,0 +1,164 @@
+"""Offline sync against a real Orthanc that goes away in the middle of an upload.
+
+The workstation side is restarted (in process, and once by kill -9 of
+``workstation sync run``); when Orthanc comes back the outbox finishes and Orthanc holds
+every instance exactly once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.harness.orthanc import ORTHANC_BIN
+from tests.harness.ports import wait_until
+from tests.pacs_node.dimse.data import write_study
+from workstation.config import Settings, load_settings
+from workstation.pacs_node.dicomweb.tokens import StaticTokenProvider
+from workstation.pacs_node.sync.jobs import Backoff, JobState
+from workstation.pacs_node.sync.queue import SyncQueue
+from workstation.pacs_node.sync.remotes import remote_resolver
+from workstation.pacs_node.sync.worker import SyncWorker
+
+pytestmark = [pytest.mark.network, pytest.mark.orthanc, pytest.mark.postgres, pytest.mark.slow]
+
+
+def _restart(server: Any) -> None:
+    """Start a stopped harness Orthanc again: same config, ports, storage and index."""
+    with server.log_path.open("ab") as log:
+        server.process = subprocess.Popen(
+            [str(ORTHANC_BIN), str(server.config_path)], cwd=server.root, env=server.env,
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+    server.wait_ready()
+
+
+def _orthanc_instances(server: Any, study_uid: str) -> list[str]:
+    rsp = server.session("admin").get(
+        f"{server.dicomweb_url}/studies/{study_uid}/instances", timeout=30
+    )
+    if rsp.status_code == 404:
+        return []
+    rsp.raise_for_status()
+    return [item["00080018"]["Value"][0] for item in rsp.json()]
+
+
+@pytest.fixture(scope="module")
+def central(orthanc_factory: Any) -> Any:
+    """A central Orthanc of its own (this test stops and restarts it)."""
+    return orthanc_factory(token_filter=True, index="postgresql", name="sync-central")
+
+
+def _settings(home: Path, central: Any) -> Settings:
+    s = load_settings(home=home)
+    return dataclasses.replace(
+        s, central=dataclasses.replace(s.central, dicomweb_url=central.dicomweb_url)
+    )
+
+
+def _import(archive: Any, tmp_path: Path, n: int) -> tuple[str, list[str]]:
+    files = write_study(tmp_path / "study", n, size=64, patient_id="P-SYNC")
+    results = [archive.store_file(f) for f in files]
+    assert all(r.ok for r in results)
+    return results[0].study_instance_uid, [r.sop_instance_uid for r in results]  # type: ignore[return-value]
+
+
+def _worker(settings: Settings, archive: Any, central: Any) -> tuple[SyncQueue, SyncWorker]:
+    queue = SyncQueue(archive.engine)
+    tokens = StaticTokenProvider(central.token("operator"))
+    worker = SyncWorker(
+        queue, archive, remote_resolver(settings, archive, tokens),
+        backoff=Backoff(base_s=0.3, max_s=2.0), poll_s=0.1, batch_size=5,
+    )  # fmt: skip
+    return queue, worker
+
+
+def test_outbox_survives_orthanc_outage_and_workstation_restart(
+    central: Any, tmp_path: Path, soak: int
+) -> None:
+    from workstation.pacs_node.archive.archive import Archive
+
+    n = 40 * soak
+    settings = _settings(tmp_path / "ws", central)
+    archive = Archive.open(settings)
+    study_uid, uids = _import(archive, tmp_path, n)
+    queue, worker = _worker(settings, archive, central)
+    job_id = queue.enqueue_send_study(study_uid, uids, target="central")
+
+    stopped = threading.Event()
+
+    def _on_change(job: Any) -> None:
+        if job.done >= 10 and not stopped.is_set():
+            stopped.set()
+            # Runs on the worker thread between two batches: Orthanc goes away mid-upload.
+            central.stop()
+
+    queue.subscribe(_on_change)
+    worker.start()
+    wait_until(lambda: stopped.is_set() and central.process.poll() is not None, 60, "Orthanc stop")
+    wait_until(lambda: queue.job(job_id).attempts >= 2, 60, "a failed attempt and a retry")  # type: ignore[union-attr]
+    job = queue.job(job_id)
+    assert job is not None and job.state in (JobState.QUEUED, JobState.RUNNING)
+    assert 10 <= job.done < n
+    assert "cannot be reached" in job.last_error
+
+    # The workstation restarts (worker and archive closed, everything reopened).
+    worker.stop()
+    archive.close()
+    archive = Archive.open(settings)
+    queue, worker = _worker(settings, archive, central)
+    assert queue.job(job_id).state in (JobState.QUEUED, JobState.RUNNING)  # type: ignore[union-attr]
+    _restart(central)
+    worker.start()
+    try:
+        wait_until(lambda: queue.job(job_id).state is JobState.DONE, 120, "the outbox to finish")  # type: ignore[union-attr]
+    finally:
+        worker.stop()
+        archive.close()
+    held = _orthanc_instances(central, study_uid)
+    assert sorted(held) == sorted(uids)  # every instance, once
+
+
+def test_kill_9_of_sync_run_resumes(central: Any, tmp_path: Path) -> None:
+    from workstation.pacs_node.archive.archive import Archive
+
+    home = tmp_path / "ws"
+    (home / "config").mkdir(parents=True)
+    (home / "config" / "workstation.toml").write_text(
+        f'[central]\ndicomweb_url = "{central.dicomweb_url}"\n'
+    )
+    settings = load_settings(home=home)
+    with Archive.open(settings) as archive:
+        study_uid, uids = _import(archive, tmp_path, 300)
+        job_id = SyncQueue(archive.engine).enqueue_send_study(study_uid, uids, target="central")
+    env = {
+        **os.environ,
+        "WORKSTATION_HOME": str(home),
+        "KLINIKA_ACCESS_TOKEN": central.token("operator"),
+    }
+    cmd = [sys.executable, "-m", "workstation", "sync", "run", "--until-empty", "--timeout", "120"]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    with Archive.open(settings) as archive:
+        queue = SyncQueue(archive.engine)
+        wait_until(
+            lambda: queue.job(job_id).done >= 50 or proc.poll() is not None, 60, "upload start"
+        )  # type: ignore[union-attr]
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+        partial = queue.job(job_id)
+    assert partial is not None and partial.state is JobState.RUNNING and partial.done < 300
+    done = subprocess.run(
+        [*cmd, "--json"], env=env, capture_output=True, text=True, timeout=180, check=False
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    with Archive.open(settings) as archive:
+        assert SyncQueue(archive.engine).job(job_id).state is JobState.DONE  # type: ignore[union-attr]
+    assert sorted(_orthanc_instances(central, study_uid)) == sorted(uids)
