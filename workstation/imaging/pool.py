@@ -36,6 +36,7 @@ from typing import Any, Protocol
 from workstation.i18n import _, current_language, set_language
 from workstation.imaging.errors import CannotDisplay
 from workstation.imaging.frame import Frame, FrameRef
+from workstation.imaging.memory import return_large_blocks_to_os
 
 logger = logging.getLogger(__name__)
 
@@ -112,11 +113,15 @@ class DecodePool:
 
     # ----- life cycle ---------------------------------------------------------------
     def start(self) -> DecodePool:
-        """Start the lanes (idempotent); worker processes spawn in the background."""
+        """Start the lanes (idempotent); worker processes spawn in the background.
+
+        Also makes freed frame memory go back to the system
+        (:func:`~workstation.imaging.memory.return_large_blocks_to_os`)."""
         with self._cond:
             if self._started:
                 return self
             self._started = True
+        return_large_blocks_to_os()
         language = current_language()
         for i in range(self.processes):
             self._lanes.append(_ProcessLane(self, i, language))
