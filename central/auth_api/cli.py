@@ -159,6 +159,8 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)-7s %(process)d %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    if settings.log_level.upper() != "DEBUG":
+        logging.getLogger("alembic").setLevel(logging.WARNING)
     return int(args.handler(settings, args))
 
 
