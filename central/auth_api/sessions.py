@@ -10,8 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from klinika_auth import audit
@@ -113,7 +114,8 @@ def revoke_all(db: Session, user_id: int, reason: str, keep: str | None = None) 
     )
     if keep is not None:
         stmt = stmt.where(LoginSession.id != keep)
-    return db.execute(stmt).rowcount
+    result = cast(CursorResult[Any], db.execute(stmt))
+    return result.rowcount
 
 
 def find_by_refresh(db: Session, raw: str) -> LoginSession | None:
