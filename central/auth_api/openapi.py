@@ -2,9 +2,8 @@
 
 The document is the contract: request bodies are checked against its schemas when a view
 reads them (``check_body``, after the permission check), a test compares its paths with
-Flask's URL map and each
-operation's ``x-permission`` with the ``require`` decorator, and the API tests validate
-every response they get against it.
+Flask's URL map and each operation's ``x-permission`` with the ``require`` decorator, and
+the API tests validate every response they get against it.
 """
 
 from __future__ import annotations
