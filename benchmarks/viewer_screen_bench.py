@@ -179,15 +179,12 @@ def vtk_paths(values: list[np.ndarray], size: int = 800) -> dict[str, float]:
     return out
 
 
-def bench_series(app, name: str, paths: list[Path], args) -> dict:  # type: ignore[no-untyped-def]
-    from workstation.viewer._qt.qt_viewer import QtViewer
+def bench_series(app, viewer, name: str, paths: list[Path], args) -> dict:  # type: ignore[no-untyped-def]
+    """Figures for one series, shown in the app's one viewer (as in the workstation)."""
     from workstation.viewer.catalog import FileCatalog
 
     catalog = FileCatalog(paths)
-    viewer = QtViewer(catalog)
-    viewer.resize(1280, 900)
-    viewer.show()
-    _pump(app, lambda: viewer.isVisible())
+    viewer.catalog = catalog
     runs = 2 if args.quick else 3
     t0 = time.perf_counter()
     firsts = open_first_pixels(app, viewer, catalog, runs)
@@ -200,7 +197,7 @@ def bench_series(app, name: str, paths: list[Path], args) -> dict:  # type: igno
     values = [f.values for f in frames if f is not None and f.values is not None]
     paths_ms = vtk_paths(values)
     count = vp.count
-    viewer.close()
+    viewer.close_study()
     result = {
         "series": name,
         "slices": count,
@@ -239,24 +236,37 @@ def main(argv: list[str] | None = None) -> int:
 
     app = QApplication.instance() or QApplication([])
     from workstation.viewer import imaging_source
+    from workstation.viewer._qt.qt_viewer import QtViewer
 
+    viewer = QtViewer(None)
+    viewer.resize(1280, 900)
+    viewer.show()
+    _pump(app, lambda: viewer.isVisible())
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         warm = write_synthetic_ct(Path(tmp) / "warm", 8, 128)
         bench_series(
-            app, "warm-up (GL, imports, decode workers)", warm, argparse.Namespace(quick=True)
+            app, viewer, "warm-up (imports, decode workers)", warm, argparse.Namespace(quick=True)
         )
         if args.quick:
             paths = write_synthetic_ct(Path(tmp) / "syn", 60, 256)
-            results.append(bench_series(app, "synthetic CT 60 x 256^2 (quick)", paths, args))
+            results.append(
+                bench_series(app, viewer, "synthetic CT 60 x 256^2 (quick)", paths, args)
+            )
         else:
             if CT_255.is_dir():
                 paths = sorted(CT_255.glob("*.dcm"))
-                results.append(bench_series(app, "CT 255 slices, JPEG Lossless", paths, args))
+                results.append(
+                    bench_series(app, viewer, "CT 255 slices, JPEG Lossless", paths, args)
+                )
             else:
                 print("shared test data absent: skipping the 255-slice CT")
             paths = write_synthetic_ct(Path(tmp) / "syn", 500, 512)
-            results.append(bench_series(app, "synthetic CT 500 x 512^2, uncompressed", paths, args))
+            results.append(
+                bench_series(app, viewer, "synthetic CT 500 x 512^2, uncompressed", paths, args)
+            )
+    viewer.close()
+    viewer.close()
     imaging_source.shutdown()
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))

@@ -67,8 +67,8 @@ class QtThumbnails(QListWidget):
             lambda item: self.sig_series_activated.emit(item.data(Qt.ItemDataRole.UserRole))
         )
         self._sig_thumbnail_ready.connect(self._on_thumbnail, Qt.ConnectionType.QueuedConnection)
-        self._generation = 0
         self._stop = threading.Event()
+        self._pending: tuple | None = None
 
     def set_series(
         self, series: list[SeriesEntry], first_frame: Callable[[str], DisplayFrame | None]
@@ -88,8 +88,15 @@ class QtThumbnails(QListWidget):
             item.setData(Qt.ItemDataRole.UserRole, s.series_instance_uid)
             item.setSizeHint(QSize(THUMB + 24, THUMB + 56))
             self.addItem(item)
-        uids = [s.series_instance_uid for s in series]
-        stop = self._stop
+        self._pending = ([s.series_instance_uid for s in series], first_frame, self._stop)
+
+    def start_pictures(self) -> None:
+        """Decode the thumbnails now (called once the first image is on screen, so the
+        pictures never compete with it for the CPU)."""
+        if self._pending is None:
+            return
+        uids, first_frame, stop = self._pending
+        self._pending = None
         threading.Thread(
             target=self._make_thumbnails,
             args=(uids, first_frame, stop),

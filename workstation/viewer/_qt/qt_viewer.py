@@ -85,8 +85,22 @@ class QtViewer(QWidget):
         self._closed = False
         self._build_ui()
         self._rebuild_grid()
+        self._start_decoders()
 
     # Construction -----------------------------------------------------------
+    def _start_decoders(self) -> None:
+        """Start the shared decode pool now, so the first study does not wait for it."""
+        import importlib.util
+
+        if importlib.util.find_spec("workstation.viewer.imaging_source") is None:
+            return
+        from workstation.viewer import imaging_source
+
+        try:
+            imaging_source.shared_pool()
+        except (ImportError, OSError):
+            logger.exception("decode pool could not start; frames decode in the viewer")
+
     def _build_ui(self) -> None:
         self.toolbar = QToolBar()
         self.thumbnails = QtThumbnails()
@@ -261,6 +275,7 @@ class QtViewer(QWidget):
         self.thumbnails.set_series(series, self._thumbnail_frame)
         self.sig_study_opened.emit(study_uid)
         if not images:
+            self.thumbnails.start_pictures()
             self.sig_error.emit(_("This study has no images to show."))
             return False
         return True
@@ -355,6 +370,7 @@ class QtViewer(QWidget):
             self._sync_controls()
 
     def _on_first_frame_shown(self, position: int) -> None:
+        self.thumbnails.start_pictures()
         if not self._first_reported and self._opened_at:
             self._first_reported = True
             ms = (time.perf_counter() - self._opened_at) * 1000.0

@@ -65,6 +65,11 @@ class QtRenderView(ViewerRenderWidget):
         super().resizeEvent(ev)
         self._owner.on_resized()
 
+    def paintEvent(self, ev) -> None:
+        # The first paint has a mapped window: build GL state and shaders now.
+        self._owner.on_shown()
+        super().paintEvent(ev)
+
     def dragEnterEvent(self, ev) -> None:
         if ev.mimeData().hasFormat(SERIES_MIME):
             ev.acceptProposedAction()
@@ -116,6 +121,7 @@ class QtViewport(QWidget):
         self._selected = ""
         self._magnifier_at: tuple[float, float] | None = None
         self._first_shown = False
+        self._warmed = False
         self._shown_index = -1
         self._updating_scrollbar = False
         self._reference_segments: list = []
@@ -292,6 +298,12 @@ class QtViewport(QWidget):
             self.refresh()
         else:
             self.scene.set_view_size(*self._view_size())
+            self.refresh()
+
+    def on_shown(self) -> None:
+        if not self._warmed and not self.render_view.closed:
+            self._warmed = True
+            self.scene.warm_up()
             self.refresh()
 
     def on_mouse_press(self, ev) -> None:

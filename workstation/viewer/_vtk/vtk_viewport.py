@@ -256,6 +256,16 @@ class VtkViewport:
         if self._mag_actor is not None:
             self._mag_actor.SetVisibility(True)
 
+    def warm_up(self) -> None:
+        """Draw a tiny image and text once, so the GL context and the image and text
+        shaders are built now (at start-up) rather than when the first study opens;
+        on llvmpipe that first compile costs hundreds of milliseconds."""
+        self.show_pixels(np.zeros((2, 2), dtype=np.uint8))
+        self.set_message(".")
+        self.render_window.Render()
+        self.show_pixels(None)
+        self.set_message("")
+
     def set_interactive(self, moving: bool) -> bool:
         """Nearest-neighbour sampling while the stack moves, linear when it rests.
 
