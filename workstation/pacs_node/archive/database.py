@@ -62,6 +62,9 @@ def _install_sqlite_pragmas(engine: Engine, synchronous: str) -> None:
         cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cur.execute("PRAGMA temp_store=MEMORY")
         cur.execute("PRAGMA cache_size=-32768")
+        # Search keys are folded to upper case already; a case-sensitive LIKE is faster
+        # and matches DICOM (attribute matching is case-sensitive except for names).
+        cur.execute("PRAGMA case_sensitive_like=ON")
         cur.close()
 
     @event.listens_for(engine, "begin")

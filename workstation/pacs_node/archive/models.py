@@ -74,7 +74,15 @@ class Study(Base):
     __tablename__ = "studies"
     __table_args__ = (
         Index("ix_studies_date_time", "study_date", "study_time"),
-        Index("ix_studies_patient_name_key_date", "patient_name_key", "study_date"),
+        # Narrow covering indexes: a name or description search scans one of these
+        # (not the wide table) and sorts the matches by date.
+        Index("ix_studies_name_key_date_time", "patient_name_key", "study_date", "study_time"),
+        Index(
+            "ix_studies_description_key_date_time",
+            "study_description_key",
+            "study_date",
+            "study_time",
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, and_, exists, select
+from sqlalchemy import ColumnElement, and_, exists, literal_column, select
 from sqlalchemy.engine import Connection, Row
 
 from workstation.pacs_node.archive.models import AttachedFile, Instance, Patient, Series, Study
@@ -152,26 +152,48 @@ def _study_record(row: Row[Any]) -> StudyRecord:
     )
 
 
-def find_studies(conn: Connection, q: StudyQuery) -> list[StudyRecord]:
-    dialect = conn.dialect.name
-    order_col = {
+def _order(q: StudyQuery, *, no_index: bool) -> list[Any]:
+    """ORDER BY terms; with ``no_index`` (SQLite) wrapped so no index serves the order."""
+    first = {
         "study_date": ST.c.study_date,
         "patient_name": ST.c.patient_name_key,
         "accession_number": ST.c.accession_number,
         "updated_at": ST.c.updated_at,
     }[q.sort]
-    order = (
-        [order_col.desc(), ST.c.study_time.desc()] if q.descending else [order_col, ST.c.study_time]
-    )
-    order.append(ST.c.id.desc() if q.descending else ST.c.id)
+    cols = [first, ST.c.study_time, ST.c.id]
+    if no_index:
+        # SQLite's "+expr" idiom: the planner then scans the (covering) filter index and
+        # sorts the matches, instead of walking the whole date index testing each row.
+        cols = [literal_column(f"+{c.table.name}.{c.name}") for c in cols]
+    return [c.desc() if q.descending else c.asc() for c in cols]
+
+
+def _scans(q: StudyQuery) -> bool:
+    """Does the query test a text pattern that no index can seek (``*text*``)?"""
+    return any(
+        value.strip() and contains_pattern(fold(value)).startswith(("*", "?"))
+        for value in (q.patient_name, q.description, q.referring_physician)
+    ) or bool(q.patient_name.strip() and literal_prefix(fold(q.patient_name)))
+
+
+def find_studies(conn: Connection, q: StudyQuery) -> list[StudyRecord]:
+    """One page of studies.  Two steps: the ids of the page from narrow indexes, then
+    the columns of just those rows."""
+    dialect = conn.dialect.name
     limit = max(0, min(q.limit, MAX_LIMIT))
+    page = (
+        select(ST.c.id)
+        .where(*study_filters(q, dialect))
+        .order_by(*_order(q, no_index=dialect == "sqlite" and _scans(q)))
+        .limit(limit)
+        .offset(max(0, q.offset))
+        .subquery()
+    )
     stmt = (
         select(*_STUDY_COLUMNS)
         .join(P, P.c.id == ST.c.patient_pk)
-        .where(*study_filters(q, dialect))
-        .order_by(*order)
-        .limit(limit)
-        .offset(max(0, q.offset))
+        .join(page, page.c.id == ST.c.id)
+        .order_by(*_order(q, no_index=False))
     )
     return [_study_record(r) for r in conn.execute(stmt)]
 
