@@ -75,9 +75,9 @@ class ViewerStore:
     # Annotations -----------------------------------------------------------
     def annotations(self, study_uid: str) -> list[Annotation]:
         q = (
-            sa.select(t.annotations.c.payload)
-            .where(t.annotations.c.study_instance_uid == study_uid)
-            .order_by(t.annotations.c.created_at, t.annotations.c.annotation_id)
+            sa.select(t.annotation_table.c.payload)
+            .where(t.annotation_table.c.study_instance_uid == study_uid)
+            .order_by(t.annotation_table.c.created_at, t.annotation_table.c.annotation_id)
         )
         with self._engine.connect() as conn:
             rows = conn.execute(q).scalars().all()
@@ -103,13 +103,13 @@ class ViewerStore:
         }
         with self._engine.begin() as conn:
             done = conn.execute(
-                t.annotations.update()
-                .where(t.annotations.c.annotation_id == a.annotation_id)
+                t.annotation_table.update()
+                .where(t.annotation_table.c.annotation_id == a.annotation_id)
                 .values(**row)
             )
             if not done.rowcount:
                 conn.execute(
-                    t.annotations.insert().values(
+                    t.annotation_table.insert().values(
                         annotation_id=a.annotation_id, created_at=now, **row
                     )
                 )
@@ -117,14 +117,16 @@ class ViewerStore:
     def remove(self, annotation_id: str) -> bool:
         with self._engine.begin() as conn:
             done = conn.execute(
-                t.annotations.delete().where(t.annotations.c.annotation_id == annotation_id)
+                t.annotation_table.delete().where(
+                    t.annotation_table.c.annotation_id == annotation_id
+                )
             )
         return bool(done.rowcount)
 
     # Key images ------------------------------------------------------------
     def key_images(self, study_uid: str) -> list[KeyImage]:
         """The frames marked as key images in a study, oldest mark first."""
-        k = t.key_images.c
+        k = t.key_image_table.c
         q = (
             sa.select(
                 k.study_instance_uid,
@@ -140,7 +142,7 @@ class ViewerStore:
             return [KeyImage(*row) for row in conn.execute(q).all()]
 
     def is_key_image(self, sop_uid: str, frame_index: int = 0) -> bool:
-        k = t.key_images.c
+        k = t.key_image_table.c
         q = sa.select(k.id).where(k.sop_instance_uid == sop_uid, k.frame_index == frame_index)
         with self._engine.connect() as conn:
             return conn.execute(q).first() is not None
@@ -152,7 +154,7 @@ class ViewerStore:
             return
         with self._engine.begin() as conn:
             conn.execute(
-                t.key_images.insert().values(
+                t.key_image_table.insert().values(
                     study_instance_uid=study_uid,
                     series_instance_uid=series_uid,
                     sop_instance_uid=sop_uid,
@@ -162,10 +164,10 @@ class ViewerStore:
             )
 
     def unmark_key_image(self, sop_uid: str, frame_index: int = 0) -> None:
-        k = t.key_images.c
+        k = t.key_image_table.c
         with self._engine.begin() as conn:
             conn.execute(
-                t.key_images.delete().where(
+                t.key_image_table.delete().where(
                     k.sop_instance_uid == sop_uid, k.frame_index == frame_index
                 )
             )
@@ -184,10 +186,14 @@ class ViewerStore:
         """Drop every annotation and key image of a study (after it left the archive)."""
         with self._engine.begin() as conn:
             conn.execute(
-                t.annotations.delete().where(t.annotations.c.study_instance_uid == study_uid)
+                t.annotation_table.delete().where(
+                    t.annotation_table.c.study_instance_uid == study_uid
+                )
             )
             conn.execute(
-                t.key_images.delete().where(t.key_images.c.study_instance_uid == study_uid)
+                t.key_image_table.delete().where(
+                    t.key_image_table.c.study_instance_uid == study_uid
+                )
             )
 
 

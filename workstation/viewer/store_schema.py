@@ -8,7 +8,7 @@ VERSION_TABLE = "viewer_alembic_version"
 
 metadata = sa.MetaData()
 
-annotations = sa.Table(
+annotation_table = sa.Table(
     "viewer_annotations",
     metadata,
     sa.Column("annotation_id", sa.String(32), primary_key=True),
@@ -23,7 +23,7 @@ annotations = sa.Table(
     sa.Column("updated_at", sa.DateTime, nullable=False),
 )
 
-key_images = sa.Table(
+key_image_table = sa.Table(
     "viewer_key_images",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),

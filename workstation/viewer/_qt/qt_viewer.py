@@ -11,6 +11,7 @@ import logging
 import time
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
@@ -36,7 +37,7 @@ from workstation.viewer._qt.qt_thumbnails import QtThumbnails
 from workstation.viewer._qt.qt_viewport import QtViewport
 from workstation.viewer._qt.tools import Tool, tool_label
 from workstation.viewer.annotations import Kind
-from workstation.viewer.catalog import ArchiveCatalog, StudyCatalog
+from workstation.viewer.catalog import ArchiveCatalog, SeriesEntry, StudyCatalog
 from workstation.viewer.frames import DisplayFrame
 from workstation.viewer.model import LAYOUTS, MAX_FPS, MIN_FPS, ViewerModel
 from workstation.viewer.sources import open_frame_source
@@ -76,8 +77,8 @@ class QtViewer(QWidget):
         #: Asks for the text of a text/arrow annotation; tests replace it.
         self.text_provider = self._ask_text
         self.model = ViewerModel(self._make_source)
-        self._store = None
-        self._series = {}
+        self._store: Any = None
+        self._series: dict[str, SeriesEntry] = {}
         self._views: list[QtViewport] = []
         self._opened_at = 0.0
         self._first_reported = False
@@ -230,7 +231,7 @@ class QtViewer(QWidget):
             self.grid.removeWidget(view)
         views = []
         for vp in self.model.viewports:
-            view = keep.pop(vp, None) or self._make_view(vp)
+            view = keep.pop(vp) if vp in keep else self._make_view(vp)
             views.append(view)
         for view in keep.values():
             view.close_view()

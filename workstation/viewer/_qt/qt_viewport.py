@@ -141,7 +141,10 @@ class QtViewport(QWidget):
         source = self.viewport.source
         if source is not None:
             # The listener runs on the loader thread: only emit a queued signal there.
-            source.add_listener(lambda i, s=source: self._sig_frame_ready.emit(s, i))
+            def announce(index: int, s=source) -> None:
+                self._sig_frame_ready.emit(s, index)
+
+            source.add_listener(announce)
 
     def _on_frame_ready(self, source, index: int) -> None:
         if source is self.viewport.source and index == self.viewport.index:
@@ -222,7 +225,7 @@ class QtViewport(QWidget):
             self.render_view.render_now()
             self.sig_first_frame_shown.emit(vp.position)
 
-    def _pixels(self, frame, window):
+    def _pixels(self, frame, window: tuple[float, float]):
         """8-bit picture of ``frame`` at the viewport's window and inversion."""
         vp = self.viewport
         invert = frame.inverted ^ vp.invert
@@ -230,7 +233,7 @@ class QtViewport(QWidget):
             return frame.render(vp.window, invert)
         if frame.is_color:
             return 255 - frame.values if vp.invert else frame.values
-        return windowing.to_uint8(frame.values, *window, invert=invert)
+        return windowing.to_uint8(frame.values, window[0], window[1], invert=invert)
 
     def _fit_zoom(self, frame) -> float:
         from workstation.viewer.view_transform import fit_zoom

@@ -353,9 +353,9 @@ class VtkViewport:
                 continue
             actor = self._text_actor(13, SELECTED_RGB if g.selected else ANNOTATION_RGB)
             x, y, _w = self._matrix @ np.array([g.anchor[0], g.anchor[1], 1.0])
-            lines = g.text.split("\n")
+            rows = g.text.split("\n")
             # Keep the label inside the view (about 7.5 px per character at size 13).
-            width, height = 7.5 * max(len(t) for t in lines), 15 * len(lines)
+            width, height = 7.5 * max(len(t) for t in rows), 15 * len(rows)
             x = min(max(x, 2.0), self.view_size[0] - width - 4)
             y = min(max(y, 2.0), h - height - 2)
             actor.SetInput(g.text)
