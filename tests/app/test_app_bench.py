@@ -19,10 +19,20 @@ def test_app_bench_quick_mode_runs(tmp_path: Path) -> None:
     env = dict(os.environ)
     env.pop("WORKSTATION_HOME", None)
     done = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "app_bench.py"), "--quick", "--studies",
-         "3000", "--json"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "app_bench.py"),
+            "--quick",
+            "--studies",
+            "3000",
+            "--json",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     out = done.stdout
     assert "start-up: login window shown" in out and "peer bare PySide6 window" in out

@@ -68,7 +68,7 @@ class AuditDialog(QDialog):
     def reload(self) -> None:
         action = self.action.currentData()
         reader = self.reader
-        run_in_background(lambda: reader.events(action=action), self._show)
+        run_in_background(lambda: reader.events(action=action), self._show, owner=self)
 
     def _show(self, events: list[AuditEvent]) -> None:
         self.events = events
@@ -90,7 +90,7 @@ class AuditDialog(QDialog):
 
     def check_chain(self) -> None:
         self.chain.setText(_("Checking the hash chain…"))
-        run_in_background(self.reader.verify, self._show_chain)
+        run_in_background(self.reader.verify, self._show_chain, owner=self)
 
     def _show_chain(self, result: tuple[int, int | None]) -> None:
         count, broken = result

@@ -159,7 +159,7 @@ class CentralStudyBrowser(QWidget):
         self._searching = True
         self.status.setText(_("Searching the central archive…"))
         search = self._search
-        run_in_background(lambda: search(filters), self._show, self._failed)
+        run_in_background(lambda: search(filters), self._show, self._failed, owner=self)
 
     def _show(self, studies: list[RemoteStudy]) -> None:
         self._searching = False

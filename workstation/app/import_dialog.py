@@ -144,7 +144,9 @@ class ImportDialog(QDialog):
         dlg.open()
 
     def refresh_media(self) -> None:
-        run_in_background(detect_media, self._show_media, lambda _e: self._show_media([]))
+        run_in_background(
+            detect_media, self._show_media, lambda _e: self._show_media([]), owner=self
+        )
 
     def _show_media(self, media: list[tuple[str, Path]]) -> None:
         self.media_combo.clear()

@@ -186,6 +186,7 @@ class LoginDialog(QDialog):
             lambda: auth.login(user, password, totp),
             on_success=self._logged_in,
             on_failure=self._login_failed,
+            owner=self,
         )
 
     def _on_create_admin_clicked(self) -> None:
@@ -201,6 +202,7 @@ class LoginDialog(QDialog):
             lambda: auth.create_first_admin(name, pw),
             on_success=self._logged_in,
             on_failure=self._login_failed,
+            owner=self,
         )
 
     def _logged_in(self, session: Session) -> None:

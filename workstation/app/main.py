@@ -65,7 +65,9 @@ class AppController(QObject):
     # -- start -----------------------------------------------------------------------------
     def start(self) -> LoginDialog:
         self.show_login()
-        run_in_background(self._build_services, self._services_ready, self._services_failed)
+        run_in_background(
+            self._build_services, self._services_ready, self._services_failed, owner=self
+        )
         return self.login_dialog  # type: ignore[return-value]
 
     def _build_services(self) -> tuple[Any, bool]:
@@ -111,6 +113,7 @@ class AppController(QObject):
             lambda: services.archive,
             lambda _a: self._show_window(session),
             lambda exc: show_error(None, exc),
+            owner=self,
         )
 
     def _show_window(self, session: Session) -> None:

@@ -357,6 +357,7 @@ class MainWindow(QMainWindow):
             lambda: self.actions.delete_study(uid),
             on_success=lambda _n: self.model.refresh(),
             on_failure=lambda exc: show_error(self, exc),
+            owner=self,
         )
 
     def open_settings(self) -> QDialog:
@@ -414,6 +415,7 @@ class MainWindow(QMainWindow):
             lambda: auth.unlock(session, password),
             on_success=lambda _r: self._unlocked(),
             on_failure=self._unlock_failed,
+            owner=self,
         )
 
     def _unlocked(self) -> None:

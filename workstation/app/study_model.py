@@ -28,12 +28,6 @@ Index = QModelIndex | QPersistentModelIndex
 Runner = Callable[[Callable[[], Any], Callable[[Any], None], Callable[[BaseException], None]], Any]
 
 
-def _background(
-    fn: Callable[[], Any], ok: Callable[[Any], None], fail: Callable[[BaseException], None]
-) -> Any:
-    return run_in_background(fn, ok, fail)
-
-
 @dataclasses.dataclass(frozen=True)
 class Column:
     key: str
@@ -69,14 +63,16 @@ class LocalStudyModel(QAbstractTableModel):
         count: Callable[[StudyQuery], int],
         thumbnails: ThumbnailCache | None = None,
         *,
-        runner: Runner = _background,
+        runner: Runner | None = None,
         page_size: int = PAGE_SIZE,
         parent=None,
     ) -> None:
         super().__init__(parent)
         self._search = search
         self._count = count
-        self._run = runner
+        self._run: Runner = runner or (
+            lambda fn, ok, fail: run_in_background(fn, ok, fail, owner=self)
+        )
         self.page_size = page_size
         self.thumbnails = thumbnails
         self.query = StudyQuery(limit=page_size)

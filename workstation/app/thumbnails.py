@@ -88,6 +88,7 @@ class ThumbnailCache(QObject):
             lambda: make(key),
             on_success=lambda image, k=key: self._store(k, image),
             on_failure=lambda exc, k=key: self._failed(k, exc),
+            owner=self,
         )
 
     def _store(self, key: str, image: np.ndarray | None) -> None:

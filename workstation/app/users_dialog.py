@@ -96,7 +96,9 @@ class UsersDialog(QDialog):
         self.resize(760, 420)
 
     def _run(self, fn, then=None) -> None:  # type: ignore[no-untyped-def]
-        run_in_background(fn, then or (lambda _r: self.reload()), lambda exc: show_error(self, exc))
+        run_in_background(
+            fn, then or (lambda _r: self.reload()), lambda exc: show_error(self, exc), owner=self
+        )
 
     def reload(self) -> None:
         self._run(self.admin.list_users, self._show)

@@ -80,6 +80,7 @@ class ViewerArea(QWidget):
             lambda: opener(study_uid),
             on_success=lambda result, uid=study_uid: self._show(uid, *result),
             on_failure=self._failed,
+            owner=self,
         )
 
     def close_study(self) -> None:

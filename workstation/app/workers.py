@@ -30,8 +30,11 @@ class TaskSignals(QObject):
         self,
         on_success: Callable[[Any], None] | None,
         on_failure: Callable[[BaseException], None] | None,
+        owner: QObject | None = None,
     ) -> None:
-        super().__init__()
+        # A child of ``owner``: when the owner is deleted, so is this relay, and Qt drops
+        # the result instead of calling back into a deleted widget.
+        super().__init__(owner)
         self._on_success = on_success
         self._on_failure = on_failure
         self.sig_succeeded.connect(self._succeeded)
@@ -65,9 +68,15 @@ class _Task(QRunnable):
             result = self.fn()
         except Exception as exc:
             logger.debug("background task failed", exc_info=True)
-            self.signals.sig_failed.emit(exc)
+            self._emit(self.signals.sig_failed, exc)
         else:
-            self.signals.sig_succeeded.emit(result)
+            self._emit(self.signals.sig_succeeded, result)
+
+    def _emit(self, signal: Any, value: Any) -> None:
+        try:
+            signal.emit(value)
+        except RuntimeError:  # the owner (and this relay) were deleted meanwhile
+            _alive.discard(self.signals)
 
 
 def pool() -> QThreadPool:
@@ -78,9 +87,14 @@ def run_in_background(
     fn: Callable[[], Any],
     on_success: Callable[[Any], None] | None = None,
     on_failure: Callable[[BaseException], None] | None = None,
+    *,
+    owner: QObject | None = None,
 ) -> TaskSignals:
-    """Run ``fn()`` on the thread pool; call back on the GUI thread."""
-    signals = TaskSignals(on_success, on_failure)
+    """Run ``fn()`` on the thread pool; call back on the GUI thread.
+
+    Pass the widget or object the callbacks belong to as ``owner``: once it is deleted
+    the callbacks are skipped."""
+    signals = TaskSignals(on_success, on_failure, owner)
     _alive.add(signals)
     pool().start(_Task(fn, signals))
     return signals
