@@ -49,7 +49,8 @@ class QtThumbnails(QListWidget):
     """A vertical strip of series; drag one onto a viewport, or double-click to show it."""
 
     sig_series_activated = Signal(str)
-    _sig_thumbnail_ready = Signal(str, object)
+    #: (series UID, picture) made on the thumbnail thread (QImage is safe off the GUI thread).
+    _sig_thumbnail_ready = Signal(str, QImage)
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -115,13 +116,13 @@ class QtThumbnails(QListWidget):
                 logger.warning("thumbnail of series %s failed", uid, exc_info=True)
                 rgb = None
             if rgb is not None and not stop.is_set():
-                self._sig_thumbnail_ready.emit(uid, rgb)
+                self._sig_thumbnail_ready.emit(uid, _qimage(rgb))
 
-    def _on_thumbnail(self, uid: str, rgb: np.ndarray) -> None:
+    def _on_thumbnail(self, uid: str, image: QImage) -> None:
         for i in range(self.count()):
             item = self.item(i)
             if item.data(Qt.ItemDataRole.UserRole) == uid:
-                item.setIcon(QIcon(QPixmap.fromImage(_qimage(rgb))))
+                item.setIcon(QIcon(QPixmap.fromImage(image)))
 
     def series_uids(self) -> list[str]:
         return [self.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.count())]

@@ -96,7 +96,8 @@ class QtViewport(QWidget):
     #: The first decoded frame of the current series reached the screen.
     sig_first_frame_shown = Signal(int)
     sig_annotation_selected = Signal(str)
-    _sig_frame_ready = Signal(object, int)
+    #: (series generation, frame index) from a loader thread; plain ints cross threads.
+    _sig_frame_ready = Signal(int, int)
 
     def __init__(self, viewport: Viewport, model: ViewerModel, host) -> None:
         super().__init__()
@@ -121,6 +122,7 @@ class QtViewport(QWidget):
         self._selected = ""
         self._magnifier_at: tuple[float, float] | None = None
         self._first_shown = False
+        self._generation = 0
         self._warmed = False
         self._shown_index = -1
         self._updating_scrollbar = False
@@ -138,16 +140,17 @@ class QtViewport(QWidget):
 
     # Model -> screen ---------------------------------------------------------
     def _attach_source(self) -> None:
+        self._generation += 1
         source = self.viewport.source
         if source is not None:
-            # The listener runs on the loader thread: only emit a queued signal there.
-            def announce(index: int, s=source) -> None:
-                self._sig_frame_ready.emit(s, index)
+            # The listener runs on the loader thread: it only emits a queued signal.
+            def announce(index: int, generation: int = self._generation) -> None:
+                self._sig_frame_ready.emit(generation, index)
 
             source.add_listener(announce)
 
-    def _on_frame_ready(self, source, index: int) -> None:
-        if source is self.viewport.source and index == self.viewport.index:
+    def _on_frame_ready(self, generation: int, index: int) -> None:
+        if generation == self._generation and index == self.viewport.index:
             self.refresh()
 
     def _on_model_changed(self, what: str) -> None:
