@@ -203,7 +203,7 @@ class SeriesLoader:
         return volume
 
     # ----- JobSource ----------------------------------------------------------------
-    def next_job(self, *, in_process: bool, accept_heavy: bool) -> DecodeJob | None:
+    def next_job(self, *, accept_fast: bool, accept_heavy: bool) -> DecodeJob | None:
         with self._lock:
             if self._cancelled:
                 return None
@@ -213,7 +213,7 @@ class SeriesLoader:
                     return self._dispatch(index)
             if self._fast is None and self._inflight:
                 return None  # the first image gets the machine to itself
-            if in_process and not accept_heavy and not self._fast:
+            if not (accept_fast if self._fast else accept_heavy):
                 return None
             while self._heap:
                 _distance, index = heapq.heappop(self._heap)
