@@ -41,6 +41,7 @@ from workstation.pacs_node.archive.errors import (
 from workstation.pacs_node.archive.index_writer import IndexWriter, PostCommit, Prepared
 from workstation.pacs_node.archive.ingest import Preparer
 from workstation.pacs_node.archive.models import (
+    CHANGES,
     AttachedFile,
     Change,
     Instance,
@@ -406,7 +407,7 @@ class Archive:
 
         def run(conn: Connection) -> list[ChangeRecord]:
             rows = conn.execute(
-                select(Change.__table__).where(Change.seq > seq).order_by(Change.seq).limit(limit)
+                select(CHANGES).where(Change.seq > seq).order_by(Change.seq).limit(limit)
             )
             return [
                 ChangeRecord(
@@ -446,7 +447,7 @@ class Archive:
             if not left:
                 conn.execute(delete(Patient).where(Patient.id == row.patient_pk))
             conn.execute(
-                Change.__table__.insert().values(
+                CHANGES.insert().values(
                     change_type="study_deleted",
                     study_instance_uid=study_uid,
                     series_instance_uid="",

@@ -136,7 +136,9 @@ class FilesystemBlobStore:
     def tmp_path(self, file_uuid: str) -> Path:
         return self.tmp_dir / f"{file_uuid}.part"
 
-    def put(self, chunks: list[bytes], *, sync_dirs: bool = True) -> tuple[str, int, list[Path]]:
+    def put(
+        self, chunks: list[bytes | memoryview], *, sync_dirs: bool = True
+    ) -> tuple[str, int, list[Path]]:
         """Write ``chunks`` as one new file: temp, fsync, rename into its shard.
 
         Returns (uuid, size, directories whose entries changed).  With ``sync_dirs``

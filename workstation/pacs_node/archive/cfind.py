@@ -19,7 +19,7 @@ matches (for C-MOVE / C-GET).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,17 +28,11 @@ from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.engine import Connection
 
 from workstation.pacs_node.archive import queries
-from workstation.pacs_node.archive.models import AttachedFile, Instance, Patient, Series, Study
+from workstation.pacs_node.archive.models import FILES, INSTANCES, PATIENTS, SERIES, STUDIES
 from workstation.pacs_node.archive.normalize import fold, has_wildcard, wildcard_to_like
 from workstation.pacs_node.archive.records import InstanceRecord
 
-P, ST, SE, IN, F = (
-    Patient.__table__,
-    Study.__table__,
-    Series.__table__,
-    Instance.__table__,
-    AttachedFile.__table__,
-)
+P, ST, SE, IN, F = PATIENTS, STUDIES, SERIES, INSTANCES, FILES
 
 LEVELS = ("PATIENT", "STUDY", "SERIES", "IMAGE")
 UNIQUE_KEY = {
@@ -115,6 +109,7 @@ def normalize_level(level: str) -> str:
 
 def identifier_items(identifier: Mapping[str, Any] | Any) -> dict[str, str]:
     """Keyword -> value text from a dict or a pydicom Dataset (sequences skipped)."""
+    items: Iterable[tuple[Any, Any]]
     if isinstance(identifier, Mapping):
         items = identifier.items()
     else:

@@ -243,8 +243,8 @@ def _counter_fixes(conn: Connection, *, apply: bool) -> int:
         select(Study.id, Study.num_series, Study.num_instances, Study.size_bytes)
     ).all():
         s = study_stats.get(st.id)
-        actual = (s.n_series, s.n_inst, int(s.size)) if s else (0, 0, 0)
-        if actual != (st.num_series, st.num_instances, st.size_bytes):
+        counts: tuple[int, int, int] = (s.n_series, s.n_inst, int(s.size)) if s else (0, 0, 0)
+        if counts != (st.num_series, st.num_instances, st.size_bytes):
             wrong += 1
             if apply:
                 mods = conn.execute(
@@ -254,9 +254,9 @@ def _counter_fixes(conn: Connection, *, apply: bool) -> int:
                     update(Study)
                     .where(Study.id == st.id)
                     .values(
-                        num_series=actual[0],
-                        num_instances=actual[1],
-                        size_bytes=actual[2],
+                        num_series=counts[0],
+                        num_instances=counts[1],
+                        size_bytes=counts[2],
                         modalities_in_study="\\".join(sorted(m for m in mods if m)),
                     )
                 )

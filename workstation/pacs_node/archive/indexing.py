@@ -27,13 +27,13 @@ from sqlalchemy.exc import IntegrityError
 from workstation.i18n import _
 from workstation.pacs_node.archive.header import InstanceHeader
 from workstation.pacs_node.archive.models import (
-    AttachedFile,
-    Change,
-    Instance,
-    Patient,
-    PatientConflict,
-    Series,
-    Study,
+    CHANGES,
+    FILES,
+    INSTANCES,
+    PATIENT_CONFLICTS,
+    PATIENTS,
+    SERIES,
+    STUDIES,
     utcnow,
 )
 from workstation.pacs_node.archive.normalize import fold
@@ -41,14 +41,8 @@ from workstation.pacs_node.archive.results import StoreResult, StoreStatus
 
 logger = logging.getLogger(__name__)
 
-P, ST, SE, IN, F = (
-    Patient.__table__,
-    Study.__table__,
-    Series.__table__,
-    Instance.__table__,
-    AttachedFile.__table__,
-)
-C, PC = Change.__table__, PatientConflict.__table__
+P, ST, SE, IN, F = PATIENTS, STUDIES, SERIES, INSTANCES, FILES
+C, PC = CHANGES, PATIENT_CONFLICTS
 
 
 @dataclass
@@ -382,7 +376,7 @@ def _insert_instance(
             created_at=utcnow(),
             **h.instance,
         )
-    ).inserted_primary_key[0]
+    ).inserted_primary_key[0]  # type: ignore[index]
     conn.execute(
         insert(F).values(
             instance_pk=instance_pk,
@@ -471,7 +465,7 @@ def _patient(conn: Connection, item: Prepared) -> tuple[int, bool]:
             issuer_of_patient_id=item.header.issuer_of_patient_id,
             created_at=utcnow(),
         )
-    ).inserted_primary_key[0]
+    ).inserted_primary_key[0]  # type: ignore[index]
     if not pk.patient_id:
         return new_pk, False
     other = conn.execute(
@@ -528,7 +522,7 @@ def _study(conn: Connection, item: Prepared, patient_pk: int, touched: dict[int,
             updated_at=now,
             **values,
         )
-    ).inserted_primary_key[0]
+    ).inserted_primary_key[0]  # type: ignore[index]
     touched[study_pk] = _Touched(h.study_instance_uid, created=True)
     return int(study_pk)
 
@@ -587,7 +581,7 @@ def _series(conn: Connection, item: Prepared, study_pk: int, touched: dict[int, 
             created_at=utcnow(),
             **h.series,
         )
-    ).inserted_primary_key[0]
+    ).inserted_primary_key[0]  # type: ignore[index]
     touched[study_pk].new_series.append(h.series_instance_uid)
     return int(series_pk)
 

@@ -76,7 +76,7 @@ class Preparer:
         size = len(prefix) + len(body)
         existing = self._existing_hash(header.sop_instance_uid)
         policy = self.conflict_policy
-        result_base = {
+        result_base: dict[str, Any] = {
             "sop_instance_uid": header.sop_instance_uid,
             "study_instance_uid": header.study_instance_uid,
             "series_instance_uid": header.series_instance_uid,

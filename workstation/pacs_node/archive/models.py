@@ -18,6 +18,7 @@ strings (empty when unknown), times ``HHMMSS.ffffff`` strings, as in DICOM.
 from __future__ import annotations
 
 import datetime as dt
+from typing import cast
 
 from sqlalchemy import (
     BigInteger,
@@ -29,6 +30,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
 )
@@ -232,3 +234,17 @@ class PatientConflict(Base):
     resolved: Mapped[bool] = mapped_column(Boolean, default=False)
     detected_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     note: Mapped[str] = mapped_column(Text, default="")
+
+
+def _table(model: type[Base]) -> Table:
+    return cast(Table, model.__table__)
+
+
+#: Core handles of the tables (for the bulk and query code).
+PATIENTS = _table(Patient)
+STUDIES = _table(Study)
+SERIES = _table(Series)
+INSTANCES = _table(Instance)
+FILES = _table(AttachedFile)
+CHANGES = _table(Change)
+PATIENT_CONFLICTS = _table(PatientConflict)

@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, and_, exists, literal_column, select
-from sqlalchemy.engine import Connection, Row
+from sqlalchemy.engine import Connection
 
-from workstation.pacs_node.archive.models import AttachedFile, Instance, Patient, Series, Study
+from workstation.pacs_node.archive.models import FILES, INSTANCES, PATIENTS, SERIES, STUDIES
 from workstation.pacs_node.archive.normalize import (
     contains_pattern,
     fold,
@@ -31,13 +31,7 @@ from workstation.pacs_node.archive.records import (
     _floats,
 )
 
-P, ST, SE, IN, F = (
-    Patient.__table__,
-    Study.__table__,
-    Series.__table__,
-    Instance.__table__,
-    AttachedFile.__table__,
-)
+P, ST, SE, IN, F = PATIENTS, STUDIES, SERIES, INSTANCES, FILES
 
 SortKey = Literal["study_date", "patient_name", "accession_number", "updated_at"]
 MAX_LIMIT = 10_000
@@ -129,7 +123,7 @@ _STUDY_COLUMNS = (
 )
 
 
-def _study_record(row: Row[Any]) -> StudyRecord:
+def _study_record(row: Any) -> StudyRecord:
     return StudyRecord(
         study_instance_uid=row.study_instance_uid,
         patient_id=row.patient_id,
@@ -160,7 +154,7 @@ def _order(q: StudyQuery, *, no_index: bool) -> list[Any]:
         "accession_number": ST.c.accession_number,
         "updated_at": ST.c.updated_at,
     }[q.sort]
-    cols = [first, ST.c.study_time, ST.c.id]
+    cols: list[Any] = [first, ST.c.study_time, ST.c.id]
     if no_index:
         # SQLite's "+expr" idiom: the planner then scans the (covering) filter index and
         # sorts the matches, instead of walking the whole date index testing each row.
@@ -233,7 +227,7 @@ def find_series(conn: Connection, study_uid: str) -> list[SeriesRecord]:
     ]
 
 
-def _instance_record(r: Row[Any], store_root: Path) -> InstanceRecord:
+def _instance_record(r: Any, store_root: Path) -> InstanceRecord:
     return InstanceRecord(
         sop_instance_uid=r.sop_instance_uid,
         series_instance_uid=r.series_instance_uid,

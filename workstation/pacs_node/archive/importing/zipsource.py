@@ -17,7 +17,7 @@ import io
 import logging
 import threading
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import PurePosixPath
 from typing import BinaryIO
 
@@ -150,7 +150,7 @@ def zip_items(
 
 def _reader(
     zf: zipfile.ZipFile, info: zipfile.ZipInfo, settings: ImportSettings, budget: InflateBudget
-):  # type: ignore[no-untyped-def]
+) -> Callable[[], bytes]:
     def read() -> bytes:
         try:
             return read_member(zf, info, settings, budget)

@@ -29,6 +29,6 @@ else:  # command-line use by developers: alembic -x url=sqlite:///...
     url = context.get_x_argument(as_dictionary=True).get("url") or config.get_main_option(
         "sqlalchemy.url"
     )
-    engine = create_engine(url)
+    engine = create_engine(str(url))
     with engine.begin() as conn:
         _run(conn)
