@@ -12,7 +12,6 @@ import pytest
 from PySide6.QtCore import Qt
 
 from tests.app.conftest import log_in, make_settings, screenshot
-from workstation.services.jobs import JobState
 
 pytestmark = [pytest.mark.qt, pytest.mark.network, pytest.mark.orthanc]
 
@@ -85,13 +84,15 @@ def test_import_browse_send_and_find_centrally(
     )
     assert window.local.select_study(target.study_instance_uid)
     assert window.act["send"].isEnabled()
-    job = window.send_selected("central")
-    assert job is not None
-    snap = window.services.jobs.wait(job, 180)
-    assert snap.state is JobState.DONE, snap.error or snap.failures[:3]
-    assert snap.result.completed == target.num_instances
+    job_id = window.send_selected("central")
+    assert isinstance(job_id, int)  # a job of the persistent outbox
+    sync = window.services.sync
+    qtbot.waitUntil(lambda: str(sync.job(job_id).state) in ("done", "failed"), timeout=180_000)
+    view = sync.job(job_id)
+    assert str(view.state) == "done" and view.failed == 0, view.last_error
+    assert view.done == target.num_instances
     window.activity.model.reload()
-    window.activity.select_job(job.id)
+    window.activity.select_job(-job_id)
     screenshot(window.activity_dock, shots / "activity.png")
 
     # -- find it in the Central tab ------------------------------------------------------
@@ -120,8 +121,11 @@ def test_import_browse_send_and_find_centrally(
     actions = [e.action for e in events]
     for step in ("login", "study_import", "study_send", "study_open"):
         assert step in actions, step
-    send = next(e for e in events if e.action == "study_send")
+    queued, send = [e for e in events if e.action == "study_send"]
+    assert queued.detail["queued"] and queued.detail["sync_job"] == job_id
     assert send.study_uid == target.study_instance_uid and send.detail["node"] == "central"
+    assert send.outcome == "success" and send.detail["completed"] == target.num_instances
+    assert send.actor == name
     assert audit.verify_chain() is None
     forwarder = window.services.forwarder
     assert forwarder is not None

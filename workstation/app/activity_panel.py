@@ -26,7 +26,8 @@ from PySide6.QtWidgets import (
 )
 
 from workstation.i18n import _
-from workstation.services.jobs import JobRegistry, JobSnapshot, JobState
+from workstation.services.activity import Activity
+from workstation.services.jobs import JobSnapshot, JobState
 
 COLUMNS = (
     lambda: _("Job"),
@@ -51,7 +52,7 @@ class _Bridge(QObject):
 
 
 class JobListModel(QAbstractTableModel):
-    def __init__(self, registry: JobRegistry, parent: QObject | None = None) -> None:
+    def __init__(self, registry: Activity, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.registry = registry
         self.jobs: list[JobSnapshot] = []
@@ -67,7 +68,7 @@ class JobListModel(QAbstractTableModel):
             self._timer.start()
 
     def reload(self) -> None:
-        snapshots = sorted(self.registry.snapshots(), key=lambda s: -s.id)
+        snapshots = sorted(self.registry.snapshots(), key=lambda s: -s.created_at)
         if [s.id for s in snapshots] == [s.id for s in self.jobs]:
             self.jobs = snapshots
             if snapshots:
@@ -177,7 +178,7 @@ class FailuresDialog(QDialog):
 
 
 class ActivityPanel(QWidget):
-    def __init__(self, registry: JobRegistry, parent: QWidget | None = None) -> None:
+    def __init__(self, registry: Activity, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("activityPanel")
         self.registry = registry
@@ -192,7 +193,7 @@ class ActivityPanel(QWidget):
         self.table.setWordWrap(False)
         self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         header = self.table.horizontalHeader()
-        for col, width in ((0, 80), (1, 360), (2, 130), (3, 160)):
+        for col, width in ((0, 80), (1, 440), (2, 130), (3, 160)):
             header.resizeSection(col, width)
         header.setStretchLastSection(True)
         self.cancel_button = QPushButton(_("Cancel"), objectName="jobCancel")
@@ -240,9 +241,9 @@ class ActivityPanel(QWidget):
     def _on_retry(self) -> None:
         job = self.selected()
         if job is not None and job.can_retry:
-            new = self.registry.retry(job.id)
+            new_id = self.registry.retry(job.id)
             self.model.reload()
-            self.select_job(new.id)
+            self.select_job(new_id)
 
     def _on_details(self) -> None:
         job = self.selected()

@@ -111,7 +111,7 @@ class MainWindow(QMainWindow):
         self.pages.addWidget(content)
         self.pages.addWidget(self.lock_page)
         self.setCentralWidget(self.pages)
-        self.activity = ActivityPanel(self.services.jobs)
+        self.activity = ActivityPanel(self.services.activity)
         self.activity_dock = QDockWidget(_("Activity"), self, objectName="activityDock")
         self.activity_dock.setWidget(self.activity)
         self.activity_dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
@@ -288,7 +288,7 @@ class MainWindow(QMainWindow):
             out.append((peer.name, f"{peer.name} ({peer.ae_title} @ {peer.host}:{peer.port})"))
         return out
 
-    def send_selected(self, destination: str | None = None) -> Job | None:
+    def send_selected(self, destination: str | None = None) -> Job | int | None:
         study = self.selected_study()
         if study is None:
             return None
@@ -298,8 +298,14 @@ class MainWindow(QMainWindow):
             dialog.open()
             return None
         try:
-            node = self.services.node_by_name(destination, self.session)
-            job = self.actions.send_study(study.study_instance_uid, node, destination)
+            if self.services.sync is not None:
+                # upstream sends wait in the persistent outbox until they are confirmed
+                job: Job | int = self.services.queue_send(
+                    self.session, study.study_instance_uid, destination
+                )
+            else:
+                node = self.services.node_by_name(destination, self.session)
+                job = self.actions.send_study(study.study_instance_uid, node, destination)
         except Exception as exc:  # noqa: BLE001 - shown to the user
             show_error(self, exc)
             return None

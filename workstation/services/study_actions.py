@@ -198,6 +198,28 @@ class StudyActions:
         title = _("Send study to {node}").format(node=label)
         return self.jobs.submit(JobKind.SEND, title, run)
 
+    def queue_send_study(self, study_uid: str, sync: Any, target: str) -> int:
+        """Put a study in the persistent outbox for ``target`` (``central`` or an AE-table
+        name); it goes when the link allows, survives restarts, and retries.  The queue
+        job's id."""
+        self.guard(Permission.STUDY_SEND, study_uid)
+        uids = [rec.sop_instance_uid for rec in self.archive.study_instances(study_uid)]
+        job_id = int(
+            sync.enqueue_send_study(
+                study_uid, uids, target=target, description=_study_summary(self.archive, study_uid)
+            )
+        )
+        self.audit.record(
+            AuditAction.STUDY_SEND,
+            session=self.session,
+            study_uid=study_uid,
+            node=target,
+            queued=True,
+            sync_job=job_id,
+            instances=len(uids),
+        )
+        return job_id
+
     def retrieve_study(self, study_uid: str, node: RemoteNode, node_label: str = "") -> Job:
         """Bring a study from ``node`` into the local archive."""
         self.guard(Permission.STUDY_RETRIEVE, study_uid)
@@ -251,6 +273,15 @@ class StudyActions:
             study_uid=study_uid,
             error=type(exc).__name__,
         )
+
+
+def _study_summary(archive: Any, study_uid: str) -> str:
+    """Date, modalities and description: enough to recognise a job, nothing identifying."""
+    study = archive.get_study(study_uid)
+    date = study.study_date
+    date = f"{date[:4]}-{date[4:6]}-{date[6:]}" if len(date) == 8 else date
+    parts = [date, "/".join(study.modalities), study.study_description]
+    return " ".join(p for p in parts if p)[:120] or study_uid
 
 
 def _progress_to(ctx: JobContext) -> Callable[[Any], None]:

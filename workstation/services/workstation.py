@@ -13,7 +13,7 @@ import logging
 import threading
 from typing import TYPE_CHECKING, Any
 
-from workstation.auth.audit import AuditLog
+from workstation.auth.audit import AuditAction, AuditLog, Outcome
 from workstation.auth.audit_forwarder import AuditForwarder, central_poster
 from workstation.auth.authenticator import Authenticator
 from workstation.auth.clock import Clock, SystemClock
@@ -24,6 +24,7 @@ from workstation.auth.session import Session, SessionMode
 from workstation.auth.token_provider import SessionTokenProvider
 from workstation.auth.user_admin import CentralUserAdmin, LocalUserAdmin, UserAdmin
 from workstation.config import PeerNode, Settings
+from workstation.services.activity import Activity
 from workstation.services.jobs import JobRegistry
 from workstation.services.study_actions import StudyActions
 
@@ -33,6 +34,23 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 CENTRAL_NODE_NAME = "central"
+
+
+class CurrentSessionTokens:
+    """A DICOMweb ``TokenProvider`` that follows whoever is logged in centrally now
+    (None while nobody is: outbox jobs then wait and retry)."""
+
+    def __init__(self) -> None:
+        self.provider: SessionTokenProvider | None = None
+
+    def access_token(self) -> str | None:
+        provider = self.provider
+        return provider.access_token() if provider is not None else None
+
+    def token_rejected(self, token: str) -> None:
+        provider = self.provider
+        if provider is not None:
+            provider.token_rejected(token)
 
 
 class WorkstationServices:
@@ -58,8 +76,14 @@ class WorkstationServices:
         self._archive_ready = threading.Event()
         self._archive_lock = threading.Lock()
         self.node: Any = None
+        self.sync: Any = None
+        self.sync_worker: Any = None
         self.forwarder: AuditForwarder | None = None
         self._providers: dict[str, SessionTokenProvider] = {}
+        #: The logged-in session's token, for work that outlives a session (the outbox).
+        self.current_tokens = CurrentSessionTokens()
+        self._queued_by: dict[int, tuple[str, str]] = {}
+        self.activity = Activity(self.jobs)
 
     # -- archive and node ------------------------------------------------------------------
     def open_archive_in_background(self) -> None:
@@ -78,8 +102,61 @@ class WorkstationServices:
                 self._archive_error = exc
             finally:
                 self._archive_ready.set()
-        if self._archive is not None and self._start_node:
-            self._start_dicom_node(self._archive)
+        if self._archive is not None:
+            self._start_sync(self._archive)
+            if self._start_node:
+                self._start_dicom_node(self._archive)
+
+    def _start_sync(self, archive: Archive) -> None:
+        """The persistent outbox/inbox and its worker (it drains whenever it can)."""
+        try:
+            from workstation.pacs_node.sync.queue import SyncQueue
+            from workstation.pacs_node.sync.remotes import remote_resolver
+            from workstation.pacs_node.sync.worker import SyncWorker
+        except ImportError:
+            logger.info("the sync outbox is not part of this build")
+            return
+        try:
+            self.sync = SyncQueue(archive.engine)
+            self.sync.subscribe(self._on_sync_job)
+            resolve = remote_resolver(self.settings, archive, self.current_tokens)
+            self.sync_worker = SyncWorker(self.sync, archive, resolve).start()
+            self.activity.sync = self.sync
+        except Exception:
+            logger.exception("the sync outbox could not start")
+
+    def _on_sync_job(self, view: Any) -> None:
+        """Audit the end of an outbox send this process queued."""
+        who = self._queued_by.get(int(view.id))
+        if who is None or str(view.state) not in ("done", "failed", "cancelled"):
+            return
+        self._queued_by.pop(int(view.id), None)
+        outcome = (
+            Outcome.SUCCESS if str(view.state) == "done" and not view.failed else Outcome.FAILURE
+        )
+        self.audit.record(
+            AuditAction.STUDY_SEND,
+            actor=who[0],
+            role=who[1],
+            outcome=outcome,
+            study_uid=view.study_instance_uid or None,
+            node=view.target,
+            sync_job=int(view.id),
+            completed=int(view.done),
+            failed=int(view.failed),
+            state=str(view.state),
+            error=(view.last_error or "")[:300],
+        )
+
+    def queue_send(self, session: Session, study_uid: str, target: str) -> int:
+        """Send a study through the outbox (guarded and audited); the queue job id."""
+        if self.sync is None:
+            raise RuntimeError("the sync outbox is not running")
+        job_id = self.actions(session).queue_send_study(study_uid, self.sync, target)
+        self._queued_by[job_id] = (session.username, session.role.value)
+        if self.sync_worker is not None:
+            self.sync_worker.wake()
+        return job_id
 
     @property
     def archive(self) -> Archive:
@@ -137,13 +214,18 @@ class WorkstationServices:
         if self.forwarder is not None:
             self.forwarder.stop()
         provider = self.token_provider(session)
+        self.current_tokens.provider = provider
+        if self.sync_worker is not None:
+            self.sync_worker.wake()
         self.forwarder = AuditForwarder(
             self.audit, central_poster(central, provider.access_token), target=central.base_url
         )
         self.forwarder.start()
 
     def after_logout(self, session: Session) -> None:
-        self._providers.pop(session.session_id, None)
+        provider = self._providers.pop(session.session_id, None)
+        if provider is not None and self.current_tokens.provider is provider:
+            self.current_tokens.provider = None
         if self.forwarder is not None:
             self.forwarder.stop()
             self.forwarder = None
@@ -190,6 +272,8 @@ class WorkstationServices:
     def close(self) -> None:
         if self.forwarder is not None:
             self.forwarder.stop()
+        if self.sync_worker is not None:
+            self.sync_worker.stop(timeout=10)
         self.jobs.shutdown()
         if self.node is not None:
             try:
