@@ -38,6 +38,7 @@ from workstation.i18n import _, current_language, set_language
 from workstation.imaging.errors import CannotDisplay
 from workstation.imaging.frame import Frame, FrameRef
 from workstation.imaging.memory import return_large_blocks_to_os
+from workstation.imaging.transfer import PixelBlock, attach_block, send_result
 
 logger = logging.getLogger(__name__)
 
@@ -249,24 +250,29 @@ class _ProcessLane(_Lane):
         self._process: Any = None
         self._conn: Connection | None = None
         self._start_failures = 0
+        self._block = PixelBlock()
 
     @property
     def pid(self) -> int | None:
         return self._process.pid if self._process is not None else None
 
     def run(self) -> None:
-        while self._start_failures < MAX_START_FAILURES and not self._ensure_worker():
-            pass
-        self.ready.set()
-        if self._start_failures >= MAX_START_FAILURES:
-            return
-        while (job := self.pool._take(in_process=False)) is not None:
-            if not self._ensure_worker():
-                self.pool._requeue(job)  # another lane (in-process at worst) takes it
-                if self._start_failures >= MAX_START_FAILURES:
-                    return
-                continue
-            _resolve(job, partial(self._run_job, job))
+        try:
+            while self._start_failures < MAX_START_FAILURES and not self._ensure_worker():
+                pass
+            self.ready.set()
+            if self._start_failures >= MAX_START_FAILURES:
+                return
+            while (job := self.pool._take(in_process=False)) is not None:
+                if not self._ensure_worker():
+                    self.pool._requeue(job)  # another lane (in-process at worst) takes it
+                    if self._start_failures >= MAX_START_FAILURES:
+                        return
+                    continue
+                _resolve(job, partial(self._run_job, job))
+        finally:
+            self.stop_worker()
+            self._block.close()
 
     def _ensure_worker(self) -> bool:
         """A live, ready worker process; False (and counted) when one cannot be started."""
@@ -276,7 +282,10 @@ class _ProcessLane(_Lane):
         ctx = multiprocessing.get_context("spawn")
         parent, child = ctx.Pipe(duplex=True)
         process = ctx.Process(
-            target=worker_main, args=(child, self.language), name=self.name, daemon=True
+            target=worker_main,
+            args=(child, self.language, self._block.name),
+            name=self.name,
+            daemon=True,
         )
         try:
             process.start()
@@ -305,7 +314,7 @@ class _ProcessLane(_Lane):
             self._conn.send((job.ref.path, job.ref.frame))
             ready = wait([self._conn, self._process.sentinel], timeout=self.pool.job_timeout_s)
             if self._conn in ready:
-                return self._conn.recv()  # type: ignore[no-any-return]
+                return self._block.receive(self._conn.recv())
         except (EOFError, OSError):
             ready = ready or [self._process.sentinel]  # the pipe broke: the worker is gone
         timed_out = not ready
@@ -376,22 +385,26 @@ def warm_up() -> None:
             logger.debug("decoder module %s not available", name)
 
 
-def worker_main(conn: Connection, language: str) -> None:
+def worker_main(conn: Connection, language: str, block: str | None = None) -> None:
     """Entry point of a worker process: decode (path, frame) requests until told to stop."""
     from workstation.imaging.decode import decode_frame
     from workstation.imaging.header import HeaderCache
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     set_language(language)
+    return_large_blocks_to_os()
     warm_up()
     headers = HeaderCache(16)
+    shm = attach_block(block)
     conn.send(_READY)
     while True:
         try:
             message = conn.recv()
         except (EOFError, OSError):
-            return
+            break
         if message is None:
-            return
+            break
         path, frame = message
-        conn.send(decode_frame(path, frame, headers=headers))
+        send_result(conn, decode_frame(path, frame, headers=headers), shm)
+    if shm is not None:
+        shm.close()
