@@ -76,7 +76,9 @@ class AppController(QObject):
         services = WorkstationServices(
             self.settings, store=self._store, clock=self._clock, start_node=self._start_node
         )
-        services.open_archive_in_background()
+        # The archive (and the outbox, the node) start before anyone can log in: their
+        # schema upgrades then never race the login's audit writes on the same database.
+        services.archive  # noqa: B018 - opens it, raises what opening raised
         return services, services.authenticator.needs_first_admin()
 
     def _services_ready(self, result: tuple[Any, bool]) -> None:
