@@ -191,6 +191,13 @@ def bench_series(app, viewer, name: str, paths: list[Path], args) -> dict:  # ty
     decoded_ms = all_decoded_ms(app, viewer, t0)
     vp = viewer.model.viewports[0]
     rate = scroll_rate(app, viewer, 1 if args.quick else 2)
+    big = viewer.views[0].render_view.GetRenderWindow().GetSize()
+    viewer.resize(760, 600)  # a smaller viewport (fill rate bounds software GL)
+    _pump(app, lambda: viewer.views[0].render_view.width() < big[0] - 100, 5)
+    small = (viewer.views[0].render_view.width(), viewer.views[0].render_view.height())
+    rate_small = scroll_rate(app, viewer, 1)
+    viewer.resize(1280, 900)
+    _pump(app, lambda: viewer.views[0].render_view.width() > small[0], 5)
     wl = window_drag_rate(app, viewer, 60 if args.quick else 300)
     ref_first, ref_rate = pydicom_reference(paths, 30 if args.quick else min(len(paths), 200))
     frames = [vp.source.frame(i) for i in range(min(vp.count, 40))]
@@ -205,7 +212,10 @@ def bench_series(app, viewer, name: str, paths: list[Path], args) -> dict:  # ty
         "first_pixels_ms_runs": [round(x, 1) for x in firsts],
         "pydicom_first_decode_ms": ref_first,
         "all_decoded_ms_after_first_open": decoded_ms,
+        "viewport_px": list(big),
         "scroll_images_per_s": rate,
+        "small_viewport_px": list(small),
+        "scroll_images_per_s_small_viewport": rate_small,
         "pydicom_decode_images_per_s": ref_rate,
         "window_drag_steps_per_s": wl,
         "vtk_ms_per_frame": paths_ms,
@@ -219,6 +229,7 @@ def bench_series(app, viewer, name: str, paths: list[Path], args) -> dict:  # ty
         f"scroll on screen: {rate:.0f} images/s (budget >= 60) | plain pydicom decode: "
         f"{ref_rate:.0f} images/s | ratio {rate / ref_rate:.1f}x"
     )
+    print(f"  (viewport {big[0]}x{big[1]}; at {small[0]}x{small[1]}: {rate_small:.0f} images/s)")
     print(f"window/level drag: {wl:.0f} redraws/s")
     print("VTK 2-D path, ms/frame: " + ", ".join(f"{k} {v:.2f}" for k, v in paths_ms.items()))
     return result

@@ -95,8 +95,12 @@ class QtViewer(QWidget):
 
         if importlib.util.find_spec("workstation.viewer.imaging_source") is None:
             return
+        from workstation.imaging.pool import warm_up
         from workstation.viewer import imaging_source
 
+        # Import the decoders on this thread first: the pool's lanes import them too,
+        # and imports racing between threads can expose half-initialised modules.
+        warm_up()
         try:
             imaging_source.shared_pool()
         except (ImportError, OSError):
