@@ -38,7 +38,7 @@ from workstation.pacs_node.archive.errors import (
     ArchiveClosedError,
     NotFoundError,
 )
-from workstation.pacs_node.archive.index_writer import IndexWriter, PostCommit, Prepared
+from workstation.pacs_node.archive.index_writer import IndexWriter, PostCommit
 from workstation.pacs_node.archive.ingest import Preparer
 from workstation.pacs_node.archive.models import (
     CHANGES,
@@ -202,19 +202,6 @@ class Archive:
             done.set_result(outcome)
             return done
         future = self._writer.submit(outcome)
-        future.add_done_callback(lambda _f: self._flight_done())
-        return future
-
-    def submit_prepared(self, prepared: Prepared | StoreResult) -> Future[StoreResult]:
-        """Queue an instance prepared elsewhere (an import worker process) for indexing."""
-        self._check_open()
-        if isinstance(prepared, StoreResult):
-            done: Future[StoreResult] = Future()
-            done.set_result(prepared)
-            return done
-        with self._flight_lock:
-            self._in_flight += 1
-        future = self._writer.submit(prepared)
         future.add_done_callback(lambda _f: self._flight_done())
         return future
 

@@ -136,15 +136,11 @@ class FilesystemBlobStore:
     def tmp_path(self, file_uuid: str) -> Path:
         return self.tmp_dir / f"{file_uuid}.part"
 
-    def put(
-        self, chunks: list[bytes | memoryview], *, sync_dirs: bool = True
-    ) -> tuple[str, int, list[Path]]:
-        """Write ``chunks`` as one new file: temp, fsync, rename into its shard.
+    def put(self, chunks: list[bytes | memoryview]) -> tuple[str, int]:
+        """Write ``chunks`` as one new durable file; return (uuid, size).
 
-        Returns (uuid, size, directories whose entries changed).  With ``sync_dirs``
-        those directories are fsynced here; otherwise the caller must fsync them (the
-        index writer does it once per batch, so one journal commit covers many files)
-        before the file may be indexed.
+        Temp file, fsync, rename into its shard, fsync the directory (and, for a new
+        shard, its parents).  Many threads calling this at once share journal commits.
         """
         file_uuid = new_uuid()
         self.pending.add(file_uuid)
@@ -167,17 +163,15 @@ class FilesystemBlobStore:
         os.close(fd)
         final = self.path(file_uuid)
         try:
-            dirs = self._ensure_shard(final.parent)
+            new_dirs = self._ensure_shard(final.parent)
             os.replace(tmp, final)
-            dirs.append(final.parent)
-            if sync_dirs:
-                for d in dirs:
-                    fsync_dir(d)
+            for directory in (final.parent, *new_dirs):
+                fsync_dir(directory)
         except BaseException:
             with contextlib.suppress(OSError):
                 tmp.unlink()
             raise
-        return file_uuid, size, dirs
+        return file_uuid, size
 
     def _ensure_shard(self, shard: Path) -> list[Path]:
         """Create ``aa/bb`` if needed; return the directories whose entries changed."""

@@ -17,7 +17,6 @@ import logging
 from collections.abc import Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
@@ -60,8 +59,6 @@ class Prepared:
     conflict_policy: str
     #: Where the input came from (for a quarantine reason file).
     origin: str = ""
-    #: Directories to fsync before the row may be committed (see FilesystemBlobStore.put).
-    sync_dirs: list[Path] = field(default_factory=list)
     #: Set by the writer on submit (None while the item travels between processes).
     future: Future[StoreResult] | None = field(default=None, repr=False, compare=False)
 

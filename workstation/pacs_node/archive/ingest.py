@@ -109,7 +109,7 @@ class Preparer:
                 **result_base,
             )
         try:
-            file_uuid, written, dirs = self.blobs.put([prefix, body], sync_dirs=False)
+            file_uuid, written = self.blobs.put([prefix, body])
         except OSError as exc:
             logger.exception("writing %s to the store failed", header.sop_instance_uid)
             return StoreResult(
@@ -129,7 +129,6 @@ class Preparer:
             calling_aet=calling_aet,
             conflict_policy=policy,
             origin=origin,
-            sync_dirs=dirs,
         )
 
     def _refuse(

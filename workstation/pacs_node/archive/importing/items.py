@@ -22,7 +22,7 @@ class InputItem:
     read: Callable[[], bytes]
     #: The name says DICOM (.dcm, ...): keep it in quarantine even when unreadable.
     named_dicom: bool = False
-    #: A plain file on disk (a worker process may read it itself); None for ZIP members.
+    #: The file on disk, None for ZIP members.
     path: Path | None = None
 
 

@@ -110,24 +110,17 @@ ProgressCallback = Callable[[ImportProgress], None]
 class Importer:
     """Imports paths into an archive; one instance per import run or reused serially."""
 
-    #: From this many plain files on, worker processes parse and write them.
-    PROCESS_THRESHOLD = 200
-    CHUNK = 8
-
     def __init__(
         self,
         archive: Archive,
         *,
         workers: int = 8,
         max_in_flight: int = 128,
-        processes: int | None = None,
     ) -> None:
         self.archive = archive
         self.settings = archive.settings.import_
         self.workers = max(1, workers)
         self.max_in_flight = max(self.workers, max_in_flight)
-        #: Worker processes for large imports (1 = none, the default; see workers.py).
-        self.processes = processes if processes is not None else 1
 
     def run(
         self,
@@ -184,86 +177,7 @@ class Importer:
         cancel: threading.Event,
         source: str,
     ) -> None:
-        files = [i for i in items if i.path is not None]
-        if self.processes > 1 and len(files) >= self.PROCESS_THRESHOLD:
-            others = [i for i in items if i.path is None]
-            self._process_in_workers(files, summary, tracker, cancel, source)
-            self._process_in_threads(others, summary, tracker, cancel, source)
-        else:
-            self._process_in_threads(items, summary, tracker, cancel, source)
-
-    def _process_in_workers(
-        self,
-        items: list[InputItem],
-        summary: ImportSummary,
-        tracker: _Tracker,
-        cancel: threading.Event,
-        source: str,
-    ) -> None:
-        from workstation.pacs_node.archive.importing.workers import prepare_chunk, start_pool
-
-        chunks = [items[i : i + self.CHUNK] for i in range(0, len(items), self.CHUNK)]
-        prepared: collections.deque[tuple[InputItem, Future[StoreResult], int]] = (
-            collections.deque()
-        )
-        running: collections.deque[tuple[list[InputItem], Future[Any]]] = collections.deque()
-        with start_pool(self.archive.settings, self.processes) as pool:
-            for chunk in chunks:
-                if cancel.is_set():
-                    break
-                spec = [(str(i.path), i.origin, True if i.named_dicom else None) for i in chunk]
-                running.append((chunk, pool.submit(prepare_chunk, spec, source)))
-                while len(running) >= 2 * self.processes + 1:
-                    self._hand_over(*running.popleft(), prepared)
-                    while len(prepared) > self.max_in_flight:
-                        self._finish(*prepared.popleft(), summary, tracker)
-            while running:
-                self._hand_over(*running.popleft(), prepared)
-            while prepared:
-                self._finish(*prepared.popleft(), summary, tracker)
-
-    def _hand_over(
-        self,
-        chunk: list[InputItem],
-        outer: Future[Any],
-        prepared: collections.deque[tuple[InputItem, Future[StoreResult], int]],
-    ) -> None:
-        """Give a worker's prepared instances to the archive's writer."""
-        try:
-            outcomes = outer.result()
-        except Exception as exc:
-            logger.exception("an import worker failed")
-            reason = _("Internal error: {error}").format(error=exc)
-            outcomes = [(StoreResult(StoreStatus.FAILURE, reason=reason), 0)] * len(chunk)
-        for item, (outcome, nbytes) in zip(chunk, outcomes, strict=True):
-            prepared.append((item, self.archive.submit_prepared(outcome), nbytes))
-
-    def _finish(
-        self,
-        item: InputItem,
-        future: Future[StoreResult],
-        nbytes: int,
-        summary: ImportSummary,
-        tracker: _Tracker,
-    ) -> None:
-        try:
-            result = future.result()
-        except Exception as exc:
-            logger.exception("import of one input failed")
-            result = StoreResult(
-                StoreStatus.FAILURE, reason=_("Internal error: {error}").format(error=exc)
-            )
-        _account(summary, item, result)
-        tracker.advance(nbytes or item.size)
-
-    def _process_in_threads(
-        self,
-        items: list[InputItem],
-        summary: ImportSummary,
-        tracker: _Tracker,
-        cancel: threading.Event,
-        source: str,
-    ) -> None:
+        """Read on worker threads, keep up to ``max_in_flight`` inputs on their way."""
         window: collections.deque[tuple[InputItem, Future[Any]]] = collections.deque()
         with ThreadPoolExecutor(self.workers, thread_name_prefix="import") as pool:
             for item in items:
