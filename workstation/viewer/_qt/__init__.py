@@ -1,0 +1,1 @@
+"""Qt widgets of the 2-D viewer."""
