@@ -165,6 +165,7 @@ def test_a_crashed_worker_is_replaced(tmp_path: Path) -> None:
     with DecodePool(1, in_process_lane=False, job_timeout_s=30) as pool:
         assert pool.wait_ready(60)
         hung = pool.submit(FrameRef.of(_hanging_frame(tmp_path)))
+        queued = pool.submit(FrameRef.of(good))  # sent to the same worker behind the hung one
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline and not hung.done():
             time.sleep(0.2)
@@ -174,6 +175,7 @@ def test_a_crashed_worker_is_replaced(tmp_path: Path) -> None:
         result = hung.result(30)
         assert isinstance(result, CannotDisplay) and "crashed" in result.reason
         assert pool.restarts == 1
+        assert isinstance(queued.result(60), Frame)  # the innocent job was decoded after all
         after = pool.submit(FrameRef.of(good)).result(60)  # a fresh worker takes over
         assert isinstance(after, Frame)
 

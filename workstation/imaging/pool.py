@@ -49,6 +49,8 @@ MAX_START_FAILURES = 3
 #: How long a new worker may take to import the decoders and say it is ready.
 WORKER_START_TIMEOUT_S = 60.0
 _READY = "ready"
+#: Jobs sent to one worker ahead of its results.
+PIPELINE_DEPTH = 2
 
 
 @dataclass(eq=False)
@@ -195,8 +197,8 @@ class DecodePool:
         self.wake()
         return job.future
 
-    def _take(self, *, in_process: bool) -> DecodeJob | None:
-        """Block until a job for this lane exists; None once the pool is closed."""
+    def _take(self, *, in_process: bool, block: bool = True) -> DecodeJob | None:
+        """The next job for this lane; waits for one if `block`. None once closed."""
         with self._cond:
             while not self._closed:
                 # Uncompressed frames stay in this process when it has a lane: shipping
@@ -207,8 +209,14 @@ class DecodePool:
                     job = source.next_job(accept_fast=accept_fast, accept_heavy=accept_heavy)
                     if job is not None:
                         return job
+                if not block:
+                    return None
                 self._cond.wait(timeout=1.0)
             return None
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
 
     def _requeue(self, job: DecodeJob) -> None:
         with self._adhoc.lock:
@@ -243,6 +251,14 @@ class _ThreadLane(_Lane):
 
 
 class _ProcessLane(_Lane):
+    """One worker process, kept busy with up to :data:`PIPELINE_DEPTH` jobs.
+
+    The next job is sent before the current result is back, so the worker never waits
+    for this process to be scheduled (that wait cost seconds per series on a busy
+    machine). Each job in flight has its own shared-memory block. When the worker dies
+    the oldest job in flight is the one it died on; the others go back to the queue.
+    """
+
     def __init__(self, pool: DecodePool, index: int, language: str) -> None:
         super().__init__(pool, f"decode-worker-{index}")
         self.language = language
@@ -250,7 +266,9 @@ class _ProcessLane(_Lane):
         self._process: Any = None
         self._conn: Connection | None = None
         self._start_failures = 0
-        self._block = PixelBlock()
+        self._blocks = [PixelBlock() for _ in range(PIPELINE_DEPTH)]
+        self._inflight: deque[tuple[DecodeJob, int]] = deque()
+        self._head_since = 0.0
 
     @property
     def pid(self) -> int | None:
@@ -263,16 +281,85 @@ class _ProcessLane(_Lane):
             self.ready.set()
             if self._start_failures >= MAX_START_FAILURES:
                 return
-            while (job := self.pool._take(in_process=False)) is not None:
-                if not self._ensure_worker():
-                    self.pool._requeue(job)  # another lane (in-process at worst) takes it
-                    if self._start_failures >= MAX_START_FAILURES:
-                        return
-                    continue
-                _resolve(job, partial(self._run_job, job))
+            while self._fill() or self._inflight:
+                if self._inflight:
+                    self._collect()
         finally:
+            self.ready.set()
+            for job, _block in self._inflight:
+                self.pool._requeue(job)
+            self._inflight.clear()
             self.stop_worker()
-            self._block.close()
+            for block in self._blocks:
+                block.close()
+
+    def _fill(self) -> bool:
+        """Send jobs until the pipeline is full; False once the pool is closed."""
+        while len(self._inflight) < PIPELINE_DEPTH:
+            job = self.pool._take(in_process=False, block=not self._inflight)
+            if job is None:
+                return not self.pool.closed
+            if job.future.cancelled():
+                continue
+            if not self._ensure_worker():
+                self.pool._requeue(job)  # another lane (in-process at worst) takes it
+                return self._start_failures < MAX_START_FAILURES
+            busy = {b for _j, b in self._inflight}
+            block = next(i for i in range(PIPELINE_DEPTH) if i not in busy)
+            try:
+                assert self._conn is not None
+                self._conn.send((job.ref.path, job.ref.frame, self._blocks[block].name))
+            except (OSError, ValueError):
+                self.pool._requeue(job)
+                return True  # _collect notices the dead worker
+            if not self._inflight:
+                self._head_since = time.monotonic()
+            self._inflight.append((job, block))
+        return True
+
+    def _collect(self) -> None:
+        """Wait for the oldest job's result (or the worker's death) and settle it."""
+        assert self._conn is not None and self._process is not None
+        timeout = max(0.0, self._head_since + self.pool.job_timeout_s - time.monotonic())
+        ready: list[Any] = []
+        try:
+            ready = wait([self._conn, self._process.sentinel], timeout=timeout)
+            if self._conn in ready:
+                message = self._conn.recv()
+                job, block = self._inflight.popleft()
+                _settle(job, partial(self._blocks[block].receive, message))
+                self._head_since = time.monotonic()
+                return
+        except (EOFError, OSError):
+            ready = ready or [self._process.sentinel]  # the pipe broke: the worker is gone
+        self._worker_lost(timed_out=not ready)
+
+    def _worker_lost(self, *, timed_out: bool) -> None:
+        assert self._process is not None
+        self._process.join(timeout=0 if timed_out else 1)
+        exitcode = self._process.exitcode
+        job, _block = self._inflight.popleft()
+        for other, _b in self._inflight:
+            self.pool._requeue(other)
+        self._inflight.clear()
+        logger.warning(
+            "decode worker %s on frame %d of %s; replacing it",
+            "timed out" if timed_out else "died",
+            job.ref.frame,
+            os.path.basename(job.ref.path),
+        )
+        self.pool.restarts += 1
+        self.stop_worker()
+        if timed_out:
+            result = CannotDisplay(
+                _("Decoding this image took too long and was stopped."),
+                f"timeout {self.pool.job_timeout_s}s",
+            )
+        else:
+            result = CannotDisplay(
+                _("The image decoder crashed on this image."), f"exit code {exitcode}"
+            )
+        _settle(job, partial(_same, result))
 
     def _ensure_worker(self) -> bool:
         """A live, ready worker process; False (and counted) when one cannot be started."""
@@ -283,7 +370,7 @@ class _ProcessLane(_Lane):
         parent, child = ctx.Pipe(duplex=True)
         process = ctx.Process(
             target=worker_main,
-            args=(child, self.language, self._block.name),
+            args=(child, self.language, [b.name for b in self._blocks]),
             name=self.name,
             daemon=True,
         )
@@ -307,37 +394,6 @@ class _ProcessLane(_Lane):
         self._process, self._conn = process, parent
         return True
 
-    def _run_job(self, job: DecodeJob) -> Result:
-        assert self._conn is not None and self._process is not None
-        ready: list[Any] = []
-        try:
-            self._conn.send((job.ref.path, job.ref.frame))
-            ready = wait([self._conn, self._process.sentinel], timeout=self.pool.job_timeout_s)
-            if self._conn in ready:
-                return self._block.receive(self._conn.recv())
-        except (EOFError, OSError):
-            ready = ready or [self._process.sentinel]  # the pipe broke: the worker is gone
-        timed_out = not ready
-        self._process.join(timeout=1 if not timed_out else 0)
-        exitcode = self._process.exitcode
-        self._replace_worker(job.ref, timed_out)
-        if timed_out:
-            return CannotDisplay(
-                _("Decoding this image took too long and was stopped."),
-                f"timeout {self.pool.job_timeout_s}s",
-            )
-        return CannotDisplay(_("The image decoder crashed on this image."), f"exit code {exitcode}")
-
-    def _replace_worker(self, ref: FrameRef, timed_out: bool) -> None:
-        logger.warning(
-            "decode worker %s on frame %d of %s; replacing it",
-            "timed out" if timed_out else "died",
-            ref.frame,
-            os.path.basename(ref.path),
-        )
-        self.pool.restarts += 1
-        self.stop_worker()
-
     def stop_worker(self) -> None:
         process, conn = self._process, self._conn
         self._process = self._conn = None
@@ -355,6 +411,7 @@ class _ProcessLane(_Lane):
 
 
 def _resolve(job: DecodeJob, run: Callable[[], Result]) -> None:
+    """Run `run` and give its result (or a CannotDisplay for anything it raised) to `job`."""
     if job.future.cancelled():
         return
     try:
@@ -366,6 +423,13 @@ def _resolve(job: DecodeJob, run: Callable[[], Result]) -> None:
         result = CannotDisplay(_("The image data cannot be decoded."), repr(exc)[:300])
     if not job.future.done():
         job.future.set_result(result)
+
+
+_settle = _resolve
+
+
+def _same(result: Result) -> Result:
+    return result
 
 
 def warm_up() -> None:
@@ -385,8 +449,9 @@ def warm_up() -> None:
             logger.debug("decoder module %s not available", name)
 
 
-def worker_main(conn: Connection, language: str, block: str | None = None) -> None:
-    """Entry point of a worker process: decode (path, frame) requests until told to stop."""
+def worker_main(conn: Connection, language: str, blocks: list[str | None] | None = None) -> None:
+    """Entry point of a worker process: decode (path, frame, block) requests until told
+    to stop; pixels go back through the named shared block when there is one."""
     from workstation.imaging.decode import decode_frame
     from workstation.imaging.header import HeaderCache
 
@@ -395,7 +460,7 @@ def worker_main(conn: Connection, language: str, block: str | None = None) -> No
     return_large_blocks_to_os()
     warm_up()
     headers = HeaderCache(16)
-    shm = attach_block(block)
+    attached = {name: attach_block(name) for name in blocks or () if name}
     conn.send(_READY)
     while True:
         try:
@@ -404,7 +469,8 @@ def worker_main(conn: Connection, language: str, block: str | None = None) -> No
             break
         if message is None:
             break
-        path, frame = message
-        send_result(conn, decode_frame(path, frame, headers=headers), shm)
-    if shm is not None:
-        shm.close()
+        path, frame, block = message
+        send_result(conn, decode_frame(path, frame, headers=headers), attached.get(block))
+    for shm in attached.values():
+        if shm is not None:
+            shm.close()
