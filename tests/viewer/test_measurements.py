@@ -73,3 +73,24 @@ def test_probe_and_outside() -> None:
 
 def test_empty_roi_is_none() -> None:
     assert m.rectangle_stats(np.zeros((5, 5)), (10, 10), (12, 12), None) is None
+
+
+def test_ultrasound_regions_calibrate_only_inside() -> None:
+    from workstation.viewer.annotations import Annotation, Kind, evaluate
+    from workstation.viewer.frames import CalibratedRegion, DisplayFrame, FrameGeometry
+
+    regions = (
+        CalibratedRegion(0, 0, 99, 99, row_spacing_mm=0.2, column_spacing_mm=0.2),
+        CalibratedRegion(100, 0, 199, 99, row_spacing_mm=0.5, column_spacing_mm=0.5),
+    )
+    g = FrameGeometry(100, 200, (0.2, 0.2), "us_region", regions=regions)
+    frame = DisplayFrame("1.2.3", 0, g, np.zeros((100, 200), dtype=np.uint8))
+    inside = evaluate(Annotation(Kind.LENGTH, ((10, 10), (40, 50)), "1.2.3"), frame)
+    assert inside.results["length_unit"] == "mm"
+    assert inside.results["length"] == pytest.approx(0.2 * 50)
+    second = evaluate(Annotation(Kind.LENGTH, ((110, 10), (140, 50)), "1.2.3"), frame)
+    assert second.results["length"] == pytest.approx(0.5 * 50)
+    across = evaluate(Annotation(Kind.LENGTH, ((10, 10), (140, 50)), "1.2.3"), frame)
+    assert across.results["length_unit"] == "px"
+    roi = evaluate(Annotation(Kind.RECTANGLE, ((120, 20), (130, 30)), "1.2.3"), frame)
+    assert roi.results["area_unit"] == "mm2" and roi.results["area"] == pytest.approx(25.0)

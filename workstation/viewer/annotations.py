@@ -12,6 +12,8 @@ import uuid
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
+import numpy as np
+
 from workstation.i18n import _
 from workstation.viewer import measurements as m
 from workstation.viewer.frames import DisplayFrame
@@ -96,14 +98,12 @@ class Annotation:
         )
 
 
-def _length_unit(frame: DisplayFrame) -> str:
-    return "mm" if frame.geometry.calibrated else "px"
-
-
 def _roi(
-    kind: Kind, frame: DisplayFrame, pts: tuple[tuple[float, float], ...]
+    kind: Kind,
+    values: np.ndarray | None,
+    pts: tuple[tuple[float, float], ...],
+    spacing: tuple[float, float] | None,
 ) -> m.RoiStats | None:
-    values, spacing = frame.values, frame.geometry.pixel_spacing_mm
     if values is None or values.ndim != 2:
         return None
     if kind is Kind.RECTANGLE:
@@ -114,17 +114,23 @@ def _roi(
 
 
 def evaluate(a: Annotation, frame: DisplayFrame) -> Annotation:
-    """The annotation with its numbers computed on ``frame``."""
-    pts, spacing = a.points, frame.geometry.pixel_spacing_mm
+    """The annotation with its numbers computed on ``frame``.
+
+    Millimetres come from the calibration that covers all the points (for ultrasound,
+    the one region they all lie in); otherwise lengths and areas are in pixels.
+    """
+    pts = a.points
+    spacing = frame.geometry.spacing_for(pts) if pts else None
     r: dict[str, Any] = {}
-    if a.kind in (Kind.LENGTH, Kind.ARROW) and len(pts) >= 2:
-        r = {"length": m.length(pts[0], pts[1], spacing), "length_unit": _length_unit(frame)}
+    if a.kind is Kind.LENGTH and len(pts) >= 2:
+        unit = "mm" if spacing is not None else "px"
+        r = {"length": m.length(pts[0], pts[1], spacing), "length_unit": unit}
     elif a.kind is Kind.ANGLE and len(pts) >= 3:
         r = {"angle": m.angle(pts[0], pts[1], pts[2], spacing)}
     elif a.kind is Kind.COBB and len(pts) >= 4:
         r = {"angle": m.cobb_angle((pts[0], pts[1]), (pts[2], pts[3]), spacing)}
     elif a.kind in (Kind.RECTANGLE, Kind.ELLIPSE, Kind.FREEHAND):
-        stats = _roi(a.kind, frame, pts)
+        stats = _roi(a.kind, frame.values, pts, spacing)
         if stats is not None:
             r = {
                 "mean": stats.mean,
@@ -133,15 +139,13 @@ def evaluate(a: Annotation, frame: DisplayFrame) -> Annotation:
                 "max": stats.maximum,
                 "area": stats.area,
                 "pixel_count": stats.pixel_count,
-                "area_unit": "mm2" if frame.geometry.calibrated else "px2",
+                "area_unit": "mm2" if spacing is not None else "px2",
                 "value_unit": frame.units,
             }
     elif a.kind is Kind.PROBE and frame.values is not None:
         value = m.probe(frame.values, pts[0])
         if value is not None:
             r = {"value": value, "value_unit": frame.units}
-    if a.kind is Kind.ARROW:
-        r = {}
     return replace(a, results=r)
 
 

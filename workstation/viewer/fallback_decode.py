@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from workstation.i18n import _
-from workstation.viewer.frames import DisplayFrame, FrameGeometry, SeriesHeader
+from workstation.viewer.frames import CalibratedRegion, DisplayFrame, FrameGeometry, SeriesHeader
 
 logger = logging.getLogger(__name__)
 
@@ -39,16 +39,35 @@ def calibration(ds: Any) -> tuple[tuple[float, float] | None, str]:
         sp = _floats(ds.get(keyword), 2)
         if sp and sp[0] > 0 and sp[1] > 0:
             return (sp[0], sp[1]), source
-    for region in ds.get("SequenceOfUltrasoundRegions") or []:
-        # Physical units 3 = cm.
-        if (
-            region.get("PhysicalUnitsXDirection") == 3
-            and region.get("PhysicalUnitsYDirection") == 3
-        ):
-            dx, dy = float(region.PhysicalDeltaX), float(region.PhysicalDeltaY)
-            if dx > 0 and dy > 0:
-                return (abs(dy) * 10.0, abs(dx) * 10.0), "us_region"
+    regions = us_regions(ds)
+    if regions:
+        return (regions[0].row_spacing_mm, regions[0].column_spacing_mm), "us_region"
     return None, ""
+
+
+def us_regions(ds: Any) -> tuple[CalibratedRegion, ...]:
+    """Ultrasound regions calibrated in centimetres (Physical Units 3)."""
+    out = []
+    for region in ds.get("SequenceOfUltrasoundRegions") or []:
+        try:
+            units = (region.get("PhysicalUnitsXDirection"), region.get("PhysicalUnitsYDirection"))
+            if units != (3, 3):
+                continue
+            dx, dy = abs(float(region.PhysicalDeltaX)), abs(float(region.PhysicalDeltaY))
+            x0, y0, x1, y1 = (
+                float(region.get(k, 0) or 0)
+                for k in (
+                    "RegionLocationMinX0",
+                    "RegionLocationMinY0",
+                    "RegionLocationMaxX1",
+                    "RegionLocationMaxY1",
+                )
+            )
+        except (AttributeError, TypeError, ValueError):
+            continue
+        if dx > 0 and dy > 0:
+            out.append(CalibratedRegion(x0, y0, x1, y1, dy * 10.0, dx * 10.0))
+    return tuple(out)
 
 
 def geometry_of(ds: Any) -> FrameGeometry:
@@ -63,6 +82,7 @@ def geometry_of(ds: Any) -> FrameGeometry:
         image_position=ipp,  # type: ignore[arg-type]
         image_orientation=iop,  # type: ignore[arg-type]
         frame_of_reference_uid=str(ds.get("FrameOfReferenceUID", "")),
+        regions=us_regions(ds) if source == "us_region" else (),
     )
 
 

@@ -7,11 +7,26 @@ through :mod:`workstation.viewer.sources`.  Everything here is plain numpy.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
+
+
+@dataclass(frozen=True)
+class CalibratedRegion:
+    """A calibrated ultrasound region: inclusive pixel bounds and its pixel size in mm."""
+
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    row_spacing_mm: float
+    column_spacing_mm: float
+
+    def contains(self, col: float, row: float) -> bool:
+        return self.x0 - 0.5 <= col <= self.x1 + 0.5 and self.y0 - 0.5 <= row <= self.y1 + 0.5
 
 
 @dataclass(frozen=True)
@@ -31,10 +46,22 @@ class FrameGeometry:
     #: Row direction cosine then column direction cosine (Image Orientation Patient).
     image_orientation: tuple[float, float, float, float, float, float] | None = None
     frame_of_reference_uid: str = ""
+    #: Ultrasound regions, each with its own calibration (``pixel_spacing_mm`` then
+    #: holds the first region's, for the scale bar).
+    regions: tuple[CalibratedRegion, ...] = ()
 
     @property
     def calibrated(self) -> bool:
         return self.pixel_spacing_mm is not None
+
+    def spacing_for(self, points: Sequence[tuple[float, float]]) -> tuple[float, float] | None:
+        """(row mm, column mm) valid for all ``points``, or None (uncalibrated there)."""
+        if not self.regions:
+            return self.pixel_spacing_mm
+        for region in self.regions:
+            if all(region.contains(c, r) for c, r in points):
+                return region.row_spacing_mm, region.column_spacing_mm
+        return None
 
     @property
     def has_plane(self) -> bool:

@@ -20,6 +20,7 @@ from typing import Any
 from workstation.viewer import fallback_decode
 from workstation.viewer.catalog import InstanceEntry
 from workstation.viewer.frames import (
+    CalibratedRegion,
     DisplayFrame,
     FrameGeometry,
     FrameListener,
@@ -72,9 +73,14 @@ def _geometry(info: Any) -> FrameGeometry:
     source = ""
     if cal.row_spacing_mm is not None and cal.column_spacing_mm is not None:
         spacing = (float(cal.row_spacing_mm), float(cal.column_spacing_mm))
-    elif cal.regions:
-        region = cal.regions[0]
-        spacing = (float(region.row_spacing_mm), float(region.column_spacing_mm))
+    regions = tuple(
+        CalibratedRegion(
+            r.x0, r.y0, r.x1, r.y1, float(r.row_spacing_mm), float(r.column_spacing_mm)
+        )
+        for r in cal.regions
+    )
+    if spacing is None and regions:
+        spacing = (regions[0].row_spacing_mm, regions[0].column_spacing_mm)
     if spacing is not None:
         source = {
             CalibrationSource.PIXEL_SPACING: "pixel_spacing",
@@ -91,6 +97,7 @@ def _geometry(info: Any) -> FrameGeometry:
         if g is not None
         else None,
         frame_of_reference_uid=str(info.frame_of_reference_uid or ""),
+        regions=regions,
     )
 
 
