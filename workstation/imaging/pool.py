@@ -8,9 +8,9 @@ one. A job that runs longer than ``job_timeout_s`` kills its worker the same way
 
 The in-process lane decodes in the calling process: urgent jobs (the first image of a
 series comes back without a round trip) and "fast" jobs, uncompressed frames read
-straight from disk, which only this lane takes: receiving a 512x512 frame from a worker
-costs the main process more CPU (~1.5 ms) than reading it itself (~1.2 ms). Worker
-processes take the compressed frames. If workers cannot be started at all, the
+straight from disk, which the workers take as well (their pixels come back through
+shared memory, see :mod:`workstation.imaging.transfer`). Compressed frames are left to
+the workers, out of this process's GIL. If workers cannot be started at all, the
 in-process lane takes every job, so images still appear.
 
 Jobs are not queued in the pool: when a lane is free it asks the registered
@@ -201,9 +201,9 @@ class DecodePool:
         """The next job for this lane; waits for one if `block`. None once closed."""
         with self._cond:
             while not self._closed:
-                # Uncompressed frames stay in this process when it has a lane: shipping
-                # their pixels from a worker costs more than reading them here.
-                accept_fast = in_process or not self.in_process_lane
+                # Every lane reads uncompressed frames (a worker's come back through shared
+                # memory for ~0.2 ms); compressed ones stay out of this process's GIL.
+                accept_fast = True
                 accept_heavy = not in_process or not self.processes_usable
                 for source in [self._adhoc, *self._sources]:
                     job = source.next_job(accept_fast=accept_fast, accept_heavy=accept_heavy)
