@@ -110,6 +110,12 @@ def log_in_fails(qtbot: Any, controller: Any, username: str, password: str) -> s
 
 
 def screenshot(widget: Any, path: Path) -> Path:
+    """Save what ``widget`` shows now (after pending layout and paint events)."""
+    from PySide6.QtWidgets import QApplication
+
+    for _ in range(3):
+        QApplication.sendPostedEvents()
+        QApplication.processEvents()
     path.parent.mkdir(parents=True, exist_ok=True)
     assert widget.grab().save(str(path)), f"could not save {path}"
     return path

@@ -51,6 +51,7 @@ def test_failures_reasons_cancel_and_retry(
     qtbot.waitUntil(lambda: dialog.rejects.rowCount() == 1, timeout=5_000)
     assert dialog.rejects.item(0, 0).text() == "notes.dcm"
     assert dialog.rejects.item(0, 1).text()  # the reason, in words
+    screenshot(dialog, artifacts_dir / "app" / "import-rejects.png")
     dialog.close()
 
     panel.model.reload()

@@ -229,6 +229,9 @@ class ImportDialog(QDialog):
             reason.setToolTip(r.reason)
             self.rejects.setItem(row, 0, name)
             self.rejects.setItem(row, 1, reason)
+        if not rejected:
+            self.rejects_label.setText(_("No file was rejected."))
+            return
         self.rejects_label.setText(
             ngettext(
                 "{n} file rejected, and why:", "{n} files rejected, and why:", len(rejected)

@@ -13,8 +13,10 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFormLayout,
     QLabel,
+    QLayout,
     QLineEdit,
     QPushButton,
+    QSizePolicy,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -80,7 +82,9 @@ class LoginDialog(QDialog):
         layout.addWidget(self.banner)
         layout.addWidget(self.pages)
         layout.addWidget(self.message)
-        self.setMinimumWidth(460)
+        layout.setSizeConstraint(QLayout.SizeConstraint.SetFixedSize)
+        self.pages.setMinimumWidth(440)
+        self._show_page(0)
 
     def _login_page(self) -> QWidget:
         page = QWidget()
@@ -141,7 +145,7 @@ class LoginDialog(QDialog):
         auth = services.authenticator
         if auth.online_only:
             self.banner.show_message(online_only_text(), "warning")
-        self.pages.setCurrentIndex(1 if first_admin else 0)
+        self._show_page(1 if first_admin else 0)
         self._set_busy(False)
         (self.admin_name if first_admin else self.username).setFocus()
 
@@ -149,7 +153,20 @@ class LoginDialog(QDialog):
         from workstation.app.errors import user_message
 
         self._set_busy(True)
-        self.message.setText(user_message(exc))
+        self._say(user_message(exc))
+
+    def _say(self, text: str) -> None:
+        self.message.setText(text)
+        self.message.setVisible(bool(text))
+        self.adjustSize()
+
+    def _show_page(self, index: int) -> None:
+        """Show one page; the hidden one must not make the dialog taller."""
+        for i in range(self.pages.count()):
+            policy = QSizePolicy.Policy.Preferred if i == index else QSizePolicy.Policy.Ignored
+            self.pages.widget(i).setSizePolicy(policy, policy)
+        self.pages.setCurrentIndex(index)
+        self.adjustSize()
 
     @property
     def first_admin_mode(self) -> bool:
@@ -169,7 +186,7 @@ class LoginDialog(QDialog):
         ):
             w.setEnabled(not busy)
         self.message.setStyleSheet("color:#444;" if busy else "color:#a4262c;")
-        self.message.setText(text)
+        self._say(text)
 
     # -- actions ---------------------------------------------------------------------------
     def _on_login_clicked(self) -> None:
@@ -177,7 +194,7 @@ class LoginDialog(QDialog):
             return
         user, password = self.username.text().strip(), self.password.text()
         if not user or not password:
-            self.message.setText(_("Enter your user name and password."))
+            self._say(_("Enter your user name and password."))
             return
         totp = self.totp.text().strip() or None
         auth = self.services.authenticator
@@ -194,7 +211,7 @@ class LoginDialog(QDialog):
             return
         name, pw = self.admin_name.text().strip(), self.admin_password.text()
         if pw != self.admin_confirm.text():
-            self.message.setText(_("The two passwords differ."))
+            self._say(_("The two passwords differ."))
             return
         auth = self.services.authenticator
         self._set_busy(True, _("Creating the administrator…"))
@@ -220,17 +237,17 @@ class LoginDialog(QDialog):
             self.totp_label.setVisible(True)
             self.totp.setFocus()
             self.message.setStyleSheet("color:#12385c;")
-            self.message.setText(str(exc))
+            self._say(str(exc))
             return
         self.password.clear()
         self.totp.clear()
         if isinstance(exc, AuthError):
-            self.message.setText(str(exc))
+            self._say(str(exc))
         else:
             from workstation.app.errors import user_message
 
             logger.error("login failed unexpectedly", exc_info=(type(exc), exc, None))
-            self.message.setText(user_message(exc))
+            self._say(user_message(exc))
         self.password.setFocus()
 
     def keyPressEvent(self, event) -> None:
