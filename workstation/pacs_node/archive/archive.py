@@ -208,6 +208,10 @@ class Archive:
     def _flight_done(self) -> None:
         with self._flight_lock:
             self._in_flight -= 1
+            if self._in_flight == 0:
+                # No store of ours is between writing its file and committing its row:
+                # a long pending log may start afresh.
+                self.blobs.pending.rotate()
 
     def _after_commit(self, post: PostCommit) -> dict[int, Path]:
         for file_uuid in post.remove_uuids:
@@ -232,10 +236,6 @@ class Archive:
                 logger.info("superseded file of %s moved to %s", sop_uid, dest.name)
             except OSError:
                 logger.exception("superseded file of %s could not be moved", sop_uid)
-        with self._flight_lock:
-            idle = self._in_flight <= len(post.remove_uuids) and self._writer_idle()
-        if idle:
-            self.blobs.pending.rotate()
         if post.changes:
             self._notify(
                 [
@@ -244,9 +244,6 @@ class Archive:
                 ]
             )
         return moved
-
-    def _writer_idle(self) -> bool:
-        return self._in_flight == 0
 
     # ------------------------------------------------------------------ reading
     def _check_open(self) -> None:

@@ -36,6 +36,26 @@ try:  # POSIX advisory locks tell a live writer's pending log from a dead one's
 except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
 
+#: Windows locks a byte range; lock one far past the end so reading the log still works.
+_WIN_LOCK_OFFSET = 1 << 40
+
+
+def _try_lock(fh: BinaryIO) -> bool:
+    """Take the log's exclusive lock without waiting; False if a live process holds it."""
+    try:
+        if fcntl is not None:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        else:  # pragma: no cover - Windows
+            import msvcrt
+
+            pos = fh.tell()
+            fh.seek(_WIN_LOCK_OFFSET)
+            msvcrt.locking(fh.fileno(), msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined]
+            fh.seek(pos)
+    except OSError:
+        return False
+    return True
+
 
 def new_uuid() -> str:
     return uuidlib.uuid4().hex
@@ -70,8 +90,8 @@ class PendingLog:
         self.directory.mkdir(parents=True, exist_ok=True)
         self._path = self.directory / f"{os.getpid()}-{new_uuid()}.log"
         fh = open(self._path, "ab")  # noqa: SIM115 - held for the log's lifetime
-        if fcntl is not None:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        if not _try_lock(fh):
+            raise OSError(f"pending log {self._path.name} is locked by another process")
         return fh
 
     def add(self, file_uuid: str) -> None:
@@ -112,11 +132,8 @@ def abandoned_logs(directory: Path) -> Iterator[tuple[Path, list[str]]]:
         except OSError:
             continue
         with fh:
-            if fcntl is not None:
-                try:
-                    fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-                except OSError:
-                    continue  # a live process holds it
+            if not _try_lock(fh):
+                continue  # a live process holds it
             lines = fh.read().decode("ascii", "replace").split()
         yield path, [u for u in lines if len(u) == 32 and all(c in "0123456789abcdef" for c in u)]
 

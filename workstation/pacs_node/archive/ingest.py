@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import sqlite3
+import threading
 from io import BytesIO
 from typing import Any
 
@@ -40,9 +42,19 @@ class Preparer:
         self.quarantine = Quarantine(settings.quarantine_dir)
         self.conflict_policy = settings.import_.conflict_policy
         self.min_free_bytes = settings.archive.min_free_bytes
+        # The duplicate pre-check runs once per stored instance on the receiving thread:
+        # on SQLite it uses a plain read-only connection per thread (no pool round trip).
+        self._sqlite_path = engine.url.database if engine.dialect.name == "sqlite" else None
+        self._local = threading.local()
+        self._lookups: list[sqlite3.Connection] = []
+        self._lookups_lock = threading.Lock()
 
     def close(self) -> None:
         self.blobs.close()
+        with self._lookups_lock:
+            for conn in self._lookups:
+                conn.close()
+            self._lookups.clear()
 
     def prepare(
         self,
@@ -141,6 +153,9 @@ class Preparer:
 
     def _existing_hash(self, sop_uid: str) -> str | None:
         """SHA-256 of the stored copy of this instance, if any (saves writing duplicates)."""
+        if self._sqlite_path:
+            row = self._lookup().execute(_EXISTING_SQL, (sop_uid,)).fetchone()
+            return None if row is None else str(row[0])
         with self.engine.connect() as conn:
             return conn.execute(
                 select(AttachedFile.sha256)
@@ -148,8 +163,25 @@ class Preparer:
                 .where(Instance.sop_instance_uid == sop_uid)
             ).scalar()
 
+    def _lookup(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            assert self._sqlite_path
+            conn = sqlite3.connect(self._sqlite_path, timeout=30, check_same_thread=False)
+            conn.execute("PRAGMA query_only=ON")
+            self._local.conn = conn
+            with self._lookups_lock:
+                self._lookups.append(conn)
+        return conn
+
 
 _PLAUSIBLE_FIRST_GROUPS = (0x0002, 0x0008)
+
+
+_EXISTING_SQL = (
+    "SELECT f.sha256 FROM attached_files f JOIN instances i ON i.id = f.instance_pk "
+    "WHERE i.sop_instance_uid = ?"
+)
 
 
 def _read_header(data: bytes, body_at: int) -> tuple[Any, str]:
