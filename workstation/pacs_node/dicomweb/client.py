@@ -241,7 +241,10 @@ class DicomWebNode:
                 return self.client.retrieve_series_metadata(study_uid, series_uid)
             return self.client.retrieve_study_metadata(study_uid)
 
-        return [Dataset.from_json(item) for item in self._call(_fetch)]
+        return [
+            Dataset.from_json(item, bulk_data_uri_handler=_leave_bulk_data)
+            for item in self._call(_fetch)
+        ]
 
     def frames(
         self, study_uid: str, series_uid: str, sop_uid: str, numbers: Iterable[int]
@@ -285,7 +288,7 @@ class DicomWebNode:
             streams = [lambda: self.client.iter_study(study_uid, media_types=AS_STORED)]
         try:
             for open_stream in streams:
-                for ds in self._call(lambda o=open_stream: _IterGuard(o())):
+                for ds in self._open(open_stream):
                     if cancel is not None and cancel.cancelled:
                         result.cancelled = True
                         break
@@ -299,6 +302,9 @@ class DicomWebNode:
         result.bytes_transferred = tracker.bytes_done
         result.seconds = tracker.elapsed
         return result
+
+    def _open(self, open_stream: Callable[[], Iterator[Dataset]]) -> _IterGuard:
+        return self._call(lambda: _IterGuard(open_stream()))
 
     def _instance_stream(
         self, study_uid: str, series_uid: str, sop_uid: str
@@ -457,6 +463,10 @@ def _stow_body(rsp: requests.Response | None) -> Dataset | None:
 def _short(exc: Exception) -> str:
     text = str(exc)
     return text if len(text) < 200 else text[:200] + "..."
+
+
+def _leave_bulk_data(_tag: str, _vr: str, _uri: str) -> None:
+    """Metadata only: bulk data (pixels) stays on the server; fetch frames for it."""
 
 
 def _uid(value: str) -> str:

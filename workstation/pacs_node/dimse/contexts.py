@@ -61,13 +61,17 @@ GET_TRANSFER_SYNTAXES = (
     JPEGLSNearLossless,
 )
 
+VERIFICATION = UID("1.2.840.10008.1.1")
+
+#: Query/Retrieve information models (PS3.4 C.6); pynetdicom's ``sop_class`` names are
+#: generated at import time, which type checkers cannot see.
 QR_MODELS = {
-    ("patient", "find"): sop_class.PatientRootQueryRetrieveInformationModelFind,
-    ("patient", "move"): sop_class.PatientRootQueryRetrieveInformationModelMove,
-    ("patient", "get"): sop_class.PatientRootQueryRetrieveInformationModelGet,
-    ("study", "find"): sop_class.StudyRootQueryRetrieveInformationModelFind,
-    ("study", "move"): sop_class.StudyRootQueryRetrieveInformationModelMove,
-    ("study", "get"): sop_class.StudyRootQueryRetrieveInformationModelGet,
+    ("patient", "find"): UID("1.2.840.10008.5.1.4.1.2.1.1"),
+    ("patient", "move"): UID("1.2.840.10008.5.1.4.1.2.1.2"),
+    ("patient", "get"): UID("1.2.840.10008.5.1.4.1.2.1.3"),
+    ("study", "find"): UID("1.2.840.10008.5.1.4.1.2.2.1"),
+    ("study", "move"): UID("1.2.840.10008.5.1.4.1.2.2.2"),
+    ("study", "get"): UID("1.2.840.10008.5.1.4.1.2.2.3"),
 }
 
 #: Storage classes proposed for C-GET (with the SCP role): the image, document and
@@ -162,9 +166,9 @@ def scp_contexts() -> list[PresentationContext]:
     ``AE.add_supported_context(..., scu_role=, scp_role=)``: the
     ``AE.supported_contexts`` setter drops roles.
     """
-    out = [build_context(sop_class.Verification)]
+    out = [build_context(VERIFICATION)]
     for cx in AllStoragePresentationContexts:
-        ctx = build_context(cx.abstract_syntax, SCP_TRANSFER_SYNTAXES)
+        ctx = build_context(str(cx.abstract_syntax), SCP_TRANSFER_SYNTAXES)
         ctx.scu_role = True
         ctx.scp_role = True
         out.append(ctx)
@@ -174,7 +178,7 @@ def scp_contexts() -> list[PresentationContext]:
 
 
 def echo_contexts() -> list[PresentationContext]:
-    return [build_context(sop_class.Verification)]
+    return [build_context(VERIFICATION)]
 
 
 def qr_context(root: str, operation: str) -> PresentationContext:

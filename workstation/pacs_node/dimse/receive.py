@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import logging
 from io import BytesIO
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from pydicom import dcmread
 from pydicom.dataset import Dataset
@@ -37,6 +37,8 @@ from workstation.pacs_node.dimse import status as st
 from workstation.pacs_node.remote import InstanceOutcome, Outcome
 
 if TYPE_CHECKING:
+    from pynetdicom.dimse_primitives import C_STORE
+
     from workstation.pacs_node.archive.archive import Archive
 
 logger = logging.getLogger(__name__)
@@ -77,7 +79,7 @@ def store_event(
     """
     uid = ""
     try:
-        uid = str(event.request.AffectedSOPInstanceUID or "")
+        uid = str(cast("C_STORE", event.request).AffectedSOPInstanceUID or "")
         return _store(archive, event, source, calling_aet, max_bytes, uid)
     except Exception:  # a handler must answer, never raise into pynetdicom
         logger.exception("C-STORE of %s failed unexpectedly", uid or "?")
@@ -95,7 +97,7 @@ def _store(
     max_bytes: int | None,
     uid: str,
 ) -> tuple[Dataset, InstanceOutcome]:
-    req = event.request
+    req = cast("C_STORE", event.request)
     size = len(req.DataSet.getbuffer()) if req.DataSet is not None else 0
     limit = max_bytes if max_bytes is not None else archive.settings.node.max_instance_bytes
     if size > limit:

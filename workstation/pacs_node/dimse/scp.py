@@ -160,7 +160,7 @@ class ScpHandlers:
             yield problem, None
             return
         cap = self.settings.node.max_find_results
-        matches = self.archive.query(level, identifier, limit=cap + 1)
+        matches = self.archive.query(level, _keys(identifier), limit=cap + 1)
         charset = _response_charset(matches)
         for n, match in enumerate(matches):
             if event.is_cancelled:
@@ -244,7 +244,7 @@ class ScpHandlers:
         identifier, level, problem = self._identifier(event)
         if problem is not None:
             return [], problem
-        found = self.archive.match_instances(level, identifier, limit=MAX_SUBOPERATIONS + 1)
+        found = self.archive.match_instances(level, _keys(identifier), limit=MAX_SUBOPERATIONS + 1)
         if len(found) > MAX_SUBOPERATIONS:
             comment = _("More than {n} instances; retrieve less at once").format(
                 n=MAX_SUBOPERATIONS
@@ -299,6 +299,11 @@ class ScpHandlers:
         syntaxes = cx.accepted_syntaxes(assoc.accepted_contexts, record.sop_class_uid)
         fitted = cx.fit_to_accepted(ds, syntaxes)
         return fitted if fitted is not None else failed
+
+
+def _keys(identifier: Dataset) -> dict[str, Any]:
+    """Keyword -> value of an identifier (sequences are not matching keys here)."""
+    return {e.keyword: e.value for e in identifier if e.keyword and e.VR != "SQ"}
 
 
 def _response_charset(matches: list[dict[str, Any]]) -> str:

@@ -10,7 +10,7 @@ with "local limit exceeded", which senders retry).
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 from pynetdicom import AE
 from pynetdicom.transport import ThreadedAssociationServer
@@ -43,7 +43,7 @@ class NodeService:
         self.ae.network_timeout = node.network_timeout
         for context in scp_contexts():
             self.ae.add_supported_context(
-                context.abstract_syntax,
+                str(context.abstract_syntax),
                 context.transfer_syntax,
                 scu_role=context.scu_role,
                 scp_role=context.scp_role,
@@ -56,7 +56,7 @@ class NodeService:
         self._server = self.ae.start_server(
             (node.bind_address, node.port),
             block=False,
-            evt_handlers=self.handlers.bindings(),
+            evt_handlers=cast(Any, self.handlers.bindings()),
             ssl_context=self.tls,
         )
         logger.info("DICOM node %s listening on %s:%d", node.ae_title, node.bind_address, self.port)

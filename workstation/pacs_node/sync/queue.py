@@ -85,24 +85,24 @@ class SyncQueue:
         now = utcnow()
         uids = list(dict.fromkeys(sop_uids))
         with self.engine.begin() as conn:
-            job_id = int(
-                conn.execute(
-                    sa.insert(t.jobs).values(
-                        direction=str(direction),
-                        kind=str(kind),
-                        target=target,
-                        state=str(JobState.QUEUED),
-                        description=description[:200],
-                        study_instance_uid=study_uid,
-                        payload=json.dumps(payload or {}),
-                        max_attempts=max_attempts,
-                        next_attempt_at=now,
-                        total=len(uids),
-                        created_at=now,
-                        updated_at=now,
-                    )
-                ).inserted_primary_key[0]
-            )
+            key = conn.execute(
+                sa.insert(t.jobs).values(
+                    direction=str(direction),
+                    kind=str(kind),
+                    target=target,
+                    state=str(JobState.QUEUED),
+                    description=description[:200],
+                    study_instance_uid=study_uid,
+                    payload=json.dumps(payload or {}),
+                    max_attempts=max_attempts,
+                    next_attempt_at=now,
+                    total=len(uids),
+                    created_at=now,
+                    updated_at=now,
+                )
+            ).inserted_primary_key
+            assert key is not None
+            job_id = int(key[0])
             self._add_items(conn, job_id, uids)
         self._notify(job_id)
         return job_id
@@ -342,7 +342,7 @@ class SyncQueue:
 
     @staticmethod
     def _refresh_counts(conn: Connection, job_id: int) -> None:
-        counts = dict(
+        counts: dict[str, int] = dict(
             conn.execute(
                 sa.select(t.items.c.state, sa.func.count())
                 .where(t.items.c.job_id == job_id)

@@ -31,7 +31,7 @@ def remote_resolver(
 
 
 def build_remote(
-    settings: Settings, archive: Archive, target: str, tokens: TokenProvider | None = None
+    settings: Settings, archive: Archive | None, target: str, tokens: TokenProvider | None = None
 ) -> RemoteNode:
     if target == CENTRAL:
         central = settings.central
