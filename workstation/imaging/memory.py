@@ -1,4 +1,4 @@
-"""Give freed image memory back to the operating system (glibc).
+"""Memory for pixels: freed frames go back to the system, big arrays arrive populated.
 
 glibc raises its mmap threshold each time a large block is freed, so after a series has
 been loaded, later half-megabyte frames come from the heap and, once freed, stay in the
@@ -13,7 +13,11 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import logging
+import mmap
 import sys
+from typing import Any
+
+import numpy as np
 
 logger = logging.getLogger(__name__)
 
@@ -45,3 +49,22 @@ def return_large_blocks_to_os(threshold: int = DEFAULT_THRESHOLD) -> bool:
     _done = ok
     logger.debug("glibc mmap threshold fixed at %d bytes: %s", threshold, ok)
     return ok
+
+
+def populated_empty(shape: tuple[int, ...], dtype: Any) -> np.ndarray:
+    """An uninitialised array whose pages are mapped up front (Linux ``MAP_POPULATE``).
+
+    Filling a fresh 250 MB array page fault by page fault costs about five times the
+    copy itself on these machines; one populated mapping avoids that. The memory goes
+    back to the system when the array is freed. Elsewhere: ``np.empty``.
+    """
+    dt = np.dtype(dtype)
+    nbytes = int(np.prod(shape, dtype=np.int64)) * dt.itemsize
+    populate = getattr(mmap, "MAP_POPULATE", 0)
+    if not populate or nbytes < DEFAULT_THRESHOLD:
+        return np.empty(shape, dtype=dt)
+    try:
+        block = mmap.mmap(-1, nbytes, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | populate)
+    except (OSError, ValueError):
+        return np.empty(shape, dtype=dt)
+    return np.frombuffer(block, dtype=dt).reshape(shape)

@@ -24,6 +24,7 @@ from workstation.imaging.errors import CannotDisplay
 from workstation.imaging.frame import Frame
 from workstation.imaging.geometry import PlaneGeometry, check_stack
 from workstation.imaging.header import FrameInfo
+from workstation.imaging.memory import populated_empty
 
 #: Called with (index in the input, slice index in the volume, the volume slice) when the
 #: slice holds exactly the frame's modality values (value slope 1, intercept 0).
@@ -102,7 +103,7 @@ def assemble_volume(
     if len(frames) * rows * cols * 2 > limits.MAX_VOLUME_BYTES:
         return CannotDisplay(_("This series is too large to hold as a volume."))
     slope, intercept = _value_mapping(frames)
-    voxels = np.empty((len(frames), rows, cols), dtype=np.int16)
+    voxels = populated_empty((len(frames), rows, cols), np.int16)
     for k, index in enumerate(check.order):
         _copy_slice(frames[index], voxels[k], slope, intercept)
         if on_slice is not None and slope == 1.0 and intercept == 0.0:
