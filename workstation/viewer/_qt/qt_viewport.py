@@ -512,9 +512,9 @@ class QtViewport(QWidget):
         vp.next_cine_frame()
 
     # Teardown and frames -------------------------------------------------------
-    def grab_frame(self):
-        """The picture as drawn at rest (numpy RGB), rendered now."""
-        self.scene.set_interactive(False)
+    def grab_frame(self, still: bool = True):
+        """The picture as drawn (numpy RGB), rendered now; ``still``: as at rest."""
+        self.scene.set_interactive(not still)
         self.render_view.render_now()
         return self.scene.grab()
 
