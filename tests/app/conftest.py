@@ -23,9 +23,20 @@ pytestmark = pytest.mark.qt
 LOGIN_TIMEOUT_MS = 30_000
 
 
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Everything (data, the user's settings file) under the test's own folder."""
+    monkeypatch.setenv("WORKSTATION_HOME", str(tmp_path / "home"))
+
+
 def make_settings(home: Path, **sections: dict[str, Any]) -> Any:
-    """Settings for a fresh data directory with ``sections`` overriding defaults."""
+    """Settings for a fresh data directory with ``sections`` overriding defaults.
+
+    Points ``WORKSTATION_HOME`` there too (restored after the test), so the user's
+    settings file is inside it, never in the real home."""
     from workstation.config import ensure_home, load_settings
+
+    os.environ["WORKSTATION_HOME"] = str(home)
 
     overrides = {s: {k: str(v) for k, v in vals.items()} for s, vals in sections.items()}
     settings = load_settings(overrides, home=home)
@@ -52,12 +63,14 @@ def start_app(
 
     controllers: list[AppController] = []
 
-    def start(settings: Any, store: SecretStore | None = None) -> AppController:
+    def start(
+        settings: Any, store: SecretStore | None = None, start_node: bool = False
+    ) -> AppController:
         controller = AppController(
             settings,
             store=store or SecretStore(keyring_backend),
             clock=clock,
-            start_node=False,
+            start_node=start_node,
         )
         controllers.append(controller)
         dialog = controller.start()

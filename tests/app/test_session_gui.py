@@ -4,6 +4,8 @@ without a keyring; no secret left on disk after a GUI session."""
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -51,11 +53,17 @@ def _store(archive: Any, folder: Path) -> None:
         assert archive.store_file(f).ok
 
 
+@pytest.mark.dcmtk
+@pytest.mark.skipif(shutil.which("storescu") is None, reason="dcmtk storescu not installed")
 def test_idle_lock_hides_patient_data_and_receiving_continues(
     qtbot: Any, start_app: Any, clock: Any, tmp_path: Path, artifacts_dir: Path
 ) -> None:
-    settings = make_settings(tmp_path / "home", security={"idle_lock_minutes": 5})
-    controller = start_app(settings)
+    settings = make_settings(
+        tmp_path / "home",
+        security={"idle_lock_minutes": 5},
+        node={"port": 0, "bind_address": "127.0.0.1", "ae_title": "LOCKTEST"},
+    )
+    controller = start_app(settings, start_node=True)
     window = create_admin(qtbot, controller, "chief", "Correct horse 1")
     archive = controller.services.archive
     write_study(tmp_path / "a", patient_name="SECRET^ALICE", patient_id="P-1")
@@ -75,10 +83,26 @@ def test_idle_lock_hides_patient_data_and_receiving_continues(
         window.actions.search(StudyQuery())
     screenshot(window, artifacts_dir / "app" / "lock-screen.png")
 
-    # the node's archive keeps storing while the screen is locked
+    # the DICOM node keeps receiving while the screen is locked (dcmtk storescu sends)
     write_study(tmp_path / "b", patient_name="ARRIVED^WHILE^LOCKED", patient_id="P-2")
-    _store(archive, tmp_path / "b")
+    node = controller.services.node
+    assert node is not None and node.port > 0
+    sent = subprocess.run(
+        [
+            "storescu",
+            "-aec",
+            "LOCKTEST",
+            "127.0.0.1",
+            str(node.port),
+            *map(str, sorted((tmp_path / "b").iterdir())),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert sent.returncode == 0, sent.stderr
     assert archive.counts()["studies"] == 2
+    assert "ARRIVED" not in visible_texts(window)
 
     page = window.lock_page
     page.password.setText("wrong password")

@@ -87,6 +87,12 @@ class AuditDialog(QDialog):
             for col, value in enumerate(values):
                 self.table.setItem(row, col, QTableWidgetItem(value))
         self.table.resizeColumnsToContents()
+        header = self.table.horizontalHeader()
+        header.resizeSection(5, min(header.sectionSize(5), 240))  # Study UID: tooltip has it all
+        for row, e in enumerate(events):
+            item = self.table.item(row, 5)
+            if item is not None:
+                item.setToolTip(e.study_uid or "")
 
     def check_chain(self) -> None:
         self.chain.setText(_("Checking the hash chain…"))

@@ -124,6 +124,14 @@ class MainWindow(QMainWindow):
                 mode=self.session.mode.label,
             )
         )
+        self.node_label = QLabel(objectName="nodeLabel")
+        node = self.services.node
+        self.node_label.setText(
+            _("DICOM node {aet} on port {port}").format(aet=node.ae_title, port=node.port)
+            if node is not None
+            else _("DICOM node off")
+        )
+        self.statusBar().addPermanentWidget(self.node_label)
         self.statusBar().addPermanentWidget(self.user_label)
         self.local.sig_study_activated.connect(self.open_study)
         self.local.sig_selection_changed.connect(lambda _r: self.update_actions())

@@ -65,6 +65,7 @@ class UsersDialog(QDialog):
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().setVisible(False)
         self.role_combo = QComboBox(objectName="roleCombo")
         for role in Role:
             self.role_combo.addItem(role.label, role.value)

@@ -177,7 +177,8 @@ class AuditLog:
         study_uid: str | None = None,
         **detail: Any,
     ) -> AuditEvent:
-        """Append one event.  ``actor``/``role`` default to the session's user."""
+        """Append one event.  ``actor``/``role`` are who acted (default: the session's
+        user); everything in ``detail`` is stored as the event's details."""
         detail_json = json.dumps(detail, sort_keys=True, default=str, ensure_ascii=False)
         if len(detail_json) > MAX_DETAIL_CHARS:
             detail_json = json.dumps({"truncated": detail_json[:MAX_DETAIL_CHARS]})

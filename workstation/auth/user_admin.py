@@ -56,14 +56,14 @@ class LocalUserAdmin:
     @requires(Permission.USERS_MANAGE)
     def create_user(self, username: str, password: str, role: Role) -> UserInfo:
         user = self.accounts.create_user(username, password, role)
-        self._audit(AuditAction.USER_CREATE, user.username, role=user.role.value)
+        self._audit(AuditAction.USER_CREATE, user.username, new_role=user.role.value)
         return UserInfo(user.username, user.role, False, False, user.user_id)
 
     @requires(Permission.USERS_MANAGE)
     def set_role(self, username: str, role: Role) -> None:
         self._keep_an_admin(username, demoting=Role(role) is not Role.ADMIN)
         self.accounts.set_role(username, role)
-        self._audit(AuditAction.USER_UPDATE, username, role=Role(role).value)
+        self._audit(AuditAction.USER_UPDATE, username, new_role=Role(role).value)
 
     @requires(Permission.USERS_MANAGE)
     def set_disabled(self, username: str, disabled: bool) -> None:
