@@ -137,3 +137,27 @@ def test_import_browse_send_and_find_centrally(
         params={"action": "workstation.study_send", "limit": 1000},
     ).json()["events"]
     assert any(e["client_event_id"] == send.event_id for e in central_events)
+
+    # -- an admin deletes it here and retrieves it back from the Central tab ------------
+    window.sig_logout_requested.emit()
+    qtbot.waitUntil(lambda: not window.session.active, timeout=10_000)
+    window = log_in(qtbot, controller, auth_api.admin_username, auth_api.admin_password)
+    qtbot.waitUntil(lambda: window.model.rowCount() == studies, timeout=20_000)
+    assert window.local.select_study(target.study_instance_uid)
+    window.delete_selected(confirmed=True)
+    archive = window.services.archive
+    qtbot.waitUntil(lambda: archive.counts()["studies"] == studies - 1, timeout=20_000)
+    window.tabs.setCurrentWidget(window.central)
+    window.central.form.patient_id.setText("77654033")
+    window.central.search_now()
+    qtbot.waitUntil(lambda: window.central.select_study(target.study_instance_uid), timeout=30_000)
+    assert not window.central.selected().local
+    assert window.central.retrieve_button.isEnabled()
+    qtbot.mouseClick(window.central.retrieve_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: archive.counts()["studies"] == studies, timeout=120_000)
+    qtbot.waitUntil(
+        lambda: bool(window.services.audit.events(action="study_retrieve")), timeout=60_000
+    )
+    retrieved = window.services.audit.events(action="study_retrieve")[-1]
+    assert retrieved.study_uid == target.study_instance_uid and retrieved.outcome == "success"
+    assert retrieved.detail["completed"] == target.num_instances
