@@ -180,3 +180,24 @@ def test_corrupt_jpeg_lossless_sample(testdata: Path, tmp_path: Path) -> None:
     assert isinstance(decode_frame(ds), Frame)
     bad = _corrupt_fragments(ds, _wreck_header)
     _cannot(save(bad, tmp_path / "jll.dcm"))  # type: ignore[arg-type]
+
+
+def test_compressed_file_over_the_cap_is_refused_before_reading(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from workstation.imaging import limits
+
+    path = save(compressed(_ct(), RLELossless), tmp_path / "rle.dcm")
+    monkeypatch.setattr(limits, "MAX_FILE_BYTES", path.stat().st_size - 1)
+    assert "too large" in _cannot(path).reason
+    native = save(_ct(256, 256), tmp_path / "native.dcm")  # uncompressed: read frame by frame
+    monkeypatch.setattr(limits, "MAX_FILE_BYTES", native.stat().st_size // 2)
+    assert isinstance(decode_frame(native), Frame)
+
+
+def test_damaged_header_is_a_reason(tmp_path: Path) -> None:
+    data = save(_ct(), tmp_path / "ok.dcm").read_bytes()
+    at = data.index(b"\x28\x00\x10\x00US")  # Rows: cut the header right there
+    bad = tmp_path / "bad.dcm"
+    bad.write_bytes(data[: at + 5])
+    assert _cannot(bad).reason

@@ -32,6 +32,8 @@ from workstation.imaging.windowing import VoiWindow, voi_luts_of, windows_of
 NATIVE_LITTLE_ENDIAN = ("1.2.840.10008.1.2", "1.2.840.10008.1.2.1")
 DEFLATED = ("1.2.840.10008.1.2.1.99",)
 BIG_ENDIAN = "1.2.840.10008.1.2.2"
+#: Syntaxes whose Pixel Data has a defined length, so pydicom can skip it while parsing.
+UNCOMPRESSED = (*NATIVE_LITTLE_ENDIAN, BIG_ENDIAN, "")
 _DEFER_BYTES = 16 * 1024
 
 
@@ -127,7 +129,11 @@ def read_header(path: str | os.PathLike[str]) -> ImageHeader:
     name = os.fspath(path)
     try:
         size = os.path.getsize(name)
-        if _peek_transfer_syntax(name) in DEFLATED:
+        syntax = _peek_transfer_syntax(name)
+        if size > limits.MAX_FILE_BYTES and syntax not in UNCOMPRESSED:
+            # compressed pixel data would be read whole: refuse before reading
+            raise PixelDataError(_("This file is too large to display."), f"{size} bytes")
+        if syntax in DEFLATED:
             _check_inflated_size(name, size)
             ds = pydicom.dcmread(name)
         else:
@@ -140,6 +146,16 @@ def read_header(path: str | os.PathLike[str]) -> ImageHeader:
         raise PixelDataError(
             _("The file cannot be read ({error}).").format(error=exc.strerror or exc), repr(exc)
         ) from exc
+    except (
+        ValueError,
+        TypeError,
+        KeyError,
+        IndexError,
+        EOFError,
+        OverflowError,
+        struct.error,
+    ) as exc:
+        raise PixelDataError(_("The file is damaged and cannot be read."), repr(exc)[:300]) from exc
     header = header_of_dataset(ds, name)
     if header.pixel_offset is None and size > limits.MAX_FILE_BYTES:
         raise PixelDataError(_("This file is too large to display."), f"{size} bytes")
