@@ -79,12 +79,15 @@ def _pump(app, until, timeout_s: float = 60.0) -> bool:  # type: ignore[no-untyp
     return True
 
 
-def open_first_pixels(app, viewer, catalog, runs: int) -> list[float]:  # type: ignore[no-untyped-def]
+def open_first_pixels(app, viewer, catalog, runs: int) -> tuple[list[float], float]:  # type: ignore[no-untyped-def]
+    """ms from open to first pixels for each run, and when the last open started."""
     from workstation.viewer import imaging_source
 
     times = []
     study = catalog.studies()[0]
+    started = 0.0
     for _ in range(runs):
+        started = time.perf_counter()
         if imaging_source._shared is not None:
             imaging_source._shared[1].clear()  # a cold cache each time (the OS cache is warm)
         shown: list[float] = []
@@ -93,7 +96,7 @@ def open_first_pixels(app, viewer, catalog, runs: int) -> list[float]:  # type: 
         _pump(app, lambda shown=shown: bool(shown))
         viewer.sig_first_image_shown.disconnect(shown.append)
         times.append(shown[0])
-    return times
+    return times, started
 
 
 def all_decoded_ms(app, viewer, t0: float) -> float:  # type: ignore[no-untyped-def]
@@ -249,9 +252,8 @@ def bench_series(app, viewer, name: str, paths: list[Path], args) -> dict:  # ty
     catalog = FileCatalog(paths)
     viewer.catalog = catalog
     runs = 2 if args.quick else 3
-    t0 = time.perf_counter()
-    firsts = open_first_pixels(app, viewer, catalog, runs)
-    decoded_ms = all_decoded_ms(app, viewer, t0)
+    firsts, last_open = open_first_pixels(app, viewer, catalog, runs)
+    decoded_ms = all_decoded_ms(app, viewer, last_open)
     vp = viewer.model.viewports[0]
     rate, cpu_ms = scroll_rate(app, viewer, 1 if args.quick else 2)
     big = viewer.views[0].render_view.GetRenderWindow().GetSize()
@@ -274,7 +276,7 @@ def bench_series(app, viewer, name: str, paths: list[Path], args) -> dict:  # ty
         "first_pixels_ms_median": statistics.median(firsts),
         "first_pixels_ms_runs": [round(x, 1) for x in firsts],
         "pydicom_first_decode_ms": ref_first,
-        "all_decoded_ms_after_first_open": decoded_ms,
+        "open_to_all_decoded_ms": decoded_ms,
         "viewport_px": list(big),
         "scroll_images_per_s": rate,
         "scroll_cpu_ms_per_image": cpu_ms,
@@ -290,6 +292,7 @@ def bench_series(app, viewer, name: str, paths: list[Path], args) -> dict:  # ty
         f"open -> first pixels on screen: {result['first_pixels_ms_median']:.0f} ms (median of "
         f"{runs}; budget < 300) | plain pydicom decode of the first file: {ref_first:.0f} ms"
     )
+    print(f"open -> every slice decoded (while the first is shown): {decoded_ms:.0f} ms")
     print(
         f"scroll on screen: {rate:.0f} images/s (budget >= 60) | plain pydicom decode: "
         f"{ref_rate:.0f} images/s | ratio {rate / ref_rate:.1f}x"
