@@ -29,7 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("paths", nargs="*", type=Path, metavar="PATH", help=_("file, folder or ZIP"))
     p.add_argument("--media", action="store_true", help=_("also import every mounted CD/DVD/USB"))
     p.add_argument("--json", action="store_true", help=_("print the summary as JSON"))
-    p.add_argument("--workers", type=int, default=8, help=_("reader threads (default 8)"))
+    p.add_argument("--workers", type=int, default=16, help=_("reader threads (default 16)"))
     p.set_defaults(handler=run_import)
 
 

@@ -146,6 +146,15 @@ class FilesystemBlobStore:
         self.tmp_dir = root / TMP_DIR
         self.pending = PendingLog(root / PENDING_DIR)
         self.tmp_dir.mkdir(parents=True, exist_ok=True)
+        self._make_first_level()
+
+    def _make_first_level(self) -> None:
+        """Create the 256 ``aa`` folders once, so a new shard costs one parent fsync."""
+        if (self.root / "ff").is_dir():
+            return
+        for i in range(256):
+            (self.root / f"{i:02x}").mkdir(exist_ok=True)
+        fsync_dir(self.root)
 
     def path(self, file_uuid: str) -> Path:
         return self.root / relative_path(file_uuid)
@@ -192,10 +201,10 @@ class FilesystemBlobStore:
 
     def _ensure_shard(self, shard: Path) -> list[Path]:
         """Create ``aa/bb`` if needed; return the directories whose entries changed."""
-        if shard.is_dir():
+        if os.path.isdir(shard):
             return []
         shard.mkdir(parents=True, exist_ok=True)
-        return [self.root, shard.parent]
+        return [shard.parent]
 
     def remove(self, file_uuid: str) -> None:
         with contextlib.suppress(FileNotFoundError):

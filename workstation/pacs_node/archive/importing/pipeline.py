@@ -114,8 +114,8 @@ class Importer:
         self,
         archive: Archive,
         *,
-        workers: int = 8,
-        max_in_flight: int = 128,
+        workers: int = 16,
+        max_in_flight: int = 256,
     ) -> None:
         self.archive = archive
         self.settings = archive.settings.import_
