@@ -46,13 +46,14 @@ class Preparer:
         # on SQLite it uses a plain read-only connection per thread (no pool round trip).
         self._sqlite_path = engine.url.database if engine.dialect.name == "sqlite" else None
         self._local = threading.local()
-        self._lookups: list[sqlite3.Connection] = []
+        #: Per-thread lookup connections, closed when their thread has ended.
+        self._lookups: dict[threading.Thread, sqlite3.Connection] = {}
         self._lookups_lock = threading.Lock()
 
     def close(self) -> None:
         self.blobs.close()
         with self._lookups_lock:
-            for conn in self._lookups:
+            for conn in self._lookups.values():
                 conn.close()
             self._lookups.clear()
 
@@ -171,7 +172,9 @@ class Preparer:
             conn.execute("PRAGMA query_only=ON")
             self._local.conn = conn
             with self._lookups_lock:
-                self._lookups.append(conn)
+                for thread in [t for t in self._lookups if not t.is_alive()]:
+                    self._lookups.pop(thread).close()
+                self._lookups[threading.current_thread()] = conn
         return conn
 
 
