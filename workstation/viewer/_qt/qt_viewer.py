@@ -277,6 +277,7 @@ class QtViewer(QWidget):
         images = [s for s in series if s.modality not in ("SR", "PR", "KO", "DOC", "RTSTRUCT")]
         for position, s in enumerate(images[: len(self.model.viewports)]):
             self.show_series(position, s.series_instance_uid)
+        self._on_view_activated(0)
         self.thumbnails.set_series(series, self._thumbnail_frame)
         self.sig_study_opened.emit(study_uid)
         if not images:
