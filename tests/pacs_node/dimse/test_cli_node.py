@@ -80,12 +80,17 @@ class Served:
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[Served]:
+def client_port() -> int:
+    return free_port()
+
+
+@pytest.fixture
+def server(tmp_path: Path, client_port: int) -> Iterator[Served]:
     home, port = tmp_path / "server", free_port()
     _write_config(
         home, SERVER_AET, port,
-        [{"name": "client", "ae_title": "CLIENT1", "host": "127.0.0.1", "port": free_port(),
-          "may_query": True, "may_retrieve": True}],
+        [{"name": "client", "ae_title": "CLIENT1", "host": "127.0.0.1", "port": client_port,
+          "may_query": True, "may_retrieve": True, "move_destination": True}],
     )  # fmt: skip
     served = Served(home, port).start()
     yield served
@@ -93,10 +98,10 @@ def server(tmp_path: Path) -> Iterator[Served]:
 
 
 @pytest.fixture
-def client_home(tmp_path: Path, server: Served, dcmtk_port: int) -> Path:
+def client_home(tmp_path: Path, server: Served, dcmtk_port: int, client_port: int) -> Path:
     home = tmp_path / "client"
     _write_config(
-        home, "CLIENT1", free_port(),
+        home, "CLIENT1", client_port,
         [{"name": "server", "ae_title": SERVER_AET, "host": "127.0.0.1", "port": server.port},
          {"name": "dcmtk", "ae_title": DCMTK_AET, "host": "127.0.0.1", "port": dcmtk_port}],
     )  # fmt: skip
@@ -136,6 +141,29 @@ def test_serve_echo_find_get_send_with_json(
 
     unknown = _cli(client_home, "echo", "nobody-here", "--json")
     assert unknown.returncode == 4
+
+
+def test_retrieve_by_move_and_sync_status(
+    server: Served, client_home: Path, tmp_path: Path
+) -> None:
+    files = write_study(tmp_path / "s", 3)
+    assert _storescu(server.port, files).returncode == 0
+    study_uid = dcmread(files[0]).StudyInstanceUID
+    # No node of the client is running: retrieve starts one for the C-MOVE.
+    got = _cli(client_home, "retrieve", "server", study_uid, "--via", "move", "--json")
+    assert got.returncode == 0, got.stderr
+    assert json.loads(got.stdout)["completed"] == 3
+    studies = json.loads(_cli(client_home, "studies", "--json").stdout)
+    assert [s["num_instances"] for s in studies] == [3]
+    queued = _cli(client_home, "sync", "queue", study_uid, "--to", "server", "--json")
+    assert queued.returncode == 0, queued.stderr
+    job = json.loads(queued.stdout)["queued"][0]
+    status = json.loads(_cli(client_home, "sync", "status", "--json").stdout)
+    assert [(j["id"], j["state"], j["total"]) for j in status] == [(job, "queued", 3)]
+    ran = _cli(client_home, "sync", "run", "--until-empty", "--timeout", "60", "--json")
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    done = json.loads(_cli(client_home, "sync", "status", "--all", "--json").stdout)
+    assert [(j["state"], j["done"]) for j in done] == [("done", 3)]
 
 
 def test_send_to_storescp(client_home: Path, tmp_path: Path, storescp: Any) -> None:
