@@ -118,6 +118,7 @@ def test_dicomdir_sets_yield_exactly_their_instances(testdata: Path, settings) -
         assert stored == referenced
 
 
+@pytest.mark.filterwarnings("ignore::UserWarning")
 def test_every_malformed_file_is_stored_or_quarantined_with_a_reason(
     imported: dict, testdata: Path
 ) -> None:
