@@ -54,6 +54,11 @@ def test_open_from_archive_and_keep_measurements(qtbot, settings, archive, tmp_p
     settle()
     (ann,) = v.model.annotations()
     series_uid = view.viewport.series_uid
+    # The measurements go into the study as a DICOM SR, through the archive's own store.
+    result = v.store_sr()
+    assert result.ok, result.reason
+    modalities = sorted(s.modality for s in archive.find_series(study))
+    assert modalities == ["CT", "SR"]
     v.close_study()
     assert v.current_study_uid is None and view.viewport.source is None
     assert v.open_series(series_uid)  # finds its study through the archive

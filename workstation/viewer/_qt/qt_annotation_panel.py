@@ -8,6 +8,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QMenu,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -20,7 +21,9 @@ from workstation.viewer.model import ViewerModel
 
 class QtAnnotationPanel(QWidget):
     sig_selected = Signal(str)
+    #: Save the measurements as a DICOM SR file / store it in the study in the archive.
     sig_export_requested = Signal()
+    sig_store_requested = Signal()
 
     def __init__(self, model: ViewerModel, parent=None) -> None:
         super().__init__(parent)
@@ -30,8 +33,11 @@ class QtAnnotationPanel(QWidget):
         self.list.currentItemChanged.connect(self._on_current_changed)
         self.remove_button = QPushButton(_("Remove"))
         self.remove_button.clicked.connect(self.remove_current)
-        self.export_button = QPushButton(_("Export SR…"))
-        self.export_button.clicked.connect(self.sig_export_requested.emit)
+        self.export_button = QPushButton(_("Export SR"))
+        menu = QMenu(self.export_button)
+        menu.addAction(_("Store in the local archive"), self.sig_store_requested.emit)
+        menu.addAction(_("Save as a file…"), self.sig_export_requested.emit)
+        self.export_button.setMenu(menu)
         self.key_images = QLabel()
         buttons = QHBoxLayout()
         buttons.addWidget(self.remove_button)

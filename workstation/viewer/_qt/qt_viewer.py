@@ -119,6 +119,7 @@ class QtViewer(QWidget):
         self.panel = QtAnnotationPanel(self.model)
         self.panel.sig_selected.connect(self._on_panel_selected)
         self.panel.sig_export_requested.connect(self._on_export_requested)
+        self.panel.sig_store_requested.connect(self._on_store_requested)
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.thumbnails)
         splitter.addWidget(self.grid_host)
@@ -340,18 +341,39 @@ class QtViewer(QWidget):
         return open_frame_source(entries, series_uid)
 
     def _thumbnail_frame(self, series_uid: str) -> DisplayFrame | None:
-        import pydicom
+        """The middle image of a series for its thumbnail (runs on the thumbnail thread).
 
-        from workstation.viewer import fallback_decode
+        Decoded by the shared pool's worker processes when it runs, so thumbnails do not
+        take the GIL from the screen; else by pydicom here.
+        """
         from workstation.viewer.catalog import sort_instances
 
         entries = sort_instances(self.catalog.instances(series_uid))
         if not entries:
             return None
-        ds = pydicom.dcmread(
-            entries[len(entries) // 2].path if len(entries) > 2 else entries[0].path
-        )
-        return fallback_decode.decode(ds, 0)
+        entry = entries[len(entries) // 2]
+        pool = self._pool()
+        if pool is not None:
+            from workstation.imaging.frame import FrameRef as ImagingRef
+            from workstation.viewer.frames import FrameRef
+            from workstation.viewer.imaging_source import to_display_frame
+
+            result = pool.submit(ImagingRef.of(entry.path, 0)).result(timeout=60)
+            return to_display_frame(result, FrameRef(entry.sop_instance_uid))
+        import pydicom
+
+        from workstation.viewer import fallback_decode
+
+        return fallback_decode.decode(pydicom.dcmread(entry.path), 0)
+
+    def _pool(self):
+        import importlib.util
+
+        if importlib.util.find_spec("workstation.viewer.imaging_source") is None:
+            return None
+        from workstation.viewer import imaging_source
+
+        return imaging_source._shared[0] if imaging_source._shared is not None else None
 
     def _viewer_store(self):
         if self._store is None and self.settings is not None:
@@ -485,6 +507,21 @@ class QtViewer(QWidget):
 
         return write_measurement_report(self.model.annotations(), self._source_datasets(), path)
 
+    def store_sr(self) -> object:
+        """Store the measurements as a DICOM SR in the study, in the local archive.
+
+        Returns the archive's store result (``.ok``, ``.reason``).
+        """
+        from workstation.viewer.sr_export import build_measurement_report
+
+        store = getattr(getattr(self.catalog, "archive", None), "store_dataset", None)
+        if store is None:
+            raise ValueError(_("There is no local archive to store the report in."))
+        sr = build_measurement_report(self.model.annotations(), self._source_datasets())
+        result = store(sr, source="viewer")
+        logger.info("measurement SR %s stored: %s", sr.SOPInstanceUID, result.status)
+        return result
+
     def _source_datasets(self):
         import pydicom
 
@@ -507,6 +544,16 @@ class QtViewer(QWidget):
         except (OSError, ValueError) as exc:
             logger.exception("SR export failed")
             QMessageBox.warning(self, _("Export failed"), str(exc))
+
+    def _on_store_requested(self) -> None:
+        try:
+            result = self.store_sr()
+        except (OSError, ValueError) as exc:
+            logger.exception("SR could not be built")
+            QMessageBox.warning(self, _("Export failed"), str(exc))
+            return
+        if not getattr(result, "ok", False):
+            QMessageBox.warning(self, _("Export failed"), getattr(result, "reason", "") or "")
 
     # Teardown ---------------------------------------------------------------
     def close(self) -> bool:
