@@ -46,6 +46,6 @@ ensure_venv() {
 pip_install() {
     "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e "$ROOT[$1]"
     if [ -f "$ROOT/central/pyproject.toml" ]; then
-        "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e "$ROOT/central"
+        "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e "$ROOT/central[postgres,server]"
     fi
 }

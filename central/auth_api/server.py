@@ -52,10 +52,21 @@ def serve(
 def _serve_werkzeug(
     settings: Settings, host: str, port: int, _threads: int, ready_file: Path | None
 ) -> None:
-    from werkzeug.serving import make_server
+    from urllib.parse import urlsplit
+
+    from werkzeug.serving import WSGIRequestHandler, make_server
+
+    class PathOnlyHandler(WSGIRequestHandler):
+        """Access log lines without query strings (they may carry names or tokens)."""
+
+        def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+            path = urlsplit(self.path).path
+            self.log("info", '"%s %s" %s %s', self.command, path, code, size)
 
     logger.warning("serving with werkzeug's development server; use gunicorn in production")
-    server = make_server(host, port, create_app(settings), threaded=True)
+    server = make_server(
+        host, port, create_app(settings), threaded=True, request_handler=PathOnlyHandler
+    )
     _announce(ready_file, host, server.port)
     try:
         server.serve_forever()
