@@ -36,6 +36,7 @@ from workstation.imaging.header import (
     read_header,
 )
 from workstation.imaging.jpeg_repair import repaired_frame
+from workstation.imaging.memory import populated_empty
 from workstation.imaging.modality import exact_int16_rescale, rescale_in_place, stored_range
 
 logger = logging.getLogger(__name__)
@@ -150,7 +151,7 @@ def read_native_frame(header: ImageHeader, frame: int) -> np.ndarray:
     dtype = _NATIVE_DTYPES[(m.bits_allocated, m.pixel_representation)]
     nbytes = m.frame_bytes
     start = frame * nbytes
-    out = np.empty((m.rows, m.columns), dtype=dtype)
+    out = populated_empty((m.rows, m.columns), dtype)
     if header.pixel_offset is not None and header.path is not None:
         available = min(
             header.pixel_length or 0, os.path.getsize(header.path) - header.pixel_offset

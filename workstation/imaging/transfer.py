@@ -19,6 +19,7 @@ import numpy as np
 
 from workstation.imaging.errors import CannotDisplay
 from workstation.imaging.frame import Frame
+from workstation.imaging.memory import populated_empty
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +52,7 @@ class PixelBlock:
         _tag, info, dtype, shape, applied = message
         if self.shm is None:
             raise RuntimeError("worker used a shared block this lane does not have")
-        pixels = np.empty(shape, dtype=dtype)
+        pixels = populated_empty(shape, dtype)
         shared = np.ndarray(shape, dtype=dtype, buffer=self.shm.buf)
         np.copyto(pixels, shared)
         del shared
