@@ -23,18 +23,17 @@ class WindowPreset:
 
     @property
     def label(self) -> str:
-        return _PRESET_LABELS.get(self.key, self.key)
-
-
-_PRESET_LABELS = {
-    "lung": _("Lung"),
-    "mediastinum": _("Mediastinum"),
-    "bone": _("Bone"),
-    "brain": _("Brain"),
-    "abdomen": _("Abdomen"),
-    "auto": _("Auto (from the data)"),
-    "file": _("File window"),
-}
+        """The translated name (looked up now, so a language change applies at once)."""
+        labels = {
+            "lung": _("Lung"),
+            "mediastinum": _("Mediastinum"),
+            "bone": _("Bone"),
+            "brain": _("Brain"),
+            "abdomen": _("Abdomen"),
+            "auto": _("Auto (from the data)"),
+            "file": _("File window"),
+        }
+        return labels.get(self.key, self.key)
 
 CT_PRESETS: tuple[WindowPreset, ...] = (
     WindowPreset("lung", -600.0, 1500.0),
