@@ -22,6 +22,7 @@ import shutil
 import threading
 import uuid as uuidlib
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import BinaryIO
 
@@ -55,6 +56,15 @@ def _try_lock(fh: BinaryIO) -> bool:
     except OSError:
         return False
     return True
+
+
+#: Directory fsyncs run here, alongside the file's own fsync on the storing thread.
+_FSYNC_POOL = ThreadPoolExecutor(max_workers=8, thread_name_prefix="store-fsync")
+
+
+def _fsync_dirs(dirs: list[Path]) -> None:
+    for directory in dirs:
+        fsync_dir(directory)
 
 
 def new_uuid() -> str:
@@ -165,8 +175,12 @@ class FilesystemBlobStore:
     def put(self, chunks: list[bytes | memoryview]) -> tuple[str, int]:
         """Write ``chunks`` as one new durable file; return (uuid, size).
 
-        Temp file, fsync, rename into its shard, fsync the directory (and, for a new
-        shard, its parents).  Many threads calling this at once share journal commits.
+        Temp file, write, rename into its shard; then the file and its directory (and,
+        for a new shard, the parent) are fsynced *at the same time* - the file on this
+        thread, the directories on a helper thread - which halves the wait for one
+        store.  Durable when this returns.  Until its index row is committed a file is
+        invisible (an orphan after a crash, removed through the pending log), so the
+        rename may come before the fsync without a half-written file ever being indexed.
         """
         file_uuid = new_uuid()
         self.pending.add(file_uuid)
@@ -180,23 +194,18 @@ class FilesystemBlobStore:
                     n = os.write(fd, view)
                     view = view[n:]
                     size += n
-            os.fsync(fd)
-        except BaseException:
-            os.close(fd)
-            with contextlib.suppress(OSError):
-                tmp.unlink()
-            raise
-        os.close(fd)
-        final = self.path(file_uuid)
-        try:
+            final = self.path(file_uuid)
             new_dirs = self._ensure_shard(final.parent)
             os.replace(tmp, final)
-            for directory in (final.parent, *new_dirs):
-                fsync_dir(directory)
+            dirs_synced = _FSYNC_POOL.submit(_fsync_dirs, [final.parent, *new_dirs])
+            os.fsync(fd)
+            dirs_synced.result()
         except BaseException:
             with contextlib.suppress(OSError):
                 tmp.unlink()
             raise
+        finally:
+            os.close(fd)
         return file_uuid, size
 
     def _ensure_shard(self, shard: Path) -> list[Path]:
