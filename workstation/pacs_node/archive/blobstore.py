@@ -3,10 +3,11 @@
 Layout: ``<store>/<u[0:2]>/<u[2:4]>/<u>.dcm`` where ``u`` is a random UUID (hex).  No
 DICOM value ever becomes part of a path.
 
-A write is: temp file in ``<store>/.tmp/`` -> write -> fsync -> rename into place ->
-fsync the directory.  The index row is committed after that, so an instance is visible
-only when both are durable.  A crash between the rename and the commit leaves an
-*orphan* file; to find orphans without scanning the whole store, each writing process
+A write is: temp file in ``<store>/.tmp/`` -> write -> rename into place -> fsync the
+file and its directory (concurrently).  The index row is committed only after that, so
+an instance is visible only when file, directory entry and row are all durable.  A
+crash before the commit leaves an unindexed *orphan* file (maybe incomplete, never
+visible); to find orphans without scanning the whole store, each writing process
 appends every UUID to its own *pending log* (``<store>/.pending/<token>.log``, held with
 an exclusive lock while the process lives) before it creates the file.  When the archive
 opens, logs whose owner is gone are replayed: files whose UUID has no index row are
