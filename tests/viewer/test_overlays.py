@@ -60,3 +60,10 @@ def test_corners_show_slice_window_zoom_and_key_mark() -> None:
     assert c.bottom_left.splitlines()[:2] == ["Se 3: Chest", "Im 5/20"]
     assert "key image" in c.bottom_left
     assert c.bottom_right == "W 400 L 40\nZoom 150%"
+
+
+def test_corner_says_voi_lut_when_the_table_is_used() -> None:
+    g = FrameGeometry(10, 10)
+    f = DisplayFrame("1", 0, g, np.zeros((10, 10), dtype=np.uint16), voi_lut=True)
+    c = overlays.corners(SeriesHeader("1"), 0, 1, f, None, 1.0)
+    assert c.bottom_right.splitlines()[0] == "VOI LUT"

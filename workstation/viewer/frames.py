@@ -85,6 +85,8 @@ class DisplayFrame:
     window: tuple[float, float] | None = None
     #: MONOCHROME1: low values are drawn white.
     inverted: bool = False
+    #: The file has a VOI LUT table but no window: ``render(None, ...)`` applies it.
+    voi_lut: bool = False
     #: Modality units of ``values``: "HU" for CT, else from Rescale Type, else "".
     units: str = ""
     error: str = ""

@@ -128,6 +128,7 @@ def to_display_frame(result: Any, ref: FrameRef) -> DisplayFrame:
         values=result.modality_values(),
         window=window,
         inverted=bool(info.invert),
+        voi_lut=window is None and bool(info.voi_luts),
         units=units,
         render=render,
     )

@@ -48,7 +48,9 @@ def corners(
         lines.append(_("★ key image"))
     bottom_left = "\n".join(x for x in lines if x)
     br = []
-    if window is not None and frame is not None and not frame.is_color:
+    if frame is not None and frame.voi_lut and window is None:
+        br.append(_("VOI LUT"))
+    elif window is not None and frame is not None and not frame.is_color:
         br.append(_("W {width:.0f} L {center:.0f}").format(width=window[1], center=window[0]))
     br.append(_("Zoom {percent:.0f}%").format(percent=zoom * 100))
     return Corners(top_left, top_right, bottom_left, "\n".join(br))

@@ -35,6 +35,7 @@ class WindowPreset:
         }
         return labels.get(self.key, self.key)
 
+
 CT_PRESETS: tuple[WindowPreset, ...] = (
     WindowPreset("lung", -600.0, 1500.0),
     WindowPreset("mediastinum", 50.0, 350.0),

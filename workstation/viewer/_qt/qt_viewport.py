@@ -216,6 +216,8 @@ class QtViewport(QWidget):
             window = vp.display_window(frame)
             assert frame.values is not None
             scene.show_pixels(self._pixels(frame, window))
+            if vp.window is None and frame.voi_lut:
+                window = None  # the file's VOI LUT table is in use, not a window
             scene.set_matrix(
                 vp.transform.matrix((frame.values.shape[1], frame.values.shape[0]), size)
             )
@@ -233,7 +235,12 @@ class QtViewport(QWidget):
         vp = self.viewport
         invert = frame.inverted ^ vp.invert
         if frame.render is not None:
-            return frame.render(vp.window, invert)
+            # The user's window; else the file's own VOI (window or table) as the decoder
+            # applies it; else the same auto window the corner text shows.
+            chosen = vp.window
+            if chosen is None and frame.window is None and not frame.voi_lut:
+                chosen = window
+            return frame.render(chosen, invert)
         if frame.is_color:
             return 255 - frame.values if vp.invert else frame.values
         return windowing.to_uint8(frame.values, window[0], window[1], invert=invert)
