@@ -167,12 +167,15 @@ class FileCatalog:
                     warnings.simplefilter("ignore", UserWarning)
                     ds = pydicom.dcmread(path, stop_before_pixels=True)
             except (OSError, pydicom.errors.InvalidDicomError, ValueError):
-                logger.warning("not a readable DICOM file, skipped: %s", path)
+                # Paths from removable media may carry patient names: DEBUG only.
+                logger.warning("a file that is not readable DICOM was skipped")
+                logger.debug("skipped file: %s", path)
                 continue
             series_uid = str(ds.get("SeriesInstanceUID", ""))
             study_uid = str(ds.get("StudyInstanceUID", ""))
             if not series_uid or "SOPInstanceUID" not in ds:
-                logger.warning("file without UIDs skipped: %s", path)
+                logger.warning("a file without study/series/instance UIDs was skipped")
+                logger.debug("skipped file: %s", path)
                 continue
             if series_uid not in self._series:
                 self._series[series_uid] = SeriesEntry(

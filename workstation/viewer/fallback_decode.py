@@ -185,7 +185,9 @@ def decode(ds: Any, frame_index: int) -> DisplayFrame:
             units=units,
         )
     except Exception as exc:  # noqa: BLE001 - any decoder fault becomes a tile, never a crash
-        logger.warning("frame %d of %s cannot be decoded: %s", frame_index, sop, exc)
+        # Messages may quote file paths or values: only the type above DEBUG (no PHI).
+        logger.warning("frame %d of %s cannot be decoded: %s", frame_index, sop, type(exc).__name__)
+        logger.debug("decoder detail: %s", exc)
         return DisplayFrame(sop, frame_index, geometry, None, error=str(exc) or type(exc).__name__)
 
 

@@ -173,7 +173,10 @@ class StackSource:
         try:
             ds = self._dataset(owner)
         except Exception as exc:  # noqa: BLE001 - unreadable file: a tile, not a crash
-            logger.warning("instance %s cannot be read: %s", ref.sop_instance_uid, exc)
+            logger.warning(
+                "instance %s cannot be read: %s", ref.sop_instance_uid, type(exc).__name__
+            )
+            logger.debug("read detail: %s", exc)
             return error_frame(ref, str(exc) or type(exc).__name__)
         if not self._header_read:
             self._header_read = True
