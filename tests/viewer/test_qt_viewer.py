@@ -409,3 +409,22 @@ def test_screen_pixels_equal_the_render_at_one_to_one(qtbot, make_viewer, ct_cat
     assert best > 0.99
     # Flipped vertically it would not match: the picture is not symmetric.
     assert float(np.mean(inner[::-1] == inner)) < 0.95
+
+
+def test_no_patient_data_in_logs(qtbot, make_viewer, ct_catalog, caplog, tmp_path) -> None:
+    """Names and IDs are on screen only: nothing at INFO or above carries them."""
+    import logging
+
+    caplog.set_level(logging.INFO)
+    v = make_viewer(ct_catalog)
+    open_and_wait(qtbot, v, ct_catalog)
+    view = v.views[0]
+    assert "Test Synthetic" in view.scene.corners.GetText(2)  # shown...
+    v.set_tool(v.tool.LENGTH)
+    drag(qtbot, view.render_view, view.screen_point((10, 10)), view.screen_point((60, 40)))
+    v.export_sr(tmp_path / "sr.dcm")
+    settle()
+    text = "\n".join(r.getMessage() for r in caplog.records if r.levelno >= logging.INFO)
+    assert "opening study" in text  # ...and the log did get written
+    for phi in ("Test", "Synthetic", "SYN-001", "20260101"):
+        assert phi not in text
