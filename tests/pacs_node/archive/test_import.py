@@ -247,3 +247,16 @@ def test_garbage_and_truncated_files_end_with_a_reason(
     assert by_name["truncated.dcm"].quarantine_path is not None
     assert by_name["empty.dcm"].quarantine_path is not None  # named like DICOM: kept
     assert by_name["random.bin"].quarantine_path is None
+
+
+def test_zip_of_a_cd_skips_its_dicomdir(sqlite_archive: Archive, tmp_path: Path) -> None:
+    media = tmp_path / "cd"
+    src = _file_set(media, 3)
+    zpath = tmp_path / "cd.zip"
+    with zipfile.ZipFile(zpath, "w") as zf:
+        for p in sorted(media.rglob("*")):
+            if p.is_file():
+                zf.write(p, p.relative_to(media).as_posix())
+    summary = Importer(sqlite_archive).run([zpath])
+    assert summary.stored == 3 and not summary.rejected
+    assert _stored_uids(sqlite_archive) == _sop_uids(src)

@@ -3,7 +3,8 @@
 Member names are never used to build a path (members are read into memory and handed
 to the archive, which names files by its own ids).  A member whose name tries to climb
 out of the archive (zip slip: ``../``, an absolute path, a drive letter) is refused all
-the same: such an archive was made to attack someone.
+the same: such an archive was made to attack someone.  A ``DICOMDIR`` member (a zipped CD)
+is skipped: the files it indexes are members too and are read directly.
 
 Caps (``[import]`` settings): number of entries, bytes inflated in total (across nested
 archives), bytes per member, inflation ratio per member (a zip bomb inflates 1000:1 and
@@ -137,6 +138,8 @@ def zip_items(
         if info.flag_bits & 0x1:
             yield Refusal(where, _("The member is encrypted; refused."))
             continue
+        if PurePosixPath(info.filename.replace("\\", "/")).name.upper() == "DICOMDIR":
+            continue  # a CD's index: its files are members too, read them directly
         if info.filename.lower().endswith(".zip"):
             yield from _nested(zf, info, where, settings, depth, budget)
             continue
