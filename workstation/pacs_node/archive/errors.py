@@ -15,10 +15,6 @@ class InvalidDicomError(ArchiveError):
     """The input is not DICOM we can store; the message says why."""
 
 
-class ArchiveFullError(ArchiveError):
-    """The store's disk has less free space than ``archive.min_free_bytes``."""
-
-
 class NotFoundError(ArchiveError, LookupError):
     """A study, series, instance or file named by UID is not in the archive."""
 
@@ -29,7 +25,3 @@ class ArchiveClosedError(ArchiveError):
 
 class MigrationError(ArchiveError):
     """The index database could not be brought to the current schema."""
-
-
-class ImportCancelled(ArchiveError):
-    """An import was cancelled by its caller (files stored so far stay stored)."""
