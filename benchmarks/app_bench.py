@@ -266,7 +266,7 @@ def _unguarded_actions(archive: Any) -> Any:
         keyring_available=False,
         started_at=0.0,
     )
-    audit = AuditLog(AuthDatabase.open(archive.settings.database_url))
+    audit = AuditLog(AuthDatabase.from_settings(archive.settings))
     return StudyActions(session, archive, audit, JobRegistry(max_workers=1))
 
 

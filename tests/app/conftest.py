@@ -24,6 +24,19 @@ LOGIN_TIMEOUT_MS = 30_000
 
 
 @pytest.fixture(autouse=True)
+def _no_unexpected_error_dialogs(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A GUI test fails when the app showed an error dialog it did not expect."""
+    from workstation.app import errors
+
+    errors.history.clear()
+    yield
+    if request.node.get_closest_marker("expect_error_dialog") is None:
+        assert errors.history == [], f"the app showed errors: {errors.history}"
+    for box in errors.open_error_boxes():
+        box.close()
+
+
+@pytest.fixture(autouse=True)
 def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Everything (data, the user's settings file) under the test's own folder."""
     monkeypatch.setenv("WORKSTATION_HOME", str(tmp_path / "home"))

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QMessageBox
 from tests.app.conftest import log_in, make_settings, screenshot
 from tests.app.synthetic import write_study
 from tests.app.test_session_gui import create_admin
+from workstation.app import errors
 from workstation.app.users_dialog import UserFormDialog
 
 pytestmark = pytest.mark.qt
@@ -91,6 +92,9 @@ def test_admin_screens_and_what_an_operator_sees(
     window = log_in(qtbot, controller, "olga", "Operator pass 1")
     assert not window.act["users"].isEnabled() and not window.act["audit"].isEnabled()
     assert window.open_users() is None and window.open_audit() is None
+    assert [m.split(":")[0] for m in errors.history] == ["PermissionDenied"] * 2
+    assert "manage users" in errors.history[0] and "audit log" in errors.history[1]
+    errors.history.clear()
     dialog = window.open_settings()
     enabled = {k for k, f in dialog.fields.items() if f.widget.isEnabled()}
     assert enabled == {"general.language"}

@@ -67,7 +67,7 @@ def test_each_role_can_do_exactly_what_it_may(
 
 
 def _check_engine(window: Any, role: str, uid: str, second: Path, tmp_path: Path) -> None:
-    actions, session = window.actions, window.session
+    actions, session = window.study_actions, window.session
     services = window.services
     refusals = {
         "import": lambda: actions.import_paths([second]),
@@ -83,7 +83,8 @@ def _check_engine(window: Any, role: str, uid: str, second: Path, tmp_path: Path
             call()
     if "import" in ALLOWED[role]:
         job = actions.import_paths([second])
-        assert services.jobs.wait(job, 60).state is JobState.DONE
+        snap = services.jobs.wait(job, 60)
+        assert snap.state is JobState.DONE, (snap.error, snap.failures)
     if "export" in ALLOWED[role]:
         job = actions.export_study(uid, tmp_path / f"export-{role}")
         assert services.jobs.wait(job, 60).state is JobState.DONE

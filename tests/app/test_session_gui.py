@@ -80,7 +80,7 @@ def test_idle_lock_hides_patient_data_and_receiving_continues(
     assert not window.local.table.isVisible() and not window.activity_dock.isVisible()
     assert "SECRET" not in visible_texts(window) and "P-1" not in visible_texts(window)
     with pytest.raises(SessionLocked):
-        window.actions.search(StudyQuery())
+        window.study_actions.search(StudyQuery())
     screenshot(window, artifacts_dir / "app" / "lock-screen.png")
 
     # the DICOM node keeps receiving while the screen is locked (dcmtk storescu sends)

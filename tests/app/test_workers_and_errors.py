@@ -52,6 +52,7 @@ def test_callbacks_are_skipped_once_the_owner_is_deleted(qtbot: Any) -> None:
     assert called == []
 
 
+@pytest.mark.expect_error_dialog
 def test_uncaught_exception_shows_an_actionable_dialog_and_logs(
     qtbot: Any, caplog: pytest.LogCaptureFixture, tmp_path: Any
 ) -> None:
@@ -64,7 +65,7 @@ def test_uncaught_exception_shows_an_actionable_dialog_and_logs(
             with caplog.at_level(logging.CRITICAL):
                 sys.excepthook(*sys.exc_info())
         boxes = errors.open_error_boxes()
-        assert len(boxes) == 1
+        assert len(boxes) == 1 and len(errors.history) == 1
         text = boxes[0].text()
         assert "ValueError" in text and "workstation.log" in text and "Try again" in text
         assert any("uncaught exception" in r.message and r.exc_info for r in caplog.records)

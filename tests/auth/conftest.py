@@ -62,7 +62,7 @@ def clock() -> ManualClock:
 
 @pytest.fixture
 def auth_db(tmp_path: Path) -> Iterator[AuthDatabase]:
-    db = AuthDatabase.open(f"sqlite:///{tmp_path / 'archive.sqlite3'}")
+    db = AuthDatabase.open(f"sqlite:///{tmp_path / 'auth.sqlite3'}")
     yield db
     db.close()
 

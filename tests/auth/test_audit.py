@@ -53,7 +53,7 @@ def test_database_refuses_update_and_delete(audit: AuditLog) -> None:
 def test_an_edited_row_breaks_the_chain(audit: AuditLog, tmp_path: Path) -> None:
     _fill(audit, 4)
     # Someone with the database file drops the trigger and rewrites history.
-    con = sqlite3.connect(tmp_path / "archive.sqlite3")
+    con = sqlite3.connect(tmp_path / "auth.sqlite3")
     con.execute("DROP TRIGGER auth_audit_events_no_update")
     con.execute("UPDATE auth_audit_events SET study_uid='1.2.3' WHERE seq=3")
     con.commit()

@@ -227,7 +227,7 @@ def test_no_password_or_token_in_clear_on_disk(
     home.mkdir()
     data.mkdir()
     monkeypatch.setenv("HOME", str(home))
-    db = AuthDatabase.open(f"sqlite:///{data / 'archive.sqlite3'}")
+    db = AuthDatabase.open(f"sqlite:///{data / 'auth.sqlite3'}")
     log = AuditLog(db, clock=clock)
     auth = _auth(auth_api.url, log, SecretStore(MemoryKeyring()), clock)
     name, password = auth_api.user_for("doctor")

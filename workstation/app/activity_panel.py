@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workstation.app.naming import named
 from workstation.i18n import _
 from workstation.services.activity import Activity
 from workstation.services.jobs import JobSnapshot, JobState
@@ -183,7 +184,7 @@ class ActivityPanel(QWidget):
         self.setObjectName("activityPanel")
         self.registry = registry
         self.model = JobListModel(registry, self)
-        self.table = QTableView(objectName="jobTable")
+        self.table = named(QTableView(), "jobTable")
         self.table.setModel(self.model)
         self.table.setItemDelegateForColumn(PROGRESS_COLUMN, ProgressDelegate(self.table))
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -196,10 +197,10 @@ class ActivityPanel(QWidget):
         for col, width in ((0, 80), (1, 440), (2, 130), (3, 160)):
             header.resizeSection(col, width)
         header.setStretchLastSection(True)
-        self.cancel_button = QPushButton(_("Cancel"), objectName="jobCancel")
-        self.retry_button = QPushButton(_("Retry"), objectName="jobRetry")
-        self.details_button = QPushButton(_("Failures…"), objectName="jobDetails")
-        self.clear_button = QPushButton(_("Clear finished"), objectName="jobClear")
+        self.cancel_button = named(QPushButton(_("Cancel")), "jobCancel")
+        self.retry_button = named(QPushButton(_("Retry")), "jobRetry")
+        self.details_button = named(QPushButton(_("Failures…")), "jobDetails")
+        self.clear_button = named(QPushButton(_("Clear finished")), "jobClear")
         buttons = QVBoxLayout()
         for b in (self.cancel_button, self.retry_button, self.details_button, self.clear_button):
             buttons.addWidget(b)

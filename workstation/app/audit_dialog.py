@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workstation.app.naming import named
 from workstation.app.workers import run_in_background
 from workstation.auth.audit import AuditAction, AuditEvent, AuditLog
 from workstation.auth.session import Session
@@ -38,12 +39,12 @@ class AuditDialog(QDialog):
         self.setObjectName("auditDialog")
         self.setWindowTitle(_("Audit log (this workstation)"))
         self.reader = AuditReader(session, log)
-        self.action = QComboBox(objectName="auditAction")
+        self.action = named(QComboBox(), "auditAction")
         self.action.addItem(_("All actions"), None)
         for a in AuditAction:
             self.action.addItem(a.value, a.value)
-        self.chain = QLabel(objectName="auditChain")
-        self.table = QTableWidget(0, len(HEADERS), objectName="auditTable")
+        self.chain = named(QLabel(), "auditChain")
+        self.table = named(QTableWidget(0, len(HEADERS)), "auditTable")
         self.table.setHorizontalHeaderLabels([h() for h in HEADERS])
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setSectionResizeMode(6, QHeaderView.ResizeMode.Stretch)

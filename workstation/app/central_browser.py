@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from workstation.app.formatting import dicom_date, person_name
+from workstation.app.naming import named
 from workstation.app.search_form import SearchCriteria, SearchForm
 from workstation.app.workers import run_in_background
 from workstation.i18n import _, ngettext
@@ -106,11 +107,11 @@ class CentralStudyBrowser(QWidget):
         self.setObjectName("centralBrowser")
         self._search = search
         self.form = SearchForm(self)
-        self.status = QLabel(objectName="centralStatus")
+        self.status = named(QLabel(), "centralStatus")
         self.status.setWordWrap(True)
         self.model = QStandardItemModel(0, len(HEADERS), self)
         self.model.setHorizontalHeaderLabels([h() for h in HEADERS])
-        self.table = QTableView(objectName="centralTable")
+        self.table = named(QTableView(), "centralTable")
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -121,8 +122,8 @@ class CentralStudyBrowser(QWidget):
         for col, width in enumerate((180, 100, 90, 80, 200, 100, 55, 60)):
             header.resizeSection(col, width)
         header.setStretchLastSection(True)
-        self.retrieve_button = QPushButton(
-            _("Retrieve to this workstation"), objectName="retrieveButton"
+        self.retrieve_button = named(
+            QPushButton(_("Retrieve to this workstation")), "retrieveButton"
         )
         self.retrieve_button.setEnabled(False)
         buttons = QHBoxLayout()

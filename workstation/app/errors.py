@@ -12,6 +12,7 @@ import threading
 from types import TracebackType
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
@@ -23,6 +24,8 @@ logger = logging.getLogger(__name__)
 _log_path: str = ""
 _open_boxes: list[QMessageBox] = []
 MAX_OPEN_BOXES = 3
+#: The last messages shown (newest last), for the log view and for tests.
+history: list[str] = []
 
 
 def user_message(exc: BaseException) -> str:
@@ -61,6 +64,9 @@ def show_error(parent: QWidget | None, exc: BaseException, title: str = "") -> N
         logger.info("shown to the user: %s: %s", type(exc).__name__, exc)
     else:
         logger.error("error shown to the user", exc_info=(type(exc), exc, exc.__traceback__))
+    history.append(f"{type(exc).__name__}: {user_message(exc)}")
+    del history[:-50]
+    _open_boxes[:] = [b for b in _open_boxes if shiboken6.isValid(b)]
     if QApplication.instance() is None or len(_open_boxes) >= MAX_OPEN_BOXES:
         return
     box = QMessageBox(parent)
@@ -75,7 +81,7 @@ def show_error(parent: QWidget | None, exc: BaseException, title: str = "") -> N
 
 
 def open_error_boxes() -> list[QMessageBox]:
-    return list(_open_boxes)
+    return [b for b in _open_boxes if shiboken6.isValid(b)]
 
 
 def _hook(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:

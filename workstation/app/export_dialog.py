@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from workstation.app.errors import show_error
+from workstation.app.naming import named
 from workstation.i18n import _
 from workstation.pacs_node.archive.records import StudyRecord
 from workstation.services.study_actions import StudyActions
@@ -32,21 +33,19 @@ class ExportDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("exportDialog")
         self.setWindowTitle(_("Export study"))
-        self.actions = actions
+        self.study_actions = actions
         self.study = study
-        self.to_folder = QRadioButton(_("To a folder"), objectName="exportFolder")
-        self.to_zip = QRadioButton(_("To a ZIP file"), objectName="exportZip")
+        self.to_folder = named(QRadioButton(_("To a folder")), "exportFolder")
+        self.to_zip = named(QRadioButton(_("To a ZIP file")), "exportZip")
         self.to_folder.setChecked(True)
-        self.destination = QLineEdit(objectName="exportDestination")
+        self.destination = named(QLineEdit(), "exportDestination")
         browse = QPushButton(_("Choose…"))
         row = QHBoxLayout()
         row.addWidget(self.destination, 1)
         row.addWidget(browse)
-        self.anonymize = QCheckBox(
-            _("Remove patient identity (anonymize)"), objectName="exportAnon"
-        )
-        self.dicomdir = QCheckBox(
-            _("Write a DICOMDIR (for CD/USB viewers)"), objectName="exportDicomdir"
+        self.anonymize = named(QCheckBox(_("Remove patient identity (anonymize)")), "exportAnon")
+        self.dicomdir = named(
+            QCheckBox(_("Write a DICOMDIR (for CD/USB viewers)")), "exportDicomdir"
         )
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
@@ -86,7 +85,7 @@ class ExportDialog(QDialog):
         if self.to_zip.isChecked() and dest.suffix.lower() != ".zip":
             dest = dest.with_suffix(".zip")
         try:
-            job = self.actions.export_study(
+            job = self.study_actions.export_study(
                 self.study.study_instance_uid,
                 dest,
                 anonymize=self.anonymize.isChecked(),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
@@ -26,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workstation.app.naming import named
 from workstation.app.workers import run_in_background
 from workstation.i18n import _, ngettext
 from workstation.services.jobs import Job, JobSnapshot, JobState
@@ -56,38 +58,38 @@ class ImportDialog(QDialog):
 
     def _build(self) -> None:
         pick = QHBoxLayout()
-        self.files_button = QPushButton(_("Files…"), objectName="pickFiles")
-        self.folder_button = QPushButton(_("Folder…"), objectName="pickFolder")
-        self.zip_button = QPushButton(_("ZIP archive…"), objectName="pickZip")
+        self.files_button = named(QPushButton(_("Files…")), "pickFiles")
+        self.folder_button = named(QPushButton(_("Folder…")), "pickFolder")
+        self.zip_button = named(QPushButton(_("ZIP archive…")), "pickZip")
         for b in (self.files_button, self.folder_button, self.zip_button):
             pick.addWidget(b)
         pick.addStretch(1)
         media = QHBoxLayout()
-        self.media_combo = QComboBox(objectName="mediaCombo")
+        self.media_combo = named(QComboBox(), "mediaCombo")
         self.media_combo.setMinimumWidth(260)
-        self.media_button = QPushButton(_("Use this disc or stick"), objectName="useMedia")
-        self.media_refresh = QPushButton(_("Look again"), objectName="refreshMedia")
+        self.media_button = named(QPushButton(_("Use this disc or stick")), "useMedia")
+        self.media_refresh = named(QPushButton(_("Look again")), "refreshMedia")
         media.addWidget(QLabel(_("Removable media:")))
         media.addWidget(self.media_combo, 1)
         media.addWidget(self.media_button)
         media.addWidget(self.media_refresh)
-        self.path_list = QListWidget(objectName="importPaths")
+        self.path_list = named(QListWidget(), "importPaths")
         self.path_list.setMaximumHeight(90)
-        self.progress = QProgressBar(objectName="importProgress")
+        self.progress = named(QProgressBar(), "importProgress")
         self.progress.setFormat(_("%v of %m files"))
         self.progress.setValue(0)
-        self.status = QLabel(objectName="importStatus")
+        self.status = named(QLabel(), "importStatus")
         self.status.setWordWrap(True)
-        self.rejects = QTableWidget(0, 2, objectName="rejectTable")
+        self.rejects = named(QTableWidget(0, 2), "rejectTable")
         self.rejects.setHorizontalHeaderLabels([_("Rejected file"), _("Reason")])
         self.rejects.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.rejects.horizontalHeader().resizeSection(0, 220)
         self.rejects.verticalHeader().setVisible(False)
         self.rejects_label = QLabel(_("Rejected files and why:"))
         buttons = QHBoxLayout()
-        self.start_button = QPushButton(_("Import"), objectName="startImport")
-        self.cancel_button = QPushButton(_("Cancel import"), objectName="cancelImport")
-        self.close_button = QPushButton(_("Close"), objectName="closeImport")
+        self.start_button = named(QPushButton(_("Import")), "startImport")
+        self.cancel_button = named(QPushButton(_("Cancel import")), "cancelImport")
+        self.close_button = named(QPushButton(_("Close")), "closeImport")
         buttons.addStretch(1)
         for b in (self.start_button, self.cancel_button, self.close_button):
             buttons.addWidget(b)
@@ -198,7 +200,7 @@ class ImportDialog(QDialog):
             self.status.setText(snap.message)
 
     def _show_result(self, snap: JobSnapshot) -> None:
-        summary = snap.result
+        summary: Any = snap.result
         if snap.state is JobState.FAILED:
             self.status.setText(_("The import failed: {error}").format(error=snap.error))
             return

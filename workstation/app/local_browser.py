@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workstation.app.naming import named
 from workstation.app.search_form import SearchForm
 from workstation.app.study_model import COLUMNS, LocalStudyModel
 from workstation.i18n import _, ngettext
@@ -32,8 +33,8 @@ class LocalStudyBrowser(QWidget):
         self.setObjectName("localBrowser")
         self.model = model
         self.form = SearchForm(self)
-        self.count_label = QLabel(objectName="studyCount")
-        self.table = QTableView(objectName="studyTable")
+        self.count_label = named(QLabel(), "studyCount")
+        self.table = named(QTableView(), "studyTable")
         self.table.setModel(model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)

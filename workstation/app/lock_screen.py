@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workstation.app.naming import named
 from workstation.auth.idle import IdleLock
 from workstation.i18n import _
 
@@ -38,12 +39,12 @@ class LockPage(QWidget):
         title = QLabel(_("Screen locked"))
         title.setStyleSheet("font-size:20px; font-weight:600;")
         who = QLabel(_("Locked by {user}. Enter the password to continue.").format(user=username))
-        self.password = QLineEdit(objectName="unlockPassword")
+        self.password = named(QLineEdit(), "unlockPassword")
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
         self.password.setMaximumWidth(320)
-        self.unlock_button = QPushButton(_("Unlock"), objectName="unlockButton")
-        self.logout_button = QPushButton(_("Log out"), objectName="lockLogoutButton")
-        self.message = QLabel(objectName="unlockMessage")
+        self.unlock_button = named(QPushButton(_("Unlock")), "unlockButton")
+        self.logout_button = named(QPushButton(_("Log out")), "lockLogoutButton")
+        self.message = named(QLabel(), "unlockMessage")
         self.message.setStyleSheet("color:#a4262c;")
         note = QLabel(_("Receiving from other nodes and background jobs continue."))
         note.setStyleSheet("color:#666;")

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from workstation.app.banners import Banner
+from workstation.app.naming import named
 from workstation.app.workers import run_in_background
 from workstation.auth.errors import AuthError, MfaRequired
 from workstation.config import Settings
@@ -89,10 +90,10 @@ class LoginDialog(QDialog):
     def _login_page(self) -> QWidget:
         page = QWidget()
         form = QFormLayout(page)
-        self.username = QLineEdit(objectName="username")
-        self.password = QLineEdit(objectName="password")
+        self.username = named(QLineEdit(), "username")
+        self.password = named(QLineEdit(), "password")
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
-        self.totp = QLineEdit(objectName="totp")
+        self.totp = named(QLineEdit(), "totp")
         self.totp.setMaxLength(8)
         self.totp.setInputMask("")
         self.totp_label = QLabel(_("Authenticator code:"))
@@ -102,9 +103,9 @@ class LoginDialog(QDialog):
         self.totp.setVisible(False)
         self.totp_label.setVisible(False)
         buttons = QDialogButtonBox()
-        self.login_button = QPushButton(_("Log in"), objectName="loginButton")
+        self.login_button = named(QPushButton(_("Log in")), "loginButton")
         self.login_button.setDefault(True)
-        quit_button = QPushButton(_("Quit"), objectName="quitButton")
+        quit_button = named(QPushButton(_("Quit")), "quitButton")
         buttons.addButton(self.login_button, QDialogButtonBox.ButtonRole.AcceptRole)
         buttons.addButton(quit_button, QDialogButtonBox.ButtonRole.RejectRole)
         self.login_button.clicked.connect(self._on_login_clicked)
@@ -123,16 +124,16 @@ class LoginDialog(QDialog):
         )
         intro.setWordWrap(True)
         form.addRow(intro)
-        self.admin_name = QLineEdit(objectName="adminName")
-        self.admin_password = QLineEdit(objectName="adminPassword")
+        self.admin_name = named(QLineEdit(), "adminName")
+        self.admin_password = named(QLineEdit(), "adminPassword")
         self.admin_password.setEchoMode(QLineEdit.EchoMode.Password)
-        self.admin_confirm = QLineEdit(objectName="adminConfirm")
+        self.admin_confirm = named(QLineEdit(), "adminConfirm")
         self.admin_confirm.setEchoMode(QLineEdit.EchoMode.Password)
         form.addRow(_("Administrator name:"), self.admin_name)
         form.addRow(_("Password:"), self.admin_password)
         form.addRow(_("Repeat password:"), self.admin_confirm)
-        self.create_admin_button = QPushButton(
-            _("Create administrator"), objectName="createAdminButton"
+        self.create_admin_button = named(
+            QPushButton(_("Create administrator")), "createAdminButton"
         )
         self.create_admin_button.clicked.connect(self._on_create_admin_clicked)
         form.addRow(self.create_admin_button)
@@ -164,7 +165,9 @@ class LoginDialog(QDialog):
         """Show one page; the hidden one must not make the dialog taller."""
         for i in range(self.pages.count()):
             policy = QSizePolicy.Policy.Preferred if i == index else QSizePolicy.Policy.Ignored
-            self.pages.widget(i).setSizePolicy(policy, policy)
+            page = self.pages.widget(i)
+            if page is not None:
+                page.setSizePolicy(policy, policy)
         self.pages.setCurrentIndex(index)
         self.adjustSize()
 

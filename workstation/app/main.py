@@ -199,7 +199,8 @@ def _report_when_shown(controller: AppController, dialog: LoginDialog, out: Path
 def run_app(settings: Settings) -> int:
     """Start the desktop app; returns the process exit code."""
     started = time.perf_counter()
-    app = QApplication.instance() or QApplication(sys.argv)
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv)
     app.setApplicationName("Klinika Workstation")
     app.setQuitOnLastWindowClosed(False)
     install_excepthook(str(settings.log_dir / "workstation.log"))

@@ -37,6 +37,7 @@ from workstation.app.import_dialog import ImportDialog
 from workstation.app.local_browser import LocalStudyBrowser
 from workstation.app.lock_screen import IdleWatcher, LockPage
 from workstation.app.login_dialog import online_only_text
+from workstation.app.naming import named
 from workstation.app.send_dialog import SendDialog
 from workstation.app.study_model import LocalStudyModel
 from workstation.app.thumbnails import ThumbnailCache
@@ -72,10 +73,10 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(_("Klinika Workstation"))
         self.services = services
         self.session = session
-        self.actions = services.actions(session)
+        self.study_actions = services.actions(session)
         self.thumbnails = ThumbnailCache(self._make_thumbnail, parent=self)
         self.model = LocalStudyModel(
-            self.actions.search, self.actions.count, self.thumbnails, parent=self
+            self.study_actions.search, self.study_actions.count, self.thumbnails, parent=self
         )
         self._build()
         self._build_actions()
@@ -92,11 +93,11 @@ class MainWindow(QMainWindow):
         self._show_session_banner()
         self.local = LocalStudyBrowser(self.model)
         self.central = self._central_browser()
-        self.tabs = QTabWidget(objectName="browserTabs")
+        self.tabs = named(QTabWidget(), "browserTabs")
         self.tabs.addTab(self.local, _("Local"))
         self.tabs.addTab(self.central, _("Central"))
-        self.viewer = ViewerArea(self.actions.open_study, self.thumbnails)
-        splitter = QSplitter(Qt.Orientation.Horizontal, objectName="mainSplitter")
+        self.viewer = ViewerArea(self.study_actions.open_study, self.thumbnails)
+        splitter = named(QSplitter(Qt.Orientation.Horizontal), "mainSplitter")
         splitter.addWidget(self.tabs)
         splitter.addWidget(self.viewer)
         splitter.setStretchFactor(0, 3)
@@ -112,11 +113,11 @@ class MainWindow(QMainWindow):
         self.pages.addWidget(self.lock_page)
         self.setCentralWidget(self.pages)
         self.activity = ActivityPanel(self.services.activity)
-        self.activity_dock = QDockWidget(_("Activity"), self, objectName="activityDock")
+        self.activity_dock = named(QDockWidget(_("Activity"), self), "activityDock")
         self.activity_dock.setWidget(self.activity)
         self.activity_dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.activity_dock)
-        self.user_label = QLabel(objectName="userLabel")
+        self.user_label = named(QLabel(), "userLabel")
         self.user_label.setText(
             _("{user} ({role}) — {mode}").format(
                 user=self.session.username,
@@ -124,7 +125,7 @@ class MainWindow(QMainWindow):
                 mode=self.session.mode.label,
             )
         )
-        self.node_label = QLabel(objectName="nodeLabel")
+        self.node_label = named(QLabel(), "nodeLabel")
         node = self.services.node
         self.node_label.setText(
             _("DICOM node {aet} on port {port}").format(aet=node.ae_title, port=node.port)
@@ -166,10 +167,11 @@ class MainWindow(QMainWindow):
         return browser
 
     def _build_actions(self) -> None:
-        bar = QToolBar(_("Actions"), objectName="mainToolbar")
+        bar = named(QToolBar(_("Actions")), "mainToolbar")
         bar.setMovable(False)
         bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         self.addToolBar(bar)
+        self.toolbar = bar
         self.act: dict[str, QAction] = {}
         self._needs: dict[str, tuple[Permission | None, bool]] = {}
         spec: list[tuple[str, str, Permission | None, bool, Callable[[], object]] | None] = [
@@ -241,7 +243,7 @@ class MainWindow(QMainWindow):
 
     # -- engine calls ----------------------------------------------------------------------
     def _make_thumbnail(self, key: str):
-        self.actions.guard(Permission.STUDY_VIEW)
+        self.study_actions.guard(Permission.STUDY_VIEW)
         archive = self.services.archive
         if key.startswith("series:"):
             return series_thumbnail(archive, key.split(":", 1)[1])
@@ -250,14 +252,14 @@ class MainWindow(QMainWindow):
     def _search_central(self, filters: dict[str, str]) -> list[RemoteStudy]:
         node = self.services.central_node(self.session)
         try:
-            found = self.actions.find_remote(node, filters, limit=MAX_RESULTS)
+            found = self.study_actions.find_remote(node, filters, limit=MAX_RESULTS)
         finally:
             node.close()
         out = []
         for ds in found:
             uid = str(ds.get("StudyInstanceUID", ""))
             local = bool(uid) and bool(
-                self.actions.search(StudyQuery(study_instance_uid=uid, limit=1))
+                self.study_actions.search(StudyQuery(study_instance_uid=uid, limit=1))
             )
             out.append(remote_study(ds, local))
         return out
@@ -275,7 +277,7 @@ class MainWindow(QMainWindow):
 
     def open_import_dialog(self) -> ImportDialog | None:
         try:
-            self.actions.guard(Permission.STUDY_IMPORT)
+            self.study_actions.guard(Permission.STUDY_IMPORT)
         except AuthError as exc:
             show_error(self, exc)
             return None
@@ -284,7 +286,7 @@ class MainWindow(QMainWindow):
         return dialog
 
     def _start_import(self, paths) -> Job:
-        job = self.actions.import_paths(paths)
+        job = self.study_actions.import_paths(paths)
         self.activity.model.reload()
         return job
 
@@ -313,7 +315,7 @@ class MainWindow(QMainWindow):
                 )
             else:
                 node = self.services.node_by_name(destination, self.session)
-                job = self.actions.send_study(study.study_instance_uid, node, destination)
+                job = self.study_actions.send_study(study.study_instance_uid, node, destination)
         except Exception as exc:  # noqa: BLE001 - shown to the user
             show_error(self, exc)
             return None
@@ -323,7 +325,7 @@ class MainWindow(QMainWindow):
     def retrieve_study(self, study_uid: str) -> Job | None:
         try:
             node = self.services.central_node(self.session)
-            job = self.actions.retrieve_study(study_uid, node, _("central archive"))
+            job = self.study_actions.retrieve_study(study_uid, node, _("central archive"))
         except Exception as exc:  # noqa: BLE001 - shown to the user
             show_error(self, exc)
             return None
@@ -337,11 +339,11 @@ class MainWindow(QMainWindow):
         if study is None:
             return None
         try:
-            self.actions.guard(Permission.STUDY_EXPORT, study.study_instance_uid)
+            self.study_actions.guard(Permission.STUDY_EXPORT, study.study_instance_uid)
         except AuthError as exc:
             show_error(self, exc)
             return None
-        dialog = ExportDialog(self.actions, study, self)
+        dialog = ExportDialog(self.study_actions, study, self)
         dialog.sig_started.connect(lambda _job: self.activity.model.reload())
         dialog.open()
         return dialog
@@ -368,7 +370,7 @@ class MainWindow(QMainWindow):
         if self.viewer.current_study_uid == uid:
             self.viewer.close_study()
         run_in_background(
-            lambda: self.actions.delete_study(uid),
+            lambda: self.study_actions.delete_study(uid),
             on_success=lambda _n: self.model.refresh(),
             on_failure=lambda exc: show_error(self, exc),
             owner=self,
@@ -386,7 +388,7 @@ class MainWindow(QMainWindow):
 
         try:
             admin = self.services.user_admin(self.session)
-            self.actions.guard(Permission.USERS_MANAGE)
+            self.study_actions.guard(Permission.USERS_MANAGE)
         except AuthError as exc:
             show_error(self, exc)
             return None
@@ -398,7 +400,7 @@ class MainWindow(QMainWindow):
         from workstation.app.audit_dialog import AuditDialog
 
         try:
-            self.actions.guard(Permission.AUDIT_READ)
+            self.study_actions.guard(Permission.AUDIT_READ)
         except AuthError as exc:
             show_error(self, exc)
             return None
@@ -416,7 +418,7 @@ class MainWindow(QMainWindow):
                 child.reject()
         self.pages.setCurrentIndex(LOCK_PAGE)
         self.activity_dock.hide()
-        self.findChild(QToolBar, "mainToolbar").hide()
+        self.toolbar.hide()
         self.user_label.setText(_("Locked"))
         self.idle_watcher.paused = True
         self.lock_page.reset()
@@ -436,7 +438,7 @@ class MainWindow(QMainWindow):
         self.lock_page.unlock_button.setEnabled(True)
         self.pages.setCurrentIndex(CONTENT_PAGE)
         self.activity_dock.show()
-        self.findChild(QToolBar, "mainToolbar").show()
+        self.toolbar.show()
         self.user_label.setText(
             _("{user} ({role}) — {mode}").format(
                 user=self.session.username,

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workstation.app.naming import named
 from workstation.i18n import _
 
 MODALITIES = ("CT", "MR", "CR", "DX", "US", "XA", "MG", "NM", "PT", "RF", "OT", "SR")
@@ -32,6 +33,10 @@ class SearchCriteria:
     date_to: str | None = None
 
 
+def _as_date(value: object) -> dt.date | None:
+    return value if isinstance(value, dt.date) else None
+
+
 def _ymd(d: dt.date) -> str:
     return d.strftime("%Y%m%d")
 
@@ -44,17 +49,17 @@ class SearchForm(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.patient_name = QLineEdit(objectName="searchName")
+        self.patient_name = named(QLineEdit(), "searchName")
         self.patient_name.setPlaceholderText(_("Patient name"))
-        self.patient_id = QLineEdit(objectName="searchPatientId")
+        self.patient_id = named(QLineEdit(), "searchPatientId")
         self.patient_id.setPlaceholderText(_("Patient ID"))
-        self.accession = QLineEdit(objectName="searchAccession")
+        self.accession = named(QLineEdit(), "searchAccession")
         self.accession.setPlaceholderText(_("Accession number"))
-        self.modality = QComboBox(objectName="searchModality")
+        self.modality = named(QComboBox(), "searchModality")
         self.modality.addItem(_("Any modality"), "")
         for m in MODALITIES:
             self.modality.addItem(m, m)
-        self.date_range = QComboBox(objectName="searchDates")
+        self.date_range = named(QComboBox(), "searchDates")
         labels = {
             "any": _("Any date"),
             "today": _("Today"),
@@ -67,16 +72,16 @@ class SearchForm(QWidget):
         for key in self.RANGES:
             self.date_range.addItem(labels[key], key)
         today = QDate.currentDate()
-        self.date_from = QDateEdit(today.addDays(-30), objectName="searchDateFrom")
-        self.date_to = QDateEdit(today, objectName="searchDateTo")
+        self.date_from = named(QDateEdit(today.addDays(-30)), "searchDateFrom")
+        self.date_to = named(QDateEdit(today), "searchDateTo")
         for d in (self.date_from, self.date_to):
             d.setCalendarPopup(True)
             d.setDisplayFormat("yyyy-MM-dd")
             d.setVisible(False)
         self.and_label = QLabel(_("and"))
         self.and_label.setVisible(False)
-        self.search_button = QPushButton(_("Search"), objectName="searchButton")
-        self.clear_button = QPushButton(_("Clear"), objectName="clearButton")
+        self.search_button = named(QPushButton(_("Search")), "searchButton")
+        self.clear_button = named(QPushButton(_("Clear")), "clearButton")
         grid = QGridLayout(self)
         grid.setContentsMargins(0, 0, 0, 0)
         grid.addWidget(self.patient_name, 0, 0, 1, 2)
@@ -128,8 +133,8 @@ class SearchForm(QWidget):
                 today,
             )
         elif key == "custom":
-            start = self.date_from.date().toPython()
-            end = self.date_to.date().toPython()
+            start = _as_date(self.date_from.date().toPython())
+            end = _as_date(self.date_to.date().toPython())
         return SearchCriteria(
             patient_name=self.patient_name.text().strip(),
             patient_id=self.patient_id.text().strip(),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QWidget
 
+from workstation.app.naming import named
 from workstation.i18n import _
 
 
@@ -15,7 +16,7 @@ class SendDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("sendDialog")
         self.setWindowTitle(_("Send study"))
-        self.combo = QComboBox(objectName="sendDestination")
+        self.combo = named(QComboBox(), "sendDestination")
         for name, label in destinations:
             self.combo.addItem(label, name)
         form = QFormLayout(self)

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from workstation.app.errors import show_error
+from workstation.app.naming import named
 from workstation.auth.audit import AuditLog
 from workstation.auth.session import Session
 from workstation.config import Settings
@@ -100,7 +101,7 @@ class SettingsDialog(QDialog):
         get: Callable[[], Any],
         put: Callable[[Any], None],
     ) -> None:
-        label = QLabel(text, objectName=f"label_{key}")
+        label = named(QLabel(text), f"label_{key}")
         widget.setObjectName(f"field_{key}")
         form.addRow(label, widget)
         self.fields[key] = _Field(widget, get, put)
@@ -132,7 +133,7 @@ class SettingsDialog(QDialog):
             lang.currentData,
             lambda v: lang.setCurrentIndex(max(0, lang.findData(v))),
         )
-        home = QLabel(str(self.settings.home), objectName="dataDirectory")
+        home = named(QLabel(str(self.settings.home)), "dataDirectory")
         home.setWordWrap(True)
         form.addRow(_("Data directory:"), home)
         hint = QLabel(_("To move it, start the workstation with WORKSTATION_HOME set (IT)."))
@@ -175,7 +176,7 @@ class SettingsDialog(QDialog):
         self._text(form, "node.ae_title", _("Our AE title:"))
         self._number(form, "node.port", _("Listening port:"), 1, 65535)
         outer.addLayout(form)
-        self.peers = QTableWidget(0, len(PEER_COLUMNS), objectName="peersTable")
+        self.peers = named(QTableWidget(0, len(PEER_COLUMNS)), "peersTable")
         self.peers.setHorizontalHeaderLabels(
             [_("Name"), _("AE title"), _("Host"), _("Port"), _("Store"), _("Query"), _("Retrieve")]
         )
@@ -190,7 +191,7 @@ class SettingsDialog(QDialog):
         box = QWidget()
         inner = QVBoxLayout(box)
         inner.setContentsMargins(0, 0, 0, 0)
-        inner.addWidget(QLabel(_("Known nodes (AE table):"), objectName="label_node.peers"))
+        inner.addWidget(named(QLabel(_("Known nodes (AE table):")), "label_node.peers"))
         inner.addWidget(self.peers)
         inner.addLayout(row)
         outer.addWidget(box)

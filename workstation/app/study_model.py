@@ -184,7 +184,9 @@ class LocalStudyModel(QAbstractTableModel):
         descending = order == Qt.SortOrder.DescendingOrder
         if key == self.query.sort and descending == self.query.descending and self.rows:
             return
-        self.set_query(dataclasses.replace(self.query, sort=key, descending=descending))
+        self.set_query(
+            dataclasses.replace(self.query, sort=key, descending=descending)  # type: ignore[arg-type]
+        )
 
     def _thumbnail(self, rec: StudyRecord) -> Any:
         cache = self.thumbnails

@@ -8,6 +8,7 @@ GUI's other background calls use.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections import OrderedDict
 from collections.abc import Callable
@@ -86,8 +87,8 @@ class ThumbnailCache(QObject):
         make = self._make
         run_in_background(
             lambda: make(key),
-            on_success=lambda image, k=key: self._store(k, image),
-            on_failure=lambda exc, k=key: self._failed(k, exc),
+            on_success=functools.partial(self._store, key),
+            on_failure=functools.partial(self._failed, key),
             owner=self,
         )
 

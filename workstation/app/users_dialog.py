@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from workstation.app.errors import show_error
+from workstation.app.naming import named
 from workstation.app.workers import run_in_background
 from workstation.auth.permissions import Role
 from workstation.auth.user_admin import UserAdmin, UserInfo
@@ -33,11 +34,11 @@ class UserFormDialog(QDialog):
         self.setObjectName("userFormDialog")
         self.setWindowTitle(_("Reset password") if reset_for else _("New user"))
         form = QFormLayout(self)
-        self.name = QLineEdit(reset_for, objectName="newUserName")
+        self.name = named(QLineEdit(reset_for), "newUserName")
         self.name.setReadOnly(bool(reset_for))
-        self.password = QLineEdit(objectName="newUserPassword")
+        self.password = named(QLineEdit(), "newUserPassword")
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
-        self.role = QComboBox(objectName="newUserRole")
+        self.role = named(QComboBox(), "newUserRole")
         for role in Role:
             self.role.addItem(role.label, role.value)
         form.addRow(_("User name:"), self.name)
@@ -58,7 +59,7 @@ class UsersDialog(QDialog):
         self.setObjectName("usersDialog")
         self.setWindowTitle(_("Users"))
         self.admin = admin
-        self.table = QTableWidget(0, 4, objectName="usersTable")
+        self.table = named(QTableWidget(0, 4), "usersTable")
         self.table.setHorizontalHeaderLabels(
             [_("User name"), _("Role"), _("Status"), _("Two-factor")]
         )
@@ -66,14 +67,14 @@ class UsersDialog(QDialog):
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
-        self.role_combo = QComboBox(objectName="roleCombo")
+        self.role_combo = named(QComboBox(), "roleCombo")
         for role in Role:
             self.role_combo.addItem(role.label, role.value)
         buttons = QHBoxLayout()
-        self.add_button = QPushButton(_("Add user…"), objectName="addUser")
-        self.role_button = QPushButton(_("Set role"), objectName="setRole")
-        self.disable_button = QPushButton(_("Disable / enable"), objectName="toggleUser")
-        self.reset_button = QPushButton(_("Reset password…"), objectName="resetPassword")
+        self.add_button = named(QPushButton(_("Add user…")), "addUser")
+        self.role_button = named(QPushButton(_("Set role")), "setRole")
+        self.disable_button = named(QPushButton(_("Disable / enable")), "toggleUser")
+        self.reset_button = named(QPushButton(_("Reset password…")), "resetPassword")
         for w in (
             self.add_button,
             self.role_combo,

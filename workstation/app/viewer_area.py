@@ -8,6 +8,7 @@ and ``sig_study_opened``.  Opening goes through the guarded, audited engine call
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 from PySide6.QtCore import QSize, Qt, Signal
@@ -21,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from workstation.app.formatting import dicom_date, person_name
+from workstation.app.naming import named
 from workstation.app.thumbnails import ThumbnailCache
 from workstation.app.workers import run_in_background
 from workstation.i18n import _, ngettext
@@ -48,10 +50,10 @@ class ViewerArea(QWidget):
         self.placeholder.setStyleSheet("color:#777; font-size:14px;")
         self.pages.addWidget(self.placeholder)
         study_page = QWidget()
-        self.header = QLabel(objectName="viewerHeader")
+        self.header = named(QLabel(), "viewerHeader")
         self.header.setWordWrap(True)
         self.header.setStyleSheet("font-size:14px; font-weight:600;")
-        self.series_list = QListWidget(objectName="seriesList")
+        self.series_list = named(QListWidget(), "seriesList")
         self.series_list.setViewMode(QListWidget.ViewMode.IconMode)
         self.series_list.setIconSize(QSize(SERIES_THUMB_PX, SERIES_THUMB_PX))
         self.series_list.setGridSize(QSize(SERIES_THUMB_PX + 60, SERIES_THUMB_PX + 56))
@@ -78,7 +80,7 @@ class ViewerArea(QWidget):
         opener = self._open
         run_in_background(
             lambda: opener(study_uid),
-            on_success=lambda result, uid=study_uid: self._show(uid, *result),
+            on_success=functools.partial(self._show_result, study_uid),
             on_failure=self._failed,
             owner=self,
         )
@@ -88,6 +90,9 @@ class ViewerArea(QWidget):
         self.series_list.clear()
         self.header.clear()
         self.pages.setCurrentIndex(0)
+
+    def _show_result(self, study_uid: str, result: tuple[StudyRecord, list[SeriesRecord]]) -> None:
+        self._show(study_uid, *result)
 
     def _show(self, study_uid: str, study: StudyRecord, series: list[SeriesRecord]) -> None:
         self.current_study_uid = study_uid

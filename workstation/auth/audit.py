@@ -200,7 +200,9 @@ class AuditLog:
             ).scalar()
             row["prev_hash"] = prev or GENESIS_HASH
             row["hash"] = event_hash(row["prev_hash"], _hashed_fields(row))
-            seq = conn.execute(insert(audit_events).values(**row)).inserted_primary_key[0]
+            inserted = conn.execute(insert(audit_events).values(**row)).inserted_primary_key
+            assert inserted is not None
+            seq = inserted[0]
         event = _row_event({**row, "seq": seq})
         logger.info("audit %s %s by %s (%s)", event.action, event.outcome, event.actor, event.seq)
         for listener in list(self._listeners):
@@ -232,7 +234,7 @@ class AuditLog:
         order = audit_events.c.seq.desc() if newest_first else audit_events.c.seq.asc()
         with self.db.read() as conn:
             rows = conn.execute(q.order_by(order).limit(limit)).mappings().all()
-        return [_row_event(r) for r in rows]
+        return [_row_event(dict(r)) for r in rows]
 
     def count(self) -> int:
         with self.db.read() as conn:
@@ -261,7 +263,7 @@ class AuditLog:
             if not rows:
                 return None
             for r in rows:
-                if r["prev_hash"] != prev or event_hash(prev, _hashed_fields(r)) != r["hash"]:
+                if r["prev_hash"] != prev or event_hash(prev, _hashed_fields(dict(r))) != r["hash"]:
                     return int(r["seq"])
                 prev = r["hash"]
                 after = int(r["seq"])

@@ -1,9 +1,13 @@
-"""The auth engine's connection to the archive database, and its migrations.
+"""The auth engine's database (local accounts, audit log), and its migrations.
 
-Decision (documented in the README): local accounts and the audit log live in the
-archive database (SQLite file in the data directory by default, PostgreSQL by URL) in
-tables of their own, migrated by a separate Alembic chain whose version table is
-``alembic_version_auth``.  The archive's own chain never touches them.
+Decision (documented in the README): with the default SQLite archive the auth tables
+live in their own file beside it, ``auth.sqlite3`` in the data directory.  SQLite lets
+one writer at a time into a file, and the archive's index writer (and the DICOM node
+behind it) must never lose a write because a login or an audit event got there first:
+a write transaction that read before another connection committed fails at once with
+"database is locked" instead of waiting.  With a PostgreSQL archive (row locks, no such
+failure) the tables live in the archive database.  Either way they are migrated by their
+own Alembic chain whose version table is ``alembic_version_auth``.
 
 Writes that must be serialised across processes (the audit hash chain) run in
 :meth:`AuthDatabase.write`: ``BEGIN IMMEDIATE`` on SQLite, a table lock on PostgreSQL.
@@ -48,6 +52,15 @@ def _sqlite_engine(url: str, synchronous: str) -> Engine:
     return engine
 
 
+def auth_database_url(settings: Any) -> str:
+    """``auth.sqlite3`` in the data directory beside a SQLite archive; the archive's own
+    database when that is PostgreSQL (see the module docstring)."""
+    url = str(settings.database_url)
+    if url.startswith("sqlite"):
+        return f"sqlite:///{settings.home / 'auth.sqlite3'}"
+    return url
+
+
 class AuthDatabase:
     """A SQLAlchemy engine on the archive database, with the auth tables migrated."""
 
@@ -67,7 +80,7 @@ class AuthDatabase:
     @classmethod
     def from_settings(cls, settings: Any) -> AuthDatabase:
         return cls.open(
-            settings.database_url, sqlite_synchronous=settings.archive.sqlite_synchronous
+            auth_database_url(settings), sqlite_synchronous=settings.archive.sqlite_synchronous
         )
 
     def close(self) -> None:

@@ -101,7 +101,7 @@ class LocalAccounts:
         now = self.clock.now()
         try:
             with self.db.write() as conn:
-                new_id = conn.execute(
+                inserted = conn.execute(
                     insert(local_users).values(
                         username=name,
                         username_key=_key(name),
@@ -113,7 +113,9 @@ class LocalAccounts:
                         created_at=now,
                         password_changed_at=now,
                     )
-                ).inserted_primary_key[0]
+                ).inserted_primary_key
+                assert inserted is not None
+                new_id = inserted[0]
         except IntegrityError as exc:
             raise AccountExists(name) from exc
         logger.info("local account %s created (role %s)", new_id, role)

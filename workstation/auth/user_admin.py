@@ -88,7 +88,7 @@ class LocalUserAdmin:
         if last_admin:
             raise AuthError(_("The last administrator cannot be demoted or disabled."))
 
-    def _audit(self, action: AuditAction, target: str, **detail: object) -> None:
+    def _audit(self, action: AuditAction, target: str, **detail: Any) -> None:
         self.audit.record(action, session=self.session, target=target, **detail)
 
 

@@ -112,8 +112,8 @@ class StudyActions:
 
         The job's result is the importer's ``ImportSummary`` (with the reject list)."""
         self.guard(Permission.STUDY_IMPORT)
-        paths = [Path(p) for p in paths]
-        title = title or _import_title(paths)
+        inputs = [Path(p) for p in paths]
+        title = title or _import_title(inputs)
 
         def run(ctx: JobContext) -> object:
             from workstation.pacs_node.archive.importing import Importer
@@ -121,7 +121,7 @@ class StudyActions:
             def progress(p: Any) -> None:
                 ctx.progress(p.files_done, p.files_total, _import_message(p))
 
-            summary = Importer(self.archive).run(paths, progress=progress, cancel=ctx.cancel_event)
+            summary = Importer(self.archive).run(inputs, progress=progress, cancel=ctx.cancel_event)
             for rejected in summary.rejected:
                 ctx.fail_item(Path(rejected.origin).name or rejected.origin, rejected.reason)
             uids = sorted(summary.study_uids)

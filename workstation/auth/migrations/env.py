@@ -13,7 +13,7 @@ context.configure(
     connection=connection,
     target_metadata=metadata,
     version_table=VERSION_TABLE,
-    include_name=lambda name, type_, _parent: type_ != "table" or name.startswith("auth_"),
+    include_name=lambda name, type_, _parent: type_ != "table" or str(name).startswith("auth_"),
 )
 with context.begin_transaction():
     context.run_migrations()
