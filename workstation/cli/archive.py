@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from workstation.cli import exit_codes
+from workstation.cli._archive_verbs import needs_archive
 from workstation.cli.console import human_bytes, print_json
 from workstation.cli.context import CliContext
 from workstation.i18n import _
@@ -36,6 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.set_defaults(handler=run_export)
 
 
+@needs_archive
 def run_check(ctx: CliContext, args: argparse.Namespace) -> int:
     from workstation.pacs_node.archive.check import check_archive
 
@@ -73,6 +75,7 @@ def run_check(ctx: CliContext, args: argparse.Namespace) -> int:
     return exit_codes.OK
 
 
+@needs_archive
 def run_export(ctx: CliContext, args: argparse.Namespace) -> int:
     from workstation.pacs_node.archive.errors import ArchiveError, NotFoundError
     from workstation.pacs_node.archive.export import export_study

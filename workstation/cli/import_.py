@@ -12,6 +12,7 @@ import threading
 from pathlib import Path
 
 from workstation.cli import exit_codes
+from workstation.cli._archive_verbs import needs_archive
 from workstation.cli.console import ProgressBar, print_json
 from workstation.cli.context import CliContext
 from workstation.i18n import _, ngettext
@@ -33,6 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=run_import)
 
 
+@needs_archive
 def run_import(ctx: CliContext, args: argparse.Namespace) -> int:
     from workstation.pacs_node.archive.importing import Importer, removable_media
 

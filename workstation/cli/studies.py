@@ -10,6 +10,7 @@ import argparse
 import sys
 
 from workstation.cli import exit_codes
+from workstation.cli._archive_verbs import needs_archive
 from workstation.cli.console import human_bytes, print_json
 from workstation.cli.context import CliContext
 from workstation.i18n import _
@@ -33,6 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=run_studies)
 
 
+@needs_archive
 def run_studies(ctx: CliContext, args: argparse.Namespace) -> int:
     from workstation.pacs_node.archive import StudyQuery
     from workstation.pacs_node.archive.normalize import parse_date_range

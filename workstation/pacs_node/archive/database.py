@@ -87,7 +87,8 @@ def upgrade_schema(engine: Engine) -> None:
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
     except Exception as exc:
-        logger.exception("archive schema migration failed")
+        logger.error("archive schema migration failed: %s", type(exc).__name__)
+        logger.debug("migration failure", exc_info=True)
         raise MigrationError(f"the archive index could not be migrated: {exc}") from exc
 
 
