@@ -320,6 +320,10 @@ class Archive:
             lambda c: cfind.match_instances(c, level, identifier, self.store_root, limit=limit)
         )
 
+    def last_patient_conflict_id(self) -> int:
+        """Id of the newest patient conflict (0 when none): pass it to patient_conflicts."""
+        return self._read(lambda c: c.execute(select(func.max(PatientConflict.id))).scalar() or 0)
+
     def patient_conflicts(self, *, since_id: int = 0) -> list[PatientConflictRecord]:
         """Unresolved patient identity conflicts with id > ``since_id``, oldest first."""
         from sqlalchemy.orm import aliased

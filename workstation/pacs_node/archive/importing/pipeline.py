@@ -132,7 +132,7 @@ class Importer:
     ) -> ImportSummary:
         started = time.monotonic()
         cancel = cancel or threading.Event()
-        conflicts_before = self._last_conflict_id()
+        conflicts_before = self.archive.last_patient_conflict_id()
         plan = plan_inputs([Path(p) for p in paths], self.settings)
         summary = ImportSummary(
             notes=list(plan.notes),
@@ -164,10 +164,6 @@ class Importer:
             summary.elapsed_seconds,
         )
         return summary
-
-    def _last_conflict_id(self) -> int:
-        existing = self.archive.patient_conflicts()
-        return existing[-1].id if existing else 0
 
     def _process(
         self,
