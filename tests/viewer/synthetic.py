@@ -128,3 +128,68 @@ def write_truncated(folder: Path) -> Path:
     ds.PixelData = ds.PixelData[: len(ds.PixelData) // 2]
     ds.save_as(paths[0], enforce_file_format=True)
     return paths[0]
+
+
+def write_hostile_study(folder: Path) -> dict[str, Path]:
+    """One study with a broken image per series: what each viewport should refuse to draw.
+
+    Returns description -> file.  Encoders: pydicom's RLE, pylibjpeg-openjpeg (J2K) and
+    pyjpegls (JPEG-LS), all installed with the project.
+    """
+    import pydicom
+    from pydicom.encaps import encapsulate, generate_frames
+    from pydicom.uid import JPEG2000Lossless, JPEGLSLossless, RLELossless
+
+    study, for_uid = generate_uid(), generate_uid()
+    out: dict[str, Path] = {}
+
+    def base(name: str, number: int) -> tuple[Path, pydicom.Dataset]:
+        (path,) = write_ct_series(
+            folder / name,
+            n=1,
+            rows=64,
+            cols=64,
+            study_uid=study,
+            for_uid=for_uid,
+            description=name,
+            series_number=number,
+            shuffle=False,
+        )
+        return path, pydicom.dcmread(path)
+
+    def save(name: str, path: Path, ds: pydicom.Dataset) -> None:
+        ds.save_as(path, enforce_file_format=True)
+        out[name] = path
+
+    path, ds = base("truncated pixels", 1)
+    ds.PixelData = ds.PixelData[: len(ds.PixelData) // 2]
+    save("truncated pixels", path, ds)
+
+    for number, (name, ts) in enumerate(
+        [
+            ("cut RLE stream", RLELossless),
+            ("garbled JPEG-LS stream", JPEGLSLossless),
+            ("garbled J2K stream", JPEG2000Lossless),
+        ],
+        start=2,
+    ):
+        path, ds = base(name, number)
+        ds.compress(ts)
+        (frame,) = list(generate_frames(ds.PixelData, number_of_frames=1))
+        if name.startswith("garbled"):
+            body = bytearray(frame)
+            body[2:] = bytes(len(body) - 2)  # keep the start marker, zero the rest
+            frame = bytes(body)
+        else:
+            frame = frame[: len(frame) // 3]
+        ds.PixelData = encapsulate([frame + b"\0" * (len(frame) % 2)])
+        save(name, path, ds)
+
+    path, ds = base("bits stored > allocated", 5)
+    ds.BitsStored = 20
+    save("bits stored > allocated", path, ds)
+
+    path, ds = base("colour header on grey pixels", 6)
+    ds.PhotometricInterpretation = "RGB"
+    save("colour header on grey pixels", path, ds)
+    return out

@@ -122,7 +122,7 @@ def test_malformed_files_keep_the_app_up(qtbot, make_viewer, testdata, artifacts
     if frame.ok:  # some "malformed" files decode fine (e.g. a repairable pixel-rep mismatch)
         assert view.grab_frame().mean() >= 0
     else:
-        assert view.scene.message.GetInput().startswith("Cannot display:")
+        assert view.scene.message_text.startswith("Cannot display:")
         assert len(frame.error) > 10
         if name == "MR_truncated.dcm":
             save_png(v.screenshot(), artifacts_dir / "viewer-malformed-truncated.png")

@@ -225,7 +225,7 @@ def test_hostile_pixels_show_a_reason(qtbot, make_viewer, tmp_path, artifacts_di
     frame = view.viewport.current_frame()
     assert frame is not None and not frame.ok
     assert view.scene.message.GetVisibility()
-    assert view.scene.message.GetInput().startswith("Cannot display:")
+    assert view.scene.message_text.startswith("Cannot display:")
     # The app stays up: scrolling, W/L drag and tools on the broken tile do nothing harmful.
     wheel(view.render_view, -1)
     drag(qtbot, view.render_view, QPointF(50, 50), QPointF(80, 90), Qt.MouseButton.RightButton)
@@ -428,3 +428,42 @@ def test_no_patient_data_in_logs(qtbot, make_viewer, ct_catalog, caplog, tmp_pat
     assert "opening study" in text  # ...and the log did get written
     for phi in ("Test", "Synthetic", "SYN-001", "20260101"):
         assert phi not in text
+
+
+def test_hostile_study_every_tile_says_why(qtbot, make_viewer, tmp_path, artifacts_dir) -> None:
+    """Truncated pixels, cut or garbled RLE/JPEG-LS/J2K streams, inconsistent pixel
+    modules: each viewport shows its reason, the healthy series beside them still works."""
+    hostile = synthetic.write_hostile_study(tmp_path / "hostile")
+    import pydicom
+
+    study = pydicom.dcmread(next(iter(hostile.values())), stop_before_pixels=True).StudyInstanceUID
+    good = synthetic.write_ct_series(
+        tmp_path / "good",
+        n=5,
+        rows=64,
+        cols=64,
+        study_uid=study,
+        description="healthy",
+        series_number=9,
+    )
+    catalog = FileCatalog([*hostile.values(), *good])
+    v = make_viewer(catalog, size=(1300, 900))
+    v.set_layout(3, 3)
+    open_and_wait(qtbot, v, catalog)
+    views = [w for w in v.views if w.viewport.source is not None]
+    assert len(views) == len(hostile) + 1
+    wait_until(qtbot, lambda: all(w.viewport.current_frame() is not None for w in views))
+    for w in views:
+        w.refresh()
+    settle(50)
+    by_name = {w.viewport.source.header.series_description: w for w in views}
+    for name in hostile:
+        scene = by_name[name].scene
+        assert scene.message_text.startswith("Cannot display:"), name
+        assert len(scene.message_text) > len("Cannot display: ") + 10, name
+    healthy = by_name["healthy"]
+    assert healthy.viewport.current_frame().ok and healthy.scene.message_text == ""
+    # The app stays usable: scroll, window and measure on the healthy series.
+    healthy.viewport.scroll(2)
+    healthy.viewport.apply_preset("bone")
+    save_png(v.screenshot(), artifacts_dir / "viewer-hostile-tiles.png")

@@ -195,7 +195,7 @@ class QtViewport(QWidget):
         header = vp.source.header if vp.source is not None else None
         if vp.source is None:
             scene.show_pixels(None)
-            scene.set_message(_("Drop a series here") if self.model.study_uid else "")
+            scene.set_message(_("Drop a series here") if self.model.study_uid else "", hint=True)
             scene.set_corners("", "", "", "")
             scene.set_orientation({})
             scene.set_scale_bar(0, "")
@@ -205,7 +205,7 @@ class QtViewport(QWidget):
             return
         window = None
         if frame is None:
-            scene.set_message(_("Loading…") if self._shown_index < 0 else "")
+            scene.set_message(_("Loading…") if self._shown_index < 0 else "", hint=True)
         elif not frame.ok:
             scene.show_pixels(None)
             scene.set_message(_("Cannot display: {reason}").format(reason=frame.error))
@@ -263,7 +263,8 @@ class QtViewport(QWidget):
         if vp.cine_playing:
             extra = "\n" + _("Cine {fps:.0f} fps").format(fps=vp.cine_fps)
         scene.set_corners(c.top_left, c.top_right, c.bottom_left + extra, c.bottom_right)
-        scene.set_orientation(overlays.orientation_markers(frame, vp.transform))
+        shown = frame if frame is not None and frame.ok else None
+        scene.set_orientation(overlays.orientation_markers(shown, vp.transform))
         bar = overlays.scale_bar(frame, vp.transform, size[0])
         scene.set_scale_bar(bar.length_px if bar else 0, bar.text if bar else "")
         scene.set_glyphs(self._glyphs())

@@ -43,6 +43,7 @@ SELECTED_RGB = (0.2, 1.0, 0.3)
 REFERENCE_RGB = (0.3, 0.75, 1.0)
 TEXT_RGB = (0.95, 0.95, 0.95)
 MESSAGE_RGB = (1.0, 0.45, 0.35)
+HINT_RGB = (0.6, 0.6, 0.6)
 
 
 def _to_vtk_matrix(m3: np.ndarray, z: float = 0.0) -> vtkMatrix4x4:
@@ -218,6 +219,7 @@ class VtkViewport:
         self._labels: list[vtkTextActor] = []
         self.corners = _CornerText(self.renderer)
         self.message = self._text_actor(16, MESSAGE_RGB, centred=True)
+        self._message = ""
         self.message.SetVisibility(False)
         self._scale_line = vtkActor2D()
         self._scale_mapper = vtkPolyDataMapper2D()
@@ -316,9 +318,21 @@ class VtkViewport:
         self._matrix = matrix
         self.image_actor.SetUserMatrix(_to_vtk_matrix(matrix))
 
-    def set_message(self, text: str) -> None:
-        self.message.SetInput(text)
+    def set_message(self, text: str, hint: bool = False) -> None:
+        """A centred message (why a frame cannot be shown; a grey ``hint``), wrapped."""
+        import textwrap
+
+        self.message.GetTextProperty().SetColor(*(HINT_RGB if hint else MESSAGE_RGB))
+        width = max(12, int(self.view_size[0] / 11))  # about 9.5 px per character at 16 pt
+        wrapped = "\n".join(textwrap.wrap(text, width)) if text else ""
+        self.message.SetInput(wrapped)
         self.message.SetVisibility(bool(text))
+        self._message = text
+
+    @property
+    def message_text(self) -> str:
+        """The message as given (unwrapped)."""
+        return self._message
 
     # Overlays -----------------------------------------------------------------
     def set_corners(
