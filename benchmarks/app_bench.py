@@ -271,11 +271,13 @@ def _unguarded_actions(archive: Any) -> Any:
 
 
 def _raw_sqlite_page(settings: Any, reps: int) -> float:
+    from workstation.app.study_model import PAGE_SIZE
+
     path = settings.database_url.removeprefix("sqlite:///")
     con = sqlite3.connect(path)
     sql = (
         "SELECT s.*, p.patient_name FROM studies s JOIN patients p ON p.id = s.patient_pk "
-        "ORDER BY s.study_date DESC, s.study_time DESC, s.id DESC LIMIT 200"
+        f"ORDER BY s.study_date DESC, s.study_time DESC, s.id DESC LIMIT {PAGE_SIZE}"
     )
     times = []
     for _ in range(reps):
@@ -283,7 +285,7 @@ def _raw_sqlite_page(settings: Any, reps: int) -> float:
         rows = con.execute(sql).fetchall()
         times.append(time.perf_counter() - t)
     con.close()
-    assert len(rows) == 200
+    assert len(rows) == PAGE_SIZE
     return statistics.median(times) * 1e3
 
 
@@ -387,7 +389,7 @@ def report(r: dict[str, Any]) -> None:
             f"[target < 50 ms: {'met' if v['ms'] < 50 else 'MISSED'}]; "
             f"count of {v['total']:,} in the background {v['count_ms']:.0f} ms"
         )
-    print(f"peer: raw sqlite3 first page (200 rows, newest first) {peer:.1f} ms")
+    print(f"peer: raw sqlite3 first page (same page size, newest first) {peer:.1f} ms")
     sc = r["scroll"]
     print(
         f"scroll: {sc['frames']} steps, frame p50 {sc['p50_ms']:.1f} ms, p99 "
