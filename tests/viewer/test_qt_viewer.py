@@ -85,6 +85,11 @@ def test_open_scroll_window_zoom(qtbot, make_viewer, ct_catalog, artifacts_dir: 
     wheel(rv, 2, anchor, Qt.KeyboardModifier.ControlModifier)
     assert view.viewport.transform.zoom == pytest.approx(z0 * 1.15**2)
     assert view.image_point(anchor) == pytest.approx(under, abs=1e-6)
+    # Middle-button drag pans: the image point under the cursor moves with it.
+    start = QPointF(rv.width() * 0.5, rv.height() * 0.5)
+    before = view.image_point(start)
+    drag(qtbot, rv, start, start + QPointF(40, -30), Qt.MouseButton.MiddleButton)
+    assert view.image_point(start + QPointF(40, -30)) == pytest.approx(before, abs=1e-6)
     save_png(v.screenshot(), artifacts_dir / "viewer-zoomed-bone.png")
 
 
