@@ -44,8 +44,9 @@ def _auth(url: str, audit: AuditLog, store: SecretStore, clock: ManualClock, day
 
 
 @pytest.fixture
-def central(auth_api: Any, audit: AuditLog, secret_store: SecretStore, clock: ManualClock
-            ) -> Iterator[Authenticator]:  # fmt: skip
+def central(
+    auth_api: Any, audit: AuditLog, secret_store: SecretStore, clock: ManualClock
+) -> Iterator[Authenticator]:
     auth = _auth(auth_api.url, audit, secret_store, clock)
     yield auth
     auth.close()
@@ -118,8 +119,9 @@ def test_totp_is_asked_for_when_enabled(auth_api: Any, central: Authenticator) -
     token = auth_api.login(name, password)["access_token"]
     secret = auth_api.request("POST", "/auth/mfa/setup", token=token).json()["secret"]
     totp = pyotp.TOTP(secret)
-    confirmed = auth_api.request("POST", "/auth/mfa/confirm", token=token,
-                                 json={"totp": totp.now()})  # fmt: skip
+    confirmed = auth_api.request(
+        "POST", "/auth/mfa/confirm", token=token, json={"totp": totp.now()}
+    )
     assert confirmed.status_code == 200
     with pytest.raises(MfaRequired):
         central.login(name, password)
@@ -180,8 +182,9 @@ def test_audit_reaches_the_central_once(
     audit.record(AuditAction.STUDY_OPEN, session=session, study_uid="1.2.840.99.1")
     provider = SessionTokenProvider(central, session)
     assert central.central is not None
-    fwd = AuditForwarder(audit, central_poster(central.central, provider.access_token),
-                         target=auth_api.url)  # fmt: skip
+    fwd = AuditForwarder(
+        audit, central_poster(central.central, provider.access_token), target=auth_api.url
+    )
     sent = fwd.forward_pending()
     assert sent == audit.count() and fwd.pending() == 0
     ids = {e.event_id for e in audit.events()}
@@ -189,9 +192,11 @@ def test_audit_reaches_the_central_once(
     post = central_poster(central.central, provider.access_token)
     post([e.as_json() for e in audit.events()])
     found = auth_api.request(
-        "GET", "/audit/events", token=auth_api.admin_token(),
+        "GET",
+        "/audit/events",
+        token=auth_api.admin_token(),
         params={"action": "workstation.study_open", "limit": 1000},
-    ).json()["events"]  # fmt: skip
+    ).json()["events"]
     mine = [e for e in found if e["client_event_id"] in ids]
     assert len(mine) == 1 and mine[0]["study_instance_uid"] == "1.2.840.99.1"
     central.logout(session)
@@ -258,3 +263,36 @@ def scan_for_secrets(roots: list[Path], secrets_seen: set[str]) -> list[str]:
             blob = path.read_bytes()
             leaks += [f"{path}" for needle in needles if needle in blob]
     return leaks
+
+
+def test_background_refresh_and_revocation_end_the_session(
+    auth_api_factory: Any, audit: AuditLog, secret_store: SecretStore, clock: ManualClock
+) -> None:
+    """Short-lived tokens refresh by themselves; once an admin disables the user, the next
+    refresh is refused and the session ends (listener called, audited)."""
+    server = auth_api_factory(name="auth_api_short_tokens", access_token_seconds=12)
+    name, password = server.user_for("doctor")
+    auth = _auth(server.url, audit, secret_store, clock)
+    ended: list[Any] = []
+    auth.on_session_expired(ended.append)
+    session = auth.login(name, password)
+    first = session.access_token
+    deadline = time.monotonic() + 30
+    while session.access_token == first and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert session.access_token != first, "the token was not refreshed in the background"
+    user_id = next(
+        u["id"]
+        for u in server.request("GET", "/admin/users", token=server.admin_token()).json()["users"]
+        if u["username"] == name
+    )
+    disabled = server.request(
+        "PATCH", f"/admin/users/{user_id}", token=server.admin_token(), json={"disabled": True}
+    )
+    assert disabled.status_code == 200
+    deadline = time.monotonic() + 30
+    while not ended and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert ended == [session] and session.tokens is None
+    assert audit.events(action="session_expired")[-1].actor == name
+    auth.close()
