@@ -175,3 +175,38 @@ def test_no_keyring_shows_the_online_only_banner(
     window = log_in(qtbot, controller, *auth_api.user_for("operator"))
     assert window.session.online_only
     assert window.banner.isVisible() and "online-only" in window.banner.text()
+
+
+def test_login_asks_for_the_authenticator_code_when_the_account_has_one(
+    qtbot: Any, start_app: Any, auth_api: Any, tmp_path: Path, artifacts_dir: Path
+) -> None:
+    import secrets
+    import time
+
+    import pyotp
+
+    name, password = f"mfa-gui-{secrets.token_hex(3)}", "Mfa-" + secrets.token_urlsafe(16)
+    auth_api.create_user(name, password, "doctor")
+    token = auth_api.login(name, password)["access_token"]
+    totp = pyotp.TOTP(auth_api.request("POST", "/auth/mfa/setup", token=token).json()["secret"])
+    assert (
+        auth_api.request(
+            "POST", "/auth/mfa/confirm", token=token, json={"totp": totp.now()}
+        ).status_code
+        == 200
+    )
+    settings = make_settings(tmp_path / "home", central={"auth_url": auth_api.url})
+    controller = start_app(settings)
+    dialog = controller.login_dialog
+    assert not dialog.totp.isVisible()
+    dialog.username.setText(name)
+    dialog.password.setText(password)
+    qtbot.mouseClick(dialog.login_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(dialog.totp.isVisible, timeout=30_000)
+    assert "6-digit code" in dialog.message.text() and controller.window is None
+    screenshot(dialog, artifacts_dir / "app" / "login-totp.png")
+    # the password stays typed; the code of the next step (the confirmed one is used up)
+    window = log_in(
+        qtbot, controller, name, password, totp=totp.generate_otp(int(time.time() // 30) + 1)
+    )
+    assert window.session.role.value == "doctor"
