@@ -9,52 +9,34 @@ from __future__ import annotations
 
 import logging
 import time
-from functools import partial
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
     QGridLayout,
     QInputDialog,
-    QLabel,
-    QMenu,
     QMessageBox,
-    QSpinBox,
     QSplitter,
-    QToolBar,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from workstation.i18n import _
-from workstation.viewer import geometry, windowing
+from workstation.viewer import geometry
 from workstation.viewer._qt.qt_annotation_panel import QtAnnotationPanel
 from workstation.viewer._qt.qt_thumbnails import QtThumbnails
+from workstation.viewer._qt.qt_viewer_toolbar import QtViewerToolbar
 from workstation.viewer._qt.qt_viewport import QtViewport
-from workstation.viewer._qt.tools import Tool, tool_label
+from workstation.viewer._qt.tools import Tool
 from workstation.viewer.annotations import Kind
 from workstation.viewer.catalog import ArchiveCatalog, SeriesEntry, StudyCatalog
 from workstation.viewer.frames import DisplayFrame
-from workstation.viewer.model import LAYOUTS, MAX_FPS, MIN_FPS, ViewerModel
+from workstation.viewer.model import ViewerModel
 from workstation.viewer.sources import open_frame_source
 
 logger = logging.getLogger(__name__)
-
-MEASURE_TOOLS = (
-    Tool.LENGTH,
-    Tool.ANGLE,
-    Tool.COBB,
-    Tool.RECTANGLE,
-    Tool.ELLIPSE,
-    Tool.FREEHAND,
-    Tool.PROBE,
-    Tool.TEXT,
-    Tool.ARROW,
-)
 
 
 class QtViewer(QWidget):
@@ -107,7 +89,6 @@ class QtViewer(QWidget):
             logger.exception("decode pool could not start; frames decode in the viewer")
 
     def _build_ui(self) -> None:
-        self.toolbar = QToolBar()
         self.thumbnails = QtThumbnails()
         self.thumbnails.sig_series_activated.connect(
             lambda uid: self.show_series(self.model.active, uid)
@@ -128,92 +109,16 @@ class QtViewer(QWidget):
         splitter.setSizes([self.thumbnails.maximumWidth(), 1000, 240])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.toolbar)
         layout.addWidget(splitter, 1)
-        self._build_toolbar()
+        self.toolbar = QtViewerToolbar(self)
+        layout.insertWidget(0, self.toolbar)
+        # The controls other code reads or drives.
+        self.tool_actions = self.toolbar.tool_actions
+        self.fps = self.toolbar.fps
+        self.cine_action = self.toolbar.cine_action
+        self.sync_action = self.toolbar.sync_action
+        self.ref_action = self.toolbar.ref_action
         self.model.annotations_changed.connect(self._refresh_all)
-
-    def _build_toolbar(self) -> None:
-        tb = self.toolbar
-        layouts = QMenu(self)
-        for rows, cols in LAYOUTS:
-            layouts.addAction(f"{rows} × {cols}", partial(self.set_layout, rows, cols))
-        layouts.addAction(_("Custom…"), self._ask_custom_layout)
-        self._menu_button(_("Layout"), layouts)
-        group = QActionGroup(self)
-        self.tool_actions: dict[Tool, QAction] = {}
-        for tool in (Tool.WINDOW, Tool.PAN, Tool.ZOOM, Tool.MAGNIFY, Tool.SELECT):
-            self.tool_actions[tool] = self._tool_action(tool, group)
-            tb.addAction(self.tool_actions[tool])
-        measure = QMenu(self)
-        for tool in MEASURE_TOOLS:
-            self.tool_actions[tool] = self._tool_action(tool, group)
-            measure.addAction(self.tool_actions[tool])
-        self._menu_button(_("Measure"), measure)
-        self.tool_actions[Tool.WINDOW].setChecked(True)
-        self.presets_menu = QMenu(self)
-        self.presets_menu.aboutToShow.connect(self._fill_presets)
-        self._menu_button(_("W/L presets"), self.presets_menu)
-        tb.addSeparator()
-        for text, shortcut, slot in (
-            (_("Fit"), "F", lambda v: v.fit(self._active_view()._view_size())),
-            (_("1:1"), "1", lambda v: v.one_to_one()),
-            (_("Rotate 90°"), "R", lambda v: v.rotate(1)),
-            (_("Flip H"), "H", lambda v: v.flip(True)),
-            (_("Flip V"), "V", lambda v: v.flip(False)),
-            (_("Invert"), "I", lambda v: v.toggle_invert()),
-        ):
-            action = tb.addAction(text, partial(self._on_active, slot))
-            action.setToolTip(f"{text} ({shortcut})")
-        tb.addSeparator()
-        self.cine_action = tb.addAction(_("Play"), self.toggle_cine)
-        self.cine_action.setCheckable(True)
-        self.fps = QSpinBox()
-        self.fps.setRange(int(MIN_FPS), int(MAX_FPS))
-        self.fps.setSuffix(" " + _("fps"))
-        self.fps.valueChanged.connect(self._on_fps_changed)
-        tb.addWidget(self.fps)
-        tb.addSeparator()
-        self.sync_action = tb.addAction(_("Sync"), self._on_sync_toggled)
-        self.sync_action.setCheckable(True)
-        self.sync_action.setChecked(True)
-        self.sync_action.setToolTip(_("Scroll series of the same frame of reference together"))
-        self.ref_action = tb.addAction(_("Ref. lines"), self._on_reflines_toggled)
-        self.ref_action.setCheckable(True)
-        self.ref_action.setChecked(True)
-        key = tb.addAction(_("Key image"), self.toggle_key_image)
-        key.setShortcut(QKeySequence("K"))
-        key.setToolTip(_("Mark or unmark the image as a key image (K)"))
-        self.status = QLabel()
-        tb.addWidget(self.status)
-
-    def _menu_button(self, text: str, menu: QMenu) -> None:
-        button = QToolButton()
-        button.setText(text)
-        button.setMenu(menu)
-        button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        self.toolbar.addWidget(button)
-
-    def _tool_action(self, tool: Tool, group: QActionGroup) -> QAction:
-        action = QAction(tool_label(tool), self)
-        action.setCheckable(True)
-        action.triggered.connect(partial(self.set_tool, tool))
-        group.addAction(action)
-        return action
-
-    def _fill_presets(self) -> None:
-        self.presets_menu.clear()
-        vp = self.model.active_viewport
-        for p in windowing.presets_for(vp.modality):
-            self.presets_menu.addAction(
-                f"{p.label} ({p.width:.0f}/{p.center:.0f})", partial(self.apply_preset, p.key)
-            )
-        self.presets_menu.addAction(
-            windowing.WindowPreset("auto", 0, 1).label, partial(self.apply_preset, "auto")
-        )
-        self.presets_menu.addAction(
-            windowing.WindowPreset("file", 0, 1).label, partial(self.apply_preset, "file")
-        )
 
     # Layout -------------------------------------------------------------------
     def set_layout(self, rows: int, columns: int) -> None:

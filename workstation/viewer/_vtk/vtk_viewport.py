@@ -12,28 +12,30 @@ VTK's own window/level (``benchmarks/viewer_screen_bench.py`` measures all three
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 
 import numpy as np
 import vtkmodules.vtkInteractionStyle
 import vtkmodules.vtkRenderingFreeType
 import vtkmodules.vtkRenderingOpenGL2  # noqa: F401  (the OpenGL backend)
 from vtkmodules.util.numpy_support import numpy_to_vtk, vtk_to_numpy
-from vtkmodules.vtkCommonCore import vtkPoints
-from vtkmodules.vtkCommonDataModel import vtkCellArray, vtkImageData, vtkPolyData
-from vtkmodules.vtkCommonMath import vtkMatrix4x4
-from vtkmodules.vtkFiltersSources import vtkPlaneSource
+from vtkmodules.vtkCommonDataModel import vtkPolyData
 from vtkmodules.vtkRenderingCore import (
     vtkActor,
     vtkActor2D,
-    vtkPolyDataMapper,
     vtkPolyDataMapper2D,
     vtkRenderer,
     vtkTextActor,
-    vtkTexture,
     vtkWindowToImageFilter,
 )
 
+from workstation.viewer._vtk.vtk_layers import (
+    TEXT_RGB,
+    CornerText,
+    ImageQuad,
+    LineLayer,
+    polydata,
+    to_vtk_matrix,
+)
 from workstation.viewer.glyphs import Glyph
 
 logger = logging.getLogger(__name__)
@@ -41,163 +43,8 @@ logger = logging.getLogger(__name__)
 ANNOTATION_RGB = (1.0, 0.85, 0.1)
 SELECTED_RGB = (0.2, 1.0, 0.3)
 REFERENCE_RGB = (0.3, 0.75, 1.0)
-TEXT_RGB = (0.95, 0.95, 0.95)
 MESSAGE_RGB = (1.0, 0.45, 0.35)
 HINT_RGB = (0.6, 0.6, 0.6)
-
-
-def _to_vtk_matrix(m3: np.ndarray, z: float = 0.0) -> vtkMatrix4x4:
-    m = vtkMatrix4x4()
-    m.Identity()
-    m.SetElement(0, 0, m3[0, 0])
-    m.SetElement(0, 1, m3[0, 1])
-    m.SetElement(0, 3, m3[0, 2])
-    m.SetElement(1, 0, m3[1, 0])
-    m.SetElement(1, 1, m3[1, 1])
-    m.SetElement(1, 3, m3[1, 2])
-    m.SetElement(2, 3, z)
-    return m
-
-
-def _polydata(
-    lines: Sequence[Sequence[tuple[float, float]]], closed: Sequence[bool]
-) -> vtkPolyData:
-    points, cells = vtkPoints(), vtkCellArray()
-    for line, loop in zip(lines, closed):
-        ids = []
-        for x, y in line:
-            ids.append(points.InsertNextPoint(x, y, 0.0))
-        if loop and ids:
-            ids.append(ids[0])
-        if len(ids) >= 2:
-            cells.InsertNextCell(len(ids), ids)
-    pd = vtkPolyData()
-    pd.SetPoints(points)
-    pd.SetLines(cells)
-    return pd
-
-
-class _LineLayer:
-    """Lines in image coordinates drawn over the image with the image's matrix."""
-
-    def __init__(
-        self, renderer: vtkRenderer, rgb: tuple[float, float, float], width: float
-    ) -> None:
-        self.mapper = vtkPolyDataMapper()
-        self.actor = vtkActor()
-        self.actor.SetMapper(self.mapper)
-        prop = self.actor.GetProperty()
-        prop.SetColor(*rgb)
-        prop.SetLineWidth(width)
-        prop.SetLighting(False)
-        self.mapper.SetInputData(vtkPolyData())
-        renderer.AddActor(self.actor)
-        self._key: object = None
-
-    def set(self, lines, closed, matrix: np.ndarray) -> None:
-        key = (tuple(tuple(line) for line in lines), tuple(closed), matrix.tobytes())
-        if key == self._key:
-            return
-        self._key = key
-        self.mapper.SetInputData(_polydata(lines, closed))
-        # Slightly towards the camera so lines are never hidden by the image plane.
-        self.actor.SetUserMatrix(_to_vtk_matrix(matrix, z=-1.0))
-        self.actor.SetVisibility(bool(lines))
-
-
-class _ImageQuad:
-    """The frame as a textured rectangle: the 8-bit picture is uploaded as a texture.
-
-    Pixel (column, row) has its centre at (column, row): the rectangle spans -0.5 to
-    size - 0.5.  A plain textured quad costs about a third less CPU per frame on
-    llvmpipe than ``vtkImageActor``, whose shader also applies a window/level that the
-    viewer has already done in numpy.
-    """
-
-    def __init__(self) -> None:
-        self.image = vtkImageData()
-        self.texture = vtkTexture()
-        self.texture.SetInputData(self.image)
-        self.texture.SetColorModeToDirectScalars()
-        self.texture.InterpolateOn()
-        self.texture.RepeatOff()
-        self.texture.EdgeClampOn()
-        self.plane = vtkPlaneSource()
-        self.mapper = vtkPolyDataMapper()
-        self.mapper.SetInputConnection(self.plane.GetOutputPort())
-        self.actor = self.new_actor()
-        self._size = (0, 0)
-
-    def new_actor(self) -> vtkActor:
-        """An actor drawing this quad (the magnifier shows the same texture)."""
-        actor = vtkActor()
-        actor.SetMapper(self.mapper)
-        actor.SetTexture(self.texture)
-        actor.GetProperty().SetLighting(False)
-        actor.SetVisibility(False)
-        return actor
-
-    def set_pixels(self, flat, cols: int, rows: int, comps: int) -> None:
-        if (cols, rows) != self._size or self.image.GetNumberOfScalarComponents() != comps:
-            self._size = (cols, rows)
-            self.image.SetDimensions(cols, rows, 1)
-            self.plane.SetOrigin(-0.5, -0.5, 0.0)
-            self.plane.SetPoint1(cols - 0.5, -0.5, 0.0)
-            self.plane.SetPoint2(-0.5, rows - 0.5, 0.0)
-        self.image.GetPointData().SetScalars(flat)
-        self.image.Modified()
-
-
-class _CornerText:
-    """Text in the corners and at the edge midpoints, like ``vtkCornerAnnotation``.
-
-    Positions: 0 lower left, 1 lower right, 2 upper left, 3 upper right, 4 lower edge,
-    5 right edge, 6 left edge, 7 upper edge.  Plain text actors with a fixed font size:
-    ``vtkCornerAnnotation`` re-fits its font on every change, which costs far more than
-    the image itself on software GL.
-    """
-
-    MARGIN = 4
-
-    def __init__(self, renderer: vtkRenderer, size: int = 14) -> None:
-        self.actors = []
-        for i in range(8):
-            actor = vtkTextActor()
-            prop = actor.GetTextProperty()
-            prop.SetFontSize(size)
-            prop.SetFontFamilyAsString("Courier")
-            prop.SetColor(*TEXT_RGB)
-            prop.ShadowOn()
-            prop.SetBold(i >= 4)
-            prop.SetJustification((0, 2, 0, 2, 1, 2, 0, 1)[i])
-            prop.SetVerticalJustification((0, 0, 2, 2, 0, 1, 1, 2)[i])
-            renderer.AddViewProp(actor)
-            self.actors.append(actor)
-        self._texts = [""] * 8
-
-    def SetText(self, i: int, text: str) -> None:
-        if self._texts[i] != text:
-            self._texts[i] = text
-            self.actors[i].SetInput(text)
-            self.actors[i].SetVisibility(bool(text))
-
-    def GetText(self, i: int) -> str:
-        return self._texts[i]
-
-    def place(self, width: int, height: int) -> None:
-        m = self.MARGIN
-        spots = [
-            (m, m),
-            (width - m, m),
-            (m, height - m),
-            (width - m, height - m),
-            (width / 2, m),
-            (width - m, height / 2),
-            (m, height / 2),
-            (width / 2, height - m),
-        ]
-        for actor, (x, y) in zip(self.actors, spots):
-            actor.SetPosition(x, y)
 
 
 class VtkViewport:
@@ -210,14 +57,14 @@ class VtkViewport:
         # No multisampling: on software GL (llvmpipe) 8x MSAA multiplies every frame's cost.
         render_window.SetMultiSamples(0)
         render_window.AddRenderer(self.renderer)
-        self._quad = _ImageQuad()
+        self._quad = ImageQuad()
         self.image_actor = self._quad.actor
         self.renderer.AddViewProp(self.image_actor)
-        self._refs = _LineLayer(self.renderer, REFERENCE_RGB, 1.5)
-        self._marks = _LineLayer(self.renderer, ANNOTATION_RGB, 2.0)
-        self._selected = _LineLayer(self.renderer, SELECTED_RGB, 2.5)
+        self._refs = LineLayer(self.renderer, REFERENCE_RGB, 1.5)
+        self._marks = LineLayer(self.renderer, ANNOTATION_RGB, 2.0)
+        self._selected = LineLayer(self.renderer, SELECTED_RGB, 2.5)
         self._labels: list[vtkTextActor] = []
-        self.corners = _CornerText(self.renderer)
+        self.corners = CornerText(self.renderer)
         self.message = self._text_actor(16, MESSAGE_RGB, centred=True)
         self._message = ""
         self.message.SetVisibility(False)
@@ -316,7 +163,7 @@ class VtkViewport:
 
     def set_matrix(self, matrix: np.ndarray) -> None:
         self._matrix = matrix
-        self.image_actor.SetUserMatrix(_to_vtk_matrix(matrix))
+        self.image_actor.SetUserMatrix(to_vtk_matrix(matrix))
 
     def set_message(self, text: str, hint: bool = False) -> None:
         """A centred message (why a frame cannot be shown; a grey ``hint``), wrapped."""
@@ -358,7 +205,7 @@ class VtkViewport:
         if length_px > 0:
             x0 = x1 - length_px
             pts = [((x0, y), (x1, y)), ((x0, y - 5), (x0, y + 5)), ((x1, y - 5), (x1, y + 5))]
-            self._scale_mapper.SetInputData(_polydata(pts, [False] * 3))
+            self._scale_mapper.SetInputData(polydata(pts, [False] * 3))
             self._scale_text.SetPosition(x1 - length_px / 2 - 4 * len(text), y + 6)
         else:
             self._scale_mapper.SetInputData(vtkPolyData())
@@ -372,7 +219,7 @@ class VtkViewport:
         self._active_key = key
         w, h = self.view_size
         loop = [((1, 1), (w - 1, 1), (w - 1, h - 1), (1, h - 1))]
-        self._border_mapper.SetInputData(_polydata(loop, [True]))
+        self._border_mapper.SetInputData(polydata(loop, [True]))
         self._border.GetProperty().SetColor(*((0.95, 0.6, 0.1) if active else (0.25, 0.25, 0.25)))
 
     # Annotations and reference lines ------------------------------------------------
@@ -443,9 +290,9 @@ class VtkViewport:
         self._magnifier.SetDraw(True)
         # 2-D actors of a renderer draw in that renderer's own viewport pixels.
         frame = [((1, 1), (size - 1, 1), (size - 1, size - 1), (1, size - 1))]
-        self._mag_border_mapper.SetInputData(_polydata(frame, [True]))
+        self._mag_border_mapper.SetInputData(polydata(frame, [True]))
         assert self._mag_actor is not None
-        self._mag_actor.SetUserMatrix(_to_vtk_matrix(self._matrix))
+        self._mag_actor.SetUserMatrix(to_vtk_matrix(self._matrix))
         self._mag_actor.SetVisibility(self._pixels is not None)
         cam = self._magnifier.GetActiveCamera()
         cam.ParallelProjectionOn()
