@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -41,3 +42,14 @@ def make_viewer(qtbot, settings):  # type: ignore[no-untyped-def]
     yield make
     for v in made:
         v.close()
+
+
+def pytest_collection_modifyitems(config, items):  # type: ignore[no-untyped-def]
+    """Without a display the viewer's window tests skip (scripts/test.sh runs Xvfb)."""
+    if os.environ.get("DISPLAY"):
+        return
+    here = Path(__file__).parent
+    skip = pytest.mark.skip(reason="needs a display: run under xvfb-run (scripts/test.sh)")
+    for item in items:
+        if item.get_closest_marker("qt") and here in Path(str(item.path)).parents:
+            item.add_marker(skip)
