@@ -463,20 +463,24 @@ class QtViewer(QWidget):
     # Teardown ---------------------------------------------------------------
     def close(self) -> bool:
         """Stop cine and loaders, finalize every render window; safe to call twice."""
-        if not self._closed:
-            self._closed = True
-            self.thumbnails.close_strip()
-            for view in self._views:
-                view.close_view()
-            self.model.close()
-            if self._store is not None:
-                self._store.close()
-                self._store = None
+        self._teardown()
         return super().close()
 
     def closeEvent(self, ev) -> None:
-        self.close()
+        self._teardown()
         super().closeEvent(ev)
+
+    def _teardown(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self.thumbnails.close_strip()
+        for view in self._views:
+            view.close_view()
+        self.model.close()
+        if self._store is not None:
+            self._store.close()
+            self._store = None
 
     def screenshot(self):
         """The whole viewer as numpy RGB: Qt chrome plus each VTK picture pasted in.
