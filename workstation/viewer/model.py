@@ -258,6 +258,11 @@ class ViewerModel:
         #: Emitted with the viewport positions whose reference lines must be redrawn.
         self.annotations_changed = Event()
         self.key_images_changed = Event()
+        #: Emitted with a reason when a write (annotation, key image) was refused.
+        self.write_refused = Event()
+        #: Returns "" when the user may write measurements, else why not (set by the app
+        #: from the session's permissions; None: no login in this context, allowed).
+        self.write_guard: Callable[[], str] | None = None
         self.study_uid = ""
         self._annotations: dict[str, Annotation] = {}
         self._key_frames: set[tuple[str, int]] = set()
@@ -357,15 +362,27 @@ class ViewerModel:
             if a.sop_instance_uid == sop_uid and a.frame_index == frame_index
         ]
 
-    def add_annotation(self, a: Annotation) -> None:
+    def may_write(self) -> bool:
+        """Whether measurements and key images may be changed now (else says why)."""
+        reason = self.write_guard() if self.write_guard is not None else ""
+        if reason:
+            self.write_refused.emit(reason)
+        return not reason
+
+    def add_annotation(self, a: Annotation) -> bool:
+        if not self.may_write():
+            return False
         if not a.study_instance_uid:
             a = replace(a, study_instance_uid=self.study_uid)
         self._annotations[a.annotation_id] = a
         if self.store is not None:
             self.store.save(a)
         self.annotations_changed.emit()
+        return True
 
     def remove_annotation(self, annotation_id: str) -> None:
+        if annotation_id not in self._annotations or not self.may_write():
+            return
         if self._annotations.pop(annotation_id, None) is not None:
             if self.store is not None:
                 self.store.remove(annotation_id)
@@ -379,7 +396,7 @@ class ViewerModel:
 
     def toggle_key_image(self, viewport: Viewport) -> bool | None:
         ref = viewport.current_ref()
-        if ref is None:
+        if ref is None or not self.may_write():
             return None
         key = (ref.sop_instance_uid, ref.frame_index)
         marked = key not in self._key_frames

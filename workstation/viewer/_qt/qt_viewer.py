@@ -59,6 +59,9 @@ class QtViewer(QWidget):
         #: Asks for the text of a text/arrow annotation; tests replace it.
         self.text_provider = self._ask_text
         self.model = ViewerModel(self._make_source)
+        if session is not None:
+            self.model.write_guard = self._write_refusal
+        self.model.write_refused.connect(self.sig_error.emit)
         self._store: Any = None
         self._series: dict[str, SeriesEntry] = {}
         self._views: list[QtViewport] = []
@@ -119,6 +122,17 @@ class QtViewer(QWidget):
         self.sync_action = self.toolbar.sync_action
         self.ref_action = self.toolbar.ref_action
         self.model.annotations_changed.connect(self._refresh_all)
+
+    def _write_refusal(self) -> str:
+        """ "" when the session may write measurements, else the reason (translated)."""
+        from workstation.auth.errors import AuthError
+        from workstation.auth.permissions import Permission, require
+
+        try:
+            require(self.session, Permission.ANNOTATION_WRITE)
+        except AuthError as exc:
+            return str(exc)
+        return ""
 
     # Layout -------------------------------------------------------------------
     def set_layout(self, rows: int, columns: int) -> None:
@@ -419,6 +433,8 @@ class QtViewer(QWidget):
         """
         from workstation.viewer.sr_export import build_measurement_report
 
+        if not self.model.may_write():
+            raise ValueError(_("You may not store measurements."))
         store = getattr(getattr(self.catalog, "archive", None), "store_dataset", None)
         if store is None:
             raise ValueError(_("There is no local archive to store the report in."))

@@ -1,0 +1,56 @@
+"""Measurements are written only by roles that may (checked where the write happens)."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("PySide6")
+pytest.importorskip("vtkmodules")
+
+from PySide6.QtCore import Qt
+
+from tests.viewer.gui_helpers import drag, open_and_wait
+
+pytestmark = [pytest.mark.qt, pytest.mark.vtk]
+
+
+def _session(role):  # type: ignore[no-untyped-def]
+    from workstation.auth.session import Session, SessionMode
+
+    return Session(
+        username="u",
+        user_id="1",
+        role=role,
+        mode=SessionMode.STANDALONE,
+        keyring_available=False,
+        started_at=0.0,
+    )
+
+
+@pytest.mark.parametrize(("role", "allowed"), [("operator", False), ("doctor", True)])
+def test_measuring_follows_the_role(qtbot, settings, ct_catalog, role, allowed) -> None:
+    from workstation.auth.permissions import Role
+    from workstation.viewer._qt.qt_viewer import QtViewer
+
+    v = QtViewer(ct_catalog, settings, session=_session(Role(role)))
+    qtbot.addWidget(v)
+    v.resize(1000, 700)
+    v.show()
+    qtbot.waitExposed(v)
+    errors: list[str] = []
+    v.sig_error.connect(errors.append)
+    try:
+        open_and_wait(qtbot, v, ct_catalog)
+        view = v.views[0]
+        v.set_tool(v.tool.LENGTH)
+        drag(qtbot, view.render_view, view.screen_point((10, 10)), view.screen_point((60, 40)))
+        qtbot.keyClick(view.render_view, Qt.Key.Key_K)
+        ref = view.viewport.current_ref()
+        assert (len(v.model.annotations()) == 1) is allowed
+        assert v.model.is_key_image(ref.sop_instance_uid, 0) is allowed
+        if not allowed:
+            assert errors and "not allowed" in errors[0]
+            with pytest.raises(ValueError):
+                v.store_sr()
+    finally:
+        v.close()
