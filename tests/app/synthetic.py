@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -20,8 +21,12 @@ def write_study(
     images: int = 3,
     size: int = 64,
     accession: str = "",
+    pixels: Callable[[int], np.ndarray] | None = None,
 ) -> str:
-    """Write one study as Part-10 files under ``folder``; its Study Instance UID."""
+    """Write one study as Part-10 files under ``folder``; its Study Instance UID.
+
+    ``pixels(i)`` gives image ``i``'s stored int16 values (``size`` x ``size``); by
+    default a disc on a ramp, brighter with each image."""
     folder.mkdir(parents=True, exist_ok=True)
     study_uid = generate_uid()
     yy, xx = np.mgrid[0:size, 0:size]
@@ -65,8 +70,11 @@ def write_study(
             ds.RescaleSlope = 1
             ds.WindowCenter = 40
             ds.WindowWidth = 400
-            disc = ((yy - size / 2) ** 2 + (xx - size / 2) ** 2 < (size / 3) ** 2) * 1100
-            pixels = (disc + 20 * i + 4 * xx).astype(np.int16)
-            ds.PixelData = pixels.tobytes()
+            if pixels is not None:
+                values = pixels(i).astype(np.int16)
+            else:
+                disc = ((yy - size / 2) ** 2 + (xx - size / 2) ** 2 < (size / 3) ** 2) * 1100
+                values = (disc + 20 * i + 4 * xx).astype(np.int16)
+            ds.PixelData = values.tobytes()
             ds.save_as(folder / f"s{s}_i{i}.dcm", enforce_file_format=True)
     return study_uid

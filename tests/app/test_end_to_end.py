@@ -12,6 +12,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from tests.app.conftest import log_in, make_settings, screenshot
+from tests.app.viewer_helpers import save_png, wait_study_shown, window_picture
 
 pytestmark = [pytest.mark.qt, pytest.mark.network, pytest.mark.orthanc]
 
@@ -107,13 +108,8 @@ def test_import_browse_send_and_find_centrally(
     # -- open it ------------------------------------------------------------------------
     window.tabs.setCurrentWidget(window.local)
     window.open_study(target.study_instance_uid)
-    series_list = window.viewer.series_list
-    qtbot.waitUntil(lambda: series_list.count() == target.num_series, timeout=20_000)
-    qtbot.waitUntil(
-        lambda: all(not series_list.item(i).icon().isNull() for i in range(series_list.count())),
-        timeout=30_000,
-    )
-    screenshot(window, shots / "study-open.png")
+    wait_study_shown(qtbot, window, target.study_instance_uid, target.num_series)
+    save_png(window_picture(window), shots / "study-open.png")
 
     # -- the audit log holds each step --------------------------------------------------
     audit = window.services.audit

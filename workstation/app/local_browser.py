@@ -75,6 +75,10 @@ class LocalStudyBrowser(QWidget):
         self.table.selectionModel().selectionChanged.connect(self._on_selection)
         model.sig_count.connect(self._on_count)
         model.modelReset.connect(lambda: self.sig_selection_changed.emit(None))
+        # A refresh (new studies arrived) keeps the selected study selected.
+        self._keep_selected: str | None = None
+        model.modelAboutToBeReset.connect(self._remember_selection)
+        model.rowsInserted.connect(self._restore_selection)
 
     def query(self) -> StudyQuery:
         c = self.form.criteria()
@@ -104,6 +108,16 @@ class LocalStudyBrowser(QWidget):
             return False
         self.table.selectRow(row)
         return True
+
+    def _remember_selection(self) -> None:
+        rec = self.selected()
+        self._keep_selected = rec.study_instance_uid if rec is not None else None
+
+    def _restore_selection(self) -> None:
+        uid = self._keep_selected
+        selecting = self.table.selectionModel()
+        if uid is not None and not selecting.hasSelection() and self.select_study(uid):
+            self._keep_selected = None
 
     def _on_count(self, total: int) -> None:
         self.count_label.setText(ngettext("{n} study", "{n} studies", total).format(n=f"{total:,}"))

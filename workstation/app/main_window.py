@@ -58,6 +58,8 @@ logger = logging.getLogger(__name__)
 CONTENT_PAGE, LOCK_PAGE = 0, 1
 #: Wait this long after the last archive change before refreshing the list.
 CHANGE_DEBOUNCE_MS = 1200
+#: The activity panel's height once images are shown (the user can drag it taller).
+ACTIVITY_HEIGHT_WITH_VIEWER = 130
 
 
 class _ChangeBridge(QObject):
@@ -96,12 +98,17 @@ class MainWindow(QMainWindow):
         self.tabs = named(QTabWidget(), "browserTabs")
         self.tabs.addTab(self.local, _("Local"))
         self.tabs.addTab(self.central, _("Central"))
-        self.viewer = ViewerArea(self.study_actions.open_study, self.thumbnails)
+        self.viewer = ViewerArea(
+            self.study_actions.open_study, self.thumbnails, make_viewer=self._make_image_viewer
+        )
+        self.viewer.sig_study_opened.connect(self._on_study_opened)
         splitter = named(QSplitter(Qt.Orientation.Horizontal), "mainSplitter")
         splitter.addWidget(self.tabs)
         splitter.addWidget(self.viewer)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
+        self.splitter = splitter
+        self._viewer_widened = False
         content = QWidget()
         lay = QVBoxLayout(content)
         lay.setContentsMargins(4, 4, 4, 4)
@@ -223,11 +230,17 @@ class MainWindow(QMainWindow):
         self._change_timer.timeout.connect(self._on_archive_changed)
         self._changes.sig_changed.connect(self._on_change_events)
         self._unsubscribe = self.services.archive.subscribe(
-            lambda events: self._changes.sig_changed.emit([e.study_instance_uid for e in events])
+            lambda events: self._changes.sig_changed.emit(
+                [(e.study_instance_uid, e.change_type) for e in events]
+            )
         )
 
-    def _on_change_events(self, study_uids: list[str]) -> None:
-        self._changed_studies.update(study_uids)
+    def _on_change_events(self, changes: list[tuple[str, str]]) -> None:
+        current = self.viewer.current_study_uid
+        for uid, change_type in changes:
+            if change_type == "study_deleted" and uid == current:
+                self.viewer.close_study()  # deleted elsewhere (another window, the CLI)
+        self._changed_studies.update(uid for uid, _t in changes)
         self._change_timer.start()
 
     def _on_archive_changed(self) -> None:
@@ -263,6 +276,25 @@ class MainWindow(QMainWindow):
             )
             out.append(remote_study(ds, local))
         return out
+
+    def _make_image_viewer(self) -> QWidget:
+        """The 2-D viewer on the local archive, for this window's session (its role
+        decides whether measurements may be written)."""
+        from workstation.viewer._qt.qt_viewer import QtViewer
+
+        return QtViewer(self.services.archive, self.services.settings, self.session)
+
+    def _on_study_opened(self, _study_uid: str) -> None:
+        # The images need the room: on the first open the browser keeps a third of the
+        # width (later the user's own splitter position stays).
+        if self.viewer.image_viewer is not None and not self._viewer_widened:
+            self._viewer_widened = True
+            total = sum(self.splitter.sizes())
+            if total > 0:
+                self.splitter.setSizes([total // 3, total - total // 3])
+            self.resizeDocks(
+                [self.activity_dock], [ACTIVITY_HEIGHT_WITH_VIEWER], Qt.Orientation.Vertical
+            )
 
     def selected_study(self) -> StudyRecord | None:
         return self.local.selected()
@@ -416,6 +448,7 @@ class MainWindow(QMainWindow):
         for child in self.findChildren(QDialog):
             if child.isVisible():
                 child.reject()
+        self.viewer.pause()
         self.pages.setCurrentIndex(LOCK_PAGE)
         self.activity_dock.hide()
         self.toolbar.hide()
@@ -472,7 +505,9 @@ class MainWindow(QMainWindow):
         box.open()
 
     def shutdown(self) -> None:
+        """Logout or close: stop watching, close the viewer (finalizes its GL windows)."""
         self.idle_watcher.stop()
+        self.viewer.shutdown()
         unsubscribe = getattr(self, "_unsubscribe", None)
         if unsubscribe is not None:
             unsubscribe()
