@@ -4,6 +4,7 @@ render of the same file."""
 
 from __future__ import annotations
 
+import logging
 import time
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,8 @@ from PySide6.QtGui import QImage, QWheelEvent
 from PySide6.QtWidgets import QApplication, QWidget
 
 from tests.app.synthetic import write_study
+
+logger = logging.getLogger(__name__)
 
 CT_SIZE = 128
 FIRST_IMAGE_TIMEOUT_MS = 30_000
@@ -67,6 +70,12 @@ def open_by_double_click(qtbot: Any, window: Any, study_uid: str) -> float:
     area = window.viewer
     with qtbot.waitSignal(area.sig_first_image_shown, timeout=FIRST_IMAGE_TIMEOUT_MS) as got:
         double_click_study(qtbot, window, study_uid)
+        clicked = time.perf_counter()
+    logger.info(
+        "double-click to first image %.0f ms (viewer open to first image %.0f ms)",
+        (time.perf_counter() - clicked) * 1000,
+        got.args[0],
+    )
     assert area.current_study_uid == study_uid
     settle()
     return float(got.args[0])

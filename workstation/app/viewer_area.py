@@ -292,7 +292,6 @@ class ViewerArea(QWidget):
             try:
                 viewer.close()
             finally:
-                viewer.setParent(None)
                 viewer.deleteLater()
         self.series_list.clear()
         self.header.clear()
