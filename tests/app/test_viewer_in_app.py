@@ -150,7 +150,7 @@ def test_logout_closes_the_viewer_and_the_next_login_gets_its_own(
 
 
 def test_operator_views_but_may_not_measure_a_doctor_may(
-    qtbot: Any, app_window: Any, tmp_path: Path
+    qtbot: Any, app_window: Any, tmp_path: Path, artifacts_dir: Path
 ) -> None:
     controller, window = app_window
     uid = write_ct_study(tmp_path / "ct", images=6)
@@ -186,6 +186,7 @@ def test_operator_views_but_may_not_measure_a_doctor_may(
             assert not message.isVisible()
         else:
             assert message.isVisible() and "not allowed" in message.text()
+            save_png(window_picture(window), artifacts_dir / "app" / "viewer-operator.png")
             with pytest.raises(ValueError):
                 viewer.store_sr()
         window.sig_logout_requested.emit()
