@@ -16,6 +16,7 @@ from PySide6.QtCore import Qt
 from tests.app.conftest import log_in, make_settings
 from tests.app.test_session_gui import create_admin, visible_texts
 from tests.app.viewer_helpers import (
+    global_rect,
     import_folder,
     match_fraction,
     open_by_double_click,
@@ -55,7 +56,9 @@ def test_double_click_shows_the_first_image_right_then_scroll_lock_delete(
 ) -> None:
     controller, window = app_window
     uid = write_ct_study(tmp_path / "ct" / "a", images=16)
-    other = write_ct_study(tmp_path / "ct" / "b", images=4, patient_name="OTHER^STUDY")
+    other = write_ct_study(
+        tmp_path / "ct" / "b", images=4, patient_name="OTHER^STUDY", patient_id="V-2"
+    )
     import_folder(qtbot, window, tmp_path / "ct")
 
     open_by_double_click(qtbot, window, uid)
@@ -88,21 +91,26 @@ def test_double_click_shows_the_first_image_right_then_scroll_lock_delete(
     assert match_fraction(view, render_reference(archive, view)) > 0.9
 
     # the lock screen hides the images, overlays and thumbnails; unlock brings them back
-    before = screen_region(area)
+    picture_rect = global_rect(view.render_view)
+    on_screen = screen_region(picture_rect).astype(int)
+    assert np.abs(on_screen - view.grab_frame()[:, :, :3]).mean() < 8, "the X screen shows it"
     window.lock("user")
     settle(200)
     assert window.is_locked
     assert not viewer.isVisible() and not view.render_view.isVisible()
     assert not viewer.thumbnails.isVisible()
     assert "VIEWER" not in visible_texts(window)
-    after = screen_region(window.lock_page)
-    assert before.std() > 20 and after.std() < before.std() / 2, "no image behind the lock"
+    locked = screen_region(picture_rect).astype(int)
+    same = np.all(np.abs(locked - on_screen) < 8, axis=2)
+    assert on_screen.std() > 20 and same.mean() < 0.05, "nothing of the image is left"
+    assert np.all(locked == locked[0, 0], axis=2).mean() > 0.8  # the lock page's background
     save_png(screen_region(window), artifacts_dir / "app" / "viewer-locked-screen.png")
     window.lock_page.password.setText(ADMIN_PASSWORD)
     qtbot.mouseClick(window.lock_page.unlock_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not window.is_locked, timeout=10_000)
     qtbot.waitUntil(view.render_view.isVisible, timeout=5_000)
     assert area.current_study_uid == uid and view.viewport.index == 3
+    qtbot.waitUntil(lambda: screen_region(view.render_view).std() > 20, timeout=5_000)
 
     # deleting the open study empties the viewer (the row double-clicked stays selected
     # through the browser's refreshes)

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtCore import QPoint, QPointF, QRect, Qt
 from PySide6.QtGui import QImage, QWheelEvent
 from PySide6.QtWidgets import QApplication, QWidget
 
@@ -169,11 +169,16 @@ def qimage_rgb(image: QImage) -> np.ndarray:
     return buf.reshape(h, stride)[:, : w * 3].reshape(h, w, 3).copy()
 
 
-def screen_region(widget: QWidget) -> np.ndarray:
-    """What the X server shows where ``widget`` is (GL drawing included)."""
-    screen = widget.screen() or QApplication.primaryScreen()
-    top_left = widget.mapToGlobal(QPoint(0, 0))
-    shot = screen.grabWindow(0, top_left.x(), top_left.y(), widget.width(), widget.height())
+def global_rect(widget: QWidget) -> QRect:
+    return QRect(widget.mapToGlobal(QPoint(0, 0)), widget.size())
+
+
+def screen_region(where: QWidget | QRect) -> np.ndarray:
+    """What the X server shows where a widget is, or in a rectangle of the screen (GL
+    drawing included, unlike ``QWidget.grab``)."""
+    rect = global_rect(where) if isinstance(where, QWidget) else where
+    screen = QApplication.primaryScreen()
+    shot = screen.grabWindow(0, rect.x(), rect.y(), rect.width(), rect.height())
     return qimage_rgb(shot.toImage())
 
 

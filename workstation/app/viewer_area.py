@@ -136,8 +136,8 @@ class ViewerArea(QWidget):
         self.series_list.setMovement(QListWidget.Movement.Static)
         self.pages.addWidget(self.series_list)
         self.viewer_page = named(QWidget(), "viewerPage")
-        viewer_layout = QVBoxLayout(self.viewer_page)
-        viewer_layout.setContentsMargins(0, 0, 0, 0)
+        self.viewer_layout = QVBoxLayout(self.viewer_page)
+        self.viewer_layout.setContentsMargins(0, 0, 0, 0)
         self.pages.addWidget(self.viewer_page)
 
         layout = QVBoxLayout(self)
@@ -225,7 +225,7 @@ class ViewerArea(QWidget):
         viewer.setObjectName("imageViewer")
         viewer.sig_error.connect(self._show_message)
         viewer.sig_first_image_shown.connect(self.sig_first_image_shown)
-        self.viewer_page.layout().addWidget(viewer)
+        self.viewer_layout.addWidget(viewer)
         self.image_viewer = viewer
         return viewer
 
