@@ -94,9 +94,12 @@ def test_double_click_shows_the_first_image_right_then_scroll_lock_delete(
     picture_rect = global_rect(view.render_view)
     on_screen = screen_region(picture_rect).astype(int)
     assert np.abs(on_screen - view.grab_frame()[:, :, :3]).mean() < 8, "the X screen shows it"
+    viewer.toggle_cine()
+    assert view.viewport.cine_playing
     window.lock("user")
     settle(200)
     assert window.is_locked
+    assert not view.viewport.cine_playing and not viewer.cine_action.isChecked()
     assert not viewer.isVisible() and not view.render_view.isVisible()
     assert not viewer.thumbnails.isVisible()
     assert "VIEWER" not in visible_texts(window)
@@ -109,7 +112,9 @@ def test_double_click_shows_the_first_image_right_then_scroll_lock_delete(
     qtbot.mouseClick(window.lock_page.unlock_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not window.is_locked, timeout=10_000)
     qtbot.waitUntil(view.render_view.isVisible, timeout=5_000)
-    assert area.current_study_uid == uid and view.viewport.index == 3
+    assert area.current_study_uid == uid
+    view.viewport.set_index(3)
+    wait_slice_drawn(qtbot, view, 3)
     qtbot.waitUntil(lambda: screen_region(view.render_view).std() > 20, timeout=5_000)
 
     # deleting the open study empties the viewer (the row double-clicked stays selected
