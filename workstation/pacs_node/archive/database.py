@@ -5,8 +5,19 @@ SQLite (the default) runs in WAL mode with foreign keys on, a busy timeout, and 
 commit is fsynced, so an instance we acknowledged survives a power cut).  PostgreSQL is
 used when ``archive.database_url`` names it (``postgresql+psycopg://...``).
 
-The schema is owned by Alembic; :func:`upgrade_schema` runs on every open and brings any
-older index to ``head``.  New revisions go in ``migrations/versions/`` beside this file.
+Write transactions on SQLite begin with ``BEGIN IMMEDIATE``; reads stay deferred.  A
+deferred transaction that has read and then writes must upgrade its lock, and in WAL mode
+that upgrade fails at once with "database is locked" (SQLITE_BUSY, no busy-timeout wait)
+when another connection committed after the read - so two writers on one file (the index
+writer, the sync queue, the viewer's tables, a second process) would lose writes at
+random.  ``BEGIN IMMEDIATE`` takes the write lock first, waiting up to the busy timeout,
+and a transaction holding it cannot lose it.  Every writer therefore runs on
+:func:`write_engine` (``with write_engine(engine).begin() as conn: ...``); readers use
+the engine itself (``engine.connect()``).  On PostgreSQL the option changes nothing.
+
+The schema is owned by Alembic; :func:`upgrade_schema` brings an older index to ``head``
+(and costs one small query when it is current).  New revisions go in
+``migrations/versions/`` beside this file.
 """
 
 from __future__ import annotations
@@ -23,6 +34,8 @@ from workstation.pacs_node.archive.errors import MigrationError
 logger = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+#: Execution option of write connections (see :func:`write_engine`).
+WRITE_OPTION = "klinika_write"
 _SYNCHRONOUS = {"OFF", "NORMAL", "FULL", "EXTRA"}
 
 
@@ -43,6 +56,13 @@ def make_engine(url: str, *, sqlite_synchronous: str = "FULL") -> Engine:
         _install_sqlite_pragmas(engine, sync)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=8, max_overflow=8)
+
+
+def write_engine(engine: Engine) -> Engine:
+    """The same engine (same pool) for write transactions: ``BEGIN IMMEDIATE`` on SQLite."""
+    if engine.get_execution_options().get(WRITE_OPTION):
+        return engine
+    return engine.execution_options(**{WRITE_OPTION: True})
 
 
 def make_scratch_engine(url: str) -> Engine:
@@ -69,23 +89,24 @@ def _install_sqlite_pragmas(engine: Engine, synchronous: str) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        # IMMEDIATE for writers would serialise readers too; plain BEGIN is enough because
-        # all writes of one process go through one writer thread, and the busy timeout
-        # covers other processes.
-        conn.exec_driver_sql("BEGIN")
+        # Writers take the write lock up front (see the module docstring); readers do not
+        # (WAL readers never block the writer nor each other).
+        write = conn.get_execution_options().get(WRITE_OPTION, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
-def upgrade_schema(engine: Engine) -> None:
-    """Run Alembic migrations up to head on ``engine``'s database."""
-    from alembic import command
-    from alembic.config import Config
+ARCHIVE_SCRIPTS = "workstation.pacs_node.archive:migrations"
 
-    cfg = Config()
-    cfg.set_main_option("script_location", "workstation.pacs_node.archive:migrations")
+
+def upgrade_schema(engine: Engine) -> bool:
+    """Bring the archive index to head (one small query when it is current already).
+
+    Returns True when migrations ran.
+    """
+    from workstation.pacs_node.archive.migrate import ensure_schema
+
     try:
-        with engine.begin() as conn:
-            cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "head")
+        return ensure_schema(engine, ARCHIVE_SCRIPTS)
     except Exception as exc:
         logger.error("archive schema migration failed: %s", type(exc).__name__)
         logger.debug("migration failure", exc_info=True)
@@ -93,7 +114,7 @@ def upgrade_schema(engine: Engine) -> None:
 
 
 def current_revision(engine: Engine) -> str | None:
-    from alembic.runtime.migration import MigrationContext
+    from workstation.pacs_node.archive.migrate import current_revisions
 
-    with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+    revisions = current_revisions(engine, "alembic_version")
+    return next(iter(sorted(revisions))) if revisions else None

@@ -25,6 +25,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from workstation.i18n import _
+from workstation.pacs_node.archive.database import write_engine
 from workstation.pacs_node.archive.indexing import (
     PostCommit,
     Prepared,
@@ -57,7 +58,8 @@ class IndexWriter:
         batch_size: int,
         after_commit: Callable[[PostCommit], dict[int, Path]],
     ) -> None:
-        self.engine = engine
+        # Write transactions begin with BEGIN IMMEDIATE on SQLite (see database.py).
+        self.engine = write_engine(engine)
         self.batch_size = max(1, batch_size)
         self.after_commit = after_commit
         self._queue: queue.Queue[Any] = queue.Queue()

@@ -26,6 +26,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from workstation.pacs_node.archive.database import write_engine
+from workstation.pacs_node.archive.migrate import ensure_schema
 from workstation.pacs_node.sync import schema as t
 from workstation.pacs_node.sync.jobs import (
     ACTIVE_STATES,
@@ -43,16 +45,9 @@ JobCallback = Callable[[JobView], None]
 _ITEM_CHUNK = 500
 
 
-def upgrade_schema(engine: Engine) -> None:
-    """Bring the sync tables to the newest revision."""
-    from alembic import command
-    from alembic.config import Config
-
-    cfg = Config()
-    cfg.set_main_option("script_location", "workstation.pacs_node.sync:migrations")
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+def upgrade_schema(engine: Engine) -> bool:
+    """Bring the sync tables to the newest revision (cheap when they are current)."""
+    return ensure_schema(engine, "workstation.pacs_node.sync:migrations", t.VERSION_TABLE)
 
 
 class SyncQueue:
@@ -60,6 +55,9 @@ class SyncQueue:
 
     def __init__(self, engine: Engine, *, lease_s: float = 60.0) -> None:
         self.engine = engine
+        #: Write transactions (BEGIN IMMEDIATE on SQLite: the archive's index writer and
+        #: other programs write to the same file; see archive/database.py).
+        self._writes = write_engine(engine)
         self.lease_s = lease_s
         #: host:pid:random - lets a restarted process on the same host take over at once
         #: the jobs of a process that died (kill -9) instead of waiting for the lease.
@@ -84,7 +82,7 @@ class SyncQueue:
         """Add a job (and its instances, if any); returns its id.  0 attempts = unlimited."""
         now = utcnow()
         uids = list(dict.fromkeys(sop_uids))
-        with self.engine.begin() as conn:
+        with self._writes.begin() as conn:
             key = conn.execute(
                 sa.insert(t.jobs).values(
                     direction=str(direction),
@@ -197,7 +195,7 @@ class SyncQueue:
 
     def retry(self, job_id: int) -> bool:
         """Queue a failed or cancelled job again, now, with refused items pending again."""
-        with self.engine.begin() as conn:
+        with self._writes.begin() as conn:
             changed = conn.execute(
                 sa.update(t.jobs)
                 .where(
@@ -226,7 +224,7 @@ class SyncQueue:
     def remove_finished(self, older_than: dt.timedelta) -> int:
         """Forget done/cancelled jobs finished before ``now - older_than``."""
         cutoff = utcnow() - older_than
-        with self.engine.begin() as conn:
+        with self._writes.begin() as conn:
             return int(
                 conn.execute(
                     sa.delete(t.jobs).where(
@@ -240,7 +238,7 @@ class SyncQueue:
     def release_dead_owners(self) -> int:
         """Queue again the running jobs of dead processes of this host; returns how many."""
         host = self.owner.split(":", 1)[0]
-        with self.engine.begin() as conn:
+        with self._writes.begin() as conn:
             rows = conn.execute(
                 sa.select(t.jobs.c.id, t.jobs.c.lease_owner).where(
                     t.jobs.c.state == str(JobState.RUNNING)
@@ -269,7 +267,7 @@ class SyncQueue:
         stmt = sa.select(t.jobs.c.id).where(due).order_by(t.jobs.c.next_attempt_at, t.jobs.c.id)
         if kinds is not None:
             stmt = stmt.where(t.jobs.c.kind.in_(list(kinds)))
-        with self.engine.begin() as conn:
+        with self._writes.begin() as conn:
             for job_id in conn.execute(stmt.limit(20)).scalars():
                 claimed = conn.execute(
                     sa.update(t.jobs)
@@ -292,7 +290,7 @@ class SyncQueue:
     def renew(self, job_id: int) -> bool:
         """Extend our lease; False when the job is no longer ours (cancelled, taken)."""
         now = utcnow()
-        with self.engine.begin() as conn:
+        with self._writes.begin() as conn:
             return bool(
                 conn.execute(
                     sa.update(t.jobs)
@@ -310,7 +308,7 @@ class SyncQueue:
     ) -> None:
         """Mark confirmed instances sent and permanently refused ones refused."""
         sent, refused = list(sent), list(refused)
-        with self.engine.begin() as conn:
+        with self._writes.begin() as conn:
             for i in range(0, len(sent), _ITEM_CHUNK):
                 conn.execute(
                     sa.update(t.items)
@@ -331,7 +329,7 @@ class SyncQueue:
 
     def add_items(self, job_id: int, uids: Iterable[str]) -> None:
         """Add instances found while running (e.g. a study's instances at send time)."""
-        with self.engine.begin() as conn:
+        with self._writes.begin() as conn:
             known = set(
                 conn.execute(
                     sa.select(t.items.c.sop_instance_uid).where(t.items.c.job_id == job_id)
@@ -362,7 +360,7 @@ class SyncQueue:
 
     def progress(self, job_id: int, *, done: int, total: int) -> None:
         """Progress of a job without items (e.g. a retrieve)."""
-        with self.engine.begin() as conn:
+        with self._writes.begin() as conn:
             conn.execute(
                 sa.update(t.jobs)
                 .where(t.jobs.c.id == job_id)
@@ -372,7 +370,7 @@ class SyncQueue:
 
     def finish(self, job_id: int, state: JobState, error: str = "") -> None:
         """End a run: done, failed (for good), or cancelled."""
-        with self.engine.begin() as conn:
+        with self._writes.begin() as conn:
             conn.execute(
                 sa.update(t.jobs)
                 .where(t.jobs.c.id == job_id, t.jobs.c.lease_owner == self.owner)
@@ -389,7 +387,7 @@ class SyncQueue:
     def postpone(self, job_id: int, delay_s: float, error: str) -> None:
         """Back to the queue after a transient failure; due again in ``delay_s``."""
         now = utcnow()
-        with self.engine.begin() as conn:
+        with self._writes.begin() as conn:
             conn.execute(
                 sa.update(t.jobs)
                 .where(
@@ -410,7 +408,7 @@ class SyncQueue:
 
     # -- internals -------------------------------------------------------------------
     def _set_state(self, job_id: int, state: JobState, *, only_from: Iterable[JobState]) -> bool:
-        with self.engine.begin() as conn:
+        with self._writes.begin() as conn:
             changed = conn.execute(
                 sa.update(t.jobs)
                 .where(t.jobs.c.id == job_id, t.jobs.c.state.in_([str(s) for s in only_from]))
