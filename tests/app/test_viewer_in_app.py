@@ -156,6 +156,8 @@ def test_logout_closes_the_viewer_and_the_next_login_gets_its_own(
     assert again is not window and again.viewer.image_viewer is None
     open_by_double_click(qtbot, again, uid)
     assert again.viewer.image_viewer.session is again.session
+    # decoded before, its first image is drawn at once; the thumbnails still come
+    wait_thumbnails(qtbot, again.viewer.image_viewer)
     # closing the window finalizes the viewer too
     views = again.viewer.image_viewer.views
     again.close()

@@ -100,6 +100,7 @@ class ViewerArea(QWidget):
         self.image_viewer: Any = None
         #: Why the image viewer cannot run here ("" while it can or has not been tried).
         self.unavailable_reason = ""
+        self._first_image_seen = False
         self._build()
         thumbnails.sig_ready.connect(self._on_thumbnail_ready)
 
@@ -193,6 +194,7 @@ class ViewerArea(QWidget):
 
     def _open_in_viewer(self, viewer: Any, study_uid: str) -> str:
         """Show the study in the image viewer; "" or why it failed (then the list shows)."""
+        self._first_image_seen = False
         try:
             viewer.open_study(study_uid)  # False only when it has no images: it says so
         except Exception as exc:  # noqa: BLE001 - a broken viewer must not take the app down
@@ -202,7 +204,16 @@ class ViewerArea(QWidget):
             except Exception as again:  # noqa: BLE001
                 _log_failure("the image viewer could not be emptied after %s", study_uid, again)
             return _("the image viewer failed on this study (details in the log)")
+        if self._first_image_seen:
+            # The first image was drawn inside open_study (a small or cached image is
+            # ready at once), before the viewer listed the series for its thumbnail
+            # strip; the strip's pictures wait for that first image, so start them now.
+            viewer.thumbnails.start_pictures()
         return ""
+
+    def _on_first_image(self, ms: float) -> None:
+        self._first_image_seen = True
+        self.sig_first_image_shown.emit(ms)
 
     def _viewer(self) -> Any:
         """The image viewer, made on first use; None where it cannot run."""
@@ -224,7 +235,7 @@ class ViewerArea(QWidget):
             return None
         viewer.setObjectName("imageViewer")
         viewer.sig_error.connect(self._show_message)
-        viewer.sig_first_image_shown.connect(self.sig_first_image_shown)
+        viewer.sig_first_image_shown.connect(self._on_first_image)
         self.viewer_layout.addWidget(viewer)
         self.image_viewer = viewer
         return viewer
