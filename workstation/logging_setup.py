@@ -30,7 +30,8 @@ def setup_logging(log_dir: Path, level: str = "INFO", *, stderr_level: str = "WA
     console = logging.StreamHandler()
     console.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
     console.setLevel(stderr_level.upper())
-    for handler in (file_handler, console):
+    handlers: tuple[logging.Handler, ...] = (file_handler, console)
+    for handler in handlers:
         handler._workstation = True  # type: ignore[attr-defined]
         root.addHandler(handler)
     root.setLevel(min(file_handler.level, console.level))

@@ -16,6 +16,7 @@ import pkgutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from types import ModuleType
 
 from workstation import __version__
 from workstation.cli import exit_codes
@@ -50,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _command_modules() -> list[object]:
+def _command_modules() -> list[ModuleType]:
     import workstation.cli as pkg
 
     modules = []
