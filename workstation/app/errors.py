@@ -61,7 +61,9 @@ def user_message(exc: BaseException) -> str:
 def show_error(parent: QWidget | None, exc: BaseException, title: str = "") -> None:
     """Log ``exc`` and show it in a message box with what to do about it."""
     if isinstance(exc, AuthError) or type(exc).__module__.startswith("workstation."):
-        logger.info("shown to the user: %s: %s", type(exc).__name__, exc)
+        # The text can carry DICOM values (names, IDs) taken from the data: only at DEBUG.
+        logger.info("error shown to the user: %s", type(exc).__name__)
+        logger.debug("error shown to the user: %s: %s", type(exc).__name__, exc)
     else:
         logger.error("error shown to the user", exc_info=(type(exc), exc, exc.__traceback__))
     history.append(f"{type(exc).__name__}: {user_message(exc)}")
