@@ -16,8 +16,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from workstation.auth.audit import AuditAction, AuditLog
-from workstation.auth.errors import AuthError
+from workstation.auth.audit import AuditAction, AuditLog, Outcome
+from workstation.auth.errors import AuthError, PermissionDenied
 from workstation.auth.permissions import Permission, require
 from workstation.auth.session import Session
 from workstation.config import Settings
@@ -67,7 +67,17 @@ def save_user_settings(
             raise AuthError(_("{key} is set by the site configuration.").format(key=key))
         perm = permission_for(key)
         if perm is not None:
-            require(session, perm)
+            try:
+                require(session, perm)
+            except PermissionDenied:
+                audit.record(
+                    AuditAction.PERMISSION_DENIED,
+                    session=session,
+                    outcome=Outcome.DENIED,
+                    permission=perm.value,
+                    keys=sorted(changes),
+                )
+                raise
     path = settings.user_config_file
     data: dict[str, Any] = {}
     if path.is_file():
