@@ -198,11 +198,11 @@ class ViewerArea(QWidget):
         try:
             viewer.open_study(study_uid)  # False only when it has no images: it says so
         except Exception as exc:  # noqa: BLE001 - a broken viewer must not take the app down
-            _log_failure("the image viewer could not open study %s", study_uid, exc)
+            _log_failure(exc, "the image viewer could not open study %s", study_uid)
             try:
                 viewer.close_study()
             except Exception as again:  # noqa: BLE001
-                _log_failure("the image viewer could not be emptied after %s", study_uid, again)
+                _log_failure(again, "the image viewer could not be emptied after %s", study_uid)
             return _("the image viewer failed on this study (details in the log)")
         if self._first_image_seen:
             # The first image was drawn inside open_study (a small or cached image is
@@ -230,7 +230,7 @@ class ViewerArea(QWidget):
         try:
             viewer = self._make_viewer()
         except Exception as exc:  # noqa: BLE001 - e.g. GL libraries missing: fall back
-            _log_failure("the image viewer could not start%s", "", exc)
+            _log_failure(exc, "the image viewer could not start")
             self.unavailable_reason = _("the image viewer could not start (details in the log)")
             return None
         viewer.setObjectName("imageViewer")
@@ -338,8 +338,8 @@ class ViewerArea(QWidget):
                     item.setIcon(pixmap)
 
 
-def _log_failure(what: str, uid: str, exc: BaseException) -> None:
+def _log_failure(exc: BaseException, what: str, *uids: str) -> None:
     """The failure's kind above DEBUG (UIDs only); its text and traceback, which may
     hold paths or header values, at DEBUG."""
-    logger.error(what + " (%s)", uid, type(exc).__name__)
+    logger.error(what + " (%s)", *uids, type(exc).__name__)
     logger.debug("details", exc_info=(type(exc), exc, exc.__traceback__))
