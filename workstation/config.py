@@ -125,6 +125,8 @@ class CentralSettings:
     verify_tls: bool = True
     ca_bundle: str = ""
     timeout_seconds: float = 30.0
+    #: Largest WADO-RS part (one instance) we accept; each is held in memory while stored.
+    max_part_bytes: int = 512 * 1024**2
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ Filters: ``--patient``, ``--patient-id``, ``--date FROM-TO``, ``--modality``,
 from __future__ import annotations
 
 import argparse
+import sys
 
 from workstation.cli import _remote, exit_codes
 from workstation.cli.console import print_json
@@ -40,7 +41,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         "-k", dest="keys", action="append", default=[], metavar="KEYWORD=VALUE",
         help=_("any attribute filter, e.g. -k StudyDescription=CHEST*"),
     )  # fmt: skip
-    p.add_argument("--limit", type=int, default=None, help=_("at most this many matches"))
+    p.add_argument(
+        "--limit",
+        type=int,
+        default=None,
+        help=_("at most this many matches (default: node.max_find_results, then a warning)"),
+    )
     p.set_defaults(handler=run_find)
 
 
@@ -83,7 +89,15 @@ def run_find(ctx: CliContext, args: argparse.Namespace) -> int:
         for row in rows:
             print("  ".join(_cell(row.get(c, "")) for c in cols))
         print(_("{n} match(es).").format(n=len(rows)))
-    return exit_codes.CANCELLED if interrupted else exit_codes.OK
+    if interrupted:
+        return exit_codes.CANCELLED
+    if getattr(matches, "truncated", False):
+        print(
+            _("More results than {n}; narrow the query.").format(n=matches.cap),  # type: ignore[union-attr]
+            file=sys.stderr,
+        )
+        return exit_codes.PARTIAL
+    return exit_codes.OK
 
 
 def _cell(value: object) -> str:

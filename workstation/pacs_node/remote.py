@@ -28,6 +28,19 @@ class QueryLevel(enum.StrEnum):
     IMAGE = "IMAGE"
 
 
+class Matches(list[Dataset]):
+    """Search matches; ``truncated`` when the peer had more than ``cap`` and we stopped.
+
+    Searches without an explicit ``limit`` stop at a cap from the settings
+    (``node.max_find_results``) so a huge or hostile peer cannot make us hold without end.
+    """
+
+    def __init__(self, items: Iterable[Dataset] = (), *, cap: int | None = None) -> None:
+        super().__init__(items)
+        self.cap = cap
+        self.truncated = False
+
+
 class Outcome(enum.StrEnum):
     #: Stored at the receiving end (here: in our archive; upstream: confirmed by it).
     STORED = "stored"

@@ -41,6 +41,7 @@ from workstation.pacs_node.dicomweb.tokens import StaticTokenProvider, TokenProv
 from workstation.pacs_node.remote import (
     CancelToken,
     InstanceOutcome,
+    Matches,
     Outcome,
     ProgressCallback,
     ProgressTracker,
@@ -153,6 +154,7 @@ class DicomWebNode:
         timeout_s: float = 30.0,
         max_instance_bytes: int = 2 * 1024**3,
         max_json_bytes: int = 64 * 1024**2,
+        max_results: int = 5000,
         stow_batch_instances: int = 50,
         stow_batch_bytes: int = 64 * 1024**2,
     ) -> None:
@@ -161,6 +163,7 @@ class DicomWebNode:
         self.archive = archive
         self.timeout_s = timeout_s
         self.max_json_bytes = max_json_bytes
+        self.max_results = max(1, max_results)
         self.stow_batch_instances = max(1, stow_batch_instances)
         self.stow_batch_bytes = stow_batch_bytes
         self.session = requests.Session()
@@ -185,18 +188,32 @@ class DicomWebNode:
         limit: int | None = None,
         cancel: CancelToken | None = None,
         offset: int = 0,
-    ) -> list[Dataset]:
-        """QIDO-RS search; results are data sets filtered exactly as asked."""
+    ) -> Matches:
+        """QIDO-RS search; results are data sets filtered exactly as asked.
+
+        Without ``limit`` at most ``max_results`` matches are kept (one more is asked
+        for, to tell the caller the answer was ``truncated``).
+        """
         level = QueryLevel(level)
         filters = dict(filters)
         path = self._qido_path(level, filters)
+        cap = limit if limit is not None else self.max_results
+        ask = cap if limit is not None else cap + 1
         query, recheck = qido.build_query(
-            filters, include=INCLUDE_FIELDS.get(level, ()), limit=limit, offset=offset
+            filters, include=INCLUDE_FIELDS.get(level, ()), limit=ask, offset=offset
         )
         url = f"{self.base_url}/{path}" + (f"?{query}" if query else "")
         payload = self._call(lambda: self._get_json(url))
-        found = [Dataset.from_json(item) for item in payload]
-        return [ds for ds in found if qido.matches(ds, recheck)]
+        out = Matches(cap=cap)
+        # The server may ignore ``limit``: never decode more than we keep.
+        for item in payload[:ask]:
+            ds = Dataset.from_json(item)
+            if qido.matches(ds, recheck):
+                out.append(ds)
+        if len(payload) > cap:
+            out.truncated = limit is None
+            del out[cap:]
+        return out
 
     @staticmethod
     def _qido_path(level: QueryLevel, filters: dict[str, str]) -> str:

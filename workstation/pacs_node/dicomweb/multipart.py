@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
+from workstation.i18n import _
 from workstation.pacs_node.dicomweb.errors import DicomWebError, ResponseTooLarge
 
 MAX_PART_HEADER_BYTES = 16 * 1024
@@ -62,7 +63,7 @@ def iter_parts(chunks: Iterable[bytes], boundary: bytes, *, max_part_bytes: int)
             buf[:0] = b"\r\n"  # the part's header block starts right after the line
             search_from = 0
         if len(buf) > cap:
-            raise ResponseTooLarge(f"a multipart part exceeds {max_part_bytes} bytes")
+            raise _too_large(max_part_bytes)
     if started:
         raise DicomWebError("the multipart response ended without its closing boundary")
 
@@ -93,5 +94,14 @@ def _body(part: bytes, max_part_bytes: int) -> bytes:
         raise DicomWebError("a multipart part has no header block")
     body = part[head_end + 4 :]
     if len(body) > max_part_bytes:
-        raise ResponseTooLarge(f"a multipart part exceeds {max_part_bytes} bytes")
+        raise _too_large(max_part_bytes)
     return body
+
+
+def _too_large(cap: int) -> ResponseTooLarge:
+    return ResponseTooLarge(
+        _(
+            "The server sent an instance larger than {n} bytes; it was not kept "
+            "(raise central.max_part_bytes to accept it)."
+        ).format(n=cap)
+    )

@@ -38,6 +38,7 @@ from workstation.pacs_node.dimse.tls import client_context
 from workstation.pacs_node.remote import (
     CancelToken,
     InstanceOutcome,
+    Matches,
     Outcome,
     ProgressCallback,
     ProgressTracker,
@@ -209,13 +210,20 @@ class DimseNode:
         limit: int | None = None,
         cancel: CancelToken | None = None,
         return_keys: Iterable[str] | None = None,
-    ) -> list[Dataset]:
-        """C-FIND; matches as data sets.  ``limit`` cancels once that many arrived."""
+    ) -> Matches:
+        """C-FIND; matches as data sets.  ``limit`` cancels once that many arrived.
+
+        Without ``limit`` at most ``node.max_find_results`` matches are kept: one more
+        arriving sends C-CANCEL and marks the answer ``truncated``.
+        """
         level = QueryLevel(level)
         root = "patient" if level is QueryLevel.PATIENT else self.root
         identifier = build_identifier(level, filters, return_keys)
         model = cx.QR_MODELS[(root, "find")]
-        out: list[Dataset] = []
+        cap = limit if limit is not None else max(1, self.settings.node.max_find_results)
+        # Without an explicit limit, keep one past the cap to know that there was more.
+        stop_at = cap if limit is not None else cap + 1
+        out = Matches(cap=cap)
         with self.associate([cx.qr_context(root, "find")]) as assoc:
             self._require(assoc, model)
             cancelled = False
@@ -224,18 +232,20 @@ class DimseNode:
                 if code is None:
                     raise AssociationFailed(_("The peer stopped answering the query."))
                 if st.is_pending(code):
-                    if match is not None:
+                    if match is not None and len(out) < stop_at:
                         out.append(match)
-                    want_stop = (limit is not None and len(out) >= limit) or (
-                        cancel is not None and cancel.cancelled
-                    )
+                    want_stop = len(out) >= stop_at or (cancel is not None and cancel.cancelled)
                     if want_stop and not cancelled:
                         cancelled = True
                         assoc.send_c_cancel(1, query_model=model)
                     continue
                 if st.is_failure(code):
                     raise ServiceRefused(_failure_text(rsp))
-        return out[:limit] if limit is not None else out
+        if len(out) > cap:
+            del out[cap:]
+            out.truncated = limit is None
+            logger.info("C-FIND answer from %s cut at %d matches", self.peer.ae_title, cap)
+        return out
 
     # -- retrieve ----------------------------------------------------------------------
     def move(

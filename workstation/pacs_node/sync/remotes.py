@@ -45,7 +45,8 @@ def build_remote(
         return DicomWebNode(
             central.dicomweb_url, tokens, archive=archive, name=CENTRAL, verify=verify,
             timeout_s=central.timeout_seconds,
-            max_instance_bytes=settings.node.max_instance_bytes,
+            max_instance_bytes=min(settings.node.max_instance_bytes, central.max_part_bytes),
+            max_results=settings.node.max_find_results,
         )  # fmt: skip
     from workstation.pacs_node.dimse.ae_table import resolve_peer
     from workstation.pacs_node.dimse.scu import DimseNode
