@@ -341,7 +341,9 @@ class DicomWebNode:
         try:
             res = self.archive.store_dataset(ds, source="wado-rs")
         except Exception as exc:  # the archive reports values; this is a last resort
-            logger.exception("Storing WADO-RS instance %s failed", uid)
+            # The exception text may quote DICOM values: only at DEBUG.
+            logger.error("Storing WADO-RS instance %s failed (%s)", uid, type(exc).__name__)
+            logger.debug("Storing WADO-RS instance %s failed", uid, exc_info=True)
             return InstanceOutcome(uid, Outcome.FAILED, str(exc)), 0
         return outcome_of(res, uid), _approx_size(ds)
 

@@ -89,8 +89,8 @@ class ScpHandlers:
     def on_requested(self, event: evt.Event) -> None:
         try:
             self._negotiate(event)
-        except Exception:  # never raise into pynetdicom
-            logger.exception("Association request handling failed; rejecting")
+        except Exception as exc:  # noqa: BLE001 - never raise into pynetdicom
+            _log_failure(exc, "Association request handling failed; rejecting")
             event.assoc.acse.send_reject(0x02, 0x01, 0x01)
 
     def _negotiate(self, event: evt.Event) -> None:
@@ -138,16 +138,16 @@ class ScpHandlers:
             else:
                 self.stats.failed += 1
             return status_ds
-        except Exception:  # never raise into pynetdicom
-            logger.exception("C-STORE handler failed")
+        except Exception as exc:  # noqa: BLE001 - never raise into pynetdicom
+            _log_failure(exc, "C-STORE handler failed")
             return st.status(0x0110, _("Internal error while storing"))
 
     # -- query ---------------------------------------------------------------------------
     def on_c_find(self, event: evt.Event) -> Iterator[tuple[Any, Dataset | None]]:
         try:
             yield from self._find(event)
-        except Exception:  # never raise into pynetdicom
-            logger.exception("C-FIND handler failed")
+        except Exception as exc:  # noqa: BLE001 - never raise into pynetdicom
+            _log_failure(exc, "C-FIND handler failed")
             yield st.status(st.UNABLE_TO_PROCESS, _("Internal error while searching")), None
 
     def _find(self, event: evt.Event) -> Iterator[tuple[Any, Dataset | None]]:
@@ -192,8 +192,8 @@ class ScpHandlers:
     def on_c_move(self, event: evt.Event) -> Iterator[Any]:
         try:
             yield from self._move(event)
-        except Exception:  # never raise into pynetdicom
-            logger.exception("C-MOVE handler failed")
+        except Exception as exc:  # noqa: BLE001 - never raise into pynetdicom
+            _log_failure(exc, "C-MOVE handler failed")
             yield st.status(st.UNABLE_TO_PROCESS, _("Internal error while retrieving")), None
 
     def _move(self, event: evt.Event) -> Iterator[Any]:
@@ -222,8 +222,8 @@ class ScpHandlers:
     def on_c_get(self, event: evt.Event) -> Iterator[Any]:
         try:
             yield from self._get(event)
-        except Exception:  # never raise into pynetdicom
-            logger.exception("C-GET handler failed")
+        except Exception as exc:  # noqa: BLE001 - never raise into pynetdicom
+            _log_failure(exc, "C-GET handler failed")
             yield st.status(st.UNABLE_TO_PROCESS, _("Internal error while retrieving")), None
 
     def _get(self, event: evt.Event) -> Iterator[Any]:
@@ -291,8 +291,8 @@ class ScpHandlers:
         failed.SOPInstanceUID = record.sop_instance_uid
         try:
             ds = dcmread(record.path)
-        except Exception:
-            logger.exception("Stored file of %s cannot be read", record.sop_instance_uid)
+        except Exception as exc:  # noqa: BLE001 - never raise into pynetdicom
+            _log_failure(exc, "Stored file of %s cannot be read", record.sop_instance_uid)
             return failed
         if assoc is None:
             return ds
@@ -346,3 +346,10 @@ def _typed(value: Any, vr: str) -> Any:
 
 
 __all__ = ["NodeStats", "ScpHandlers", "caller_of"]
+
+
+def _log_failure(exc: BaseException, message: str, *args: object) -> None:
+    """A handler failure: a neutral line at ERROR; the exception, whose text may quote
+    DICOM values (names, IDs), with its traceback only at DEBUG."""
+    logger.error(message + " (%s)", *args, type(exc).__name__)
+    logger.debug(message, *args, exc_info=exc)

@@ -219,7 +219,9 @@ class Importer:
             inner, nbytes = outer.result()
             result: StoreResult = inner.result()
         except Exception as exc:
-            logger.exception("import of one input failed")
+            # Exception text and traceback may quote DICOM values: only at DEBUG.
+            logger.error("import of one input failed (%s)", type(exc).__name__)
+            logger.debug("import of one input failed", exc_info=True)
             result = StoreResult(
                 StoreStatus.FAILURE, reason=_("Internal error: {error}").format(error=exc)
             )

@@ -143,7 +143,9 @@ def _file_set(root: Path, plan: Plan, settings: ImportSettings) -> None:
     try:
         result = dicomdir.read_file_set(index, files, root)
     except dicomdir.DicomdirUnreadable as exc:
-        logger.warning("DICOMDIR unreadable (%s); scanning the folder instead", exc)
+        # The reason may quote DICOMDIR values (names, IDs): only at DEBUG.
+        logger.warning("DICOMDIR unreadable; scanning the folder instead")
+        logger.debug("DICOMDIR unreadable: %s", exc)
         plan.notes.append(
             _(
                 "The DICOMDIR in {folder} cannot be read ({error}); the folder was scanned instead."
