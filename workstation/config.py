@@ -71,6 +71,9 @@ class ImportSettings:
     #: "keep" (keep the stored one, report the newcomer as a conflict and quarantine it)
     #: or "replace" (the newcomer wins; the old file is kept in quarantine).
     conflict_policy: str = "keep"
+    #: Rejected inputs up to this size are copied to quarantine; larger ones (and inputs
+    #: refused unread, e.g. zip bombs) leave only the reason file there.
+    max_quarantine_bytes: int = 256 * 1024**2
     batch_size: int = 200
 
 

@@ -24,7 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help=_("import DICOM files, folders, DICOMDIR sets and ZIP archives"),
         description=_(
             "Import DICOM into the local archive. Every input ends as stored, already "
-            "present, or rejected with a reason; rejected DICOM is kept in quarantine."
+            "present, or rejected with a reason; rejected files are kept in quarantine."
         ),
     )
     p.add_argument("paths", nargs="*", type=Path, metavar="PATH", help=_("file, folder or ZIP"))
@@ -104,7 +104,9 @@ def _print_human(summary) -> None:  # type: ignore[no-untyped-def]
         print(_("Rejected:"))
         for r in summary.rejected:
             line = f"  {r.origin}: {r.reason}"
-            if r.quarantine_path:
+            if r.quarantine_note:
+                line += " [" + r.quarantine_note + f" {r.quarantine_path}]"
+            elif r.quarantine_path:
                 line += " " + _("[kept in quarantine: {path}]").format(path=r.quarantine_path)
             print(line)
     if summary.patient_conflicts:

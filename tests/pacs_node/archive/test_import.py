@@ -48,7 +48,7 @@ def test_folder_import_counts_and_second_run_changes_nothing(
     summary = Importer(archive).run([root])
     assert summary.stored == 15 and summary.duplicates == 0
     assert [r.reason for r in summary.rejected] == ["This is not a DICOM file."]
-    assert summary.rejected[0].quarantine_path is None  # plainly not DICOM: listed only
+    assert summary.rejected[0].quarantine_path is not None  # every reject is kept
     assert archive.counts() == {"patients": 2, "studies": 3, "series": 3, "instances": 15}
     assert _stored_uids(archive) == _sop_uids(media["dicom"])
     seq = archive.last_change_seq()
@@ -246,7 +246,7 @@ def test_garbage_and_truncated_files_end_with_a_reason(
     assert all(r.reason for r in by_name.values())
     assert by_name["truncated.dcm"].quarantine_path is not None
     assert by_name["empty.dcm"].quarantine_path is not None  # named like DICOM: kept
-    assert by_name["random.bin"].quarantine_path is None
+    assert by_name["random.bin"].quarantine_path is not None  # not DICOM: kept all the same
 
 
 def test_zip_of_a_cd_skips_its_dicomdir(sqlite_archive: Archive, tmp_path: Path) -> None:

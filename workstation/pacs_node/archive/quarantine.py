@@ -22,12 +22,14 @@ class Quarantine:
     def __init__(self, root: Path) -> None:
         self.root = root
 
-    def _write(self, qid: str, reason: str, origin: str) -> Path:
+    def _write(self, qid: str, reason: str, origin: str, copy: str = "") -> Path:
         text = (
             f"reason: {reason}\n"
             f"origin: {origin}\n"
             f"when: {dt.datetime.now().astimezone().isoformat(timespec='seconds')}\n"
         )
+        if copy:
+            text += f"copy: {copy}\n"
         (self.root / f"{qid}.txt").write_text(text, encoding="utf-8")
         logger.info("quarantined %s", qid)
         return self.root / f"{qid}.dcm"
@@ -61,6 +63,14 @@ class Quarantine:
         else:
             shutil.copyfile(source, path)
         return self._write(qid, reason, origin)
+
+    def keep_reason(self, reason: str, origin: str, why_no_copy: str) -> Path:
+        """Record a refusal whose bytes are not kept (too large, or never read); the
+        reason file (returned) says why there is no copy."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        qid = hashlib.sha256(f"{origin}\n{reason}".encode()).hexdigest()[:32]
+        self._write(qid, reason, origin, copy=f"none ({why_no_copy})")
+        return self.root / f"{qid}.txt"
 
     def entries(self) -> list[Path]:
         """Quarantined files, oldest first."""

@@ -30,6 +30,8 @@ class InputItem:
 class Refusal:
     origin: str
     reason: str
+    #: Record it in quarantine (False for a command-line path that does not exist).
+    keep: bool = True
 
 
 def named_dicom(name: str) -> bool:

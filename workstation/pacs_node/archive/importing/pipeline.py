@@ -5,7 +5,9 @@ parse, file written and fsynced); the archive's writer thread indexes whatever h
 up in one transaction.  Keeping many inputs in flight makes those batches large.
 
 Every input ends as *stored*, *duplicate* or *rejected* (with a reason a person can act
-on; rejected DICOM is copied to quarantine beside its reason).  A SOP Instance UID that
+on; every rejected input is copied to quarantine beside its reason, up to
+``import.max_quarantine_bytes``; larger ones, and inputs refused unread such as zip
+bombs, leave the reason file alone and the summary says so).  A SOP Instance UID that
 is already stored with other content is a *conflict*, handled by
 ``import.conflict_policy`` ("keep": the stored one stays and the newcomer goes to
 quarantine; "replace": the newcomer wins and the old file goes to quarantine).  Patients
@@ -50,12 +52,14 @@ class ImportProgress:
     rejected: int
 
 
-@dataclass(frozen=True)
+@dataclass
 class RejectedInput:
     origin: str
     reason: str
     status: str = "rejected"
     quarantine_path: Path | None = None
+    #: Set when only the reason is in quarantine, not a copy of the input (and why).
+    quarantine_note: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -63,6 +67,7 @@ class RejectedInput:
             "reason": self.reason,
             "status": self.status,
             "quarantine_path": str(self.quarantine_path) if self.quarantine_path else None,
+            "quarantine_note": self.quarantine_note,
         }
 
 
@@ -140,7 +145,10 @@ class Importer:
             bytes_total=plan.total_bytes,
         )
         for refusal in plan.refused:
-            summary.rejected.append(RejectedInput(refusal.origin, refusal.reason))
+            rejected = RejectedInput(refusal.origin, refusal.reason)
+            if refusal.keep:
+                self._record_without_copy(rejected, _("refused before it was read"))
+            summary.rejected.append(rejected)
         logger.info("import started: %d inputs, %d bytes", len(plan.items), plan.total_bytes)
         tracker = _Tracker(summary, started, len(plan.refused), progress)
         tracker.report()
@@ -200,11 +208,12 @@ class Importer:
                     ),
                 )
             ), item.size
+        # Every rejected input is copied to quarantine, up to import.max_quarantine_bytes.
         future = self.archive.submit_bytes(
             data,
             source=source,
             origin=item.origin,
-            quarantine=True if item.named_dicom else None,
+            quarantine=len(data) <= self.settings.max_quarantine_bytes,
         )
         return future, len(data)
 
@@ -226,8 +235,29 @@ class Importer:
                 StoreStatus.FAILURE, reason=_("Internal error: {error}").format(error=exc)
             )
             nbytes = item.size
-        _account(summary, item, result)
+        rejected = _account(summary, item, result)
+        if rejected is not None and rejected.quarantine_path is None:
+            if nbytes > self.settings.max_quarantine_bytes:
+                why = _("larger than {limit} bytes").format(
+                    limit=self.settings.max_quarantine_bytes
+                )
+            else:
+                why = _("it could not be read")
+            self._record_without_copy(rejected, why)
         tracker.advance(nbytes)
+
+    def _record_without_copy(self, rejected: RejectedInput, why: str) -> None:
+        """Leave the reason in quarantine without the file, and say so in the summary."""
+        try:
+            rejected.quarantine_path = self.archive.quarantine.keep_reason(
+                rejected.reason, rejected.origin, why
+            )
+        except OSError as exc:
+            logger.error("a rejection could not be recorded in quarantine (%s)", exc.strerror)
+            return
+        rejected.quarantine_note = _("Not copied to quarantine ({why}); the reason is.").format(
+            why=why
+        )
 
 
 def _done(result: StoreResult) -> Future[StoreResult]:
@@ -236,7 +266,7 @@ def _done(result: StoreResult) -> Future[StoreResult]:
     return f
 
 
-def _account(summary: ImportSummary, item: InputItem, result: StoreResult) -> None:
+def _account(summary: ImportSummary, item: InputItem, result: StoreResult) -> RejectedInput | None:
     if result.study_instance_uid and result.ok:
         summary.study_uids.add(result.study_instance_uid)
     if result.status is StoreStatus.STORED:
@@ -249,9 +279,12 @@ def _account(summary: ImportSummary, item: InputItem, result: StoreResult) -> No
             summary.conflicts += 1
         logger.info("input rejected (%s)", result.status.value)
         logger.debug("input %s rejected: %s", item.origin, result.reason)
-        summary.rejected.append(
-            RejectedInput(item.origin, result.reason, result.status.value, result.quarantine_path)
+        rejected = RejectedInput(
+            item.origin, result.reason, result.status.value, result.quarantine_path
         )
+        summary.rejected.append(rejected)
+        return rejected
+    return None
 
 
 class _Tracker:

@@ -91,7 +91,7 @@ def plan_inputs(paths: list[Path], settings: ImportSettings) -> Plan:
     for raw in paths:
         path = Path(raw)
         if path.is_symlink() and not path.exists():
-            plan.refused.append(Refusal(str(path), _("The link points nowhere.")))
+            plan.refused.append(Refusal(str(path), _("The link points nowhere."), keep=False))
         elif path.is_dir():
             _walk(path, plan, settings)
         elif path.is_file():
@@ -100,7 +100,7 @@ def plan_inputs(paths: list[Path], settings: ImportSettings) -> Plan:
             else:
                 plan.add_file(path, settings)
         else:
-            plan.refused.append(Refusal(str(path), _("No such file or folder.")))
+            plan.refused.append(Refusal(str(path), _("No such file or folder."), keep=False))
     return plan
 
 
