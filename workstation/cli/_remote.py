@@ -1,14 +1,15 @@
 """Shared plumbing of the network verbs (echo, find, move, get, send, retrieve, sync).
 
 A *peer* on the command line is an AE-table name or AE title, ``HOST:PORT:AET``, or
-``central`` (the central archive: DICOMweb at ``central.dicomweb_url``, bearer token from
-``--token`` or ``$KLINIKA_ACCESS_TOKEN``; the desktop app uses the login's token instead).
+``central`` (the central archive: DICOMweb at ``central.dicomweb_url``).  Its bearer token
+comes from ``workstation login`` (the OS keyring, refreshed as needed) or, for scripts,
+one line on standard input with ``--token-stdin``; never from the command line or the
+environment, where other users and logs could see it.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import threading
 from collections.abc import Callable
@@ -20,7 +21,6 @@ from workstation.cli.context import CliContext
 from workstation.i18n import _
 
 T = TypeVar("T")
-TOKEN_ENV = "KLINIKA_ACCESS_TOKEN"
 
 
 def add_peer_arguments(p: argparse.ArgumentParser) -> None:
@@ -30,17 +30,29 @@ def add_peer_arguments(p: argparse.ArgumentParser) -> None:
 
 def add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help=_("print the result as JSON"))
+    add_token_argument(p)
+
+
+def add_token_argument(p: argparse.ArgumentParser) -> None:
     p.add_argument(
-        "--token",
-        default=None,
-        help=_("bearer token for the central archive (default: ${env})").format(env=TOKEN_ENV),
+        "--token-stdin",
+        action="store_true",
+        help=_(
+            "read the central archive's bearer token from standard input "
+            "(default: the 'workstation login' session in the OS keyring)"
+        ),
     )
 
 
-def token_provider(args: argparse.Namespace) -> Any:
+def token_provider(ctx: CliContext, args: argparse.Namespace) -> Any:
+    """Bearer tokens for the central archive: stdin with ``--token-stdin``, else the
+    keyring login of ``workstation login``, else none."""
+    from workstation.cli._keyring_tokens import keyring_provider
     from workstation.pacs_node.dicomweb.tokens import StaticTokenProvider
 
-    return StaticTokenProvider(getattr(args, "token", None) or os.environ.get(TOKEN_ENV))
+    if getattr(args, "token_stdin", False):
+        return StaticTokenProvider(sys.stdin.readline().strip() or None)
+    return keyring_provider(ctx.settings) or StaticTokenProvider()
 
 
 def remote_for(ctx: CliContext, args: argparse.Namespace, *, archive: bool = True) -> Any:
@@ -48,7 +60,7 @@ def remote_for(ctx: CliContext, args: argparse.Namespace, *, archive: bool = Tru
     from workstation.pacs_node.sync.remotes import build_remote
 
     return build_remote(
-        ctx.settings, ctx.archive if archive else None, args.peer, token_provider(args)
+        ctx.settings, ctx.archive if archive else None, args.peer, token_provider(ctx, args)
     )  # type: ignore[arg-type]
 
 

@@ -31,7 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--bind", default=None, help=_("address to listen on (default: node.bind_address)")
     )
     s.add_argument("--no-sync", action="store_true", help=_("do not work the sync queue"))
-    s.add_argument("--token", default=None, help=_("bearer token for the central archive"))
+    _remote.add_token_argument(s)
     s.set_defaults(handler=run_serve)
 
 
@@ -86,5 +86,5 @@ def _start_sync(ctx: CliContext, args: argparse.Namespace) -> Any:
     from workstation.pacs_node.sync.remotes import remote_resolver
     from workstation.pacs_node.sync.worker import SyncWorker
 
-    resolve = remote_resolver(ctx.settings, ctx.archive, _remote.token_provider(args))
+    resolve = remote_resolver(ctx.settings, ctx.archive, _remote.token_provider(ctx, args))
     return SyncWorker(SyncQueue(ctx.archive.engine), ctx.archive, resolve).start()

@@ -112,7 +112,9 @@ def run_worker(ctx: CliContext, args: argparse.Namespace) -> int:
 
     queue = sync_queue(ctx)
     worker = SyncWorker(
-        queue, ctx.archive, remote_resolver(ctx.settings, ctx.archive, _remote.token_provider(args))
+        queue,
+        ctx.archive,
+        remote_resolver(ctx.settings, ctx.archive, _remote.token_provider(ctx, args)),
     )
     deadline = None if args.timeout is None else time.monotonic() + args.timeout
     try:

@@ -139,13 +139,17 @@ def test_kill_9_of_sync_run_resumes(central: Any, tmp_path: Path) -> None:
     with Archive.open(settings) as archive:
         study_uid, uids = _import(archive, tmp_path, 300)
         job_id = SyncQueue(archive.engine).enqueue_send_study(study_uid, uids, target="central")
-    env = {
-        **os.environ,
-        "WORKSTATION_HOME": str(home),
-        "KLINIKA_ACCESS_TOKEN": central.token("operator"),
-    }
-    cmd = [sys.executable, "-m", "workstation", "sync", "run", "--until-empty", "--timeout", "120"]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = {**os.environ, "WORKSTATION_HOME": str(home)}
+    token = central.token("operator") + "\n"
+    cmd = [sys.executable, "-m", "workstation", "sync", "run", "--until-empty", "--timeout", "120",
+           "--token-stdin"]  # fmt: skip
+    proc = subprocess.Popen(
+        cmd, env=env, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL, text=True,
+    )  # fmt: skip
+    assert proc.stdin is not None
+    proc.stdin.write(token)
+    proc.stdin.close()
     with Archive.open(settings) as archive:
         queue = SyncQueue(archive.engine)
         wait_until(
@@ -156,8 +160,9 @@ def test_kill_9_of_sync_run_resumes(central: Any, tmp_path: Path) -> None:
         partial = queue.job(job_id)
     assert partial is not None and partial.state is JobState.RUNNING and partial.done < 300
     done = subprocess.run(
-        [*cmd, "--json"], env=env, capture_output=True, text=True, timeout=180, check=False
-    )
+        [*cmd, "--json"], env=env, input=token, capture_output=True, text=True, timeout=180,
+        check=False,
+    )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
     with Archive.open(settings) as archive:
         assert SyncQueue(archive.engine).job(job_id).state is JobState.DONE  # type: ignore[union-attr]
