@@ -16,7 +16,7 @@ from workstation.pacs_node.archive.records import (
     SeriesRecord,
     StudyRecord,
 )
-from workstation.pacs_node.archive.results import StoreResult, StoreStatus
+from workstation.pacs_node.archive.results import Received, StoreResult, StoreStatus
 
 __all__ = [
     "Archive",
@@ -24,6 +24,7 @@ __all__ = [
     "ChangeRecord",
     "InstanceRecord",
     "PatientConflictRecord",
+    "Received",
     "SeriesRecord",
     "StoreResult",
     "StoreStatus",

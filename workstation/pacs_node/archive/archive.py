@@ -10,7 +10,8 @@ Typical use::
 Every ``store_*`` call returns only when the instance is durable (file fsynced and
 renamed, index row committed) or refused.  They are thread-safe: receivers call them from
 many threads at once, and one writer thread commits whatever has queued up in one
-transaction (group commit).  Reads run on pooled connections in the caller's thread.
+transaction (group commit); a lone waiting store commits on its own thread when nothing
+else is committing.  Reads run on pooled connections in the caller's thread.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from workstation.pacs_node.archive.errors import (
     ArchiveClosedError,
     NotFoundError,
 )
-from workstation.pacs_node.archive.index_writer import IndexWriter, PostCommit
+from workstation.pacs_node.archive.index_writer import IndexWriter, PostCommit, Prepared
 from workstation.pacs_node.archive.ingest import Preparer
 from workstation.pacs_node.archive.models import (
     CHANGES,
@@ -58,11 +59,12 @@ from workstation.pacs_node.archive.records import (
     SeriesRecord,
     StudyRecord,
 )
-from workstation.pacs_node.archive.results import StoreResult, StoreStatus
+from workstation.pacs_node.archive.results import Received, StoreResult, StoreStatus
 
 logger = logging.getLogger(__name__)
 
-#: Called after each commit that changed studies, on the writer thread: keep it short.
+#: Called after each commit that changed studies, on the thread that committed (the
+#: writer thread or a storing thread): keep it short.
 ChangeCallback = Callable[[list["ChangeEvent"]], None]
 
 
@@ -144,11 +146,24 @@ class Archive:
         source: str,
         calling_aet: str | None = None,
         origin: str = "",
+        received: Received | None = None,
     ) -> StoreResult:
-        """Store Part-10 bytes (e.g. pynetdicom's ``event.encoded_dataset()``)."""
-        return self.submit_bytes(
-            data, source=source, calling_aet=calling_aet, origin=origin
-        ).result()
+        """Store Part-10 bytes, or with ``received`` a data set as a peer sent it.
+
+        With ``received`` (see :class:`~workstation.pacs_node.archive.results.Received`)
+        ``data`` is the data set without file meta, e.g. pynetdicom's
+        ``event.request.DataSet``: it is stored as sent behind our own file meta, and
+        must hold the UIDs its request announced.  Durable on return; when no other
+        store is committing, this thread commits its own index row (see
+        :meth:`IndexWriter.store`).
+        """
+        outcome = self._prepare(data, source, calling_aet, origin, None, None, received, False)
+        if isinstance(outcome, StoreResult):
+            return outcome
+        try:
+            return self._writer.store(outcome)
+        finally:
+            self._flight_done()
 
     def store_dataset(self, ds: Any, *, source: str, calling_aet: str | None = None) -> StoreResult:
         """Store a decoded pydicom Dataset (C-STORE/WADO receivers); durable on return."""
@@ -162,13 +177,13 @@ class Archive:
                 study_instance_uid=_safe_get(ds, "StudyInstanceUID"),
                 reason=_("The dataset could not be encoded: {error}").format(error=exc),
             )
-        return self.submit_bytes(
-            data,
-            source=source,
-            calling_aet=calling_aet,
-            origin=source,
-            _parsed=(ds, tsyntax),
-        ).result()
+        outcome = self._prepare(data, source, calling_aet, source, None, (ds, tsyntax), None, False)
+        if isinstance(outcome, StoreResult):
+            return outcome
+        try:
+            return self._writer.store(outcome)
+        finally:
+            self._flight_done()
 
     def submit_bytes(
         self,
@@ -178,7 +193,6 @@ class Archive:
         calling_aet: str | None = None,
         origin: str = "",
         quarantine: bool | None = None,
-        _parsed: tuple[Any, str] | None = None,
     ) -> Future[StoreResult]:
         """Write the file now and queue its index row; the future completes when durable.
 
@@ -186,24 +200,44 @@ class Archive:
         ``quarantine``: keep a refused input in quarantine (True), never (False), or only
         when it looks like DICOM, i.e. has the Part-10 marker (None, the default).
         """
-        self._check_open()
-        with self._flight_lock:
-            self._in_flight += 1
-        try:
-            outcome = self.preparer.prepare(
-                data, source, calling_aet or "", origin, quarantine, _parsed
-            )
-        except BaseException:
-            self._flight_done()
-            raise
+        outcome = self._prepare(data, source, calling_aet, origin, quarantine, None, None, True)
         if isinstance(outcome, StoreResult):
-            self._flight_done()
             done: Future[StoreResult] = Future()
             done.set_result(outcome)
             return done
         future = self._writer.submit(outcome)
         future.add_done_callback(lambda _f: self._flight_done())
         return future
+
+    def _prepare(
+        self,
+        data: bytes,
+        source: str,
+        calling_aet: str | None,
+        origin: str,
+        quarantine: bool | None,
+        parsed: tuple[Any, str] | None,
+        received: Received | None,
+        wait: bool,
+    ) -> Prepared | StoreResult:
+        """Write the file (Prepared, counted in flight until indexed) or refuse it.
+
+        ``wait=False``: the file may still be being fsynced (``Prepared.durable``); the
+        index writer commits its row only once it is durable.
+        """
+        self._check_open()
+        with self._flight_lock:
+            self._in_flight += 1
+        try:
+            outcome = self.preparer.prepare(
+                data, source, calling_aet or "", origin, quarantine, parsed, received, wait
+            )
+        except BaseException:
+            self._flight_done()
+            raise
+        if isinstance(outcome, StoreResult):
+            self._flight_done()
+        return outcome
 
     def _flight_done(self) -> None:
         with self._flight_lock:
@@ -368,8 +402,9 @@ class Archive:
     def subscribe(self, callback: ChangeCallback) -> Callable[[], None]:
         """Call ``callback(events)`` after each commit that changed studies.
 
-        It runs on the archive's writer thread: return quickly (hand work to your own
-        thread or a Qt signal).  Returns a function that unsubscribes.
+        It runs on the thread that committed (the archive's writer thread, or a thread
+        that stored one instance): return quickly (hand work to your own thread or a Qt
+        signal).  Returns a function that unsubscribes.
         """
         with self._sub_lock:
             self._subscribers.append(callback)

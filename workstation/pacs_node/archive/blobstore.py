@@ -1,11 +1,17 @@
 """The file store: files named by our own UUIDs, written atomically.
 
-Layout: ``<store>/<u[0:2]>/<u[2:4]>/<u>.dcm`` where ``u`` is a random UUID (hex).  No
-DICOM value ever becomes part of a path.
+Layout: ``<store>/<u[0:2]>/<u[2:4]>/<u>.dcm`` where ``u`` is a random 128-bit id (hex).
+No DICOM value ever becomes part of a path.  The 256 first-level folders exist from the
+start; a second-level folder is made when first needed (a mkdir and an fsync of its
+parent).  So that this costs once per many files rather than once per file, the store
+keeps drawing ids within one randomly chosen second-level folder for
+``LEAF_RUN`` files before it picks another: ids stay random in their other 112 bits,
+folders still fill evenly over time.
 
 A write is: temp file in ``<store>/.tmp/`` -> write -> rename into place -> fsync the
-file and its directory (concurrently).  The index row is committed only after that, so
-an instance is visible only when file, directory entry and row are all durable.  A
+file, then its directory (on a helper thread, while the storing thread hashes the bytes
+and prepares the index statements).  The index row is committed only after that, so an
+instance is visible only when file, directory entry and row are all durable.  A
 crash before the commit leaves an unindexed *orphan* file (maybe incomplete, never
 visible); to find orphans without scanning the whole store, each writing process
 appends every UUID to its own *pending log* (``<store>/.pending/<token>.log``, held with
@@ -23,7 +29,7 @@ import shutil
 import threading
 import uuid as uuidlib
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import BinaryIO
 
@@ -59,11 +65,16 @@ def _try_lock(fh: BinaryIO) -> bool:
     return True
 
 
-#: Directory fsyncs run here, alongside the file's own fsync on the storing thread.
-_FSYNC_POOL = ThreadPoolExecutor(max_workers=8, thread_name_prefix="store-fsync")
+#: New files are fsynced here while the storing thread goes on (see ``put_started``).
+_FSYNC_POOL = ThreadPoolExecutor(max_workers=16, thread_name_prefix="store-fsync")
 
 
-def _fsync_dirs(dirs: list[Path]) -> None:
+def _fsync_file_and_dirs(fd: int, dirs: list[Path]) -> None:
+    """fsync an open file (and close it), then the directories whose entries changed."""
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
     for directory in dirs:
         fsync_dir(directory)
 
@@ -152,8 +163,14 @@ def abandoned_logs(directory: Path) -> Iterator[tuple[Path, list[str]]]:
 class FilesystemBlobStore:
     """Atomic, sharded, UUID-named files under ``root``."""
 
+    #: Files drawn into one second-level folder before another is picked at random.
+    LEAF_RUN = 1000
+
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._leaf_lock = threading.Lock()
+        self._leaf = ""
+        self._leaf_left = 0
         self.tmp_dir = root / TMP_DIR
         self.pending = PendingLog(root / PENDING_DIR)
         self.tmp_dir.mkdir(parents=True, exist_ok=True)
@@ -170,20 +187,41 @@ class FilesystemBlobStore:
     def path(self, file_uuid: str) -> Path:
         return self.root / relative_path(file_uuid)
 
+    def new_uuid(self) -> str:
+        """A new random id whose first 4 hex digits (its folder) change every LEAF_RUN."""
+        with self._leaf_lock:
+            if self._leaf_left <= 0:
+                self._leaf, self._leaf_left = new_uuid()[:4], self.LEAF_RUN
+            self._leaf_left -= 1
+            leaf = self._leaf
+        return leaf + new_uuid()[4:]
+
     def tmp_path(self, file_uuid: str) -> Path:
         return self.tmp_dir / f"{file_uuid}.part"
 
     def put(self, chunks: list[bytes | memoryview]) -> tuple[str, int]:
-        """Write ``chunks`` as one new durable file; return (uuid, size).
+        """Write ``chunks`` as one new durable file; return (uuid, size).  Durable on return."""
+        file_uuid, size, durable = self.put_started(chunks)
+        try:
+            durable.result()
+        except OSError:
+            self.remove(file_uuid)
+            raise
+        return file_uuid, size
 
-        Temp file, write, rename into its shard; then the file and its directory (and,
-        for a new shard, the parent) are fsynced *at the same time* - the file on this
-        thread, the directories on a helper thread - which halves the wait for one
-        store.  Durable when this returns.  Until its index row is committed a file is
-        invisible (an orphan after a crash, removed through the pending log), so the
+    def put_started(self, chunks: list[bytes | memoryview]) -> tuple[str, int, Future[None]]:
+        """Write ``chunks`` as one new file; return (uuid, size, durable).
+
+        Temp file, write, rename into its shard; then a helper thread fsyncs the file and
+        its directory (and, for a new shard, the parent).  ``durable`` completes when all
+        of that is on disk, or raises the OSError that prevented it (the caller then
+        removes the file).  The caller may do other work meanwhile - hash the bytes, run
+        the index statements - as long as nothing makes the file visible (commits its
+        index row) before ``durable`` completed.  Until its index row is committed a file
+        is invisible (an orphan after a crash, removed through the pending log), so the
         rename may come before the fsync without a half-written file ever being indexed.
         """
-        file_uuid = new_uuid()
+        file_uuid = self.new_uuid()
         self.pending.add(file_uuid)
         tmp = self.tmp_path(file_uuid)
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
@@ -198,16 +236,13 @@ class FilesystemBlobStore:
             final = self.path(file_uuid)
             new_dirs = self._ensure_shard(final.parent)
             os.replace(tmp, final)
-            dirs_synced = _FSYNC_POOL.submit(_fsync_dirs, [final.parent, *new_dirs])
-            os.fsync(fd)
-            dirs_synced.result()
+            durable = _FSYNC_POOL.submit(_fsync_file_and_dirs, fd, [final.parent, *new_dirs])
         except BaseException:
+            os.close(fd)
             with contextlib.suppress(OSError):
                 tmp.unlink()
             raise
-        finally:
-            os.close(fd)
-        return file_uuid, size
+        return file_uuid, size, durable
 
     def _ensure_shard(self, shard: Path) -> list[Path]:
         """Create ``aa/bb`` if needed; return the directories whose entries changed."""

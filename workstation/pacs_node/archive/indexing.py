@@ -4,8 +4,10 @@ Two paths, both called by :class:`~workstation.pacs_node.archive.index_writer.In
 inside one transaction per batch:
 
 - :func:`index_batch` (the fast path): one query finds the batch's already-stored SOP
-  Instance UIDs, entities are looked up once per batch, instances and file rows are
-  inserted with one multi-row statement each.  A few statements per *batch*.
+  Instance UIDs, entities are looked up once per batch (a series already stored: one
+  query finds it with its study and patient), instances and file rows are inserted with
+  one statement each.  A few statements per *batch*, built once at import (a statement
+  built per call costs more to construct than to run on SQLite).
 - :func:`index_one` (the careful path): a savepoint per instance.  Used when the fast
   path hit a unique-constraint race with another process, so that one instance's
   trouble cannot spoil the others.
@@ -19,7 +21,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -43,6 +45,46 @@ logger = logging.getLogger(__name__)
 P, ST, SE, IN, F = PATIENTS, STUDIES, SERIES, INSTANCES, FILES
 C, PC = CHANGES, PATIENT_CONFLICTS
 
+# Statements of the fast path, built once (bind parameter names avoid column names).
+_EXISTING = (
+    select(IN.c.id, IN.c.series_pk, IN.c.sop_instance_uid, F.c.uuid, F.c.sha256, F.c.size)
+    .join(F, F.c.instance_pk == IN.c.id)
+    .where(IN.c.sop_instance_uid.in_(bindparam("b_uids", expanding=True)))
+)
+#: A stored series with its study and patient: the whole hierarchy in one query.
+_KNOWN_SERIES = (
+    select(
+        SE.c.id.label("series_pk"),
+        SE.c.study_pk,
+        ST.c.study_instance_uid,
+        ST.c.patient_pk,
+        P.c.patient_id,
+        P.c.patient_name_key,
+        P.c.birth_date,
+    )
+    .join(ST, ST.c.id == SE.c.study_pk)
+    .join(P, P.c.id == ST.c.patient_pk)
+    .where(SE.c.series_instance_uid == bindparam("b_uid"))
+)
+_INSERT_INSTANCE = insert(IN)
+_INSERT_INSTANCES = insert(IN).returning(IN.c.id, sort_by_parameter_order=True)
+_INSERT_FILES = insert(F)
+_INSERT_CHANGES = insert(C)
+_ADD_TO_SERIES = (
+    update(SE)
+    .where(SE.c.id == bindparam("b_pk"))
+    .values(num_instances=SE.c.num_instances + bindparam("b_n"))
+)
+_ADD_TO_STUDY = (
+    update(ST)
+    .where(ST.c.id == bindparam("b_pk"))
+    .values(
+        num_instances=ST.c.num_instances + bindparam("b_n"),
+        size_bytes=ST.c.size_bytes + bindparam("b_bytes"),
+        updated_at=bindparam("b_now"),
+    )
+)
+
 
 @dataclass
 class Prepared:
@@ -59,6 +101,13 @@ class Prepared:
     conflict_policy: str
     #: Where the input came from (for a quarantine reason file).
     origin: str = ""
+    #: The preparer found no stored copy of this SOP Instance UID just before (the
+    #: batch then does not look again; a copy stored meanwhile by another writer
+    #: surfaces as an IntegrityError and the batch is redone one by one).
+    known_new: bool = False
+    #: Completes once the file is durable (None: it was durable before submission).
+    #: The writer commits the row only after that (see ``IndexWriter``).
+    durable: Future[None] | None = field(default=None, repr=False, compare=False)
     #: Set by the writer on submit (None while the item travels between processes).
     future: Future[StoreResult] | None = field(default=None, repr=False, compare=False)
 
@@ -86,7 +135,7 @@ def index_batch(conn: Connection, batch: list[Prepared], post: PostCommit) -> li
     """The fast path (see module docstring).  Raises IntegrityError on a race."""
     results: list[StoreResult | None] = [None] * len(batch)
     touched: dict[int, _Touched] = {}
-    existing = _existing(conn, (item.header.sop_instance_uid for item in batch))
+    existing = _existing(conn, (i.header.sop_instance_uid for i in batch if not i.known_new))
     first_seen: dict[str, Prepared] = {}
     new: list[tuple[int, Prepared]] = []
     for idx, item in enumerate(batch):
@@ -112,6 +161,7 @@ def index_batch(conn: Connection, batch: list[Prepared], post: PostCommit) -> li
     cache = _Cache()
     rows: list[tuple[int, Prepared, int, int, bool]] = []
     for idx, item in new:
+        cache.prime(conn, item, touched)
         refusal = cache.hierarchy_refusal(conn, item)
         if refusal is not None:
             post.remove_uuids.append(item.file_uuid)
@@ -136,11 +186,7 @@ def _existing(conn: Connection, sop_uids: Iterable[str]) -> dict[str, Any]:
     uids = list(dict.fromkeys(sop_uids))
     found: dict[str, Any] = {}
     for i in range(0, len(uids), 500):
-        rows = conn.execute(
-            select(IN.c.id, IN.c.series_pk, IN.c.sop_instance_uid, F.c.uuid, F.c.sha256, F.c.size)
-            .join(F, F.c.instance_pk == IN.c.id)
-            .where(IN.c.sop_instance_uid.in_(uids[i : i + 500]))
-        )
+        rows = conn.execute(_EXISTING, {"b_uids": uids[i : i + 500]})
         found.update((r.sop_instance_uid, r) for r in rows)
     return found
 
@@ -162,13 +208,14 @@ def _insert_rows(
         }
         for _idx, item, series_pk, _study_pk, _c in rows
     ]
-    ids = (
-        conn.execute(insert(IN).returning(IN.c.id, sort_by_parameter_order=True), instance_rows)
-        .scalars()
-        .all()
-    )
+    if len(instance_rows) == 1:  # (cheaper than a one-row RETURNING executemany)
+        key = conn.execute(_INSERT_INSTANCE, instance_rows[0]).inserted_primary_key
+        assert key is not None
+        ids: list[Any] = [key[0]]
+    else:
+        ids = list(conn.execute(_INSERT_INSTANCES, instance_rows).scalars())
     conn.execute(
-        insert(F),
+        _INSERT_FILES,
         [
             {
                 "instance_pk": pk,
@@ -189,9 +236,7 @@ def _insert_rows(
         t.added_instances += 1
         t.added_bytes += item.size
     for series_pk, n in per_series.items():
-        conn.execute(
-            update(SE).where(SE.c.id == series_pk).values(num_instances=SE.c.num_instances + n)
-        )
+        conn.execute(_ADD_TO_SERIES, {"b_pk": series_pk, "b_n": n})
 
 
 class _Cache:
@@ -204,12 +249,42 @@ class _Cache:
         self.study_patient_checked: dict[tuple[int, int], bool] = {}
         #: Series UID -> the Study Instance UID it is stored under.
         self.series_study: dict[str, str] = {}
+        #: Series UIDs looked up by :meth:`prime` and not stored.
+        self.absent_series: set[str] = set()
+
+    def prime(self, conn: Connection, item: Prepared, touched: dict[int, _Touched]) -> None:
+        """Look up the item's series once, with its study and patient (one query).
+
+        For the usual case - more instances of a stored series of the same patient - this
+        fills every cache the item needs, so no other lookup runs for it.
+        """
+        h = item.header
+        uid = h.series_instance_uid
+        if uid in self.series_pks or uid in self.absent_series:
+            return
+        row = conn.execute(_KNOWN_SERIES, {"b_uid": uid}).first()
+        if row is None:
+            self.absent_series.add(uid)
+            return
+        self.series_pks[uid] = row.series_pk
+        self.series_study[uid] = row.study_instance_uid
+        if row.study_instance_uid != h.study_instance_uid:
+            return  # refused by hierarchy_refusal
+        self.studies.setdefault(h.study_instance_uid, row.study_pk)
+        touched.setdefault(row.study_pk, _Touched(h.study_instance_uid, created=False))
+        p = h.patient
+        key = (p.patient_id, fold(p.patient_name), p.birth_date)
+        if key == (row.patient_id, row.patient_name_key, row.birth_date):
+            self.patients.setdefault(key, row.patient_pk)
+            self.study_patient_checked.setdefault((row.study_pk, row.patient_pk), False)
 
     def hierarchy_refusal(self, conn: Connection, item: Prepared) -> str | None:
         """A reason to refuse when the series is stored under another study."""
         h = item.header
         if h.series_instance_uid in self.series_pks:
             row_study = self.series_study.get(h.series_instance_uid)
+        elif h.series_instance_uid in self.absent_series:
+            return None
         else:
             row = conn.execute(
                 select(SE.c.id, ST.c.study_instance_uid)
@@ -590,24 +665,15 @@ def _finish_studies(conn: Connection, touched: dict[int, _Touched], post: PostCo
     for study_pk, t in touched.items():
         if not t.added_instances and not t.added_bytes and not t.created:
             continue
-        mods = conn.execute(
-            select(SE.c.modality).where(SE.c.study_pk == study_pk).distinct()
-        ).scalars()
-        modalities = "\\".join(sorted(m for m in mods if m))[:128]
-        num_series = conn.execute(
-            select(func.count()).select_from(SE).where(SE.c.study_pk == study_pk)
-        ).scalar_one()
-        conn.execute(
-            update(ST)
-            .where(ST.c.id == study_pk)
-            .values(
-                num_instances=ST.c.num_instances + t.added_instances,
-                size_bytes=ST.c.size_bytes + t.added_bytes,
-                num_series=num_series,
-                modalities_in_study=modalities,
-                updated_at=now,
-            )
-        )
+        if not t.created and not t.new_series:
+            # More instances in known series: modalities and series count are unchanged.
+            conn.execute(
+                _ADD_TO_STUDY,
+                {"b_pk": study_pk, "b_n": t.added_instances, "b_bytes": t.added_bytes,
+                 "b_now": now},
+            )  # fmt: skip
+        else:
+            _refresh_study(conn, study_pk, t, now)
         rows.extend(
             {
                 "change_type": "series_added",
@@ -627,5 +693,25 @@ def _finish_studies(conn: Connection, touched: dict[int, _Touched], post: PostCo
     for r in rows:
         r["created_at"] = now
     if rows:
-        conn.execute(insert(C), rows)
+        conn.execute(_INSERT_CHANGES, rows)
     post.changes = rows
+
+
+def _refresh_study(conn: Connection, study_pk: int, t: _Touched, now: Any) -> None:
+    """Counters, series count and modalities of a study that gained series (or is new)."""
+    mods = conn.execute(select(SE.c.modality).where(SE.c.study_pk == study_pk).distinct()).scalars()
+    modalities = "\\".join(sorted(m for m in mods if m))[:128]
+    num_series = conn.execute(
+        select(func.count()).select_from(SE).where(SE.c.study_pk == study_pk)
+    ).scalar_one()
+    conn.execute(
+        update(ST)
+        .where(ST.c.id == study_pk)
+        .values(
+            num_instances=ST.c.num_instances + t.added_instances,
+            size_bytes=ST.c.size_bytes + t.added_bytes,
+            num_series=num_series,
+            modalities_in_study=modalities,
+            updated_at=now,
+        )
+    )

@@ -30,7 +30,7 @@ from workstation.pacs_node.archive.header import extract_header
 from workstation.pacs_node.archive.indexing import Prepared
 from workstation.pacs_node.archive.models import AttachedFile, Instance
 from workstation.pacs_node.archive.quarantine import Quarantine
-from workstation.pacs_node.archive.results import StoreResult, StoreStatus
+from workstation.pacs_node.archive.results import Received, StoreResult, StoreStatus
 
 logger = logging.getLogger(__name__)
 
@@ -65,37 +65,57 @@ class Preparer:
         origin: str,
         quarantine: bool | None,
         parsed: tuple[Any, str] | None = None,
+        received: Received | None = None,
+        wait: bool = True,
     ) -> Prepared | StoreResult:
-        looks_dicom = part10.has_part10_magic(data)
+        """Refuse the input, or write its file and describe it for the index.
+
+        ``wait``: return once the file is durable (True), or as soon as it is written,
+        with ``Prepared.durable`` completing when the helper thread has fsynced it; the
+        index writer then runs the statements meanwhile and commits after it completed.
+        """
+        looks_dicom = received is not None or part10.has_part10_magic(data)
         try:
-            data, body_at = _as_part10(data)
-            if parsed is not None:  # store_dataset: the dataset is already decoded
-                ds, tsyntax = parsed
+            if received is not None:  # a data set from the network: no file meta
+                body_at, tsyntax = 0, received.transfer_syntax_uid
+                ds: Any = _read_received(data, received)
             else:
-                ds, tsyntax = _read_header(data, body_at)
+                data, body_at = _as_part10(data)
+                if parsed is not None:  # store_dataset: the dataset is already decoded
+                    ds, tsyntax = parsed
+                else:
+                    ds, tsyntax = _read_header(data, body_at)
             header = extract_header(ds, tsyntax)
         except InvalidDicomError as exc:
-            return self._refuse(data, str(exc), origin, quarantine, looks_dicom=looks_dicom)
+            return self._refuse(data, str(exc), origin, quarantine, looks_dicom, received)
         except Exception as exc:  # noqa: BLE001 - pydicom raises many kinds on bad input
             reason = _("The DICOM header cannot be read ({error}).").format(
                 error=f"{type(exc).__name__}: {exc}"[:300]
             )
-            return self._refuse(data, reason, origin, quarantine, looks_dicom=True)
+            return self._refuse(data, reason, origin, quarantine, True, received)
+        if received is not None:
+            mismatch = _mismatch(header, received)
+            if mismatch:
+                return StoreResult(
+                    StoreStatus.MISMATCH, sop_instance_uid=received.sop_instance_uid,
+                    reason=mismatch,
+                )  # fmt: skip
         prefix = part10.build_meta(header.sop_class_uid, header.sop_instance_uid, tsyntax)
         body = memoryview(data)[body_at:]
-        digest = hashlib.sha256(prefix)
-        digest.update(body)
-        sha = digest.hexdigest()
         size = len(prefix) + len(body)
-        existing = self._existing_hash(header.sop_instance_uid)
+        existing = self._existing(header.sop_instance_uid)
         policy = self.conflict_policy
         result_base: dict[str, Any] = {
             "sop_instance_uid": header.sop_instance_uid,
             "study_instance_uid": header.study_instance_uid,
             "series_instance_uid": header.series_instance_uid,
         }
+        sha: str | None = None
         if existing is not None:
-            if existing == sha:
+            stored_sha, stored_syntax = existing
+            sha = _sha256(prefix, body)
+            if stored_sha == sha or (received is not None and stored_syntax != tsyntax):
+                # (A received copy in another transfer syntax is the same instance.)
                 return StoreResult(
                     StoreStatus.DUPLICATE, reason=_("Already in the archive."), **result_base
                 )
@@ -122,16 +142,17 @@ class Preparer:
                 **result_base,
             )
         try:
-            file_uuid, written = self.blobs.put([prefix, body])
+            file_uuid, written, durable = self.blobs.put_started([prefix, body])
         except OSError as exc:
-            logger.exception("writing %s to the store failed", header.sop_instance_uid)
-            return StoreResult(
-                StoreStatus.FAILURE,
-                reason=_("The file could not be written to the archive: {error}").format(
-                    error=exc.strerror or exc
-                ),
-                **result_base,
-            )
+            return _write_failed(header.sop_instance_uid, exc, result_base)
+        if sha is None:  # hashed while the file is being fsynced
+            sha = _sha256(prefix, body)
+        if wait:
+            try:
+                durable.result()
+            except OSError as exc:
+                self.blobs.remove(file_uuid)
+                return _write_failed(header.sop_instance_uid, exc, result_base)
         return Prepared(
             header=header,
             file_uuid=file_uuid,
@@ -142,27 +163,43 @@ class Preparer:
             calling_aet=calling_aet,
             conflict_policy=policy,
             origin=origin,
+            known_new=existing is None,
+            durable=None if wait else durable,
         )
 
     def _refuse(
-        self, data: bytes, reason: str, origin: str, quarantine: bool | None, *, looks_dicom: bool
+        self,
+        data: bytes,
+        reason: str,
+        origin: str,
+        quarantine: bool | None,
+        looks_dicom: bool,
+        received: Received | None = None,
     ) -> StoreResult:
         qpath = None
         if quarantine or (quarantine is None and looks_dicom):
+            if received is not None:  # kept as a file DICOM tools can open
+                data = _with_meta(data, received)
             qpath = self.quarantine.keep_bytes(data, reason, origin)
-        return StoreResult(StoreStatus.REJECTED, reason=reason, quarantine_path=qpath)
+        return StoreResult(
+            StoreStatus.REJECTED,
+            reason=reason,
+            quarantine_path=qpath,
+            sop_instance_uid=received.sop_instance_uid if received is not None else None,
+        )
 
-    def _existing_hash(self, sop_uid: str) -> str | None:
-        """SHA-256 of the stored copy of this instance, if any (saves writing duplicates)."""
+    def _existing(self, sop_uid: str) -> tuple[str, str] | None:
+        """(SHA-256, transfer syntax) of the stored copy of this instance, if any."""
         if self._sqlite_path:
             row = self._lookup().execute(_EXISTING_SQL, (sop_uid,)).fetchone()
-            return None if row is None else str(row[0])
+            return None if row is None else (str(row[0]), str(row[1]))
         with self.engine.connect() as conn:
-            return conn.execute(
-                select(AttachedFile.sha256)
+            found = conn.execute(
+                select(AttachedFile.sha256, AttachedFile.transfer_syntax_uid)
                 .join(Instance, Instance.id == AttachedFile.instance_pk)
                 .where(Instance.sop_instance_uid == sop_uid)
-            ).scalar()
+            ).first()
+        return None if found is None else (str(found[0]), str(found[1]))
 
     def _lookup(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -182,9 +219,56 @@ _PLAUSIBLE_FIRST_GROUPS = (0x0002, 0x0008)
 
 
 _EXISTING_SQL = (
-    "SELECT f.sha256 FROM attached_files f JOIN instances i ON i.id = f.instance_pk "
+    "SELECT f.sha256, f.transfer_syntax_uid FROM attached_files f JOIN instances i ON i.id = f.instance_pk "
     "WHERE i.sop_instance_uid = ?"
 )
+
+
+def _write_failed(sop_uid: str, exc: OSError, result_base: dict[str, Any]) -> StoreResult:
+    logger.error("writing %s to the store failed: %s", sop_uid, exc)
+    return StoreResult(
+        StoreStatus.FAILURE,
+        reason=_("The file could not be written to the archive: {error}").format(
+            error=exc.strerror or exc
+        ),
+        **result_base,
+    )
+
+
+def _sha256(prefix: bytes, body: memoryview) -> str:
+    digest = hashlib.sha256(prefix)
+    digest.update(body)  # (releases the GIL: runs beside the fsync and other threads)
+    return digest.hexdigest()
+
+
+def _read_received(data: bytes, received: Received) -> Any:
+    """The header of a data set without file meta, read as ``received`` says it is encoded."""
+    fast = read_header(data, 0, received.transfer_syntax_uid)
+    if fast is not None:
+        fast["MediaStorageSOPClassUID"] = received.sop_class_uid
+        fast["MediaStorageSOPInstanceUID"] = received.sop_instance_uid
+        return fast
+    # Unusual (deflated, big endian, odd elements): pydicom reads it behind a file meta.
+    return dcmread(BytesIO(_with_meta(data, received)), stop_before_pixels=True)
+
+
+def _with_meta(data: bytes, received: Received) -> bytes:
+    try:
+        meta = part10.build_meta(
+            received.sop_class_uid, received.sop_instance_uid, received.transfer_syntax_uid
+        )
+    except (UnicodeError, ValueError):
+        return bytes(data)
+    return meta + bytes(data)
+
+
+def _mismatch(header: Any, received: Received) -> str:
+    """Why the data set does not match its request, or an empty string."""
+    if header.sop_instance_uid != received.sop_instance_uid:
+        return _("SOP Instance UID differs from the request")
+    if header.sop_class_uid != received.sop_class_uid:
+        return _("SOP Class UID differs from the request")
+    return ""
 
 
 def _read_header(data: bytes, body_at: int) -> tuple[Any, str]:

@@ -20,6 +20,25 @@ class StoreStatus(enum.Enum):
     STORAGE_FULL = "storage_full"
     #: An internal or I/O error; retrying may help.
     FAILURE = "failure"
+    #: The data set's SOP Class/Instance UID differs from what its sender announced
+    #: (only for a :class:`Received` data set); nothing was stored.
+    MISMATCH = "mismatch"
+
+
+@dataclass(frozen=True)
+class Received:
+    """A data set as a DICOM peer sent it: no file meta, and what its request said.
+
+    ``Archive.store_bytes(data, received=...)`` stores the data set bytes as sent (no
+    decode, no re-encode) behind our own file meta, checks that the data set holds the
+    announced SOP Class/Instance UID (else :attr:`StoreStatus.MISMATCH`), and counts a
+    stored copy of the same instance in another transfer syntax as a duplicate (a C-GET
+    and a later C-MOVE may negotiate different syntaxes; it is the same instance).
+    """
+
+    transfer_syntax_uid: str
+    sop_class_uid: str
+    sop_instance_uid: str
 
 
 @dataclass(frozen=True)

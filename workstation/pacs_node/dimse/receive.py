@@ -1,8 +1,10 @@
 """One incoming C-STORE (from a modality, a C-MOVE or our own C-GET) into the archive.
 
-The data set is stored as the peer encoded it (``event.encoded_dataset()``: no decode,
-no re-encode), and the status is answered only after
-:meth:`Archive.store_bytes` returned, i.e. once the file and its index row are durable.
+The data set is stored as the peer encoded it (the request's data set bytes: no decode,
+no re-encode, no file meta built here; the archive puts its own in front), and the status
+is answered only after :meth:`Archive.store_bytes` returned, i.e. once the file and its
+index row are durable.  The archive reads the data set's header once and checks it
+against the request (:class:`~workstation.pacs_node.archive.results.Received`).
 
 Status codes (PS3.4 B.2.3, PS3.7 C):
 
@@ -24,15 +26,13 @@ too large              A700    larger than ``node.max_instance_bytes``
 from __future__ import annotations
 
 import logging
-from io import BytesIO
 from typing import TYPE_CHECKING, cast
 
-from pydicom import dcmread
 from pydicom.dataset import Dataset
 from pynetdicom import evt
 
 from workstation.i18n import _
-from workstation.pacs_node.archive.results import StoreResult, StoreStatus
+from workstation.pacs_node.archive.results import Received, StoreResult, StoreStatus
 from workstation.pacs_node.dimse import status as st
 from workstation.pacs_node.remote import InstanceOutcome, Outcome
 
@@ -53,6 +53,7 @@ _STATUS = {
     StoreStatus.REJECTED: st.CANNOT_UNDERSTAND,
     StoreStatus.STORAGE_FULL: st.OUT_OF_RESOURCES,
     StoreStatus.FAILURE: PROCESSING_FAILURE,
+    StoreStatus.MISMATCH: st.DATASET_MISMATCH,
 }
 
 
@@ -98,23 +99,20 @@ def _store(
     uid: str,
 ) -> tuple[Dataset, InstanceOutcome]:
     req = cast("C_STORE", event.request)
-    size = len(req.DataSet.getbuffer()) if req.DataSet is not None else 0
+    size = req.DataSet.getbuffer().nbytes if req.DataSet is not None else 0
     limit = max_bytes if max_bytes is not None else archive.settings.node.max_instance_bytes
     if size > limit:
         return _fail(st.OUT_OF_RESOURCES, _("Instance larger than {n} bytes").format(n=limit), uid)
-    incoming = str(event.context.transfer_syntax[0])
-    stored = _stored_syntax(archive, uid)
-    if stored is not None and stored != incoming:
-        # The same instance in another encoding (a C-GET and a later C-MOVE negotiate
-        # differently): we have it; answering a conflict would fail the sender's job.
-        return st.status(st.SUCCESS), InstanceOutcome(uid, Outcome.DUPLICATE)
-    data = event.encoded_dataset(include_meta=True)
-    mismatch = _mismatch(data, str(req.AffectedSOPClassUID or ""), uid)
-    if mismatch:
-        return _fail(st.DATASET_MISMATCH, mismatch, uid)
-    result = archive.store_bytes(
-        data, source=source, calling_aet=calling_aet, origin=f"{source} from {calling_aet}"
+    received = Received(
+        transfer_syntax_uid=str(event.context.transfer_syntax),
+        sop_class_uid=str(req.AffectedSOPClassUID or ""),
+        sop_instance_uid=uid,
     )
+    data = req.DataSet.getvalue() if req.DataSet is not None else b""
+    result = archive.store_bytes(
+        data, source=source, calling_aet=calling_aet, origin=f"{source} from {calling_aet}",
+        received=received,
+    )  # fmt: skip
     code = _STATUS[result.status]
     if code != st.SUCCESS:
         logger.warning(
@@ -122,33 +120,6 @@ def _store(
             uid, calling_aet, result.status.value, result.reason,
         )  # fmt: skip
     return st.status(code, result.reason if code else ""), outcome_of(result, uid)
-
-
-def _stored_syntax(archive: Archive, uid: str) -> str | None:
-    """Transfer syntax of the stored copy of ``uid``, or None when we have none."""
-    try:
-        return str(archive.get_instance(uid).transfer_syntax_uid)
-    except LookupError:
-        return None
-
-
-def _mismatch(data: bytes, sop_class: str, sop_uid: str) -> str:
-    """Why the data set does not match the request, or an empty string."""
-    try:
-        ds = dcmread(
-            BytesIO(data),
-            stop_before_pixels=True,
-            specific_tags=[(0x0008, 0x0016), (0x0008, 0x0018)],
-        )
-        found_class = str(ds.get("SOPClassUID", ""))
-        found_uid = str(ds.get("SOPInstanceUID", ""))
-    except Exception:  # noqa: BLE001 - unreadable: the archive says why (and quarantines)
-        return ""
-    if found_uid and found_uid != sop_uid:
-        return _("SOP Instance UID differs from the request")
-    if found_class and found_class != sop_class:
-        return _("SOP Class UID differs from the request")
-    return ""
 
 
 def _fail(code: int, comment: str, uid: str) -> tuple[Dataset, InstanceOutcome]:
