@@ -13,6 +13,7 @@ import hashlib
 import logging
 import sqlite3
 import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from io import BytesIO
 from typing import Any
 
@@ -75,6 +76,9 @@ class Preparer:
         index writer then runs the statements meanwhile and commits after it completed.
         """
         looks_dicom = received is not None or part10.has_part10_magic(data)
+        # A received data set's file meta follows from its request: hash it now, on a
+        # helper thread, while this one reads the header and writes the file.
+        early = _early_hash(data, received) if received is not None else None
         try:
             if received is not None:  # a data set from the network: no file meta
                 body_at, tsyntax = 0, received.transfer_syntax_uid
@@ -100,8 +104,12 @@ class Preparer:
                     StoreStatus.MISMATCH, sop_instance_uid=received.sop_instance_uid,
                     reason=mismatch,
                 )  # fmt: skip
-        prefix = part10.build_meta(header.sop_class_uid, header.sop_instance_uid, tsyntax)
         body = memoryview(data)[body_at:]
+        if early is not None:  # (the request's UIDs are the header's: same meta)
+            prefix, sha_future = early
+        else:
+            prefix = part10.build_meta(header.sop_class_uid, header.sop_instance_uid, tsyntax)
+            sha_future = _HASH_POOL.submit(_sha256, prefix, body)
         size = len(prefix) + len(body)
         existing = self._existing(header.sop_instance_uid)
         policy = self.conflict_policy
@@ -113,7 +121,7 @@ class Preparer:
         sha: str | None = None
         if existing is not None:
             stored_sha, stored_syntax = existing
-            sha = _sha256(prefix, body)
+            sha = sha_future.result()
             if stored_sha == sha or (received is not None and stored_syntax != tsyntax):
                 # (A received copy in another transfer syntax is the same instance.)
                 return StoreResult(
@@ -145,8 +153,8 @@ class Preparer:
             file_uuid, written, durable = self.blobs.put_started([prefix, body])
         except OSError as exc:
             return _write_failed(header.sop_instance_uid, exc, result_base)
-        if sha is None:  # hashed while the file is being fsynced
-            sha = _sha256(prefix, body)
+        if sha is None:  # (hashed meanwhile)
+            sha = sha_future.result()
         if wait:
             try:
                 durable.result()
@@ -235,10 +243,26 @@ def _write_failed(sop_uid: str, exc: OSError, result_base: dict[str, Any]) -> St
     )
 
 
+#: SHA-256 of new files is computed here, beside the header parse and the file write
+#: (hashlib releases the GIL for large buffers, so this is real parallel work).
+_HASH_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="store-hash")
+
+
 def _sha256(prefix: bytes, body: memoryview) -> str:
     digest = hashlib.sha256(prefix)
-    digest.update(body)  # (releases the GIL: runs beside the fsync and other threads)
+    digest.update(body)
     return digest.hexdigest()
+
+
+def _early_hash(data: bytes, received: Received) -> tuple[bytes, Future[str]] | None:
+    """Our file meta for a received data set (from its request) and its hash, started."""
+    try:
+        prefix = part10.build_meta(
+            received.sop_class_uid, received.sop_instance_uid, received.transfer_syntax_uid
+        )
+    except (UnicodeError, ValueError):
+        return None  # unusable UIDs: the header check refuses it
+    return prefix, _HASH_POOL.submit(_sha256, prefix, memoryview(data))
 
 
 def _read_received(data: bytes, received: Received) -> Any:
