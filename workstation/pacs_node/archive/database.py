@@ -92,7 +92,9 @@ def _install_sqlite_pragmas(engine: Engine, synchronous: str) -> None:
         # Writers take the write lock up front (see the module docstring); readers do not
         # (WAL readers never block the writer nor each other).
         write = conn.get_execution_options().get(WRITE_OPTION, False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+        # Straight to the driver: this runs for every transaction, reads included, and
+        # SQLAlchemy's statement machinery would cost more than the BEGIN itself.
+        conn.connection.driver_connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
 ARCHIVE_SCRIPTS = "workstation.pacs_node.archive:migrations"
