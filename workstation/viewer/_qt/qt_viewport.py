@@ -3,6 +3,13 @@
 The widget is thin: it turns input into calls on :class:`~workstation.viewer.model.Viewport`
 and redraws when the model says what changed.  Frames decoded in the background are
 announced from the loader's thread; a queued signal brings them to the GUI thread.
+
+Moving through the stack is drawn lazily: a frame change only marks the scene stale and
+asks for a render, and the scene is rebuilt just before that render.  When the wheel
+turns faster than frames can be drawn, the slices in between are stepped over without
+being windowed, uploaded or drawn; the one on screen is always the current one.  The
+scrollbar follows a moving stack at most every ``SCROLLBAR_EVERY_MS`` (each repaint of
+a Qt widget is a round trip to the X server) and exactly when the stack rests.
 """
 
 from __future__ import annotations
@@ -29,6 +36,8 @@ SERIES_MIME = "application/x-klinika-series-uid"
 PICK_TOLERANCE_PX = 6.0
 #: The stack is "still" this long after the last frame change (then sampling turns linear).
 STILL_AFTER_MS = 150
+#: While the stack moves the scrollbar is repainted at most this often.
+SCROLLBAR_EVERY_MS = 100
 
 
 class QtRenderView(ViewerRenderWidget):
@@ -64,6 +73,9 @@ class QtRenderView(ViewerRenderWidget):
     def resizeEvent(self, ev) -> None:
         super().resizeEvent(ev)
         self._owner.on_resized()
+
+    def prepare_render(self) -> None:
+        self._owner.before_render()
 
     def paintEvent(self, ev) -> None:
         # The first paint has a mapped window: build GL state and shaders now.
@@ -127,10 +139,16 @@ class QtViewport(QWidget):
         self._shown_index = -1
         self._updating_scrollbar = False
         self._reference_segments: list = []
+        #: The model moved on since the scene was last built (see before_render).
+        self._stale = False
         self._still_timer = QTimer(self)
         self._still_timer.setSingleShot(True)
         self._still_timer.setInterval(STILL_AFTER_MS)
         self._still_timer.timeout.connect(self._on_still)
+        self._scrollbar_timer = QTimer(self)
+        self._scrollbar_timer.setSingleShot(True)
+        self._scrollbar_timer.setInterval(SCROLLBAR_EVERY_MS)
+        self._scrollbar_timer.timeout.connect(self._update_scrollbar)
         self.cine_timer = QTimer(self)
         self.cine_timer.timeout.connect(self._on_cine_tick)
         self._sig_frame_ready.connect(self._on_frame_ready, Qt.ConnectionType.QueuedConnection)
@@ -165,8 +183,13 @@ class QtViewport(QWidget):
         elif what == "frame":
             self.scene.set_interactive(True)
             self._still_timer.start()
-            self._update_scrollbar()
+            if not self._scrollbar_timer.isActive():
+                self._update_scrollbar()
+                self._scrollbar_timer.start()
             self.sig_frame_changed.emit(self.viewport.position)
+            self._stale = True
+            self.render_view.request_render()
+            return
         elif what == "cine":
             self._update_cine_timer()
         self.refresh()
@@ -183,8 +206,14 @@ class QtViewport(QWidget):
     def _view_size(self) -> tuple[int, int]:
         return max(1, self.render_view.width()), max(1, self.render_view.height())
 
+    def before_render(self) -> None:
+        """Build the scene for the current frame if the stack moved since the last one."""
+        if self._stale:
+            self.refresh()
+
     def refresh(self) -> None:
         """Redraw everything from the model (cheap enough to do on every change)."""
+        self._stale = False
         if self.render_view.closed:
             return
         vp, scene = self.viewport, self.scene
@@ -500,6 +529,8 @@ class QtViewport(QWidget):
             self.viewport.set_index(value)
 
     def _on_still(self) -> None:
+        self._scrollbar_timer.stop()
+        self._update_scrollbar()
         if not self.render_view.closed and self.scene.set_interactive(False):
             self.render_view.request_render()
 
@@ -529,6 +560,7 @@ class QtViewport(QWidget):
     def close_view(self) -> None:
         self.cine_timer.stop()
         self._still_timer.stop()
+        self._scrollbar_timer.stop()
         self.viewport.changed.disconnect(self._on_model_changed)
         self.scene.close()
         self.render_view.close_vtk()

@@ -3,7 +3,10 @@
 VTK's own interactor styles are switched off: the viewer's Qt layer handles mouse and
 keys and drives the model, and VTK only draws.  Renders are requested through a Qt
 signal and coalesced, so they always run on the GUI thread and at most once per event
-loop turn; after :meth:`ViewerRenderWidget.close_vtk` every render is a no-op.
+loop turn: input that arrives faster than frames can be drawn (a spun wheel) costs one
+render per turn, not one per event.  Just before each render :meth:`prepare_render`
+runs, so a subclass can bring the scene up to date once per drawn frame.  After
+:meth:`ViewerRenderWidget.close_vtk` every render is a no-op.
 """
 
 from __future__ import annotations
@@ -51,9 +54,14 @@ class ViewerRenderWidget(QVTKRenderWindowInteractor):
             self._render_pending = False
             self.GetRenderWindow().Render()
 
+    def prepare_render(self) -> None:
+        """Called before a requested render; subclasses update the scene here."""
+
     def _do_render(self) -> None:
-        if self._render_pending:
-            self.render_now()
+        if self._render_pending and not self._closed:
+            self.prepare_render()
+            if self._render_pending:  # prepare_render may have drawn already
+                self.render_now()
 
     def close_vtk(self) -> None:
         """Stop rendering and release the GL context (call before the widget goes)."""
