@@ -1,0 +1,107 @@
+"""How frames reach the screen: what the X server shows is what VTK drew, and a burst of
+wheel steps is drawn once, at its last slice."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytest.importorskip("PySide6")
+pytest.importorskip("vtkmodules")
+
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QWheelEvent
+from PySide6.QtWidgets import QApplication
+
+from tests.viewer.gui_helpers import open_and_wait, settle, wait_until, wheel
+from workstation.viewer._qt.qt_viewport import STILL_AFTER_MS
+
+pytestmark = [pytest.mark.qt, pytest.mark.vtk]
+
+
+def screen_pixels(widget) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """The widget's area as the X server holds it (RGB), read from the root window."""
+    top_left = widget.mapToGlobal(QPoint(0, 0))
+    shot = QApplication.primaryScreen().grabWindow(
+        0, top_left.x(), top_left.y(), widget.width(), widget.height()
+    )
+    image = shot.toImage().convertToFormat(shot.toImage().Format.Format_RGB888)
+    w, h, stride = image.width(), image.height(), image.bytesPerLine()
+    buf = np.frombuffer(image.constBits(), dtype=np.uint8, count=stride * h)
+    return buf.reshape(h, stride)[:, : w * 3].reshape(h, w, 3).copy()
+
+
+def render_counter(view) -> list[int]:  # type: ignore[no-untyped-def]
+    """The stack index at the end of each render of ``view``'s window."""
+    drawn: list[int] = []
+    view.render_view.GetRenderWindow().AddObserver(
+        "EndEvent", lambda *_: drawn.append(view.viewport.index)
+    )
+    return drawn
+
+
+def post_wheel(widget, steps: int) -> None:  # type: ignore[no-untyped-def]
+    """Queue one wheel notch (as a spun wheel's events wait in the queue)."""
+    pos = QPointF(widget.width() / 2, widget.height() / 2)
+    ev = QWheelEvent(
+        pos,
+        widget.mapToGlobal(pos),
+        QPoint(0, 0),
+        QPoint(0, 120 * steps),
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier,
+        Qt.ScrollPhase.NoScrollPhase,
+        False,
+    )
+    QApplication.postEvent(widget, ev)
+
+
+def test_screen_shows_what_vtk_drew(qtbot, make_viewer, ct_catalog) -> None:
+    """The frame is presented by a colour blit into the window (not VTK's default depth
+    and colour blit); the X server's pixels must equal the rendered picture, overlays
+    included, both while moving (nearest sampling) and at rest."""
+    v = make_viewer(ct_catalog)
+    open_and_wait(qtbot, v, ct_catalog)
+    view = v.views[0]
+    wheel(view.render_view, -4)
+    wait_until(qtbot, lambda: view.viewport.index == 4)
+    for still in (False, True):
+        drawn = view.grab_frame(still=still)
+        settle(20)
+        on_screen = screen_pixels(view.render_view)
+        assert drawn.shape == on_screen.shape
+        assert drawn.std() > 10, "a picture, not an empty window"
+        assert np.array_equal(on_screen, drawn), f"still={still}"
+
+
+def test_wheel_burst_is_drawn_once_at_its_last_slice(qtbot, make_viewer, ct_catalog) -> None:
+    """Twelve queued wheel notches move the stack twelve slices; the slices in between
+    are stepped over, not drawn, and what is drawn is the last one with its overlay."""
+    v = make_viewer(ct_catalog)
+    open_and_wait(qtbot, v, ct_catalog)
+    view = v.views[0]
+    settle(STILL_AFTER_MS + 50)
+    drawn = render_counter(view)
+    for _ in range(12):
+        post_wheel(view.render_view, -1)
+    settle(30)  # the queued notches, then one render (the still one comes after 150 ms)
+    assert view.viewport.index == 12
+    assert drawn == [12]
+    assert "Im 13/20" in view.scene.corners.GetText(0)
+    # At rest the same slice is drawn once more, with linear sampling; the scrollbar
+    # has caught up.
+    wait_until(qtbot, lambda: len(drawn) == 2)
+    assert drawn == [12, 12]
+    assert view.scrollbar.value() == 12
+
+
+def test_each_step_is_drawn_when_the_loop_keeps_up(qtbot, make_viewer, ct_catalog) -> None:
+    """One notch per event-loop turn: every slice reaches the screen, none is skipped."""
+    v = make_viewer(ct_catalog)
+    open_and_wait(qtbot, v, ct_catalog)
+    view = v.views[0]
+    drawn = render_counter(view)
+    for _ in range(6):
+        wheel(view.render_view, -1)
+        QApplication.processEvents()
+    assert drawn[:6] == [1, 2, 3, 4, 5, 6]
