@@ -1,4 +1,5 @@
-"""On-screen viewer benchmark: open -> first pixels, scroll rate, W/L drag, VTK upload paths.
+"""On-screen viewer benchmark: open -> first pixels, images drawn per second while
+scrolling, W/L drag, VTK upload paths.
 
 Runs the real viewer (QtViewer, imaging loader, VTK in a Qt window); needs a display
 (``xvfb-run -a -s "-screen 0 1920x1080x24" .venv/bin/python benchmarks/viewer_screen_bench.py``).
@@ -7,14 +8,21 @@ Series: the 255-slice JPEG-Lossless CT of the shared test data (when present) an
 synthetic 500-slice 512x512 uncompressed CT.  Peer measured in the same run: plain pydicom
 (``dcmread`` + ``pixel_array``) decoding the same files, single-threaded.
 
-Figures printed per series:
+Figures printed per series (every slice decoded before scrolling starts):
 - open -> first pixels on screen (ms; budget < 300), beside pydicom's time to decode the
   first file;
-- scroll rate on screen with every slice decoded (images/s; budget >= 60), beside
-  pydicom's decode rate (images/s) for the same files;
+- **every step drawn**: one slice step per event-loop turn, each drawn before the next
+  step (images/s on screen; budget >= 60), in the full-size viewport (~860x860) and in
+  a small one, with CPU ms per image in the viewer and in the X server;
+- **spun wheel**: wheel notches queued at a fixed rate faster than frames can be drawn
+  (as a free-spinning wheel delivers them); *displayed* images/s (renders, each of a new
+  slice) is reported apart from *stepped* images/s (slices passed) -- the viewer draws
+  the newest slice once per loop turn and steps over the rest;
+- pydicom's decode rate (images/s) for the same files as the reference ratio;
 - window/level drag rate (re-window + draw per mouse step);
 - the VTK 2-D paths, CPU ms per frame: numpy-windowed uint8 as a texture on a quad (the
-  viewer's), the same through ``vtkImageActor``, and int16 with VTK's window/level.
+  viewer's ``ImageQuad``), the same through ``vtkImageActor``, and int16 with VTK's
+  window/level.
 
 ``--quick`` uses a small synthetic series only (for the test that proves the script runs).
 """
@@ -22,6 +30,7 @@ Figures printed per series:
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import statistics
@@ -36,6 +45,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 CT_255 = ROOT.parent / "shared" / "testdata" / "series" / "ct-chest-ricord-255sl-jpegll"
+#: Wheel notches per second in the spun-wheel run: faster than any frame rate here.
+NOTCHES_PER_S = 200.0
 
 
 def write_synthetic_ct(folder: Path, n: int, size: int) -> list[Path]:
@@ -119,28 +130,112 @@ def _xvfb_cpu_s() -> float:
     return 0.0
 
 
-def scroll_rate(app, viewer, passes: int) -> tuple[float, float]:  # type: ignore[no-untyped-def]
-    """(images/s on screen, CPU ms per image in this process and the X server).
+def _count_renders(view):  # type: ignore[no-untyped-def]
+    """A list that gets (time, stack index) at the end of every render of `view`."""
+    drawn: list[tuple[float, int]] = []
+    window = view.render_view.GetRenderWindow()
+    tag = window.AddObserver(
+        "EndEvent", lambda *_: drawn.append((time.perf_counter(), view.viewport.index))
+    )
+    return drawn, lambda: window.RemoveObserver(tag)
 
-    The CPU figure hardly depends on how busy the machine is; the wall figure does.
+
+def _settle(app, ms: float) -> None:  # type: ignore[no-untyped-def]
+    end = time.perf_counter() + ms / 1000
+    while time.perf_counter() < end:
+        app.processEvents()
+        time.sleep(0.001)
+
+
+def scroll_every_step(app, viewer, passes: int) -> dict:  # type: ignore[no-untyped-def]
+    """One slice step per event-loop turn, each drawn before the next step.
+
+    Returns images/s on screen (every one drawn) and CPU ms per image in this process and
+    in the X server; the CPU figures hardly depend on how busy the machine is, the wall
+    figure does.
     """
     view = viewer.views[0]
     vp = view.viewport
     n = vp.count
+    _settle(app, 200)
+    drawn, stop = _count_renders(view)
     t, cpu, xcpu = time.perf_counter(), time.process_time(), _xvfb_cpu_s()
-    frames = 0
-    for _ in range(passes):
-        for i in range(n):
-            vp.set_index(i)
+    steps = 0
+    for p in range(passes):
+        for i in range(n) if p % 2 == 0 else range(n - 1, -1, -1):
+            if vp.set_index(i):
+                steps += 1
             app.processEvents()  # the queued render runs here
-            frames += 1
     wall = time.perf_counter() - t
     mine, xserver = time.process_time() - cpu, _xvfb_cpu_s() - xcpu
-    print(
-        f"    [{view.render_view.width()}x{view.render_view.height()}] CPU per image: viewer "
-        f"{mine * 1000 / frames:.1f} ms, X server {xserver * 1000 / frames:.1f} ms"
+    stop()
+    shown = len(drawn)
+    return {
+        "viewport_px": [view.render_view.width(), view.render_view.height()],
+        "steps": steps,
+        "images_drawn": shown,
+        "images_per_s": shown / wall,
+        "cpu_ms_per_image_viewer": mine * 1000 / max(shown, 1),
+        "cpu_ms_per_image_xserver": xserver * 1000 / max(shown, 1),
+    }
+
+
+def _post_notch(widget, down: bool) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import QPoint, QPointF, Qt
+    from PySide6.QtGui import QWheelEvent
+    from PySide6.QtWidgets import QApplication
+
+    pos = QPointF(widget.width() / 2, widget.height() / 2)
+    ev = QWheelEvent(
+        pos,
+        widget.mapToGlobal(pos),
+        QPoint(0, 0),
+        QPoint(0, -120 if down else 120),
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier,
+        Qt.ScrollPhase.NoScrollPhase,
+        False,
     )
-    return frames / wall, (mine + xserver) * 1000 / frames
+    QApplication.postEvent(widget, ev)
+
+
+def scroll_spun_wheel(app, viewer, notches_per_s: float, seconds: float) -> dict:  # type: ignore[no-untyped-def]
+    """Wheel notches queued at `notches_per_s` (down the stack, then back up) while the
+    event loop runs freely, as a spun wheel delivers them.  Displayed images/s counts
+    renders that showed a new slice; stepped images/s counts slices passed."""
+    view = viewer.views[0]
+    vp = view.viewport
+    widget = view.render_view
+    _settle(app, 200)
+    vp.set_index(0)
+    _settle(app, 200)
+    drawn, stop = _count_renders(view)
+    down, posted, passed, last = True, 0, 0, vp.index
+    t0 = time.perf_counter()
+    while (now := time.perf_counter()) - t0 < seconds:
+        due = int((now - t0) * notches_per_s)
+        while posted < due:
+            if down and vp.index >= vp.count - 1:
+                down = False
+            elif not down and vp.index <= 0:
+                down = True
+            _post_notch(widget, down)
+            posted += 1
+        app.processEvents()
+        passed += abs(vp.index - last)
+        last = vp.index
+    wall = time.perf_counter() - t0
+    stop()
+    shown = [i for k, (_t, i) in enumerate(drawn) if k == 0 or drawn[k - 1][1] != i]
+    gaps = [abs(b - a) for a, b in itertools.pairwise(shown)] or [0]
+    return {
+        "viewport_px": [widget.width(), widget.height()],
+        "notches_per_s": notches_per_s,
+        "displayed_images_per_s": len(shown) / wall,
+        "stepped_images_per_s": passed / wall,
+        "renders_per_s": len(drawn) / wall,
+        "mean_slices_per_displayed_image": statistics.mean(gaps),
+    }
 
 
 def window_drag_rate(app, viewer, steps: int) -> float:  # type: ignore[no-untyped-def]
@@ -157,31 +252,18 @@ PATHS = ("uint8_texture_quad", "uint8_image_actor", "int16_image_actor_vtk_windo
 
 def _path_scene(name: str, image):  # type: ignore[no-untyped-def]
     """An actor showing `image` the way path `name` does, and its property (or None)."""
-    from vtkmodules.vtkFiltersSources import vtkPlaneSource
-    from vtkmodules.vtkRenderingCore import (
-        vtkActor,
-        vtkImageActor,
-        vtkPolyDataMapper,
-        vtkTexture,
-    )
+    from vtkmodules.vtkRenderingCore import vtkImageActor
 
     if name == "uint8_texture_quad":  # what the viewer does
-        plane = vtkPlaneSource()
+        from workstation.viewer._vtk.vtk_layers import ImageQuad
+
+        quad = ImageQuad()
         cols, rows, _d = image.GetDimensions()
-        plane.SetOrigin(-0.5, -0.5, 0)
-        plane.SetPoint1(cols - 0.5, -0.5, 0)
-        plane.SetPoint2(-0.5, rows - 0.5, 0)
-        texture = vtkTexture()
-        texture.SetInputData(image)
-        texture.SetColorModeToDirectScalars()
-        texture.InterpolateOn()
-        mapper = vtkPolyDataMapper()
-        mapper.SetInputConnection(plane.GetOutputPort())
-        actor = vtkActor()
-        actor.SetMapper(mapper)
-        actor.SetTexture(texture)
-        actor.GetProperty().SetLighting(False)
-        return actor, None, plane
+        quad.set_pixels(image.GetPointData().GetScalars(), cols, rows, 1)
+        quad.texture.SetInputData(image)
+        quad.texture.InterpolateOn()
+        quad.actor.SetVisibility(True)
+        return quad.actor, None, quad
     actor = vtkImageActor()
     actor.GetMapper().SetInputData(image)
     prop = actor.GetProperty()
@@ -214,6 +296,7 @@ def vtk_paths(values: list[np.ndarray], size: int = 800) -> dict[str, float]:
         win.SetSize(size, size)
         win.SetOffScreenRendering(1)
         win.SetMultiSamples(0)  # as the viewer does
+        win.SetFrameBlitModeToBlitToCurrent()
         ren = vtkRenderer()
         win.AddRenderer(ren)
         image = vtkImageData()
@@ -255,14 +338,17 @@ def bench_series(app, viewer, name: str, paths: list[Path], args) -> dict:  # ty
     firsts, last_open = open_first_pixels(app, viewer, catalog, runs)
     decoded_ms = all_decoded_ms(app, viewer, last_open)
     vp = viewer.model.viewports[0]
-    rate, cpu_ms = scroll_rate(app, viewer, 1 if args.quick else 2)
-    big = viewer.views[0].render_view.GetRenderWindow().GetSize()
+    passes = 1 if args.quick else 2
+    wheel_s = 1.0 if args.quick else 2.5
+    big = scroll_every_step(app, viewer, passes)
+    spun = scroll_spun_wheel(app, viewer, NOTCHES_PER_S, wheel_s)
+    full_px = big["viewport_px"]
     viewer.resize(760, 600)  # a smaller viewport (fill rate bounds software GL)
-    _pump(app, lambda: viewer.views[0].render_view.width() < big[0] - 100, 5)
-    small = (viewer.views[0].render_view.width(), viewer.views[0].render_view.height())
-    rate_small, cpu_ms_small = scroll_rate(app, viewer, 1)
+    _pump(app, lambda: viewer.views[0].render_view.width() < full_px[0] - 100, 5)
+    small = scroll_every_step(app, viewer, 1)
+    spun_small = scroll_spun_wheel(app, viewer, NOTCHES_PER_S, wheel_s)
     viewer.resize(1280, 900)
-    _pump(app, lambda: viewer.views[0].render_view.width() > small[0], 5)
+    _pump(app, lambda: viewer.views[0].render_view.width() > small["viewport_px"][0], 5)
     wl = window_drag_rate(app, viewer, 60 if args.quick else 300)
     ref_first, ref_rate = pydicom_reference(paths, 30 if args.quick else min(len(paths), 200))
     frames = [vp.source.frame(i) for i in range(min(vp.count, 40))]
@@ -270,6 +356,7 @@ def bench_series(app, viewer, name: str, paths: list[Path], args) -> dict:  # ty
     paths_ms = vtk_paths(values)
     count = vp.count
     viewer.close_study()
+    load = os.getloadavg()[0]
     result = {
         "series": name,
         "slices": count,
@@ -277,37 +364,64 @@ def bench_series(app, viewer, name: str, paths: list[Path], args) -> dict:  # ty
         "first_pixels_ms_runs": [round(x, 1) for x in firsts],
         "pydicom_first_decode_ms": ref_first,
         "open_to_all_decoded_ms": decoded_ms,
-        "viewport_px": list(big),
-        "scroll_images_per_s": rate,
-        "scroll_cpu_ms_per_image": cpu_ms,
-        "scroll_cpu_ms_per_image_small_viewport": cpu_ms_small,
-        "small_viewport_px": list(small),
-        "scroll_images_per_s_small_viewport": rate_small,
+        "every_step": big,
+        "every_step_small_viewport": small,
+        "spun_wheel": spun,
+        "spun_wheel_small_viewport": spun_small,
+        # The headline figures: images drawn per second in each viewport.
+        "scroll_images_per_s": big["images_per_s"],
+        "scroll_images_per_s_small_viewport": small["images_per_s"],
         "pydicom_decode_images_per_s": ref_rate,
         "window_drag_steps_per_s": wl,
         "vtk_ms_per_frame": paths_ms,
+        "load_average": load,
     }
+    w, h = full_px
+    sw, sh = small["viewport_px"]
     print(f"\n== {name}: {count} slices")
     print(
         f"open -> first pixels on screen: {result['first_pixels_ms_median']:.0f} ms (median of "
         f"{runs}; budget < 300) | plain pydicom decode of the first file: {ref_first:.0f} ms"
     )
     print(f"open -> every slice decoded (while the first is shown): {decoded_ms:.0f} ms")
+    for label, step, wheel in ((f"{w}x{h}", big, spun), (f"{sw}x{sh}", small, spun_small)):
+        print(
+            f"scroll in a {label} viewport: every step drawn {step['images_per_s']:.0f} "
+            f"images/s (budget >= 60; CPU ms per image: viewer "
+            f"{step['cpu_ms_per_image_viewer']:.1f}, X server "
+            f"{step['cpu_ms_per_image_xserver']:.1f}) | spun wheel at "
+            f"{wheel['notches_per_s']:.0f} notches/s: displayed {wheel['displayed_images_per_s']:.0f}"
+            f" images/s, stepped {wheel['stepped_images_per_s']:.0f} images/s"
+        )
     print(
-        f"scroll on screen: {rate:.0f} images/s (budget >= 60) | plain pydicom decode: "
-        f"{ref_rate:.0f} images/s | ratio {rate / ref_rate:.1f}x"
+        f"plain pydicom decode: {ref_rate:.0f} images/s | ratio drawn on screen / pydicom "
+        f"decode: {big['images_per_s'] / ref_rate:.2f}x"
     )
-    print(
-        f"  viewport {big[0]}x{big[1]}: {cpu_ms:.1f} CPU ms per image (viewer + X server); "
-        f"at {small[0]}x{small[1]}: {rate_small:.0f} images/s, {cpu_ms_small:.1f} CPU ms/image"
-    )
-    print(f"  load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print(f"  load average during the run: {load:.1f} on {os.cpu_count()} cores")
     print(f"window/level drag: {wl:.0f} redraws/s")
     print(
         "VTK 2-D paths, CPU ms per frame at 800x800 offscreen: "
         + ", ".join(f"{k} {v:.1f}" for k, v in paths_ms.items())
     )
     return result
+
+
+def print_summary(results: list[dict]) -> None:
+    """One line per series with the figures the README quotes."""
+    print("\n== summary (images/s on screen; spun wheel: displayed / stepped)")
+    for r in results:
+        big, small = r["every_step"], r["every_step_small_viewport"]
+        spun, spun_small = r["spun_wheel"], r["spun_wheel_small_viewport"]
+        print(
+            f"{r['series']}: open -> first pixels {r['first_pixels_ms_median']:.0f} ms | "
+            f"{big['viewport_px'][0]}x{big['viewport_px'][1]}: every step "
+            f"{big['images_per_s']:.0f}, spun wheel {spun['displayed_images_per_s']:.0f} / "
+            f"{spun['stepped_images_per_s']:.0f} | {small['viewport_px'][0]}x"
+            f"{small['viewport_px'][1]}: every step {small['images_per_s']:.0f}, spun wheel "
+            f"{spun_small['displayed_images_per_s']:.0f} / "
+            f"{spun_small['stepped_images_per_s']:.0f} | plain pydicom decode "
+            f"{r['pydicom_decode_images_per_s']:.0f} images/s | load {r['load_average']:.1f}"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -351,6 +465,7 @@ def main(argv: list[str] | None = None) -> int:
             results.append(
                 bench_series(app, viewer, "synthetic CT 500 x 512^2, uncompressed", paths, args)
             )
+    print_summary(results)
     viewer.close()
     viewer.close()
     imaging_source.shutdown()
