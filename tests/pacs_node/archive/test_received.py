@@ -57,6 +57,8 @@ def test_a_data_set_that_is_not_what_its_request_says_is_refused(archive: Archiv
     result = archive.store_bytes(body, source="c-store", received=other_class)
     assert result.status is StoreStatus.MISMATCH and "Class UID" in result.reason
     assert archive.counts()["instances"] == 0
+    # (the file a new instance's data set gets before its header is read is gone again)
+    assert list(archive.blobs.iter_uuids()) == []
 
 
 def test_same_instance_in_another_syntax_is_a_duplicate_other_content_a_conflict(
@@ -90,6 +92,7 @@ def test_an_unreadable_received_data_set_is_quarantined_as_a_dicom_file(
     assert result.quarantine_path is not None
     kept = result.quarantine_path.read_bytes()
     assert kept[128:132] == b"DICM" and kept.endswith(junk)
+    assert list(archive.blobs.iter_uuids()) == []
 
 
 def test_waiting_stores_from_many_threads_each_land_once(archive: Archive) -> None:

@@ -79,6 +79,10 @@ class Preparer:
         # A received data set's file meta follows from its request: hash it now, on a
         # helper thread, while this one reads the header and writes the file.
         early = _early_hash(data, received) if received is not None else None
+        # And when the archive does not have that instance yet, its file is written (and
+        # fsynced on a helper thread) before the header is read: the fsync is the long
+        # pole of a C-STORE.  A data set refused below has its file removed again.
+        started = self._start_early(data, received, early[0]) if early and received else None
         try:
             if received is not None:  # a data set from the network: no file meta
                 body_at, tsyntax = 0, received.transfer_syntax_uid
@@ -91,8 +95,10 @@ class Preparer:
                     ds, tsyntax = _read_header(data, body_at)
             header = extract_header(ds, tsyntax)
         except InvalidDicomError as exc:
+            self._discard(started)
             return self._refuse(data, str(exc), origin, quarantine, looks_dicom, received)
         except Exception as exc:  # noqa: BLE001 - pydicom raises many kinds on bad input
+            self._discard(started)
             reason = _("The DICOM header cannot be read ({error}).").format(
                 error=f"{type(exc).__name__}: {exc}"[:300]
             )
@@ -100,6 +106,7 @@ class Preparer:
         if received is not None:
             mismatch = _mismatch(header, received)
             if mismatch:
+                self._discard(started)
                 return StoreResult(
                     StoreStatus.MISMATCH, sop_instance_uid=received.sop_instance_uid,
                     reason=mismatch,
@@ -110,24 +117,20 @@ class Preparer:
         else:
             prefix = part10.build_meta(header.sop_class_uid, header.sop_instance_uid, tsyntax)
             sha_future = _HASH_POOL.submit(_sha256, prefix, body)
+        written = _Written(self, header, source, calling_aet, origin, sha_future, wait)
+        if started is not None:
+            return written.finish(*started)
         size = len(prefix) + len(body)
         existing = self._existing(header.sop_instance_uid)
-        policy = self.conflict_policy
-        result_base: dict[str, Any] = {
-            "sop_instance_uid": header.sop_instance_uid,
-            "study_instance_uid": header.study_instance_uid,
-            "series_instance_uid": header.series_instance_uid,
-        }
-        sha: str | None = None
         if existing is not None:
             stored_sha, stored_syntax = existing
             sha = sha_future.result()
-            if stored_sha == sha or (received is not None and stored_syntax != tsyntax):
+            if sha == stored_sha or (received is not None and stored_syntax != tsyntax):
                 # (A received copy in another transfer syntax is the same instance.)
                 return StoreResult(
-                    StoreStatus.DUPLICATE, reason=_("Already in the archive."), **result_base
+                    StoreStatus.DUPLICATE, reason=_("Already in the archive."), **written.ids
                 )
-            if policy != "replace":
+            if self.conflict_policy != "replace":
                 reason = _(
                     "Another version of this instance (same SOP Instance UID, different "
                     "content) is already stored; the stored one was kept."
@@ -139,41 +142,43 @@ class Preparer:
                 )
                 logger.warning("conflicting version of %s refused", header.sop_instance_uid)
                 return StoreResult(
-                    StoreStatus.CONFLICT, reason=reason, quarantine_path=qpath, **result_base
+                    StoreStatus.CONFLICT, reason=reason, quarantine_path=qpath, **written.ids
                 )
-        free = self.blobs.free_bytes()
-        if free - size < self.min_free_bytes:
-            logger.error("store is full: %d bytes free", free)
+        if not self._room_for(size):
             return StoreResult(
                 StoreStatus.STORAGE_FULL,
                 reason=_("The archive disk is full; free some space and try again."),
-                **result_base,
+                **written.ids,
             )
         try:
-            file_uuid, written, durable = self.blobs.put_started([prefix, body])
+            file = self.blobs.put_started([prefix, body])
         except OSError as exc:
-            return _write_failed(header.sop_instance_uid, exc, result_base)
-        if sha is None:  # (hashed meanwhile)
-            sha = sha_future.result()
-        if wait:
-            try:
-                durable.result()
-            except OSError as exc:
-                self.blobs.remove(file_uuid)
-                return _write_failed(header.sop_instance_uid, exc, result_base)
-        return Prepared(
-            header=header,
-            file_uuid=file_uuid,
-            relative_path=relative_path(file_uuid),
-            size=written,
-            sha256=sha,
-            source=source,
-            calling_aet=calling_aet,
-            conflict_policy=policy,
-            origin=origin,
-            known_new=existing is None,
-            durable=None if wait else durable,
-        )
+            return _write_failed(header.sop_instance_uid, exc, written.ids)
+        return written.finish(*file, known_new=existing is None)
+
+    def _start_early(
+        self, data: bytes, received: Received, prefix: bytes
+    ) -> tuple[str, int, Future[None]] | None:
+        """Write a received data set's file now, unless its instance is already stored."""
+        if self._existing(received.sop_instance_uid) is not None:
+            return None
+        if not self._room_for(len(prefix) + len(data)):
+            return None  # (refused after the header check, with the reason)
+        try:
+            return self.blobs.put_started([prefix, memoryview(data)])
+        except OSError:
+            return None  # (tried again after the header check, and reported)
+
+    def _discard(self, started: tuple[str, int, Future[None]] | None) -> None:
+        if started is not None:
+            self.blobs.remove(started[0])
+
+    def _room_for(self, size: int) -> bool:
+        free = self.blobs.free_bytes()
+        if free - size < self.min_free_bytes:
+            logger.error("store is full: %d bytes free", free)
+            return False
+        return True
 
     def _refuse(
         self,
@@ -221,6 +226,55 @@ class Preparer:
                     self._lookups.pop(thread).close()
                 self._lookups[threading.current_thread()] = conn
         return conn
+
+
+class _Written:
+    """The end of a store's preparation: its file is written (maybe still being fsynced)."""
+
+    def __init__(
+        self,
+        preparer: Preparer,
+        header: Any,
+        source: str,
+        calling_aet: str,
+        origin: str,
+        sha: Future[str],
+        wait: bool,
+    ) -> None:
+        self.preparer = preparer
+        self.header = header
+        self.source, self.calling_aet, self.origin = source, calling_aet, origin
+        self.sha = sha
+        self.wait = wait
+        self.ids: dict[str, Any] = {
+            "sop_instance_uid": header.sop_instance_uid,
+            "study_instance_uid": header.study_instance_uid,
+            "series_instance_uid": header.series_instance_uid,
+        }
+
+    def finish(
+        self, file_uuid: str, size: int, durable: Future[None], *, known_new: bool = True
+    ) -> Prepared | StoreResult:
+        sha = self.sha.result()
+        if self.wait:
+            try:
+                durable.result()
+            except OSError as exc:
+                self.preparer.blobs.remove(file_uuid)
+                return _write_failed(self.header.sop_instance_uid, exc, self.ids)
+        return Prepared(
+            header=self.header,
+            file_uuid=file_uuid,
+            relative_path=relative_path(file_uuid),
+            size=size,
+            sha256=sha,
+            source=self.source,
+            calling_aet=self.calling_aet,
+            conflict_policy=self.preparer.conflict_policy,
+            origin=self.origin,
+            known_new=known_new,
+            durable=None if self.wait else durable,
+        )
 
 
 _PLAUSIBLE_FIRST_GROUPS = (0x0002, 0x0008)
