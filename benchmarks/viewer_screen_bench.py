@@ -200,9 +200,12 @@ def _post_notch(widget, down: bool) -> None:  # type: ignore[no-untyped-def]
 
 
 def scroll_spun_wheel(app, viewer, notches_per_s: float, seconds: float) -> dict:  # type: ignore[no-untyped-def]
-    """Wheel notches queued at `notches_per_s` (down the stack, then back up) while the
-    event loop runs freely, as a spun wheel delivers them.  Displayed images/s counts
-    renders that showed a new slice; stepped images/s counts slices passed."""
+    """Wheel notches queued at `notches_per_s` (down the stack, then back up) while Qt's
+    event loop runs as in the application (sleeping when idle), as a spun wheel
+    delivers them.  Displayed images/s counts renders that showed a new slice; stepped
+    images/s counts slices passed."""
+    from PySide6.QtCore import QEventLoop, Qt, QTimer
+
     view = viewer.views[0]
     vp = view.viewport
     widget = view.render_view
@@ -210,20 +213,35 @@ def scroll_spun_wheel(app, viewer, notches_per_s: float, seconds: float) -> dict
     vp.set_index(0)
     _settle(app, 200)
     drawn, stop = _count_renders(view)
-    down, posted, passed, last = True, 0, 0, vp.index
+    state = {"down": True, "posted": 0, "passed": 0, "last": vp.index}
     t0 = time.perf_counter()
-    while (now := time.perf_counter()) - t0 < seconds:
-        due = int((now - t0) * notches_per_s)
-        while posted < due:
-            if down and vp.index >= vp.count - 1:
-                down = False
-            elif not down and vp.index <= 0:
-                down = True
-            _post_notch(widget, down)
-            posted += 1
-        app.processEvents()
-        passed += abs(vp.index - last)
-        last = vp.index
+
+    def count() -> None:
+        state["passed"] += abs(vp.index - state["last"])
+        state["last"] = vp.index
+
+    def feed() -> None:  # posts the notches due by now (catching up when late)
+        count()
+        due = int((time.perf_counter() - t0) * notches_per_s)
+        while state["posted"] < due:
+            if state["down"] and vp.index >= vp.count - 1:
+                state["down"] = False
+            elif not state["down"] and vp.index <= 0:
+                state["down"] = True
+            _post_notch(widget, state["down"])
+            state["posted"] += 1
+
+    loop = QEventLoop()
+    feeder = QTimer()
+    feeder.setTimerType(Qt.TimerType.PreciseTimer)
+    feeder.setInterval(max(1, round(1000 / notches_per_s)))
+    feeder.timeout.connect(feed)
+    QTimer.singleShot(round(seconds * 1000), loop.quit)
+    feeder.start()
+    loop.exec()
+    feeder.stop()
+    count()
+    passed = state["passed"]
     wall = time.perf_counter() - t0
     stop()
     shown = [i for k, (_t, i) in enumerate(drawn) if k == 0 or drawn[k - 1][1] != i]

@@ -105,3 +105,27 @@ def test_each_step_is_drawn_when_the_loop_keeps_up(qtbot, make_viewer, ct_catalo
         wheel(view.render_view, -1)
         QApplication.processEvents()
     assert drawn[:6] == [1, 2, 3, 4, 5, 6]
+
+
+def test_a_step_redraws_only_its_viewport(qtbot, make_viewer, tmp_path) -> None:
+    """Two series side by side in different frames of reference: stepping one redraws
+    that one only (no reference line of the other changed)."""
+    from tests.viewer import synthetic
+    from workstation.viewer.catalog import FileCatalog
+
+    study = "1.2.826.0.1.3680043.8.498.1"
+    first = synthetic.write_ct_series(tmp_path / "a", n=8, study_uid=study, series_number=1)
+    second = synthetic.write_ct_series(tmp_path / "b", n=8, study_uid=study, series_number=2)
+    catalog = FileCatalog(first + second)
+    v = make_viewer(catalog)
+    open_and_wait(qtbot, v, catalog)
+    v.set_layout(1, 2)
+    left, right = v.views
+    wait_until(qtbot, lambda: right.viewport.current_frame() is not None)
+    settle(STILL_AFTER_MS + 50)
+    drawn_left, drawn_right = render_counter(left), render_counter(right)
+    for _ in range(3):
+        wheel(left.render_view, -1)
+        QApplication.processEvents()
+    assert drawn_left[:3] == [1, 2, 3]
+    assert drawn_right == []

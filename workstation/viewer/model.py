@@ -320,13 +320,15 @@ class ViewerModel:
 
     def sync_from(self, position: int) -> list[int]:
         """Move linked viewports to the slice nearest the one in ``position``."""
-        me = self.viewports[position]
-        frame = me.current_frame()
         moved: list[int] = []
-        if not self.sync_scroll or frame is None or not frame.geometry.has_plane:
+        linked = self.linked(position) if self.sync_scroll else []
+        if not linked:
+            return moved  # nothing to move: do not even fetch the frame
+        frame = self.viewports[position].current_frame()
+        if frame is None or not frame.geometry.has_plane:
             return moved
         normal = geometry.plane_normal(frame.geometry)
-        for v in self.linked(position):
+        for v in linked:
             assert v.source is not None
             other = v.current_frame()
             if other is None or not other.geometry.has_plane:

@@ -337,11 +337,17 @@ class QtViewer(QWidget):
         self._update_reference_lines()
 
     def _update_reference_lines(self) -> None:
-        frames = [v.current_frame() for v in self.model.viewports]
-        for view, vp, frame in zip(self._views, self.model.viewports, frames):
+        viewports = self.model.viewports
+        links = [
+            self.model.linked(vp.position) if self.show_reference_lines else [] for vp in viewports
+        ]
+        # Frames are fetched only when some viewport has a partner (a scroll step in a
+        # lone viewport costs no frame lookups here).
+        frames = [v.current_frame() for v in viewports] if any(links) else [None] * len(viewports)
+        for view, frame, others in zip(self._views, frames, links):
             segments = []
-            if self.show_reference_lines and frame is not None and frame.geometry.has_plane:
-                for other in self.model.linked(vp.position):
+            if frame is not None and frame.geometry.has_plane:
+                for other in others:
                     of = frames[other.position]
                     if of is not None and of.geometry.has_plane:
                         seg = geometry.reference_line(frame.geometry, of.geometry)

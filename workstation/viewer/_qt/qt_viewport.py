@@ -318,6 +318,8 @@ class QtViewport(QWidget):
         return out
 
     def set_reference_lines(self, segments: list) -> None:
+        if segments == self._reference_segments:
+            return  # unchanged: no render (a step in one viewport redraws only that one)
         self._reference_segments = segments
         if not self.render_view.closed:
             self.scene.set_reference_lines(segments)
