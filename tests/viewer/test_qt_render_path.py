@@ -129,3 +129,28 @@ def test_a_step_redraws_only_its_viewport(qtbot, make_viewer, tmp_path) -> None:
         QApplication.processEvents()
     assert drawn_left[:3] == [1, 2, 3]
     assert drawn_right == []
+
+
+def test_decode_workers_yield_to_the_screen(qtbot, make_viewer, ct_catalog) -> None:
+    """The shared pool's worker processes run nicer than the viewer, so background
+    decoding does not take the cores from drawing while the user scrolls."""
+    import os
+
+    from workstation.viewer import imaging_source
+
+    if not hasattr(os, "getpriority"):
+        pytest.skip("no process niceness on this platform")
+    v = make_viewer(ct_catalog)
+    open_and_wait(qtbot, v, ct_catalog)
+    assert imaging_source._shared is not None
+    pool = imaging_source._shared[0]
+    if not pool.processes:
+        pytest.skip("decoding in-process only (KLINIKA_DECODE_PROCESSES=0)")
+    mine = os.getpriority(os.PRIO_PROCESS, 0)
+    wanted = min(19, mine + imaging_source.WORKER_NICENESS)
+
+    def reniced() -> bool:
+        pids = pool.worker_pids
+        return bool(pids) and all(os.getpriority(os.PRIO_PROCESS, p) >= wanted for p in pids)
+
+    wait_until(qtbot, reniced)
