@@ -154,3 +154,52 @@ def test_decode_workers_yield_to_the_screen(qtbot, make_viewer, ct_catalog) -> N
         return bool(pids) and all(os.getpriority(os.PRIO_PROCESS, p) >= wanted for p in pids)
 
     wait_until(qtbot, reniced)
+
+
+def test_study_opened_before_the_window_shows(qtbot, settings, ct_catalog) -> None:
+    """The app opens a study before its viewer page is first painted (the first paint
+    builds the GL state with a placeholder picture); the slice must still be drawn, and
+    a pan that re-uses the uploaded picture must keep it."""
+    from workstation.imaging.decode import decode_frame
+    from workstation.imaging.render import to_display_u8
+    from workstation.viewer._qt.qt_viewer import QtViewer
+
+    v = QtViewer(ct_catalog, settings)
+    qtbot.addWidget(v)
+    try:
+        assert v.open_study(ct_catalog.studies()[0])
+        view = v.views[0]
+        wait_until(qtbot, lambda: view.viewport.current_frame() is not None)
+        settle(50)  # the decoded slice is uploaded while the window is still hidden
+        v.resize(1000, 700)
+        v.show()
+        qtbot.waitExposed(v)
+        settle(50)
+        vp = view.viewport
+        vp.one_to_one()
+        vp.pan(7.0, 5.0)
+        settle(20)
+        frame = vp.current_frame()
+        owner = next(
+            e
+            for e in ct_catalog.instances(vp.series_uid)
+            if e.sop_instance_uid == frame.sop_instance_uid
+        )
+        ref = to_display_u8(decode_frame(owner.path))
+        shown = view.grab_frame(still=False)[:, :, 0]
+        x0, y0 = (round(p) for p in view.screen_point((0.0, 0.0)).toTuple())
+        rows, cols = ref.shape
+        inner = ref[8:-8, 8:-8]
+        best = max(
+            float(
+                np.mean(
+                    shown[y0 + 8 + dy : y0 + rows - 8 + dy, x0 + 8 + dx : x0 + cols - 8 + dx]
+                    == inner
+                )
+            )
+            for dy in (-1, 0, 1)
+            for dx in (-1, 0, 1)
+        )
+        assert best > 0.99
+    finally:
+        v.close()

@@ -38,6 +38,8 @@ PICK_TOLERANCE_PX = 6.0
 STILL_AFTER_MS = 150
 #: While the stack moves the scrollbar is repainted at most this often.
 SCROLLBAR_EVERY_MS = 100
+#: Mouse drags whose steps are drawn lazily (once per render, the latest state).
+LAZY_DRAGS = ("window", "pan", "zoom")
 
 
 class QtRenderView(ViewerRenderWidget):
@@ -190,6 +192,13 @@ class QtViewport(QWidget):
             self._stale = True
             self.render_view.request_render()
             return
+        elif what in ("window", "view") and self._drag_mode in LAZY_DRAGS:
+            # A W/L, pan or zoom drag: mouse moves are coalesced like wheel notches.
+            self.scene.set_interactive(True)
+            self._still_timer.start()
+            self._stale = True
+            self.render_view.request_render()
+            return
         elif what == "cine":
             self._update_cine_timer()
         self.refresh()
@@ -223,7 +232,7 @@ class QtViewport(QWidget):
         frame = vp.current_frame()
         header = vp.source.header if vp.source is not None else None
         if vp.source is None:
-            scene.show_pixels(None)
+            self._show(None)
             scene.set_message(_("Drop a series here") if self.model.study_uid else "", hint=True)
             scene.set_corners("", "", "", "")
             scene.set_orientation({})
@@ -236,7 +245,7 @@ class QtViewport(QWidget):
         if frame is None:
             scene.set_message(_("Loading…") if self._shown_index < 0 else "", hint=True)
         elif not frame.ok:
-            scene.show_pixels(None)
+            self._show(None)
             scene.set_message(_("Cannot display: {reason}").format(reason=frame.error))
         else:
             if vp.fit_mode:
@@ -244,7 +253,7 @@ class QtViewport(QWidget):
             scene.set_message("")
             window = vp.display_window(frame)
             assert frame.values is not None
-            scene.show_pixels(self._pixels(frame, window))
+            self._show(frame, window)
             if vp.window is None and frame.voi_lut:
                 window = None  # the file's VOI LUT table is in use, not a window
             scene.set_matrix(
@@ -258,6 +267,20 @@ class QtViewport(QWidget):
             vp.adopt_file_cine_rate()
             self.render_view.render_now()
             self.sig_first_frame_shown.emit(vp.position)
+
+    def _show(self, frame, window: tuple[float, float] | None = None) -> None:
+        """Upload ``frame``'s 8-bit picture, unless the scene holds the one made from the
+        same frame, window and inversion (a pan, a zoom or an overlay change re-windows
+        and re-uploads nothing)."""
+        if frame is None:
+            self.scene.show_pixels(None)
+            return
+        vp = self.viewport
+        made_of = (vp.window, vp.invert, window)
+        held = self.scene.pixels_tag
+        if held is not None and held[0] is frame and held[1] == made_of:
+            return
+        self.scene.show_pixels(self._pixels(frame, window), tag=(frame, made_of))
 
     def _pixels(self, frame, window: tuple[float, float]):
         """8-bit picture of ``frame`` at the viewport's window and inversion."""
@@ -427,6 +450,8 @@ class QtViewport(QWidget):
     def on_mouse_release(self, ev) -> None:
         mode, self._drag_mode = self._drag_mode, ""
         self._drag_button = Qt.MouseButton.NoButton
+        if self._stale:
+            self.refresh()  # the drag's last step, now
         if mode == "magnify":
             self._magnifier_at = None
             self.refresh()

@@ -86,6 +86,7 @@ class VtkViewport:
         self._border.SetMapper(self._border_mapper)
         self._border.GetProperty().SetLineWidth(2)
         self.renderer.AddViewProp(self._border)
+        self.pixels_tag: object = None
         self._magnifier: vtkRenderer | None = None
         self._mag_actor: vtkActor | None = None
         self.view_size = (1, 1)
@@ -124,8 +125,13 @@ class VtkViewport:
         self.message.SetPosition(w / 2, h / 2)
         self.corners.place(w, h)
 
-    def show_pixels(self, pixels: np.ndarray | None) -> None:
-        """Upload an 8-bit frame: (rows, cols) grey or (rows, cols, 3) RGB; None hides it."""
+    def show_pixels(self, pixels: np.ndarray | None, tag: object = None) -> None:
+        """Upload an 8-bit frame: (rows, cols) grey or (rows, cols, 3) RGB; None hides it.
+
+        ``tag`` says what the picture was made from; :attr:`pixels_tag` returns it until
+        the next call, so a caller can skip re-making the same picture.
+        """
+        self.pixels_tag = tag if pixels is not None else None
         if pixels is None:
             self.image_actor.SetVisibility(False)
             self._pixels = None
@@ -325,3 +331,4 @@ class VtkViewport:
         if self._magnifier is not None:
             self._magnifier.RemoveAllViewProps()
         self._pixels = None
+        self.pixels_tag = None
