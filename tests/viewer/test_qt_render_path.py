@@ -203,3 +203,31 @@ def test_study_opened_before_the_window_shows(qtbot, settings, ct_catalog) -> No
         assert best > 0.99
     finally:
         v.close()
+
+
+def test_a_failing_scene_update_does_not_stop_drawing(
+    qtbot, make_viewer, ct_catalog, monkeypatch, caplog
+) -> None:
+    """If building the scene for a render raises, the error is logged, the last scene is
+    drawn and later steps are drawn again (the view does not freeze)."""
+    v = make_viewer(ct_catalog)
+    open_and_wait(qtbot, v, ct_catalog)
+    view = v.views[0]
+    drawn = render_counter(view)
+    good = view.before_render
+    calls = {"n": 0}
+
+    def flaky() -> None:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError("overlay failed")
+        good()
+
+    monkeypatch.setattr(view, "before_render", flaky)
+    wheel(view.render_view, -1)
+    QApplication.processEvents()
+    assert "scene update before a render failed" in caplog.text
+    wheel(view.render_view, -1)
+    QApplication.processEvents()
+    assert view.viewport.index == 2 and drawn[-1] == 2
+    assert "Im 3/20" in view.scene.corners.GetText(0)

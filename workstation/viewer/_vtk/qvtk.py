@@ -59,7 +59,10 @@ class ViewerRenderWidget(QVTKRenderWindowInteractor):
 
     def _do_render(self) -> None:
         if self._render_pending and not self._closed:
-            self.prepare_render()
+            try:
+                self.prepare_render()
+            except Exception:  # the last good scene is drawn; the view stays alive
+                logger.exception("scene update before a render failed")
             if self._render_pending:  # prepare_render may have drawn already
                 self.render_now()
 
