@@ -10,14 +10,16 @@ The same N synthetic CT instances (512x512 int16, ~0.5 MB, made by
    committed with SQLite synchronous=FULL before each C-STORE response);
 
 once with one ``storescu`` and once with ``--streams`` of them in parallel (N/streams
-files each).  Then the instances are retrieved from Orthanc by C-MOVE (into our SCP; peer:
+files each); with ``--rounds R`` the three receivers take turns R times and the medians
+are reported (the machine these run on is shared and noisy).  Then the instances are retrieved from Orthanc by C-MOVE (into our SCP; peer:
 C-MOVE into storescp), by C-GET (our SCU into a fresh archive; peer: dcmtk ``getscu``
 writing files) and by WADO-RS (our client into a fresh archive; peer: plain
 dicomweb-client reading the study).  Prints instances/s and the ratios.
 
 Targets: our SCP >= 150 instances/s and >= 3x Orthanc+PostgreSQL.
 
-    .venv/bin/python benchmarks/receive_vs_peers.py [--quick] [-n N] [--streams K] [--json]
+    .venv/bin/python benchmarks/receive_vs_peers.py [--quick] [-n N] [--streams K]
+        [--rounds R] [--json]
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import importlib.util
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -188,30 +191,43 @@ def _settings(home: Path, orthanc: Any) -> Any:
     return s
 
 
-def receive(files: list[Path], work: Path, orthanc: Any, streams_list: list[int]) -> dict[str, Any]:
+def receive(
+    files: list[Path], work: Path, orthanc: Any, streams_list: list[int], rounds: int = 1
+) -> dict[str, Any]:
+    """Rates per receiver; with ``rounds`` > 1 the receivers take turns round after round
+    and each figure is the median of its rounds (the single runs are kept in "runs")."""
     n = len(files)
     out: dict[str, Any] = {}
+    names = ("dcmtk_storescp", "orthanc_postgresql", "our_scp")
     for streams in streams_list:
-        row: dict[str, float] = {}
-        scp = start_storescp(work / f"storescp-{streams}")
-        try:
-            row["dcmtk_storescp"] = rate(n, storescu(files, scp.port, STORESCP_AET, streams))
-        finally:
-            scp.stop()
-            shutil.rmtree(work / f"storescp-{streams}", ignore_errors=True)
-        web = orthanc.session(None)
-        for oid in web.get(f"{orthanc.http_url}/studies", timeout=60).json():
-            web.delete(f"{orthanc.http_url}/studies/{oid}", timeout=300)  # each round starts empty
-        row["orthanc_postgresql"] = rate(
-            n, storescu(files, orthanc.dicom_port, orthanc.aet, streams)
-        )
-        node = start_our_node(work / f"ws-{streams}", [])
-        try:
-            row["our_scp"] = rate(n, storescu(files, node.port, OUR_AET, streams))
-        finally:
-            node.stop()
+        runs: dict[str, list[float]] = {name: [] for name in names}
+        for r in range(rounds):
+            tag = f"{streams}-{r}"
+            scp = start_storescp(work / f"storescp-{tag}")
+            try:
+                runs["dcmtk_storescp"].append(
+                    rate(n, storescu(files, scp.port, STORESCP_AET, streams))
+                )
+            finally:
+                scp.stop()
+                shutil.rmtree(work / f"storescp-{tag}", ignore_errors=True)
+            web = orthanc.session(None)
+            for oid in web.get(f"{orthanc.http_url}/studies", timeout=60).json():
+                web.delete(f"{orthanc.http_url}/studies/{oid}", timeout=300)  # start empty
+            runs["orthanc_postgresql"].append(
+                rate(n, storescu(files, orthanc.dicom_port, orthanc.aet, streams))
+            )
+            node = start_our_node(work / f"ws-{tag}", [])
+            try:
+                runs["our_scp"].append(rate(n, storescu(files, node.port, OUR_AET, streams)))
+            finally:
+                node.stop()
+                shutil.rmtree(work / f"ws-{tag}", ignore_errors=True)
+        row: dict[str, Any] = {name: statistics.median(runs[name]) for name in names}
         row["ratio_ours_over_orthanc"] = round(row["our_scp"] / row["orthanc_postgresql"], 2)
         row["ratio_ours_over_storescp"] = round(row["our_scp"] / row["dcmtk_storescp"], 2)
+        if rounds > 1:
+            row["runs"] = runs
         out[f"{streams}_stream" + ("s" if streams > 1 else "")] = row
     return out
 
@@ -282,6 +298,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("-n", type=int, default=1000, help="instances (default 1000)")
     ap.add_argument("--streams", type=int, default=4, help="parallel storescu in round 2")
     ap.add_argument("--quick", action="store_true", help="60 instances (a test runs this)")
+    ap.add_argument(
+        "--rounds", type=int, default=1,
+        help="receive rounds, receivers taking turns; medians reported (for a noisy machine)",
+    )  # fmt: skip
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
     n = 60 if args.quick else args.n
@@ -300,7 +320,9 @@ def main(argv: list[str] | None = None) -> int:
             report = {
                 "instances": n,
                 "instance_bytes": files[0].stat().st_size,
-                "receive": receive(files, work, orthanc, [1, max(1, args.streams)]),
+                "receive": receive(
+                    files, work, orthanc, [1, max(1, args.streams)], max(1, args.rounds)
+                ),
             }
             report["retrieve_from_orthanc"] = retrieve(files, work, orthanc)
     finally:
@@ -316,7 +338,9 @@ def main(argv: list[str] | None = None) -> int:
 def _print(report: dict[str, Any]) -> None:
     print(f"{report['instances']} CT instances of {report['instance_bytes'] / 1e6:.2f} MB")
     for streams, row in report["receive"].items():
-        print(f"receive by storescu, {streams.replace('_', ' ')}:")
+        rounds = len(row["runs"]["our_scp"]) if "runs" in row else 1
+        median = f" (median of {rounds} rounds)" if rounds > 1 else ""
+        print(f"receive by storescu, {streams.replace('_', ' ')}{median}:")
         print(f"  dcmtk storescp           {row['dcmtk_storescp']:8.1f} instances/s")
         print(f"  Orthanc + PostgreSQL     {row['orthanc_postgresql']:8.1f} instances/s")
         print(f"  our SCP (durable, index) {row['our_scp']:8.1f} instances/s")
