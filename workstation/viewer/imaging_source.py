@@ -37,10 +37,10 @@ _shared: tuple[Any, Any] | None = None
 #: Environment override of the decode worker count (0 = decode in-process only).
 ENV_PROCESSES = "KLINIKA_DECODE_PROCESSES"
 #: Niceness added to the decode worker processes.  Background decoding then yields the
-#: cores to the screen while the user scrolls (2 cores, llvmpipe, 860x860: 29-46 -> 49-58
-#: images/s drawn while a 255-slice JPEG Lossless CT decodes behind; the rest of the
-#: series then takes longer) and costs nothing while the user is idle.  Raising niceness
-#: needs no privilege; it cannot be lowered again.
+#: cores to the screen while the user scrolls (2 cores, llvmpipe, 860x860, machine load
+#: 3-9: 15-46 -> 33-58 images/s drawn while a 255-slice JPEG Lossless CT decodes behind;
+#: the rest of the series then takes longer) and costs nothing while the machine is
+#: otherwise idle.  Raising niceness needs no privilege; it cannot be lowered again.
 WORKER_NICENESS = 10
 _reniced: set[int] = set()
 _renice_lock = threading.Lock()
