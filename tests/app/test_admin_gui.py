@@ -75,6 +75,9 @@ def test_admin_screens_and_what_an_operator_sees(
     box = window.findChild(QMessageBox, "confirmDelete")
     qtbot.mouseClick(box.button(QMessageBox.StandardButton.Yes), Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: archive.counts()["studies"] == 0, timeout=10_000)
+    # The delete is audited right after the archive call returns, on the worker thread.
+    audit_log = window.study_actions.audit
+    qtbot.waitUntil(lambda: bool(audit_log.events(action="study_delete")), timeout=10_000)
 
     # -- the audit log --------------------------------------------------------------------
     audit = window.open_audit()
