@@ -231,3 +231,15 @@ def test_a_failing_scene_update_does_not_stop_drawing(
     QApplication.processEvents()
     assert view.viewport.index == 2 and drawn[-1] == 2
     assert "Im 3/20" in view.scene.corners.GetText(0)
+
+
+def test_grab_right_after_a_step_shows_that_step(qtbot, make_viewer, ct_catalog) -> None:
+    """A step not drawn yet (no event-loop turn since) is drawn by a grab."""
+    v = make_viewer(ct_catalog)
+    open_and_wait(qtbot, v, ct_catalog)
+    view = v.views[0]
+    first = view.grab_frame()
+    assert view.viewport.set_index(7)
+    moved = view.grab_frame()
+    assert "Im 8/20" in view.scene.corners.GetText(0)
+    assert not np.array_equal(moved, first)

@@ -580,6 +580,8 @@ class QtViewport(QWidget):
     # Teardown and frames -------------------------------------------------------
     def grab_frame(self, still: bool = True):
         """The picture as drawn (numpy RGB), rendered now; ``still``: as at rest."""
+        if self._stale:
+            self.refresh()  # a step not drawn yet: draw the current state
         self.scene.set_interactive(not still)
         self.render_view.render_now()
         return self.scene.grab()
