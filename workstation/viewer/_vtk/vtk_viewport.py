@@ -4,9 +4,10 @@ World coordinates equal the widget's pixel coordinates (x right, y down): the ca
 parallel, looks along +z with view-up -y, and shows exactly the widget.  The image quad
 carries the model's image-to-screen matrix, so pixel (column, row) lands where the mouse
 tools expect it.  Greyscale frames are windowed to 8 bits in numpy and uploaded as a
-``uint8`` texture on a plain quad: on llvmpipe that costs about 9 CPU ms per 800x800
-frame against about 14 for ``vtkImageActor`` with either 8-bit data or 16-bit data and
-VTK's own window/level (``benchmarks/viewer_screen_bench.py`` measures all three).
+``uint8`` texture on a plain quad: on llvmpipe that costs 10-14 CPU ms per 800x800
+offscreen frame against 14-22 for ``vtkImageActor`` with either 8-bit data or 16-bit
+data and VTK's own window/level (``benchmarks/viewer_screen_bench.py`` measures all
+three).  On screen a frame is presented by one colour blit (see ``__init__``).
 """
 
 from __future__ import annotations
