@@ -275,10 +275,11 @@ class QtViewport(QWidget):
         if frame is None:
             self.scene.show_pixels(None)
             return
+        assert window is not None
         vp = self.viewport
         made_of = (vp.window, vp.invert, window)
         held = self.scene.pixels_tag
-        if held is not None and held[0] is frame and held[1] == made_of:
+        if isinstance(held, tuple) and held[0] is frame and held[1] == made_of:
             return
         self.scene.show_pixels(self._pixels(frame, window), tag=(frame, made_of))
 
