@@ -7,7 +7,8 @@ inside one transaction per batch:
   Instance UIDs, entities are looked up once per batch (a series already stored: one
   query finds it with its study and patient), instances and file rows are inserted with
   one statement each.  A few statements per *batch*, built once at import (a statement
-  built per call costs more to construct than to run on SQLite).
+  built per call costs more to construct than to run on SQLite); those every instance
+  runs go straight to SQLite's cursor (:mod:`hot_sql`).
 - :func:`index_one` (the careful path): a savepoint per instance.  Used when the fast
   path hit a unique-constraint race with another process, so that one instance's
   trouble cannot spoil the others.
@@ -27,6 +28,7 @@ from sqlalchemy.exc import IntegrityError
 
 from workstation.i18n import _
 from workstation.pacs_node.archive.header import InstanceHeader
+from workstation.pacs_node.archive.hot_sql import HotStatement
 from workstation.pacs_node.archive.models import (
     CHANGES,
     FILES,
@@ -52,7 +54,7 @@ _EXISTING = (
     .where(IN.c.sop_instance_uid.in_(bindparam("b_uids", expanding=True)))
 )
 #: A stored series with its study and patient: the whole hierarchy in one query.
-_KNOWN_SERIES = (
+_KNOWN_SERIES = HotStatement(
     select(
         SE.c.id.label("series_pk"),
         SE.c.study_pk,
@@ -66,16 +68,16 @@ _KNOWN_SERIES = (
     .join(P, P.c.id == ST.c.patient_pk)
     .where(SE.c.series_instance_uid == bindparam("b_uid"))
 )
-_INSERT_INSTANCE = insert(IN)
+_INSERT_INSTANCE = HotStatement(insert(IN))
 _INSERT_INSTANCES = insert(IN).returning(IN.c.id, sort_by_parameter_order=True)
-_INSERT_FILES = insert(F)
-_INSERT_CHANGES = insert(C)
-_ADD_TO_SERIES = (
+_INSERT_FILES = HotStatement(insert(F))
+_INSERT_CHANGES = HotStatement(insert(C))
+_ADD_TO_SERIES = HotStatement(
     update(SE)
     .where(SE.c.id == bindparam("b_pk"))
     .values(num_instances=SE.c.num_instances + bindparam("b_n"))
 )
-_ADD_TO_STUDY = (
+_ADD_TO_STUDY = HotStatement(
     update(ST)
     .where(ST.c.id == bindparam("b_pk"))
     .values(
@@ -208,14 +210,13 @@ def _insert_rows(
         }
         for _idx, item, series_pk, _study_pk, _c in rows
     ]
-    if len(instance_rows) == 1:  # (cheaper than a one-row RETURNING executemany)
-        key = conn.execute(_INSERT_INSTANCE, instance_rows[0]).inserted_primary_key
-        assert key is not None
-        ids: list[Any] = [key[0]]
+    if len(instance_rows) == 1 or conn.dialect.name == "sqlite":
+        # One row at a time costs least in-process; a server gets one round trip.
+        ids = [_INSERT_INSTANCE.insert_id(conn, row) for row in instance_rows]
     else:
         ids = list(conn.execute(_INSERT_INSTANCES, instance_rows).scalars())
-    conn.execute(
-        _INSERT_FILES,
+    _INSERT_FILES.run(
+        conn,
         [
             {
                 "instance_pk": pk,
@@ -236,7 +237,7 @@ def _insert_rows(
         t.added_instances += 1
         t.added_bytes += item.size
     for series_pk, n in per_series.items():
-        conn.execute(_ADD_TO_SERIES, {"b_pk": series_pk, "b_n": n})
+        _ADD_TO_SERIES.run(conn, {"b_pk": series_pk, "b_n": n})
 
 
 class _Cache:
@@ -262,7 +263,7 @@ class _Cache:
         uid = h.series_instance_uid
         if uid in self.series_pks or uid in self.absent_series:
             return
-        row = conn.execute(_KNOWN_SERIES, {"b_uid": uid}).first()
+        row = _KNOWN_SERIES.first(conn, {"b_uid": uid})
         if row is None:
             self.absent_series.add(uid)
             return
@@ -667,8 +668,8 @@ def _finish_studies(conn: Connection, touched: dict[int, _Touched], post: PostCo
             continue
         if not t.created and not t.new_series:
             # More instances in known series: modalities and series count are unchanged.
-            conn.execute(
-                _ADD_TO_STUDY,
+            _ADD_TO_STUDY.run(
+                conn,
                 {"b_pk": study_pk, "b_n": t.added_instances, "b_bytes": t.added_bytes,
                  "b_now": now},
             )  # fmt: skip
@@ -693,7 +694,7 @@ def _finish_studies(conn: Connection, touched: dict[int, _Touched], post: PostCo
     for r in rows:
         r["created_at"] = now
     if rows:
-        conn.execute(_INSERT_CHANGES, rows)
+        _INSERT_CHANGES.run(conn, rows)
     post.changes = rows
 
 
