@@ -126,8 +126,14 @@ def durable_postgres(root: Path) -> PostgresServer:
 
 # -- senders -------------------------------------------------------------------------------
 def storescu(files: list[Path], port: int, aet: str, streams: int) -> float:
-    """Seconds for ``streams`` parallel storescu processes to send ``files`` to ``port``."""
+    """Seconds for ``streams`` parallel storescu processes to send ``files`` to ``port``.
+
+    The disk is synced first, so that no receiver's fsyncs wait for the writeback of
+    what the one before it wrote (storescp and Orthanc leave ~0.3 GB of dirty pages).
+    """
     chunks = [files[i::streams] for i in range(streams)]
+    if hasattr(os, "sync"):
+        os.sync()
     t0 = time.perf_counter()
     procs = [
         subprocess.Popen(
