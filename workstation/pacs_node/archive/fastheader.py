@@ -20,25 +20,12 @@ from pydicom.charset import convert_encodings, decode_bytes
 from pydicom.datadict import dictionary_VR, tag_for_keyword
 from pydicom.valuerep import PersonName
 
+from workstation.pacs_node.archive.part10 import LONG_VRS
+
 EXPLICIT_LE = "1.2.840.10008.1.2.1"
 IMPLICIT_LE = "1.2.840.10008.1.2"
 #: Little-endian syntaxes whose dataset is explicit VR (the encapsulated ones).
 _NOT_PLAIN = {"1.2.840.10008.1.2.1.99", "1.2.840.10008.1.2.2"}  # deflated, big endian
-_LONG_VRS = {
-    b"OB",
-    b"OD",
-    b"OF",
-    b"OL",
-    b"OV",
-    b"OW",
-    b"SQ",
-    b"SV",
-    b"UC",
-    b"UN",
-    b"UR",
-    b"UT",
-    b"UV",
-}
 _TEXT_WITH_CHARSET = {"LO", "LT", "SH", "ST", "UC", "UT"}
 _UNDEFINED = 0xFFFFFFFF
 _ITEM, _ITEM_END, _SEQ_END = 0xFFFEE000, 0xFFFEE00D, 0xFFFEE0DD
@@ -136,7 +123,7 @@ def _element_header(data: bytes, pos: int, tag: int, implicit: bool) -> tuple[st
             vr = "UN"
         return vr, length, pos + 8
     vr_bytes = data[pos + 4 : pos + 6]
-    if vr_bytes in _LONG_VRS:
+    if vr_bytes in LONG_VRS:
         (length,) = struct.unpack_from("<I", data, pos + 8)
         return vr_bytes.decode("ascii"), length, pos + 12
     if not vr_bytes.isalpha():

@@ -20,21 +20,24 @@ IMPLEMENTATION_CLASS_UID = "2.25.172614040347273045779322449540211168600"
 IMPLEMENTATION_VERSION_NAME = f"KLINIKA_{__version__}"[:16]
 PREAMBLE = b"\x00" * 128
 MAGIC = b"DICM"
-_LONG_VRS = {
-    b"OB",
-    b"OD",
-    b"OF",
-    b"OL",
-    b"OV",
-    b"OW",
-    b"SQ",
-    b"SV",
-    b"UC",
-    b"UN",
-    b"UR",
-    b"UT",
-    b"UV",
-}
+#: VRs with a 2-byte reserved field and a 4-byte length in explicit-VR encoding.
+LONG_VRS = frozenset(
+    {
+        b"OB",
+        b"OD",
+        b"OF",
+        b"OL",
+        b"OV",
+        b"OW",
+        b"SQ",
+        b"SV",
+        b"UC",
+        b"UN",
+        b"UR",
+        b"UT",
+        b"UV",
+    }
+)
 #: A file meta group larger than this is not a file meta group.
 MAX_META_BYTES = 64 * 1024
 
@@ -59,7 +62,7 @@ def read_meta(data: bytes) -> tuple[int, dict[int, str]] | None:
         if group != 0x0002:
             return pos, values
         vr = data[pos + 4 : pos + 6]
-        if vr in _LONG_VRS:
+        if vr in LONG_VRS:
             if pos + 12 > limit:
                 return None
             length = struct.unpack_from("<I", data, pos + 8)[0]
@@ -80,7 +83,7 @@ def meta_end(data: bytes) -> int | None:
 
 
 def _element(tag_elem: int, vr: bytes, value: bytes) -> bytes:
-    if vr in _LONG_VRS:
+    if vr in LONG_VRS:
         return struct.pack("<HH2sHI", 0x0002, tag_elem, vr, 0, len(value)) + value
     return struct.pack("<HH2sH", 0x0002, tag_elem, vr, len(value)) + value
 
