@@ -39,22 +39,23 @@ def _now() -> dt.datetime:
 
 
 def upgrade_schema(engine: Engine) -> None:
-    """Bring the viewer tables to the newest revision."""
-    from alembic import command
-    from alembic.config import Config
+    """Bring the viewer tables to the newest revision (no Alembic run when current)."""
+    from workstation.pacs_node.archive.migrate import ensure_schema
 
-    cfg = Config()
-    cfg.set_main_option("script_location", "workstation.viewer:migrations")
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+    ensure_schema(engine, "workstation.viewer:migrations", t.VERSION_TABLE)
 
 
 class ViewerStore:
     """Reads and writes annotations and key images; safe to share between threads."""
 
     def __init__(self, engine: Engine, *, owns_engine: bool = False) -> None:
+        from workstation.pacs_node.archive.database import write_engine
+
         self._engine = engine
+        # Writes take SQLite's write lock up front (BEGIN IMMEDIATE), as the archive's do:
+        # a deferred transaction that reads first fails at once with "database is locked"
+        # when another writer got in between.
+        self._writer = write_engine(engine)
         self._owns_engine = owns_engine
         upgrade_schema(engine)
 
@@ -101,7 +102,7 @@ class ViewerStore:
             "payload": json.dumps(a.to_dict()),
             "updated_at": now,
         }
-        with self._engine.begin() as conn:
+        with self._writer.begin() as conn:
             done = conn.execute(
                 t.annotation_table.update()
                 .where(t.annotation_table.c.annotation_id == a.annotation_id)
@@ -115,7 +116,7 @@ class ViewerStore:
                 )
 
     def remove(self, annotation_id: str) -> bool:
-        with self._engine.begin() as conn:
+        with self._writer.begin() as conn:
             done = conn.execute(
                 t.annotation_table.delete().where(
                     t.annotation_table.c.annotation_id == annotation_id
@@ -152,7 +153,7 @@ class ViewerStore:
     ) -> None:
         if self.is_key_image(sop_uid, frame_index):
             return
-        with self._engine.begin() as conn:
+        with self._writer.begin() as conn:
             conn.execute(
                 t.key_image_table.insert().values(
                     study_instance_uid=study_uid,
@@ -165,7 +166,7 @@ class ViewerStore:
 
     def unmark_key_image(self, sop_uid: str, frame_index: int = 0) -> None:
         k = t.key_image_table.c
-        with self._engine.begin() as conn:
+        with self._writer.begin() as conn:
             conn.execute(
                 t.key_image_table.delete().where(
                     k.sop_instance_uid == sop_uid, k.frame_index == frame_index
@@ -184,7 +185,7 @@ class ViewerStore:
 
     def forget_study(self, study_uid: str) -> None:
         """Drop every annotation and key image of a study (after it left the archive)."""
-        with self._engine.begin() as conn:
+        with self._writer.begin() as conn:
             conn.execute(
                 t.annotation_table.delete().where(
                     t.annotation_table.c.study_instance_uid == study_uid
