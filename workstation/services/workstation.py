@@ -11,7 +11,6 @@ from __future__ import annotations
 import importlib.util
 import logging
 import threading
-import time
 from typing import TYPE_CHECKING, Any
 
 from workstation.auth.audit import AuditAction, AuditLog, Outcome
@@ -35,22 +34,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 CENTRAL_NODE_NAME = "central"
-
-
-def _retry_locked(make: Any, attempts: int = 5) -> Any:
-    """``make()``, again after a pause when SQLite says the database is locked (a schema
-    upgrade that read before another connection wrote cannot wait for the lock)."""
-    from sqlalchemy.exc import OperationalError
-
-    for attempt in range(attempts):
-        try:
-            return make()
-        except OperationalError as exc:
-            if "locked" not in str(exc) or attempt == attempts - 1:
-                raise
-            logger.info("database busy while starting the outbox; retrying")
-            time.sleep(0.2 * (attempt + 1))
-    raise AssertionError("unreachable")
 
 
 class CurrentSessionTokens:
@@ -134,7 +117,7 @@ class WorkstationServices:
             logger.info("the sync outbox is not part of this build")
             return
         try:
-            self.sync = _retry_locked(lambda: SyncQueue(archive.engine))
+            self.sync = SyncQueue(archive.engine)
             self.sync.subscribe(self._on_sync_job)
             resolve = remote_resolver(self.settings, archive, self.current_tokens)
             self.sync_worker = SyncWorker(self.sync, archive, resolve).start()
