@@ -7,15 +7,18 @@ import logging
 from pynetdicom import _config
 
 from workstation.config import NodeSettings
+from workstation.pacs_node.dimse import reactor
 from workstation.pacs_node.dimse.pdu_guard import WireLimits
 
 
 def configure_pynetdicom() -> None:
-    """Keep patient data out of pynetdicom's logs and its chatter below WARNING.
+    """Keep patient data out of pynetdicom's logs and its chatter below WARNING, and make
+    its reactors wait for work instead of polling every millisecond (:mod:`.reactor`).
 
     pynetdicom logs request and response identifiers (names, IDs, birth dates) at INFO
     by default; our rule is no patient-identifying data above DEBUG.
     """
+    reactor.install()
     _config.LOG_REQUEST_IDENTIFIERS = False
     _config.LOG_RESPONSE_IDENTIFIERS = False
     _config.LOG_HANDLER_LEVEL = "none"

@@ -1,0 +1,128 @@
+"""The waiting reactors (workstation.pacs_node.dimse.reactor) on real loopback
+associations: they do what pynetdicom's polling loops did, without the polling."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from pynetdicom import AE, evt
+from pynetdicom.sop_class import Verification
+
+from tests.harness.ports import free_port, wait_until
+from workstation.pacs_node.dimse import reactor
+from workstation.pacs_node.dimse.setup import configure_pynetdicom
+
+IDLE_S = 1.0
+
+
+@pytest.fixture
+def server() -> Iterator[tuple[AE, int, list[str]]]:
+    """A pynetdicom echo SCP (with the reactors installed); the events it saw."""
+    configure_pynetdicom()
+    seen: list[str] = []
+    ae = AE(ae_title="REACTOR")
+    ae.add_supported_context(Verification)
+    ae.network_timeout = 30
+    port = free_port()
+    handlers = [
+        (evt.EVT_RELEASED, lambda e: seen.append("released")),
+        (evt.EVT_ABORTED, lambda e: seen.append("aborted")),
+    ]
+    ae.start_server(("127.0.0.1", port), block=False, evt_handlers=handlers)
+    yield ae, port, seen
+    ae.shutdown()
+
+
+def _client(port: int, network_timeout: float | None = 30) -> Any:
+    ae = AE(ae_title="CLIENT")
+    ae.add_requested_context(Verification)
+    ae.network_timeout = network_timeout
+    assoc = ae.associate("127.0.0.1", port, ae_title="REACTOR")
+    assert assoc.is_established
+    return assoc
+
+
+def test_an_idle_association_waits_instead_of_polling(
+    server: tuple[AE, int, list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dul_waits, assoc_waits = [0], [0]
+    dul_wait, assoc_wait = reactor.SocketWake.wait, reactor._assoc_wait
+
+    def count_dul(self: reactor.SocketWake, *args: Any) -> None:
+        dul_waits[0] += 1
+        dul_wait(self, *args)
+
+    def count_assoc(assoc: Any) -> None:
+        assoc_waits[0] += 1
+        assoc_wait(assoc)
+
+    monkeypatch.setattr(reactor.SocketWake, "wait", count_dul)
+    monkeypatch.setattr(reactor, "_assoc_wait", count_assoc)
+    assoc = _client(server[1])
+    try:
+        assert assoc.send_c_echo().Status == 0
+        before = dul_waits[0], assoc_waits[0]
+        time.sleep(IDLE_S)
+        idle = dul_waits[0] - before[0], assoc_waits[0] - before[1]
+    finally:
+        assoc.release()
+    # Two associations (ours and the server's), two threads each.  A 1 ms poll would
+    # loop ~1,000 times per thread in that second; the backstop wait allows ~4.
+    bound = 2 * (IDLE_S / reactor.MAX_WAIT_S + 2)
+    assert idle[0] > 0 and idle[1] > 0, "the waiting reactors are not the ones running"
+    assert idle[0] <= bound, f"DUL threads woke {idle[0]} times while idle"
+    assert idle[1] <= bound, f"association threads woke {idle[1]} times while idle"
+
+
+def test_requests_on_one_association_are_all_answered_and_release_ends_both_sides(
+    server: tuple[AE, int, list[str]],
+) -> None:
+    assoc = _client(server[1])
+    statuses = [assoc.send_c_echo().Status for _ in range(200)]
+    assoc.release()
+    assert statuses == [0] * 200
+    assert assoc.is_released
+    wait_until(lambda: "released" in server[2], 10, "the server's release")
+    wait_until(lambda: not server[0].active_associations, 10, "the server's threads to end")
+
+
+def test_a_peer_abort_ends_the_servers_association(server: tuple[AE, int, list[str]]) -> None:
+    assoc = _client(server[1])
+    assoc.abort()
+    assert assoc.is_aborted
+    wait_until(lambda: "aborted" in server[2], 10, "the server to see the abort")
+    wait_until(lambda: not server[0].active_associations, 10, "the server's threads to end")
+
+
+def test_the_network_timeout_still_ends_a_silent_association() -> None:
+    configure_pynetdicom()
+    ae = AE(ae_title="REACTOR")
+    ae.add_supported_context(Verification)
+    ae.network_timeout = 0.5  # the server gives up on a silent peer after 0.5 s
+    port = free_port()
+    ae.start_server(("127.0.0.1", port), block=False)
+    try:
+        assoc = _client(port)
+        wait_until(lambda: not assoc.is_established, 10, "the server to drop the idle peer")
+        assert assoc.is_aborted or assoc.is_released
+    finally:
+        ae.shutdown()
+
+
+def test_shutdown_stops_a_server_with_an_open_association(
+    server: tuple[AE, int, list[str]],
+) -> None:
+    assoc = _client(server[1])
+    done = threading.Event()
+
+    def shut() -> None:
+        server[0].shutdown()
+        done.set()
+
+    threading.Thread(target=shut, daemon=True).start()
+    assert done.wait(10), "shutdown hung with an association open"
+    wait_until(lambda: not assoc.is_established, 10, "the client to see the end")

@@ -1,0 +1,285 @@
+"""Event-driven reactors for pynetdicom's two threads per association.
+
+pynetdicom 3.0 runs each association as two polling loops:
+
+- the DUL thread checks the socket with a zero-timeout ``select`` and, when nothing
+  happened, sleeps 1 ms (``DULServiceProvider._run_loop_delay``);
+- the association thread sleeps 1 ms, then looks for a complete DIMSE message.
+
+On a C-STORE stream every instance therefore waits up to a millisecond for the
+association thread to notice the request, up to another for the DUL thread to send the
+response, and up to a third for the DUL thread to notice the next request; and an idle
+association wakes both threads a thousand times a second.  With one sender this caps
+what a durable SCP can answer well below what the disk allows; with several, the wake-ups
+alone eat a core.
+
+:func:`install` replaces the two loops with ones that block until something happens:
+
+- the DUL thread waits in ``select`` on its socket *and* a wake-up socket pair, which is
+  written whenever another thread queues something for it (a primitive to send, a
+  transport event) or stops it; the ARTIM timer bounds the wait;
+- the association thread waits on a :class:`threading.Event` that is set when a DIMSE
+  message is complete, when the DUL hands it an A-RELEASE or A-ABORT, when the DUL
+  thread ends and when the association is killed; the network (idle) timer bounds the
+  wait.
+
+Each loop otherwise does what pynetdicom's does, step for step (the bodies mirror
+``DULServiceProvider.run_reactor`` and ``Association._run_reactor`` of pynetdicom 3.0,
+which ``pyproject.toml`` pins), and a bounded wait (:data:`MAX_WAIT_S`) backs up every
+wake-up source we might have missed.  While it waits, the association reactor counts as
+paused, so an SCU call (``send_c_store`` and the like, which pause the reactor) starts at
+once instead of spinning until the next poll.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import queue
+import select
+import socket
+import ssl
+import threading
+from collections.abc import Callable
+from typing import Any, cast
+
+from pynetdicom import evt
+from pynetdicom.association import Association
+from pynetdicom.dul import DULServiceProvider
+from pynetdicom.pdu import A_ABORT_RQ
+from pynetdicom.timer import Timer
+
+logger = logging.getLogger(__name__)
+
+#: Longest either reactor sleeps without a wake-up (a backstop, not a poll rate).
+MAX_WAIT_S = 0.25
+
+_installed = False
+_install_lock = threading.Lock()
+
+
+class SocketWake:
+    """A wake-up signal a ``select`` can wait on together with a socket."""
+
+    def __init__(self) -> None:
+        self._recv, self._send = socket.socketpair()
+        self._recv.setblocking(False)
+        self._send.setblocking(False)
+
+    def set(self) -> None:
+        with contextlib.suppress(OSError):  # full (already signalled) or closed
+            self._send.send(b"\0")
+
+    def wait(self, sock: socket.socket | None, timeout: float) -> None:
+        """Until ``sock`` is readable, :meth:`set` was called, or ``timeout`` passed."""
+        watched = [self._recv] if sock is None else [sock, self._recv]
+        try:
+            ready, _, _ = select.select(watched, [], [], max(timeout, 0.0))
+        except (OSError, ValueError):
+            return  # the socket closed under us: the DUL notices on its next read
+        if self._recv in ready:
+            with contextlib.suppress(OSError):
+                while self._recv.recv(4096):
+                    pass
+
+    def close(self) -> None:
+        self._recv.close()
+        self._send.close()
+
+
+def _waking_put(q: queue.Queue[Any], wake: Callable[[], None]) -> None:
+    """Make ``q.put`` call ``wake`` after each item (on this queue object only)."""
+    put = q.put
+
+    def put_and_wake(item: Any, block: bool = True, timeout: float | None = None) -> None:
+        put(item, block, timeout)
+        wake()
+
+    q.put = put_and_wake  # type: ignore[method-assign]
+
+
+# -- the DUL thread ----------------------------------------------------------------------
+def _wake_dul(dul: DULServiceProvider) -> None:
+    if threading.get_ident() != dul.ident:  # the DUL thread itself is awake already
+        dul._ws_wake.set()  # type: ignore[attr-defined]
+
+
+def _bounded_by(timer: Timer) -> float:
+    """How long to wait at most: :data:`MAX_WAIT_S`, or less when ``timer`` runs out sooner."""
+    running = timer.timeout is not None and timer._start_time is not None
+    if running and timer._end_time is None:
+        return min(MAX_WAIT_S, max(timer.remaining, 0.0))
+    return MAX_WAIT_S
+
+
+def _dul_socket(dul: DULServiceProvider) -> socket.socket | None:
+    """The connected socket to wait on, or None (not yet connected, or closed)."""
+    assoc_socket = dul.socket
+    if assoc_socket is None or not assoc_socket._is_connected:
+        return None
+    return assoc_socket.socket
+
+
+def _dul_wait(dul: DULServiceProvider) -> None:
+    sock = _dul_socket(dul)
+    if isinstance(sock, ssl.SSLSocket) and sock.pending():
+        return  # decrypted bytes are buffered: select would not see them
+    dul._ws_wake.wait(sock, _bounded_by(dul.artim_timer))  # type: ignore[attr-defined]
+
+
+def _dul_run_reactor(self: DULServiceProvider) -> None:
+    """``DULServiceProvider.run_reactor``, waiting instead of sleeping 1 ms."""
+    self._idle_timer.start()
+    try:
+        while True:
+            if not self.assoc._dul_ready.is_set():
+                self.assoc._dul_ready.set()
+            if self._kill_thread:
+                break
+            # The ARTIM timer first, so its event is queued ahead of any other.
+            if self.artim_timer.expired:
+                self.event_queue.put("Evt18")
+            try:
+                # Per loop: encode and send one primitive OR receive and decode one PDU.
+                if self._process_recv_primitive():
+                    pass
+                elif self._is_transport_event():
+                    self._idle_timer.restart()
+            except Exception:
+                logger.exception("Error in the DUL reactor; aborting the association")
+                _hard_abort(self)
+                return
+            try:
+                event = self.event_queue.get(block=False)
+            except queue.Empty:
+                _dul_wait(self)
+                continue
+            self.state_machine.do_action(event)
+    finally:
+        self._ws_wake.close()  # type: ignore[attr-defined]
+        self.assoc._ws_event.set()  # type: ignore[attr-defined]
+
+
+def _hard_abort(dul: DULServiceProvider) -> None:
+    """Bypass the state machine (its state is unknown after an error) and send A-ABORT."""
+    abort_pdu = A_ABORT_RQ()
+    abort_pdu.source = 0x02
+    abort_pdu.reason_diagnostic = 0x00
+    with contextlib.suppress(Exception):
+        cast(Any, dul.socket).send(abort_pdu.encode())
+    assoc = dul.assoc
+    assoc.is_aborted = True
+    assoc.is_established = False
+    assoc._kill = True
+    dul._kill_thread = True
+
+
+# -- the association thread ----------------------------------------------------------------
+def _assoc_wait(assoc: Association) -> None:
+    timeout = _bounded_by(assoc.dul._idle_timer)
+    # Waiting touches no queue: an SCU call that pauses the reactor may start now.
+    assoc._is_paused = True
+    assoc._ws_event.wait(timeout)  # type: ignore[attr-defined]
+
+
+def _assoc_run_reactor(self: Association) -> None:
+    """``Association._run_reactor``, waiting for work instead of sleeping 1 ms."""
+    wake: threading.Event = self._ws_event  # type: ignore[attr-defined]
+    self._is_paused = False
+    while not self._kill:
+        # An SCU call pauses the reactor here so the reactor takes none of its messages.
+        self._is_paused = True
+        self._reactor_checkpoint.wait()
+        self._is_paused = False
+        wake.clear()  # before looking: a wake-up from now on is not lost
+
+        context_id, msg = self.dimse.get_msg(block=False)
+        if msg:
+            self._serve_request(msg, cast(int, context_id))
+
+        if self.is_established and self.acse.is_release_requested():
+            self.acse.send_release(is_response=True)
+            logger.info("Association Released")
+            self.is_released = True
+            self.is_established = False
+            evt.trigger(self, evt.EVT_RELEASED, {})
+            self.kill()
+            return
+
+        if self.acse.is_aborted():
+            self.dul.receive_pdu(wait=False)  # so EVT_ACSE_RECV fires for subscribers
+            self.is_aborted = True
+            self.is_established = False
+            evt.trigger(self, evt.EVT_ABORTED, {})
+            self.kill()
+            return
+
+        if not self.dul.is_alive():
+            self.kill()
+            return
+
+        if self.dul.idle_timer_expired():
+            logger.error("Network timeout reached")
+            if self.network_timeout_response == "A-RELEASE":
+                self._is_paused = True
+                self._reactor_checkpoint.wait()
+                self.release()
+                self._is_paused = False
+            else:
+                self.abort()
+            self.kill()
+            return
+
+        if not msg:
+            _assoc_wait(self)
+
+
+# -- installation ------------------------------------------------------------------------
+def install() -> None:
+    """Switch every pynetdicom association created from now on to the waiting reactors.
+
+    Idempotent and process-wide (SCP and SCU associations alike).
+    """
+    global _installed
+    with _install_lock:
+        if _installed:
+            return
+        original_init = Association.__init__
+        original_kill = Association.kill
+        original_kill_dul = DULServiceProvider.kill_dul
+
+        def __init__(self: Association, *args: Any, **kwargs: Any) -> None:
+            original_init(self, *args, **kwargs)
+            self._ws_event = threading.Event()  # type: ignore[attr-defined]
+            dul = self.dul
+            dul._ws_wake = SocketWake()  # type: ignore[attr-defined]
+            _waking_put(dul.to_provider_queue, lambda: dul._ws_wake.set())  # type: ignore[attr-defined]
+            _waking_put(dul.event_queue, lambda: _wake_dul(dul))
+            _waking_put(dul.to_user_queue, self._ws_event.set)  # type: ignore[attr-defined]
+            _waking_put(self.dimse.msg_queue, self._ws_event.set)  # type: ignore[attr-defined]
+
+        def kill(self: Association) -> None:
+            self._ws_event.set()  # type: ignore[attr-defined]
+            original_kill(self)
+
+        def kill_dul(self: DULServiceProvider) -> None:
+            original_kill_dul(self)
+            self._ws_wake.set()  # type: ignore[attr-defined]
+
+        def stop_dul(self: DULServiceProvider) -> bool:
+            # As pynetdicom's, but wakes the reactor and joins it instead of polling.
+            if self.state_machine.current_state != "Sta1":
+                return False
+            self._kill_thread = True
+            self._ws_wake.set()  # type: ignore[attr-defined]
+            while self.is_alive():
+                self.join(MAX_WAIT_S)
+            return True
+
+        Association.__init__ = __init__  # type: ignore[method-assign]
+        Association.kill = kill  # type: ignore[method-assign]
+        Association._run_reactor = _assoc_run_reactor  # type: ignore[method-assign]
+        DULServiceProvider.kill_dul = kill_dul  # type: ignore[method-assign]
+        DULServiceProvider.stop_dul = stop_dul  # type: ignore[method-assign]
+        DULServiceProvider.run_reactor = _dul_run_reactor  # type: ignore[method-assign]
+        _installed = True
