@@ -50,6 +50,9 @@ from pynetdicom.pdu import A_ABORT_RQ
 from pynetdicom.timer import Timer
 
 logger = logging.getLogger(__name__)
+#: What the loops log, they log as pynetdicom's own loops did (same loggers and words).
+_assoc_log = logging.getLogger("pynetdicom.association")
+_dul_log = logging.getLogger("pynetdicom.dul")
 
 #: Longest either reactor sleeps without a wake-up (a backstop, not a poll rate).
 MAX_WAIT_S = 0.25
@@ -112,6 +115,12 @@ def _bounded_by(timer: Timer) -> float:
     return MAX_WAIT_S
 
 
+def _wake_dul_from_anywhere(dul: DULServiceProvider) -> None:
+    wake = getattr(dul, "_ws_wake", None)
+    if wake is not None:
+        wake.set()
+
+
 def _dul_socket(dul: DULServiceProvider) -> socket.socket | None:
     """The connected socket to wait on, or None (not yet connected, or closed)."""
     assoc_socket = dul.socket
@@ -145,8 +154,8 @@ def _dul_run_reactor(self: DULServiceProvider) -> None:
                     pass
                 elif self._is_transport_event():
                     self._idle_timer.restart()
-            except Exception:
-                logger.exception("Error in the DUL reactor; aborting the association")
+            except Exception:  # noqa: BLE001 - as pynetdicom: any error aborts
+                _dul_log.exception("Exception in DUL.run(), aborting association")
                 _hard_abort(self)
                 return
             try:
@@ -157,7 +166,9 @@ def _dul_run_reactor(self: DULServiceProvider) -> None:
             self.state_machine.do_action(event)
     finally:
         self._ws_wake.close()  # type: ignore[attr-defined]
-        self.assoc._ws_event.set()  # type: ignore[attr-defined]
+        assoc_wake = getattr(self.assoc, "_ws_event", None)
+        if assoc_wake is not None:
+            assoc_wake.set()
 
 
 def _hard_abort(dul: DULServiceProvider) -> None:
@@ -199,7 +210,7 @@ def _assoc_run_reactor(self: Association) -> None:
 
         if self.is_established and self.acse.is_release_requested():
             self.acse.send_release(is_response=True)
-            logger.info("Association Released")
+            _assoc_log.info("Association Released")
             self.is_released = True
             self.is_established = False
             evt.trigger(self, evt.EVT_RELEASED, {})
@@ -207,6 +218,8 @@ def _assoc_run_reactor(self: Association) -> None:
             return
 
         if self.acse.is_aborted():
+            peer_abort = " (A-P-ABORT)" if self.acse.is_aborted("a-p-abort") else ""
+            _assoc_log.info("Association Aborted%s", peer_abort)
             self.dul.receive_pdu(wait=False)  # so EVT_ACSE_RECV fires for subscribers
             self.is_aborted = True
             self.is_established = False
@@ -219,7 +232,7 @@ def _assoc_run_reactor(self: Association) -> None:
             return
 
         if self.dul.idle_timer_expired():
-            logger.error("Network timeout reached")
+            _assoc_log.error("Network timeout reached")
             if self.network_timeout_response == "A-RELEASE":
                 self._is_paused = True
                 self._reactor_checkpoint.wait()
@@ -244,39 +257,45 @@ def install() -> None:
     with _install_lock:
         if _installed:
             return
-        original_init = Association.__init__
+        original_assoc_init = Association.__init__
+        original_dul_init = DULServiceProvider.__init__
         original_kill = Association.kill
         original_kill_dul = DULServiceProvider.kill_dul
 
-        def __init__(self: Association, *args: Any, **kwargs: Any) -> None:
-            original_init(self, *args, **kwargs)
+        def assoc_init(self: Association, *args: Any, **kwargs: Any) -> None:
+            original_assoc_init(self, *args, **kwargs)  # (creates its DUL: see dul_init)
             self._ws_event = threading.Event()  # type: ignore[attr-defined]
-            dul = self.dul
-            dul._ws_wake = SocketWake()  # type: ignore[attr-defined]
-            _waking_put(dul.to_provider_queue, lambda: dul._ws_wake.set())  # type: ignore[attr-defined]
-            _waking_put(dul.event_queue, lambda: _wake_dul(dul))
-            _waking_put(dul.to_user_queue, self._ws_event.set)  # type: ignore[attr-defined]
+            _waking_put(self.dul.to_user_queue, self._ws_event.set)  # type: ignore[attr-defined]
             _waking_put(self.dimse.msg_queue, self._ws_event.set)  # type: ignore[attr-defined]
 
+        def dul_init(self: DULServiceProvider, *args: Any, **kwargs: Any) -> None:
+            original_dul_init(self, *args, **kwargs)
+            wake = self._ws_wake = SocketWake()  # type: ignore[attr-defined]
+            _waking_put(self.to_provider_queue, wake.set)
+            _waking_put(self.event_queue, lambda: _wake_dul(self))
+
         def kill(self: Association) -> None:
-            self._ws_event.set()  # type: ignore[attr-defined]
+            wake = getattr(self, "_ws_event", None)
+            if wake is not None:
+                wake.set()
             original_kill(self)
 
         def kill_dul(self: DULServiceProvider) -> None:
             original_kill_dul(self)
-            self._ws_wake.set()  # type: ignore[attr-defined]
+            _wake_dul_from_anywhere(self)
 
         def stop_dul(self: DULServiceProvider) -> bool:
             # As pynetdicom's, but wakes the reactor and joins it instead of polling.
             if self.state_machine.current_state != "Sta1":
                 return False
             self._kill_thread = True
-            self._ws_wake.set()  # type: ignore[attr-defined]
+            _wake_dul_from_anywhere(self)
             while self.is_alive():
                 self.join(MAX_WAIT_S)
             return True
 
-        Association.__init__ = __init__  # type: ignore[method-assign]
+        Association.__init__ = assoc_init  # type: ignore[method-assign]
+        DULServiceProvider.__init__ = dul_init  # type: ignore[method-assign]
         Association.kill = kill  # type: ignore[method-assign]
         Association._run_reactor = _assoc_run_reactor  # type: ignore[method-assign]
         DULServiceProvider.kill_dul = kill_dul  # type: ignore[method-assign]
