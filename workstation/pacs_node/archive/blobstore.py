@@ -44,6 +44,8 @@ try:  # POSIX advisory locks tell a live writer's pending log from a dead one's
 except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
 
+_FADV_DONTNEED = getattr(os, "POSIX_FADV_DONTNEED", None)  # (not on Windows or macOS)
+
 #: Windows locks a byte range; lock one far past the end so reading the log still works.
 _WIN_LOCK_OFFSET = 1 << 40
 
@@ -70,13 +72,32 @@ _FSYNC_POOL = ThreadPoolExecutor(max_workers=16, thread_name_prefix="store-fsync
 
 
 def _fsync_file_and_dirs(fd: int, dirs: list[Path]) -> None:
-    """fsync an open file (and close it), then the directories whose entries changed."""
+    """fsync an open file (and close it), then the directories whose entries changed.
+
+    Once the file is on disk its pages leave the page cache (see :func:`_drop_cached`).
+    """
     try:
         os.fsync(fd)
+        _drop_cached(fd)
     finally:
         os.close(fd)
     for directory in dirs:
         fsync_dir(directory)
+
+
+def _drop_cached(fd: int) -> None:
+    """Let the kernel drop a durable file's pages from the page cache.
+
+    A receiving archive writes far more than anyone reads back soon, and every page
+    cache page a new file takes is a fresh page: under a hypervisor that reclaims free
+    guest memory, touching fresh pages costs a fault per page, which made writing a
+    0.5 MB instance ~15x slower (1.3 ms instead of 0.08 ms here) and its fsync slower
+    too.  Dropped pages go back to the free lists hot, and the next file reuses them.
+    The data is durable first (this runs after fsync); a viewer reads it from disk.
+    """
+    if _FADV_DONTNEED is not None:
+        with contextlib.suppress(OSError):
+            os.posix_fadvise(fd, 0, 0, _FADV_DONTNEED)
 
 
 def new_uuid() -> str:
