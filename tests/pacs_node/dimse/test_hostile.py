@@ -114,6 +114,26 @@ def test_oversized_p_data_inside_an_association(
     _assert_clean(strict_node, archive)
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        struct.pack(">L", 500) + b"\x01\x03" + b"\x00" * 20,  # item longer than the PDU
+        struct.pack(">L", 1) + b"\x01" + b"\x00" * 4,  # item too short for its header
+        struct.pack(">L", 4) + b"\x01\x03\x00\x00" + b"\x00\x00",  # a torn second item
+    ],
+    ids=["item-overruns", "item-too-short", "torn-item"],
+)
+def test_p_data_whose_items_do_not_parse(strict_node: Any, archive: Any, body: bytes) -> None:
+    ae = AE(ae_title="HOSTILE")
+    ae.add_requested_context(CTImageStorage, ExplicitVRLittleEndian)
+    assoc = ae.associate("127.0.0.1", strict_node.port, ae_title=NODE_AET)
+    assert assoc.is_established
+    assoc.dul.socket.socket.sendall(struct.pack(">BBL", 0x04, 0, len(body)) + body)
+    wait_until(lambda: not assoc.is_alive(), 10, "the abort of the association")
+    assert assoc.is_aborted
+    _assert_clean(strict_node, archive)
+
+
 def test_http_request_to_the_dicom_port(strict_node: Any, archive: Any) -> None:
     with socket.create_connection(("127.0.0.1", strict_node.port)) as s:
         s.sendall(b"GET / HTTP/1.1\r\nHost: localhost\r\nUser-Agent: curl/8\r\n\r\n")

@@ -126,3 +126,24 @@ def test_shutdown_stops_a_server_with_an_open_association(
     threading.Thread(target=shut, daemon=True).start()
     assert done.wait(10), "shutdown hung with an association open"
     wait_until(lambda: not assoc.is_established, 10, "the client to see the end")
+
+
+def test_p_data_items_are_read_as_pynetdicom_reads_them() -> None:
+    from pynetdicom.pdu import P_DATA_TF
+    from pynetdicom.pdu_primitives import P_DATA
+
+    primitive = P_DATA()
+    primitive.presentation_data_value_list = [
+        [1, b"\x01" + b"c" * 99],
+        [3, b"\x00" + bytes(range(256)) * 40],
+        [255, b"\x02"],
+    ]
+    pdu = P_DATA_TF()
+    pdu.from_primitive(primitive)
+    encoded = pdu.encode()
+    reference = P_DATA_TF()
+    reference.decode(encoded)
+    body = encoded[6:]
+    assert reactor._pdv_items(body) == reference.to_primitive().presentation_data_value_list
+    for broken in (body[:-1], body + b"\x00", b"", b"\x00\x00\x00\x01\x01"):
+        assert reactor._pdv_items(broken) is None

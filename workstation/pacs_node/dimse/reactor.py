@@ -23,6 +23,13 @@ alone eat a core.
   thread ends and when the association is killed; the network (idle) timer bounds the
   wait.
 
+One shortcut: a P-DATA-TF PDU arriving on an established association (state Sta6,
+nothing else queued, no handler bound to the PDU, raw-data or FSM events) goes straight
+to the DIMSE provider, as the state machine's DT-2 action would hand it, without building
+pynetdicom's PDU objects or passing through the event queue (:func:`_receive`).  A
+storage SCP gets several such PDUs per instance; every other PDU, and any P-DATA-TF that
+does not parse, takes pynetdicom's own path.
+
 Each loop otherwise does what pynetdicom's does, step for step (the bodies mirror
 ``DULServiceProvider.run_reactor`` and ``Association._run_reactor`` of pynetdicom 3.0,
 which ``pyproject.toml`` pins), and a bounded wait (:data:`MAX_WAIT_S`) backs up every
@@ -39,6 +46,7 @@ import queue
 import select
 import socket
 import ssl
+import struct
 import threading
 from collections.abc import Callable
 from typing import Any, cast
@@ -47,6 +55,7 @@ from pynetdicom import evt
 from pynetdicom.association import Association
 from pynetdicom.dul import DULServiceProvider
 from pynetdicom.pdu import A_ABORT_RQ
+from pynetdicom.pdu_primitives import P_DATA
 from pynetdicom.timer import Timer
 
 logger = logging.getLogger(__name__)
@@ -104,7 +113,7 @@ def _waking_put(q: queue.Queue[Any], wake: Callable[[], None]) -> None:
 # -- the DUL thread ----------------------------------------------------------------------
 def _wake_dul(dul: DULServiceProvider) -> None:
     if threading.get_ident() != dul.ident:  # the DUL thread itself is awake already
-        dul._ws_wake.set()  # type: ignore[attr-defined]
+        _wake_dul_from_anywhere(dul)
 
 
 def _bounded_by(timer: Timer) -> float:
@@ -116,6 +125,7 @@ def _bounded_by(timer: Timer) -> float:
 
 
 def _wake_dul_from_anywhere(dul: DULServiceProvider) -> None:
+    # (No wake-up pair before the thread runs: it looks at its queues when it starts.)
     wake = getattr(dul, "_ws_wake", None)
     if wake is not None:
         wake.set()
@@ -138,6 +148,9 @@ def _dul_wait(dul: DULServiceProvider) -> None:
 
 def _dul_run_reactor(self: DULServiceProvider) -> None:
     """``DULServiceProvider.run_reactor``, waiting instead of sleeping 1 ms."""
+    # Made here, not with the DUL: a DUL that never runs (a refused TLS handshake, say)
+    # then holds no sockets.  Whatever was queued before it existed is seen below.
+    self._ws_wake = SocketWake()  # type: ignore[attr-defined]
     self._idle_timer.start()
     try:
         while True:
@@ -152,7 +165,7 @@ def _dul_run_reactor(self: DULServiceProvider) -> None:
                 # Per loop: encode and send one primitive OR receive and decode one PDU.
                 if self._process_recv_primitive():
                     pass
-                elif self._is_transport_event():
+                elif _receive(self):
                     self._idle_timer.restart()
             except Exception:  # noqa: BLE001 - as pynetdicom: any error aborts
                 _dul_log.exception("Exception in DUL.run(), aborting association")
@@ -169,6 +182,70 @@ def _dul_run_reactor(self: DULServiceProvider) -> None:
         assoc_wake = getattr(self.assoc, "_ws_event", None)
         if assoc_wake is not None:
             assoc_wake.set()
+
+
+_P_DATA_TF = 0x04
+_EVENTS_ON_EACH_PDU = (evt.EVT_DATA_RECV, evt.EVT_PDU_RECV, evt.EVT_FSM_TRANSITION)
+
+
+def _receive(dul: DULServiceProvider) -> bool:
+    """``DULServiceProvider._is_transport_event``, delivering P-DATA-TF directly.
+
+    True when something was received (an event queued or a P-DATA delivered).
+    """
+    assoc_socket = dul.socket
+    if (
+        dul.state_machine.current_state != "Sta6"
+        or not dul.event_queue.empty()
+        or assoc_socket is None
+        or not assoc_socket.ready
+        or _next_pdu_type(assoc_socket.socket) != _P_DATA_TF
+        or any(dul.assoc.get_handlers(event) for event in _EVENTS_ON_EACH_PDU)
+    ):
+        return dul._is_transport_event()
+    header = assoc_socket.recv(6)
+    length = struct.unpack(">L", header[2:6])[0] if len(header) == 6 else -1
+    body = assoc_socket.recv(length) if length >= 0 else b""
+    if len(body) != length:
+        # Closed, timed out or refused by the PDU guard: as pynetdicom, Evt17.
+        dul.event_queue.put("Evt17")
+        return True
+    items = _pdv_items(body)
+    if items is None:
+        dul.event_queue.put("Evt19")  # invalid PDU: the state machine aborts
+        return True
+    primitive = P_DATA()
+    primitive.presentation_data_value_list.extend(items)  # (as P_DATA_TF.to_primitive)
+    dul.assoc.dimse.receive_primitive(primitive)
+    return True
+
+
+def _next_pdu_type(sock: socket.socket | None) -> int | None:
+    """The first byte waiting on ``sock``, left there; None on TLS or when unknown."""
+    if sock is None or isinstance(sock, ssl.SSLSocket):
+        return None
+    try:
+        first = sock.recv(1, socket.MSG_PEEK)
+    except (OSError, ValueError):
+        return None
+    return first[0] if first else None
+
+
+def _pdv_items(body: bytes | bytearray) -> list[tuple[int, bytes]] | None:
+    """The (presentation context ID, control header + fragment) items of a P-DATA-TF
+    body, as pynetdicom's decoder gives them; None if they do not tile the body."""
+    items: list[tuple[int, bytes]] = []
+    view = memoryview(body)
+    offset, end = 0, len(body)
+    while offset < end:
+        if offset + 6 > end:
+            return None
+        (item_length,) = struct.unpack_from(">L", body, offset)
+        if item_length < 2 or offset + 4 + item_length > end:
+            return None
+        items.append((body[offset + 4], bytes(view[offset + 5 : offset + 4 + item_length])))
+        offset += 4 + item_length
+    return items or None
 
 
 def _hard_abort(dul: DULServiceProvider) -> None:
@@ -270,8 +347,7 @@ def install() -> None:
 
         def dul_init(self: DULServiceProvider, *args: Any, **kwargs: Any) -> None:
             original_dul_init(self, *args, **kwargs)
-            wake = self._ws_wake = SocketWake()  # type: ignore[attr-defined]
-            _waking_put(self.to_provider_queue, wake.set)
+            _waking_put(self.to_provider_queue, lambda: _wake_dul_from_anywhere(self))
             _waking_put(self.event_queue, lambda: _wake_dul(self))
 
         def kill(self: Association) -> None:
