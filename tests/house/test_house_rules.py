@@ -33,6 +33,19 @@ def test_ruff_clean() -> None:
     assert result.returncode == 0, result.stdout[-4000:]
 
 
+@pytest.mark.slow
+def test_mypy_clean(tmp_path: Path) -> None:
+    """The type check configured in pyproject.toml (the engine fully annotated)."""
+    result = subprocess.run(
+        [str(BIN / "mypy"), "--cache-dir", str(tmp_path / "mypy-cache")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert result.returncode == 0, result.stdout[-6000:]
+
+
 def _is_regular_package(name: str) -> bool:
     spec = importlib.util.find_spec(name)
     return spec is not None and spec.origin is not None
@@ -106,7 +119,10 @@ print(len(names))
 def test_engine_imports_without_qt_or_vtk() -> None:
     """The headless core: every engine module imports with Qt and VTK made unavailable."""
     result = subprocess.run(
-        [sys.executable, "-c", _BLOCKER % (ENGINE + ROOMED,)], cwd=ROOT, capture_output=True, text=True
+        [sys.executable, "-c", _BLOCKER % (ENGINE + ROOMED,)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stderr[-4000:]
 
