@@ -20,6 +20,7 @@ job *at that moment*, so a change of focus reorders everything not yet started.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import os
@@ -94,6 +95,9 @@ class DecodePool:
         Also decode urgent and fast jobs in this process.
     job_timeout_s : float
         A worker busy longer than this on one frame is killed and replaced.
+    niceness : int
+        Added to each worker process's niceness when it starts (POSIX; replaced workers
+        too), so background decoding yields the cores to whoever draws the screen.
     """
 
     def __init__(
@@ -102,10 +106,12 @@ class DecodePool:
         *,
         in_process_lane: bool = True,
         job_timeout_s: float = 60.0,
+        niceness: int = 0,
     ) -> None:
         self.processes = max(1, os.cpu_count() or 1) if processes is None else max(0, processes)
         self.in_process_lane = in_process_lane or self.processes == 0
         self.job_timeout_s = job_timeout_s
+        self.niceness = niceness
         self._cond = threading.Condition()
         self._sources: list[JobSource] = []
         self._adhoc = _AdHocSource()
@@ -370,7 +376,7 @@ class _ProcessLane(_Lane):
         parent, child = ctx.Pipe(duplex=True)
         process = ctx.Process(
             target=worker_main,
-            args=(child, self.language, [b.name for b in self._blocks]),
+            args=(child, self.language, [b.name for b in self._blocks], self.pool.niceness),
             name=self.name,
             daemon=True,
         )
@@ -449,12 +455,17 @@ def warm_up() -> None:
             logger.debug("decoder module %s not available", name)
 
 
-def worker_main(conn: Connection, language: str, blocks: list[str | None] | None = None) -> None:
+def worker_main(
+    conn: Connection, language: str, blocks: list[str | None] | None = None, niceness: int = 0
+) -> None:
     """Entry point of a worker process: decode (path, frame, block) requests until told
     to stop; pixels go back through the named shared block when there is one."""
     from workstation.imaging.decode import decode_frame
     from workstation.imaging.header import HeaderCache
 
+    if niceness and hasattr(os, "nice"):
+        with contextlib.suppress(OSError):
+            os.nice(niceness)  # raising it needs no privilege
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     set_language(language)
     return_large_blocks_to_os()

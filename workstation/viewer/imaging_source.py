@@ -40,10 +40,8 @@ ENV_PROCESSES = "KLINIKA_DECODE_PROCESSES"
 #: cores to the screen while the user scrolls (2 cores, llvmpipe, 860x860, machine load
 #: 3-9: 15-46 -> 33-58 images/s drawn while a 255-slice JPEG Lossless CT decodes behind;
 #: the rest of the series then takes longer) and costs nothing while the machine is
-#: otherwise idle.  Raising niceness needs no privilege; it cannot be lowered again.
+#: otherwise idle.
 WORKER_NICENESS = 10
-_reniced: set[int] = set()
-_renice_lock = threading.Lock()
 
 
 def shared_pool() -> tuple[Any, Any]:
@@ -55,35 +53,11 @@ def shared_pool() -> tuple[Any, Any]:
             from workstation.imaging.pool import DecodePool
 
             processes = os.environ.get(ENV_PROCESSES)
-            pool = DecodePool(int(processes) if processes else None).start()
-            _shared = (pool, FrameCache())
-            threading.Thread(
-                target=_lower_worker_priority, args=(pool, True), name="decode-renice", daemon=True
+            pool = DecodePool(
+                int(processes) if processes else None, niceness=WORKER_NICENESS
             ).start()
+            _shared = (pool, FrameCache())
         return _shared
-
-
-def _lower_worker_priority(pool: Any, wait: bool = False) -> None:
-    """Make the pool's worker processes nicer (those not done yet: a replaced worker
-    has a new pid); ``wait``: first wait until they have started."""
-    if not hasattr(os, "setpriority"):
-        return  # Windows: no niceness
-    if wait:
-        pool.wait_ready()
-    with _renice_lock:
-        for pid in pool.worker_pids:
-            _renice(pid)
-
-
-def _renice(pid: int) -> None:
-    if pid not in _reniced:
-        try:
-            os.setpriority(
-                os.PRIO_PROCESS, pid, os.getpriority(os.PRIO_PROCESS, pid) + WORKER_NICENESS
-            )
-            _reniced.add(pid)
-        except OSError:  # gone already
-            logger.debug("decode worker %s not reniced", pid)
 
 
 def shutdown() -> None:
@@ -248,5 +222,4 @@ def open_source(entries: list[InstanceEntry], series_uid: str) -> ImagingFrameSo
     except (ImportError, OSError):
         logger.exception("imaging decode pool unavailable; using the viewer's fallback")
         return None
-    _lower_worker_priority(pool)  # workers started since (a crashed one is replaced)
     return ImagingFrameSource(entries, series_uid, pool, cache)
