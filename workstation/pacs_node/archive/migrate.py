@@ -23,7 +23,7 @@ import importlib.util
 import logging
 from pathlib import Path
 
-from sqlalchemy import text
+from sqlalchemy import MetaData, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -130,3 +130,20 @@ def _revision_of(path: Path) -> tuple[str, tuple[str, ...]] | None:
     if isinstance(down, (tuple, list)) and all(isinstance(d, str) for d in down):
         return revision, tuple(down)
     return None
+
+
+def run_lineage_migrations(metadata: MetaData, version_table: str) -> None:
+    """The body of a separate lineage's Alembic ``env.py`` (sync queue, viewer store):
+    migrate ``metadata`` on the connection :func:`ensure_schema` hands in, recording the
+    revision in ``version_table``.  Only call it from inside Alembic."""
+    from alembic import context
+
+    connection = context.config.attributes["connection"]
+    context.configure(
+        connection=connection,
+        target_metadata=metadata,
+        version_table=version_table,
+        render_as_batch=connection.dialect.name == "sqlite",
+    )
+    with context.begin_transaction():
+        context.run_migrations()
