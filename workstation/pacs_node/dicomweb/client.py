@@ -17,12 +17,15 @@ per-instance outcomes are values in a :class:`TransferResult`.
 from __future__ import annotations
 
 import logging
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import Future
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import requests
 from dicomweb_client.api import DICOMwebClient
+from dicomweb_client.web import _Transaction
 from pydicom import dcmread
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
@@ -51,6 +54,7 @@ from workstation.pacs_node.remote import (
 
 if TYPE_CHECKING:
     from workstation.pacs_node.archive.archive import Archive
+    from workstation.pacs_node.archive.results import StoreResult
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +72,12 @@ INCLUDE_FIELDS: dict[QueryLevel, tuple[str, ...]] = {
 
 #: Ask for instances as stored: no transcoding on the server.
 AS_STORED = (("application/dicom", "*"),)
+#: The same, as the Accept header of a study or series retrieve.
+ACCEPT_AS_STORED = 'multipart/related; type="application/dicom"; transfer-syntax=*'
+#: A WADO-RS retrieve keeps this many instances (and bytes) written but not yet
+#: committed, so that they share group commits; it waits for the oldest beyond that.
+RETRIEVE_WINDOW = 64
+RETRIEVE_WINDOW_BYTES = 256 * 1024**2
 
 
 class BearerAuth(requests.auth.AuthBase):
@@ -129,6 +139,16 @@ class _CappedClient(DICOMwebClient):
                 part for part in iter_parts(chunks, boundary, max_part_bytes=self.max_part_bytes)
                 if part
             )  # fmt: skip
+
+    def iter_raw_instances(self, study_uid: str, series_uid: str | None = None) -> Iterator[bytes]:
+        """Each instance of a study or series as the server stores it (Part-10 bytes),
+        part by part as the response streams in, each part capped."""
+        if series_uid:
+            url = self._get_series_url(_Transaction.RETRIEVE, study_uid, series_uid)
+        else:
+            url = self._get_studies_url(_Transaction.RETRIEVE, study_uid)
+        response = self._http_get(url, headers={"Accept": ACCEPT_AS_STORED}, stream=True)
+        yield from self._decode_multipart_message(response, stream=True)
 
 
 def _read_capped(chunks: Iterable[bytes], cap: int) -> bytes:
@@ -286,41 +306,92 @@ class DicomWebNode:
         cancel: CancelToken | None = None,
         total: int | None = None,
     ) -> TransferResult:
-        """WADO-RS into the local archive, instance by instance as they stream in."""
+        """WADO-RS into the local archive, instance by instance as they stream in.
+
+        A study or series arrives as one multipart stream whose parts are stored as
+        sent (no decode, no re-encode) and share group commits (see
+        :data:`RETRIEVE_WINDOW`); a part the archive refuses is reported with its reason
+        (and kept in quarantine when it looks like DICOM) and the rest go on.  Every instance reported is durable on return, also
+        when the stream breaks off.
+        """
         if self.archive is None:
             raise ValueError("retrieve needs an archive to store into")
         tracker = ProgressTracker(progress, total=total)
         result = TransferResult()
-        streams: list[Callable[[], Iterator[Dataset]]]
-        if sop_uids:
-            if not series_uid:
-                raise ValueError(_("Instances can only be retrieved within a series."))
-            streams = [self._instance_stream(study_uid, series_uid, uid) for uid in sop_uids]
-            tracker.total = len(streams)
-        elif series_uid:
-            streams = [
-                lambda: self.client.iter_series(study_uid, series_uid, media_types=AS_STORED)
-            ]
-        else:
-            streams = [lambda: self.client.iter_study(study_uid, media_types=AS_STORED)]
         try:
-            for open_stream in streams:
-                for ds in self._open(open_stream):
+            if sop_uids:
+                if not series_uid:
+                    raise ValueError(_("Instances can only be retrieved within a series."))
+                uids = list(sop_uids)
+                tracker.total = len(uids)
+                for uid in uids:
                     if cancel is not None and cancel.cancelled:
                         result.cancelled = True
                         break
-                    outcome, nbytes = self._store(ds)
-                    result.add(outcome)
-                    tracker.step(ok=outcome.ok, nbytes=nbytes)
-                if result.cancelled:
-                    break
+                    for ds in self._open(self._instance_stream(study_uid, series_uid, uid)):
+                        outcome, nbytes = self._store(ds)
+                        result.add(outcome)
+                        tracker.step(ok=outcome.ok, nbytes=nbytes)
+            else:
+                parts = self._open(lambda: self.client.iter_raw_instances(study_uid, series_uid))
+                self._store_parts(parts, result, tracker, cancel)
         except DicomWebError as exc:
             result.error = str(exc)
         result.bytes_transferred = tracker.bytes_done
         result.seconds = tracker.elapsed
         return result
 
-    def _open(self, open_stream: Callable[[], Iterator[Dataset]]) -> _IterGuard:
+    def _store_parts(
+        self,
+        parts: Iterator[bytes],
+        result: TransferResult,
+        tracker: ProgressTracker,
+        cancel: CancelToken | None,
+    ) -> None:
+        """Submit each part to the archive; settle (wait, count) the oldest ones while
+        more than the window are in flight, and all of them before returning."""
+        assert self.archive is not None
+        window: deque[tuple[Future[StoreResult], int]] = deque()
+        in_flight = 0
+        try:
+            for part in parts:
+                if cancel is not None and cancel.cancelled:
+                    result.cancelled = True
+                    break
+                window.append((self._submit(part), len(part)))
+                in_flight += len(part)
+                while len(window) > RETRIEVE_WINDOW or in_flight > RETRIEVE_WINDOW_BYTES:
+                    in_flight -= self._settle(*window.popleft(), result, tracker)
+        finally:
+            while window:
+                self._settle(*window.popleft(), result, tracker)
+
+    def _submit(self, part: bytes) -> Future[StoreResult]:
+        assert self.archive is not None
+        try:
+            return self.archive.submit_bytes(part, source="wado-rs", origin=f"WADO-RS {self.name}")
+        except Exception as exc:  # noqa: BLE001 - reported as this instance's failure
+            failed: Future[StoreResult] = Future()
+            failed.set_exception(exc)
+            return failed
+
+    @staticmethod
+    def _settle(
+        future: Future[StoreResult], nbytes: int, result: TransferResult, tracker: ProgressTracker
+    ) -> int:
+        from workstation.pacs_node.dimse.receive import outcome_of
+
+        try:
+            outcome = outcome_of(future.result())
+        except Exception as exc:  # the archive reports values; this is a last resort
+            logger.error("Storing a WADO-RS instance failed (%s)", type(exc).__name__)
+            logger.debug("Storing a WADO-RS instance failed", exc_info=True)
+            outcome = InstanceOutcome("", Outcome.FAILED, str(exc))
+        result.add(outcome)
+        tracker.step(ok=outcome.ok, nbytes=nbytes)
+        return nbytes
+
+    def _open(self, open_stream: Callable[[], Iterator[T]]) -> _IterGuard[T]:
         return self._call(lambda: _IterGuard(open_stream()))
 
     def _instance_stream(
@@ -415,16 +486,16 @@ class DicomWebNode:
             raise DicomWebError(str(exc)) from exc
 
 
-class _IterGuard:
+class _IterGuard(Generic[T]):
     """Iterate a dicomweb-client generator, translating transport errors as they occur."""
 
-    def __init__(self, it: Iterator[Dataset]) -> None:
+    def __init__(self, it: Iterator[T]) -> None:
         self._it = it
 
-    def __iter__(self) -> _IterGuard:
+    def __iter__(self) -> _IterGuard[T]:
         return self
 
-    def __next__(self) -> Dataset:
+    def __next__(self) -> T:
         try:
             return next(self._it)
         except requests.HTTPError as exc:
