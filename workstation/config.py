@@ -104,6 +104,10 @@ class NodeSettings:
     max_instance_bytes: int = 2 * 1024**3
     max_find_results: int = 5000
     acse_timeout: float = 30.0
+    #: Seconds a new connection to our SCP may take to ask for an association (its
+    #: A-ASSOCIATE-RQ); until then it holds one of ``max_associations``.  Senders ask at
+    #: once; a connection that says nothing is dropped after this, not ``acse_timeout``.
+    request_timeout: float = 10.0
     dimse_timeout: float = 60.0
     network_timeout: float = 60.0
     #: Accept C-ECHO and C-STORE from callers not in the AE table.

@@ -93,7 +93,7 @@ def _associate(port: int) -> Any:
 def test_the_association_over_the_limit_is_refused_and_the_node_keeps_serving(
     small_node: tuple[Settings, Any],
 ) -> None:
-    cfg, _svc = small_node
+    cfg, svc = small_node
     port = cfg.node.port
     held = [_associate(port) for _ in range(2)]
     try:
@@ -112,7 +112,9 @@ def test_the_association_over_the_limit_is_refused_and_the_node_keeps_serving(
     finally:
         for a in held:
             a.release()
-    # All released: the full count is available again.
+    # All released: once the node has finished them (its side ends just after the
+    # client's release returns), the full count is available again.
+    wait_until(lambda: not svc.ae.active_associations, 10, "the released associations to end")
     again = [_associate(port) for _ in range(2)]
     assert all(a.is_established for a in again)
     for a in again:

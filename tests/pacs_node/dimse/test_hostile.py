@@ -148,6 +148,29 @@ def test_silent_peer_is_dropped(strict_node: Any, archive: Any) -> None:
     _assert_clean(strict_node, archive)
 
 
+def test_a_connection_that_never_asks_is_dropped_before_the_acse_timeout(
+    node_config: Any, archive: Any
+) -> None:
+    """An idle TCP connection holds one of ``max_associations``: it gets
+    ``request_timeout`` (here 1 s) to send its A-ASSOCIATE-RQ, not ``acse_timeout``."""
+    from workstation.pacs_node.dimse.service import start_node_service
+
+    cfg = dataclasses.replace(
+        node_config,
+        node=dataclasses.replace(node_config.node, acse_timeout=30.0, request_timeout=1.0),
+    )
+    svc = start_node_service(cfg, archive)
+    try:
+        wait_until(lambda: port_open(svc.port), 10, "node")
+        started = time.monotonic()
+        with socket.create_connection(("127.0.0.1", svc.port)) as s:
+            _closed_within(s, 10)
+        assert time.monotonic() - started < 10
+        assert _echo_ok(svc)  # a sender that asks at once is served as before
+    finally:
+        svc.stop()
+
+
 def test_peer_that_stops_in_the_middle_of_a_pdu(strict_node: Any, archive: Any) -> None:
     with socket.create_connection(("127.0.0.1", strict_node.port)) as s:
         s.sendall(struct.pack(">BBL", 0x01, 0, 200) + b"\x00\x01" + b"\x00" * 10)

@@ -77,6 +77,7 @@ class ScpHandlers:
     def bindings(self) -> list[tuple[Any, Any]]:
         return [
             *guard_handlers(self.limits),
+            (evt.EVT_CONN_OPEN, self.on_connected),
             (evt.EVT_REQUESTED, self.on_requested),
             (evt.EVT_C_ECHO, self.on_c_echo),
             (evt.EVT_C_STORE, self.on_c_store),
@@ -86,7 +87,14 @@ class ScpHandlers:
         ]
 
     # -- association --------------------------------------------------------------------
+    def on_connected(self, event: evt.Event) -> None:
+        """A new connection gets ``request_timeout`` to ask for an association (pynetdicom
+        waits ``acse_timeout`` for the A-ASSOCIATE-RQ; ``on_requested`` restores it)."""
+        node = self.settings.node
+        event.assoc.acse_timeout = min(node.request_timeout, node.acse_timeout)
+
     def on_requested(self, event: evt.Event) -> None:
+        event.assoc.acse_timeout = self.settings.node.acse_timeout
         try:
             self._negotiate(event)
         except Exception as exc:  # noqa: BLE001 - never raise into pynetdicom
