@@ -12,7 +12,8 @@ import pytest
 from PySide6.QtCore import Qt
 
 from tests.app.conftest import log_in, make_settings, screenshot
-from tests.app.viewer_helpers import save_png, wait_study_shown, window_picture
+from tests.app.viewer_helpers import wait_study_shown, window_picture
+from tests.viewer.gui_helpers import save_png
 
 pytestmark = [pytest.mark.qt, pytest.mark.network, pytest.mark.orthanc]
 

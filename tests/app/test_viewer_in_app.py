@@ -21,15 +21,13 @@ from tests.app.viewer_helpers import (
     match_fraction,
     open_by_double_click,
     render_reference,
-    save_png,
     screen_region,
-    settle,
     wait_slice_drawn,
     wait_thumbnails,
-    wheel,
     window_picture,
     write_ct_study,
 )
+from tests.viewer.gui_helpers import save_png, settle, wheel
 from workstation.app.viewer_area import PLACEHOLDER_PAGE, VIEWER_PAGE
 from workstation.auth.permissions import Role
 
@@ -47,7 +45,7 @@ def app_window(qtbot: Any, start_app: Any, tmp_path: Path) -> Any:
     controller = start_app(make_settings(tmp_path / "home"))
     window = create_admin(qtbot, controller, ADMIN, ADMIN_PASSWORD)
     window.resize(1600, 950)
-    settle()
+    settle(50)
     return controller, window
 
 
@@ -192,7 +190,7 @@ def test_operator_views_but_may_not_measure_a_doctor_may(
         qtbot.mouseMove(rv, pos=((start + end) / 2).toPoint())
         qtbot.mouseMove(rv, pos=end.toPoint())
         qtbot.mouseRelease(rv, Qt.MouseButton.LeftButton, pos=end.toPoint())
-        settle()
+        settle(50)
         assert (len(viewer.model.annotations()) == 1) is allowed, user
         message = window.viewer.message
         if allowed:

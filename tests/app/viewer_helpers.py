@@ -10,11 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QPoint, QPointF, QRect, Qt
-from PySide6.QtGui import QImage, QWheelEvent
+from PySide6.QtCore import QPoint, QRect, Qt
+from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication, QWidget
 
 from tests.app.synthetic import write_study
+from tests.viewer.gui_helpers import settle
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +78,7 @@ def open_by_double_click(qtbot: Any, window: Any, study_uid: str) -> float:
         got.args[0],
     )
     assert area.current_study_uid == study_uid
-    settle()
+    settle(50)
     return float(got.args[0])
 
 
@@ -99,21 +100,13 @@ def wait_study_shown(qtbot: Any, window: Any, study_uid: str, num_series: int) -
     )
 
 
-def settle(ms: int = 50) -> None:
-    end = time.monotonic() + ms / 1000
-    while time.monotonic() < end:
-        QApplication.processEvents()
-        time.sleep(0.005)
-    QApplication.processEvents()
-
-
 def wait_slice_drawn(qtbot: Any, view: Any, index: int) -> None:
     qtbot.waitUntil(
         lambda: view.viewport.index == index and view.viewport.current_frame() is not None,
         timeout=FIRST_IMAGE_TIMEOUT_MS,
     )
     view.refresh()
-    settle()
+    settle(50)
 
 
 def wait_thumbnails(qtbot: Any, viewer: Any) -> None:
@@ -126,22 +119,7 @@ def wait_thumbnails(qtbot: Any, viewer: Any) -> None:
         ),
         timeout=FIRST_IMAGE_TIMEOUT_MS,
     )
-    settle()
-
-
-def wheel(widget: QWidget, steps: int) -> None:
-    pos = QPointF(widget.width() / 2, widget.height() / 2)
-    ev = QWheelEvent(
-        pos,
-        widget.mapToGlobal(pos),
-        QPoint(0, 0),
-        QPoint(0, 120 * steps),
-        Qt.MouseButton.NoButton,
-        Qt.KeyboardModifier.NoModifier,
-        Qt.ScrollPhase.NoScrollPhase,
-        False,
-    )
-    QApplication.sendEvent(widget, ev)
+    settle(50)
 
 
 def window_picture(window: QWidget) -> np.ndarray:
@@ -180,14 +158,6 @@ def screen_region(where: QWidget | QRect) -> np.ndarray:
     screen = QApplication.primaryScreen()
     shot = screen.grabWindow(0, rect.x(), rect.y(), rect.width(), rect.height())
     return qimage_rgb(shot.toImage())
-
-
-def save_png(pixels: np.ndarray, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    pixels = np.ascontiguousarray(pixels[:, :, :3], dtype=np.uint8)
-    h, w, _c = pixels.shape
-    assert QImage(pixels.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy().save(str(path))
-    return path
 
 
 def render_reference(archive: Any, view: Any) -> np.ndarray:

@@ -16,6 +16,7 @@ def wait_until(qtbot, cond, timeout_ms: int = 10000) -> None:  # type: ignore[no
 
 
 def settle(ms: int = 30) -> None:
+    """Run the event loop for ``ms`` milliseconds."""
     end = time.monotonic() + ms / 1000
     while time.monotonic() < end:
         QApplication.processEvents()
@@ -24,9 +25,10 @@ def settle(ms: int = 30) -> None:
 
 
 def save_png(pixels: np.ndarray, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
     pixels = np.ascontiguousarray(pixels[:, :, :3], dtype=np.uint8)
     h, w, _c = pixels.shape
-    QImage(pixels.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy().save(str(path))
+    assert QImage(pixels.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy().save(str(path))
     return path
 
 
@@ -50,14 +52,15 @@ def drag(
     qtbot.mouseRelease(widget, button, modifier, point(end))
 
 
-def wheel(
-    widget,
+def wheel_event(
+    widget,  # type: ignore[no-untyped-def]
     steps: int,
-    pos: QPointF | None = None,  # type: ignore[no-untyped-def]
+    pos: QPointF | None = None,
     modifier=Qt.KeyboardModifier.NoModifier,
-) -> None:
+) -> QWheelEvent:
+    """``steps`` notches of a mouse wheel over ``widget`` (negative: towards the user)."""
     pos = pos or QPointF(widget.width() / 2, widget.height() / 2)
-    ev = QWheelEvent(
+    return QWheelEvent(
         pos,
         widget.mapToGlobal(pos),
         QPoint(0, 0),
@@ -67,7 +70,18 @@ def wheel(
         Qt.ScrollPhase.NoScrollPhase,
         False,
     )
-    QApplication.sendEvent(widget, ev)
+
+
+def wheel(
+    widget, steps: int, pos: QPointF | None = None, modifier=Qt.KeyboardModifier.NoModifier
+) -> None:  # type: ignore[no-untyped-def]
+    """Turn the wheel now (the event is delivered before this returns)."""
+    QApplication.sendEvent(widget, wheel_event(widget, steps, pos, modifier))
+
+
+def post_wheel(widget, steps: int) -> None:  # type: ignore[no-untyped-def]
+    """Queue one wheel turn (as a spun wheel's events wait in the queue)."""
+    QApplication.postEvent(widget, wheel_event(widget, steps))
 
 
 def open_and_wait(qtbot, viewer, catalog) -> list[float]:  # type: ignore[no-untyped-def]

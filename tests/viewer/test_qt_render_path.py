@@ -9,11 +9,10 @@ import pytest
 pytest.importorskip("PySide6")
 pytest.importorskip("vtkmodules")
 
-from PySide6.QtCore import QPoint, QPointF, Qt
-from PySide6.QtGui import QWheelEvent
+from PySide6.QtCore import QPoint
 from PySide6.QtWidgets import QApplication
 
-from tests.viewer.gui_helpers import open_and_wait, settle, wait_until, wheel
+from tests.viewer.gui_helpers import open_and_wait, post_wheel, settle, wait_until, wheel
 from workstation.viewer._qt.qt_viewport import STILL_AFTER_MS
 
 pytestmark = [pytest.mark.qt, pytest.mark.vtk]
@@ -38,22 +37,6 @@ def render_counter(view) -> list[int]:  # type: ignore[no-untyped-def]
         "EndEvent", lambda *_: drawn.append(view.viewport.index)
     )
     return drawn
-
-
-def post_wheel(widget, steps: int) -> None:  # type: ignore[no-untyped-def]
-    """Queue one wheel notch (as a spun wheel's events wait in the queue)."""
-    pos = QPointF(widget.width() / 2, widget.height() / 2)
-    ev = QWheelEvent(
-        pos,
-        widget.mapToGlobal(pos),
-        QPoint(0, 0),
-        QPoint(0, 120 * steps),
-        Qt.MouseButton.NoButton,
-        Qt.KeyboardModifier.NoModifier,
-        Qt.ScrollPhase.NoScrollPhase,
-        False,
-    )
-    QApplication.postEvent(widget, ev)
 
 
 def test_screen_shows_what_vtk_drew(qtbot, make_viewer, ct_catalog) -> None:
