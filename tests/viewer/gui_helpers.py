@@ -91,3 +91,32 @@ def open_and_wait(qtbot, viewer, catalog) -> list[float]:  # type: ignore[no-unt
     wait_until(qtbot, lambda: bool(shown))
     settle()
     return shown
+
+
+def one_to_one_match(view, catalog) -> tuple[float, np.ndarray]:  # type: ignore[no-untyped-def]
+    """How well ``view`` (at 1:1) shows the imaging render of its current slice: the
+    best fraction of equal pixels over the inner picture, shifted by up to one pixel;
+    and that inner reference picture."""
+    from workstation.imaging.decode import decode_frame
+    from workstation.imaging.render import to_display_u8
+
+    vp = view.viewport
+    frame = vp.current_frame()
+    owner = next(
+        e for e in catalog.instances(vp.series_uid) if e.sop_instance_uid == frame.sop_instance_uid
+    )
+    ref = to_display_u8(decode_frame(owner.path))
+    shown = view.grab_frame(still=False)[:, :, 0]  # nearest sampling: no blending
+    x0, y0 = (round(p) for p in view.screen_point((0.0, 0.0)).toTuple())
+    rows, cols = ref.shape
+    inner = ref[8:-8, 8:-8]
+    best = max(
+        float(
+            np.mean(
+                shown[y0 + 8 + dy : y0 + rows - 8 + dy, x0 + 8 + dx : x0 + cols - 8 + dx] == inner
+            )
+        )
+        for dy in (-1, 0, 1)
+        for dx in (-1, 0, 1)
+    )
+    return best, inner

@@ -12,7 +12,14 @@ pytest.importorskip("vtkmodules")
 from PySide6.QtCore import QPoint
 from PySide6.QtWidgets import QApplication
 
-from tests.viewer.gui_helpers import open_and_wait, post_wheel, settle, wait_until, wheel
+from tests.viewer.gui_helpers import (
+    one_to_one_match,
+    open_and_wait,
+    post_wheel,
+    settle,
+    wait_until,
+    wheel,
+)
 from workstation.viewer._qt.qt_viewport import STILL_AFTER_MS
 
 pytestmark = [pytest.mark.qt, pytest.mark.vtk]
@@ -143,8 +150,6 @@ def test_study_opened_before_the_window_shows(qtbot, settings, ct_catalog) -> No
     """The app opens a study before its viewer page is first painted (the first paint
     builds the GL state with a placeholder picture); the slice must still be drawn, and
     a pan that re-uses the uploaded picture must keep it."""
-    from workstation.imaging.decode import decode_frame
-    from workstation.imaging.render import to_display_u8
     from workstation.viewer._qt.qt_viewer import QtViewer
 
     v = QtViewer(ct_catalog, settings)
@@ -162,27 +167,7 @@ def test_study_opened_before_the_window_shows(qtbot, settings, ct_catalog) -> No
         vp.one_to_one()
         vp.pan(7.0, 5.0)
         settle(20)
-        frame = vp.current_frame()
-        owner = next(
-            e
-            for e in ct_catalog.instances(vp.series_uid)
-            if e.sop_instance_uid == frame.sop_instance_uid
-        )
-        ref = to_display_u8(decode_frame(owner.path))
-        shown = view.grab_frame(still=False)[:, :, 0]
-        x0, y0 = (round(p) for p in view.screen_point((0.0, 0.0)).toTuple())
-        rows, cols = ref.shape
-        inner = ref[8:-8, 8:-8]
-        best = max(
-            float(
-                np.mean(
-                    shown[y0 + 8 + dy : y0 + rows - 8 + dy, x0 + 8 + dx : x0 + cols - 8 + dx]
-                    == inner
-                )
-            )
-            for dy in (-1, 0, 1)
-            for dx in (-1, 0, 1)
-        )
+        best, _inner = one_to_one_match(view, ct_catalog)
         assert best > 0.99
     finally:
         v.close()

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QApplication
 from tests.viewer import synthetic
 from tests.viewer.gui_helpers import (
     drag,
+    one_to_one_match,
     open_and_wait,
     save_png,
     settle,
@@ -383,34 +384,12 @@ def test_rotate_flip_invert_update_markers(qtbot, make_viewer, ct_catalog) -> No
 
 def test_screen_pixels_equal_the_render_at_one_to_one(qtbot, make_viewer, ct_catalog) -> None:
     """At 1:1 the pixels on screen are the imaging render's, the right way up."""
-    from workstation.imaging.decode import decode_frame
-    from workstation.imaging.render import to_display_u8
-
     v = make_viewer(ct_catalog)
     open_and_wait(qtbot, v, ct_catalog)
     view = v.views[0]
     vp = view.viewport
     vp.one_to_one()
-    frame = vp.current_frame()
-    owner = next(
-        e
-        for e in ct_catalog.instances(vp.series_uid)
-        if e.sop_instance_uid == frame.sop_instance_uid
-    )
-    ref = to_display_u8(decode_frame(owner.path))
-    shown = view.grab_frame(still=False)[:, :, 0]  # nearest sampling: no blending
-    x0, y0 = (round(p) for p in view.screen_point((0.0, 0.0)).toTuple())
-    rows, cols = ref.shape
-    inner = ref[8:-8, 8:-8]
-    best = max(
-        float(
-            np.mean(
-                shown[y0 + 8 + dy : y0 + rows - 8 + dy, x0 + 8 + dx : x0 + cols - 8 + dx] == inner
-            )
-        )
-        for dy in (-1, 0, 1)
-        for dx in (-1, 0, 1)
-    )
+    best, inner = one_to_one_match(view, ct_catalog)
     assert best > 0.99
     # Flipped vertically it would not match: the picture is not symmetric.
     assert float(np.mean(inner[::-1] == inner)) < 0.95
