@@ -20,6 +20,7 @@ import logging
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -71,8 +72,6 @@ INCLUDE_FIELDS: dict[QueryLevel, tuple[str, ...]] = {
 }  # fmt: skip
 
 #: Ask for instances as stored: no transcoding on the server.
-AS_STORED = (("application/dicom", "*"),)
-#: The same, as the Accept header of a study or series retrieve.
 ACCEPT_AS_STORED = 'multipart/related; type="application/dicom"; transfer-syntax=*'
 #: A WADO-RS retrieve keeps this many instances (and bytes) written but not yet
 #: committed, so that they share group commits; it waits for the oldest beyond that.
@@ -140,10 +139,14 @@ class _CappedClient(DICOMwebClient):
                 if part
             )  # fmt: skip
 
-    def iter_raw_instances(self, study_uid: str, series_uid: str | None = None) -> Iterator[bytes]:
-        """Each instance of a study or series as the server stores it (Part-10 bytes),
-        part by part as the response streams in, each part capped."""
-        if series_uid:
+    def iter_raw_instances(
+        self, study_uid: str, series_uid: str | None = None, sop_uid: str | None = None
+    ) -> Iterator[bytes]:
+        """Each instance of a study, a series or one instance as the server stores it
+        (Part-10 bytes), part by part as the response streams in, each part capped."""
+        if sop_uid:
+            url = self._get_instances_url(_Transaction.RETRIEVE, study_uid, series_uid, sop_uid)
+        elif series_uid:
             url = self._get_series_url(_Transaction.RETRIEVE, study_uid, series_uid)
         else:
             url = self._get_studies_url(_Transaction.RETRIEVE, study_uid)
@@ -308,38 +311,35 @@ class DicomWebNode:
     ) -> TransferResult:
         """WADO-RS into the local archive, instance by instance as they stream in.
 
-        A study or series arrives as one multipart stream whose parts are stored as
-        sent (no decode, no re-encode) and share group commits (see
-        :data:`RETRIEVE_WINDOW`); a part the archive refuses is reported with its reason
-        (and kept in quarantine when it looks like DICOM) and the rest go on.  Every instance reported is durable on return, also
-        when the stream breaks off.
+        Each part is stored as sent (no decode, no re-encode) and the parts share group
+        commits (see :data:`RETRIEVE_WINDOW`); a part the archive refuses is reported
+        with its reason (and kept in quarantine when it looks like DICOM) and the rest
+        go on.  Every instance reported is durable on return, also when the stream
+        breaks off.
         """
         if self.archive is None:
             raise ValueError("retrieve needs an archive to store into")
-        tracker = ProgressTracker(progress, total=total)
+        uids = list(sop_uids or ())
+        if uids and not series_uid:
+            raise ValueError(_("Instances can only be retrieved within a series."))
+        tracker = ProgressTracker(progress, total=len(uids) or total)
         result = TransferResult()
         try:
-            if sop_uids:
-                if not series_uid:
-                    raise ValueError(_("Instances can only be retrieved within a series."))
-                uids = list(sop_uids)
-                tracker.total = len(uids)
-                for uid in uids:
-                    if cancel is not None and cancel.cancelled:
-                        result.cancelled = True
-                        break
-                    for ds in self._open(self._instance_stream(study_uid, series_uid, uid)):
-                        outcome, nbytes = self._store(ds)
-                        result.add(outcome)
-                        tracker.step(ok=outcome.ok, nbytes=nbytes)
-            else:
-                parts = self._open(lambda: self.client.iter_raw_instances(study_uid, series_uid))
-                self._store_parts(parts, result, tracker, cancel)
+            self._store_parts(self._parts(study_uid, series_uid, uids), result, tracker, cancel)
         except DicomWebError as exc:
             result.error = str(exc)
         result.bytes_transferred = tracker.bytes_done
         result.seconds = tracker.elapsed
         return result
+
+    def _parts(self, study_uid: str, series_uid: str | None, uids: list[str]) -> Iterator[bytes]:
+        """The instances asked for, as stored: one stream for a study or series, one
+        request per instance when instances are named."""
+        named: list[str | None] = list(uids) or [None]
+        for uid in named:
+            yield from self._open(
+                partial(self.client.iter_raw_instances, study_uid, series_uid, uid)
+            )
 
     def _store_parts(
         self,
@@ -393,30 +393,6 @@ class DicomWebNode:
 
     def _open(self, open_stream: Callable[[], Iterator[T]]) -> _IterGuard[T]:
         return self._call(lambda: _IterGuard(open_stream()))
-
-    def _instance_stream(
-        self, study_uid: str, series_uid: str, sop_uid: str
-    ) -> Callable[[], Iterator[Dataset]]:
-        def _open() -> Iterator[Dataset]:
-            yield self.client.retrieve_instance(
-                study_uid, series_uid, sop_uid, media_types=AS_STORED
-            )
-
-        return _open
-
-    def _store(self, ds: Dataset) -> tuple[InstanceOutcome, int]:
-        from workstation.pacs_node.dimse.receive import outcome_of
-
-        assert self.archive is not None
-        uid = str(ds.get("SOPInstanceUID", ""))
-        try:
-            res = self.archive.store_dataset(ds, source="wado-rs")
-        except Exception as exc:  # the archive reports values; this is a last resort
-            # The exception text may quote DICOM values: only at DEBUG.
-            logger.error("Storing WADO-RS instance %s failed (%s)", uid, type(exc).__name__)
-            logger.debug("Storing WADO-RS instance %s failed", uid, exc_info=True)
-            return InstanceOutcome(uid, Outcome.FAILED, str(exc)), 0
-        return outcome_of(res, uid), _approx_size(ds)
 
     # -- STOW-RS -----------------------------------------------------------------------
     def send(
@@ -564,11 +540,6 @@ def _uid(value: str) -> str:
     if not value or not all(c.isdigit() or c == "." for c in value) or len(value) > 64:
         raise ValueError(_("Not a valid UID: {uid!r}").format(uid=value[:80]))
     return value
-
-
-def _approx_size(ds: Dataset) -> int:
-    pixel = ds.get("PixelData")
-    return len(pixel) if isinstance(pixel, bytes) else 0
 
 
 def _batches(paths: list[Path], max_count: int, max_bytes: int) -> Iterator[list[Path]]:

@@ -58,7 +58,6 @@ from pynetdicom.pdu import A_ABORT_RQ
 from pynetdicom.pdu_primitives import P_DATA
 from pynetdicom.timer import Timer
 
-logger = logging.getLogger(__name__)
 #: What the loops log, they log as pynetdicom's own loops did (same loggers and words).
 _assoc_log = logging.getLogger("pynetdicom.association")
 _dul_log = logging.getLogger("pynetdicom.dul")
