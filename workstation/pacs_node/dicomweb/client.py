@@ -348,8 +348,9 @@ class DicomWebNode:
         tracker: ProgressTracker,
         cancel: CancelToken | None,
     ) -> None:
-        """Submit each part to the archive; settle (wait, count) the oldest ones while
-        more than the window are in flight, and all of them before returning."""
+        """Submit each part to the archive; settle (count, or wait for) the oldest ones
+        once durable or while more than the window are in flight, and all of them before
+        returning."""
         assert self.archive is not None
         window: deque[tuple[Future[StoreResult], int]] = deque()
         in_flight = 0
@@ -360,7 +361,13 @@ class DicomWebNode:
                     break
                 window.append((self._submit(part), len(part)))
                 in_flight += len(part)
-                while len(window) > RETRIEVE_WINDOW or in_flight > RETRIEVE_WINDOW_BYTES:
+                # Count what is durable already (progress moves as instances land), and
+                # wait for the oldest while too many are in flight.
+                while window and (
+                    window[0][0].done()
+                    or len(window) > RETRIEVE_WINDOW
+                    or in_flight > RETRIEVE_WINDOW_BYTES
+                ):
                     in_flight -= self._settle(*window.popleft(), result, tracker)
         finally:
             while window:
