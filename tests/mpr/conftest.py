@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.mpr.phantoms import load_frames, random_hu, write_series
-
 pytest.importorskip("scipy")
+
+from tests.mpr.phantoms import load_frames, random_hu, write_series
 
 
 @pytest.fixture(scope="module")

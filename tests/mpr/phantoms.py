@@ -11,10 +11,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pydicom
 from pydicom.uid import generate_uid
+from scipy.ndimage import map_coordinates
 
 from tests.imaging.synthetic import ct_slice, save
 
@@ -94,3 +96,25 @@ def random_hu(shape: tuple[int, int, int], seed: int = 7) -> np.ndarray:
     k, j, i = np.meshgrid(*(np.arange(n) for n in shape), indexing="ij")
     smooth = 800 * np.sin(i / 5.0) * np.cos(j / 7.0) + 300 * np.sin(k / 3.0)
     return np.clip(smooth + rng.integers(-200, 200, shape), -1000, 2000).astype(np.int16)
+
+
+def plane_points(plane: Any, offset_mm: float = 0.0) -> np.ndarray:
+    """LPS of every pixel of `plane`, written out from the plane's definition."""
+    w, h = plane.size
+    c, r = np.meshgrid(np.arange(w), np.arange(h))
+    centre = np.asarray(plane.centre_mm) + offset_mm * np.cross(plane.row, plane.column)
+    return (
+        centre
+        + ((c - (w - 1) / 2) * plane.spacing_mm)[..., None] * np.asarray(plane.row)
+        + ((r - (h - 1) / 2) * plane.spacing_mm)[..., None] * np.asarray(plane.column)
+    )
+
+
+def reference_sample(ref: Reference, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(values, inside mask) by trilinear interpolation in the header-derived index space."""
+    ijk = (points.reshape(-1, 3) - ref.affine[:3, 3]) @ np.linalg.inv(ref.affine[:3, :3]).T
+    coords = ijk[:, ::-1].T  # (k, j, i) order of the array
+    values = map_coordinates(ref.hu, coords, order=1, mode="nearest")
+    shape = np.array(ref.hu.shape)[:, None]
+    inside = np.all((coords >= 1e-6) & (coords <= shape - 1 - 1e-6), axis=0)
+    return values.reshape(points.shape[:2]), inside.reshape(points.shape[:2])

@@ -6,9 +6,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from scipy.ndimage import map_coordinates
 
-from tests.mpr.phantoms import Reference, load_frames, read_reference
+from tests.mpr.phantoms import load_frames, plane_points, read_reference, reference_sample
 from workstation.mpr.geometry import (
     Plane,
     PlaneKind,
@@ -21,28 +20,6 @@ from workstation.mpr.reslice import Reslicer
 from workstation.mpr.volume import MprVolume, build_mpr_volume
 
 pytestmark = pytest.mark.vtk
-
-
-def _points(plane: Plane, offset_mm: float = 0.0) -> np.ndarray:
-    """LPS of every pixel of `plane`, written out from the plane's definition."""
-    w, h = plane.size
-    c, r = np.meshgrid(np.arange(w), np.arange(h))
-    centre = np.asarray(plane.centre_mm) + offset_mm * np.cross(plane.row, plane.column)
-    return (
-        centre
-        + ((c - (w - 1) / 2) * plane.spacing_mm)[..., None] * np.asarray(plane.row)
-        + ((r - (h - 1) / 2) * plane.spacing_mm)[..., None] * np.asarray(plane.column)
-    )
-
-
-def _reference_sample(ref: Reference, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(values, inside mask) by trilinear interpolation in the header-derived index space."""
-    ijk = (points.reshape(-1, 3) - ref.affine[:3, 3]) @ np.linalg.inv(ref.affine[:3, :3]).T
-    coords = ijk[:, ::-1].T  # (k, j, i) order of the array
-    values = map_coordinates(ref.hu, coords, order=1, mode="nearest")
-    shape = np.array(ref.hu.shape)[:, None]
-    inside = np.all((coords >= 1e-6) & (coords <= shape - 1 - 1e-6), axis=0)
-    return values.reshape(points.shape[:2]), inside.reshape(points.shape[:2])
 
 
 def _volume(paths: list[Path]) -> MprVolume:
@@ -66,7 +43,7 @@ def test_thin_planes_match_map_coordinates(series: str, request: pytest.FixtureR
     reslicer = Reslicer(volume)
     for plane in _planes(volume):
         ours = reslicer.plane(plane).astype(np.float64)
-        expected, inside = _reference_sample(ref, _points(plane))
+        expected, inside = reference_sample(ref, plane_points(plane))
         assert inside.sum() > 200, plane.kind
         err = np.abs(ours - expected)[inside]
         assert err.max() <= 1.0, (plane.kind, plane.row, err.max())
@@ -80,7 +57,7 @@ def test_slabs_match_numpy_along_the_normal(mode: SlabMode, oblique_series: list
     for plane in _planes(volume)[::2]:
         samples, masks = [], []
         for off in np.arange(-3.0, 3.0 + 1e-9, 0.5):
-            values, inside = _reference_sample(ref, _points(plane, off))
+            values, inside = reference_sample(ref, plane_points(plane, off))
             samples.append(values)
             masks.append(inside)
         stack, inside = np.stack(samples), np.all(masks, axis=0)

@@ -138,7 +138,10 @@ def plane_labels(plane: Plane) -> OrientationLabels:
 
 
 def standard_plane(
-    kind: PlaneKind, corners_mm: np.ndarray, spacing_mm: float, centre_mm: Sequence[float]
+    kind: PlaneKind,
+    corners_mm: np.ndarray,
+    spacing_mm: float,
+    centre_mm: Sequence[float] | np.ndarray,
 ) -> Plane:
     """An axial, coronal or sagittal plane through `centre_mm` covering the corners."""
     row, column = _STANDARD[kind]
@@ -149,7 +152,7 @@ def oblique_plane(
     corners_mm: np.ndarray,
     normal: Sequence[float],
     spacing_mm: float,
-    centre_mm: Sequence[float],
+    centre_mm: Sequence[float] | np.ndarray,
     row_hint: Sequence[float] | None = None,
 ) -> Plane:
     """A plane with the given normal; its row is `row_hint` made perpendicular (default:
@@ -169,7 +172,7 @@ def covering_plane(
     row: Sequence[float],
     column: Sequence[float],
     spacing_mm: float,
-    centre_mm: Sequence[float],
+    centre_mm: Sequence[float] | np.ndarray,
     kind: PlaneKind = PlaneKind.OBLIQUE,
 ) -> Plane:
     """A plane through `centre_mm` whose rectangle covers the volume's corners."""
