@@ -69,7 +69,7 @@ class VtkReslicer:
     def _configured(self, plane: Plane, slab: Slab | None, interpolation: str) -> vtkImageReslice:
         reslice = vtkImageReslice()
         reslice.SetInputData(self._image)
-        reslice.SetResliceAxes(_matrix(self._inverse_affine @ _plane_frame(plane)))
+        reslice.SetResliceAxes(vtk_matrix(self._inverse_affine @ _plane_frame(plane)))
         reslice.SetOutputDimensionality(2)
         w, h = plane.size
         s = plane.spacing_mm
@@ -101,7 +101,7 @@ def _plane_frame(plane: Plane) -> np.ndarray:
     return out
 
 
-def _matrix(a: np.ndarray) -> vtkMatrix4x4:
+def vtk_matrix(a: np.ndarray) -> vtkMatrix4x4:
     m = vtkMatrix4x4()
     for r in range(4):
         for c in range(4):
