@@ -67,7 +67,10 @@ def read_reference(paths: Sequence[Path]) -> Reference:
     normal = np.cross(iop[:3], iop[3:])
     sets.sort(key=lambda d: float(np.dot(normal, np.asarray(d.ImagePositionPatient, float))))
     hu = np.stack(
-        [d.pixel_array * float(d.RescaleSlope) + float(d.RescaleIntercept) for d in sets]
+        [
+            d.pixel_array * float(d.get("RescaleSlope", 1)) + float(d.get("RescaleIntercept", 0))
+            for d in sets
+        ]
     ).astype(np.float64)
     ipp0 = np.asarray(sets[0].ImagePositionPatient, float)
     ipp_last = np.asarray(sets[-1].ImagePositionPatient, float)
