@@ -78,7 +78,11 @@ class VtkReslicer:
         reslice.SetOutputOrigin(-(w - 1) / 2.0 * s, -(h - 1) / 2.0 * s, 0.0)
         reslice.SetOutputExtent(0, w - 1, 0, h - 1, 0, 0)
         reslice.SetBackgroundLevel(self._background)
-        getattr(reslice, f"SetInterpolationModeTo{interpolation.capitalize()}")()
+        {
+            "nearest": reslice.SetInterpolationModeToNearestNeighbor,
+            "linear": reslice.SetInterpolationModeToLinear,
+            "cubic": reslice.SetInterpolationModeToCubic,
+        }[interpolation]()
         if slab is not None and slab.samples > 1:
             reslice.SetSlabNumberOfSlices(slab.samples)
             if slab.mode is SlabMode.MIP:
