@@ -58,6 +58,8 @@ class MprViewState:
             for k in STANDARD_KINDS
         ]
         self._listeners: list[Listener] = []
+        #: PREVIEW while the user drags (every plane samples faster), FULL when still.
+        self.quality = Quality.FULL
 
     def subscribe(self, listener: Listener) -> None:
         self._listeners.append(listener)
@@ -117,12 +119,21 @@ class MprViewState:
             self.views[i] = replace(self.views[i], slab=slab)
         self._changed(list(chosen))
 
-    # -- reading -------------------------------------------------------------------------------
-    def values(self, index: int, quality: Quality = Quality.FULL) -> np.ndarray:
-        view = self.views[index]
-        return self.reslicer.plane(view.plane, view.slab, quality)
+    def set_quality(self, quality: Quality) -> None:
+        """Preview while interacting; back to FULL refines every plane."""
+        if quality is self.quality:
+            return
+        self.quality = quality
+        if quality is Quality.FULL:
+            self._changed(range(len(self.views)))
 
-    def display_u8(self, index: int, quality: Quality = Quality.FULL) -> np.ndarray:
+    # -- reading -------------------------------------------------------------------------------
+    def values(self, index: int, quality: Quality | None = None) -> np.ndarray:
+        """Modality values of plane `index` (at the state's quality by default)."""
+        view = self.views[index]
+        return self.reslicer.plane(view.plane, view.slab, quality or self.quality)
+
+    def display_u8(self, index: int, quality: Quality | None = None) -> np.ndarray:
         """The plane as 8-bit grey through its window (rows, columns)."""
         levels = apply_voi(self.values(index, quality), self.views[index].window)
         return np.rint(levels).astype(np.uint8)

@@ -22,6 +22,7 @@ from vtkmodules.vtkRenderingCore import (
     vtkColorTransferFunction,
     vtkRenderer,
     vtkRenderWindow,
+    vtkTextActor,
     vtkVolume,
     vtkVolumeProperty,
     vtkWindowToImageFilter,
@@ -55,6 +56,7 @@ class VtkVolumeScene:
         self.actor.SetProperty(self.property)
         self.actor.SetUserMatrix(vtk_matrix(volume.affine))
         renderer.AddVolume(self.actor)
+        self._status: vtkTextActor | None = None
 
     def set_preset(
         self, preset: VolumePreset, *, shift: float = 0.0, blend: str = "composite"
@@ -124,8 +126,24 @@ class VtkVolumeScene:
         camera.OrthogonalizeViewUp()
         self.renderer.ResetCameraClippingRange()
 
+    def set_status(self, text: str) -> None:
+        """A line of text over the picture ("" hides it)."""
+        if self._status is None:
+            self._status = vtkTextActor()
+            self._status.GetTextProperty().SetFontSize(16)
+            self.renderer.AddViewProp(self._status)
+        self._status.SetInput(text)
+
     def close(self) -> None:
         self.renderer.RemoveVolume(self.actor)
+
+
+def scene_in(window: vtkRenderWindow, volume: MprVolume) -> VtkVolumeScene:
+    """A new renderer with `volume` in `window` (for the Qt view)."""
+    renderer = vtkRenderer()
+    renderer.SetBackground(0.05, 0.05, 0.08)
+    window.AddRenderer(renderer)
+    return VtkVolumeScene(volume, renderer)
 
 
 def render_offscreen(
