@@ -76,3 +76,14 @@ def test_window_and_slab_change_the_picture(axial_volume: MprVolume) -> None:
     assert u8.dtype == np.uint8 and u8.shape == thin.shape
     values = state.values(1)
     assert (u8[values <= -50] == 0).all() and (u8[values >= 50] == 255).all()
+
+
+def test_preview_keeps_size_and_place(axial_volume: MprVolume) -> None:
+    from workstation.mpr.reslice import Quality
+
+    state, _calls = _state(axial_volume)
+    for i in range(3):
+        full, preview = state.values(i), state.values(i, Quality.PREVIEW)
+        assert preview.shape == full.shape
+        # the coarse picture is the full one seen through 2x2 blocks: close on average
+        assert np.median(np.abs(preview.astype(float) - full)) < np.median(np.abs(full))
