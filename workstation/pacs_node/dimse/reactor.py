@@ -269,15 +269,36 @@ def _assoc_wait(assoc: Association) -> None:
     assoc._ws_event.wait(timeout)  # type: ignore[attr-defined]
 
 
+def _checkpoint(assoc: Association) -> None:
+    """Stop here while an SCU call has the reactor paused.
+
+    An SCU call (``send_c_echo`` and the like) clears ``_reactor_checkpoint``, waits
+    until ``_is_paused`` is true, sends its request and takes the response off the DIMSE
+    queue.  pynetdicom's loop leaves ``_is_paused`` true from the moment it *starts*
+    waiting at the checkpoint until it has *passed* it; a call that clears the checkpoint
+    in between (typically the next call, right after the previous one set it again) sees
+    a paused reactor that is in fact running on, and if that thread gets the CPU only
+    after the response has arrived, it takes the response ("Received unexpected C-ECHO
+    service message") and the call waits for the DIMSE timeout.  So after passing, the
+    reactor says it runs and only then looks at the checkpoint again: either the call
+    saw it running and waits for it to pause, or the reactor sees the cleared checkpoint
+    and pauses again.  (Both threads hold the GIL for each step, so their writes and
+    reads are seen in one order.)
+    """
+    while True:
+        assoc._is_paused = True
+        assoc._reactor_checkpoint.wait()
+        assoc._is_paused = False
+        if assoc._reactor_checkpoint.is_set():
+            return
+
+
 def _assoc_run_reactor(self: Association) -> None:
     """``Association._run_reactor``, waiting for work instead of sleeping 1 ms."""
     wake: threading.Event = self._ws_event  # type: ignore[attr-defined]
     self._is_paused = False
     while not self._kill:
-        # An SCU call pauses the reactor here so the reactor takes none of its messages.
-        self._is_paused = True
-        self._reactor_checkpoint.wait()
-        self._is_paused = False
+        _checkpoint(self)
         wake.clear()  # before looking: a wake-up from now on is not lost
 
         context_id, msg = self.dimse.get_msg(block=False)
