@@ -118,6 +118,10 @@ class NodeSettings:
     tls_certificate: str = ""
     tls_private_key: str = ""
     tls_ca_certificates: str = ""
+    #: Install our tuning of pynetdicom's internals when the node starts (waiting
+    #: reactors, cheap context copies, direct C-STORE responses); it installs only over
+    #: the pynetdicom release it was written for.  Off: stock pynetdicom, slower.
+    pynetdicom_tuning: bool = True
     peers: tuple[PeerNode, ...] = ()
 
 

@@ -14,7 +14,7 @@ from pynetdicom.sop_class import Verification
 
 from tests.harness.ports import free_port, wait_until
 from workstation.pacs_node.dimse import reactor
-from workstation.pacs_node.dimse.setup import configure_pynetdicom
+from workstation.pacs_node.dimse.pynetdicom_tuning import install_tuning
 
 IDLE_S = 1.0
 
@@ -22,7 +22,7 @@ IDLE_S = 1.0
 @pytest.fixture
 def server() -> Iterator[tuple[AE, int, list[str]]]:
     """A pynetdicom echo SCP (with the reactors installed); the events it saw."""
-    configure_pynetdicom()
+    assert install_tuning()
     seen: list[str] = []
     ae = AE(ae_title="REACTOR")
     ae.add_supported_context(Verification)
@@ -158,7 +158,7 @@ def test_a_peer_abort_ends_the_servers_association(server: tuple[AE, int, list[s
 
 
 def test_the_network_timeout_still_ends_a_silent_association() -> None:
-    configure_pynetdicom()
+    assert install_tuning()
     ae = AE(ae_title="REACTOR")
     ae.add_supported_context(Verification)
     ae.network_timeout = 0.5  # the server gives up on a silent peer after 0.5 s
