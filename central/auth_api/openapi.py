@@ -611,7 +611,8 @@ def describe(error: ValidationError) -> str:
     texts = {
         "required": lambda: f"Field {error.message.split(' is ')[0]} is required.",
         "additionalProperties": lambda: (
-            f"Unexpected field in {where}: {error.message.split('(')[-1].rstrip(')')}."
+            f"Unexpected field in {where}; allowed: "
+            f"{', '.join(sorted(error.schema.get('properties', {}))) or 'none'}."  # type: ignore[union-attr]
         ),
         "type": lambda: f"Field '{where}' must be of type {value}.",
         "pattern": lambda: f"Field '{where}' has an invalid format.",

@@ -55,7 +55,10 @@ def raw_request(
         sent = dict(headers or {})
         if body is not None:
             sent.setdefault("Content-Type", "application/json")
-        conn.request(method, path, body=body, headers=sent, encode_chunked=chunked)
+        try:
+            conn.request(method, path, body=body, headers=sent, encode_chunked=chunked)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the server answered early (e.g. 413) and closed: read that answer
         response = conn.getresponse()
         return RawResponse(response.status, response.read(), dict(response.getheaders()))
     finally:
