@@ -56,6 +56,15 @@ def auth_failure(exc: Exception) -> int:
     return exit_codes.PEER_ERROR if isinstance(exc, CentralUnavailable) else exit_codes.FORBIDDEN
 
 
+def acting_session(ctx: CliContext, args: argparse.Namespace) -> Session:
+    """The session of ``--user`` (its password read first from standard input), else
+    the data directory's owner; raises ``AuthError``."""
+    password = ""
+    if args.user:
+        password = next_secret(args, _("Password for {user}: ").format(user=args.user))
+    return ctx.services.act_as(args.user, password)
+
+
 def acts_for_person(handler: SessionHandler) -> Callable[[CliContext, Any], int]:
     """Run ``handler(ctx, args, session)`` for the account ``--user`` names (or the data
     directory's owner); failed logins and refusals are exit 7, and audited."""
@@ -64,11 +73,8 @@ def acts_for_person(handler: SessionHandler) -> Callable[[CliContext, Any], int]
     def run(ctx: CliContext, args: Any) -> int:
         from workstation.auth.errors import AuthError
 
-        password = ""
-        if args.user:
-            password = next_secret(args, _("Password for {user}: ").format(user=args.user))
         try:
-            session = ctx.services.act_as(args.user, password)
+            session = acting_session(ctx, args)
         except AuthError as exc:
             return auth_failure(exc)
         try:

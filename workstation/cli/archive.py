@@ -6,6 +6,7 @@
   [--user NAME --password-stdin]``: through the services layer, permission-checked and
   audited (channel ``cli``).  Exit 4 when the study is not held or the destination's
   folder does not exist (no folders are made for a mistyped path).
+- ``archive delete STUDY_UID --yes``: administrators only; audited.
 """
 
 from __future__ import annotations
@@ -44,6 +45,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--json", action="store_true", help=_("print the result as JSON"))
     add_actor_arguments(e)
     e.set_defaults(handler=run_export)
+    d = verbs.add_parser("delete", help=_("delete one study from the local archive (admins)"))
+    d.add_argument("study_uid", metavar="STUDY_UID")
+    d.add_argument("--yes", action="store_true", help=_("really delete (required)"))
+    add_actor_arguments(d)
+    d.set_defaults(handler=run_delete)
 
 
 @needs_archive
@@ -118,4 +124,21 @@ def run_export(ctx: CliContext, args: argparse.Namespace, session: Session) -> i
                 n=result.files, size=human_bytes(result.bytes), dest=result.destination
             )
         )
+    return exit_codes.OK
+
+
+@needs_archive
+@acts_for_person
+def run_delete(ctx: CliContext, args: argparse.Namespace, session: Session) -> int:
+    from workstation.pacs_node.archive.errors import NotFoundError
+
+    if not args.yes:
+        print(_("Deleting cannot be undone: add --yes to delete the study."), file=sys.stderr)
+        return exit_codes.USAGE
+    try:
+        count = ctx.services.actions(session).delete_study(args.study_uid)
+    except NotFoundError as exc:
+        print(str(exc), file=sys.stderr)
+        return exit_codes.NOT_FOUND
+    print(_("Deleted study {uid} ({n} instances).").format(uid=args.study_uid, n=count))
     return exit_codes.OK
