@@ -58,6 +58,9 @@ class ArchiveSettings:
     sqlite_synchronous: str = "FULL"
     #: Refuse new files when the store's disk has less free space than this.
     min_free_bytes: int = 512 * 1024 * 1024
+    #: A Deflated Explicit VR data set that inflates to more than this is refused (a
+    #: deflate bomb); it is inflated in steps and counted, never allocated whole.
+    max_inflated_bytes: int = 1024**3
 
 
 @dataclass(frozen=True)
