@@ -198,7 +198,11 @@ class Settings:
 
     @property
     def report_template_dir(self) -> Path:
-        return Path(self.reports.template_dir) if self.reports.template_dir else self.home / "report_templates"
+        return (
+            Path(self.reports.template_dir)
+            if self.reports.template_dir
+            else self.home / "report_templates"
+        )
 
     @property
     def database_url(self) -> str:

@@ -108,7 +108,12 @@ def need_tool(name: str) -> str:
 
 def run(*cmd: str | Path, **kw: object) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [str(c) for c in cmd], capture_output=True, text=True, timeout=120, check=False, **kw  # type: ignore[call-overload]
+        [str(c) for c in cmd],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        **kw,  # type: ignore[call-overload]
     )
 
 
@@ -121,7 +126,12 @@ def pdfsig_text(pdf: Path, ca_pem: Path, tmp: Path) -> str:
     if not db.exists():
         db.mkdir()
         assert run(certutil, "-N", "-d", f"sql:{db}", "--empty-password").returncode == 0
-        assert run(certutil, "-A", "-n", "clinic-ca", "-t", "CT,C,C", "-d", f"sql:{db}", "-i", ca_pem).returncode == 0
+        assert (
+            run(
+                certutil, "-A", "-n", "clinic-ca", "-t", "CT,C,C", "-d", f"sql:{db}", "-i", ca_pem
+            ).returncode
+            == 0
+        )
     return run("pdfsig", "-nssdir", f"sql:{db}", pdf).stdout
 
 

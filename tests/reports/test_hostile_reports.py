@@ -41,7 +41,10 @@ def test_flipped_byte_in_the_signed_range(signing_site: Site, tmp_path: Path) ->
     data[at] ^= 0x01
     bad = tmp_path / "flipped.pdf"
     bad.write_bytes(bytes(data))
-    assert _verify(signing_site, bytes(data)) in (SignatureState.TAMPERED, SignatureState.NOT_SIGNED)
+    assert _verify(signing_site, bytes(data)) in (
+        SignatureState.TAMPERED,
+        SignatureState.NOT_SIGNED,
+    )
     ca = signing_site.ca_pem(tmp_path)
     assert "Signature is Valid." not in pdfsig_text(bad, ca, tmp_path)
     assert pyhanko_validate(bad, ca).returncode != 0
@@ -80,7 +83,9 @@ def test_unsigned_and_not_a_pdf(signing_site: Site) -> None:
     assert _verify(signing_site, b"GIF89a not a pdf") == SignatureState.NOT_SIGNED
 
 
-def _install_key(site: Site, ca: SiteCa, *, days: int = 730, start: dt.datetime | None = None) -> None:
+def _install_key(
+    site: Site, ca: SiteCa, *, days: int = 730, start: dt.datetime | None = None
+) -> None:
     """Give the doctor a key certified by ``ca`` (same keyring passphrase)."""
     from workstation.reports.keystore import passphrase_key
 
@@ -116,7 +121,9 @@ def test_certificate_from_another_ca_is_refused_and_untrusted(
     home = SigningHome(signing_site.settings.signing_dir)  # type: ignore[attr-defined]
     signer = home.signer("dora", signing_site.secrets.get("signing-key:dora") or "")
     foreign = sign_pdf(
-        signing_site.reports("dora").preview(signing_site.reports("dora").create(signing_site.study_uid).report_id),
+        signing_site.reports("dora").preview(
+            signing_site.reports("dora").create(signing_site.study_uid).report_id
+        ),
         signer,
         TrustAnchor(other.cert, other.crl()),
         LocalTimeStamper(LocalTsa.for_site(other, tmp_path / "other-tsa")),
@@ -153,7 +160,7 @@ def test_operator_reads_but_cannot_write_or_sign(signing_site: Site) -> None:
     doctor = signing_site.reports("dora")
     report = doctor.create(signing_site.study_uid)
     operator = signing_site.reports("otto")
-    assert [r.report_id for r in operator.list(signing_site.study_uid)] == [report.report_id]
+    assert [r.report_id for r in operator.list_reports(signing_site.study_uid)] == [report.report_id]
     with pytest.raises(PermissionDenied):
         operator.create(signing_site.study_uid)
     with pytest.raises(PermissionDenied):
@@ -166,4 +173,8 @@ def test_operator_reads_but_cannot_write_or_sign(signing_site: Site) -> None:
         signing_site.signing("dora").revoke("dora")
     assert signing_site.store.get(report.report_id).status == ReportStatus.DRAFT
     denied = signing_site.audit.events(action="permission_denied")
-    assert {e.detail["permission"] for e in denied} >= {"reports.write", "reports.sign", "users.manage"}
+    assert {e.detail["permission"] for e in denied} >= {
+        "reports.write",
+        "reports.sign",
+        "users.manage",
+    }

@@ -30,7 +30,16 @@ def ws(*args: str | Path, stdin: str = "") -> subprocess.CompletedProcess[str]:
 def test_enrol_write_sign_export_verify(site: Site, tmp_path: Path) -> None:
     ada, dora = PASSWORDS["ada"] + "\n", PASSWORDS["dora"] + "\n"
     assert ws("signing", "ca-export", "--out", tmp_path / "none.pem").returncode == 4
-    done = ws("signing", "ca-init", "--name", "Klinika Test", "--user", "ada", "--password-stdin", stdin=ada)
+    done = ws(
+        "signing",
+        "ca-init",
+        "--name",
+        "Klinika Test",
+        "--user",
+        "ada",
+        "--password-stdin",
+        stdin=ada,
+    )
     assert done.returncode == 0, done.stderr
     again = ws("signing", "ca-init", "--user", "ada", "--password-stdin", stdin=ada)
     assert again.returncode == 6 and "exists already" in again.stderr
@@ -39,7 +48,15 @@ def test_enrol_write_sign_export_verify(site: Site, tmp_path: Path) -> None:
     assert ca.read_bytes().startswith(b"-----BEGIN CERTIFICATE-----")
     no_pass = ws("signing", "enroll", "--user", "dora", "--password-stdin", stdin=dora)
     assert no_pass.returncode == 6 and "passphrase" in no_pass.stderr
-    enrolled = ws("signing", "enroll", "--user", "dora", "--password-stdin", "--json", stdin=dora + PASSPHRASE + "\n")
+    enrolled = ws(
+        "signing",
+        "enroll",
+        "--user",
+        "dora",
+        "--password-stdin",
+        "--json",
+        stdin=dora + PASSPHRASE + "\n",
+    )
     assert enrolled.returncode == 0, enrolled.stderr
     assert len(json.loads(enrolled.stdout)["fingerprint"]) == 64
 
@@ -47,18 +64,44 @@ def test_enrol_write_sign_export_verify(site: Site, tmp_path: Path) -> None:
     assert {t["id"] for t in listed} >= {"ct_chest", "free_text"}
 
     text = tmp_path / "report.txt"
-    text.write_text("## Клинические данные\nКашель.\n## Заключение\nОчаг 6 мм, ёмкость.\n", encoding="utf-8")
+    text.write_text(
+        "## Клинические данные\nКашель.\n## Заключение\nОчаг 6 мм, ёмкость.\n", encoding="utf-8"
+    )
     new = ws(
         "report", "new", site.study_uid, "--template", "ct_chest", "--lang", "ru",
         "--text-file", text, "--user", "dora", "--password-stdin", "--json", stdin=dora,
     )  # fmt: skip
     assert new.returncode == 0, new.stderr
     report_id = json.loads(new.stdout)["report_id"]
-    denied = ws("report", "new", site.study_uid, "--user", "otto", "--password-stdin", stdin=PASSWORDS["otto"] + "\n")
+    denied = ws(
+        "report",
+        "new",
+        site.study_uid,
+        "--user",
+        "otto",
+        "--password-stdin",
+        stdin=PASSWORDS["otto"] + "\n",
+    )
     assert denied.returncode == 7
-    wrong = ws("report", "sign", report_id, "--user", "dora", "--password-stdin", stdin=dora + "wrong passphrase\n")
+    wrong = ws(
+        "report",
+        "sign",
+        report_id,
+        "--user",
+        "dora",
+        "--password-stdin",
+        stdin=dora + "wrong passphrase\n",
+    )
     assert wrong.returncode == 7 and "passphrase" in wrong.stderr
-    signed = ws("report", "sign", report_id, "--user", "dora", "--password-stdin", stdin=dora + PASSPHRASE + "\n")
+    signed = ws(
+        "report",
+        "sign",
+        report_id,
+        "--user",
+        "dora",
+        "--password-stdin",
+        stdin=dora + PASSPHRASE + "\n",
+    )
     assert signed.returncode == 0, signed.stderr
 
     out = tmp_path / "out.pdf"

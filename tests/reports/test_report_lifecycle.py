@@ -24,7 +24,10 @@ def test_draft_preliminary_final_and_amendment(signing_site: Site) -> None:
         draft.report_id, {"findings": "Nodule.", "impression": "Nodule."},
         {"nodule_size": "6,5"}, ReportStatus.PRELIMINARY,
     )  # fmt: skip
-    assert pre.status == ReportStatus.PRELIMINARY and pre.fields == {"emphysema": "mild", "nodule_size": "6.5"}
+    assert pre.status == ReportStatus.PRELIMINARY and pre.fields == {
+        "emphysema": "mild",
+        "nodule_size": "6.5",
+    }
     final = doctor.sign(pre.report_id)
     assert final.status == ReportStatus.FINAL and final.signed_by == "dora"
     pdf = signing_site.store.pdf(final.report_id)
@@ -40,8 +43,10 @@ def test_draft_preliminary_final_and_amendment(signing_site: Site) -> None:
         doctor.amend(final.report_id, "a second amendment of the same version")
     doctor.edit(amendment.report_id, {**amendment.sections, "impression": "Nodule, 7 mm."})
     second = doctor.sign(amendment.report_id)
-    versions = {r.version: r for r in doctor.list(signing_site.study_uid)}
-    assert versions[1].status == ReportStatus.SUPERSEDED and versions[2].status == ReportStatus.FINAL
+    versions = {r.version: r for r in doctor.list_reports(signing_site.study_uid)}
+    assert (
+        versions[1].status == ReportStatus.SUPERSEDED and versions[2].status == ReportStatus.FINAL
+    )
     # The first version keeps its own signed PDF and hash.
     assert signing_site.store.pdf(final.report_id) == pdf
     assert second.pdf_sha256 != final.pdf_sha256
@@ -77,8 +82,12 @@ def test_export_and_print_are_audited(signing_site: Site, tmp_path) -> None:  # 
 
 def test_reports_have_their_own_alembic_lineage(site: Site) -> None:
     with site.archive.engine.connect() as conn:
-        versions = conn.execute(sa.text("SELECT version_num FROM reports_alembic_version")).scalars().all()
+        versions = (
+            conn.execute(sa.text("SELECT version_num FROM reports_alembic_version")).scalars().all()
+        )
         assert versions == ["reports_0001"]
-        archive_versions = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalars().all()
+        archive_versions = (
+            conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalars().all()
+        )
         assert "reports_0001" not in archive_versions
     ReportStore(site.archive.engine)  # a second open finds the schema current

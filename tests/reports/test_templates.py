@@ -66,8 +66,18 @@ def test_site_folder_adds_and_replaces_and_skips_broken_files(tmp_path: Path) ->
         {"format": 2, "id": "a", "title": {"en": "A"}},
         {"format": 1, "id": "a", "title": {"xx": "A"}},
         {"format": 1, "id": "a", "title": {"en": "A"}, "sections": {"summary": {"en": "x"}}},
-        {"format": 1, "id": "a", "title": {"en": "A"}, "fields": [{"id": "f", "type": "colour", "label": {"en": "F"}}]},
-        {"format": 1, "id": "a", "title": {"en": "A"}, "fields": [{"id": "f", "type": "choice", "label": {"en": "F"}}]},
+        {
+            "format": 1,
+            "id": "a",
+            "title": {"en": "A"},
+            "fields": [{"id": "f", "type": "colour", "label": {"en": "F"}}],
+        },
+        {
+            "format": 1,
+            "id": "a",
+            "title": {"en": "A"},
+            "fields": [{"id": "f", "type": "choice", "label": {"en": "F"}}],
+        },
     ],
 )
 def test_malformed_templates_are_refused(raw: dict) -> None:  # type: ignore[type-arg]
@@ -78,7 +88,10 @@ def test_malformed_templates_are_refused(raw: dict) -> None:  # type: ignore[typ
 def test_snippets_expand_in_the_report_language() -> None:
     assert {s.key for s in snippets()} >= {"nad", "cmp", "fu"}
     assert expand_snippet("", "nad", "de") == "Kein akuter pathologischer Befund."
-    assert expand_snippet("Лёгкие чистые.", "nad", "ru") == "Лёгкие чистые. Острой патологии не выявлено."
+    assert (
+        expand_snippet("Лёгкие чистые.", "nad", "ru")
+        == "Лёгкие чистые. Острой патологии не выявлено."
+    )
     with pytest.raises(TemplateError):
         expand_snippet("", "nope", "en")
 

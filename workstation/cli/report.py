@@ -136,7 +136,9 @@ def run_templates(ctx: CliContext, args: argparse.Namespace) -> int:
                     "title": dict(t.title),
                     "modality": t.modality,
                     "origin": t.origin,
-                    "fields": [{"id": f.field_id, "type": f.type, "unit": f.unit} for f in t.fields],
+                    "fields": [
+                        {"id": f.field_id, "type": f.type, "unit": f.unit} for f in t.fields
+                    ],
                 }
                 for t in templates.values()
             ]
@@ -158,7 +160,13 @@ def run_sign(ctx: CliContext, args: argparse.Namespace) -> int:
     except _errors() as exc:
         return _fail(exc)
     if args.json:
-        print_json({"report_id": report.report_id, "status": report.status.value, "sha256": report.pdf_sha256})
+        print_json(
+            {
+                "report_id": report.report_id,
+                "status": report.status.value,
+                "sha256": report.pdf_sha256,
+            }
+        )
     else:
         print(_("Signed: {id} (SHA-256 {sha}).").format(id=report.report_id, sha=report.pdf_sha256))
     return exit_codes.OK
@@ -234,7 +242,9 @@ def run_list(ctx: CliContext, args: argparse.Namespace) -> int:
         )
     else:
         for r in reports:
-            print(f"{r.report_id}  v{r.version}  {r.status.value:<11} {r.template_id:<12} {r.study_instance_uid}")
+            print(
+                f"{r.report_id}  v{r.version}  {r.status.value:<11} {r.template_id:<12} {r.study_instance_uid}"
+            )
     return exit_codes.OK
 
 
@@ -257,5 +267,9 @@ def run_verify(ctx: CliContext, args: argparse.Namespace) -> int:
             )
         )
     else:
-        print(_("NOT SIGNED ({state}): {reason}").format(state=result.state.value, reason=result.reason))
+        print(
+            _("NOT SIGNED ({state}): {reason}").format(
+                state=result.state.value, reason=result.reason
+            )
+        )
     return exit_codes.OK if result.ok else exit_codes.PARTIAL

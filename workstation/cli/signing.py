@@ -20,7 +20,7 @@ from workstation.cli import exit_codes
 from workstation.cli._report_login import add_login_arguments, logged_in
 from workstation.cli.console import print_json
 from workstation.cli.context import CliContext
-from workstation.i18n import _
+from workstation.i18n import _, ngettext
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -116,7 +116,9 @@ def run_enroll(ctx: CliContext, args: argparse.Namespace) -> int:
     else:
         print(
             _("Signing certificate issued for {user}, valid until {date} (SHA-256 {fp}).").format(
-                user=args.user, date=f"{cert.not_valid_after_utc:%Y-%m-%d}", fp=result["fingerprint"]
+                user=args.user,
+                date=f"{cert.not_valid_after_utc:%Y-%m-%d}",
+                fp=result["fingerprint"],
             )
         )
     return exit_codes.OK
@@ -131,5 +133,11 @@ def run_revoke(ctx: CliContext, args: argparse.Namespace) -> int:
             done = _actions(ctx, who).revoke(args.target)  # type: ignore[attr-defined]
     except (AuthError, ReportError) as exc:
         return _fail(exc)
-    print(_("{count} certificate(s) of {user} revoked.").format(count=len(done), user=args.target))
+    print(
+        ngettext(
+            "{count} certificate of {user} revoked.",
+            "{count} certificates of {user} revoked.",
+            len(done),
+        ).format(count=len(done), user=args.target)
+    )
     return exit_codes.OK if done else exit_codes.NOT_FOUND

@@ -147,11 +147,17 @@ def _study_rows(study: StudyInfo, lang: str) -> list[tuple[str, str]]:
     return [
         (label("patient", lang), _person(study.patient_name)),
         (label("patient_id", lang), study.patient_id),
-        (label("birth_date", lang), format_date(study.birth_date, lang) if study.birth_date else ""),
+        (
+            label("birth_date", lang),
+            format_date(study.birth_date, lang) if study.birth_date else "",
+        ),
         (label("sex", lang), study.sex),
         (label("study_description", lang), study.description),
         (label("modality", lang), study.modality),
-        (label("study_date", lang), format_date(study.study_date, lang) if study.study_date else ""),
+        (
+            label("study_date", lang),
+            format_date(study.study_date, lang) if study.study_date else "",
+        ),
         (label("accession", lang), study.accession),
         (label("referring", lang), _person(study.referring)),
     ]
@@ -186,7 +192,9 @@ def _figures(figures: Sequence[Figure], lang: str) -> list[Any]:
         reader = ImageReader(io.BytesIO(fig.png))
         w, h = reader.getSize()
         scale = min(55 * mm / w, 55 * mm / h)
-        cells.append([Image(io.BytesIO(fig.png), w * scale, h * scale), _para(fig.caption, "small")])
+        cells.append(
+            [Image(io.BytesIO(fig.png), w * scale, h * scale), _para(fig.caption, "small")]
+        )
     rows = [cells[i : i + 3] for i in range(0, len(cells), 3)]
     flat = [[c for cell in row for c in [cell]] for row in rows]
     table = Table(
@@ -205,7 +213,10 @@ def _signer_rows(signer: SignerBlock | None, lang: str) -> list[Any]:
         return [_para(label("unsigned", lang), "h")]
     rows = [
         (label("signed_by", lang), signer.name),
-        (label("role", lang), label(signer.role, lang) if signer.role in ("doctor", "admin") else signer.role),
+        (
+            label("role", lang),
+            label(signer.role, lang) if signer.role in ("doctor", "admin") else signer.role,
+        ),
         (label("signed_at", lang), format_datetime(signer.signed_at, lang)),
         (label("fingerprint", lang), _fingerprint_lines(signer.fingerprint)),
     ]
@@ -231,7 +242,10 @@ def _story(
     status = label(report.status.value, lang)
     story: list[Any] = [
         _para(f"{label('report', lang)}: {localized(template.title, lang)}", "title"),
-        _para(f"{label('status', lang)}: {status} · {label('version', lang)} {report.version}", "small"),
+        _para(
+            f"{label('status', lang)}: {status} · {label('version', lang)} {report.version}",
+            "small",
+        ),
         Spacer(1, 4 * mm),
         _grid(_study_rows(study, lang), (45 * mm, 125 * mm)),
     ]
@@ -307,7 +321,11 @@ def render_report(
     def make_canvas(*args: Any, **kwargs: Any) -> Canvas:
         kwargs.update(initialFontName=regular, initialFontSize=10, lang=lang)
         c = Canvas(*args, **kwargs)
-        c._doc.Catalog.Metadata = XMP(creator=lambda _doc: _xmp(title, lang, signer.name if signer else report.author, created).encode("utf-8"))  # noqa: SLF001
+        c._doc.Catalog.Metadata = XMP(
+            creator=lambda _doc: _xmp(
+                title, lang, signer.name if signer else report.author, created
+            ).encode("utf-8")
+        )
         return c
 
     def decorate(c: Canvas, doc: Any) -> None:
@@ -317,7 +335,15 @@ def render_report(
         if logo:
             from reportlab.lib.utils import ImageReader
 
-            c.drawImage(ImageReader(io.BytesIO(logo)), x, height - 24 * mm, 16 * mm, 16 * mm, preserveAspectRatio=True, mask="auto")
+            c.drawImage(
+                ImageReader(io.BytesIO(logo)),
+                x,
+                height - 24 * mm,
+                16 * mm,
+                16 * mm,
+                preserveAspectRatio=True,
+                mask="auto",
+            )
             x += 19 * mm
         c.setFont(bold, 12)
         c.drawString(x, height - 14 * mm, clinic.name)

@@ -60,6 +60,7 @@ class Pkcs12Signer:
         from asn1crypto import keys as asn1_keys
         from asn1crypto import x509 as asn1_x509
         from pyhanko.sign.signers import SimpleSigner
+        from pyhanko_certvalidator.registry import SimpleCertificateStore
 
         key_der = self._key.private_bytes(
             serialization.Encoding.DER,
@@ -70,7 +71,7 @@ class Pkcs12Signer:
         return SimpleSigner(
             signing_cert=cert,
             signing_key=asn1_keys.PrivateKeyInfo.load(key_der),
-            cert_registry=None,
+            cert_registry=SimpleCertificateStore(),
         )
 
 
@@ -90,9 +91,7 @@ def check_certificate(
     try:
         cert.verify_directly_issued_by(anchor.ca_cert)
     except (ValueError, TypeError) as exc:
-        raise SigningRefused(
-            "the signing certificate was not issued by this clinic's CA"
-        ) from exc
+        raise SigningRefused("the signing certificate was not issued by this clinic's CA") from exc
     if now < cert.not_valid_before_utc:
         raise SigningRefused(
             f"the signing certificate is not valid before {cert.not_valid_before_utc:%Y-%m-%d %H:%M} UTC"
@@ -120,9 +119,7 @@ def validation_context(anchor: TrustAnchor, *, extra_certs: tuple[Any, ...] = ()
     from asn1crypto import x509 as asn1_x509
     from pyhanko.sign.validation import ValidationContext
 
-    root = asn1_x509.Certificate.load(
-        anchor.ca_cert.public_bytes(serialization.Encoding.DER)
-    )
+    root = asn1_x509.Certificate.load(anchor.ca_cert.public_bytes(serialization.Encoding.DER))
     return ValidationContext(
         trust_roots=[root],
         crls=[asn1_crl.CertificateList.load(anchor.crl)],

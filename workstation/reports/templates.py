@@ -101,7 +101,9 @@ def _field(raw: Any, where: str) -> Field:
     )
     if ftype == "choice" and not choices:
         raise TemplateError(f"{where}: a choice field needs choices")
-    return Field(fid, ftype, _texts(raw.get("label"), f"{where}.label"), str(raw.get("unit", "")), choices)
+    return Field(
+        fid, ftype, _texts(raw.get("label"), f"{where}.label"), str(raw.get("unit", "")), choices
+    )
 
 
 def parse_template(data: bytes, origin: str = "shipped") -> Template:
@@ -154,7 +156,7 @@ def load_templates(site_dir: Path | None = None) -> dict[str, Template]:
     """All templates by id: the shipped ones, then the site folder's (a bad site file is
     logged and skipped, so one typo does not take the others down)."""
     out: dict[str, Template] = {}
-    for name, data in _shipped_files().items():
+    for data in _shipped_files().values():
         t = parse_template(data)
         out[t.template_id] = t
     for name, data in _site_files(site_dir).items():

@@ -38,9 +38,7 @@ class LocalTsa:
 
     def __init__(self, cert: x509.Certificate, key: Any, ca_cert: x509.Certificate) -> None:
         self.cert = asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
-        self.ca_cert = asn1_x509.Certificate.load(
-            ca_cert.public_bytes(serialization.Encoding.DER)
-        )
+        self.ca_cert = asn1_x509.Certificate.load(ca_cert.public_bytes(serialization.Encoding.DER))
         self._key = key
 
     @classmethod
@@ -60,8 +58,8 @@ class LocalTsa:
             )
             cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
         cert = x509.load_pem_x509_certificate(read_capped(cert_path))
-        key = serialization.load_pem_private_key(read_capped(key_path), password=None)
-        return cls(cert, key, ca.cert)
+        loaded: Any = serialization.load_pem_private_key(read_capped(key_path), password=None)
+        return cls(cert, loaded, ca.cert)
 
     def respond(self, request_der: bytes, *, now: dt.datetime | None = None) -> bytes:
         req = tsp.TimeStampReq.load(request_der)
@@ -83,7 +81,9 @@ class LocalTsa:
         if req["nonce"].native is not None:
             tst["nonce"] = req["nonce"]
         token = self._sign(tsp.TSTInfo(tst).dump(), now or utcnow())
-        return tsp.TimeStampResp({"status": {"status": "granted"}, "time_stamp_token": token}).dump()
+        return tsp.TimeStampResp(
+            {"status": {"status": "granted"}, "time_stamp_token": token}
+        ).dump()
 
     def _sign(self, tst_der: bytes, now: dt.datetime) -> cms.ContentInfo:
         ess = tsp.SigningCertificateV2(

@@ -90,9 +90,9 @@ def verify_pdf(
 def _context(reader: Any, ca_cert: x509.Certificate) -> Any:
     from asn1crypto import x509 as asn1_x509
     from cryptography.hazmat.primitives import serialization
+    from pyhanko.pdf_utils.misc import PdfReadError
     from pyhanko.sign.validation import ValidationContext
     from pyhanko.sign.validation.dss import DocumentSecurityStore
-    from pyhanko.pdf_utils.misc import PdfReadError
 
     root = asn1_x509.Certificate.load(ca_cert.public_bytes(serialization.Encoding.DER))
     kwargs = {"trust_roots": [root], "allow_fetching": False}
@@ -111,10 +111,10 @@ def _judge(
     now: dt.datetime,
 ) -> Verification:
     from cryptography.hazmat.primitives import hashes
-    from pyhanko.sign.validation.errors import SignatureValidationError
-    from pyhanko.sign.validation import validate_pdf_signature
-    from pyhanko.sign.validation.status import SignatureCoverageLevel
     from pyhanko.sign.diff_analysis import ModificationLevel
+    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko.sign.validation.errors import SignatureValidationError
+    from pyhanko.sign.validation.status import SignatureCoverageLevel
 
     try:
         status = validate_pdf_signature(sig, _context(reader, ca_cert))
@@ -123,7 +123,7 @@ def _judge(
     cert = x509.load_der_x509_certificate(status.signing_cert.dump())
     stamp = status.timestamp_validity
     signed_at = stamp.timestamp if stamp is not None else status.signer_reported_dt
-    base = {
+    base: dict[str, Any] = {
         "signer": _common_name(cert),
         "signed_at": signed_at,
         "fingerprint": cert.fingerprint(hashes.SHA256()).hex(),
@@ -145,7 +145,9 @@ def _judge(
         cert.verify_directly_issued_by(ca_cert)
     except (ValueError, TypeError):
         return Verification(
-            SignatureState.UNTRUSTED, "the signer's certificate is not from this clinic's CA", **base
+            SignatureState.UNTRUSTED,
+            "the signer's certificate is not from this clinic's CA",
+            **base,
         )
     when = signed_at or now
     if not cert.not_valid_before_utc <= when <= cert.not_valid_after_utc:
@@ -166,7 +168,7 @@ def _judge(
         indic = status.trust_problem_indic
         return Verification(
             SignatureState.UNTRUSTED,
-            f"the certificate chain is not trusted ({indic.name if indic else 'unknown'})",
+            f"the certificate chain is not trusted ({indic if indic else 'unknown'})",
             **base,
         )
     return Verification(SignatureState.VALID, "intact and trusted", **base)

@@ -83,7 +83,7 @@ class ReportActions:
         self.guard(Permission.REPORT_READ)
         return load_templates(self.settings.report_template_dir)
 
-    def list(self, study_uid: str | None = None) -> list[Report]:
+    def list_reports(self, study_uid: str | None = None) -> list[Report]:
         self.guard(Permission.REPORT_READ, study_uid)
         return self.store.list(study_uid)
 
@@ -232,7 +232,9 @@ class ReportActions:
 
     def _render(self, report: Report, signer: SignerBlock | None) -> bytes:
         r = self.settings.reports
-        clinic = Clinic(r.clinic_name, r.clinic_address, Path(r.clinic_logo) if r.clinic_logo else None)
+        clinic = Clinic(
+            r.clinic_name, r.clinic_address, Path(r.clinic_logo) if r.clinic_logo else None
+        )
         return render_report(
             report,
             self._template(report.template_id),

@@ -61,7 +61,9 @@ class SigningActions:
         )
         return ca.cert
 
-    def enroll(self, typed_passphrase: str | None = None, key_type: str | None = None) -> x509.Certificate:
+    def enroll(
+        self, typed_passphrase: str | None = None, key_type: str | None = None
+    ) -> x509.Certificate:
         """A new key and certificate for the logged-in user (doctors and admins)."""
         self._guard(Permission.REPORT_SIGN)
         user = self.session.username
