@@ -11,12 +11,13 @@ offscreen CLI share it); :func:`render_offscreen` draws one picture to a numpy a
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import vtkmodules.vtkRenderingOpenGL2
 import vtkmodules.vtkRenderingVolumeOpenGL2  # noqa: F401  (registers the volume factories)
 from vtkmodules.util.numpy_support import vtk_to_numpy
+from vtkmodules.vtkCommonCore import vtkCommand
 from vtkmodules.vtkCommonDataModel import vtkPiecewiseFunction
 from vtkmodules.vtkRenderingCore import (
     vtkColorTransferFunction,
@@ -142,6 +143,22 @@ class VtkVolumeScene:
         camera.Elevation(elevation_deg)
         camera.OrthogonalizeViewUp()
         self.renderer.ResetCameraClippingRange()
+
+    def on_preparation_progress(self, callback: Callable[[float], None]) -> None:
+        """Call `callback(fraction)` while the mapper prepares gradients (the slow,
+        one-time part of the first shaded picture). VTK reports about one event per 16
+        slices and no fraction, so the fraction is counted here."""
+        expected = max(1, self.volume.shape[0] // 16)
+        seen = [0]
+
+        def on_event(_caller: object, _event: str) -> None:
+            seen[0] += 1
+            callback(min(1.0, seen[0] / expected))
+
+        self.mapper.AddObserver(vtkCommand.VolumeMapperComputeGradientsProgressEvent, on_event)
+        self.mapper.AddObserver(
+            vtkCommand.VolumeMapperComputeGradientsEndEvent, lambda _c, _e: callback(1.0)
+        )
 
     def set_status(self, text: str) -> None:
         """A line of text over the picture ("" hides it)."""
