@@ -48,7 +48,7 @@ def _services(contexts: list[Any]) -> str:
     stored = len(storage - cx.QR_UIDS - {str(cx.VERIFICATION)})
     if stored:
         names.append(f"storage of {stored} SOP class{'es' if stored != 1 else ''}")
-    return ", ".join(names) or "nothing"
+    return ", ".join(names)
 
 
 class AssociationLog:
@@ -86,7 +86,8 @@ class AssociationLog:
             assoc = event.assoc
             accepted = assoc.accepted_contexts
             rejected = assoc.rejected_contexts
-            logger.info("Association from %s accepted: %s", _who(assoc), _services(accepted))
+            if accepted:
+                logger.info("Association from %s accepted: %s", _who(assoc), _services(accepted))
             if rejected:
                 caller = _caller(assoc)
                 reasons: dict[str, set[str]] = {}
