@@ -25,6 +25,7 @@ from workstation.config import Settings
 from workstation.i18n import _
 from workstation.pacs_node.archive import part10
 from workstation.pacs_node.archive.blobstore import FilesystemBlobStore, relative_path
+from workstation.pacs_node.archive.charset_fallback import apply_to_dataset
 from workstation.pacs_node.archive.errors import InvalidDicomError
 from workstation.pacs_node.archive.fastheader import read_header
 from workstation.pacs_node.archive.header import extract_header
@@ -43,6 +44,7 @@ class Preparer:
         self.quarantine = Quarantine(settings.quarantine_dir)
         self.conflict_policy = settings.import_.conflict_policy
         self.min_free_bytes = settings.archive.min_free_bytes
+        self.fallback_charset = settings.archive.fallback_charset
         # The duplicate pre-check runs once per stored instance on the receiving thread:
         # on SQLite it uses a plain read-only connection per thread (no pool round trip).
         self._sqlite_path = engine.url.database if engine.dialect.name == "sqlite" else None
@@ -84,16 +86,18 @@ class Preparer:
         # pole of a C-STORE.  A data set refused below has its file removed again.
         started = self._start_early(data, received, early[0]) if early and received else None
         try:
+            fallback = self.fallback_charset
             if received is not None:  # a data set from the network: no file meta
                 body_at, tsyntax = 0, received.transfer_syntax_uid
-                ds: Any = _read_received(data, received)
+                ds: Any = _read_received(data, received, fallback)
             else:
                 data, body_at = _as_part10(data)
                 if parsed is not None:  # store_dataset: the dataset is already decoded
                     ds, tsyntax = parsed
                 else:
-                    ds, tsyntax = _read_header(data, body_at)
-            header = extract_header(ds, tsyntax)
+                    ds, tsyntax = _read_header(data, body_at, fallback)
+            used = "" if isinstance(ds, dict) else apply_to_dataset(ds, fallback)
+            header = extract_header(ds, tsyntax, used)
         except InvalidDicomError as exc:
             self._discard(started)
             return self._refuse(data, str(exc), origin, quarantine, looks_dicom, received)
@@ -319,9 +323,9 @@ def _early_hash(data: bytes, received: Received) -> tuple[bytes, Future[str]] | 
     return prefix, _HASH_POOL.submit(_sha256, prefix, memoryview(data))
 
 
-def _read_received(data: bytes, received: Received) -> Any:
+def _read_received(data: bytes, received: Received, fallback_charset: str = "") -> Any:
     """The header of a data set without file meta, read as ``received`` says it is encoded."""
-    fast = read_header(data, 0, received.transfer_syntax_uid)
+    fast = read_header(data, 0, received.transfer_syntax_uid, fallback_charset)
     if fast is not None:
         fast["MediaStorageSOPClassUID"] = received.sop_class_uid
         fast["MediaStorageSOPInstanceUID"] = received.sop_instance_uid
@@ -349,12 +353,12 @@ def _mismatch(header: Any, received: Received) -> str:
     return ""
 
 
-def _read_header(data: bytes, body_at: int) -> tuple[Any, str]:
+def _read_header(data: bytes, body_at: int, fallback_charset: str = "") -> tuple[Any, str]:
     """The header as the fast reader's dict, or as a pydicom Dataset when unusual."""
     meta = part10.read_meta(data)
     tsyntax = meta[1].get(0x0010, "") if meta else ""
     if tsyntax:
-        fast = read_header(data, body_at, tsyntax)
+        fast = read_header(data, body_at, tsyntax, fallback_charset)
         if fast is not None:
             fast["MediaStorageSOPClassUID"] = meta[1].get(0x0002, "") if meta else ""
             fast["MediaStorageSOPInstanceUID"] = meta[1].get(0x0003, "") if meta else ""
