@@ -250,7 +250,8 @@ class StudyActions:
             AuditAction.STUDY_SEND: Permission.STUDY_SEND,
             AuditAction.STUDY_RETRIEVE: Permission.STUDY_RETRIEVE,
         }[action]
-        for uid in study_uids or [None]:
+        targets: list[str | None] = list(study_uids) or [None]
+        for uid in targets:
             self.guard(permission, uid)
         try:
             result = work()
