@@ -2,18 +2,22 @@
 ZIPs and removable media into the local archive.
 
 Permission-checked and audited through the services (``--user NAME --password-stdin``,
-else the data directory's owner).  ``--media`` with no medium mounted says so (exit 4
-when nothing else was named).
+else the data directory's owner).  ``--media`` with no medium mounted says so.
 
-Exit codes: 0 all stored or already there, 1 some inputs rejected, 4 no media,
-7 not permitted, 130 cancelled.
+Exit codes: 0 all stored or already there, 1 some inputs rejected, 4 a named path does
+not exist or no media was found (nothing is imported), 7 not permitted, 130 cancelled
+(Ctrl-C: the files in hand are finished, the rest is left alone, and the summary is
+printed).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -65,10 +69,16 @@ def run_import(ctx: CliContext, args: argparse.Namespace, session: Session) -> i
     if not paths:
         print(_("Nothing to import: name a file, folder or ZIP, or use --media."), file=sys.stderr)
         return exit_codes.USAGE
+    missing = [p for p in paths if not p.exists()]
+    if missing:
+        for p in missing:
+            print(_("No such file or folder: {path}").format(path=p), file=sys.stderr)
+        return exit_codes.NOT_FOUND
     bar = ProgressBar(enabled=None if not args.json else False)
     cancel = threading.Event()
     importer = Importer(ctx.archive, workers=args.workers)
     outcome: dict[str, object] = {}
+    finished = threading.Event()
 
     def work() -> None:
         try:
@@ -81,16 +91,13 @@ def run_import(ctx: CliContext, args: argparse.Namespace, session: Session) -> i
             )
         except BaseException as exc:  # noqa: BLE001 - re-raised on the main thread
             outcome["error"] = exc
+        finally:
+            finished.set()
 
-    worker = threading.Thread(target=work, name="import-main")
-    worker.start()
-    try:
-        while worker.is_alive():
-            worker.join(0.2)
-    except KeyboardInterrupt:
-        cancel.set()
-        print("\n" + _("Cancelling: finishing the files in progress..."), file=sys.stderr)
-        worker.join()
+    worker = threading.Thread(target=work, name="import-main", daemon=True)
+    with _cancel_on_interrupt(cancel):
+        worker.start()
+        finished.wait()
     bar.finish()
     if "error" in outcome:
         raise outcome["error"]  # type: ignore[misc]
@@ -104,6 +111,28 @@ def run_import(ctx: CliContext, args: argparse.Namespace, session: Session) -> i
     if summary.cancelled:  # type: ignore[attr-defined]
         return exit_codes.CANCELLED
     return exit_codes.OK if not summary.rejected else exit_codes.PARTIAL  # type: ignore[attr-defined]
+
+
+@contextlib.contextmanager
+def _cancel_on_interrupt(cancel: threading.Event) -> Iterator[None]:
+    """Ctrl-C (SIGINT) sets ``cancel`` instead of raising KeyboardInterrupt, so the
+    import finishes the files in hand and returns its summary (KeyboardInterrupt inside
+    ``Thread.join`` could leave the import running behind a dead main thread)."""
+
+    def on_sigint(_signum: int, _frame: object) -> None:
+        if not cancel.is_set():
+            print("\n" + _("Cancelling: finishing the files in progress..."), file=sys.stderr)
+        cancel.set()
+
+    try:
+        previous = signal.signal(signal.SIGINT, on_sigint)
+    except ValueError:  # not the main thread: no handler, cancel stays the caller's
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _print_human(summary) -> None:  # type: ignore[no-untyped-def]
