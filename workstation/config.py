@@ -58,9 +58,34 @@ class ArchiveSettings:
     sqlite_synchronous: str = "FULL"
     #: Refuse new files when the store's disk has less free space than this.
     min_free_bytes: int = 512 * 1024 * 1024
+    #: Character set for the text of files that declare none (no Specific Character Set,
+    #: e.g. CDs from CIS-region modalities that write Windows-1251): a DICOM defined term
+    #: ("ISO_IR 144", "ISO_IR 192", ...) or a Python codec name ("cp1251").  Empty: the
+    #: standard's default (ASCII).  Studies read with it are marked (``charset_fallback``).
+    fallback_charset: str = ""
     #: A Deflated Explicit VR data set that inflates to more than this is refused (a
     #: deflate bomb); it is inflated in steps and counted, never allocated whole.
     max_inflated_bytes: int = 1024**3
+
+    def __post_init__(self) -> None:
+        if self.fallback_charset and not python_codec(self.fallback_charset):
+            raise ConfigError(
+                f"[archive].fallback_charset: {self.fallback_charset!r} is neither a DICOM "
+                "character set (e.g. 'ISO_IR 144') nor a Python codec (e.g. 'cp1251')"
+            )
+
+
+def python_codec(charset: str) -> str:
+    """The Python codec for a DICOM defined term or a codec name; "" when unknown."""
+    import codecs
+
+    from pydicom.charset import python_encoding
+
+    name = python_encoding.get(charset.strip(), charset.strip())
+    try:
+        return codecs.lookup(name).name if name else ""
+    except LookupError:
+        return ""
 
 
 @dataclass(frozen=True)
