@@ -15,6 +15,7 @@ import sqlite3
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from io import BytesIO
+from pathlib import Path
 from typing import Any
 
 from pydicom import dcmread
@@ -25,6 +26,7 @@ from workstation.config import Settings
 from workstation.i18n import _
 from workstation.pacs_node.archive import part10
 from workstation.pacs_node.archive.blobstore import FilesystemBlobStore, relative_path
+from workstation.pacs_node.archive.disk_full import disk_full_reason, free_bytes, is_disk_full
 from workstation.pacs_node.archive.errors import InvalidDicomError
 from workstation.pacs_node.archive.fastheader import EXPLICIT_LE, read_header
 from workstation.pacs_node.archive.header import extract_header
@@ -149,13 +151,13 @@ class Preparer:
         if not self._room_for(size):
             return StoreResult(
                 StoreStatus.STORAGE_FULL,
-                reason=_("The archive disk is full; free some space and try again."),
+                reason=disk_full_reason(free_bytes(self.blobs.root)),
                 **written.ids,
             )
         try:
             file = self.blobs.put_started([prefix, body])
         except OSError as exc:
-            return _write_failed(header.sop_instance_uid, exc, written.ids)
+            return _write_failed(header.sop_instance_uid, exc, written.ids, self.blobs.root)
         return written.finish(*file, known_new=existing is None)
 
     def _start_early(
@@ -263,7 +265,9 @@ class _Written:
                 durable.result()
             except OSError as exc:
                 self.preparer.blobs.remove(file_uuid)
-                return _write_failed(self.header.sop_instance_uid, exc, self.ids)
+                return _write_failed(
+                    self.header.sop_instance_uid, exc, self.ids, self.preparer.blobs.root
+                )
         return Prepared(
             header=self.header,
             file_uuid=file_uuid,
@@ -285,7 +289,14 @@ _EXISTING_SQL = (
 )
 
 
-def _write_failed(sop_uid: str, exc: OSError, result_base: dict[str, Any]) -> StoreResult:
+def _write_failed(
+    sop_uid: str, exc: OSError, result_base: dict[str, Any], store: Path
+) -> StoreResult:
+    """A refusal for a file that could not be written (the caller removed what was)."""
+    if is_disk_full(exc):
+        free = free_bytes(store)
+        logger.error("store is full writing %s: %d bytes free", sop_uid, free)
+        return StoreResult(StoreStatus.STORAGE_FULL, reason=disk_full_reason(free), **result_base)
     logger.error("writing %s to the store failed: %s", sop_uid, exc)
     return StoreResult(
         StoreStatus.FAILURE,
