@@ -9,6 +9,7 @@ worker processes (one per core) while the archive's writer thread commits.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import sqlite3
@@ -26,6 +27,7 @@ from workstation.config import Settings
 from workstation.i18n import _
 from workstation.pacs_node.archive import part10
 from workstation.pacs_node.archive.blobstore import FilesystemBlobStore, relative_path
+from workstation.pacs_node.archive.completeness import incomplete_reason
 from workstation.pacs_node.archive.disk_full import disk_full_reason, free_bytes, is_disk_full
 from workstation.pacs_node.archive.errors import InvalidDicomError
 from workstation.pacs_node.archive.fastheader import EXPLICIT_LE, read_header
@@ -47,6 +49,7 @@ class Preparer:
         self.conflict_policy = settings.import_.conflict_policy
         self.min_free_bytes = settings.archive.min_free_bytes
         self.max_inflated_bytes = settings.archive.max_inflated_bytes
+        self.quarantine_incomplete = settings.archive.incomplete_policy == "quarantine"
         # The duplicate pre-check runs once per stored instance on the receiving thread:
         # on SQLite it uses a plain read-only connection per thread (no pool round trip).
         self._sqlite_path = engine.url.database if engine.dialect.name == "sqlite" else None
@@ -107,6 +110,14 @@ class Preparer:
                 error=f"{type(exc).__name__}: {exc}"[:300]
             )
             return self._refuse(data, reason, origin, quarantine, True, received)
+        incomplete = incomplete_reason(data, body_at, tsyntax)
+        if incomplete:
+            logger.warning("instance %s is incomplete", header.sop_instance_uid)
+            if self.quarantine_incomplete:
+                self._discard(started)
+                refused = self._refuse(data, incomplete, origin, quarantine, True, received)
+                return dataclasses.replace(refused, sop_instance_uid=header.sop_instance_uid)
+            header.instance["incomplete"] = incomplete[:200]
         if received is not None:
             mismatch = _mismatch(header, received)
             if mismatch:

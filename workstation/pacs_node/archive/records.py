@@ -37,11 +37,14 @@ class StudyRecord:
     size_bytes: int
     character_set: str
     updated_at: dt.datetime
+    #: Instances stored with an "incomplete" mark (cut short or pixel data too short).
+    num_incomplete: int = 0
 
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)
         out["modalities"] = list(self.modalities)
         out["updated_at"] = self.updated_at.isoformat()
+        out["incomplete"] = out.pop("num_incomplete")
         return out
 
 
@@ -85,6 +88,8 @@ class InstanceRecord:
     path: Path
     size: int
     sha256: str
+    #: Why the stored file is incomplete; empty when it is complete.
+    incomplete: str = ""
 
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)
