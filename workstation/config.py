@@ -66,6 +66,10 @@ class ArchiveSettings:
     #: A Deflated Explicit VR data set that inflates to more than this is refused (a
     #: deflate bomb); it is inflated in steps and counted, never allocated whole.
     max_inflated_bytes: int = 1024**3
+    #: A file cut short (pixel data shorter than the image size, an element past the
+    #: end): "mark" stores it with an "incomplete" mark the browser, ``studies --json``
+    #: and the viewer show; "quarantine" refuses it into quarantine.
+    incomplete_policy: str = "mark"
 
     def __post_init__(self) -> None:
         if self.fallback_charset and not python_codec(self.fallback_charset):
