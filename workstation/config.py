@@ -58,6 +58,9 @@ class ArchiveSettings:
     sqlite_synchronous: str = "FULL"
     #: Refuse new files when the store's disk has less free space than this.
     min_free_bytes: int = 512 * 1024 * 1024
+    #: A Deflated Explicit VR data set that inflates to more than this is refused (a
+    #: deflate bomb); it is inflated in steps and counted, never allocated whole.
+    max_inflated_bytes: int = 1024**3
 
 
 @dataclass(frozen=True)
@@ -118,6 +121,10 @@ class NodeSettings:
     tls_certificate: str = ""
     tls_private_key: str = ""
     tls_ca_certificates: str = ""
+    #: Install our tuning of pynetdicom's internals when the node starts (waiting
+    #: reactors, cheap context copies, direct C-STORE responses); it installs only over
+    #: the pynetdicom release it was written for.  Off: stock pynetdicom, slower.
+    pynetdicom_tuning: bool = True
     peers: tuple[PeerNode, ...] = ()
 
 
@@ -144,6 +151,21 @@ class SecuritySettings:
 
 
 @dataclass(frozen=True)
+class ReportSettings:
+    #: The clinic's name, address and logo (PNG/JPEG path) printed on every report.
+    clinic_name: str = ""
+    clinic_address: str = ""
+    clinic_logo: str = ""
+    #: A folder of site report templates (see resources/report_templates/README.md);
+    #: empty means ``<home>/report_templates``.
+    template_dir: str = ""
+    #: Language of new reports when none is given: en, ru, es, fr or de.
+    default_language: str = "en"
+    #: Key type of new signing keys: p256 or rsa3072.
+    key_type: str = "p256"
+
+
+@dataclass(frozen=True)
 class Settings:
     general: GeneralSettings = field(default_factory=GeneralSettings)
     archive: ArchiveSettings = field(default_factory=ArchiveSettings)
@@ -151,6 +173,7 @@ class Settings:
     node: NodeSettings = field(default_factory=NodeSettings)
     central: CentralSettings = field(default_factory=CentralSettings)
     security: SecuritySettings = field(default_factory=SecuritySettings)
+    reports: ReportSettings = field(default_factory=ReportSettings)
     #: The data directory (archive, store, quarantine, logs).
     home: Path = field(default_factory=Path)
     #: Where each non-default value came from: "section.key" -> layer name.
@@ -176,6 +199,19 @@ class Settings:
         return user_config_file(self.home if os.environ.get(ENV_HOME) else None)
 
     @property
+    def signing_dir(self) -> Path:
+        """The standalone site CA, the local timestamp authority and users' signing keys."""
+        return self.home / "signing"
+
+    @property
+    def report_template_dir(self) -> Path:
+        return (
+            Path(self.reports.template_dir)
+            if self.reports.template_dir
+            else self.home / "report_templates"
+        )
+
+    @property
     def database_url(self) -> str:
         if self.archive.database_url:
             return self.archive.database_url
@@ -197,6 +233,7 @@ _SECTIONS = {
     "node": "node",
     "central": "central",
     "security": "security",
+    "reports": "reports",
 }
 
 

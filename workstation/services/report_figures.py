@@ -1,0 +1,39 @@
+"""Key images of a study as PNG figures for its report (the viewer's marks, drawn as the
+viewer shows them: modality LUT, the file's window, presentation LUT)."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from workstation.reports.render_pdf import Figure
+
+if TYPE_CHECKING:
+    from workstation.pacs_node.archive.archive import Archive
+
+logger = logging.getLogger(__name__)
+
+
+def key_image_figures(settings: Any, archive: Archive, study_uid: str, limit: int) -> list[Figure]:
+    from workstation.imaging.decode import decode_frame
+    from workstation.imaging.errors import CannotDisplay
+    from workstation.imaging.png import encode_png
+    from workstation.imaging.render import display_voi, to_display_u8
+    from workstation.viewer.store import key_images
+
+    figures = []
+    for mark in key_images(settings, study_uid)[:limit]:
+        try:
+            path = archive.instance_file(mark.sop_instance_uid)
+        except LookupError:
+            logger.info("key image %s is no longer in the archive", mark.sop_instance_uid)
+            continue
+        frame = decode_frame(str(path), mark.frame_index)
+        if isinstance(frame, CannotDisplay):
+            logger.info("key image %s cannot be drawn: %s", mark.sop_instance_uid, frame.reason)
+            continue
+        voi = None if frame.is_color else display_voi(frame)
+        png = encode_png(to_display_u8(frame, voi))
+        caption = f"{mark.series_instance_uid[-12:]} #{mark.frame_index + 1}"
+        figures.append(Figure(png, caption))
+    return figures
