@@ -58,6 +58,9 @@ class ArchiveSettings:
     sqlite_synchronous: str = "FULL"
     #: Refuse new files when the store's disk has less free space than this.
     min_free_bytes: int = 512 * 1024 * 1024
+    #: A Deflated Explicit VR data set that inflates to more than this is refused (a
+    #: deflate bomb); it is inflated in steps and counted, never allocated whole.
+    max_inflated_bytes: int = 1024**3
 
 
 @dataclass(frozen=True)
@@ -118,6 +121,10 @@ class NodeSettings:
     tls_certificate: str = ""
     tls_private_key: str = ""
     tls_ca_certificates: str = ""
+    #: Install our tuning of pynetdicom's internals when the node starts (waiting
+    #: reactors, cheap context copies, direct C-STORE responses); it installs only over
+    #: the pynetdicom release it was written for.  Off: stock pynetdicom, slower.
+    pynetdicom_tuning: bool = True
     peers: tuple[PeerNode, ...] = ()
 
 

@@ -227,10 +227,15 @@ class AuditLog:
         action: str | None = None,
         actor: str | None = None,
         study_uid: str | None = None,
+        since: str | None = None,
         newest_first: bool = False,
     ) -> list[AuditEvent]:
+        """Events after ``after_seq``; ``since`` is a UTC time in the stored form
+        (``2024-01-31T00:00:00.000000Z``, or a prefix of it) to start at."""
         limit = max(1, min(limit, 10_000))
         q = select(audit_events).where(audit_events.c.seq > after_seq)
+        if since:
+            q = q.where(audit_events.c.occurred_at >= since)
         if action:
             q = q.where(audit_events.c.action == action)
         if actor:

@@ -25,7 +25,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--date",
         default="",
         metavar="FROM-TO",
-        help=_("study date or range, e.g. 20240101-20240131"),
+        help=_(
+            "study date or range, DICOM or ISO: 20240101, 2024-01-01, "
+            "20240101-20240131, 2024-01-01..2024-01-31, 2024-01-01-"
+        ),
     )
     p.add_argument("--accession", default="", help=_("accession number"))
     p.add_argument("--description", default="", help=_("study description (part of it)"))
@@ -45,9 +48,10 @@ def run_studies(ctx: CliContext, args: argparse.Namespace) -> int:
             date_from, date_to = parse_date_range(args.date)
         except ValueError:
             print(
-                _("Cannot read the date {value!r}; use YYYYMMDD or FROM-TO.").format(
-                    value=args.date
-                ),
+                _(
+                    "Cannot read the date {value!r}: use a real date as YYYYMMDD or "
+                    "YYYY-MM-DD, or a range FROM-TO (either end may be left out)."
+                ).format(value=args.date),
                 file=sys.stderr,
             )
             return exit_codes.USAGE

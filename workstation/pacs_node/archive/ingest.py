@@ -26,9 +26,10 @@ from workstation.i18n import _
 from workstation.pacs_node.archive import part10
 from workstation.pacs_node.archive.blobstore import FilesystemBlobStore, relative_path
 from workstation.pacs_node.archive.errors import InvalidDicomError
-from workstation.pacs_node.archive.fastheader import read_header
+from workstation.pacs_node.archive.fastheader import EXPLICIT_LE, read_header
 from workstation.pacs_node.archive.header import extract_header
 from workstation.pacs_node.archive.indexing import Prepared
+from workstation.pacs_node.archive.inflate import DEFLATED_LE, inflate_header
 from workstation.pacs_node.archive.models import AttachedFile, Instance
 from workstation.pacs_node.archive.quarantine import Quarantine
 from workstation.pacs_node.archive.results import Received, StoreResult, StoreStatus
@@ -43,6 +44,7 @@ class Preparer:
         self.quarantine = Quarantine(settings.quarantine_dir)
         self.conflict_policy = settings.import_.conflict_policy
         self.min_free_bytes = settings.archive.min_free_bytes
+        self.max_inflated_bytes = settings.archive.max_inflated_bytes
         # The duplicate pre-check runs once per stored instance on the receiving thread:
         # on SQLite it uses a plain read-only connection per thread (no pool round trip).
         self._sqlite_path = engine.url.database if engine.dialect.name == "sqlite" else None
@@ -86,13 +88,13 @@ class Preparer:
         try:
             if received is not None:  # a data set from the network: no file meta
                 body_at, tsyntax = 0, received.transfer_syntax_uid
-                ds: Any = _read_received(data, received)
+                ds: Any = _read_received(data, received, self.max_inflated_bytes)
             else:
                 data, body_at = _as_part10(data)
                 if parsed is not None:  # store_dataset: the dataset is already decoded
                     ds, tsyntax = parsed
                 else:
-                    ds, tsyntax = _read_header(data, body_at)
+                    ds, tsyntax = _read_header(data, body_at, self.max_inflated_bytes)
             header = extract_header(ds, tsyntax)
         except InvalidDicomError as exc:
             self._discard(started)
@@ -277,9 +279,6 @@ class _Written:
         )
 
 
-_PLAUSIBLE_FIRST_GROUPS = (0x0002, 0x0008)
-
-
 _EXISTING_SQL = (
     "SELECT f.sha256, f.transfer_syntax_uid FROM attached_files f JOIN instances i ON i.id = f.instance_pk "
     "WHERE i.sop_instance_uid = ?"
@@ -319,8 +318,12 @@ def _early_hash(data: bytes, received: Received) -> tuple[bytes, Future[str]] | 
     return prefix, _HASH_POOL.submit(_sha256, prefix, memoryview(data))
 
 
-def _read_received(data: bytes, received: Received) -> Any:
+def _read_received(data: bytes, received: Received, max_inflated: int) -> Any:
     """The header of a data set without file meta, read as ``received`` says it is encoded."""
+    if received.transfer_syntax_uid == DEFLATED_LE:
+        return _read_deflated(
+            data, 0, received.sop_class_uid, received.sop_instance_uid, max_inflated
+        )
     fast = read_header(data, 0, received.transfer_syntax_uid)
     if fast is not None:
         fast["MediaStorageSOPClassUID"] = received.sop_class_uid
@@ -328,6 +331,20 @@ def _read_received(data: bytes, received: Received) -> Any:
         return fast
     # Unusual (deflated, big endian, odd elements): pydicom reads it behind a file meta.
     return dcmread(BytesIO(_with_meta(data, received)), stop_before_pixels=True)
+
+
+def _read_deflated(
+    data: bytes, body_at: int, sop_class: str, sop_uid: str, max_inflated: int
+) -> Any:
+    """The header of a deflated data set, inflated in bounded steps (never whole)."""
+    inflated = inflate_header(memoryview(data)[body_at:], max_inflated)
+    fast = read_header(inflated, 0, EXPLICIT_LE)
+    if fast is not None:
+        fast["MediaStorageSOPClassUID"] = sop_class
+        fast["MediaStorageSOPInstanceUID"] = sop_uid
+        return fast
+    meta = part10.build_meta(sop_class, sop_uid, EXPLICIT_LE)
+    return dcmread(BytesIO(meta + inflated), stop_before_pixels=True)
 
 
 def _with_meta(data: bytes, received: Received) -> bytes:
@@ -349,10 +366,13 @@ def _mismatch(header: Any, received: Received) -> str:
     return ""
 
 
-def _read_header(data: bytes, body_at: int) -> tuple[Any, str]:
+def _read_header(data: bytes, body_at: int, max_inflated: int) -> tuple[Any, str]:
     """The header as the fast reader's dict, or as a pydicom Dataset when unusual."""
     meta = part10.read_meta(data)
     tsyntax = meta[1].get(0x0010, "") if meta else ""
+    if tsyntax == DEFLATED_LE and meta:
+        sop_class, sop_uid = meta[1].get(0x0002, ""), meta[1].get(0x0003, "")
+        return _read_deflated(data, body_at, sop_class, sop_uid, max_inflated), tsyntax
     if tsyntax:
         fast = read_header(data, body_at, tsyntax)
         if fast is not None:
@@ -378,7 +398,7 @@ def _as_part10(data: bytes) -> tuple[bytes, int]:
     end = part10.meta_end(data)
     if end is not None:
         return data, end
-    if len(data) < 8 or int.from_bytes(data[0:2], "little") not in _PLAUSIBLE_FIRST_GROUPS:
+    if not part10.starts_like_dataset(data):
         raise InvalidDicomError(_("This is not a DICOM file."))
     # A dataset without preamble and file meta (older software writes these): read it
     # whole and give it a proper file meta.

@@ -12,6 +12,7 @@ of the storage classes a reading workstation meets in practice (``get_contexts``
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from pydicom.dataset import Dataset
 from pydicom.uid import (
@@ -187,15 +188,19 @@ def _copy_context(self: PresentationContext, memo: dict[int, object]) -> Present
     return clone
 
 
-def install_fast_copy() -> None:
-    """Make ``copy.deepcopy`` of a presentation context cheap.
+def replacements() -> list[tuple[type, str, Any]]:
+    """For :mod:`.pynetdicom_tuning`: make ``copy.deepcopy`` of a presentation context cheap.
 
     pynetdicom deep-copies the AE's supported contexts for every association it accepts.
     Done generically, that rebuilds and re-validates each of our ~7,700 transfer syntax
     UIDs (some 70-90 ms of CPU per association, most of the time a C-ECHO takes); this
     copy gives the same independent contexts in well under a millisecond.
     """
-    PresentationContext.__deepcopy__ = _copy_context  # type: ignore[attr-defined]
+    return [(PresentationContext, "__deepcopy__", _copy_context)]
+
+
+#: The pynetdicom code whose attributes :func:`_copy_context` copies.
+MIRRORED = (PresentationContext.__init__,)
 
 
 def echo_contexts() -> list[PresentationContext]:

@@ -33,7 +33,7 @@ from workstation.pacs_node.dimse import contexts as cx
 from workstation.pacs_node.dimse import status as st
 from workstation.pacs_node.dimse.errors import AssociationFailed, ServiceRefused
 from workstation.pacs_node.dimse.pdu_guard import WireLimits, guard_handlers
-from workstation.pacs_node.dimse.setup import configure_pynetdicom, wire_limits
+from workstation.pacs_node.dimse.setup import quiet_pynetdicom_logs, wire_limits
 from workstation.pacs_node.dimse.tls import client_context
 from workstation.pacs_node.remote import (
     CancelToken,
@@ -116,7 +116,7 @@ class DimseNode:
         archive: Archive | None = None,
         root: str = "study",
     ) -> None:
-        configure_pynetdicom()
+        quiet_pynetdicom_logs()
         self.settings = settings
         self.peer = peer
         self.name = peer.name

@@ -16,8 +16,9 @@ from pynetdicom import AE
 from pynetdicom.transport import ThreadedAssociationServer
 
 from workstation.pacs_node.dimse.contexts import scp_contexts
+from workstation.pacs_node.dimse.pynetdicom_tuning import install_tuning
 from workstation.pacs_node.dimse.scp import NodeStats, ScpHandlers
-from workstation.pacs_node.dimse.setup import configure_pynetdicom, wire_limits
+from workstation.pacs_node.dimse.setup import quiet_pynetdicom_logs, wire_limits
 from workstation.pacs_node.dimse.tls import server_context
 
 if TYPE_CHECKING:
@@ -31,7 +32,7 @@ class NodeService:
     """A running SCP; see :func:`start_node_service`."""
 
     def __init__(self, settings: Settings, archive: Archive) -> None:
-        configure_pynetdicom()
+        quiet_pynetdicom_logs()
         node = settings.node
         self.settings = settings
         self.handlers = ScpHandlers(settings, archive, wire_limits(node))
@@ -53,6 +54,7 @@ class NodeService:
 
     def start(self) -> NodeService:
         node = self.settings.node
+        install_tuning(node.pynetdicom_tuning)
         self._server = self.ae.start_server(
             (node.bind_address, node.port),
             block=False,
