@@ -18,11 +18,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workstation.app.formatting import dicom_date, person_name
 from workstation.app.naming import named
 from workstation.app.search_form import SearchCriteria, SearchForm
 from workstation.app.workers import run_in_background
 from workstation.i18n import _, ngettext
+from workstation.i18n.formatting import dicom_date, person_name
 
 MAX_RESULTS = 500
 
