@@ -10,10 +10,9 @@ import sys
 import pytest
 
 vtk_core = pytest.importorskip("vtkmodules.vtkRenderingCore")
+vtk_data = pytest.importorskip("vtkmodules.vtkCommonDataModel")
+vtk_numpy = pytest.importorskip("vtkmodules.util.numpy_support")
 pytest.importorskip("vtkmodules.vtkRenderingFreeType")
-
-from vtkmodules.util.numpy_support import vtk_to_numpy  # noqa: E402
-from vtkmodules.vtkCommonDataModel import vtkImageData  # noqa: E402
 
 from tests.i18n.catalog_files import TRANSLATED, catalog, forms  # noqa: E402
 from workstation.viewer._vtk.vtk_fonts import unicode_font_files, use_unicode_font  # noqa: E402
@@ -41,9 +40,9 @@ OVERLAY_MESSAGES = (
 
 
 def _ink(prop: object, text: str) -> int:
-    image = vtkImageData()
+    image = vtk_data.vtkImageData()
     assert vtk_core.vtkTextRenderer().RenderString(prop, text, image, [0, 0], 96)
-    pixels = vtk_to_numpy(image.GetPointData().GetScalars())
+    pixels = vtk_numpy.vtk_to_numpy(image.GetPointData().GetScalars())
     return int(pixels[:, -1].sum())
 
 
