@@ -44,7 +44,8 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class GeneralSettings:
-    language: str = "en"
+    #: "auto" follows the operating system; else one of workstation.i18n.LANGUAGES.
+    language: str = "auto"
     log_level: str = "INFO"
 
 

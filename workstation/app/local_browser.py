@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workstation.app.column_widths import fit_columns
 from workstation.app.naming import named
 from workstation.app.search_form import SearchForm
 from workstation.app.study_model import COLUMNS, LocalStudyModel
@@ -59,9 +60,7 @@ class LocalStudyBrowser(QWidget):
             "series": 55,
             "images": 60,
         }
-        for i, col in enumerate(COLUMNS):
-            if col.key in widths:
-                header.resizeSection(i, widths[col.key])
+        fit_columns(header, [(i, widths[c.key]) for i, c in enumerate(COLUMNS) if c.key in widths])
         header.setStretchLastSection(True)
         layout = QVBoxLayout(self)
         layout.addWidget(self.form)

@@ -32,7 +32,6 @@ from workstation.app.central_browser import (
     remote_study,
 )
 from workstation.app.errors import show_error
-from workstation.app.formatting import dicom_date, person_name
 from workstation.app.import_dialog import ImportDialog
 from workstation.app.local_browser import LocalStudyBrowser
 from workstation.app.lock_screen import IdleWatcher, LockPage
@@ -47,6 +46,7 @@ from workstation.auth.errors import AuthError
 from workstation.auth.permissions import Permission, Role
 from workstation.auth.session import Session, SessionMode
 from workstation.i18n import _
+from workstation.i18n.formatting import dicom_date, person_name
 from workstation.pacs_node.archive.queries import StudyQuery
 from workstation.pacs_node.archive.records import StudyRecord
 from workstation.services.jobs import Job

@@ -14,10 +14,10 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 
-from workstation.app.formatting import dicom_date, person_name
 from workstation.app.thumbnails import ThumbnailCache, placeholder
 from workstation.app.workers import run_in_background
 from workstation.i18n import _
+from workstation.i18n.formatting import dicom_date, person_name
 from workstation.pacs_node.archive.queries import StudyQuery
 from workstation.pacs_node.archive.records import StudyRecord
 

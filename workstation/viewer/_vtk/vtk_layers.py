@@ -17,6 +17,8 @@ from vtkmodules.vtkRenderingCore import (
     vtkTexture,
 )
 
+from workstation.viewer._vtk.vtk_fonts import use_unicode_font
+
 TEXT_RGB = (0.95, 0.95, 0.95)
 
 
@@ -148,10 +150,9 @@ class CornerText:
             actor = vtkTextActor()
             prop = actor.GetTextProperty()
             prop.SetFontSize(size)
-            prop.SetFontFamilyAsString("Courier")
+            use_unicode_font(prop, bold=i >= 4)
             prop.SetColor(*TEXT_RGB)
             prop.ShadowOn()
-            prop.SetBold(i >= 4)
             prop.SetJustification((0, 2, 0, 2, 1, 2, 0, 1)[i])
             prop.SetVerticalJustification((0, 0, 2, 2, 0, 1, 1, 2)[i])
             renderer.AddViewProp(actor)
