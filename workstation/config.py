@@ -143,6 +143,20 @@ class SecuritySettings:
     require_mfa_for_admin: bool = False
 
 
+STACK_ORDERS = ("standard", "reversed")
+
+
+@dataclass(frozen=True)
+class ViewerSettings:
+    #: "standard": axial stacks start head-most (coronal anterior-most, sagittal
+    #: right-most) and the wheel turned down goes feet-ward; "reversed" flips both.
+    stack_order: str = "standard"
+
+    def __post_init__(self) -> None:
+        if self.stack_order not in STACK_ORDERS:
+            raise ValueError(f"stack_order must be one of {', '.join(STACK_ORDERS)}")
+
+
 @dataclass(frozen=True)
 class Settings:
     general: GeneralSettings = field(default_factory=GeneralSettings)
@@ -151,6 +165,7 @@ class Settings:
     node: NodeSettings = field(default_factory=NodeSettings)
     central: CentralSettings = field(default_factory=CentralSettings)
     security: SecuritySettings = field(default_factory=SecuritySettings)
+    viewer: ViewerSettings = field(default_factory=ViewerSettings)
     #: The data directory (archive, store, quarantine, logs).
     home: Path = field(default_factory=Path)
     #: Where each non-default value came from: "section.key" -> layer name.
@@ -197,6 +212,7 @@ _SECTIONS = {
     "node": "node",
     "central": "central",
     "security": "security",
+    "viewer": "viewer",
 }
 
 
@@ -303,7 +319,7 @@ def _build(cls: Any, values: Mapping[str, Any], where: str) -> Any:
     kwargs = {k: _coerce(v, hints[k], f"{where}.{k}") for k, v in values.items()}
     try:
         return cls(**kwargs)
-    except TypeError as exc:
+    except (TypeError, ValueError) as exc:
         raise ConfigError(f"{where}: {exc}") from exc
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from vtkmodules.vtkCommonCore import vtkPoints
+from vtkmodules.vtkCommonCore import VTK_FONT_FILE, vtkPoints
 from vtkmodules.vtkCommonDataModel import vtkCellArray, vtkImageData, vtkPolyData
 from vtkmodules.vtkCommonMath import vtkMatrix4x4
 from vtkmodules.vtkFiltersSources import vtkPlaneSource
@@ -17,7 +17,20 @@ from vtkmodules.vtkRenderingCore import (
     vtkTexture,
 )
 
+from workstation.viewer.fonts import font_for
+
 TEXT_RGB = (0.95, 0.95, 0.95)
+
+
+def set_text(actor: vtkTextActor, text: str) -> None:
+    """Show ``text`` with a font that has its script (VTK's own fonts are Latin-1 only:
+    a Cyrillic or CJK patient name came out blank)."""
+    prop = actor.GetTextProperty()
+    font = font_for(text, bool(prop.GetBold()))
+    if font is not None:
+        prop.SetFontFamily(VTK_FONT_FILE)
+        prop.SetFontFile(str(font))
+    actor.SetInput(text)
 
 
 def to_vtk_matrix(m3: np.ndarray, z: float = 0.0) -> vtkMatrix4x4:
@@ -161,7 +174,7 @@ class CornerText:
     def SetText(self, i: int, text: str) -> None:
         if self._texts[i] != text:
             self._texts[i] = text
-            self.actors[i].SetInput(text)
+            set_text(self.actors[i], text)
             self.actors[i].SetVisibility(bool(text))
 
     def GetText(self, i: int) -> str:
