@@ -9,7 +9,8 @@ Courier stays.
 
 from __future__ import annotations
 
-from vtkmodules.vtkRenderingCore import VTK_FONT_FILE, vtkTextProperty
+from vtkmodules.vtkCommonCore import VTK_FONT_FILE
+from vtkmodules.vtkRenderingCore import vtkTextProperty
 
 from workstation.viewer.fonts import font_for, latin_font
 
