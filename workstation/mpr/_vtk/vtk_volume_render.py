@@ -166,7 +166,9 @@ class VtkVolumeScene:
             self._status = vtkTextActor()
             self._status.GetTextProperty().SetFontSize(16)
             self.renderer.AddViewProp(self._status)
-        self._status.SetInput(text)
+        from workstation.viewer._vtk.vtk_layers import set_text
+
+        set_text(self._status, text)
 
     def close(self) -> None:
         self.renderer.RemoveVolume(self.actor)
