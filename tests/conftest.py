@@ -108,7 +108,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     found = terminalreporter.config.stash.get(_LEFTOVERS, None)
-    if found is not None and found.fatal:
-        terminalreporter.section("left running at the end of the session", red=True)
+    if found is not None and found.lines():
+        terminalreporter.section("left running at the end of the session", red=found.fatal)
         for line in found.lines():
             terminalreporter.write_line(line)

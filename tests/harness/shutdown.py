@@ -7,6 +7,7 @@ thread calling into Qt (a thumbnail thread emitting a signal) while the applicat
 object is being torn down, a non-daemon thread the interpreter must wait for.  At the
 session's end, while the QApplication is still alive, :func:`settle` therefore
 
+- stops the viewer's shared decode pool (its threads deliver frames to Qt widgets);
 - releases every VTK render widget's GL context (``close_vtk``/``Finalize``) and closes
   and deletes every top-level widget, then runs the deferred deletions;
 - waits for Qt's global thread pool;
@@ -40,6 +41,8 @@ class Leftovers:
     pool_idle: bool = True
     non_daemon: list[str] = field(default_factory=list)
     qt_daemon: list[str] = field(default_factory=list)
+    #: Other daemon threads still alive (they stop with the interpreter; listed for a look).
+    daemon: list[str] = field(default_factory=list)
 
     @property
     def fatal(self) -> bool:
@@ -53,6 +56,8 @@ class Leftovers:
             out.append(f"threads that call Qt still running: {', '.join(self.qt_daemon)}")
         if not self.pool_idle:
             out.append("Qt's global thread pool did not finish its tasks")
+        if self.daemon:
+            out.append(f"daemon threads still running (not fatal): {', '.join(self.daemon)}")
         return out
 
 
@@ -65,6 +70,10 @@ def _settle_qt(found: Leftovers) -> None:
     app = QApplication.instance()
     if app is None:
         return
+    decoding = sys.modules.get("workstation.viewer.imaging_source")
+    if decoding is not None:  # its lanes hand frames to the viewers: stop them first
+        decoding.shutdown()
+    # (waitForDone also ends the pool's idle threads, which hold Python thread states.)
     found.pool_idle = QThreadPool.globalInstance().waitForDone(int(GRACE_S * 1000))
     if "vtkmodules.qt.QVTKRenderWindowInteractor" in sys.modules:
         from vtkmodules.qt.QVTKRenderWindowInteractor import QVTKRenderWindowInteractor
@@ -92,7 +101,15 @@ def _pool_worker(thread: threading.Thread) -> bool:
 
 
 def _ours(thread: threading.Thread) -> bool:
-    return thread is not threading.main_thread() and thread.is_alive() and not _pool_worker(thread)
+    """A thread worth waiting for: not the main thread, not an interpreter-managed pool
+    worker, not a foreign thread (Qt's pool threads that ran Python show up as
+    ``Dummy-N`` entries that never leave ``threading.enumerate``)."""
+    return (
+        thread is not threading.main_thread()
+        and thread.is_alive()
+        and not _pool_worker(thread)
+        and not isinstance(thread, threading._DummyThread)  # type: ignore[attr-defined]
+    )
 
 
 def settle() -> Leftovers:
@@ -112,4 +129,6 @@ def settle() -> Leftovers:
             found.non_daemon.append(thread.name)
         elif thread.name.startswith(QT_CALLING_THREADS):
             found.qt_daemon.append(thread.name)
+        else:
+            found.daemon.append(thread.name)
     return found
