@@ -75,6 +75,7 @@ def test_first_start_enter_import_choice_columns_and_audit_log(
     qtbot.waitUntil(lambda: window.local.selected() is not None, timeout=10_000)
     assert window.act["open"].isEnabled()
     header = table.horizontalHeader()
+    assert header.sortIndicatorSection() == keys.index("study_date")  # newest first
     width = {k: header.sectionSize(i) for i, k in enumerate(keys)}
     assert width["description"] > width["images"] and width["description"] >= 180
     pid = window.model.index(0, keys.index("patient_id"))
