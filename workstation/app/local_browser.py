@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workstation.app.column_widths import fit_columns
 from workstation.app.naming import named
 from workstation.app.search_form import SearchForm
 from workstation.app.study_model import COLUMNS, LocalStudyModel
@@ -70,9 +71,10 @@ class LocalStudyBrowser(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.resizeSection(0, THUMB_PX + 10)
-        for i, col in enumerate(COLUMNS):
-            if col.key in COLUMN_WIDTHS:
-                header.resizeSection(i, COLUMN_WIDTHS[col.key])
+        fit_columns(
+            header,
+            [(i, COLUMN_WIDTHS[c.key]) for i, c in enumerate(COLUMNS) if c.key in COLUMN_WIDTHS],
+        )
         # Spare width goes to Description, not to the last column (Images).
         header.setStretchLastSection(False)
         header.setSectionResizeMode(

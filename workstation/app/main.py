@@ -18,13 +18,14 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QLibraryInfo, QLocale, QObject, Qt, QTimer, QTranslator, Signal
 from PySide6.QtWidgets import QApplication
 
 from workstation.app.errors import install_excepthook, show_error
 from workstation.app.login_dialog import LoginDialog
 from workstation.app.workers import run_in_background, wait_for_background
 from workstation.config import Settings
+from workstation.i18n import current_language
 
 if TYPE_CHECKING:
     from workstation.auth.clock import Clock
@@ -212,6 +213,29 @@ def _report_when_shown(controller: AppController, dialog: LoginDialog, out: Path
     timer.start()
 
 
+def install_qt_translations(app: QApplication, language: str | None = None) -> list[QTranslator]:
+    """Qt's own strings (standard buttons, file dialogs) and number formats in our language.
+
+    Loads ``qtbase_<lang>.qm`` from Qt's translations folder; the translators are kept
+    on the application (Qt does not own them).  Returns those installed.
+    """
+    language = language or current_language()
+    QLocale.setDefault(QLocale(language))
+    for old in getattr(app, "_klinika_translators", []):
+        app.removeTranslator(old)
+    installed: list[QTranslator] = []
+    if language != "en":
+        folder = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
+        translator = QTranslator(app)
+        if translator.load(f"qtbase_{language}", folder):
+            app.installTranslator(translator)
+            installed.append(translator)
+        else:
+            logger.info("no Qt translations for %s in %s", language, folder)
+    app._klinika_translators = installed  # type: ignore[attr-defined]
+    return installed
+
+
 def run_app(settings: Settings) -> int:
     """Start the desktop app; returns the process exit code."""
     started = time.perf_counter()
@@ -220,6 +244,7 @@ def run_app(settings: Settings) -> int:
     existing = QApplication.instance()
     app = existing if isinstance(existing, QApplication) else QApplication(sys.argv)
     app.setApplicationName("Klinika Workstation")
+    install_qt_translations(app)
     app.setQuitOnLastWindowClosed(False)
     install_excepthook(str(settings.log_dir / "workstation.log"))
     controller = AppController(settings)
@@ -234,4 +259,4 @@ def run_app(settings: Settings) -> int:
     return int(code)
 
 
-__all__ = ["AppController", "run_app"]
+__all__ = ["AppController", "install_qt_translations", "run_app"]

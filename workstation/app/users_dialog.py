@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workstation.app.column_widths import fit_columns
 from workstation.app.errors import show_error
 from workstation.app.naming import named
 from workstation.app.workers import run_in_background
@@ -91,6 +92,7 @@ class UsersDialog(QDialog):
             [_("User name"), _("Role"), _("Status"), _("Two-factor")]
         )
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        fit_columns(self.table.horizontalHeader(), ((1, 100), (2, 100), (3, 100)))
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)

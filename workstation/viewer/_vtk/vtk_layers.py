@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from vtkmodules.vtkCommonCore import VTK_FONT_FILE, vtkPoints
+from vtkmodules.vtkCommonCore import vtkPoints
 from vtkmodules.vtkCommonDataModel import vtkCellArray, vtkImageData, vtkPolyData
 from vtkmodules.vtkCommonMath import vtkMatrix4x4
 from vtkmodules.vtkFiltersSources import vtkPlaneSource
@@ -17,7 +17,7 @@ from vtkmodules.vtkRenderingCore import (
     vtkTexture,
 )
 
-from workstation.viewer.fonts import font_for
+from workstation.viewer._vtk.vtk_fonts import use_unicode_font
 
 TEXT_RGB = (0.95, 0.95, 0.95)
 
@@ -26,10 +26,7 @@ def set_text(actor: vtkTextActor, text: str) -> None:
     """Show ``text`` with a font that has its script (VTK's own fonts are Latin-1 only:
     a Cyrillic or CJK patient name came out blank)."""
     prop = actor.GetTextProperty()
-    font = font_for(text, bool(prop.GetBold()))
-    if font is not None:
-        prop.SetFontFamily(VTK_FONT_FILE)
-        prop.SetFontFile(str(font))
+    use_unicode_font(prop, bool(prop.GetBold()), text)
     actor.SetInput(text)
 
 
@@ -161,10 +158,10 @@ class CornerText:
             actor = vtkTextActor()
             prop = actor.GetTextProperty()
             prop.SetFontSize(size)
-            prop.SetFontFamilyAsString("Courier")
+            prop.SetBold(i >= 4)
+            use_unicode_font(prop, bold=i >= 4)
             prop.SetColor(*TEXT_RGB)
             prop.ShadowOn()
-            prop.SetBold(i >= 4)
             prop.SetJustification((0, 2, 0, 2, 1, 2, 0, 1)[i])
             prop.SetVerticalJustification((0, 0, 2, 2, 0, 1, 1, 2)[i])
             renderer.AddViewProp(actor)

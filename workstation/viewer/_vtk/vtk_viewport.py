@@ -29,6 +29,7 @@ from vtkmodules.vtkRenderingCore import (
     vtkWindowToImageFilter,
 )
 
+from workstation.viewer._vtk.vtk_fonts import use_unicode_font
 from workstation.viewer._vtk.vtk_layers import (
     TEXT_RGB,
     CornerText,
@@ -105,6 +106,7 @@ class VtkViewport:
         actor = vtkTextActor()
         prop = actor.GetTextProperty()
         prop.SetFontSize(size)
+        use_unicode_font(prop)
         prop.SetColor(*rgb)
         prop.ShadowOn()
         if centred:
