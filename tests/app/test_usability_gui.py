@@ -16,6 +16,7 @@ from tests.app.conftest import make_settings
 from tests.app.synthetic import write_study
 from workstation.app import audit_text
 from workstation.app.study_model import COLUMNS
+from workstation.auth.audit import AuditAction
 
 pytestmark = pytest.mark.qt
 
@@ -130,3 +131,7 @@ def test_audit_times_are_local_and_details_are_words() -> None:
     assert many == "Studies: 0, 1, 2, 3, 4 (+3)"
     assert audit_text.action_text("study_open") == "Study opened"
     assert audit_text.outcome_text("denied") == "refused"
+    # Every action has words (an action added later without any still reads as words).
+    for action in AuditAction:
+        assert "_" not in audit_text.action_text(action.value), action
+    assert audit_text.action_text("some_new_thing") == "Some new thing"
