@@ -8,9 +8,11 @@ set -eu
 apt_ensure $RUNTIME_PACKAGES \
     xvfb xauth dcmtk postgresql orthanc orthanc-dicomweb orthanc-postgresql orthanc-python \
     nginx openssl gcc libc6-dev poppler-utils dbus-daemon gnome-keyring dicom3tools \
-    qpdf libnss3-tools softhsm2 opensc fonts-dejavu-core
+    qpdf libnss3-tools softhsm2 opensc fonts-dejavu-core gettext x11-utils xdotool imagemagick
 ensure_venv
 pip_install gui,postgres,reports,test
 cd "$ROOT"
-exec xvfb-run -a -s "-screen 0 1920x1080x24 -nolisten tcp" \
-    "$VENV/bin/python" -m pytest "$@"
+# -X faulthandler: a crash, even at interpreter shutdown, prints the Python stack; the
+# exit status of a process killed by a signal (139: SIGSEGV) fails the run by name.
+run_reporting_signals xvfb-run -a -s "-screen 0 1920x1080x24 -nolisten tcp" \
+    "$VENV/bin/python" -X faulthandler -m pytest "$@"

@@ -14,10 +14,10 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 
-from workstation.app.formatting import dicom_date, person_name
 from workstation.app.thumbnails import ThumbnailCache, placeholder
 from workstation.app.workers import run_in_background
 from workstation.i18n import _
+from workstation.i18n.formatting import dicom_date, person_name
 from workstation.pacs_node.archive.queries import StudyQuery
 from workstation.pacs_node.archive.records import StudyRecord
 
@@ -42,14 +42,23 @@ COLUMNS: tuple[Column, ...] = (
         "patient_name", lambda: _("Patient"), lambda r: person_name(r.patient_name), "patient_name"
     ),
     Column("patient_id", lambda: _("Patient ID"), lambda r: r.patient_id),
+    Column("birth_date", lambda: _("Birth date"), lambda r: dicom_date(r.patient_birth_date)),
+    Column("sex", lambda: _("Sex"), lambda r: r.patient_sex),
     Column("study_date", lambda: _("Date"), lambda r: dicom_date(r.study_date), "study_date"),
     Column("modalities", lambda: _("Modality"), lambda r: ", ".join(r.modalities)),
     Column("description", lambda: _("Description"), lambda r: r.study_description),
     Column("accession", lambda: _("Accession"), lambda r: r.accession_number, "accession_number"),
     Column("series", lambda: _("Series"), lambda r: str(r.num_series)),
-    Column("images", lambda: _("Images"), lambda r: str(r.num_instances)),
+    Column("images", lambda: _("Images"), lambda r: images_text(r)),
 )
 THUMB_COLUMN = 0
+
+
+def images_text(rec: StudyRecord) -> str:
+    """The Images cell: the count, and how many of them are incomplete (cut short)."""
+    if not rec.num_incomplete:
+        return str(rec.num_instances)
+    return _("{n} ({k} incomplete)").format(n=rec.num_instances, k=rec.num_incomplete)
 
 
 class LocalStudyModel(QAbstractTableModel):
@@ -175,6 +184,11 @@ class LocalStudyModel(QAbstractTableModel):
             return rec
         if role == Qt.ItemDataRole.ToolTipRole and index.column() == THUMB_COLUMN:
             return rec.study_instance_uid
+        if role == Qt.ItemDataRole.ToolTipRole and col.key == "images" and rec.num_incomplete:
+            return _(
+                "Some images of this study are incomplete (their files were cut short); "
+                "import them again from the original media."
+            )
         return None
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:

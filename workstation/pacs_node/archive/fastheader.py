@@ -79,8 +79,8 @@ WANTED_KEYWORDS = (
 _WANTED = {int(tag_for_keyword(k)): k for k in WANTED_KEYWORDS}  # type: ignore[arg-type]
 
 
-class _Unusual(Exception):
-    pass
+class Unusual(Exception):
+    """The data set is not one this reader walks (or it runs past the end)."""
 
 
 #: Key of the returned dict naming the fallback character set used (see charset_fallback).
@@ -101,7 +101,7 @@ def read_header(
     try:
         raw = _walk(data, body_at, implicit)
         return _decode(raw, fallback_charset)
-    except (_Unusual, struct.error, UnicodeError, ValueError, LookupError):
+    except (Unusual, struct.error, UnicodeError, ValueError, LookupError):
         return None
 
 
@@ -113,19 +113,19 @@ def _walk(data: bytes, pos: int, implicit: bool) -> dict[int, tuple[str, bytes]]
         tag = group << 16 | elem
         if tag > _STOP_AFTER:
             break
-        vr, length, pos = _element_header(data, pos, tag, implicit)
+        vr, length, pos = element_header(data, pos, tag, implicit)
         if length == _UNDEFINED:
-            pos = _skip_undefined(data, pos, implicit)
+            pos = skip_undefined(data, pos, implicit)
             continue
         if pos + length > end:
-            raise _Unusual("value runs past the end")
+            raise Unusual("value runs past the end")
         if tag in _WANTED:
             found[tag] = (vr, data[pos : pos + length])
         pos += length
     return found
 
 
-def _element_header(data: bytes, pos: int, tag: int, implicit: bool) -> tuple[str, int, int]:
+def element_header(data: bytes, pos: int, tag: int, implicit: bool) -> tuple[str, int, int]:
     if implicit:
         (length,) = struct.unpack_from("<I", data, pos + 4)
         try:
@@ -138,15 +138,15 @@ def _element_header(data: bytes, pos: int, tag: int, implicit: bool) -> tuple[st
         (length,) = struct.unpack_from("<I", data, pos + 8)
         return vr_bytes.decode("ascii"), length, pos + 12
     if not vr_bytes.isalpha():
-        raise _Unusual("not explicit VR")
+        raise Unusual("not explicit VR")
     (length,) = struct.unpack_from("<H", data, pos + 6)
     return vr_bytes.decode("ascii"), length, pos + 8
 
 
-def _skip_undefined(data: bytes, pos: int, implicit: bool, depth: int = 0) -> int:
+def skip_undefined(data: bytes, pos: int, implicit: bool, depth: int = 0) -> int:
     """Skip a sequence (or encapsulated value) of undefined length; return the end."""
     if depth > 32:
-        raise _Unusual("sequences nested too deep")
+        raise Unusual("sequences nested too deep")
     end = len(data)
     while pos + 8 <= end:
         group, elem, length = struct.unpack_from("<HHI", data, pos)
@@ -155,12 +155,12 @@ def _skip_undefined(data: bytes, pos: int, implicit: bool, depth: int = 0) -> in
         if tag == _SEQ_END:
             return pos
         if tag != _ITEM:
-            raise _Unusual("unexpected element inside a sequence")
+            raise Unusual("unexpected element inside a sequence")
         if length != _UNDEFINED:
             pos += length
             continue
         pos = _skip_item(data, pos, implicit, depth + 1)
-    raise _Unusual("sequence runs past the end")
+    raise Unusual("sequence runs past the end")
 
 
 def _skip_item(data: bytes, pos: int, implicit: bool, depth: int) -> int:
@@ -170,12 +170,12 @@ def _skip_item(data: bytes, pos: int, implicit: bool, depth: int) -> int:
         tag = group << 16 | elem
         if tag == _ITEM_END:
             return pos + 8
-        _vr, length, pos = _element_header(data, pos, tag, implicit)
+        _vr, length, pos = element_header(data, pos, tag, implicit)
         if length == _UNDEFINED:
-            pos = _skip_undefined(data, pos, implicit, depth)
+            pos = skip_undefined(data, pos, implicit, depth)
         else:
             pos += length
-    raise _Unusual("item runs past the end")
+    raise Unusual("item runs past the end")
 
 
 def _decode(raw: dict[int, tuple[str, bytes]], fallback_charset: str = "") -> dict[str, Any]:

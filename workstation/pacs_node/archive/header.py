@@ -183,5 +183,7 @@ def extract_header(ds: Source, transfer_syntax_uid: str, fallback_used: str = ""
         "content_date": _date(ds, "ContentDate"),
         "content_time": _text(ds, "ContentTime", 16),
         "photometric_interpretation": _text(ds, "PhotometricInterpretation", 16),
+        # Set by the store when the file is cut short (see archive.completeness).
+        "incomplete": "",
     }
     return header

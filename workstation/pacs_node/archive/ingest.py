@@ -9,12 +9,14 @@ worker processes (one per core) while the archive's writer thread commits.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import sqlite3
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from io import BytesIO
+from pathlib import Path
 from typing import Any
 
 from pydicom import dcmread
@@ -26,6 +28,8 @@ from workstation.i18n import _
 from workstation.pacs_node.archive import part10
 from workstation.pacs_node.archive.blobstore import FilesystemBlobStore, relative_path
 from workstation.pacs_node.archive.charset_fallback import apply_to_dataset
+from workstation.pacs_node.archive.completeness import incomplete_reason
+from workstation.pacs_node.archive.disk_full import disk_full_reason, free_bytes, is_disk_full
 from workstation.pacs_node.archive.errors import InvalidDicomError
 from workstation.pacs_node.archive.fastheader import EXPLICIT_LE, read_header
 from workstation.pacs_node.archive.header import extract_header
@@ -47,6 +51,7 @@ class Preparer:
         self.min_free_bytes = settings.archive.min_free_bytes
         self.max_inflated_bytes = settings.archive.max_inflated_bytes
         self.fallback_charset = settings.archive.fallback_charset
+        self.quarantine_incomplete = settings.archive.incomplete_policy == "quarantine"
         # The duplicate pre-check runs once per stored instance on the receiving thread:
         # on SQLite it uses a plain read-only connection per thread (no pool round trip).
         self._sqlite_path = engine.url.database if engine.dialect.name == "sqlite" else None
@@ -112,6 +117,14 @@ class Preparer:
                 error=f"{type(exc).__name__}: {exc}"[:300]
             )
             return self._refuse(data, reason, origin, quarantine, True, received)
+        incomplete = incomplete_reason(data, body_at, tsyntax)
+        if incomplete:
+            logger.warning("instance %s is incomplete", header.sop_instance_uid)
+            if self.quarantine_incomplete:
+                self._discard(started)
+                refused = self._refuse(data, incomplete, origin, quarantine, True, received)
+                return dataclasses.replace(refused, sop_instance_uid=header.sop_instance_uid)
+            header.instance["incomplete"] = incomplete[:200]
         if received is not None:
             mismatch = _mismatch(header, received)
             if mismatch:
@@ -156,13 +169,13 @@ class Preparer:
         if not self._room_for(size):
             return StoreResult(
                 StoreStatus.STORAGE_FULL,
-                reason=_("The archive disk is full; free some space and try again."),
+                reason=disk_full_reason(free_bytes(self.blobs.root)),
                 **written.ids,
             )
         try:
             file = self.blobs.put_started([prefix, body])
         except OSError as exc:
-            return _write_failed(header.sop_instance_uid, exc, written.ids)
+            return _write_failed(header.sop_instance_uid, exc, written.ids, self.blobs.root)
         return written.finish(*file, known_new=existing is None)
 
     def _start_early(
@@ -270,7 +283,9 @@ class _Written:
                 durable.result()
             except OSError as exc:
                 self.preparer.blobs.remove(file_uuid)
-                return _write_failed(self.header.sop_instance_uid, exc, self.ids)
+                return _write_failed(
+                    self.header.sop_instance_uid, exc, self.ids, self.preparer.blobs.root
+                )
         return Prepared(
             header=self.header,
             file_uuid=file_uuid,
@@ -292,7 +307,14 @@ _EXISTING_SQL = (
 )
 
 
-def _write_failed(sop_uid: str, exc: OSError, result_base: dict[str, Any]) -> StoreResult:
+def _write_failed(
+    sop_uid: str, exc: OSError, result_base: dict[str, Any], store: Path
+) -> StoreResult:
+    """A refusal for a file that could not be written (the caller removed what was)."""
+    if is_disk_full(exc):
+        free = free_bytes(store)
+        logger.error("store is full writing %s: %d bytes free", sop_uid, free)
+        return StoreResult(StoreStatus.STORAGE_FULL, reason=disk_full_reason(free), **result_base)
     logger.error("writing %s to the store failed: %s", sop_uid, exc)
     return StoreResult(
         StoreStatus.FAILURE,
