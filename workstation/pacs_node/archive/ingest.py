@@ -208,7 +208,10 @@ class Preparer:
         if quarantine or (quarantine is None and looks_dicom):
             if received is not None:  # kept as a file DICOM tools can open
                 data = _with_meta(data, received)
-            qpath = self.quarantine.keep_bytes(data, reason, origin)
+            try:
+                qpath = self.quarantine.keep_bytes(data, reason, origin)
+            except OSError as exc:  # (a full disk): the refusal stands, without a copy
+                logger.error("a refused input could not be quarantined (%s)", exc.strerror)
         return StoreResult(
             StoreStatus.REJECTED,
             reason=reason,
