@@ -74,7 +74,11 @@ WANTED_KEYWORDS = (
     "ContentDate",
     "ContentTime",
     "PhotometricInterpretation",
+    "SamplesPerPixel",
 )
+#: Key of the offset where the walk stopped (the first element after (0028,0030)):
+#: :mod:`~workstation.pacs_node.archive.completeness` goes on from there.
+WALKED_TO = "_walked_to"
 _WANTED = {int(tag_for_keyword(k)): k for k in WANTED_KEYWORDS}  # type: ignore[arg-type]
 
 
@@ -88,13 +92,15 @@ def read_header(data: bytes, body_at: int, transfer_syntax_uid: str) -> dict[str
         return None
     implicit = transfer_syntax_uid == IMPLICIT_LE
     try:
-        raw = _walk(data, body_at, implicit)
-        return _decode(raw)
+        raw, walked_to = _walk(data, body_at, implicit)
+        out = _decode(raw)
     except (Unusual, struct.error, UnicodeError, ValueError, LookupError):
         return None
+    out[WALKED_TO] = walked_to
+    return out
 
 
-def _walk(data: bytes, pos: int, implicit: bool) -> dict[int, tuple[str, bytes]]:
+def _walk(data: bytes, pos: int, implicit: bool) -> tuple[dict[int, tuple[str, bytes]], int]:
     found: dict[int, tuple[str, bytes]] = {}
     end = len(data)
     while pos + 8 <= end:
@@ -111,7 +117,7 @@ def _walk(data: bytes, pos: int, implicit: bool) -> dict[int, tuple[str, bytes]]
         if tag in _WANTED:
             found[tag] = (vr, data[pos : pos + length])
         pos += length
-    return found
+    return found, pos
 
 
 def element_header(data: bytes, pos: int, tag: int, implicit: bool) -> tuple[str, int, int]:

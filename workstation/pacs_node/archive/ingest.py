@@ -30,7 +30,7 @@ from workstation.pacs_node.archive.blobstore import FilesystemBlobStore, relativ
 from workstation.pacs_node.archive.completeness import incomplete_reason
 from workstation.pacs_node.archive.disk_full import disk_full_reason, free_bytes, is_disk_full
 from workstation.pacs_node.archive.errors import InvalidDicomError
-from workstation.pacs_node.archive.fastheader import EXPLICIT_LE, read_header
+from workstation.pacs_node.archive.fastheader import EXPLICIT_LE, WALKED_TO, read_header
 from workstation.pacs_node.archive.header import extract_header
 from workstation.pacs_node.archive.indexing import Prepared
 from workstation.pacs_node.archive.inflate import DEFLATED_LE, inflate_header
@@ -110,7 +110,7 @@ class Preparer:
                 error=f"{type(exc).__name__}: {exc}"[:300]
             )
             return self._refuse(data, reason, origin, quarantine, True, received)
-        incomplete = incomplete_reason(data, body_at, tsyntax)
+        incomplete = incomplete_reason(data, body_at, tsyntax, ds if isinstance(ds, dict) else None)
         if incomplete:
             logger.warning("instance %s is incomplete", header.sop_instance_uid)
             if self.quarantine_incomplete:
@@ -367,6 +367,7 @@ def _read_deflated(
     if fast is not None:
         fast["MediaStorageSOPClassUID"] = sop_class
         fast["MediaStorageSOPInstanceUID"] = sop_uid
+        fast.pop(WALKED_TO, None)  # (an offset into the inflated bytes, not the file)
         return fast
     meta = part10.build_meta(sop_class, sop_uid, EXPLICIT_LE)
     return dcmread(BytesIO(meta + inflated), stop_before_pixels=True)
