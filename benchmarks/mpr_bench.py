@@ -7,6 +7,7 @@ MPR (engine, offscreen arrays, linear, 512-ish planes at 0.7 mm):
   * first three planes (axial, coronal, sagittal) from a fresh reslicer;
   * crosshair move: all three planes re-sampled for a 1 mm shift, p50/p95 per step;
   * rotation: three oblique planes turned by 2 degrees a step, p50/p95;
+  * the same two at preview quality (nearest neighbour), as while a button is down;
   * slab 20 mm MIP on the coronal: preview (nearest, half the samples) and refined;
   * bare: ``vtkImageReslice`` configured by hand on the same array, same planes.
 3-D (``vtkFixedPointVolumeRayCastMapper``, CT-Bone, 512x512 offscreen):
@@ -100,6 +101,18 @@ def bench_mpr(volume: MprVolume, steps: int) -> dict[str, float]:
     for s in range(steps):
         turned = [rotated(p, (0.3, 0.5, 0.8), 2.0 * (s + 1)) for p in planes]
         turns.append(_timed(lambda t=turned: [reslicer.plane(p) for p in t]))
+    # what the window does while a button is down: preview quality (nearest neighbour)
+    preview_moves, preview_turns = [], []
+    for s in range(steps):
+        point = centre + (s - steps / 2) * 1.0
+        moved = [p.moved_to(point) for p in planes]
+        preview_moves.append(
+            _timed(lambda m=moved: [reslicer.plane(p, quality=Quality.PREVIEW) for p in m])
+        )
+        turned = [rotated(p, (0.3, 0.5, 0.8), 2.0 * (s + 1)) for p in planes]
+        preview_turns.append(
+            _timed(lambda t=turned: [reslicer.plane(p, quality=Quality.PREVIEW) for p in t])
+        )
     slab = Slab(20.0, SlabMode.MIP, step_mm=1.0)
     coronal = planes[1]
     preview = [_timed(lambda: reslicer.plane(coronal, slab, Quality.PREVIEW)) for _ in range(5)]
@@ -110,6 +123,8 @@ def bench_mpr(volume: MprVolume, steps: int) -> dict[str, float]:
         "crosshair_move_p95_ms": _p(moves, 95),
         "rotate_p50_ms": _p(turns, 50),
         "rotate_p95_ms": _p(turns, 95),
+        "crosshair_move_preview_p95_ms": _p(preview_moves, 95),
+        "rotate_preview_p95_ms": _p(preview_turns, 95),
         "slab20_mip_preview_ms": statistics.median(preview),
         "slab20_mip_refined_ms": statistics.median(refined),
         "plane_pixels": float(coronal.size[0] * coronal.size[1]),

@@ -44,7 +44,8 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class GeneralSettings:
-    language: str = "en"
+    #: "auto" follows the operating system; else one of workstation.i18n.LANGUAGES.
+    language: str = "auto"
     log_level: str = "INFO"
 
 
@@ -58,6 +59,11 @@ class ArchiveSettings:
     sqlite_synchronous: str = "FULL"
     #: Refuse new files when the store's disk has less free space than this.
     min_free_bytes: int = 512 * 1024 * 1024
+    #: Character set for the text of files that declare none (no Specific Character Set,
+    #: e.g. CDs from CIS-region modalities that write Windows-1251): a DICOM defined term
+    #: ("ISO_IR 144", "ISO_IR 192", ...) or a Python codec name ("cp1251").  Empty: the
+    #: standard's default (ASCII).  Studies read with it are marked (``charset_fallback``).
+    fallback_charset: str = ""
     #: A Deflated Explicit VR data set that inflates to more than this is refused (a
     #: deflate bomb); it is inflated in steps and counted, never allocated whole.
     max_inflated_bytes: int = 1024**3
@@ -65,6 +71,26 @@ class ArchiveSettings:
     #: end): "mark" stores it with an "incomplete" mark the browser, ``studies --json``
     #: and the viewer show; "quarantine" refuses it into quarantine.
     incomplete_policy: str = "mark"
+
+    def __post_init__(self) -> None:
+        if self.fallback_charset and not python_codec(self.fallback_charset):
+            raise ConfigError(
+                f"[archive].fallback_charset: {self.fallback_charset!r} is neither a DICOM "
+                "character set (e.g. 'ISO_IR 144') nor a Python codec (e.g. 'cp1251')"
+            )
+
+
+def python_codec(charset: str) -> str:
+    """The Python codec for a DICOM defined term or a codec name; "" when unknown."""
+    import codecs
+
+    from pydicom.charset import python_encoding
+
+    name = python_encoding.get(charset.strip(), charset.strip())
+    try:
+        return codecs.lookup(name).name if name else ""
+    except LookupError:
+        return ""
 
 
 @dataclass(frozen=True)
@@ -154,6 +180,20 @@ class SecuritySettings:
     require_mfa_for_admin: bool = False
 
 
+STACK_ORDERS = ("standard", "reversed")
+
+
+@dataclass(frozen=True)
+class ViewerSettings:
+    #: "standard": axial stacks start head-most (coronal anterior-most, sagittal
+    #: right-most) and the wheel turned down goes feet-ward; "reversed" flips both.
+    stack_order: str = "standard"
+
+    def __post_init__(self) -> None:
+        if self.stack_order not in STACK_ORDERS:
+            raise ValueError(f"stack_order must be one of {', '.join(STACK_ORDERS)}")
+
+
 @dataclass(frozen=True)
 class ReportSettings:
     #: The clinic's name, address and logo (PNG/JPEG path) printed on every report.
@@ -178,6 +218,7 @@ class Settings:
     central: CentralSettings = field(default_factory=CentralSettings)
     security: SecuritySettings = field(default_factory=SecuritySettings)
     reports: ReportSettings = field(default_factory=ReportSettings)
+    viewer: ViewerSettings = field(default_factory=ViewerSettings)
     #: The data directory (archive, store, quarantine, logs).
     home: Path = field(default_factory=Path)
     #: Where each non-default value came from: "section.key" -> layer name.
@@ -238,6 +279,7 @@ _SECTIONS = {
     "central": "central",
     "security": "security",
     "reports": "reports",
+    "viewer": "viewer",
 }
 
 
@@ -344,7 +386,7 @@ def _build(cls: Any, values: Mapping[str, Any], where: str) -> Any:
     kwargs = {k: _coerce(v, hints[k], f"{where}.{k}") for k, v in values.items()}
     try:
         return cls(**kwargs)
-    except TypeError as exc:
+    except (TypeError, ValueError) as exc:
         raise ConfigError(f"{where}: {exc}") from exc
 
 

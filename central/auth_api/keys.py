@@ -115,8 +115,10 @@ def rotate_signing_key(path: Path, retired_dir: Path) -> str:
         old = load_keyset(path, retired_dir, grace_seconds=0)
         retired_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         (retired_dir / f"{old.kid}.pem").write_text(old.public_pem)
-        (retired_dir / f"{old.kid}.json").write_text(json.dumps({"retired_at": time.time()}))
         path.unlink()
+        ensure_signing_key(path)
+        # Retired from now on: the new key exists (restart the API so every worker uses it).
+        (retired_dir / f"{old.kid}.json").write_text(json.dumps({"retired_at": time.time()}))
     ensure_signing_key(path)
     return load_keyset(path, retired_dir, grace_seconds=0).kid
 

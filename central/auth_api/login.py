@@ -63,8 +63,8 @@ def check_password_charged(
 ) -> tuple[str, str, int]:
     """Charge an attempt (429 while locked, audited), check ``password`` against the
     user's hash (a dummy one for ``None``), and on a wrong password count the failure,
-    audit it and raise ``wrong`` (default 401 ``invalid_credentials``).  Returns the throttle row's key,
-    source and the attempt number (for ``refund``/``reset``)."""
+    audit it and raise ``wrong`` (default 401 ``invalid_credentials``).  Returns the
+    throttle row's key, source and the attempt number (for ``refund``/``reset``)."""
     key, source = throttle.throttle_key(name), throttle.source_key(ip)
     actor = user.username if user else None
     stored = user.password_hash if user else None

@@ -138,9 +138,9 @@ def record_failure(
             row.failures += 1
             row.attempts = max(row.attempts, row.failures)
             row.last_failure_at = now
-            details = {**audit_fields.pop("details", {}), "failures": row.failures}
-            details["attempt"] = attempt
-            audit.append(db, details=details, **audit_fields)
+            fields = dict(audit_fields)
+            details = {**fields.pop("details", {}), "failures": row.failures, "attempt": attempt}
+            audit.append(db, details=details, **fields)
             failures = row.failures
             _forget_stale(db, now)
             db.commit()

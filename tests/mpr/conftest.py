@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -35,3 +36,14 @@ def axial_volume(axial_series: list[Path]):  # type: ignore[no-untyped-def]
     volume = build_mpr_volume(load_frames(axial_series))
     assert isinstance(volume, MprVolume), volume
     return volume
+
+
+def pytest_collection_modifyitems(config, items):  # type: ignore[no-untyped-def]
+    """Without a display the MPR window tests skip (scripts/test.sh runs Xvfb)."""
+    if os.environ.get("DISPLAY"):
+        return
+    here = Path(__file__).parent
+    skip = pytest.mark.skip(reason="needs a display: run under xvfb-run (scripts/test.sh)")
+    for item in items:
+        if item.get_closest_marker("qt") and here in Path(str(item.path)).parents:
+            item.add_marker(skip)

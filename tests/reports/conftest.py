@@ -4,6 +4,7 @@ passphrase sits in an in-memory keyring; helpers that run the outside verifiers.
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -20,6 +21,7 @@ from workstation.auth.keyring_store import SecretStore
 from workstation.auth.local_accounts import LocalAccounts
 from workstation.auth.permissions import Role
 from workstation.auth.session import Session, SessionMode
+from workstation.config import ReportSettings
 from workstation.pacs_node.archive.archive import Archive
 from workstation.reports.store import ReportStore
 from workstation.services.report_actions import ReportActions
@@ -76,6 +78,20 @@ class Site:
 
 @pytest.fixture
 def site(settings, tmp_path: Path) -> Iterator[Site]:  # type: ignore[no-untyped-def]
+    from PIL import Image, ImageDraw
+
+    logo = tmp_path / "logo.png"
+    image = Image.new("RGB", (120, 120), "white")
+    ImageDraw.Draw(image).ellipse((10, 10, 110, 110), fill=(0, 90, 160))
+    image.save(logo)
+    settings = dataclasses.replace(
+        settings,
+        reports=ReportSettings(
+            clinic_name="Klinika Nord — Radiologie",
+            clinic_address="Hauptstraße 1, 10115 Berlin · Tel. 030 1234567",
+            clinic_logo=str(logo),
+        ),
+    )
     archive = Archive.open(settings)
     db = AuthDatabase.from_settings(settings)
     accounts = LocalAccounts(db)

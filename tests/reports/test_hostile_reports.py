@@ -160,7 +160,9 @@ def test_operator_reads_but_cannot_write_or_sign(signing_site: Site) -> None:
     doctor = signing_site.reports("dora")
     report = doctor.create(signing_site.study_uid)
     operator = signing_site.reports("otto")
-    assert [r.report_id for r in operator.list_reports(signing_site.study_uid)] == [report.report_id]
+    assert [r.report_id for r in operator.list_reports(signing_site.study_uid)] == [
+        report.report_id
+    ]
     with pytest.raises(PermissionDenied):
         operator.create(signing_site.study_uid)
     with pytest.raises(PermissionDenied):

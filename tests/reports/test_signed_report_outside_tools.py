@@ -59,3 +59,47 @@ def test_signed_pdf_passes_qpdf_pdfsig_and_pyhanko(signing_site: Site, tmp_path:
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert "INTACT:TRUSTED" in checked.stdout and checked.stdout.rstrip().endswith("UNTOUCHED")
     assert "TIMESTAMP_TOKEN<INTACT:TRUSTED>" in checked.stdout
+
+
+@pytest.mark.parametrize("lang", ["ru", "de"])
+def test_page_with_key_image_rendered_by_poppler(
+    signing_site: Site, tmp_path: Path, artifacts_dir: Path, lang: str
+) -> None:
+    """The signed page as poppler draws it (saved under artifacts/reports for a look):
+    the key image the viewer marked is on it, dark text sits in the header and body."""
+    import numpy as np
+    from PIL import Image
+
+    from workstation.viewer.store import ViewerStore
+
+    need_tool("pdftoppm")
+    site = signing_site
+    inst = site.archive.study_instances(site.study_uid)[0]
+    viewer = ViewerStore(site.archive.engine)
+    viewer.mark_key_image(site.study_uid, inst.series_instance_uid, inst.sop_instance_uid, 0)
+    doctor = site.reports("dora")
+    sections = {
+        "clinical_history": {"ru": "Кашель, субфебрилитет.", "de": "Husten, subfebrile Temperaturen."}[lang],
+        "impression": TYPED[lang],
+        "recommendation": {"ru": "Контроль через 3 месяца.", "de": "Kontrolle in 3 Monaten."}[lang],
+    }  # fmt: skip
+    report = doctor.create(
+        site.study_uid, "ct_chest", lang, sections, {"nodule_size": "6.5", "emphysema": "mild"}
+    )
+    doctor.sign(report.report_id)
+    pdf = doctor.export(report.report_id, tmp_path / f"report_{lang}.pdf")
+    out = artifacts_dir / "reports"
+    out.mkdir(exist_ok=True)
+    assert run("pdftoppm", "-r", "80", "-png", pdf, out / f"report_{lang}").returncode == 0
+    page = np.asarray(Image.open(out / f"report_{lang}-1.png").convert("L"))
+    assert page.shape[0] > page.shape[1]  # A4 portrait
+    dark_rows = np.flatnonzero((page < 100).sum(axis=1) > 3)
+    assert dark_rows.size > 150, "too little text on the page"
+    text = run("pdftotext", "-enc", "UTF-8", pdf, "-").stdout
+    decimal = {"ru": "6,5 mm", "de": "6,5 mm"}[lang]
+    assert decimal.replace("mm", "") in text
+    assert {"ru": "Ключевые изображения", "de": "Schlüsselbilder"}[lang] in text
+    images = [line.split() for line in run("pdfimages", "-list", pdf).stdout.splitlines()[2:]]
+    kinds = {(cols[3], cols[4], cols[5]) for cols in images if cols[2] == "image"}
+    assert ("64", "64", "gray") in kinds, images  # the key image, 1:1 levels as grey
+    assert ("120", "120", "rgb") in kinds, images  # the clinic's logo

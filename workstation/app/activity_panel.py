@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workstation.app.column_widths import fit_columns
 from workstation.app.naming import named
 from workstation.i18n import _
 from workstation.services.activity import Activity
@@ -194,8 +195,7 @@ class ActivityPanel(QWidget):
         self.table.setWordWrap(False)
         self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         header = self.table.horizontalHeader()
-        for col, width in ((0, 80), (1, 440), (2, 130), (3, 160)):
-            header.resizeSection(col, width)
+        fit_columns(header, ((0, 80), (1, 440), (2, 130), (3, 160)))
         header.setStretchLastSection(True)
         self.cancel_button = named(QPushButton(_("Cancel")), "jobCancel")
         self.retry_button = named(QPushButton(_("Retry")), "jobRetry")

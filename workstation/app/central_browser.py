@@ -18,11 +18,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workstation.app.formatting import dicom_date, person_name
+from workstation.app.column_widths import fit_columns
 from workstation.app.naming import named
 from workstation.app.search_form import SearchCriteria, SearchForm
 from workstation.app.workers import run_in_background
 from workstation.i18n import _, ngettext
+from workstation.i18n.formatting import dicom_date, person_name
 
 MAX_RESULTS = 500
 
@@ -119,8 +120,7 @@ class CentralStudyBrowser(QWidget):
         self.table.verticalHeader().setVisible(False)
         self.table.setWordWrap(False)
         header = self.table.horizontalHeader()
-        for col, width in enumerate((180, 100, 90, 80, 200, 100, 55, 60)):
-            header.resizeSection(col, width)
+        fit_columns(header, enumerate((180, 100, 90, 80, 200, 100, 55, 60)))
         header.setStretchLastSection(True)
         self.retrieve_button = named(
             QPushButton(_("Retrieve to this workstation")), "retrieveButton"

@@ -8,7 +8,7 @@ import logging
 from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDialog,
     QDockWidget,
@@ -32,7 +32,6 @@ from workstation.app.central_browser import (
     remote_study,
 )
 from workstation.app.errors import show_error
-from workstation.app.formatting import dicom_date, person_name
 from workstation.app.import_dialog import ImportDialog
 from workstation.app.local_browser import LocalStudyBrowser
 from workstation.app.lock_screen import IdleWatcher, LockPage
@@ -44,9 +43,10 @@ from workstation.app.thumbnails import ThumbnailCache
 from workstation.app.viewer_area import ViewerArea
 from workstation.app.workers import run_in_background
 from workstation.auth.errors import AuthError
-from workstation.auth.permissions import Permission
+from workstation.auth.permissions import Permission, Role
 from workstation.auth.session import Session, SessionMode
 from workstation.i18n import _
+from workstation.i18n.formatting import dicom_date, person_name
 from workstation.pacs_node.archive.queries import StudyQuery
 from workstation.pacs_node.archive.records import StudyRecord
 from workstation.services.jobs import Job
@@ -62,12 +62,25 @@ CHANGE_DEBOUNCE_MS = 1200
 ACTIVITY_HEIGHT_WITH_VIEWER = 130
 
 
+#: Keyboard shortcuts of the main toolbar's actions.
+SHORTCUTS = {
+    "import": "Ctrl+I",
+    "open": "Ctrl+O",
+    "settings": "Ctrl+,",
+    "lock": "Ctrl+L",
+    "logout": "Ctrl+Shift+L",
+    "quit": "Ctrl+Q",
+}
+
+
 class _ChangeBridge(QObject):
     sig_changed = Signal(object)
 
 
 class MainWindow(QMainWindow):
     sig_logout_requested = Signal()
+    #: The user closed the window (title bar, Quit): the app ends.  A logout hides it.
+    sig_closed = Signal()
 
     def __init__(self, services: WorkstationServices, session: Session) -> None:
         super().__init__()
@@ -92,6 +105,7 @@ class MainWindow(QMainWindow):
     # -- layout ----------------------------------------------------------------------------
     def _build(self) -> None:
         self.banner = Banner(self)
+        self.node_banner = Banner(self, "nodeBanner")
         self._show_session_banner()
         self.local = LocalStudyBrowser(self.model)
         self.central = self._central_browser()
@@ -113,6 +127,7 @@ class MainWindow(QMainWindow):
         lay = QVBoxLayout(content)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addWidget(self.banner)
+        lay.addWidget(self.node_banner)
         lay.addWidget(splitter, 1)
         self.lock_page = LockPage(self.session.username)
         self.pages = QStackedWidget()
@@ -133,12 +148,7 @@ class MainWindow(QMainWindow):
             )
         )
         self.node_label = named(QLabel(), "nodeLabel")
-        node = self.services.node
-        self.node_label.setText(
-            _("DICOM node {aet} on port {port}").format(aet=node.ae_title, port=node.port)
-            if node is not None
-            else _("DICOM node off")
-        )
+        self._show_node_state()
         self.statusBar().addPermanentWidget(self.node_label)
         self.statusBar().addPermanentWidget(self.user_label)
         self.local.sig_study_activated.connect(self.open_study)
@@ -148,6 +158,27 @@ class MainWindow(QMainWindow):
         self.lock_page.sig_unlock_requested.connect(self.unlock)
         self.lock_page.sig_logout_requested.connect(self.sig_logout_requested)
         self.model.sig_failed.connect(lambda exc: show_error(self, exc))
+
+    def _show_node_state(self) -> None:
+        """The node in the status bar; why it is off and how to fix it, and for an
+        administrator at once a banner (modalities cannot send here)."""
+        node, error = self.services.node, getattr(self.services, "node_error", None)
+        if node is not None:
+            text = _("DICOM node {aet} on port {port}").format(aet=node.ae_title, port=node.port)
+        elif error is not None:
+            text = _("DICOM node off: {reason} {fix}").format(reason=error.reason, fix=error.fix)
+            if self.session.role is Role.ADMIN:
+                self.node_banner.show_message(
+                    _(
+                        "The DICOM node is off, so modalities cannot send images to this "
+                        "workstation: {reason} {fix}"
+                    ).format(reason=error.reason, fix=error.fix),
+                    "error",
+                )
+        else:
+            text = _("DICOM node off")
+        self.node_label.setText(text)
+        self.node_label.setToolTip(text)
 
     def _show_session_banner(self) -> None:
         mode = self.session.mode
@@ -194,6 +225,7 @@ class MainWindow(QMainWindow):
             None,
             ("lock", _("Lock"), None, False, lambda: self.lock("user")),
             ("logout", _("Log out"), None, False, self.sig_logout_requested.emit),
+            ("quit", _("Quit"), None, False, self.close),
         ]
         for item in spec:
             if item is None:
@@ -202,6 +234,8 @@ class MainWindow(QMainWindow):
             key, text, perm, needs_selection, slot = item
             action = QAction(text, self)
             action.setObjectName(f"action_{key}")
+            if key in SHORTCUTS:
+                action.setShortcut(QKeySequence(SHORTCUTS[key]))
             action.triggered.connect(lambda _checked=False, s=slot: s())
             bar.addAction(action)
             self.act[key] = action
@@ -282,7 +316,7 @@ class MainWindow(QMainWindow):
         decides whether measurements may be written)."""
         from workstation.viewer._qt.qt_viewer import QtViewer
 
-        return QtViewer(self.services.archive, self.services.settings, self.session)
+        return QtViewer(self.services.archive, self.services.settings, actions=self.study_actions)
 
     def _on_study_opened(self, _study_uid: str) -> None:
         # The images need the room: on the first open the browser keeps a third of the
@@ -314,8 +348,15 @@ class MainWindow(QMainWindow):
             show_error(self, exc)
             return None
         dialog = ImportDialog(self._start_import, self)
+        dialog.sig_finished.connect(self._on_import_finished)
         dialog.show()
         return dialog
+
+    def _on_import_finished(self, study_uids: list[str]) -> None:
+        """Select what was just imported in the local list (Open then opens it)."""
+        if study_uids:
+            self.tabs.setCurrentWidget(self.local)
+            self.local.show_study(study_uids[0])
 
     def _start_import(self, paths) -> Job:
         job = self.study_actions.import_paths(paths)
@@ -515,6 +556,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self.shutdown()
         super().closeEvent(event)
+        self.sig_closed.emit()
 
 
 def _study_label(study: StudyRecord) -> str:

@@ -31,16 +31,9 @@ from workstation.app.naming import named
 from workstation.auth.audit import AuditLog
 from workstation.auth.session import Session
 from workstation.config import Settings
-from workstation.i18n import LANGUAGES, _
+from workstation.i18n import AUTO, LANGUAGE_NAMES, LANGUAGES, _
 from workstation.services.user_settings import can_edit, current_value, save_user_settings
 
-LANGUAGE_NAMES = {
-    "en": "English",
-    "ru": "Русский",
-    "es": "Español",
-    "fr": "Français",
-    "de": "Deutsch",
-}
 PEER_COLUMNS = ("name", "ae_title", "host", "port", "may_store", "may_query", "may_retrieve")
 
 
@@ -123,8 +116,9 @@ class SettingsDialog(QDialog):
         page = QWidget()
         form = QFormLayout(page)
         lang = QComboBox()
+        lang.addItem(_("Automatic (the system's language)"), AUTO)
         for code in LANGUAGES:
-            lang.addItem(LANGUAGE_NAMES.get(code, code), code)
+            lang.addItem(LANGUAGE_NAMES[code], code)
         self._row(
             form,
             "general.language",
@@ -133,6 +127,10 @@ class SettingsDialog(QDialog):
             lang.currentData,
             lambda v: lang.setCurrentIndex(max(0, lang.findData(v))),
         )
+        restart = named(QLabel(_("A new language applies after a restart.")), "languageRestartHint")
+        restart.setWordWrap(True)
+        restart.setStyleSheet("color:#666;")
+        form.addRow("", restart)
         home = named(QLabel(str(self.settings.home)), "dataDirectory")
         home.setWordWrap(True)
         form.addRow(_("Data directory:"), home)

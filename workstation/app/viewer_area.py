@@ -36,11 +36,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workstation.app.formatting import dicom_date, person_name
 from workstation.app.naming import named
 from workstation.app.thumbnails import ThumbnailCache
 from workstation.app.workers import run_in_background
 from workstation.i18n import _, ngettext
+from workstation.i18n.formatting import dicom_date, person_name
 from workstation.pacs_node.archive.records import SeriesRecord, StudyRecord
 
 logger = logging.getLogger(__name__)

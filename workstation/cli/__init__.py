@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import pkgutil
 import sys
 from collections.abc import Sequence
@@ -64,9 +65,30 @@ def _command_modules() -> list[ModuleType]:
     return modules
 
 
+def _choose_language(argv: list[str]) -> None:
+    """Set the UI language before the parser is built, so ``--help`` follows it too."""
+    from workstation.config import ENV_HOME, ConfigError, load_settings, parse_overrides
+    from workstation.i18n import set_language
+
+    early = argparse.ArgumentParser(add_help=False)
+    early.add_argument("--home", type=Path)
+    early.add_argument("--set", dest="overrides", action="append", default=[])
+    known, _rest = early.parse_known_args(argv)
+    environ = dict(os.environ)
+    if known.home is not None:
+        environ[ENV_HOME] = str(known.home)  # as CliContext.from_args will do
+    try:
+        settings = load_settings(parse_overrides(known.overrides), environ=environ)
+    except (ConfigError, OSError):
+        return  # reported in the right language once the full parser has run
+    set_language(settings.general.language)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    _choose_language(arguments)
     parser = build_parser()
-    args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+    args = parser.parse_args(arguments)
     from workstation.config import ConfigError
 
     try:

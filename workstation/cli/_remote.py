@@ -143,9 +143,11 @@ def audited_transfer(
     """:func:`run_with_progress` through the services: permission-checked for
     ``session`` and audited as ``action`` (``STUDY_SEND``/``STUDY_RETRIEVE``)."""
     actions = ctx.services.actions(session)
-    return actions.transfer_now(
-        action, study_uids, args.peer, lambda: run_with_progress(args, work)[0], **detail
-    )
+
+    def run() -> Any:
+        return run_with_progress(args, work)[0]
+
+    return actions.transfer_now(action, study_uids, args.peer, run, **detail)
 
 
 def report_transfer(args: argparse.Namespace, result: Any, verb: str) -> int:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from workstation.cli import exit_codes
 from workstation.cli._acting import acts_for_person, add_actor_arguments
@@ -105,7 +105,7 @@ def run_export(ctx: CliContext, args: argparse.Namespace, session: Session) -> i
         print(str(exc), file=sys.stderr)
         return exit_codes.NOT_FOUND
     done = ctx.services.wait(job)
-    result = done.result
+    result: Any = done.result  # an ExportResult when the job succeeded
     if result is None:
         print(_("Export failed: {error}").format(error=done.error), file=sys.stderr)
         return exit_codes.PARTIAL

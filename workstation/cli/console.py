@@ -16,11 +16,10 @@ def print_json(value: Any) -> None:
 
 
 def human_bytes(n: float) -> str:
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if abs(n) < 1024 or unit == "TB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} TB"
+    """A size in the UI language's form (``1.5 MB``, ``1,5 МБ``)."""
+    from workstation.i18n.formatting import byte_size
+
+    return byte_size(n)
 
 
 class ProgressBar:

@@ -1,12 +1,14 @@
 """``workstation report new|templates|sign|export|list|verify``: reports on the command line.
 
-* ``new STUDY_UID [--template NAME] [--lang L] [--text-file FILE] --user NAME
-  --password-stdin [--json]`` prints the new report's id; FILE is UTF-8 with
+Who acts: ``--user NAME --password-stdin`` (the password on stdin's first line), else
+the OS user who owns the data directory (see :mod:`workstation.cli._acting`).
+
+* ``new STUDY_UID [--template NAME] [--lang L] [--text-file FILE] [--json]`` prints the new report's id; FILE is UTF-8 with
   ``## Section`` headings; without ``--template`` the free-text template.
 * ``templates [--json]`` lists the templates (shipped and the site's).
-* ``sign REPORT_ID --user NAME --password-stdin``: the account password on stdin's first
-  line; where no keyring holds the signing key's passphrase, that on the second.
-* ``export REPORT_ID --to FILE.pdf``; ``list [--study UID] [--json]`` (both read-only).
+* ``sign REPORT_ID``: where no keyring holds the signing key's passphrase, that on the second.
+* ``export REPORT_ID --to FILE.pdf`` (the signed PDF when final, else a draft preview);
+  ``list [--study UID] [--json]``.
 * ``verify FILE.pdf [--ca ca.pem] [--json]``: exit 0 when intact and trusted, else 1
   with the reason.
 
@@ -19,12 +21,18 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from workstation.cli import exit_codes
-from workstation.cli._report_login import add_login_arguments, logged_in
+from workstation.cli._acting import acts_for_person, add_actor_arguments, next_secret
 from workstation.cli.console import print_json
 from workstation.cli.context import CliContext
 from workstation.i18n import _
+
+if TYPE_CHECKING:
+    from workstation.auth.session import Session
+    from workstation.reports.model import Report
+    from workstation.services.report_actions import ReportActions
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -37,7 +45,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     new.add_argument("--lang", default=None, choices=("en", "ru", "es", "fr", "de"))
     new.add_argument("--text-file", type=Path, default=None, metavar="FILE")
     new.add_argument("--json", action="store_true", help=_("print the result as JSON"))
-    add_login_arguments(new)
+    add_actor_arguments(new)
     new.set_defaults(handler=run_new)
 
     tpl = verbs.add_parser("templates", help=_("list report templates"))
@@ -47,17 +55,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     sign = verbs.add_parser("sign", help=_("sign a report (it becomes final)"))
     sign.add_argument("report_id", metavar="REPORT_ID")
     sign.add_argument("--json", action="store_true", help=_("print the result as JSON"))
-    add_login_arguments(sign)
+    add_actor_arguments(sign)
     sign.set_defaults(handler=run_sign)
 
     export = verbs.add_parser("export", help=_("write a report's PDF"))
     export.add_argument("report_id", metavar="REPORT_ID")
     export.add_argument("--to", required=True, type=Path, metavar="FILE.pdf")
+    add_actor_arguments(export)
     export.set_defaults(handler=run_export)
 
     ls = verbs.add_parser("list", help=_("list reports"))
     ls.add_argument("--study", default=None, metavar="UID")
     ls.add_argument("--json", action="store_true", help=_("print the result as JSON"))
+    add_actor_arguments(ls)
     ls.set_defaults(handler=run_list)
 
     verify = verbs.add_parser("verify", help=_("verify a signed report PDF"))
@@ -82,27 +92,28 @@ def _fail(exc: BaseException) -> int:
 
 
 def _errors() -> tuple[type[BaseException], ...]:
-    from workstation.auth.errors import AuthError
     from workstation.reports.errors import ReportError
 
-    return (AuthError, ReportError, LookupError, OSError)
+    return (ReportError, LookupError, OSError)
 
 
-def _actions(ctx: CliContext, who: object) -> object:
+def _actions(ctx: CliContext, session: Session) -> ReportActions:
+    from workstation.auth.keyring_store import SecretStore
     from workstation.reports.store import ReportStore
     from workstation.services.report_actions import ReportActions
 
     return ReportActions(
-        who.session,  # type: ignore[attr-defined]
+        session,
         ReportStore(ctx.archive.engine),
-        who.audit,  # type: ignore[attr-defined]
+        ctx.services.audit,
         ctx.settings,
         archive=ctx.archive,
-        secrets=who.secrets,  # type: ignore[attr-defined]
+        secrets=SecretStore(),
     )
 
 
-def run_new(ctx: CliContext, args: argparse.Namespace) -> int:
+@acts_for_person
+def run_new(ctx: CliContext, args: argparse.Namespace, session: Session) -> int:
     from workstation.reports.text_import import MAX_TEXT_BYTES, parse_sections
 
     try:
@@ -110,10 +121,7 @@ def run_new(ctx: CliContext, args: argparse.Namespace) -> int:
         if args.text_file is not None:
             with open(args.text_file, "rb") as fh:
                 sections = parse_sections(fh.read(MAX_TEXT_BYTES + 1))
-        with logged_in(ctx, args) as who:
-            report = _actions(ctx, who).create(  # type: ignore[attr-defined]
-                args.study, args.template, args.lang, sections
-            )
+        report = _actions(ctx, session).create(args.study, args.template, args.lang, sections)
     except _errors() as exc:
         return _fail(exc)
     if args.json:
@@ -149,14 +157,15 @@ def run_templates(ctx: CliContext, args: argparse.Namespace) -> int:
     return exit_codes.OK
 
 
-def run_sign(ctx: CliContext, args: argparse.Namespace) -> int:
+@acts_for_person
+def run_sign(ctx: CliContext, args: argparse.Namespace, session: Session) -> int:
     from workstation.reports.keystore import passphrase_key
 
+    actions = _actions(ctx, session)
     try:
-        with logged_in(ctx, args) as who:
-            stored = who.secrets.get(passphrase_key(who.session.username))
-            typed = None if stored else who.second_line()
-            report = _actions(ctx, who).sign(args.report_id, typed)  # type: ignore[attr-defined]
+        stored = actions.secrets.get(passphrase_key(session.username)) if actions.secrets else None
+        typed = None if stored else next_secret(args, _("Signing key passphrase: ")) or None
+        report = actions.sign(args.report_id, typed)
     except _errors() as exc:
         return _fail(exc)
     if args.json:
@@ -172,80 +181,44 @@ def run_sign(ctx: CliContext, args: argparse.Namespace) -> int:
     return exit_codes.OK
 
 
-def _reader(ctx: CliContext) -> object:
-    """Export and list run without a login, as the local system's read access."""
-    from workstation.reports.store import ReportStore
-
-    return ReportStore(ctx.archive.engine)
-
-
-def run_export(ctx: CliContext, args: argparse.Namespace) -> int:
-    from workstation.reports.errors import ReportError
-
-    store = _reader(ctx)
+@acts_for_person
+def run_export(ctx: CliContext, args: argparse.Namespace, session: Session) -> int:
     try:
-        data = store.pdf(args.report_id)  # type: ignore[attr-defined]
-    except ReportError as exc:
+        _actions(ctx, session).export(args.report_id, args.to)
+    except _errors() as exc:
         return _fail(exc)
-    if data is None:
-        print(_("Report {id} is not signed yet.").format(id=args.report_id), file=sys.stderr)
-        return exit_codes.PARTIAL
-    tmp = args.to.with_name(args.to.name + ".part")
-    tmp.write_bytes(data)
-    tmp.replace(args.to)
-    _audit_export(ctx, store.get(args.report_id))  # type: ignore[attr-defined]
     print(_("Wrote {path}.").format(path=args.to))
     return exit_codes.OK
 
 
-def _audit_export(ctx: CliContext, report: object) -> None:
-    import getpass as gp
-
-    from workstation.auth.audit import AuditAction, AuditLog
-    from workstation.auth.db import AuthDatabase
-
-    db = AuthDatabase.from_settings(ctx.settings)
-    try:
-        AuditLog(db, workstation=ctx.settings.node.ae_title).record(
-            AuditAction.REPORT_EXPORT,
-            actor=f"os:{gp.getuser()}",
-            role="-",
-            study_uid=report.study_instance_uid,  # type: ignore[attr-defined]
-            report_id=report.report_id,  # type: ignore[attr-defined]
-            version=report.version,  # type: ignore[attr-defined]
-            via="cli",
-        )
-    finally:
-        db.close()
-
-
-def run_list(ctx: CliContext, args: argparse.Namespace) -> int:
-    reports = _reader(ctx).list(args.study)  # type: ignore[attr-defined]
+@acts_for_person
+def run_list(ctx: CliContext, args: argparse.Namespace, session: Session) -> int:
+    reports = _actions(ctx, session).list_reports(args.study)
     if args.json:
-        print_json(
-            [
-                {
-                    "report_id": r.report_id,
-                    "study_instance_uid": r.study_instance_uid,
-                    "template": r.template_id,
-                    "language": r.language,
-                    "status": r.status.value,
-                    "version": r.version,
-                    "predecessor_id": r.predecessor_id,
-                    "author": r.author,
-                    "signed_by": r.signed_by,
-                    "signed_at": r.signed_at.isoformat() if r.signed_at else None,
-                    "pdf_sha256": r.pdf_sha256,
-                }
-                for r in reports
-            ]
-        )
+        print_json([_report_json(r) for r in reports])
     else:
         for r in reports:
             print(
-                f"{r.report_id}  v{r.version}  {r.status.value:<11} {r.template_id:<12} {r.study_instance_uid}"
+                f"{r.report_id}  v{r.version}  {r.status.value:<11} {r.template_id:<12} "
+                f"{r.study_instance_uid}"
             )
     return exit_codes.OK
+
+
+def _report_json(r: Report) -> dict[str, object]:
+    return {
+        "report_id": r.report_id,
+        "study_instance_uid": r.study_instance_uid,
+        "template": r.template_id,
+        "language": r.language,
+        "status": r.status.value,
+        "version": r.version,
+        "predecessor_id": r.predecessor_id,
+        "author": r.author,
+        "signed_by": r.signed_by,
+        "signed_at": r.signed_at.isoformat() if r.signed_at else None,
+        "pdf_sha256": r.pdf_sha256,
+    }
 
 
 def run_verify(ctx: CliContext, args: argparse.Namespace) -> int:

@@ -1,11 +1,14 @@
 """``workstation signing ca-init|ca-export|enroll|revoke``: signing set-up for reports.
 
-``ca-init --name CLINIC --user ADMIN --password-stdin`` makes the standalone site CA (the
+Who acts: ``--user NAME --password-stdin`` (the password on stdin's first line), else
+the OS user who owns the data directory, as an administrator.
+
+``ca-init [--name CLINIC]`` makes the standalone site CA (the
 weaker option: its key is a file on this workstation; a central service keeps the
 clinic CA instead).  ``ca-export --out ca.pem`` writes the CA certificate that verifiers
 pin.  ``enroll --user NAME --password-stdin`` makes the user's key (P-256 or RSA-3072)
 and certificate; its passphrase goes to the OS keyring, or is read as stdin's second
-line where no keyring can hold it.  ``revoke USER --user ADMIN --password-stdin``
+line where no keyring can hold it.  ``revoke USER``
 revokes a user's certificates and publishes a new CRL.
 
 Exit codes: 0 done; 4 no CA; 6 set-up problem; 7 wrong password or not permitted.
@@ -15,12 +18,17 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from workstation.cli import exit_codes
-from workstation.cli._report_login import add_login_arguments, logged_in
+from workstation.cli._acting import acts_for_person, add_actor_arguments, next_secret
 from workstation.cli.console import print_json
 from workstation.cli.context import CliContext
 from workstation.i18n import _, ngettext
+
+if TYPE_CHECKING:
+    from workstation.auth.session import Session
+    from workstation.services.signing_actions import SigningActions
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -28,7 +36,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     verbs = p.add_subparsers(dest="signing_verb", metavar="VERB", required=True)
     init = verbs.add_parser("ca-init", help=_("create the standalone site CA (administrators)"))
     init.add_argument("--name", default="", help=_("the CA's name (default: the clinic's name)"))
-    add_login_arguments(init)
+    add_actor_arguments(init)
     init.set_defaults(handler=run_ca_init)
     export = verbs.add_parser("ca-export", help=_("write the site CA certificate (PEM)"))
     export.add_argument("--out", required=True, metavar="CA.pem", help=_("file to write"))
@@ -38,11 +46,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--key-type", choices=("p256", "rsa3072"), default=None, help=_("key type (default p256)")
     )
     enroll.add_argument("--json", action="store_true", help=_("print the result as JSON"))
-    add_login_arguments(enroll)
+    add_actor_arguments(enroll)
     enroll.set_defaults(handler=run_enroll)
     revoke = verbs.add_parser("revoke", help=_("revoke a user's signing certificates"))
     revoke.add_argument("target", metavar="USER", help=_("whose certificates to revoke"))
-    add_login_arguments(revoke)
+    add_actor_arguments(revoke)
     revoke.set_defaults(handler=run_revoke)
 
 
@@ -58,22 +66,22 @@ def _fail(exc: BaseException) -> int:
     return exit_codes.PARTIAL
 
 
-def _actions(ctx: CliContext, who: object) -> object:
+def _actions(ctx: CliContext, session: Session) -> SigningActions:
+    from workstation.auth.keyring_store import SecretStore
     from workstation.services.signing_actions import SigningActions
 
-    return SigningActions(who.session, who.audit, ctx.settings, who.secrets)  # type: ignore[attr-defined]
+    return SigningActions(session, ctx.services.audit, ctx.settings, SecretStore())
 
 
-def run_ca_init(ctx: CliContext, args: argparse.Namespace) -> int:
-    from workstation.auth.errors import AuthError
+@acts_for_person
+def run_ca_init(ctx: CliContext, args: argparse.Namespace, session: Session) -> int:
     from workstation.reports.errors import ReportError
     from workstation.reports.site_ca import fingerprint
 
     name = args.name or ctx.settings.reports.clinic_name or "Klinika site CA"
     try:
-        with logged_in(ctx, args) as who:
-            cert = _actions(ctx, who).ca_init(name)  # type: ignore[attr-defined]
-    except (AuthError, ReportError) as exc:
+        cert = _actions(ctx, session).ca_init(name)
+    except ReportError as exc:
         return _fail(exc)
     print(_("Site CA created: {name} (SHA-256 {fp}).").format(name=name, fp=fingerprint(cert)))
     return exit_codes.OK
@@ -94,19 +102,21 @@ def run_ca_export(ctx: CliContext, args: argparse.Namespace) -> int:
     return exit_codes.OK
 
 
-def run_enroll(ctx: CliContext, args: argparse.Namespace) -> int:
-    from workstation.auth.errors import AuthError
+@acts_for_person
+def run_enroll(ctx: CliContext, args: argparse.Namespace, session: Session) -> int:
     from workstation.reports.errors import ReportError
     from workstation.reports.site_ca import fingerprint
 
+    actions = _actions(ctx, session)
     try:
-        with logged_in(ctx, args) as who:
-            typed = None if who.secrets.available else who.second_line()
-            cert = _actions(ctx, who).enroll(typed, args.key_type)  # type: ignore[attr-defined]
-    except (AuthError, ReportError, ValueError) as exc:
+        typed = None
+        if actions.secrets is None or not actions.secrets.available:
+            typed = next_secret(args, _("Passphrase for your new signing key: ")) or None
+        cert = actions.enroll(typed, args.key_type)
+    except (ReportError, ValueError) as exc:
         return _fail(exc)
     result = {
-        "user": args.user,
+        "user": session.username,
         "serial": str(cert.serial_number),
         "fingerprint": fingerprint(cert),
         "not_after": cert.not_valid_after_utc.isoformat(),
@@ -124,14 +134,13 @@ def run_enroll(ctx: CliContext, args: argparse.Namespace) -> int:
     return exit_codes.OK
 
 
-def run_revoke(ctx: CliContext, args: argparse.Namespace) -> int:
-    from workstation.auth.errors import AuthError
+@acts_for_person
+def run_revoke(ctx: CliContext, args: argparse.Namespace, session: Session) -> int:
     from workstation.reports.errors import ReportError
 
     try:
-        with logged_in(ctx, args) as who:
-            done = _actions(ctx, who).revoke(args.target)  # type: ignore[attr-defined]
-    except (AuthError, ReportError) as exc:
+        done = _actions(ctx, session).revoke(args.target)
+    except ReportError as exc:
         return _fail(exc)
     print(
         ngettext(

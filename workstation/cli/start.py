@@ -54,7 +54,15 @@ def run_headless(ctx: CliContext, stop: threading.Event | None = None) -> int:
             **counts
         )
     )
-    node = _start_node(ctx)
+    from workstation.pacs_node.dimse.errors import NodeCannotListen
+
+    try:
+        node = _start_node(ctx)
+    except NodeCannotListen as exc:
+        from workstation.cli.node import report_cannot_listen
+
+        ctx.close()
+        return report_cannot_listen(exc)
     print(_("Press Ctrl+C to stop."))
     sys.stdout.flush()
     for sig in (signal.SIGINT, signal.SIGTERM):

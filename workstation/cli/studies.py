@@ -95,10 +95,19 @@ def run_studies(ctx: CliContext, args: argparse.Namespace) -> int:
         )
         for s in studies
     ]
+    fallbacks = sorted({s.charset_fallback for s in studies if s.charset_fallback})
     widths = [min(40, max(len(r[i]) for r in [header, *rows])) for i in range(len(header))]
     for r in [header, *rows]:
         print("  ".join(str(c)[:w].ljust(w) for c, w in zip(r, widths)).rstrip())
     print(_("{n} studies.").format(n=len(studies)))
+    for charset in fallbacks:
+        marked = [s.study_instance_uid for s in studies if s.charset_fallback == charset]
+        print(
+            _(
+                "Text of {n} of these studies was read as {charset}: their files declare "
+                "no character set (archive.fallback_charset)."
+            ).format(n=len(marked), charset=charset)
+        )
     return exit_codes.OK
 
 

@@ -18,10 +18,14 @@ import enum
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import TypeAlias
 
 import numpy as np
 
 from workstation.imaging.orientation import OrientationLabels, orientation_labels
+
+#: A 3-vector: a tuple, list or numpy array.
+Vector: TypeAlias = Sequence[float] | np.ndarray
 
 #: Thickest slab offered (mm).
 MAX_SLAB_MM = 50.0
@@ -95,7 +99,7 @@ class Plane:
         """LPS of pixel (0, 0): the first transmitted pixel, as Image Position (Patient)."""
         return self.pixel_to_patient(np.array([0.0, 0.0]))
 
-    def pixel_to_patient(self, cr: Sequence[float] | np.ndarray) -> np.ndarray:
+    def pixel_to_patient(self, cr: Vector) -> np.ndarray:
         """LPS of pixel positions (column, row), shape (..., 2) in, (..., 3) out."""
         cr = np.asarray(cr, dtype=float)
         c = cr[..., 0:1] - (self.size[0] - 1) / 2.0
@@ -106,18 +110,18 @@ class Plane:
             + r * self.spacing_mm * np.asarray(self.column)
         )
 
-    def patient_to_pixel(self, xyz: Sequence[float] | np.ndarray) -> np.ndarray:
+    def patient_to_pixel(self, xyz: Vector) -> np.ndarray:
         """(column, row) of the projection of LPS points onto the plane."""
         d = np.asarray(xyz, dtype=float) - np.asarray(self.centre_mm)
         c = d @ np.asarray(self.row) / self.spacing_mm + (self.size[0] - 1) / 2.0
         r = d @ np.asarray(self.column) / self.spacing_mm + (self.size[1] - 1) / 2.0
         return np.stack([c, r], axis=-1)
 
-    def distance_mm(self, xyz: Sequence[float] | np.ndarray) -> np.ndarray:
+    def distance_mm(self, xyz: Vector) -> np.ndarray:
         """Signed distance of LPS points from the plane along its normal."""
         return (np.asarray(xyz, dtype=float) - np.asarray(self.centre_mm)) @ self.normal
 
-    def moved_to(self, point_mm: Sequence[float]) -> Plane:
+    def moved_to(self, point_mm: Vector) -> Plane:
         """The same plane shifted along its normal to pass through `point_mm`."""
         shift = float(self.distance_mm(point_mm))
         centre = np.asarray(self.centre_mm) + shift * self.normal
@@ -141,7 +145,7 @@ def standard_plane(
     kind: PlaneKind,
     corners_mm: np.ndarray,
     spacing_mm: float,
-    centre_mm: Sequence[float] | np.ndarray,
+    centre_mm: Vector,
 ) -> Plane:
     """An axial, coronal or sagittal plane through `centre_mm` covering the corners."""
     row, column = _STANDARD[kind]
@@ -150,10 +154,10 @@ def standard_plane(
 
 def oblique_plane(
     corners_mm: np.ndarray,
-    normal: Sequence[float],
+    normal: Vector,
     spacing_mm: float,
-    centre_mm: Sequence[float] | np.ndarray,
-    row_hint: Sequence[float] | None = None,
+    centre_mm: Vector,
+    row_hint: Vector | None = None,
 ) -> Plane:
     """A plane with the given normal; its row is `row_hint` made perpendicular (default:
     the axis of LPS least aligned with the normal, with L, P or H positive)."""
@@ -169,10 +173,10 @@ def oblique_plane(
 
 def covering_plane(
     corners_mm: np.ndarray,
-    row: Sequence[float],
-    column: Sequence[float],
+    row: Vector,
+    column: Vector,
     spacing_mm: float,
-    centre_mm: Sequence[float] | np.ndarray,
+    centre_mm: Vector,
     kind: PlaneKind = PlaneKind.OBLIQUE,
 ) -> Plane:
     """A plane through `centre_mm` whose rectangle covers the volume's corners."""
@@ -203,7 +207,7 @@ def plane_stack(plane: Plane, corners_mm: np.ndarray, step_mm: float) -> list[Pl
     return [start.shifted(k * step_mm) for k in range(count)]
 
 
-def rotated(plane: Plane, axis: Sequence[float], angle_deg: float) -> Plane:
+def rotated(plane: Plane, axis: Vector, angle_deg: float) -> Plane:
     """`plane` turned by `angle_deg` about `axis` through its centre (Rodrigues)."""
     rot = rotation_matrix(axis, angle_deg)
     return replace(
@@ -214,7 +218,7 @@ def rotated(plane: Plane, axis: Sequence[float], angle_deg: float) -> Plane:
     )
 
 
-def rotation_matrix(axis: Sequence[float], angle_deg: float) -> np.ndarray:
+def rotation_matrix(axis: Vector, angle_deg: float) -> np.ndarray:
     k = _unit(axis)
     a = math.radians(angle_deg)
     skew = np.array([[0, -k[2], k[1]], [k[2], 0, -k[0]], [-k[1], k[0], 0]])
@@ -227,7 +231,7 @@ def _least_aligned(n: np.ndarray) -> np.ndarray:
     return out
 
 
-def _unit(v: Sequence[float] | np.ndarray) -> np.ndarray:
+def _unit(v: Vector) -> np.ndarray:
     a = np.asarray(v, dtype=float)
     norm = float(np.linalg.norm(a))
     if norm == 0:

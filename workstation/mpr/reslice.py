@@ -5,8 +5,10 @@ for a :class:`~workstation.mpr.geometry.Plane`, thin or as a slab. The sampling 
 ``vtkImageReslice`` (``_vtk/vtk_reslice.py``, imported on first use); this module
 imports no VTK itself, so code that only plans planes stays light.
 
-``preview`` quality is for interaction (a drag, a scroll): nearest-neighbour sampling and
-slab samples twice as far apart; ``full`` is trilinear at the requested step.
+``preview`` quality is for interaction (a drag, a scroll): the plane sampled at half
+resolution (nearest neighbour, slab samples twice as far apart) and each sample shown
+as 2 x 2 pixels, so the picture keeps its size and place (within half a pixel);
+``full`` is trilinear at every pixel and the requested step.
 """
 
 from __future__ import annotations
@@ -47,13 +49,21 @@ class Reslicer:
         self, plane: Plane, slab: Slab | None = None, quality: Quality = Quality.FULL
     ) -> np.ndarray:
         """Modality values on `plane` (rows, columns)."""
-        interpolation = "linear"
         if quality is Quality.PREVIEW:
-            interpolation = "nearest"
-            if slab is not None and slab.samples > 1:
-                slab = replace(slab, step_mm=slab.step_mm * 2.0)
-        values = self._backend().reslice(plane, slab, interpolation)
+            return self._preview(plane, slab)
+        values = self._backend().reslice(plane, slab, "linear")
         return self.volume.to_modality(values)
+
+    def _preview(self, plane: Plane, slab: Slab | None) -> np.ndarray:
+        w, h = plane.size
+        coarse = replace(
+            plane, spacing_mm=plane.spacing_mm * 2.0, size=((w + 1) // 2, (h + 1) // 2)
+        )
+        if slab is not None and slab.samples > 1:
+            slab = replace(slab, step_mm=slab.step_mm * 2.0)
+        values = self._backend().reslice(coarse, slab, "nearest")
+        full = np.repeat(np.repeat(values, 2, axis=0), 2, axis=1)[:h, :w]
+        return self.volume.to_modality(full)
 
     def close(self) -> None:
         self._vtk = None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,8 +47,11 @@ def files_in(folder: Path) -> list[Path]:
     return out
 
 
-def read_series(paths: Sequence[Path]) -> SeriesInput | CannotDisplay:
-    """Decode every frame of the single series in `paths`, or say why not."""
+def read_series(
+    paths: Sequence[Path], progress: Callable[[int, int], None] | None = None
+) -> SeriesInput | CannotDisplay:
+    """Decode every frame of the single series in `paths`, or say why not; `progress`
+    is called with (files decoded, files) as decoding goes."""
     if len(paths) > MAX_SERIES_FILES:
         return CannotDisplay(_("Too many files for one series."))
     headers = HeaderCache(capacity=4)
@@ -69,13 +72,15 @@ def read_series(paths: Sequence[Path]) -> SeriesInput | CannotDisplay:
             ).format(n=len(series))
         )
     frames = []
-    for path, header in found:
+    for done, (path, header) in enumerate(found, start=1):
         count = min(header.module.number_of_frames, limits.MAX_FRAMES)
         for index in range(count):
             frame = decode_frame(path, index, headers=headers)
             if isinstance(frame, CannotDisplay):
                 return frame
             frames.append(frame)
+        if progress is not None:
+            progress(done, len(found))
     return SeriesInput(tuple(frames), found[0][1].dataset, series.pop())
 
 

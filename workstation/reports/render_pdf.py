@@ -183,7 +183,7 @@ def _field_rows(report: Report, template: Template) -> list[tuple[str, str]]:
 def _figures(figures: Sequence[Figure], lang: str) -> list[Any]:
     from reportlab.lib.units import mm
     from reportlab.lib.utils import ImageReader
-    from reportlab.platypus import Image, Table
+    from reportlab.platypus import Image, KeepTogether, Table
 
     if not figures:
         return []
@@ -191,7 +191,7 @@ def _figures(figures: Sequence[Figure], lang: str) -> list[Any]:
     for fig in figures:
         reader = ImageReader(io.BytesIO(fig.png))
         w, h = reader.getSize()
-        scale = min(55 * mm / w, 55 * mm / h)
+        scale = min(42 * mm / w, 42 * mm / h)
         cells.append(
             [Image(io.BytesIO(fig.png), w * scale, h * scale), _para(fig.caption, "small")]
         )
@@ -203,11 +203,12 @@ def _figures(figures: Sequence[Figure], lang: str) -> list[Any]:
         hAlign="LEFT",
     )
     table.setStyle(_table_style())
-    return [_para(label("key_images", lang), "h"), table]
+    return [KeepTogether([_para(label("key_images", lang), "h"), table])]
 
 
 def _signer_rows(signer: SignerBlock | None, lang: str) -> list[Any]:
     from reportlab.lib.units import mm
+    from reportlab.platypus import KeepTogether
 
     if signer is None:
         return [_para(label("unsigned", lang), "h")]
@@ -220,7 +221,7 @@ def _signer_rows(signer: SignerBlock | None, lang: str) -> list[Any]:
         (label("signed_at", lang), format_datetime(signer.signed_at, lang)),
         (label("fingerprint", lang), _fingerprint_lines(signer.fingerprint)),
     ]
-    return [_grid(rows, (50 * mm, 120 * mm))]
+    return [KeepTogether([_grid(rows, (62 * mm, 108 * mm))])]
 
 
 def _fingerprint_lines(hex_digest: str) -> str:

@@ -10,6 +10,7 @@ bytes and their SHA-256 with the version in one step; a refused signature writes
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Mapping
@@ -179,7 +180,8 @@ class ReportActions:
                 signed_at=dt.datetime.now(dt.UTC).replace(microsecond=0),
                 fingerprint=fingerprint(signer.certificate),
             )
-            unsigned = self._render(report, block)
+            # The page says what the version will be once this signature is on it.
+            unsigned = self._render(dataclasses.replace(report, status=ReportStatus.FINAL), block)
             from workstation.reports.tsa import LocalTimeStamper
 
             signed = sign_pdf(
@@ -240,7 +242,7 @@ class ReportActions:
             self._template(report.template_id),
             self._study_info(report.study_instance_uid),
             clinic=clinic,
-            figures=self._figures(report.study_instance_uid),
+            figures=self._figures(report.study_instance_uid, report.language),
             signer=signer,
         )
 
@@ -260,12 +262,12 @@ class ReportActions:
             referring=s.referring_physician,
         )
 
-    def _figures(self, study_uid: str) -> list[Figure]:
+    def _figures(self, study_uid: str, language: str) -> list[Figure]:
         if self.archive is None:
             return []
         from workstation.services.report_figures import key_image_figures
 
-        return key_image_figures(self.settings, self.archive, study_uid, MAX_FIGURES)
+        return key_image_figures(self.settings, self.archive, study_uid, MAX_FIGURES, language)
 
     def _audit(
         self,

@@ -62,6 +62,15 @@ class StudyActions:
             )
             raise
 
+    def refusal(self, permission: Permission, study_uid: str | None = None) -> str:
+        """ "" when the session may do it now, else the reason to show; a refusal is
+        audited (outcome ``denied``) like every other."""
+        try:
+            self.guard(permission, study_uid)
+        except PermissionDenied as exc:
+            return str(exc)
+        return ""
+
     # -- browsing --------------------------------------------------------------------------
     def search(self, query: StudyQuery) -> list[StudyRecord]:
         self.guard(Permission.STUDY_VIEW)
@@ -134,6 +143,7 @@ class StudyActions:
         """Audit a finished import (``ImportSummary``); the CLI runs the importer itself
         for its progress bar and Ctrl+C handling, after :meth:`guard` (``STUDY_IMPORT``)."""
         uids = sorted(summary.study_uids)
+        self._note_charset_fallback(summary, uids)
         self.audit.record(
             AuditAction.STUDY_IMPORT,
             session=self.session,
@@ -146,6 +156,30 @@ class StudyActions:
             studies=uids[:MAX_UIDS_IN_AUDIT],
             study_count=len(uids),
         )
+
+    def _note_charset_fallback(self, summary: Any, uids: list[str]) -> None:
+        """Say in the import summary which studies' text was read with the site's
+        fallback character set (their files declared none)."""
+        from workstation.pacs_node.archive.errors import NotFoundError
+
+        read_with: dict[str, int] = {}
+        for uid in uids[:MAX_UIDS_IN_AUDIT]:
+            try:
+                fallback = self.archive.get_study(uid).charset_fallback
+            except NotFoundError:
+                continue
+            if fallback:
+                read_with[fallback] = read_with.get(fallback, 0) + 1
+        for fallback, n in read_with.items():
+            summary.notes.append(
+                ngettext(
+                    "{n} study declared no character set; its text was read as {charset} "
+                    "(archive.fallback_charset).",
+                    "{n} studies declared no character set; their text was read as {charset} "
+                    "(archive.fallback_charset).",
+                    n,
+                ).format(n=n, charset=fallback)
+            )
 
     def export_study(
         self, study_uid: str, destination: Path, *, anonymize: bool = False, dicomdir: bool = False
@@ -225,7 +259,8 @@ class StudyActions:
             AuditAction.STUDY_SEND: Permission.STUDY_SEND,
             AuditAction.STUDY_RETRIEVE: Permission.STUDY_RETRIEVE,
         }[action]
-        for uid in study_uids or [None]:
+        targets: list[str | None] = list(study_uids) or [None]
+        for uid in targets:
             self.guard(permission, uid)
         try:
             result = work()

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from workstation.i18n import _
+from workstation.i18n.formatting import decimal
 from workstation.viewer import measurements as m
 from workstation.viewer.frames import DisplayFrame
 
@@ -150,7 +151,7 @@ def evaluate(a: Annotation, frame: DisplayFrame) -> Annotation:
 
 
 def _num(x: float) -> str:
-    return f"{x:.1f}"
+    return decimal(x, 1)
 
 
 def label(a: Annotation) -> str:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from workstation.i18n import _
+from workstation.i18n.formatting import dicom_date
 from workstation.viewer import geometry
 from workstation.viewer.frames import DisplayFrame, SeriesHeader
 from workstation.viewer.view_transform import ViewTransform
@@ -33,9 +34,7 @@ def corners(
     key_image: bool = False,
 ) -> Corners:
     top_left = "\n".join(x for x in (header.patient_name, header.patient_id) if x)
-    top_right = "\n".join(
-        x for x in (header.study_description, _format_date(header.study_date)) if x
-    )
+    top_right = "\n".join(x for x in (header.study_description, dicom_date(header.study_date)) if x)
     series = header.series_description
     if header.series_number is not None:
         series = (
@@ -54,12 +53,6 @@ def corners(
         br.append(_("W {width:.0f} L {center:.0f}").format(width=window[1], center=window[0]))
     br.append(_("Zoom {percent:.0f}%").format(percent=zoom * 100))
     return Corners(top_left, top_right, bottom_left, "\n".join(br))
-
-
-def _format_date(d: str) -> str:
-    if len(d) == 8 and d.isdigit():
-        return f"{d[:4]}-{d[4:6]}-{d[6:]}"
-    return d
 
 
 def orientation_markers(frame: DisplayFrame | None, t: ViewTransform) -> dict[str, str]:

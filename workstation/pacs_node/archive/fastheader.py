@@ -20,6 +20,7 @@ from pydicom.charset import convert_encodings, decode_bytes
 from pydicom.datadict import dictionary_VR, tag_for_keyword
 from pydicom.valuerep import PersonName
 
+from workstation.pacs_node.archive.charset_fallback import needs_fallback
 from workstation.pacs_node.archive.part10 import LONG_VRS
 
 EXPLICIT_LE = "1.2.840.10008.1.2.1"
@@ -86,14 +87,24 @@ class Unusual(Exception):
     """The data set is not one this reader walks (or it runs past the end)."""
 
 
-def read_header(data: bytes, body_at: int, transfer_syntax_uid: str) -> dict[str, Any] | None:
-    """Keyword -> decoded value for the wanted tags, or None to fall back to pydicom."""
+#: Key of the returned dict naming the fallback character set used (see charset_fallback).
+FALLBACK_KEY = "_fallback_charset"
+
+
+def read_header(
+    data: bytes, body_at: int, transfer_syntax_uid: str, fallback_charset: str = ""
+) -> dict[str, Any] | None:
+    """Keyword -> decoded value for the wanted tags, or None to fall back to pydicom.
+
+    ``fallback_charset`` decodes the text of a data set that declares no character set
+    (``archive.fallback_charset``); when it was used, the dict names it under
+    :data:`FALLBACK_KEY`."""
     if transfer_syntax_uid in _NOT_PLAIN:
         return None
     implicit = transfer_syntax_uid == IMPLICIT_LE
     try:
         raw, walked_to = _walk(data, body_at, implicit)
-        out = _decode(raw)
+        out = _decode(raw, fallback_charset)
     except (Unusual, struct.error, UnicodeError, ValueError, LookupError):
         return None
     out[WALKED_TO] = walked_to
@@ -173,14 +184,17 @@ def _skip_item(data: bytes, pos: int, implicit: bool, depth: int) -> int:
     raise Unusual("item runs past the end")
 
 
-def _decode(raw: dict[int, tuple[str, bytes]]) -> dict[str, Any]:
+def _decode(raw: dict[int, tuple[str, bytes]], fallback_charset: str = "") -> dict[str, Any]:
     charset = raw.get(_CHARSET_TAG)
     names = ["ISO_IR 6"]
     if charset is not None:
         text = charset[1].decode("ascii").strip(" \x00")
         names = [n.strip() for n in text.split("\\")] or names
-    encodings = convert_encodings(names)
     out: dict[str, Any] = {}
+    if needs_fallback(charset is not None, fallback_charset, raw.values()):
+        names = [fallback_charset]
+        out[FALLBACK_KEY] = fallback_charset
+    encodings = convert_encodings(names)
     for tag, (vr, value) in raw.items():
         if vr == "UN":  # explicit VR "UN" for a known tag: use the dictionary's VR
             vr = dictionary_VR(tag)

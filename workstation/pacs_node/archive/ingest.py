@@ -27,6 +27,7 @@ from workstation.config import Settings
 from workstation.i18n import _
 from workstation.pacs_node.archive import part10
 from workstation.pacs_node.archive.blobstore import FilesystemBlobStore, relative_path
+from workstation.pacs_node.archive.charset_fallback import apply_to_dataset
 from workstation.pacs_node.archive.completeness import incomplete_reason
 from workstation.pacs_node.archive.disk_full import disk_full_reason, free_bytes, is_disk_full
 from workstation.pacs_node.archive.errors import InvalidDicomError
@@ -49,6 +50,7 @@ class Preparer:
         self.conflict_policy = settings.import_.conflict_policy
         self.min_free_bytes = settings.archive.min_free_bytes
         self.max_inflated_bytes = settings.archive.max_inflated_bytes
+        self.fallback_charset = settings.archive.fallback_charset
         self.quarantine_incomplete = settings.archive.incomplete_policy == "quarantine"
         # The duplicate pre-check runs once per stored instance on the receiving thread:
         # on SQLite it uses a plain read-only connection per thread (no pool round trip).
@@ -93,14 +95,19 @@ class Preparer:
         try:
             if received is not None:  # a data set from the network: no file meta
                 body_at, tsyntax = 0, received.transfer_syntax_uid
-                ds: Any = _read_received(data, received, self.max_inflated_bytes)
+                ds: Any = _read_received(
+                    data, received, self.max_inflated_bytes, self.fallback_charset
+                )
             else:
                 data, body_at = _as_part10(data)
                 if parsed is not None:  # store_dataset: the dataset is already decoded
                     ds, tsyntax = parsed
                 else:
-                    ds, tsyntax = _read_header(data, body_at, self.max_inflated_bytes)
-            header = extract_header(ds, tsyntax)
+                    ds, tsyntax = _read_header(
+                        data, body_at, self.max_inflated_bytes, self.fallback_charset
+                    )
+            used = "" if isinstance(ds, dict) else apply_to_dataset(ds, self.fallback_charset)
+            header = extract_header(ds, tsyntax, used)
         except InvalidDicomError as exc:
             self._discard(started)
             return self._refuse(data, str(exc), origin, quarantine, looks_dicom, received)
@@ -343,13 +350,18 @@ def _early_hash(data: bytes, received: Received) -> tuple[bytes, Future[str]] | 
     return prefix, _HASH_POOL.submit(_sha256, prefix, memoryview(data))
 
 
-def _read_received(data: bytes, received: Received, max_inflated: int) -> Any:
-    """The header of a data set without file meta, read as ``received`` says it is encoded."""
+def _read_received(
+    data: bytes, received: Received, max_inflated: int, fallback_charset: str = ""
+) -> Any:
+    """The header of a data set without file meta, read as ``received`` says it is encoded.
+
+    ``fallback_charset``: ``archive.fallback_charset`` (see :mod:`charset_fallback`)."""
     if received.transfer_syntax_uid == DEFLATED_LE:
         return _read_deflated(
-            data, 0, received.sop_class_uid, received.sop_instance_uid, max_inflated
-        )
-    fast = read_header(data, 0, received.transfer_syntax_uid)
+            data, 0, received.sop_class_uid, received.sop_instance_uid, max_inflated,
+            fallback_charset,
+        )  # fmt: skip
+    fast = read_header(data, 0, received.transfer_syntax_uid, fallback_charset)
     if fast is not None:
         fast["MediaStorageSOPClassUID"] = received.sop_class_uid
         fast["MediaStorageSOPInstanceUID"] = received.sop_instance_uid
@@ -359,11 +371,16 @@ def _read_received(data: bytes, received: Received, max_inflated: int) -> Any:
 
 
 def _read_deflated(
-    data: bytes, body_at: int, sop_class: str, sop_uid: str, max_inflated: int
+    data: bytes,
+    body_at: int,
+    sop_class: str,
+    sop_uid: str,
+    max_inflated: int,
+    fallback_charset: str = "",
 ) -> Any:
     """The header of a deflated data set, inflated in bounded steps (never whole)."""
     inflated = inflate_header(memoryview(data)[body_at:], max_inflated)
-    fast = read_header(inflated, 0, EXPLICIT_LE)
+    fast = read_header(inflated, 0, EXPLICIT_LE, fallback_charset)
     if fast is not None:
         fast["MediaStorageSOPClassUID"] = sop_class
         fast["MediaStorageSOPInstanceUID"] = sop_uid
@@ -392,15 +409,18 @@ def _mismatch(header: Any, received: Received) -> str:
     return ""
 
 
-def _read_header(data: bytes, body_at: int, max_inflated: int) -> tuple[Any, str]:
+def _read_header(
+    data: bytes, body_at: int, max_inflated: int, fallback_charset: str = ""
+) -> tuple[Any, str]:
     """The header as the fast reader's dict, or as a pydicom Dataset when unusual."""
     meta = part10.read_meta(data)
     tsyntax = meta[1].get(0x0010, "") if meta else ""
     if tsyntax == DEFLATED_LE and meta:
         sop_class, sop_uid = meta[1].get(0x0002, ""), meta[1].get(0x0003, "")
-        return _read_deflated(data, body_at, sop_class, sop_uid, max_inflated), tsyntax
+        ds = _read_deflated(data, body_at, sop_class, sop_uid, max_inflated, fallback_charset)
+        return ds, tsyntax
     if tsyntax:
-        fast = read_header(data, body_at, tsyntax)
+        fast = read_header(data, body_at, tsyntax, fallback_charset)
         if fast is not None:
             fast["MediaStorageSOPClassUID"] = meta[1].get(0x0002, "") if meta else ""
             fast["MediaStorageSOPInstanceUID"] = meta[1].get(0x0003, "") if meta else ""

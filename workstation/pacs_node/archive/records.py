@@ -40,10 +40,19 @@ class StudyRecord:
     #: Instances stored with an "incomplete" mark (cut short or pixel data too short).
     num_incomplete: int = 0
 
+    @property
+    def charset_fallback(self) -> str:
+        """The site's fallback character set this study's text was read with ("" when
+        its files declared theirs; see :mod:`charset_fallback`)."""
+        from workstation.pacs_node.archive.charset_fallback import fallback_of
+
+        return fallback_of(self.character_set)
+
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)
         out["modalities"] = list(self.modalities)
         out["updated_at"] = self.updated_at.isoformat()
+        out["charset_fallback"] = self.charset_fallback
         out["incomplete"] = out.pop("num_incomplete")
         return out
 

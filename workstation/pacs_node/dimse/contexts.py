@@ -74,6 +74,16 @@ QR_MODELS = {
     ("study", "move"): UID("1.2.840.10008.5.1.4.1.2.2.2"),
     ("study", "get"): UID("1.2.840.10008.5.1.4.1.2.2.3"),
 }
+QR_UIDS = frozenset(str(uid) for uid in QR_MODELS.values())
+FIND_UIDS = frozenset(str(QR_MODELS[(root, "find")]) for root in ("patient", "study"))
+
+
+def service_name(uid: object) -> str:
+    """The name of a SOP class UID ("Study Root Query/Retrieve Information Model - FIND"),
+    or the UID itself when unknown."""
+    name = UID(str(uid)).name
+    return name if name and name != str(uid) else str(uid)
+
 
 #: Storage classes proposed for C-GET (with the SCP role): the image, document and
 #: presentation-state objects a diagnostic workstation reads.

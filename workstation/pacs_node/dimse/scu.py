@@ -179,6 +179,19 @@ class DimseNode:
             return _("{peer} rejected the association (is our AE title {aet} known there?)").format(
                 peer=where, aet=self.settings.node.ae_title
             )
+        refused = [c for c in assoc.rejected_contexts if str(c.abstract_syntax) in cx.QR_UIDS]
+        if assoc.is_aborted and refused and not assoc.accepted_contexts:
+            # It answered, but took none of the query/retrieve services every archive has:
+            # its AE table does not know us or does not let us (our node does exactly that).
+            return _(
+                "{peer} does not know AE {aet}, or does not allow it this service (it "
+                "refused {service}). Ask its administrator to add {aet} at this computer's "
+                "address to its AE table."
+            ).format(
+                peer=where,
+                aet=self.settings.node.ae_title,
+                service=", ".join(sorted({cx.service_name(c.abstract_syntax) for c in refused})),
+            )
         if assoc.is_aborted:
             return _("{peer} aborted the association").format(peer=where)
         return _("{peer} did not answer the association request").format(peer=where)
