@@ -77,3 +77,16 @@ pip_install_if_changed() {
     fi
     pip_install "$1"
 }
+
+# run_reporting_signals CMD...: run CMD; when it dies by a signal (a segfault at the
+# interpreter's exit, after pytest's summary, say), name the signal. Exits CMD's status.
+run_reporting_signals() {
+    status=0
+    "$@" || status=$?
+    if [ "$status" -gt 128 ]; then
+        sig=$((status - 128))
+        echo "FAILED: the test process was killed by signal $sig ($(kill -l "$sig" 2>/dev/null || echo unknown))." >&2
+        echo "After pytest's summary that is a crash at interpreter shutdown; faulthandler printed its Python stack above." >&2
+    fi
+    return "$status"
+}
