@@ -52,6 +52,9 @@ class Workload:
     clients: int
 
 
+#: A QIDO-RS answer here takes milliseconds; this long means the server stopped answering.
+REQUEST_TIMEOUT_S = 20
+
 QUICK = Workload(studies=10, rounds=2, requests_per_round=60, clients=4)
 FULL = Workload(studies=200, rounds=5, requests_per_round=1000, clients=8)
 
@@ -66,7 +69,12 @@ def populate(server: OrthancServer, uploads: list[bytes]) -> None:
 def run_round(
     server: OrthancServer, paths: list[str], header: dict[str, str], clients: int
 ) -> tuple[float, list[float]]:
-    """(wall seconds, per-request latencies) of ``paths`` spread over ``clients`` threads."""
+    """(wall seconds, per-request latencies) of ``paths`` spread over ``clients`` threads.
+
+    A request that fails or gets no answer within :data:`REQUEST_TIMEOUT_S` ends the
+    round at once with an error naming the server (the requests still queued are
+    cancelled, not each left to time out).
+    """
     local = threading.local()
 
     def one(path: str) -> float:
@@ -74,17 +82,23 @@ def run_round(
             local.session = requests.Session()
             local.session.headers.update(header)
         t0 = time.perf_counter()
-        r = local.session.get(server.http_url + path, timeout=30)
+        try:
+            r = local.session.get(server.http_url + path, timeout=REQUEST_TIMEOUT_S)
+        except requests.RequestException as exc:
+            raise RuntimeError(f"{server.name}: {path}: {exc}") from exc
         elapsed = time.perf_counter() - t0
         if r.status_code != 200:
-            raise RuntimeError(f"{path} -> {r.status_code} {r.text[:200]}")
+            raise RuntimeError(f"{server.name}: {path} -> {r.status_code} {r.text[:200]}")
         return elapsed
 
-    with ThreadPoolExecutor(clients) as pool:
+    pool = ThreadPoolExecutor(clients)
+    try:
         list(pool.map(one, paths[: clients * 2]))  # warm the keep-alive connections
         t0 = time.perf_counter()
         latencies = list(pool.map(one, paths))
         wall = time.perf_counter() - t0
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
     return wall, latencies
 
 

@@ -42,10 +42,38 @@ ensure_venv() {
     fi
 }
 
-# pip_install EXTRAS: install the app (editable) with the given extras into .venv.
+# pip_install EXTRAS: install the app (editable) with the given extras into .venv, and
+# write the install stamp (see install_stamp).
 pip_install() {
     "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e "$ROOT[$1]"
     if [ -f "$ROOT/central/pyproject.toml" ]; then
         "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e "$ROOT/central[postgres,server]"
     fi
+    install_stamp "$1" >"$VENV/.klinika-install-stamp"
+}
+
+# install_stamp EXTRAS: SHA-256 of what an install depends on: the extras asked for and
+# both pyproject.toml files.  The code itself is installed editable: changing it needs
+# no new install, changing a dependency does.
+install_stamp() {
+    "$VENV/bin/python" - "$1" "$ROOT/pyproject.toml" "$ROOT/central/pyproject.toml" <<'PY'
+import hashlib, sys
+from pathlib import Path
+h = hashlib.sha256(sys.argv[1].encode())
+for name in sys.argv[2:]:
+    path = Path(name)
+    h.update(b"\0" + (path.read_bytes() if path.is_file() else b"-"))
+print(h.hexdigest())
+PY
+}
+
+# pip_install_if_changed EXTRAS: pip_install on the first run and when a pyproject.toml
+# (or the extras) changed since the last install; otherwise nothing (a start costs no pip).
+pip_install_if_changed() {
+    stamp="$VENV/.klinika-install-stamp"
+    if [ -x "$VENV/bin/workstation" ] && [ -f "$stamp" ] \
+        && [ "$(cat "$stamp")" = "$(install_stamp "$1")" ]; then
+        return 0
+    fi
+    pip_install "$1"
 }

@@ -7,7 +7,8 @@ set -eu
 . "$(dirname "$0")/lib.sh"
 apt_ensure $RUNTIME_PACKAGES \
     xvfb xauth dcmtk postgresql orthanc orthanc-dicomweb orthanc-postgresql orthanc-python \
-    nginx openssl gcc libc6-dev poppler-utils dbus-daemon gnome-keyring gettext x11-utils
+    nginx openssl gcc libc6-dev poppler-utils dbus-daemon gnome-keyring dicom3tools \
+    qpdf libnss3-tools softhsm2 opensc fonts-dejavu-core gettext x11-utils
 ensure_venv
 pip_install gui,postgres,reports,test
 cd "$ROOT"

@@ -5,8 +5,10 @@ House rule: no patient-identifying data (names, IDs, birth dates) above DEBUG; l
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import logging.handlers
+import sys
 import warnings
 from pathlib import Path
 
@@ -22,9 +24,7 @@ def setup_logging(log_dir: Path, level: str = "INFO", *, stderr_level: str = "WA
         if getattr(handler, "_workstation", False):
             root.removeHandler(handler)
             handler.close()
-    file_handler = logging.handlers.RotatingFileHandler(
-        path, maxBytes=10 * 1024 * 1024, backupCount=5, encoding="utf-8"
-    )
+    file_handler = _LogFileHandler(path, maxBytes=10 * 1024 * 1024, backupCount=5, encoding="utf-8")
     file_handler.setFormatter(logging.Formatter(LOG_FORMAT))
     file_handler.setLevel(level.upper())
     console = logging.StreamHandler()
@@ -45,6 +45,27 @@ def setup_logging(log_dir: Path, level: str = "INFO", *, stderr_level: str = "WA
         pydicom_logger.addFilter(_DemoteToDebug())
     warnings.filterwarnings("ignore", category=UserWarning, module=r"pydicom(\.|$)")
     return path
+
+
+class _LogFileHandler(logging.handlers.RotatingFileHandler):
+    """The rotating log file; when it cannot be written (the data disk is full), one
+    line on stderr says so, instead of a "--- Logging error ---" traceback per record.
+    Records are dropped until the file can be written again."""
+
+    _warned = False
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        exc = sys.exc_info()[1]
+        if not isinstance(exc, OSError):
+            super().handleError(record)
+            return
+        if not self._warned:
+            self._warned = True
+            with contextlib.suppress(OSError, ValueError):
+                sys.stderr.write(
+                    f"WARNING: the log file {self.baseFilename} cannot be written "
+                    f"({exc.strerror or exc}); log records are dropped until it can.\n"
+                )
 
 
 class _DemoteToDebug(logging.Filter):

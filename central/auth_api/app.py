@@ -10,22 +10,23 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, g, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from klinika_auth import db as database
+from klinika_auth import denials
 from klinika_auth.api import admin, audit_log, auth, meta, reports
 from klinika_auth.errors import ApiError
 from klinika_auth.keys import ensure_signing_key, load_keyset
 from klinika_auth.passwords import Hasher
+from klinika_auth.request_input import MAX_BODY_BYTES, IdConverter, check_query
 from klinika_auth.services import EXTENSION, Services, close_db
 from klinika_auth.settings import Settings
 from klinika_auth.tokens import TokenIssuer
 
 logger = logging.getLogger(__name__)
 
-MAX_BODY_BYTES = 4 * 1024 * 1024
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Cache-Control": "no-store",
@@ -48,10 +49,16 @@ def prepare(settings: Settings) -> None:
 
 def create_app(settings: Settings) -> Flask:
     app = Flask("klinika_auth", static_folder=None)
-    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    # One byte over the cap, so that a too-large chunked body is seen as such (request_input).
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES + 1
+    app.url_map.converters["id"] = IdConverter
     app.json.sort_keys = False  # type: ignore[attr-defined]
     engine = database.make_engine(settings.effective_database_url)
-    keyset = load_keyset(settings.effective_signing_key_path, settings.retired_keys_dir)
+    keyset = load_keyset(
+        settings.effective_signing_key_path,
+        settings.retired_keys_dir,
+        grace_seconds=settings.access_token_seconds + settings.clock_leeway_seconds,
+    )
     app.extensions[EXTENSION] = Services(
         settings=settings,
         engine=engine,
@@ -71,6 +78,7 @@ def create_app(settings: Settings) -> Flask:
     for bp in (meta.bp, auth.bp, admin.bp, audit_log.bp, reports.bp):
         app.register_blueprint(bp)
     app.teardown_appcontext(close_db)
+    app.before_request(check_query)
     app.after_request(_security_headers)
     app.register_error_handler(ApiError, _api_error)
     app.register_error_handler(HTTPException, _http_error)
@@ -91,7 +99,25 @@ def _security_headers(response: Any) -> Any:
 def _api_error(err: ApiError) -> Any:
     if err.status >= 500:
         logger.error("%s %s -> %d %s", request.method, request.path, err.status, err.code)
+    elif err.status in (401, 403, 429) and not err.audited:
+        _audit_refusal(err)
     return err.body(), err.status, err.headers
+
+
+def _audit_refusal(err: ApiError) -> None:
+    """A refusal nobody audited yet: ``access.denied`` (flood-guarded, see ``denials``)."""
+    principal = g.get("principal")
+    actor = principal.username if principal is not None else None
+    endpoint = f"{request.method} {request.url_rule.rule if request.url_rule else '?'}"
+    details: dict[str, Any] = {"status": err.status, "error": err.code, "endpoint": endpoint}
+    if "permission" in err.extra:
+        details["permission"] = err.extra["permission"]
+    if err.status == 401:
+        details["token"] = "bearer" if request.headers.get("Authorization") else "none"
+    denials.record(
+        "access.denied", actor=actor, ip=request.remote_addr, details=details,
+        limit_key=(err.status, err.code),
+    )  # fmt: skip
 
 
 def _http_error(err: HTTPException) -> Any:

@@ -6,6 +6,7 @@
     central-auth verify-audit [--json]
     central-auth migrate
     central-auth rotate-key
+    central-auth unlock --username U
 
 Exit codes: 0 success, 1 failed, 2 bad command line, 3 the audit chain is damaged,
 6 a settings file or value is invalid.
@@ -57,8 +58,11 @@ def build_parser() -> argparse.ArgumentParser:
         handler=_migrate
     )
     sub.add_parser(
-        "rotate-key", help="make a new signing key (old one stays in JWKS)"
+        "rotate-key", help="make a new signing key (the old one is accepted for a grace period)"
     ).set_defaults(handler=_rotate_key)
+    p = sub.add_parser("unlock", help="lift the sign-in locks of a user name (every address)")
+    p.add_argument("--username", required=True)
+    p.set_defaults(handler=_unlock)
     return parser
 
 
@@ -144,6 +148,28 @@ def _rotate_key(settings: Settings, _args: argparse.Namespace) -> int:
 
     kid = rotate_signing_key(settings.effective_signing_key_path, settings.retired_keys_dir)
     print(f"New signing key {kid}; restart the API so every worker uses it.")
+    return OK
+
+
+def _unlock(settings: Settings, args: argparse.Namespace) -> int:
+    from klinika_auth import audit, throttle
+    from klinika_auth import db as database
+    from klinika_auth.login import normalise_username
+
+    name = normalise_username(args.username)
+    engine = database.make_engine(settings.effective_database_url)
+    try:
+        with database.session_factory(engine)() as session:
+            cleared = throttle.unlock(session, name)
+            audit.append(
+                session,
+                action="user.unlocked",
+                details={"username": name, "throttle_rows": cleared, "via": "cli"},
+            )
+            session.commit()
+    finally:
+        engine.dispose()
+    print(f"Sign-in locks of '{name}' lifted ({cleared} address(es)).")
     return OK
 
 

@@ -17,6 +17,7 @@ class ApiError(Exception):
         self.message = message
         self.extra = extra
         self.headers: dict[str, str] = {}
+        self.audited = False  # True when the raiser already wrote the audit event
 
     def body(self) -> dict[str, Any]:
         return {"error": self.code, "message": self.message, **self.extra}

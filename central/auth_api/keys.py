@@ -1,8 +1,10 @@
 """The RSA signing key (made on first start, file mode 0600) and the public JWKS.
 
 ``kid`` is the RFC 7638 JWK thumbprint of the public key.  Rotating (``central-auth
-rotate-key``) moves the current key's public half to ``retired/`` beside it, where it stays
-in the JWKS so tokens signed before the rotation still verify until they expire.
+rotate-key``) moves the current key's public half to ``retired/`` beside it with the time
+of retirement (``<kid>.json``; the file's mtime for older copies).  A retired key stays in
+the JWKS and verifies tokens only for a grace period (the access token lifetime plus the
+clock leeway), i.e. until every token it signed has expired; after that it is ignored.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ import hashlib
 import json
 import logging
 import os
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -39,11 +42,26 @@ def public_jwk(public_key: rsa.RSAPublicKey) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class KeySet:
-    """The current signing key plus every public key still accepted."""
+    """The current signing key plus the retired public keys, each accepted until a time."""
 
     private_key: rsa.RSAPrivateKey
     kid: str
-    public_keys: dict[str, rsa.RSAPublicKey]
+    retired: dict[str, tuple[rsa.RSAPublicKey, float]] = field(default_factory=dict)
+
+    def public_key(self, kid: str, now: float | None = None) -> rsa.RSAPublicKey | None:
+        """The key that may verify a token with this ``kid`` now, if any."""
+        if kid == self.kid:
+            return self.private_key.public_key()
+        key, until = self.retired.get(kid, (None, 0.0))
+        return key if key is not None and (time.time() if now is None else now) < until else None
+
+    @property
+    def public_keys(self) -> dict[str, rsa.RSAPublicKey]:
+        """Every key accepted now, current first."""
+        now = time.time()
+        keys = {self.kid: self.private_key.public_key()}
+        keys.update({kid: key for kid, (key, until) in self.retired.items() if now < until})
+        return keys
 
     @property
     def private_pem(self) -> bytes:
@@ -91,17 +109,30 @@ def ensure_signing_key(path: Path) -> bool:
 
 
 def rotate_signing_key(path: Path, retired_dir: Path) -> str:
-    """Retire the current key (its public half stays published) and make a new one."""
+    """Retire the current key (its public half stays published for the grace period) and
+    make a new one."""
     if path.exists():
-        old = load_keyset(path, retired_dir)
+        old = load_keyset(path, retired_dir, grace_seconds=0)
         retired_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         (retired_dir / f"{old.kid}.pem").write_text(old.public_pem)
         path.unlink()
+        ensure_signing_key(path)
+        # Retired from now on: the new key exists (restart the API so every worker uses it).
+        (retired_dir / f"{old.kid}.json").write_text(json.dumps({"retired_at": time.time()}))
     ensure_signing_key(path)
-    return load_keyset(path, retired_dir).kid
+    return load_keyset(path, retired_dir, grace_seconds=0).kid
 
 
-def load_keyset(path: Path, retired_dir: Path) -> KeySet:
+def _retired_at(pem: Path) -> float:
+    try:
+        return float(json.loads(pem.with_suffix(".json").read_text())["retired_at"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return pem.stat().st_mtime  # retired before the time was recorded
+
+
+def load_keyset(path: Path, retired_dir: Path, *, grace_seconds: float) -> KeySet:
+    """The signing key and the retired keys, each accepted ``grace_seconds`` after its
+    retirement (the access token lifetime plus leeway: tokens it signed have expired)."""
     try:
         key = serialization.load_pem_private_key(path.read_bytes(), password=None)
     except FileNotFoundError:
@@ -114,10 +145,12 @@ def load_keyset(path: Path, retired_dir: Path) -> KeySet:
     if mode:
         logger.warning("signing key %s is readable by others (mode %o); chmod 600 it", path, mode)
     kid = public_jwk(key.public_key())["kid"]
-    public: dict[str, rsa.RSAPublicKey] = {kid: key.public_key()}
+    retired: dict[str, tuple[rsa.RSAPublicKey, float]] = {}
     if retired_dir.is_dir():
         for pem in sorted(retired_dir.glob("*.pem")):
             old = serialization.load_pem_public_key(pem.read_bytes())
             if isinstance(old, rsa.RSAPublicKey):
-                public[public_jwk(old)["kid"]] = old
-    return KeySet(private_key=key, kid=kid, public_keys=public)
+                old_kid = public_jwk(old)["kid"]
+                if old_kid != kid:
+                    retired[old_kid] = (old, _retired_at(pem) + grace_seconds)
+    return KeySet(private_key=key, kid=kid, retired=retired)

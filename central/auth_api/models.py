@@ -103,14 +103,20 @@ class User(Base):
 
 
 class LoginThrottle(Base):
-    """Failed-login counters keyed by the user name typed, whether or not the user exists,
-    so lockout behaves the same for unknown names and real accounts."""
+    """Sign-in counters per (typed user name, source address), whether or not the user
+    exists, so lockout behaves the same for unknown names and real accounts.
+
+    ``attempts`` is charged *before* a password is checked and decides the lock, so
+    parallel guesses cannot overtake it; ``failures`` counts the wrong guesses once
+    checked (the number the audit log shows)."""
 
     __tablename__ = "login_throttle"
     username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    source: Mapped[str] = mapped_column(String(64), primary_key=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
     failures: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
-    last_failure_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_failure_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
 
 
 class LoginSession(Base):

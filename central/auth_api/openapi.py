@@ -40,6 +40,7 @@ USERNAME = {
     "description": "3-64 letters, digits, '.', '_' or '-'; stored in lower case",
 }
 TOTP = {"type": "string", "pattern": "^[0-9]{6}$"}
+ROLE = {"type": "string", "minLength": 1, "maxLength": 32}
 
 
 def ref(name: str) -> dict[str, str]:
@@ -138,11 +139,12 @@ SCHEMAS: dict[str, Any] = {
     ),
     "PasswordChange": obj({"current_password": PASSWORD, "new_password": PASSWORD}),
     "PasswordReset": obj({"new_password": PASSWORD}),
-    "UserCreate": obj({"username": USERNAME, "password": PASSWORD, "role": STR}),
-    "UserPatch": obj({}, {"role": STR, "disabled": BOOL}, minProperties=1),
+    "UserCreate": obj({"username": USERNAME, "password": PASSWORD, "role": ROLE}),
+    "UserPatch": obj({}, {"role": ROLE, "disabled": BOOL}, minProperties=1),
     "RoleList": obj(
         {"roles": array(obj({"name": STR, "description": STR, "permissions": array(STR)}))}
     ),
+    "MfaSetupRequest": obj({"password": PASSWORD}),
     "MfaSetup": obj({"secret": STR, "otpauth_uri": STR}),
     "MfaConfirm": obj({"totp": TOTP}),
     "MfaStatus": obj({"mfa_enabled": BOOL}),
@@ -280,8 +282,10 @@ def op(
     codes = set(errors)
     if auth:
         codes |= {401, 403}
+    if body or params:
+        codes |= {400}
     if body:
-        codes |= {400, 413}
+        codes |= {413}
     for code in sorted(codes):
         responses[str(code)] = _json(ref("Error"), ERROR_TEXT[code])
     operation: dict[str, Any] = {
@@ -354,18 +358,22 @@ PATHS: dict[str, dict[str, Any]] = {
     "/auth/me": {"get": op("Who am I", "auth", (200, "Me"))},
     "/auth/password": {
         "post": op(
-            "Change my password (other sessions are signed out)",
+            "Change my password (other sessions are signed out); a wrong current password "
+            "counts toward the sign-in lockout",
             "auth",
             (204, None),
             body="PasswordChange",
+            errors=(429,),
         )
     },
     "/auth/mfa/setup": {
         "post": op(
-            "Start TOTP enrolment: a new secret (access or enrolment token)",
+            "Start TOTP enrolment: a new secret (access or enrolment token, and the password; "
+            "a wrong one counts toward the sign-in lockout)",
             "auth",
             (200, "MfaSetup"),
-            errors=(409,),
+            body="MfaSetupRequest",
+            errors=(409, 429),
         )
     },
     "/auth/mfa/confirm": {
@@ -441,9 +449,20 @@ PATHS: dict[str, dict[str, Any]] = {
             params=USER_ID,
         )
     },
+    "/admin/users/{user_id}/unlock": {
+        "post": op(
+            "Lift the sign-in locks of the user's name (from every address)",
+            "admin",
+            (200, "User"),
+            permission="users.manage",
+            errors=(404,),
+            params=USER_ID,
+        )
+    },
     "/audit/events": {
         "post": op(
-            "Submit audit events (idempotent by client_event_id)",
+            "Submit audit events (idempotent by client_event_id); recorded with the token's "
+            "user as actor and the server's time, the claimed ones kept in details",
             "audit",
             (200, "AuditBatchResult"),
             permission="audit.write",
@@ -463,7 +482,11 @@ PATHS: dict[str, dict[str, Any]] = {
                 query("study", STR, "Study Instance UID"),
                 query("since", TS, "occurred at or after"),
                 query("until", TS, "occurred before"),
-                query("after_seq", INT, "page: events after this sequence number"),
+                query(
+                    "after_seq",
+                    {"type": "integer", "minimum": 0},
+                    "page: events after this sequence number",
+                ),
                 query("limit", {"type": "integer", "minimum": 1, "maximum": 1000}, "page size"),
             ],
         ),
@@ -527,7 +550,7 @@ PATHS: dict[str, dict[str, Any]] = {
     },
     "/reports/{report_id}/amend": {
         "post": op(
-            "Amend a signed report with a newly signed PDF",
+            "Amend a signed report with a newly signed PDF (its author or an admin)",
             "reports",
             (200, "Report"),
             permission="reports.sign",
@@ -588,7 +611,8 @@ def describe(error: ValidationError) -> str:
     texts = {
         "required": lambda: f"Field {error.message.split(' is ')[0]} is required.",
         "additionalProperties": lambda: (
-            f"Unexpected field in {where}: {error.message.split('(')[-1].rstrip(')')}."
+            f"Unexpected field in {where}; allowed: "
+            f"{', '.join(sorted(error.schema.get('properties', {}))) or 'none'}."  # type: ignore[union-attr]
         ),
         "type": lambda: f"Field '{where}' must be of type {value}.",
         "pattern": lambda: f"Field '{where}' has an invalid format.",

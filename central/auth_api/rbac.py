@@ -77,6 +77,7 @@ def require(permission: str | None = None, *, allow_enrollment: bool = False) ->
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             principal = _principal(allow_enrollment)
+            g.principal = principal  # also names the actor when the refusal is audited
             if permission is not None and permission not in principal.permissions:
                 raise ApiError(
                     403,
@@ -85,7 +86,6 @@ def require(permission: str | None = None, *, allow_enrollment: bool = False) ->
                     f"'{permission}'; ask an administrator.",
                     permission=permission,
                 )
-            g.principal = principal
             return view(*args, **kwargs)
 
         wrapper.required_permission = permission  # type: ignore[attr-defined]

@@ -42,7 +42,7 @@ class Settings:
     password_min_length: int = 12
     lockout_threshold: int = 5
     lockout_base_seconds: int = 30
-    lockout_max_seconds: int = 3600
+    lockout_max_seconds: int = 900
     require_mfa_for_admins: bool = False
     mfa_issuer_name: str = "Klinika"
     proxy_count: int = 0  # reverse proxies in front (nginx: 1) whose X-Forwarded-For we trust
@@ -50,6 +50,7 @@ class Settings:
     argon2_memory_kib: int = 65536
     argon2_parallelism: int = 4
     max_audit_batch: int = 1000
+    denied_audit_per_minute: int = 20  # per worker, reason, address and actor
     log_level: str = "INFO"
 
     @property
@@ -78,6 +79,7 @@ class Settings:
             "argon2_memory_kib",
             "argon2_parallelism",
             "max_audit_batch",
+            "denied_audit_per_minute",
         )
         for name in positive:
             if getattr(self, name) <= 0:

@@ -87,7 +87,7 @@ class TokenIssuer:
             raise unauthorized("The access token is malformed; sign in again.") from None
         if header.get("alg") not in ALGORITHMS:
             raise unauthorized("The access token uses a refused algorithm; sign in again.")
-        key = self.keyset.public_keys.get(str(header.get("kid")))
+        key = self.keyset.public_key(str(header.get("kid")))
         if key is None:
             raise unauthorized("The access token was signed by an unknown key; sign in again.")
         expected_typ = ENROLL_TYP if enrollment else ACCESS_TYP
@@ -109,5 +109,13 @@ class TokenIssuer:
             ) from None
         except jwt.ImmatureSignatureError:
             raise unauthorized("The access token is not valid yet; check the clock.") from None
-        except jwt.InvalidTokenError as exc:
-            raise unauthorized(f"The access token is invalid ({exc}); sign in again.") from None
+        except jwt.MissingRequiredClaimError as exc:
+            raise unauthorized(
+                f"The access token lacks the '{exc.claim}' claim; sign in again."
+            ) from None
+        except jwt.InvalidAudienceError:
+            raise unauthorized("The access token is for another audience (aud).") from None
+        except jwt.InvalidIssuerError:
+            raise unauthorized("The access token has the wrong issuer; sign in again.") from None
+        except jwt.InvalidTokenError:
+            raise unauthorized("The access token is invalid; sign in again.") from None

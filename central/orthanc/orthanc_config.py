@@ -22,6 +22,12 @@ What the rendered configuration promises:
 Orthanc 1.10 has no listen-address option; set ``TCP_NODELAY=1`` in Orthanc's
 environment (``ORTHANC_ENVIRONMENT``) so dcmtk's accepted DICOM sockets do not stall on
 Nagle's algorithm.
+
+The host's own name must resolve from ``/etc/hosts`` (or ``/etc/hostid`` must exist):
+DCMTK calls ``gethostid()`` for every UID Orthanc generates (each QIDO-RS answer, each
+stored instance), and glibc then looks the host name up; through DNS that costs seconds
+per call, and concurrent QIDO-RS requests stall (seen on a fresh Debian chroot without
+``/etc/hosts``; the test harness preloads a ``gethostid()`` without lookup).
 """
 
 from __future__ import annotations

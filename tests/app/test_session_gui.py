@@ -188,7 +188,8 @@ def test_login_asks_for_the_authenticator_code_when_the_account_has_one(
     name, password = f"mfa-gui-{secrets.token_hex(3)}", "Mfa-" + secrets.token_urlsafe(16)
     auth_api.create_user(name, password, "doctor")
     token = auth_api.login(name, password)["access_token"]
-    totp = pyotp.TOTP(auth_api.request("POST", "/auth/mfa/setup", token=token).json()["secret"])
+    setup = auth_api.request("POST", "/auth/mfa/setup", token=token, json={"password": password})
+    totp = pyotp.TOTP(setup.json()["secret"])
     assert (
         auth_api.request(
             "POST", "/auth/mfa/confirm", token=token, json={"totp": totp.now()}

@@ -117,7 +117,9 @@ def test_totp_is_asked_for_when_enabled(auth_api: Any, central: Authenticator) -
     name, password = f"mfa-{secrets.token_hex(3)}", "Mfa-" + secrets.token_urlsafe(16)
     auth_api.create_user(name, password, "doctor")
     token = auth_api.login(name, password)["access_token"]
-    secret = auth_api.request("POST", "/auth/mfa/setup", token=token).json()["secret"]
+    secret = auth_api.request(
+        "POST", "/auth/mfa/setup", token=token, json={"password": password}
+    ).json()["secret"]
     totp = pyotp.TOTP(secret)
     confirmed = auth_api.request(
         "POST", "/auth/mfa/confirm", token=token, json={"totp": totp.now()}

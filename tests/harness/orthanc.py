@@ -11,8 +11,11 @@ Fixtures (session-scoped):
 
 Each Orthanc is a plain ``/usr/sbin/Orthanc CONFIG.json`` process with its config,
 storage and index in a temp dir, ``TCP_NODELAY=1`` in its environment, and an
-``LD_PRELOAD`` shim (loopback_bind.c, compiled once per session) that binds its
-sockets to 127.0.0.1: Orthanc 1.10 has no listen-address option. Logs are copied to
+``LD_PRELOAD`` shim (compiled once per session) that binds its sockets to 127.0.0.1
+(loopback_bind.c: Orthanc 1.10 has no listen-address option) and answers gethostid()
+without a DNS lookup (local_hostid.c: DCMTK asks for every UID it makes, and where the
+host name is not in /etc/hosts each call waited seconds for DNS, so that concurrent
+QIDO-RS stalled on fresh machines). Logs are copied to
 ``artifacts/orthanc/`` when a test that used Orthanc failed.
 
 ``start_orthanc()`` and ``TokenIssuer`` work without pytest (benchmarks use them).
@@ -42,7 +45,12 @@ from tests.harness.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 ORTHANC_BIN = Path("/usr/sbin/Orthanc")
-SHIM_SOURCE = Path(__file__).with_name("loopback_bind.c")
+#: Preloaded into every test Orthanc: loopback-only sockets, and a gethostid() that does
+#: not look up the host name (see each file).
+SHIM_SOURCES = (
+    Path(__file__).with_name("loopback_bind.c"),
+    Path(__file__).with_name("local_hostid.c"),
+)
 CONFIG_RENDERER = ROOT / "central" / "orthanc" / "orthanc_config.py"
 ROLES = ("admin", "doctor", "operator")
 
@@ -73,7 +81,7 @@ def missing_orthanc_parts() -> list[str]:
 
 
 def build_loopback_shim(dest_dir: Path) -> Path:
-    """Compile loopback_bind.c into ``dest_dir``; return the shared object."""
+    """Compile the shim (:data:`SHIM_SOURCES`) into ``dest_dir``; return the shared object."""
     out = dest_dir / "loopback_bind.so"
     subprocess.run(
         [
@@ -86,7 +94,7 @@ def build_loopback_shim(dest_dir: Path) -> Path:
             "-fPIC",
             "-o",
             str(out),
-            str(SHIM_SOURCE),
+            *map(str, SHIM_SOURCES),
             "-ldl",
         ],
         check=True,

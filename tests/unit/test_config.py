@@ -58,6 +58,7 @@ def test_peers_table(ws_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert central.may_retrieve
     assert s.peer("ORTHANC") == central
     assert "central.auth_url" in s.locked
+    assert s.archive.fallback_charset == "cp1251"
 
 
 @pytest.mark.parametrize(
@@ -67,6 +68,7 @@ def test_peers_table(ws_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPa
         ("[nod]\nport = 1\n", "unknown section"),
         ("[node]\nprot = 1\n", "unknown setting"),
         ("[node\n", "cannot be read"),
+        ("[archive]\nfallback_charset = 'KOI-9'\n", "fallback_charset"),
     ],
 )
 def test_bad_files_say_what(

@@ -43,7 +43,7 @@ from workstation.app.thumbnails import ThumbnailCache
 from workstation.app.viewer_area import ViewerArea
 from workstation.app.workers import run_in_background
 from workstation.auth.errors import AuthError
-from workstation.auth.permissions import Permission
+from workstation.auth.permissions import Permission, Role
 from workstation.auth.session import Session, SessionMode
 from workstation.i18n import _
 from workstation.i18n.formatting import dicom_date, person_name
@@ -92,6 +92,7 @@ class MainWindow(QMainWindow):
     # -- layout ----------------------------------------------------------------------------
     def _build(self) -> None:
         self.banner = Banner(self)
+        self.node_banner = Banner(self, "nodeBanner")
         self._show_session_banner()
         self.local = LocalStudyBrowser(self.model)
         self.central = self._central_browser()
@@ -113,6 +114,7 @@ class MainWindow(QMainWindow):
         lay = QVBoxLayout(content)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addWidget(self.banner)
+        lay.addWidget(self.node_banner)
         lay.addWidget(splitter, 1)
         self.lock_page = LockPage(self.session.username)
         self.pages = QStackedWidget()
@@ -133,12 +135,7 @@ class MainWindow(QMainWindow):
             )
         )
         self.node_label = named(QLabel(), "nodeLabel")
-        node = self.services.node
-        self.node_label.setText(
-            _("DICOM node {aet} on port {port}").format(aet=node.ae_title, port=node.port)
-            if node is not None
-            else _("DICOM node off")
-        )
+        self._show_node_state()
         self.statusBar().addPermanentWidget(self.node_label)
         self.statusBar().addPermanentWidget(self.user_label)
         self.local.sig_study_activated.connect(self.open_study)
@@ -148,6 +145,27 @@ class MainWindow(QMainWindow):
         self.lock_page.sig_unlock_requested.connect(self.unlock)
         self.lock_page.sig_logout_requested.connect(self.sig_logout_requested)
         self.model.sig_failed.connect(lambda exc: show_error(self, exc))
+
+    def _show_node_state(self) -> None:
+        """The node in the status bar; why it is off and how to fix it, and for an
+        administrator at once a banner (modalities cannot send here)."""
+        node, error = self.services.node, getattr(self.services, "node_error", None)
+        if node is not None:
+            text = _("DICOM node {aet} on port {port}").format(aet=node.ae_title, port=node.port)
+        elif error is not None:
+            text = _("DICOM node off: {reason} {fix}").format(reason=error.reason, fix=error.fix)
+            if self.session.role is Role.ADMIN:
+                self.node_banner.show_message(
+                    _(
+                        "The DICOM node is off, so modalities cannot send images to this "
+                        "workstation: {reason} {fix}"
+                    ).format(reason=error.reason, fix=error.fix),
+                    "error",
+                )
+        else:
+            text = _("DICOM node off")
+        self.node_label.setText(text)
+        self.node_label.setToolTip(text)
 
     def _show_session_banner(self) -> None:
         mode = self.session.mode

@@ -47,9 +47,16 @@ COLUMNS: tuple[Column, ...] = (
     Column("description", lambda: _("Description"), lambda r: r.study_description),
     Column("accession", lambda: _("Accession"), lambda r: r.accession_number, "accession_number"),
     Column("series", lambda: _("Series"), lambda r: str(r.num_series)),
-    Column("images", lambda: _("Images"), lambda r: str(r.num_instances)),
+    Column("images", lambda: _("Images"), lambda r: images_text(r)),
 )
 THUMB_COLUMN = 0
+
+
+def images_text(rec: StudyRecord) -> str:
+    """The Images cell: the count, and how many of them are incomplete (cut short)."""
+    if not rec.num_incomplete:
+        return str(rec.num_instances)
+    return _("{n} ({k} incomplete)").format(n=rec.num_instances, k=rec.num_incomplete)
 
 
 class LocalStudyModel(QAbstractTableModel):
@@ -175,6 +182,11 @@ class LocalStudyModel(QAbstractTableModel):
             return rec
         if role == Qt.ItemDataRole.ToolTipRole and index.column() == THUMB_COLUMN:
             return rec.study_instance_uid
+        if role == Qt.ItemDataRole.ToolTipRole and col.key == "images" and rec.num_incomplete:
+            return _(
+                "Some images of this study are incomplete (their files were cut short); "
+                "import them again from the original media."
+            )
         return None
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:

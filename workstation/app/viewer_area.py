@@ -182,6 +182,8 @@ class ViewerArea(QWidget):
         if viewer is not None and not problem:
             self.series_list.clear()
             self._set_page(VIEWER_PAGE)
+            if study.num_incomplete:
+                self._show_message(incomplete_notice(study), transient=False)
         else:
             self._show_series_list(series)
             self._show_message(
@@ -343,3 +345,14 @@ def _log_failure(exc: BaseException, what: str, *uids: str) -> None:
     hold paths or header values, at DEBUG."""
     logger.error(what + " (%s)", *uids, type(exc).__name__)
     logger.debug("details", exc_info=(type(exc), exc, exc.__traceback__))
+
+
+def incomplete_notice(study: StudyRecord) -> str:
+    """The viewer's standing notice for a study with incomplete (cut short) images."""
+    return ngettext(
+        "{k} of the {n} images of this study is incomplete (its file was cut short): "
+        "what is missing cannot be shown. Import it again from the original media.",
+        "{k} of the {n} images of this study are incomplete (their files were cut short): "
+        "what is missing cannot be shown. Import them again from the original media.",
+        study.num_incomplete,
+    ).format(k=study.num_incomplete, n=study.num_instances)

@@ -53,6 +53,12 @@ class AuditAction(enum.StrEnum):
     REPORT_UPDATE = "report_update"
     REPORT_SIGN = "report_sign"
     REPORT_SEND = "report_send"
+    REPORT_AMEND = "report_amend"
+    REPORT_EXPORT = "report_export"
+    REPORT_PRINT = "report_print"
+    SIGNING_CA_INIT = "signing_ca_init"
+    SIGNING_ENROLL = "signing_enroll"
+    SIGNING_REVOKE = "signing_revoke"
     USER_CREATE = "user_create"
     USER_UPDATE = "user_update"
     SETTINGS_CHANGE = "settings_change"
@@ -221,10 +227,15 @@ class AuditLog:
         action: str | None = None,
         actor: str | None = None,
         study_uid: str | None = None,
+        since: str | None = None,
         newest_first: bool = False,
     ) -> list[AuditEvent]:
+        """Events after ``after_seq``; ``since`` is a UTC time in the stored form
+        (``2024-01-31T00:00:00.000000Z``, or a prefix of it) to start at."""
         limit = max(1, min(limit, 10_000))
         q = select(audit_events).where(audit_events.c.seq > after_seq)
+        if since:
+            q = q.where(audit_events.c.occurred_at >= since)
         if action:
             q = q.where(audit_events.c.action == action)
         if actor:

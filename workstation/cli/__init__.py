@@ -102,7 +102,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         handler = start
     try:
-        return int(handler(ctx, args) or 0)
+        with ctx:
+            return int(handler(ctx, args) or 0)
     except KeyboardInterrupt:
         print(_("Cancelled."), file=sys.stderr)
         return exit_codes.CANCELLED

@@ -131,6 +131,25 @@ def run_with_progress(
     return box.get("result"), interrupted
 
 
+def audited_transfer(
+    ctx: CliContext,
+    args: argparse.Namespace,
+    session: Any,
+    action: Any,
+    study_uids: list[str],
+    work: Callable[[Any, Any], Any],
+    **detail: Any,
+) -> Any:
+    """:func:`run_with_progress` through the services: permission-checked for
+    ``session`` and audited as ``action`` (``STUDY_SEND``/``STUDY_RETRIEVE``)."""
+    actions = ctx.services.actions(session)
+
+    def run() -> Any:
+        return run_with_progress(args, work)[0]
+
+    return actions.transfer_now(action, study_uids, args.peer, run, **detail)
+
+
 def report_transfer(args: argparse.Namespace, result: Any, verb: str) -> int:
     """Print a TransferResult; exit 0 all good, 1 some failed, 5 whole failure, 130 cancelled."""
     if args.json:

@@ -2,7 +2,11 @@
 
 - ``archive check [--json] [--repair]``: index vs store vs hashes.  Exit 3 when damage is
   found (and not repaired), 0 when clean.
-- ``archive export STUDY_UID --to DIR|FILE.zip [--dicomdir] [--anonymize]``.
+- ``archive export STUDY_UID --to DIR|FILE.zip [--dicomdir] [--anonymize]
+  [--user NAME --password-stdin]``: through the services layer, permission-checked and
+  audited (channel ``cli``).  Exit 4 when the study is not held or the destination's
+  folder does not exist (no folders are made for a mistyped path).
+- ``archive delete STUDY_UID --yes``: administrators only; audited.
 """
 
 from __future__ import annotations
@@ -10,12 +14,17 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from workstation.cli import exit_codes
+from workstation.cli._acting import acts_for_person, add_actor_arguments
 from workstation.cli._archive_verbs import needs_archive
 from workstation.cli.console import human_bytes, print_json
 from workstation.cli.context import CliContext
 from workstation.i18n import _
+
+if TYPE_CHECKING:
+    from workstation.auth.session import Session
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -34,7 +43,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--dicomdir", action="store_true", help=_("write a DICOMDIR file set"))
     e.add_argument("--anonymize", action="store_true", help=_("de-identify (PS3.15 basic profile)"))
     e.add_argument("--json", action="store_true", help=_("print the result as JSON"))
+    add_actor_arguments(e)
     e.set_defaults(handler=run_export)
+    d = verbs.add_parser("delete", help=_("delete one study from the local archive (admins)"))
+    d.add_argument("study_uid", metavar="STUDY_UID")
+    d.add_argument("--yes", action="store_true", help=_("really delete (required)"))
+    add_actor_arguments(d)
+    d.set_defaults(handler=run_delete)
 
 
 @needs_archive
@@ -76,19 +91,23 @@ def run_check(ctx: CliContext, args: argparse.Namespace) -> int:
 
 
 @needs_archive
-def run_export(ctx: CliContext, args: argparse.Namespace) -> int:
-    from workstation.pacs_node.archive.errors import ArchiveError, NotFoundError
-    from workstation.pacs_node.archive.export import export_study
+@acts_for_person
+def run_export(ctx: CliContext, args: argparse.Namespace, session: Session) -> int:
+    from workstation.pacs_node.archive.errors import NotFoundError
+    from workstation.services.errors import DestinationMissing
 
+    actions = ctx.services.actions(session)
     try:
-        result = export_study(
-            ctx.archive, args.study_uid, args.to, dicomdir=args.dicomdir, anonymize=args.anonymize
+        job = actions.export_study(
+            args.study_uid, args.to, dicomdir=args.dicomdir, anonymize=args.anonymize
         )
-    except NotFoundError as exc:
+    except (NotFoundError, DestinationMissing) as exc:
         print(str(exc), file=sys.stderr)
         return exit_codes.NOT_FOUND
-    except (ArchiveError, OSError) as exc:
-        print(_("Export failed: {error}").format(error=exc), file=sys.stderr)
+    done = ctx.services.wait(job)
+    result: Any = done.result  # an ExportResult when the job succeeded
+    if result is None:
+        print(_("Export failed: {error}").format(error=done.error), file=sys.stderr)
         return exit_codes.PARTIAL
     if args.json:
         print_json(
@@ -105,4 +124,21 @@ def run_export(ctx: CliContext, args: argparse.Namespace) -> int:
                 n=result.files, size=human_bytes(result.bytes), dest=result.destination
             )
         )
+    return exit_codes.OK
+
+
+@needs_archive
+@acts_for_person
+def run_delete(ctx: CliContext, args: argparse.Namespace, session: Session) -> int:
+    from workstation.pacs_node.archive.errors import NotFoundError
+
+    if not args.yes:
+        print(_("Deleting cannot be undone: add --yes to delete the study."), file=sys.stderr)
+        return exit_codes.USAGE
+    try:
+        count = ctx.services.actions(session).delete_study(args.study_uid)
+    except NotFoundError as exc:
+        print(str(exc), file=sys.stderr)
+        return exit_codes.NOT_FOUND
+    print(_("Deleted study {uid} ({n} instances).").format(uid=args.study_uid, n=count))
     return exit_codes.OK

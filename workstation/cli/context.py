@@ -14,6 +14,7 @@ from workstation.logging_setup import setup_logging
 
 if TYPE_CHECKING:
     from workstation.pacs_node.archive.archive import Archive
+    from workstation.services.command_line import CommandLineServices
 
 
 @dataclass
@@ -41,9 +42,20 @@ class CliContext:
 
         return Archive.open(self.settings)
 
+    @cached_property
+    def services(self) -> CommandLineServices:
+        """Audit log, accounts and study actions, as the app has them (channel ``cli``)."""
+        from workstation.services.command_line import CommandLineServices
+
+        return CommandLineServices(self.settings, lambda: self.archive)
+
     def close(self) -> None:
+        if "services" in self.__dict__:
+            self.services.close()
+            del self.__dict__["services"]
         if "archive" in self.__dict__:
             self.archive.close()
+            del self.__dict__["archive"]
 
     def __enter__(self) -> CliContext:
         return self

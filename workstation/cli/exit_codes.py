@@ -15,5 +15,7 @@ PEER_ERROR = 5
 CONFIG = 6
 #: Not permitted for this user or role.
 FORBIDDEN = 7
+#: The desktop app cannot open a window here (no display); ``start --headless`` can run.
+NO_DISPLAY = 8
 #: Interrupted by the user.
 CANCELLED = 130

@@ -1,21 +1,35 @@
 """``workstation import PATH... [--json] [--media]``: bring files, folders, DICOMDIR sets,
 ZIPs and removable media into the local archive.
 
-Exit codes: 0 all stored or already there, 1 some inputs rejected, 130 cancelled.
+Permission-checked and audited through the services (``--user NAME --password-stdin``,
+else the data directory's owner).  ``--media`` with no medium mounted says so.
+
+Exit codes: 0 all stored or already there, 1 some inputs rejected, 4 a named path does
+not exist or no media was found (nothing is imported), 7 not permitted, 130 cancelled
+(Ctrl-C: the files in hand are finished, the rest is left alone, and the summary is
+printed).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from workstation.cli import exit_codes
+from workstation.cli._acting import acts_for_person, add_actor_arguments
 from workstation.cli._archive_verbs import needs_archive
 from workstation.cli.console import ProgressBar, print_json
 from workstation.cli.context import CliContext
 from workstation.i18n import _, ngettext
+
+if TYPE_CHECKING:
+    from workstation.auth.session import Session
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -31,23 +45,40 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--media", action="store_true", help=_("also import every mounted CD/DVD/USB"))
     p.add_argument("--json", action="store_true", help=_("print the summary as JSON"))
     p.add_argument("--workers", type=int, default=16, help=_("reader threads (default 16)"))
+    add_actor_arguments(p)
     p.set_defaults(handler=run_import)
 
 
 @needs_archive
-def run_import(ctx: CliContext, args: argparse.Namespace) -> int:
+@acts_for_person
+def run_import(ctx: CliContext, args: argparse.Namespace, session: Session) -> int:
+    from workstation.auth.permissions import Permission
     from workstation.pacs_node.archive.importing import Importer, removable_media
+    from workstation.pacs_node.archive.importing.media import no_media_message
 
+    actions = ctx.services.actions(session)
+    actions.guard(Permission.STUDY_IMPORT)
     paths = list(args.paths)
     if args.media:
-        paths += [m.path for m in removable_media()]
+        media = [m.path for m in removable_media()]
+        if not media:
+            print(no_media_message(), file=sys.stderr)
+            if not paths:
+                return exit_codes.NOT_FOUND
+        paths += media
     if not paths:
         print(_("Nothing to import: name a file, folder or ZIP, or use --media."), file=sys.stderr)
         return exit_codes.USAGE
+    missing = [p for p in paths if not p.exists()]
+    if missing:
+        for p in missing:
+            print(_("No such file or folder: {path}").format(path=p), file=sys.stderr)
+        return exit_codes.NOT_FOUND
     bar = ProgressBar(enabled=None if not args.json else False)
     cancel = threading.Event()
     importer = Importer(ctx.archive, workers=args.workers)
     outcome: dict[str, object] = {}
+    finished = threading.Event()
 
     def work() -> None:
         try:
@@ -60,20 +91,18 @@ def run_import(ctx: CliContext, args: argparse.Namespace) -> int:
             )
         except BaseException as exc:  # noqa: BLE001 - re-raised on the main thread
             outcome["error"] = exc
+        finally:
+            finished.set()
 
-    worker = threading.Thread(target=work, name="import-main")
-    worker.start()
-    try:
-        while worker.is_alive():
-            worker.join(0.2)
-    except KeyboardInterrupt:
-        cancel.set()
-        print("\n" + _("Cancelling: finishing the files in progress..."), file=sys.stderr)
-        worker.join()
+    worker = threading.Thread(target=work, name="import-main", daemon=True)
+    with _cancel_on_interrupt(cancel):
+        worker.start()
+        finished.wait()
     bar.finish()
     if "error" in outcome:
         raise outcome["error"]  # type: ignore[misc]
     summary = outcome["summary"]
+    actions.record_import(summary)
     ctx.close()
     if args.json:
         print_json(summary.to_json())  # type: ignore[attr-defined]
@@ -82,6 +111,28 @@ def run_import(ctx: CliContext, args: argparse.Namespace) -> int:
     if summary.cancelled:  # type: ignore[attr-defined]
         return exit_codes.CANCELLED
     return exit_codes.OK if not summary.rejected else exit_codes.PARTIAL  # type: ignore[attr-defined]
+
+
+@contextlib.contextmanager
+def _cancel_on_interrupt(cancel: threading.Event) -> Iterator[None]:
+    """Ctrl-C (SIGINT) sets ``cancel`` instead of raising KeyboardInterrupt, so the
+    import finishes the files in hand and returns its summary (KeyboardInterrupt inside
+    ``Thread.join`` could leave the import running behind a dead main thread)."""
+
+    def on_sigint(_signum: int, _frame: object) -> None:
+        if not cancel.is_set():
+            print("\n" + _("Cancelling: finishing the files in progress..."), file=sys.stderr)
+        cancel.set()
+
+    try:
+        previous = signal.signal(signal.SIGINT, on_sigint)
+    except ValueError:  # not the main thread: no handler, cancel stays the caller's
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _print_human(summary) -> None:  # type: ignore[no-untyped-def]

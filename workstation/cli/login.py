@@ -13,7 +13,7 @@ import argparse
 import getpass
 import sys
 
-from workstation.cli import _keyring_tokens, exit_codes
+from workstation.cli import exit_codes
 from workstation.cli.console import print_json
 from workstation.cli.context import CliContext
 from workstation.i18n import _
@@ -34,6 +34,7 @@ def run_login(ctx: CliContext, args: argparse.Namespace) -> int:
     from workstation.auth.central_client import CentralAuthClient
     from workstation.auth.errors import AuthError, MfaRequired
     from workstation.auth.keyring_store import SecretStore
+    from workstation.cli import _keyring_tokens
 
     url = ctx.settings.central.auth_url
     if not url:

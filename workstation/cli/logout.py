@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from workstation.cli import _keyring_tokens, exit_codes
+from workstation.cli import exit_codes
 from workstation.cli.context import CliContext
 from workstation.i18n import _
 
@@ -19,6 +19,7 @@ def run_logout(ctx: CliContext, args: argparse.Namespace) -> int:
     from workstation.auth.central_client import CentralAuthClient
     from workstation.auth.errors import AuthError
     from workstation.auth.keyring_store import SecretStore
+    from workstation.cli import _keyring_tokens
 
     url = ctx.settings.central.auth_url
     store = SecretStore()

@@ -19,6 +19,7 @@ from typing import Any
 from workstation.cli import _remote, exit_codes
 from workstation.cli.context import CliContext
 from workstation.i18n import _
+from workstation.pacs_node.dimse.errors import NodeCannotListen
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -26,13 +27,33 @@ def register(sub: argparse._SubParsersAction) -> None:
     verbs = p.add_subparsers(dest="node_command", metavar="ACTION", required=True)
     s = verbs.add_parser("serve", help=_("run the DICOM node headless until stopped"))
     s.add_argument("--aet", default=None, help=_("our AE title (default: node.ae_title)"))
-    s.add_argument("--port", type=int, default=None, help=_("port (default: node.port)"))
+    s.add_argument("--port", type=port_number, default=None, help=_("port (default: node.port)"))
     s.add_argument(
         "--bind", default=None, help=_("address to listen on (default: node.bind_address)")
     )
     s.add_argument("--no-sync", action="store_true", help=_("do not work the sync queue"))
     _remote.add_token_argument(s)
     s.set_defaults(handler=run_serve)
+
+
+def port_number(text: str) -> int:
+    """argparse type: a TCP port, 1-65535."""
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(
+            _("{value} is not a port number (1-65535)").format(value=text)
+        )
+    return port
+
+
+def report_cannot_listen(exc: NodeCannotListen) -> int:
+    """Print why the node cannot listen and what to do; the exit code."""
+    print(_("The DICOM node cannot start: {reason}").format(reason=exc.reason), file=sys.stderr)
+    print(exc.fix, file=sys.stderr)
+    return exit_codes.CONFIG
 
 
 def run_serve(ctx: CliContext, args: argparse.Namespace) -> int:
@@ -53,12 +74,8 @@ def run_serve(ctx: CliContext, args: argparse.Namespace) -> int:
         signal.signal(sig, lambda *_a: stop.set())
     try:
         node = start_node_service(settings, ctx.archive)
-    except OSError as exc:
-        print(
-            _("Cannot listen on port {port}: {error}").format(port=settings.node.port, error=exc),
-            file=sys.stderr,
-        )
-        return exit_codes.CONFIG
+    except NodeCannotListen as exc:
+        return report_cannot_listen(exc)
     worker = None if args.no_sync else _start_sync(ctx, args)
     print(
         _("DICOM node {aet} listening on {addr}:{port}.").format(

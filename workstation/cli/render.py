@@ -6,8 +6,12 @@ greyscale images, RGB PNG for colour. Without ``--window`` the file's own first 
 is used, else its first VOI LUT, else a window spanning the frame's minimum to maximum
 modality value.
 
+A stored file of the local archive is patient data read out: the render is
+permission-checked (``--user NAME --password-stdin``, else the data directory's owner)
+and audited as an export (``format: png``).
+
 Exit codes: 0 written; 1 the image cannot be displayed (the reason is printed);
-4 the file does not exist.
+4 the file does not exist; 7 not permitted.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import os
 import sys
 
 from workstation.cli import exit_codes
+from workstation.cli._acting import acting_session, add_actor_arguments, auth_failure
 from workstation.cli.console import print_json
 from workstation.cli.context import CliContext
 from workstation.i18n import _
@@ -37,10 +42,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         help=_("window centre and width in modality units (default: the file's own)"),
     )
     p.add_argument("--json", action="store_true", help=_("print what was written as JSON"))
+    add_actor_arguments(p)
     p.set_defaults(handler=run_render)
 
 
 def run_render(ctx: CliContext, args: argparse.Namespace) -> int:
+    from workstation.auth.errors import AuthError
+    from workstation.auth.permissions import Permission
     from workstation.imaging.decode import decode_frame
     from workstation.imaging.errors import CannotDisplay
     from workstation.imaging.png import write_png
@@ -56,6 +64,13 @@ def run_render(ctx: CliContext, args: argparse.Namespace) -> int:
     if args.window is not None and args.window[1] < 1:
         print(_("The window width must be at least 1."), file=sys.stderr)
         return exit_codes.USAGE
+    archived = _archived_instance(ctx, args.file)
+    if archived is not None:
+        try:
+            actions = ctx.services.actions(acting_session(ctx, args))
+            actions.guard(Permission.STUDY_EXPORT, archived[0])
+        except AuthError as exc:
+            return auth_failure(exc)
     frame = decode_frame(args.file, args.frame - 1)
     if isinstance(frame, CannotDisplay):
         print(_("Cannot display this image: {reason}").format(reason=frame.reason), file=sys.stderr)
@@ -72,6 +87,8 @@ def run_render(ctx: CliContext, args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return exit_codes.PARTIAL
+    if archived is not None:
+        actions.record_render(archived[0], archived[1], args.frame)
     summary = {
         "out": os.path.abspath(args.out),
         "rows": int(image.shape[0]),
@@ -91,6 +108,22 @@ def run_render(ctx: CliContext, args: argparse.Namespace) -> int:
             )
         )
     return exit_codes.OK
+
+
+def _archived_instance(ctx: CliContext, file: str) -> tuple[str, str] | None:
+    """(study UID, SOP instance UID) when ``file`` is a stored file of the local archive
+    (rendering it reads out patient data: permission-checked and audited), else None."""
+    from pathlib import Path
+
+    from pydicom import dcmread
+
+    path = Path(file).resolve()
+    if not path.is_relative_to(ctx.settings.store_dir.resolve()):
+        return None
+    ds = dcmread(
+        path, stop_before_pixels=True, specific_tags=["StudyInstanceUID", "SOPInstanceUID"]
+    )
+    return str(ds.get("StudyInstanceUID", "")), str(ds.get("SOPInstanceUID", ""))
 
 
 def _window_json(voi: object, window_type: type) -> dict[str, object] | None:

@@ -2,7 +2,11 @@
 (or Part 10 files) now, by C-STORE or STOW-RS (``central``); the peer's answer decides
 each instance's outcome.  To send when the link allows, use ``workstation sync queue``.
 
-Exit codes: 0 all confirmed, 1 some failed, 4 study not in the archive, 5 peer error.
+Permission-checked and audited through the services (``--user NAME --password-stdin``,
+else the data directory's owner).
+
+Exit codes: 0 all confirmed, 1 some failed, 4 study not in the archive, 5 peer error,
+7 not permitted.
 """
 
 from __future__ import annotations
@@ -10,10 +14,15 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from workstation.cli import _remote, exit_codes
+from workstation.cli._acting import acts_for_person, add_actor_arguments
 from workstation.cli.context import CliContext
 from workstation.i18n import _
+
+if TYPE_CHECKING:
+    from workstation.auth.session import Session
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -21,34 +30,30 @@ def register(sub: argparse._SubParsersAction) -> None:
     _remote.add_peer_arguments(p)
     p.add_argument("studies", nargs="*", metavar="STUDY_UID")
     p.add_argument("--file", dest="files", action="append", default=[], type=Path, metavar="PATH")
+    add_actor_arguments(p)
     p.set_defaults(handler=run_send)
 
 
-def study_files(ctx: CliContext, study_uids: list[str]) -> list[Path]:
-    """Stored files of these local studies (raises LookupError for an unknown one)."""
-    files: list[Path] = []
-    for uid in study_uids:
-        records = ctx.archive.study_instances(uid)
-        if not records:
-            raise LookupError(_("Study {uid} is not in the local archive.").format(uid=uid))
-        files += [r.path for r in records]
-    return files
+@acts_for_person
+def run_send(ctx: CliContext, args: argparse.Namespace, session: Session) -> int:
+    from workstation.auth.audit import AuditAction
+    from workstation.pacs_node.archive.errors import NotFoundError
 
-
-def run_send(ctx: CliContext, args: argparse.Namespace) -> int:
     if not args.studies and not args.files:
         print(_("Nothing to send: name a study UID or use --file."), file=sys.stderr)
         return exit_codes.USAGE
     try:
-        files = study_files(ctx, args.studies) + list(args.files)
-    except LookupError as exc:
+        files = ctx.services.actions(session).study_files(args.studies) + list(args.files)
+    except NotFoundError as exc:
         print(_("Error: {error}").format(error=exc), file=sys.stderr)
         return exit_codes.NOT_FOUND
     try:
         remote = _remote.remote_for(ctx, args)
-        result, _interrupted = _remote.run_with_progress(
-            args, lambda progress, cancel: remote.send(files, progress=progress, cancel=cancel)
-        )
+        result = _remote.audited_transfer(
+            ctx, args, session, AuditAction.STUDY_SEND, list(args.studies),
+            lambda progress, cancel: remote.send(files, progress=progress, cancel=cancel),
+            files=len(args.files),
+        )  # fmt: skip
     except _remote.network_errors() as exc:
         return _remote.fail(exc)
     return _remote.report_transfer(args, result, _("Sent"))

@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import logging
+import os
 import signal
 import sys
 import threading
 
 from workstation.cli import exit_codes
+from workstation.cli._display import missing_display_reason
 from workstation.cli.context import CliContext
 from workstation.i18n import _
 
@@ -31,6 +33,9 @@ def _gui_available() -> bool:
 
 def start(ctx: CliContext, args: argparse.Namespace) -> int:
     if not getattr(args, "headless", False) and _gui_available():
+        if reason := missing_display_reason(os.environ):
+            print(reason, file=sys.stderr)
+            return exit_codes.NO_DISPLAY
         from workstation.app.main import run_app
 
         return int(run_app(ctx.settings))
@@ -49,7 +54,15 @@ def run_headless(ctx: CliContext, stop: threading.Event | None = None) -> int:
             **counts
         )
     )
-    node = _start_node(ctx)
+    from workstation.pacs_node.dimse.errors import NodeCannotListen
+
+    try:
+        node = _start_node(ctx)
+    except NodeCannotListen as exc:
+        from workstation.cli.node import report_cannot_listen
+
+        ctx.close()
+        return report_cannot_listen(exc)
     print(_("Press Ctrl+C to stop."))
     sys.stdout.flush()
     for sig in (signal.SIGINT, signal.SIGTERM):

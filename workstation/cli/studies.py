@@ -25,7 +25,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--date",
         default="",
         metavar="FROM-TO",
-        help=_("study date or range, e.g. 20240101-20240131"),
+        help=_(
+            "study date or range, DICOM or ISO: 20240101, 2024-01-01, "
+            "20240101-20240131, 2024-01-01..2024-01-31, 2024-01-01-"
+        ),
     )
     p.add_argument("--accession", default="", help=_("accession number"))
     p.add_argument("--description", default="", help=_("study description (part of it)"))
@@ -45,9 +48,10 @@ def run_studies(ctx: CliContext, args: argparse.Namespace) -> int:
             date_from, date_to = parse_date_range(args.date)
         except ValueError:
             print(
-                _("Cannot read the date {value!r}; use YYYYMMDD or FROM-TO.").format(
-                    value=args.date
-                ),
+                _(
+                    "Cannot read the date {value!r}: use a real date as YYYYMMDD or "
+                    "YYYY-MM-DD, or a range FROM-TO (either end may be left out)."
+                ).format(value=args.date),
                 file=sys.stderr,
             )
             return exit_codes.USAGE
@@ -91,10 +95,19 @@ def run_studies(ctx: CliContext, args: argparse.Namespace) -> int:
         )
         for s in studies
     ]
+    fallbacks = sorted({s.charset_fallback for s in studies if s.charset_fallback})
     widths = [min(40, max(len(r[i]) for r in [header, *rows])) for i in range(len(header))]
     for r in [header, *rows]:
         print("  ".join(str(c)[:w].ljust(w) for c, w in zip(r, widths)).rstrip())
     print(_("{n} studies.").format(n=len(studies)))
+    for charset in fallbacks:
+        marked = [s.study_instance_uid for s in studies if s.charset_fallback == charset]
+        print(
+            _(
+                "Text of {n} of these studies was read as {charset}: their files declare "
+                "no character set (archive.fallback_charset)."
+            ).format(n=len(marked), charset=charset)
+        )
     return exit_codes.OK
 
 

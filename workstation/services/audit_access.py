@@ -14,10 +14,17 @@ class AuditReader:
 
     @requires(Permission.AUDIT_READ)
     def events(
-        self, *, limit: int = 1000, action: str | None = None, actor: str | None = None
+        self,
+        *,
+        limit: int = 1000,
+        action: str | None = None,
+        actor: str | None = None,
+        since: str | None = None,
     ) -> list[AuditEvent]:
-        """Newest first."""
-        return self.log.events(limit=limit, action=action, actor=actor, newest_first=True)
+        """Newest first; ``since`` as :meth:`AuditLog.events` takes it."""
+        return self.log.events(
+            limit=limit, action=action, actor=actor, since=since, newest_first=True
+        )
 
     @requires(Permission.AUDIT_READ)
     def verify(self) -> tuple[int, int | None]:

@@ -21,6 +21,7 @@ from workstation.auth.errors import PermissionDenied
 from workstation.auth.permissions import Permission, require
 from workstation.auth.session import Session
 from workstation.i18n import _, ngettext
+from workstation.services.errors import check_export_destination
 from workstation.services.jobs import Job, JobContext, JobKind, JobRegistry
 
 if TYPE_CHECKING:
@@ -124,29 +125,65 @@ class StudyActions:
             summary = Importer(self.archive).run(inputs, progress=progress, cancel=ctx.cancel_event)
             for rejected in summary.rejected:
                 ctx.fail_item(Path(rejected.origin).name or rejected.origin, rejected.reason)
-            uids = sorted(summary.study_uids)
-            self.audit.record(
-                AuditAction.STUDY_IMPORT,
-                session=self.session,
-                outcome=Outcome.SUCCESS if summary.ok else Outcome.FAILURE,
-                study_uid=uids[0] if len(uids) == 1 else None,
-                stored=summary.stored,
-                duplicates=summary.duplicates,
-                rejected=len(summary.rejected),
-                cancelled=summary.cancelled,
-                studies=uids[:MAX_UIDS_IN_AUDIT],
-                study_count=len(uids),
-            )
+            self.record_import(summary)
             return summary
 
         return self.jobs.submit(JobKind.IMPORT, title, run)
 
+    def record_import(self, summary: Any) -> None:
+        """Audit a finished import (``ImportSummary``); the CLI runs the importer itself
+        for its progress bar and Ctrl+C handling, after :meth:`guard` (``STUDY_IMPORT``)."""
+        uids = sorted(summary.study_uids)
+        self._note_charset_fallback(summary, uids)
+        self.audit.record(
+            AuditAction.STUDY_IMPORT,
+            session=self.session,
+            outcome=Outcome.SUCCESS if summary.ok else Outcome.FAILURE,
+            study_uid=uids[0] if len(uids) == 1 else None,
+            stored=summary.stored,
+            duplicates=summary.duplicates,
+            rejected=len(summary.rejected),
+            cancelled=summary.cancelled,
+            studies=uids[:MAX_UIDS_IN_AUDIT],
+            study_count=len(uids),
+        )
+
+    def _note_charset_fallback(self, summary: Any, uids: list[str]) -> None:
+        """Say in the import summary which studies' text was read with the site's
+        fallback character set (their files declared none)."""
+        from workstation.pacs_node.archive.errors import NotFoundError
+
+        read_with: dict[str, int] = {}
+        for uid in uids[:MAX_UIDS_IN_AUDIT]:
+            try:
+                fallback = self.archive.get_study(uid).charset_fallback
+            except NotFoundError:
+                continue
+            if fallback:
+                read_with[fallback] = read_with.get(fallback, 0) + 1
+        for fallback, n in read_with.items():
+            summary.notes.append(
+                ngettext(
+                    "{n} study declared no character set; its text was read as {charset} "
+                    "(archive.fallback_charset).",
+                    "{n} studies declared no character set; their text was read as {charset} "
+                    "(archive.fallback_charset).",
+                    n,
+                ).format(n=n, charset=fallback)
+            )
+
     def export_study(
         self, study_uid: str, destination: Path, *, anonymize: bool = False, dicomdir: bool = False
     ) -> Job:
-        """Export a study to a folder or ``.zip`` (optionally de-identified, with DICOMDIR)."""
+        """Export a study to a folder or ``.zip`` (optionally de-identified, with DICOMDIR).
+
+        Raises ``NotFoundError`` for a study the archive does not hold and
+        :class:`~workstation.services.errors.DestinationMissing` when the destination's
+        folder does not exist (no folders are made on a mistyped path)."""
         self.guard(Permission.STUDY_EXPORT, study_uid)
         destination = Path(destination)
+        self.archive.get_study(study_uid)
+        check_export_destination(destination)
 
         def run(ctx: JobContext) -> object:
             from workstation.pacs_node.archive.export import export_study
@@ -197,6 +234,68 @@ class StudyActions:
 
         title = _("Send study to {node}").format(node=label)
         return self.jobs.submit(JobKind.SEND, title, run)
+
+    def transfer_now(
+        self,
+        action: AuditAction,
+        study_uids: Sequence[str],
+        node_label: str,
+        work: Callable[[], TransferResult],
+        **detail: Any,
+    ) -> TransferResult:
+        """Run a send (``STUDY_SEND``) or retrieve (``STUDY_RETRIEVE``) in the calling
+        thread, guarded and audited: the command line's way, with its own progress bar
+        and Ctrl+C.  ``work`` returns the peer's ``TransferResult``."""
+        permission = {
+            AuditAction.STUDY_SEND: Permission.STUDY_SEND,
+            AuditAction.STUDY_RETRIEVE: Permission.STUDY_RETRIEVE,
+        }[action]
+        targets: list[str | None] = list(study_uids) or [None]
+        for uid in targets:
+            self.guard(permission, uid)
+        try:
+            result = work()
+        except Exception as exc:
+            self._audit_failure(action, study_uids[0] if len(study_uids) == 1 else None, exc)
+            raise
+        self.audit.record(
+            action,
+            session=self.session,
+            outcome=Outcome.SUCCESS if result.ok else Outcome.FAILURE,
+            study_uid=study_uids[0] if len(study_uids) == 1 else None,
+            node=node_label,
+            studies=list(study_uids[:MAX_UIDS_IN_AUDIT]),
+            completed=result.completed,
+            failed=result.failed,
+            cancelled=result.cancelled,
+            error=result.error[:300],
+            **detail,
+        )
+        return result
+
+    def study_files(self, study_uids: Sequence[str]) -> list[Path]:
+        """The stored files of local studies (``NotFoundError`` for one not held)."""
+        from workstation.pacs_node.archive.errors import NotFoundError
+
+        files: list[Path] = []
+        for uid in study_uids:
+            records = self.archive.study_instances(uid)
+            if not records:
+                raise NotFoundError(_("Study {uid} is not in the local archive.").format(uid=uid))
+            files += [Path(r.path) for r in records]
+        return files
+
+    def record_render(self, study_uid: str, sop_instance_uid: str, frame: int) -> None:
+        """Audit an image of an archived study written out as a picture: an export
+        (``STUDY_EXPORT`` with ``format: png``); the caller guarded ``STUDY_EXPORT`` first."""
+        self.audit.record(
+            AuditAction.STUDY_EXPORT,
+            session=self.session,
+            study_uid=study_uid,
+            format="png",
+            sop_instance_uid=sop_instance_uid,
+            frame=frame,
+        )
 
     def queue_send_study(self, study_uid: str, sync: Any, target: str) -> int:
         """Put a study in the persistent outbox for ``target`` (``central`` or an AE-table

@@ -76,6 +76,8 @@ class WorkstationServices:
         self._archive_ready = threading.Event()
         self._archive_lock = threading.Lock()
         self.node: Any = None
+        #: Why the node is not listening (``NodeCannotListen``: reason, fix), if it failed.
+        self.node_error: Any = None
         self.sync: Any = None
         self.sync_worker: Any = None
         self.forwarder: AuditForwarder | None = None
@@ -173,6 +175,8 @@ class WorkstationServices:
         if importlib.util.find_spec("workstation.pacs_node.dimse.service") is None:
             logger.info("the DICOM node is not part of this build")
             return
+        from workstation.pacs_node.dimse.errors import NodeCannotListen
+
         try:
             from workstation.pacs_node.dimse.service import start_node_service
 
@@ -182,6 +186,9 @@ class WorkstationServices:
                 self.settings.node.ae_title,
                 self.settings.node.port,
             )
+        except NodeCannotListen as exc:
+            self.node_error = exc
+            logger.warning("the DICOM node could not start: %s", exc.reason)
         except Exception:
             logger.exception("the DICOM node could not start")
 

@@ -8,7 +8,7 @@ from flask import Blueprint
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from klinika_auth import audit, passwords
+from klinika_auth import audit, passwords, throttle
 from klinika_auth import sessions as login_sessions
 from klinika_auth.api.common import body, client_ip, user_json
 from klinika_auth.errors import ApiError, not_found
@@ -24,7 +24,7 @@ def _role(session: Session, name: str) -> Role:
     role = session.scalar(select(Role).where(Role.name == name))
     if role is None:
         known = ", ".join(session.scalars(select(Role.name).order_by(Role.name)))
-        raise ApiError(400, "unknown_role", f"There is no role '{name}'; use one of: {known}.")
+        raise ApiError(400, "unknown_role", f"There is no such role; use one of: {known}.")
     return role
 
 
@@ -62,7 +62,7 @@ def create_user(session: Session, username: str, password: str, role_name: str) 
     """Validate and add a user (shared with ``central-auth create-admin``; caller commits)."""
     name = normalise_username(username)
     if session.scalar(select(User.id).where(User.username == name)) is not None:
-        raise ApiError(409, "username_taken", f"The user name '{name}' is already taken.")
+        raise ApiError(409, "username_taken", "That user name is already taken.")
     svc = services()
     passwords.enforce_policy(password, name, svc.settings.password_min_length)
     now = utcnow()
@@ -111,7 +111,7 @@ def add_user() -> Any:
     return user_json(user), 201
 
 
-@bp.get("/users/<int:user_id>")
+@bp.get("/users/<id:user_id>")
 @require("users.manage")
 def get_user(user_id: int) -> Any:
     user = db().get(User, user_id)
@@ -120,7 +120,7 @@ def get_user(user_id: int) -> Any:
     return user_json(user)
 
 
-@bp.patch("/users/<int:user_id>")
+@bp.patch("/users/<id:user_id>")
 @require("users.manage")
 def change_user(user_id: int) -> Any:
     data, session = body(), db()
@@ -145,7 +145,7 @@ def change_user(user_id: int) -> Any:
     return user_json(user)
 
 
-@bp.delete("/users/<int:user_id>")
+@bp.delete("/users/<id:user_id>")
 @require("users.manage")
 def delete_user(user_id: int) -> Any:
     session = db()
@@ -165,7 +165,7 @@ def delete_user(user_id: int) -> Any:
     return "", 204
 
 
-@bp.post("/users/<int:user_id>/password")
+@bp.post("/users/<id:user_id>/password")
 @require("users.manage")
 def reset_password(user_id: int) -> Any:
     data, session, svc = body(), db(), services()
@@ -179,7 +179,7 @@ def reset_password(user_id: int) -> Any:
     return "", 204
 
 
-@bp.post("/users/<int:user_id>/mfa-reset")
+@bp.post("/users/<id:user_id>/mfa-reset")
 @require("users.manage")
 def reset_mfa(user_id: int) -> Any:
     session = db()
@@ -190,5 +190,17 @@ def reset_mfa(user_id: int) -> Any:
     user.updated_at = utcnow()
     revoked = login_sessions.revoke_all(session, user.id, "mfa_reset")
     _audit("user.mfa_reset", user, sessions_revoked=revoked)
+    session.commit()
+    return user_json(user)
+
+
+@bp.post("/users/<id:user_id>/unlock")
+@require("users.manage")
+def unlock_user(user_id: int) -> Any:
+    """Lift the sign-in locks and counts of the user's name, from every address."""
+    session = db()
+    user = _user(session, user_id)
+    cleared = throttle.unlock(session, user.username)
+    _audit("user.unlocked", user, throttle_rows=cleared)
     session.commit()
     return user_json(user)

@@ -1,5 +1,9 @@
 """The audit API: workstations submit events (also batches buffered offline, idempotent by
-``client_event_id``); administrators query the log and verify its hash chain."""
+``client_event_id``); administrators query the log and verify its hash chain.
+
+A submitted event is recorded with the token's subject as ``actor`` and the server's time
+as ``occurred_at``: a client cannot write events in someone else's name or backdate them.
+Its claims are kept in ``details`` (see ``_batch_item``)."""
 
 from __future__ import annotations
 
@@ -11,9 +15,11 @@ from sqlalchemy import select
 
 from klinika_auth import audit
 from klinika_auth.api.common import body, client_ip, parse_time, when
+from klinika_auth.audit import iso
 from klinika_auth.errors import ApiError
 from klinika_auth.models import AuditEvent
 from klinika_auth.rbac import current, require
+from klinika_auth.request_input import query_int
 from klinika_auth.services import db, services
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
@@ -40,24 +46,30 @@ def event_json(ev: AuditEvent) -> dict[str, Any]:
     }
 
 
-def _batch_item(raw: dict[str, Any], submitter: str, ip: str | None) -> audit.BatchItem:
-    details = raw.get("details") or {}
+def _batch_item(index: int, raw: dict[str, Any], submitter: str, ip: str | None) -> audit.BatchItem:
+    """One submitted event as stored: the actor is the token's subject and ``occurred_at``
+    the server's time of receipt; what the client claimed for either, when it differs,
+    is kept in ``details`` (``claimed_actor``, ``claimed_occurred_at``) for the reader."""
+    details = dict(raw.get("details") or {})
+    claimed_actor = raw.get("actor")
+    if claimed_actor and claimed_actor != submitter:
+        details["claimed_actor"] = claimed_actor
+    details["claimed_occurred_at"] = iso(parse_time(raw["occurred_at"], "occurred_at"))
     if len(audit.canonical_details(details).encode()) > audit.MAX_DETAILS_BYTES:
         raise ApiError(
             413,
             "details_too_large",
-            f"Event {raw['client_event_id']}: details exceed {audit.MAX_DETAILS_BYTES} bytes.",
+            f"Event {index + 1} of the batch: details exceed {audit.MAX_DETAILS_BYTES} bytes.",
         )
     fields = {
         "action": raw["action"],
         "outcome": raw.get("outcome", "success"),
-        "actor": raw.get("actor") or submitter,
+        "actor": submitter,
         "submitted_by": submitter,
         "source_ip": ip,
         "workstation": raw.get("workstation"),
         "study_instance_uid": raw.get("study_instance_uid"),
         "details": details,
-        "occurred_at": parse_time(raw["occurred_at"], "occurred_at"),
     }
     return audit.BatchItem(client_event_id=raw["client_event_id"], fields=fields)
 
@@ -70,7 +82,7 @@ def submit_events() -> Any:
     if len(events) > limit:
         raise ApiError(413, "batch_too_large", f"Send at most {limit} events per request.")
     submitter, ip = current().username, client_ip()
-    items = [_batch_item(raw, submitter, ip) for raw in events]
+    items = [_batch_item(i, raw, submitter, ip) for i, raw in enumerate(events)]
     session = db()
     results = audit.append_batch(session, items)
     session.commit()
@@ -98,8 +110,8 @@ def query_events() -> Any:
         stmt = stmt.where(AuditEvent.occurred_at >= parse_time(args["since"], "since"))
     if args.get("until"):
         stmt = stmt.where(AuditEvent.occurred_at < parse_time(args["until"], "until"))
-    after = args.get("after_seq", type=int) or 0
-    limit = min(max(args.get("limit", default=100, type=int) or 100, 1), MAX_PAGE)
+    after = query_int("after_seq", 0)
+    limit = query_int("limit", 100, minimum=1, maximum=MAX_PAGE)
     stmt = stmt.where(AuditEvent.seq > after).order_by(AuditEvent.seq).limit(limit)
     events = list(db().scalars(stmt))
     more = len(events) == limit

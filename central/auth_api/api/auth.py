@@ -6,11 +6,11 @@ from typing import Any
 
 from flask import Blueprint
 
-from klinika_auth import audit, mfa, passwords
+from klinika_auth import audit, mfa, passwords, throttle
 from klinika_auth import sessions as login_sessions
 from klinika_auth.api.common import body, client_ip, user_json
 from klinika_auth.errors import ApiError
-from klinika_auth.login import LoginOutcome, authenticate
+from klinika_auth.login import LoginOutcome, authenticate, check_password_charged
 from klinika_auth.models import LoginSession, User, utcnow
 from klinika_auth.rbac import authenticate as authenticate_bearer
 from klinika_auth.rbac import bearer_token, current, require
@@ -121,15 +121,38 @@ def me() -> Any:
     }
 
 
+def _check_own_password(password: str, action: str) -> None:
+    """The signed-in user's password, throttled and audited like a sign-in: a stolen access
+    token is no password oracle.  A success resets the count of this name and address."""
+    svc, session, user = services(), db(), current().user
+    key, source, _attempt = check_password_charged(
+        session, svc, name=user.username, user=user, password=password, ip=client_ip(),
+        action=action, outcome="denied",
+        wrong=ApiError(403, "invalid_credentials", "The current password is wrong."),
+    )  # fmt: skip
+    throttle.reset(session, key, source)
+
+
 @bp.post("/password")
 @require()
 def change_password() -> Any:
     data = body()
     svc, session, p = services(), db(), current()
     user = p.user
-    if not svc.hasher.verify(user.password_hash, data["current_password"]):
-        raise ApiError(403, "invalid_credentials", "The current password is wrong.")
-    passwords.enforce_policy(data["new_password"], user.username, svc.settings.password_min_length)
+    _check_own_password(data["current_password"], "auth.password_change")
+    try:
+        passwords.enforce_policy(
+            data["new_password"], user.username, svc.settings.password_min_length
+        )
+    except ApiError as err:
+        session.rollback()
+        audit.append(
+            session, action="auth.password_change", outcome="denied", actor=user.username,
+            source_ip=client_ip(), details={"reason": err.code},
+        )  # fmt: skip
+        session.commit()
+        raise
+    user = session.get(User, user.id, populate_existing=True) or user
     user.password_hash = svc.hasher.hash(data["new_password"])
     user.password_changed_at = user.updated_at = utcnow()
     others = login_sessions.revoke_all(session, user.id, "password_changed", keep=p.session_id)
@@ -147,16 +170,23 @@ def change_password() -> Any:
 @bp.post("/mfa/setup")
 @require(allow_enrollment=True)
 def mfa_setup() -> Any:
+    """A new TOTP secret; the password is asked again (a stolen token must not be enough
+    to take over the second factor)."""
+    data = body()
     user = current().user
     if user.totp_enabled:
         raise ApiError(
             409, "mfa_already_enabled", "Two-factor sign-in is already on; an admin can reset it."
         )
+    _check_own_password(data["password"], "auth.mfa_setup")
+    session = db()
+    user = session.get(User, user.id, populate_existing=True) or user
     user.totp_secret = mfa.new_secret()
     user.totp_last_step = None
     user.updated_at = utcnow()
     uri = mfa.provisioning_uri(user.totp_secret, user.username, services().settings.mfa_issuer_name)
-    db().commit()
+    audit.append(session, action="auth.mfa_setup", actor=user.username, source_ip=client_ip())
+    session.commit()
     return {"secret": user.totp_secret, "otpauth_uri": uri}
 
 

@@ -11,11 +11,13 @@ from klinika_auth.audit import iso
 from klinika_auth.errors import ApiError
 from klinika_auth.models import Report, User
 from klinika_auth.openapi import check_body
+from klinika_auth.request_input import parse_json, raw_body
 
 
 def body(optional: bool = False) -> dict[str, Any]:
     """The JSON body, checked against the operation's schema in the OpenAPI document."""
-    if not request.get_data(cache=True):
+    raw = raw_body()
+    if not raw:
         if optional:
             return {}
         raise ApiError(400, "bad_request", "Send a JSON body (Content-Type: application/json).")
@@ -23,9 +25,7 @@ def body(optional: bool = False) -> dict[str, Any]:
         raise ApiError(
             400, "bad_request", "Send the body as JSON (Content-Type: application/json)."
         )
-    data = request.get_json(silent=True)
-    if data is None:
-        raise ApiError(400, "bad_request", "The body is not valid JSON.")
+    data = parse_json(raw)
     check_body(data)
     return data
 
@@ -81,10 +81,15 @@ def parse_time(value: str, name: str) -> dt.datetime:
     """An ISO 8601 time with a zone (``Z`` or ``+hh:mm``), as UTC."""
     try:
         parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
+        if parsed.tzinfo is None:
+            raise ApiError(
+                400, "bad_request", f"{name} needs a time zone, e.g. a trailing Z for UTC."
+            )
+        return parsed.astimezone(dt.UTC)
+    except (ValueError, OverflowError):  # OverflowError: year 1 or 9999 moved past its end
         raise ApiError(
-            400, "bad_request", f"{name} must be an ISO 8601 time, e.g. 2026-01-31T08:00:00Z."
+            400,
+            "bad_request",
+            f"{name} must be an ISO 8601 time between the years 1 and 9999, "
+            "e.g. 2026-01-31T08:00:00Z.",
         ) from None
-    if parsed.tzinfo is None:
-        raise ApiError(400, "bad_request", f"{name} needs a time zone, e.g. a trailing Z for UTC.")
-    return parsed.astimezone(dt.UTC)

@@ -2,7 +2,9 @@
 (draft → final → amended) and the signed PDF's SOP Instance UID and SHA-256.
 
 Doctors create and edit drafts (``reports.write``) and sign or amend them
-(``reports.sign``); every role may read (``reports.read``).  Each change appends a revision.
+(``reports.sign``); every role may read (``reports.read``).  Only the author edits and signs
+a draft; a signed report is amended by its author or an administrator (role ``admin``),
+not by any other doctor.  Each change appends a revision.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from klinika_auth.services import db
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
 MAX_LIST = 500
+AMEND_ANY_ROLE = "admin"  # besides the author, only this role may amend a signed report
 
 
 def _report(session: Session, report_id: int) -> Report:
@@ -108,7 +111,7 @@ def list_reports() -> Any:
     return {"reports": [report_json(r) for r in db().scalars(stmt.limit(MAX_LIST))]}
 
 
-@bp.get("/<int:report_id>")
+@bp.get("/<id:report_id>")
 @require("reports.read")
 def get_report(report_id: int) -> Any:
     report = db().get(Report, report_id)
@@ -117,7 +120,7 @@ def get_report(report_id: int) -> Any:
     return report_json(report)
 
 
-@bp.patch("/<int:report_id>")
+@bp.patch("/<id:report_id>")
 @require("reports.write")
 def edit_draft(report_id: int) -> Any:
     data, session = body(), db()
@@ -131,7 +134,7 @@ def edit_draft(report_id: int) -> Any:
     return report_json(report)
 
 
-@bp.post("/<int:report_id>/finalize")
+@bp.post("/<id:report_id>/finalize")
 @require("reports.sign")
 def finalize(report_id: int) -> Any:
     data, session = body(), db()
@@ -144,13 +147,20 @@ def finalize(report_id: int) -> Any:
     return report_json(report)
 
 
-@bp.post("/<int:report_id>/amend")
+@bp.post("/<id:report_id>/amend")
 @require("reports.sign")
 def amend(report_id: int) -> Any:
     data, session = body(), db()
     report = _report(session, report_id)
     if report.status == "draft":
         raise ApiError(409, "not_signed", "A draft is edited, not amended; finalise it first.")
+    if report.author_id != current().user.id and current().user.role.name != AMEND_ANY_ROLE:
+        raise ApiError(
+            403,
+            "not_author",
+            f"Only the report's author ({report.author.username}) or an administrator can "
+            "amend it; ask them, or write an addendum report.",
+        )
     _revise(session, report, "amended", data["reason"], _document(data))
     session.commit()
     return report_json(report)

@@ -4,6 +4,7 @@ verifies, the database refuses UPDATE/DELETE, and an edited or deleted row break
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import uuid
 from contextlib import closing
@@ -52,15 +53,23 @@ def test_offline_batch_is_idempotent(central) -> None:  # type: ignore[no-untype
     assert [e["seq"] for e in found] == sorted(set(seqs))
     e = found[0]
     assert e["actor"] == e["submitted_by"] == "harness-doctor"
-    assert e["occurred_at"] == "2026-03-01T06:15:30.250000Z"  # stored in UTC
-    assert e["workstation"] == "ws-reading-1" and e["details"] == {"offline": True, "series": 3}
+    # The time is the server's; the client's claim is kept (in UTC) beside its details.
+    assert e["occurred_at"] == e["recorded_at"]
+    assert e["workstation"] == "ws-reading-1"
+    assert e["details"] == {
+        "offline": True,
+        "series": 3,
+        "claimed_occurred_at": "2026-03-01T06:15:30.250000Z",
+    }
 
 
 def test_query_filters_and_pages(central) -> None:  # type: ignore[no-untyped-def]
     operator = central.token_for("operator")
     tag = uuid.uuid4().hex[:8]
     events = [_event(action=f"import.file-{tag}") for _ in range(5)]
+    before = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=5)
     assert central.post("/audit/events", token=operator, json={"events": events}).status_code == 200
+    after = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=5)
     admin = central.admin_token()
     page = central.get(
         "/audit/events", token=admin, params={"action": f"import.file-{tag}", "limit": 2}
@@ -80,8 +89,8 @@ def test_query_filters_and_pages(central) -> None:  # type: ignore[no-untyped-de
         token=admin,
         params={
             "action": f"import.file-{tag}",
-            "since": "2026-03-01T06:15:30Z",
-            "until": "2026-03-01T06:15:31Z",
+            "since": before.isoformat(),
+            "until": after.isoformat(),
         },
     ).json()
     assert len(window["events"]) == 5

@@ -11,8 +11,12 @@ import pytest
 pytestmark = pytest.mark.network
 
 
-def _enrol(client, token: str) -> pyotp.TOTP:  # type: ignore[no-untyped-def]
-    setup = client.post("/auth/mfa/setup", token=token)
+def _enrol(client, token: str, password: str) -> pyotp.TOTP:  # type: ignore[no-untyped-def]
+    without = client.post("/auth/mfa/setup", token=token)
+    assert without.status_code == 400  # the password is asked again
+    wrong = client.post("/auth/mfa/setup", token=token, json={"password": "Not-the-password-1"})
+    assert wrong.status_code == 403 and wrong.json()["error"] == "invalid_credentials"
+    setup = client.post("/auth/mfa/setup", token=token, json={"password": password})
     assert setup.status_code == 200, setup.text
     secret = setup.json()["secret"]
     assert setup.json()["otpauth_uri"].startswith("otpauth://totp/")
@@ -36,7 +40,7 @@ def _next_code(totp: pyotp.TOTP) -> str:
 def test_enrol_then_sign_in_with_a_code(central) -> None:  # type: ignore[no-untyped-def]
     user, password = central.new_user("doctor")
     tokens = central.login_ok(user["username"], password)
-    totp = _enrol(central, tokens["access_token"])
+    totp = _enrol(central, tokens["access_token"], password)
     assert central.get("/auth/me", token=tokens["access_token"]).json()["mfa_enabled"] is True
 
     without = central.post("/auth/login", json={"username": user["username"], "password": password})
@@ -56,14 +60,16 @@ def test_enrol_then_sign_in_with_a_code(central) -> None:  # type: ignore[no-unt
         },
     )
     assert older.status_code == 401
-    again = central.post("/auth/mfa/setup", token=tokens["access_token"])
+    again = central.post(
+        "/auth/mfa/setup", token=tokens["access_token"], json={"password": password}
+    )
     assert again.status_code == 409
 
 
 def test_admin_mfa_reset_lets_the_user_enrol_again(central) -> None:  # type: ignore[no-untyped-def]
     user, password = central.new_user("operator")
     tokens = central.login_ok(user["username"], password)
-    _enrol(central, tokens["access_token"])
+    _enrol(central, tokens["access_token"], password)
     reset = central.post(f"/admin/users/{user['id']}/mfa-reset", token=central.admin_token())
     assert reset.status_code == 200 and reset.json()["mfa_enabled"] is False
     assert central.get("/auth/me", token=tokens["access_token"]).status_code == 401  # signed out
@@ -91,7 +97,7 @@ def test_site_policy_requires_mfa_for_admins(auth_api_factory) -> None:  # type:
     # The enrolment token opens the enrolment endpoints and nothing else.
     assert site.get("/auth/me", token=enrol_token).status_code == 401
     assert site.get("/admin/users", token=enrol_token).status_code == 401
-    totp = _enrol(site, enrol_token)
+    totp = _enrol(site, enrol_token, password)
     tokens = site.login_ok(name, password, totp=_next_code(totp))
     assert site.get("/admin/users", token=tokens["access_token"]).status_code == 200
     # Doctors are not bound by the admin policy.

@@ -51,6 +51,7 @@ ENDPOINTS = [
     ("DELETE", f"/admin/users/{MISSING}", "users.manage", None),
     ("POST", f"/admin/users/{MISSING}/password", "users.manage", {}),
     ("POST", f"/admin/users/{MISSING}/mfa-reset", "users.manage", None),
+    ("POST", f"/admin/users/{MISSING}/unlock", "users.manage", None),
     ("POST", "/audit/events", "audit.write", {}),
     ("GET", "/audit/events", "audit.read", None),
     ("GET", "/audit/verify", "audit.read", None),

@@ -50,29 +50,35 @@ def test_report_lifecycle(central) -> None:  # type: ignore[no-untyped-def]
     )
     assert twice.status_code == 409
 
-    # A colleague amends with a newly signed PDF.
+    # Another doctor may not amend someone else's signed report (refused and audited) ...
     colleague = central.token_for("doctor")
     new_sop, new_hash = _uid(), hashlib.sha256(b"signed pdf v2").hexdigest()
-    no_reason = central.post(
-        f"/reports/{rid}/amend",
-        token=colleague,
-        json={"sop_instance_uid": new_sop, "pdf_sha256": new_hash},
+    amendment = {"sop_instance_uid": new_sop, "pdf_sha256": new_hash}
+    refused = central.post(
+        f"/reports/{rid}/amend", token=colleague, json={**amendment, "reason": "mine now"}
     )
+    assert refused.status_code == 403 and refused.json()["error"] == "not_author"
+    # ... the author does, with a newly signed PDF and a reason.
+    no_reason = central.post(f"/reports/{rid}/amend", token=token, json=amendment)
     assert no_reason.status_code == 400 and "reason" in no_reason.json()["message"]
     amended = central.post(
-        f"/reports/{rid}/amend",
-        token=colleague,
-        json={
-            "sop_instance_uid": new_sop,
-            "pdf_sha256": new_hash,
-            "reason": "laterality corrected",
-        },
+        f"/reports/{rid}/amend", token=token, json={**amendment, "reason": "laterality corrected"}
     ).json()
     assert amended["status"] == "amended" and amended["sop_instance_uid"] == new_sop
     assert [r["status"] for r in amended["revisions"]] == ["draft", "draft", "final", "amended"]
-    assert amended["revisions"][-1]["changed_by"] == "harness-doctor"
+    assert amended["revisions"][-1]["changed_by"] == author["username"]
     assert amended["revisions"][-1]["note"] == "laterality corrected"
     assert amended["revisions"][2]["pdf_sha256"] == pdf_hash  # history keeps the first PDF
+    # An administrator may amend too (e.g. the author has left).
+    by_admin = central.post(
+        f"/reports/{rid}/amend",
+        token=central.admin_token(),
+        json={"sop_instance_uid": _uid(), "pdf_sha256": new_hash, "reason": "author left"},
+    )
+    assert by_admin.status_code == 200 and by_admin.json()["revisions"][-1]["changed_by"] == (
+        central.admin_username
+    )
+    amended = by_admin.json()
 
     # Everyone may read; the list is per study.
     for role in ("operator", "doctor", "admin"):
@@ -88,7 +94,17 @@ def test_report_lifecycle(central) -> None:  # type: ignore[no-untyped-def]
         "report.draft_saved",
         "report.final",
         "report.amended",
+        "report.amended",
     ]
+    denied = central.get(
+        "/audit/events",
+        token=central.admin_token(),
+        params={"action": "access.denied", "actor": "harness-doctor", "outcome": "denied"},
+    ).json()["events"]
+    assert any(
+        e["details"]["error"] == "not_author" and e["details"]["endpoint"].endswith("/amend")
+        for e in denied
+    )
 
 
 def test_only_the_author_edits_or_signs_a_draft(central) -> None:  # type: ignore[no-untyped-def]

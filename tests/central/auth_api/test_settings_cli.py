@@ -95,9 +95,9 @@ def test_first_start_makes_a_private_key_and_no_users(tmp_path: Path) -> None:
     key = data / "keys" / "signing-key.pem"
     assert stat.S_IMODE(key.stat().st_mode) == 0o600
     assert stat.S_IMODE(key.parent.stat().st_mode) == 0o700
-    kid = load_keyset(key, key.parent / "retired").kid
+    kid = load_keyset(key, key.parent / "retired", grace_seconds=300).kid
     assert _cli(data, "migrate").returncode == 0  # a second start keeps the key
-    assert load_keyset(key, key.parent / "retired").kid == kid
+    assert load_keyset(key, key.parent / "retired", grace_seconds=300).kid == kid
 
     import sqlalchemy as sa
 
@@ -148,12 +148,48 @@ def test_create_admin_checks_the_password(tmp_path: Path) -> None:
 def test_rotate_key_keeps_old_key_published(tmp_path: Path) -> None:
     assert _cli(tmp_path, "migrate").returncode == 0
     key = tmp_path / "keys" / "signing-key.pem"
-    old = load_keyset(key, key.parent / "retired").kid
+    old = load_keyset(key, key.parent / "retired", grace_seconds=300).kid
     rotated = _cli(tmp_path, "rotate-key")
     assert rotated.returncode == 0
-    keys = load_keyset(key, key.parent / "retired")
+    keys = load_keyset(key, key.parent / "retired", grace_seconds=300)
     assert keys.kid != old and set(keys.public_keys) == {old, keys.kid}
     assert {k["kid"] for k in keys.jwks()["keys"]} == {old, keys.kid}
+
+
+def test_rotated_out_key_is_accepted_only_for_the_grace_period(tmp_path: Path) -> None:
+    """Grace = access token lifetime + leeway: after it, a token the old key signed (even
+    one claiming a far expiry) is refused and the key leaves the JWKS."""
+    from klinika_auth.errors import ApiError
+    from klinika_auth.tokens import TokenIssuer
+
+    assert _cli(tmp_path, "migrate").returncode == 0
+    key = tmp_path / "keys" / "signing-key.pem"
+    retired = key.parent / "retired"
+
+    def issuer(grace: float, lifetime: int = 3600) -> TokenIssuer:
+        keyset = load_keyset(key, retired, grace_seconds=grace)
+        return TokenIssuer(keyset, "klinika-central", "klinika", lifetime, 0)
+
+    long_lived = issuer(0).access_token(
+        username="u1", user_id=1, role="doctor", perms=[], session_id="s"
+    )
+    assert _cli(tmp_path, "rotate-key").returncode == 0
+    grace = 5.0
+    within = issuer(grace)
+    (record,) = retired.glob("*.json")
+    retired_at = json.loads(record.read_text())["retired_at"]
+    assert time.time() < retired_at + grace - 1, "the rotation took too long to test"
+    assert within.verify(long_lived)["sub"] == "u1"
+    time.sleep(max(0.0, retired_at + grace + 0.2 - time.time()))
+    fresh = within.access_token(username="u2", user_id=2, role="doctor", perms=[], session_id="s")
+    assert within.verify(fresh)["sub"] == "u2"  # the new key is unaffected
+    with pytest.raises(ApiError) as refused:
+        within.verify(long_lived)
+    assert refused.value.status == 401 and "unknown key" in refused.value.message
+    assert [k["kid"] for k in within.keyset.jwks()["keys"]] == [within.keyset.kid]
+    # The time of retirement is recorded, not inferred: a reload does not revive the key.
+    reloaded = issuer(grace).keyset
+    assert reloaded.retired and reloaded.public_key(next(iter(reloaded.retired))) is None
 
 
 @pytest.mark.network

@@ -85,3 +85,39 @@ def test_unusable_filter_configuration_denies_everything(orthanc_factory) -> Non
         assert "token filter configuration unusable" in broken.log_text()
     finally:
         broken.stop()
+
+
+def _fnv1a_32(name: bytes) -> int:
+    value = 2166136261
+    for byte in name:
+        value = ((value ^ byte) * 16777619) & 0xFFFFFFFF
+    return value - (1 << 32) if value >= 1 << 31 else value
+
+
+def test_the_shim_answers_gethostid_without_a_host_name_lookup(
+    orthanc_loopback_shim: Path,
+) -> None:
+    """DCMTK (in Orthanc) calls gethostid() for every UID; glibc's looks the host name up
+    when /etc/hostid is missing, which on a machine whose name is not in /etc/hosts waited
+    for DNS on every QIDO-RS answer.  In a namespace of its own, with a host name no file
+    knows and no network, the preloaded gethostid() still answers from the name."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+    import uuid
+
+    if os.geteuid() != 0 or shutil.which("unshare") is None or Path("/etc/hostid").exists():
+        pytest.skip("needs root and unshare (new UTS and network namespaces), no /etc/hostid")
+    name = f"klinika-{uuid.uuid4().hex[:12]}"
+    probe = "import ctypes; print(ctypes.CDLL(None).gethostid())"
+    result = subprocess.run(
+        ["unshare", "--uts", "--net", "sh", "-c",
+         f'hostname {name} && LD_PRELOAD="$0" "$1" -c "$2"',
+         str(orthanc_loopback_shim), sys.executable, probe],
+        capture_output=True, text=True, timeout=30, check=False,
+    )  # fmt: skip
+    if result.returncode != 0 and "Operation not permitted" in result.stderr:
+        pytest.skip(f"namespaces not allowed here: {result.stderr.strip()}")
+    assert result.returncode == 0, result.stderr
+    assert int(result.stdout) == _fnv1a_32(name.encode())

@@ -47,8 +47,11 @@ def test_folder_import_counts_and_second_run_changes_nothing(
     root = media["root"][0]
     summary = Importer(archive).run([root])
     assert summary.stored == 15 and summary.duplicates == 0
-    assert [r.reason for r in summary.rejected] == ["This is not a DICOM file."]
-    assert summary.rejected[0].quarantine_path is not None  # every reject is kept
+    # A readme beside the images is skipped and noted, not a failure (issue 10 §4).
+    assert summary.rejected == [] and summary.ok
+    assert [Path(o).name for o in summary.skipped] == ["README.TXT"]
+    assert any("skipped, not DICOM: README.TXT" in n for n in summary.notes)
+    assert not archive.quarantine.entries()
     assert archive.counts() == {"patients": 2, "studies": 3, "series": 3, "instances": 15}
     assert _stored_uids(archive) == _sop_uids(media["dicom"])
     seq = archive.last_change_seq()
@@ -238,15 +241,17 @@ def test_garbage_and_truncated_files_end_with_a_reason(
     data = good[0].read_bytes()
     (src / "truncated.dcm").write_bytes(data[:200])
     (src / "empty.dcm").write_bytes(b"")
+    (src / "IM9").write_bytes(data[:300])  # DICOM by its marker, not by its name
     (src / "random.bin").write_bytes(bytes(range(256)) * 40)
     summary = Importer(sqlite_archive).run([src])
     assert summary.stored == 2
     by_name = {Path(r.origin).name: r for r in summary.rejected}
-    assert set(by_name) == {"truncated.dcm", "empty.dcm", "random.bin"}
+    assert set(by_name) == {"truncated.dcm", "empty.dcm", "IM9"}
     assert all(r.reason for r in by_name.values())
-    assert by_name["truncated.dcm"].quarantine_path is not None
-    assert by_name["empty.dcm"].quarantine_path is not None  # named like DICOM: kept
-    assert by_name["random.bin"].quarantine_path is not None  # not DICOM: kept all the same
+    assert all(r.quarantine_path is not None for r in by_name.values())  # broken DICOM: kept
+    # Not DICOM at all (no marker, no data set start, not named .dcm): a note, not a reject.
+    assert [Path(o).name for o in summary.skipped] == ["random.bin"]
+    assert summary.to_json()["skipped"] == 1
 
 
 def test_zip_of_a_cd_skips_its_dicomdir(sqlite_archive: Archive, tmp_path: Path) -> None:

@@ -34,10 +34,10 @@ def test_non_dicom_and_zip_refusals_are_recorded(sqlite_archive: Archive, tmp_pa
     summary = Importer(sqlite_archive).run([src, zpath, tmp_path / "no-such-file"])
 
     by_origin = {Path(r.origin).name: r for r in summary.rejected}
-    plain = by_origin["autorun.inf"]
-    assert plain.quarantine_path is not None and plain.quarantine_path.read_bytes() == junk
-    assert not plain.quarantine_note
-    assert plain.reason in plain.quarantine_path.with_suffix(".txt").read_text()
+    # Not DICOM beside the images: skipped with a note, nothing in quarantine for it.
+    assert "autorun.inf" not in by_origin
+    assert [Path(o).name for o in summary.skipped] == ["autorun.inf"]
+    assert not any(p.read_bytes() == junk for p in sqlite_archive.quarantine.entries())
 
     zip_refusals = [r for r in summary.rejected if "zip slip" in r.reason or "zip bomb" in r.reason]
     assert len(zip_refusals) == 2
@@ -60,13 +60,13 @@ def test_a_reject_over_the_cap_keeps_its_reason_without_a_copy(
 ) -> None:
     src = tmp_path / "media"
     src.mkdir()
-    (src / "small.bin").write_bytes(b"x" * 500)
-    (src / "large.bin").write_bytes(b"y" * 5000)
+    (src / "small.dcm").write_bytes(b"x" * 500)
+    (src / "large.dcm").write_bytes(b"y" * 5000)
     sqlite_archive.settings = settings_with(sqlite_archive.settings, max_quarantine_bytes=1000)
     summary = Importer(sqlite_archive).run([src])
 
     by_name = {Path(r.origin).name: r for r in summary.rejected}
-    small, large = by_name["small.bin"], by_name["large.bin"]
+    small, large = by_name["small.dcm"], by_name["large.dcm"]
     assert small.quarantine_path is not None and small.quarantine_path.stat().st_size == 500
     assert large.quarantine_path is not None and large.quarantine_path.suffix == ".txt"
     assert "1000 bytes" in large.quarantine_note

@@ -96,8 +96,8 @@ def test_testdata_counts(imported: dict, testdata: Path) -> None:
     assert counts == {k: len(v) for k, v in expected.items()}
     s = imported["summary"]
     assert s["stored"] == counts["instances"]
-    assert s["stored"] + s["duplicates"] + s["rejected"] == s["files_total"]
-    assert imported["code"] == 1  # some inputs (malformed, text files) are rejected
+    assert s["stored"] + s["duplicates"] + s["rejected"] + s["skipped"] == s["files_total"]
+    assert imported["code"] == 1  # some inputs (malformed files) are rejected
 
 
 def test_dicomdir_sets_yield_exactly_their_instances(testdata: Path, settings) -> None:  # type: ignore[no-untyped-def]
@@ -177,7 +177,10 @@ def test_pydicom_bundled_files_never_crash(settings) -> None:  # type: ignore[no
     with Archive.open(settings) as archive:
         summary = Importer(archive).run([bundled])
         assert summary.stored > 30
-        assert summary.stored + summary.duplicates + len(summary.rejected) == summary.files_total
+        assert (
+            summary.stored + summary.duplicates + len(summary.rejected) + len(summary.skipped)
+            == summary.files_total
+        )
         assert all(r.reason for r in summary.rejected)
         assert archive.counts()["instances"] == summary.stored
         assert not check_archive(archive).damaged

@@ -1,9 +1,7 @@
 """A pytest plugin that installs our pynetdicom tuning (reactors, context copy, C-STORE
 responses) before pynetdicom's own tests run: ``-p tests.pacs_node.dimse.pynetdicom_tuned``."""
 
-from workstation.pacs_node.dimse import reactor, store_response
-from workstation.pacs_node.dimse.contexts import install_fast_copy
+from workstation.pacs_node.dimse.pynetdicom_tuning import install_tuning
 
-reactor.install()
-install_fast_copy()
-store_response.install()
+if not install_tuning():
+    raise RuntimeError("the pynetdicom tuning refused to install: see the warning above")

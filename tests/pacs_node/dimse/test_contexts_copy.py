@@ -1,4 +1,4 @@
-"""The per-association copy of our supported contexts (contexts.install_fast_copy)."""
+"""The per-association copy of our supported contexts (contexts.replacements)."""
 
 from __future__ import annotations
 
@@ -6,11 +6,12 @@ import copy
 
 from pynetdicom import AE
 
-from workstation.pacs_node.dimse.contexts import install_fast_copy, scp_contexts
+from workstation.pacs_node.dimse.contexts import scp_contexts
+from workstation.pacs_node.dimse.pynetdicom_tuning import install_tuning
 
 
 def test_a_copied_context_is_equal_and_independent() -> None:
-    install_fast_copy()
+    assert install_tuning()
     ae = AE()
     for cx in scp_contexts():
         ae.add_supported_context(

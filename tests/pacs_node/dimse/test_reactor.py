@@ -14,7 +14,7 @@ from pynetdicom.sop_class import Verification
 
 from tests.harness.ports import free_port, wait_until
 from workstation.pacs_node.dimse import reactor
-from workstation.pacs_node.dimse.setup import configure_pynetdicom
+from workstation.pacs_node.dimse.pynetdicom_tuning import install_tuning
 
 IDLE_S = 1.0
 
@@ -22,7 +22,7 @@ IDLE_S = 1.0
 @pytest.fixture
 def server() -> Iterator[tuple[AE, int, list[str]]]:
     """A pynetdicom echo SCP (with the reactors installed); the events it saw."""
-    configure_pynetdicom()
+    assert install_tuning()
     seen: list[str] = []
     ae = AE(ae_title="REACTOR")
     ae.add_supported_context(Verification)
@@ -37,10 +37,11 @@ def server() -> Iterator[tuple[AE, int, list[str]]]:
     ae.shutdown()
 
 
-def _client(port: int, network_timeout: float | None = 30) -> Any:
+def _client(port: int, network_timeout: float | None = 30, dimse_timeout: float = 30) -> Any:
     ae = AE(ae_title="CLIENT")
     ae.add_requested_context(Verification)
     ae.network_timeout = network_timeout
+    ae.dimse_timeout = dimse_timeout
     assoc = ae.associate("127.0.0.1", port, ae_title="REACTOR")
     assert assoc.is_established
     return assoc
@@ -90,6 +91,64 @@ def test_requests_on_one_association_are_all_answered_and_release_ends_both_side
     wait_until(lambda: not server[0].active_associations, 10, "the server's threads to end")
 
 
+class _CheckpointPassedLate(threading.Event):
+    """A reactor checkpoint whose waiter runs on only ``delay_s`` after passing it: the
+    association thread descheduled between the checkpoint and its next step, as on a
+    busy machine.  The SCU thread meanwhile starts its next call."""
+
+    def __init__(self, delay_s: float) -> None:
+        super().__init__()
+        self.delay_s = delay_s
+        self.passes = 0
+
+    def wait(self, timeout: float | None = None) -> bool:
+        passed = super().wait(timeout)
+        if passed:
+            self.passes += 1
+            time.sleep(self.delay_s)
+        return passed
+
+
+def test_an_scu_call_gets_its_response_when_the_reactor_resumes_late(
+    server: tuple[AE, int, list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The SCU call after the one that released the reactor must not mistake the
+    released (but not yet running) reactor for a paused one: else the reactor takes
+    that call's response off the queue ("Received unexpected C-ECHO service message")
+    and the call waits for the DIMSE timeout.
+
+    Made deterministic with delays: the reactor loops every 2 ms and dawdles 10 ms
+    after each pass of its checkpoint, so nearly every call starts while it is in that
+    window; and the SCU thread dawdles 20 ms before it takes its response, so the
+    reactor, if it runs on, finds the response first.
+    """
+    monkeypatch.setattr(reactor, "MAX_WAIT_S", 0.002)
+    assoc = _client(server[1], dimse_timeout=3)
+    checkpoint = _CheckpointPassedLate(delay_s=0.01)
+    checkpoint.set()
+    assoc._reactor_checkpoint = checkpoint
+    responses = assoc.dimse.msg_queue
+    take = responses.get
+
+    def take_late(block: bool = True, timeout: float | None = None) -> Any:
+        if block:  # the SCU call (the reactor never blocks on this queue)
+            time.sleep(0.02)
+        return take(block, timeout)
+
+    responses.get = take_late
+    try:
+        started = time.monotonic()
+        statuses = []
+        while len(statuses) < 50 and assoc.is_established:
+            statuses.append(getattr(assoc.send_c_echo(), "Status", None))
+        elapsed = time.monotonic() - started
+    finally:
+        assoc.release()
+    assert checkpoint.passes >= 1, "the delay was not injected where it matters"
+    assert statuses == [0] * 50
+    assert elapsed < 10, f"50 echoes took {elapsed:.1f} s: some waited for a timeout"
+
+
 def test_a_peer_abort_ends_the_servers_association(server: tuple[AE, int, list[str]]) -> None:
     assoc = _client(server[1])
     assoc.abort()
@@ -99,7 +158,7 @@ def test_a_peer_abort_ends_the_servers_association(server: tuple[AE, int, list[s
 
 
 def test_the_network_timeout_still_ends_a_silent_association() -> None:
-    configure_pynetdicom()
+    assert install_tuning()
     ae = AE(ae_title="REACTOR")
     ae.add_supported_context(Verification)
     ae.network_timeout = 0.5  # the server gives up on a silent peer after 0.5 s

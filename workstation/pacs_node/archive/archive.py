@@ -96,7 +96,10 @@ class Archive:
         self._closed = False
         self.recover_abandoned_writes()
         self._writer = IndexWriter(
-            self.engine, batch_size=settings.import_.batch_size, after_commit=self._after_commit
+            self.engine,
+            batch_size=settings.import_.batch_size,
+            after_commit=self._after_commit,
+            store_root=self.store_root,
         )
 
     @classmethod

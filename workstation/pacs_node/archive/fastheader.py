@@ -20,6 +20,7 @@ from pydicom.charset import convert_encodings, decode_bytes
 from pydicom.datadict import dictionary_VR, tag_for_keyword
 from pydicom.valuerep import PersonName
 
+from workstation.pacs_node.archive.charset_fallback import needs_fallback
 from workstation.pacs_node.archive.part10 import LONG_VRS
 
 EXPLICIT_LE = "1.2.840.10008.1.2.1"
@@ -78,19 +79,29 @@ WANTED_KEYWORDS = (
 _WANTED = {int(tag_for_keyword(k)): k for k in WANTED_KEYWORDS}  # type: ignore[arg-type]
 
 
-class _Unusual(Exception):
-    pass
+class Unusual(Exception):
+    """The data set is not one this reader walks (or it runs past the end)."""
 
 
-def read_header(data: bytes, body_at: int, transfer_syntax_uid: str) -> dict[str, Any] | None:
-    """Keyword -> decoded value for the wanted tags, or None to fall back to pydicom."""
+#: Key of the returned dict naming the fallback character set used (see charset_fallback).
+FALLBACK_KEY = "_fallback_charset"
+
+
+def read_header(
+    data: bytes, body_at: int, transfer_syntax_uid: str, fallback_charset: str = ""
+) -> dict[str, Any] | None:
+    """Keyword -> decoded value for the wanted tags, or None to fall back to pydicom.
+
+    ``fallback_charset`` decodes the text of a data set that declares no character set
+    (``archive.fallback_charset``); when it was used, the dict names it under
+    :data:`FALLBACK_KEY`."""
     if transfer_syntax_uid in _NOT_PLAIN:
         return None
     implicit = transfer_syntax_uid == IMPLICIT_LE
     try:
         raw = _walk(data, body_at, implicit)
-        return _decode(raw)
-    except (_Unusual, struct.error, UnicodeError, ValueError, LookupError):
+        return _decode(raw, fallback_charset)
+    except (Unusual, struct.error, UnicodeError, ValueError, LookupError):
         return None
 
 
@@ -102,19 +113,19 @@ def _walk(data: bytes, pos: int, implicit: bool) -> dict[int, tuple[str, bytes]]
         tag = group << 16 | elem
         if tag > _STOP_AFTER:
             break
-        vr, length, pos = _element_header(data, pos, tag, implicit)
+        vr, length, pos = element_header(data, pos, tag, implicit)
         if length == _UNDEFINED:
-            pos = _skip_undefined(data, pos, implicit)
+            pos = skip_undefined(data, pos, implicit)
             continue
         if pos + length > end:
-            raise _Unusual("value runs past the end")
+            raise Unusual("value runs past the end")
         if tag in _WANTED:
             found[tag] = (vr, data[pos : pos + length])
         pos += length
     return found
 
 
-def _element_header(data: bytes, pos: int, tag: int, implicit: bool) -> tuple[str, int, int]:
+def element_header(data: bytes, pos: int, tag: int, implicit: bool) -> tuple[str, int, int]:
     if implicit:
         (length,) = struct.unpack_from("<I", data, pos + 4)
         try:
@@ -127,15 +138,15 @@ def _element_header(data: bytes, pos: int, tag: int, implicit: bool) -> tuple[st
         (length,) = struct.unpack_from("<I", data, pos + 8)
         return vr_bytes.decode("ascii"), length, pos + 12
     if not vr_bytes.isalpha():
-        raise _Unusual("not explicit VR")
+        raise Unusual("not explicit VR")
     (length,) = struct.unpack_from("<H", data, pos + 6)
     return vr_bytes.decode("ascii"), length, pos + 8
 
 
-def _skip_undefined(data: bytes, pos: int, implicit: bool, depth: int = 0) -> int:
+def skip_undefined(data: bytes, pos: int, implicit: bool, depth: int = 0) -> int:
     """Skip a sequence (or encapsulated value) of undefined length; return the end."""
     if depth > 32:
-        raise _Unusual("sequences nested too deep")
+        raise Unusual("sequences nested too deep")
     end = len(data)
     while pos + 8 <= end:
         group, elem, length = struct.unpack_from("<HHI", data, pos)
@@ -144,12 +155,12 @@ def _skip_undefined(data: bytes, pos: int, implicit: bool, depth: int = 0) -> in
         if tag == _SEQ_END:
             return pos
         if tag != _ITEM:
-            raise _Unusual("unexpected element inside a sequence")
+            raise Unusual("unexpected element inside a sequence")
         if length != _UNDEFINED:
             pos += length
             continue
         pos = _skip_item(data, pos, implicit, depth + 1)
-    raise _Unusual("sequence runs past the end")
+    raise Unusual("sequence runs past the end")
 
 
 def _skip_item(data: bytes, pos: int, implicit: bool, depth: int) -> int:
@@ -159,22 +170,25 @@ def _skip_item(data: bytes, pos: int, implicit: bool, depth: int) -> int:
         tag = group << 16 | elem
         if tag == _ITEM_END:
             return pos + 8
-        _vr, length, pos = _element_header(data, pos, tag, implicit)
+        _vr, length, pos = element_header(data, pos, tag, implicit)
         if length == _UNDEFINED:
-            pos = _skip_undefined(data, pos, implicit, depth)
+            pos = skip_undefined(data, pos, implicit, depth)
         else:
             pos += length
-    raise _Unusual("item runs past the end")
+    raise Unusual("item runs past the end")
 
 
-def _decode(raw: dict[int, tuple[str, bytes]]) -> dict[str, Any]:
+def _decode(raw: dict[int, tuple[str, bytes]], fallback_charset: str = "") -> dict[str, Any]:
     charset = raw.get(_CHARSET_TAG)
     names = ["ISO_IR 6"]
     if charset is not None:
         text = charset[1].decode("ascii").strip(" \x00")
         names = [n.strip() for n in text.split("\\")] or names
-    encodings = convert_encodings(names)
     out: dict[str, Any] = {}
+    if needs_fallback(charset is not None, fallback_charset, raw.values()):
+        names = [fallback_charset]
+        out[FALLBACK_KEY] = fallback_charset
+    encodings = convert_encodings(names)
     for tag, (vr, value) in raw.items():
         if vr == "UN":  # explicit VR "UN" for a known tag: use the dictionary's VR
             vr = dictionary_VR(tag)

@@ -13,7 +13,9 @@ from pydicom.dataset import Dataset
 from pydicom.tag import BaseTag, Tag
 
 from workstation.i18n import _
+from workstation.pacs_node.archive.charset_fallback import mark
 from workstation.pacs_node.archive.errors import InvalidDicomError
+from workstation.pacs_node.archive.fastheader import FALLBACK_KEY
 from workstation.pacs_node.archive.normalize import fold
 
 logger = logging.getLogger(__name__)
@@ -111,12 +113,17 @@ def check_uid(value: str, what: str) -> str:
     return value
 
 
-def extract_header(ds: Source, transfer_syntax_uid: str) -> InstanceHeader:
+def extract_header(ds: Source, transfer_syntax_uid: str, fallback_used: str = "") -> InstanceHeader:
     """Read the indexed tags; raise InvalidDicomError when the UIDs are unusable.
 
     ``ds`` is a pydicom Dataset or the fast reader's dict (which carries the file meta's
-    MediaStorageSOPClassUID/InstanceUID under those keywords).
+    MediaStorageSOPClassUID/InstanceUID under those keywords, and the fallback character
+    set it used, if any).  ``fallback_used``: the fallback character set a Dataset was
+    given (:func:`charset_fallback.apply_to_dataset`); the header's ``character_set``
+    then records it as ``fallback:<name>``.
     """
+    if isinstance(ds, dict):
+        fallback_used = ds.get(FALLBACK_KEY) or fallback_used
     meta: Source = ds if isinstance(ds, dict) else (getattr(ds, "file_meta", None) or Dataset())
     sop_class = _text(ds, "SOPClassUID", 80) or _text(meta, "MediaStorageSOPClassUID", 80)
     sop_uid = _text(ds, "SOPInstanceUID", 80) or _text(meta, "MediaStorageSOPInstanceUID", 80)
@@ -137,7 +144,9 @@ def extract_header(ds: Source, transfer_syntax_uid: str) -> InstanceHeader:
         ),
         patient_sex=_text(ds, "PatientSex", 16),
         issuer_of_patient_id=_text(ds, "IssuerOfPatientID", 64),
-        character_set=_text(ds, "SpecificCharacterSet", 128),
+        character_set=(
+            mark(fallback_used) if fallback_used else _text(ds, "SpecificCharacterSet", 128)
+        ),
     )
     header.study = {
         "study_date": _date(ds, "StudyDate"),
@@ -174,5 +183,7 @@ def extract_header(ds: Source, transfer_syntax_uid: str) -> InstanceHeader:
         "content_date": _date(ds, "ContentDate"),
         "content_time": _text(ds, "ContentTime", 16),
         "photometric_interpretation": _text(ds, "PhotometricInterpretation", 16),
+        # Set by the store when the file is cut short (see archive.completeness).
+        "incomplete": "",
     }
     return header

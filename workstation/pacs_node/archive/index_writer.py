@@ -25,6 +25,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import queue
+import sqlite3
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -37,6 +38,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from workstation.i18n import _
 from workstation.pacs_node.archive.database import write_engine
+from workstation.pacs_node.archive.disk_full import disk_full_reason, free_bytes, is_disk_full
 from workstation.pacs_node.archive.indexing import (
     PostCommit,
     Prepared,
@@ -45,7 +47,7 @@ from workstation.pacs_node.archive.indexing import (
     index_batch,
     index_one,
 )
-from workstation.pacs_node.archive.results import StoreResult
+from workstation.pacs_node.archive.results import StoreResult, StoreStatus
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +70,10 @@ class IndexWriter:
         *,
         batch_size: int,
         after_commit: Callable[[PostCommit], dict[int, Path]],
+        store_root: Path | None = None,
     ) -> None:
+        #: The store's folder: its free space is quoted when the disk is full.
+        self.store_root = store_root
         # Write transactions begin with BEGIN IMMEDIATE on SQLite (see database.py).
         self.engine = write_engine(engine)
         self.batch_size = max(1, batch_size)
@@ -181,20 +186,31 @@ class IndexWriter:
             for index, error in exc.errors.items():
                 item = batch[index]
                 self.after_commit(PostCommit(remove_uuids=[item.file_uuid]))
-                reason = _("The file could not be written to the archive: {error}").format(
-                    error=error.strerror or error
-                )
+                if is_disk_full(error):
+                    result = self._full(item)
+                else:
+                    reason = _("The file could not be written to the archive: {error}").format(
+                        error=error.strerror or error
+                    )
+                    result = _failure(item, reason)
                 assert item.future is not None
-                item.future.set_result(_failure(item, reason))
+                item.future.set_result(result)
             rest = [item for i, item in enumerate(batch) if i not in exc.errors]
             if rest:
                 self._run_batch(rest)
             return
-        except (SQLAlchemyError, OSError) as exc:
-            logger.exception("index commit failed for a batch of %d instances", len(batch))
+        except (SQLAlchemyError, OSError, sqlite3.Error) as exc:
+            # Nothing was committed: the batch's files go too (no file without its row).
             post = PostCommit(remove_uuids=[item.file_uuid for item in batch])
-            reason = _("The archive index could not be written: {error}").format(error=exc)
-            results = [_failure(item, reason) for item in batch]
+            if is_disk_full(exc):
+                logger.error("index commit of %d instances failed: disk full", len(batch))
+                results = [self._full(item) for item in batch]
+            else:
+                logger.exception("index commit failed for a batch of %d instances", len(batch))
+                reason = _("The archive index could not be written ({error}).").format(
+                    error=type(getattr(exc, "orig", None) or exc).__name__
+                )
+                results = [_failure(item, reason) for item in batch]
         try:
             moved = self.after_commit(post)
         except Exception:
@@ -205,6 +221,11 @@ class IndexWriter:
         for item, result in zip(batch, results, strict=True):
             assert item.future is not None
             item.future.set_result(result)
+
+    def _full(self, item: Prepared) -> StoreResult:
+        free = free_bytes(self.store_root) if self.store_root is not None else -1
+        reason = disk_full_reason(free)
+        return dataclasses.replace(_failure(item, reason), status=StoreStatus.STORAGE_FULL)
 
     def _index(self, batch: list[Prepared]) -> tuple[list[StoreResult], PostCommit]:
         post = PostCommit()

@@ -71,6 +71,11 @@ _KNOWN_SERIES = HotStatement(
 _INSERT_INSTANCE = HotStatement(insert(IN))
 _INSERT_INSTANCES = insert(IN).returning(IN.c.id, sort_by_parameter_order=True)
 _INSERT_FILES = HotStatement(insert(F))
+_ADD_INCOMPLETE = HotStatement(
+    update(ST)
+    .where(ST.c.id == bindparam("b_pk"))
+    .values(num_incomplete=ST.c.num_incomplete + bindparam("b_n"))
+)
 _INSERT_CHANGES = HotStatement(insert(C))
 _ADD_TO_SERIES = HotStatement(
     update(SE)
@@ -231,13 +236,18 @@ def _insert_rows(
         ],
     )
     per_series: dict[int, int] = {}
+    incomplete: dict[int, int] = {}
     for _idx, item, series_pk, study_pk, _c in rows:
         per_series[series_pk] = per_series.get(series_pk, 0) + 1
+        if item.header.instance.get("incomplete"):
+            incomplete[study_pk] = incomplete.get(study_pk, 0) + 1
         t = touched[study_pk]
         t.added_instances += 1
         t.added_bytes += item.size
     for series_pk, n in per_series.items():
         _ADD_TO_SERIES.run(conn, {"b_pk": series_pk, "b_n": n})
+    for study_pk, n in incomplete.items():
+        _ADD_INCOMPLETE.run(conn, {"b_pk": study_pk, "b_n": n})
 
 
 class _Cache:
@@ -464,6 +474,8 @@ def _insert_instance(
     conn.execute(
         update(SE).where(SE.c.id == series_pk).values(num_instances=SE.c.num_instances + 1)
     )
+    if h.instance.get("incomplete"):
+        _ADD_INCOMPLETE.run(conn, {"b_pk": study_pk, "b_n": 1})
     t = touched[study_pk]
     t.added_instances += 1
     t.added_bytes += item.size
@@ -502,6 +514,7 @@ def _replace_instance(
         .join(SE, SE.c.study_pk == ST.c.id)
         .where(SE.c.id == existing.series_pk)
     ).one()
+    _recount_incomplete(conn, study_row.id)
     t = touched.setdefault(study_row.id, _Touched(study_row.study_instance_uid, created=False))
     t.added_bytes += item.size - existing.size
     post.superseded.append((existing.uuid, h.sop_instance_uid))
@@ -513,6 +526,18 @@ def _replace_instance(
         }
     )
     return _result(item, StoreStatus.STORED, replaced=True)
+
+
+def _recount_incomplete(conn: Connection, study_pk: int) -> None:
+    """Count a study's incomplete instances afresh (a replaced file may change its mark)."""
+    count = (
+        select(func.count())
+        .select_from(IN)
+        .join(SE, SE.c.id == IN.c.series_pk)
+        .where(SE.c.study_pk == study_pk, IN.c.incomplete != "")
+        .scalar_subquery()
+    )
+    conn.execute(update(ST).where(ST.c.id == study_pk).values(num_incomplete=count))
 
 
 def _patient(conn: Connection, item: Prepared) -> tuple[int, bool]:
@@ -590,6 +615,7 @@ def _study(conn: Connection, item: Prepared, patient_pk: int, touched: dict[int,
             modalities_in_study="",
             num_series=0,
             num_instances=0,
+            num_incomplete=0,
             size_bytes=0,
             created_at=now,
             updated_at=now,

@@ -9,12 +9,14 @@ worker processes (one per core) while the archive's writer thread commits.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import sqlite3
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from io import BytesIO
+from pathlib import Path
 from typing import Any
 
 from pydicom import dcmread
@@ -25,10 +27,14 @@ from workstation.config import Settings
 from workstation.i18n import _
 from workstation.pacs_node.archive import part10
 from workstation.pacs_node.archive.blobstore import FilesystemBlobStore, relative_path
+from workstation.pacs_node.archive.charset_fallback import apply_to_dataset
+from workstation.pacs_node.archive.completeness import incomplete_reason
+from workstation.pacs_node.archive.disk_full import disk_full_reason, free_bytes, is_disk_full
 from workstation.pacs_node.archive.errors import InvalidDicomError
-from workstation.pacs_node.archive.fastheader import read_header
+from workstation.pacs_node.archive.fastheader import EXPLICIT_LE, read_header
 from workstation.pacs_node.archive.header import extract_header
 from workstation.pacs_node.archive.indexing import Prepared
+from workstation.pacs_node.archive.inflate import DEFLATED_LE, inflate_header
 from workstation.pacs_node.archive.models import AttachedFile, Instance
 from workstation.pacs_node.archive.quarantine import Quarantine
 from workstation.pacs_node.archive.results import Received, StoreResult, StoreStatus
@@ -43,6 +49,9 @@ class Preparer:
         self.quarantine = Quarantine(settings.quarantine_dir)
         self.conflict_policy = settings.import_.conflict_policy
         self.min_free_bytes = settings.archive.min_free_bytes
+        self.max_inflated_bytes = settings.archive.max_inflated_bytes
+        self.fallback_charset = settings.archive.fallback_charset
+        self.quarantine_incomplete = settings.archive.incomplete_policy == "quarantine"
         # The duplicate pre-check runs once per stored instance on the receiving thread:
         # on SQLite it uses a plain read-only connection per thread (no pool round trip).
         self._sqlite_path = engine.url.database if engine.dialect.name == "sqlite" else None
@@ -86,14 +95,19 @@ class Preparer:
         try:
             if received is not None:  # a data set from the network: no file meta
                 body_at, tsyntax = 0, received.transfer_syntax_uid
-                ds: Any = _read_received(data, received)
+                ds: Any = _read_received(
+                    data, received, self.max_inflated_bytes, self.fallback_charset
+                )
             else:
                 data, body_at = _as_part10(data)
                 if parsed is not None:  # store_dataset: the dataset is already decoded
                     ds, tsyntax = parsed
                 else:
-                    ds, tsyntax = _read_header(data, body_at)
-            header = extract_header(ds, tsyntax)
+                    ds, tsyntax = _read_header(
+                        data, body_at, self.max_inflated_bytes, self.fallback_charset
+                    )
+            used = "" if isinstance(ds, dict) else apply_to_dataset(ds, self.fallback_charset)
+            header = extract_header(ds, tsyntax, used)
         except InvalidDicomError as exc:
             self._discard(started)
             return self._refuse(data, str(exc), origin, quarantine, looks_dicom, received)
@@ -103,6 +117,14 @@ class Preparer:
                 error=f"{type(exc).__name__}: {exc}"[:300]
             )
             return self._refuse(data, reason, origin, quarantine, True, received)
+        incomplete = incomplete_reason(data, body_at, tsyntax)
+        if incomplete:
+            logger.warning("instance %s is incomplete", header.sop_instance_uid)
+            if self.quarantine_incomplete:
+                self._discard(started)
+                refused = self._refuse(data, incomplete, origin, quarantine, True, received)
+                return dataclasses.replace(refused, sop_instance_uid=header.sop_instance_uid)
+            header.instance["incomplete"] = incomplete[:200]
         if received is not None:
             mismatch = _mismatch(header, received)
             if mismatch:
@@ -147,13 +169,13 @@ class Preparer:
         if not self._room_for(size):
             return StoreResult(
                 StoreStatus.STORAGE_FULL,
-                reason=_("The archive disk is full; free some space and try again."),
+                reason=disk_full_reason(free_bytes(self.blobs.root)),
                 **written.ids,
             )
         try:
             file = self.blobs.put_started([prefix, body])
         except OSError as exc:
-            return _write_failed(header.sop_instance_uid, exc, written.ids)
+            return _write_failed(header.sop_instance_uid, exc, written.ids, self.blobs.root)
         return written.finish(*file, known_new=existing is None)
 
     def _start_early(
@@ -261,7 +283,9 @@ class _Written:
                 durable.result()
             except OSError as exc:
                 self.preparer.blobs.remove(file_uuid)
-                return _write_failed(self.header.sop_instance_uid, exc, self.ids)
+                return _write_failed(
+                    self.header.sop_instance_uid, exc, self.ids, self.preparer.blobs.root
+                )
         return Prepared(
             header=self.header,
             file_uuid=file_uuid,
@@ -277,16 +301,20 @@ class _Written:
         )
 
 
-_PLAUSIBLE_FIRST_GROUPS = (0x0002, 0x0008)
-
-
 _EXISTING_SQL = (
     "SELECT f.sha256, f.transfer_syntax_uid FROM attached_files f JOIN instances i ON i.id = f.instance_pk "
     "WHERE i.sop_instance_uid = ?"
 )
 
 
-def _write_failed(sop_uid: str, exc: OSError, result_base: dict[str, Any]) -> StoreResult:
+def _write_failed(
+    sop_uid: str, exc: OSError, result_base: dict[str, Any], store: Path
+) -> StoreResult:
+    """A refusal for a file that could not be written (the caller removed what was)."""
+    if is_disk_full(exc):
+        free = free_bytes(store)
+        logger.error("store is full writing %s: %d bytes free", sop_uid, free)
+        return StoreResult(StoreStatus.STORAGE_FULL, reason=disk_full_reason(free), **result_base)
     logger.error("writing %s to the store failed: %s", sop_uid, exc)
     return StoreResult(
         StoreStatus.FAILURE,
@@ -319,15 +347,43 @@ def _early_hash(data: bytes, received: Received) -> tuple[bytes, Future[str]] | 
     return prefix, _HASH_POOL.submit(_sha256, prefix, memoryview(data))
 
 
-def _read_received(data: bytes, received: Received) -> Any:
-    """The header of a data set without file meta, read as ``received`` says it is encoded."""
-    fast = read_header(data, 0, received.transfer_syntax_uid)
+def _read_received(
+    data: bytes, received: Received, max_inflated: int, fallback_charset: str = ""
+) -> Any:
+    """The header of a data set without file meta, read as ``received`` says it is encoded.
+
+    ``fallback_charset``: ``archive.fallback_charset`` (see :mod:`charset_fallback`)."""
+    if received.transfer_syntax_uid == DEFLATED_LE:
+        return _read_deflated(
+            data, 0, received.sop_class_uid, received.sop_instance_uid, max_inflated,
+            fallback_charset,
+        )  # fmt: skip
+    fast = read_header(data, 0, received.transfer_syntax_uid, fallback_charset)
     if fast is not None:
         fast["MediaStorageSOPClassUID"] = received.sop_class_uid
         fast["MediaStorageSOPInstanceUID"] = received.sop_instance_uid
         return fast
     # Unusual (deflated, big endian, odd elements): pydicom reads it behind a file meta.
     return dcmread(BytesIO(_with_meta(data, received)), stop_before_pixels=True)
+
+
+def _read_deflated(
+    data: bytes,
+    body_at: int,
+    sop_class: str,
+    sop_uid: str,
+    max_inflated: int,
+    fallback_charset: str = "",
+) -> Any:
+    """The header of a deflated data set, inflated in bounded steps (never whole)."""
+    inflated = inflate_header(memoryview(data)[body_at:], max_inflated)
+    fast = read_header(inflated, 0, EXPLICIT_LE, fallback_charset)
+    if fast is not None:
+        fast["MediaStorageSOPClassUID"] = sop_class
+        fast["MediaStorageSOPInstanceUID"] = sop_uid
+        return fast
+    meta = part10.build_meta(sop_class, sop_uid, EXPLICIT_LE)
+    return dcmread(BytesIO(meta + inflated), stop_before_pixels=True)
 
 
 def _with_meta(data: bytes, received: Received) -> bytes:
@@ -349,12 +405,18 @@ def _mismatch(header: Any, received: Received) -> str:
     return ""
 
 
-def _read_header(data: bytes, body_at: int) -> tuple[Any, str]:
+def _read_header(
+    data: bytes, body_at: int, max_inflated: int, fallback_charset: str = ""
+) -> tuple[Any, str]:
     """The header as the fast reader's dict, or as a pydicom Dataset when unusual."""
     meta = part10.read_meta(data)
     tsyntax = meta[1].get(0x0010, "") if meta else ""
+    if tsyntax == DEFLATED_LE and meta:
+        sop_class, sop_uid = meta[1].get(0x0002, ""), meta[1].get(0x0003, "")
+        ds = _read_deflated(data, body_at, sop_class, sop_uid, max_inflated, fallback_charset)
+        return ds, tsyntax
     if tsyntax:
-        fast = read_header(data, body_at, tsyntax)
+        fast = read_header(data, body_at, tsyntax, fallback_charset)
         if fast is not None:
             fast["MediaStorageSOPClassUID"] = meta[1].get(0x0002, "") if meta else ""
             fast["MediaStorageSOPInstanceUID"] = meta[1].get(0x0003, "") if meta else ""
@@ -378,7 +440,7 @@ def _as_part10(data: bytes) -> tuple[bytes, int]:
     end = part10.meta_end(data)
     if end is not None:
         return data, end
-    if len(data) < 8 or int.from_bytes(data[0:2], "little") not in _PLAUSIBLE_FIRST_GROUPS:
+    if not part10.starts_like_dataset(data):
         raise InvalidDicomError(_("This is not a DICOM file."))
     # A dataset without preamble and file meta (older software writes these): read it
     # whole and give it a proper file meta.

@@ -110,6 +110,8 @@ class Study(Base):
     num_series: Mapped[int] = mapped_column(Integer, default=0)
     num_instances: Mapped[int] = mapped_column(Integer, default=0)
     size_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    #: Instances of the study stored with an "incomplete" mark (see Instance.incomplete).
+    num_incomplete: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
 
@@ -167,6 +169,9 @@ class Instance(Base):
     content_time: Mapped[str] = mapped_column(String(16), default="")
     photometric_interpretation: Mapped[str] = mapped_column(String(16), default="")
     transfer_syntax_uid: Mapped[str] = mapped_column(UID, default="")
+    #: Why the stored file is incomplete (pixel data shorter than the image size, or an
+    #: element running past the end of the file); empty when it is complete.
+    incomplete: Mapped[str] = mapped_column(String(200), default="", server_default="")
     #: "import", "c-store", "stow", "wado", ... and the calling AE title for DIMSE.
     source: Mapped[str] = mapped_column(String(32), default="")
     calling_aet: Mapped[str] = mapped_column(String(16), default="")

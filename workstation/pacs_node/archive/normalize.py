@@ -9,6 +9,7 @@ alike, and so do "Иванов^Иван" and "ИВАНОВ ИВАН".  A query i
 
 from __future__ import annotations
 
+import datetime
 import re
 import unicodedata
 
@@ -64,36 +65,45 @@ def contains_pattern(text: str) -> str:
 
 
 _DATE = re.compile(r"^\d{8}$")
+_ONE_DATE = r"\d{8}|\d{4}-\d{2}-\d{2}"
+_DATE_RANGE = re.compile(rf"^(?P<lo>{_ONE_DATE})?\s*(?P<sep>\.\.|/|-)?\s*(?P<hi>{_ONE_DATE})?$")
 
 
 def normalize_date(value: str) -> str:
-    """``2024-01-31``, ``2024.01.31`` or ``20240131`` -> ``20240131``; else raise ValueError."""
+    """``2024-01-31``, ``2024.01.31`` or ``20240131`` -> ``20240131``.
+
+    Raises ValueError for anything else, and for dates no calendar has (``20240231``).
+    """
     digits = value.strip().replace("-", "").replace(".", "").replace("/", "")
     if not _DATE.match(digits):
         raise ValueError(f"not a date: {value!r}")
+    try:
+        datetime.date(int(digits[:4]), int(digits[4:6]), int(digits[6:]))
+    except ValueError:
+        raise ValueError(f"no such date: {value!r}") from None
     return digits
 
 
 def parse_date_range(text: str) -> tuple[str | None, str | None]:
-    """Parse ``FROM-TO``, ``FROM-``, ``-TO`` or a single date (DICOM range form).
+    """Parse a date or a range of dates, in DICOM or ISO 8601 form.
 
-    Dates may be written ``YYYYMMDD`` or ``YYYY-MM-DD``; ranges with ISO dates use ``..``
-    or `` - `` is ambiguous, so ``YYYY-MM-DD..YYYY-MM-DD`` is accepted too.
-    Returns (low, high) as ``YYYYMMDD`` strings or None for an open end.
+    A date is ``YYYYMMDD`` or ``YYYY-MM-DD``; a range is ``FROM-TO``, ``FROM..TO`` or
+    ``FROM/TO`` (ISO interval), with either end left open (``FROM-``, ``-TO``).  Mixed
+    forms (``2024-01-01-20240131``) are accepted too.  Returns (low, high) as
+    ``YYYYMMDD`` strings or None for an open end.  Raises ValueError for text that is no
+    date, for dates no calendar has (``20240231``) and for a range that ends before it
+    starts.
     """
-    text = text.strip()
-    if ".." in text:
-        lo, _, hi = text.partition("..")
-    elif re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-        lo = hi = text
-    else:
-        parts = text.split("-")
-        if len(parts) == 1:
-            lo = hi = parts[0]
-        elif len(parts) == 2:
-            lo, hi = parts
-        else:
-            raise ValueError(f"not a date range: {text!r}")
-    low = normalize_date(lo) if lo.strip() else None
-    high = normalize_date(hi) if hi.strip() else None
+    match = _DATE_RANGE.match(text.strip())
+    if match is None or not (match["lo"] or match["hi"]):
+        raise ValueError(f"not a date range: {text!r}")
+    lo, sep, hi = match["lo"], match["sep"], match["hi"]
+    if lo and hi and not sep:
+        raise ValueError(f"not a date range: {text!r}")
+    low = normalize_date(lo) if lo else None
+    high = normalize_date(hi) if hi else None
+    if not sep:
+        high = low
+    if low and high and low > high:
+        raise ValueError(f"the range ends before it starts: {text!r}")
     return low, high

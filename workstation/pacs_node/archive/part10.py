@@ -46,6 +46,20 @@ def has_part10_magic(data: bytes) -> bool:
     return len(data) >= 132 and data[128:132] == MAGIC
 
 
+#: The first group of a data set written without preamble and file meta (older software).
+PLAUSIBLE_FIRST_GROUPS = (0x0002, 0x0008)
+
+
+def starts_like_dataset(data: bytes) -> bool:
+    """True when ``data`` starts like a data set without preamble and file meta."""
+    return len(data) >= 8 and int.from_bytes(data[0:2], "little") in PLAUSIBLE_FIRST_GROUPS
+
+
+def could_be_dicom(data: bytes) -> bool:
+    """True when ``data`` has the Part-10 marker or starts like a bare data set."""
+    return has_part10_magic(data) or starts_like_dataset(data)
+
+
 def read_meta(data: bytes) -> tuple[int, dict[int, str]] | None:
     """(offset after the file meta group, {element: text}) or None if not Part 10.
 

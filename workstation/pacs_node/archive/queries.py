@@ -120,6 +120,7 @@ _STUDY_COLUMNS = (
     ST.c.size_bytes,
     ST.c.character_set,
     ST.c.updated_at,
+    ST.c.num_incomplete,
 )
 
 
@@ -143,6 +144,7 @@ def _study_record(row: Any) -> StudyRecord:
         size_bytes=row.size_bytes,
         character_set=row.character_set,
         updated_at=row.updated_at,
+        num_incomplete=row.num_incomplete,
     )
 
 
@@ -247,6 +249,7 @@ def _instance_record(r: Any, store_root: Path) -> InstanceRecord:
         path=store_root / r.relative_path,
         size=r.size,
         sha256=r.sha256,
+        incomplete=r.incomplete,
     )
 
 

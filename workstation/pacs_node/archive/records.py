@@ -37,11 +37,23 @@ class StudyRecord:
     size_bytes: int
     character_set: str
     updated_at: dt.datetime
+    #: Instances stored with an "incomplete" mark (cut short or pixel data too short).
+    num_incomplete: int = 0
+
+    @property
+    def charset_fallback(self) -> str:
+        """The site's fallback character set this study's text was read with ("" when
+        its files declared theirs; see :mod:`charset_fallback`)."""
+        from workstation.pacs_node.archive.charset_fallback import fallback_of
+
+        return fallback_of(self.character_set)
 
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)
         out["modalities"] = list(self.modalities)
         out["updated_at"] = self.updated_at.isoformat()
+        out["charset_fallback"] = self.charset_fallback
+        out["incomplete"] = out.pop("num_incomplete")
         return out
 
 
@@ -85,6 +97,8 @@ class InstanceRecord:
     path: Path
     size: int
     sha256: str
+    #: Why the stored file is incomplete; empty when it is complete.
+    incomplete: str = ""
 
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)

@@ -12,6 +12,7 @@ of the storage classes a reading workstation meets in practice (``get_contexts``
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from pydicom.dataset import Dataset
 from pydicom.uid import (
@@ -73,6 +74,16 @@ QR_MODELS = {
     ("study", "move"): UID("1.2.840.10008.5.1.4.1.2.2.2"),
     ("study", "get"): UID("1.2.840.10008.5.1.4.1.2.2.3"),
 }
+QR_UIDS = frozenset(str(uid) for uid in QR_MODELS.values())
+FIND_UIDS = frozenset(str(QR_MODELS[(root, "find")]) for root in ("patient", "study"))
+
+
+def service_name(uid: object) -> str:
+    """The name of a SOP class UID ("Study Root Query/Retrieve Information Model - FIND"),
+    or the UID itself when unknown."""
+    name = UID(str(uid)).name
+    return name if name and name != str(uid) else str(uid)
+
 
 #: Storage classes proposed for C-GET (with the SCP role): the image, document and
 #: presentation-state objects a diagnostic workstation reads.
@@ -187,15 +198,19 @@ def _copy_context(self: PresentationContext, memo: dict[int, object]) -> Present
     return clone
 
 
-def install_fast_copy() -> None:
-    """Make ``copy.deepcopy`` of a presentation context cheap.
+def replacements() -> list[tuple[type, str, Any]]:
+    """For :mod:`.pynetdicom_tuning`: make ``copy.deepcopy`` of a presentation context cheap.
 
     pynetdicom deep-copies the AE's supported contexts for every association it accepts.
     Done generically, that rebuilds and re-validates each of our ~7,700 transfer syntax
     UIDs (some 70-90 ms of CPU per association, most of the time a C-ECHO takes); this
     copy gives the same independent contexts in well under a millisecond.
     """
-    PresentationContext.__deepcopy__ = _copy_context  # type: ignore[attr-defined]
+    return [(PresentationContext, "__deepcopy__", _copy_context)]
+
+
+#: The pynetdicom code whose attributes :func:`_copy_context` copies.
+MIRRORED = (PresentationContext.__init__,)
 
 
 def echo_contexts() -> list[PresentationContext]:

@@ -17,3 +17,13 @@ class AssociationFailed(DimseError):
 
 class ServiceRefused(DimseError):
     """The peer accepted the association but not the presentation context we need."""
+
+
+class NodeCannotListen(DimseError):
+    """Our node could not open its port: ``reason`` says why, ``fix`` what to do (both
+    translated, for a person to read)."""
+
+    def __init__(self, reason: str, fix: str) -> None:
+        super().__init__(f"{reason} {fix}")
+        self.reason = reason
+        self.fix = fix

@@ -13,7 +13,7 @@ association wakes both threads a thousand times a second.  With one sender this 
 what a durable SCP can answer well below what the disk allows; with several, the wake-ups
 alone eat a core.
 
-:func:`install` replaces the two loops with ones that block until something happens:
+:func:`replacements` are the two loops with ones that block until something happens:
 
 - the DUL thread waits in ``select`` on its socket *and* a wake-up socket pair, which is
   written whenever another thread queues something for it (a primitive to send, a
@@ -31,8 +31,9 @@ storage SCP gets several such PDUs per instance; every other PDU, and any P-DATA
 does not parse, takes pynetdicom's own path.
 
 Each loop otherwise does what pynetdicom's does, step for step (the bodies mirror
-``DULServiceProvider.run_reactor`` and ``Association._run_reactor`` of pynetdicom 3.0,
-which ``pyproject.toml`` pins), and a bounded wait (:data:`MAX_WAIT_S`) backs up every
+``DULServiceProvider.run_reactor`` and ``Association._run_reactor`` of pynetdicom 3.0;
+:mod:`.pynetdicom_tuning` installs them only over the exact code they were written
+against), and a bounded wait (:data:`MAX_WAIT_S`) backs up every
 wake-up source we might have missed.  While it waits, the association reactor counts as
 paused, so an SCU call (``send_c_store`` and the like, which pause the reactor) starts at
 once instead of spinning until the next poll.
@@ -64,9 +65,6 @@ _dul_log = logging.getLogger("pynetdicom.dul")
 
 #: Longest either reactor sleeps without a wake-up (a backstop, not a poll rate).
 MAX_WAIT_S = 0.25
-
-_installed = False
-_install_lock = threading.Lock()
 
 
 class SocketWake:
@@ -150,6 +148,8 @@ def _dul_run_reactor(self: DULServiceProvider) -> None:
     # Made here, not with the DUL: a DUL that never runs (a refused TLS handshake, say)
     # then holds no sockets.  Whatever was queued before it existed is seen below.
     self._ws_wake = SocketWake()  # type: ignore[attr-defined]
+    _waking_put(self.to_provider_queue, lambda: _wake_dul_from_anywhere(self))
+    _waking_put(self.event_queue, lambda: _wake_dul(self))
     self._idle_timer.start()
     try:
         while True:
@@ -269,15 +269,39 @@ def _assoc_wait(assoc: Association) -> None:
     assoc._ws_event.wait(timeout)  # type: ignore[attr-defined]
 
 
+def _checkpoint(assoc: Association) -> None:
+    """Stop here while an SCU call has the reactor paused.
+
+    An SCU call (``send_c_echo`` and the like) clears ``_reactor_checkpoint``, waits
+    until ``_is_paused`` is true, sends its request and takes the response off the DIMSE
+    queue.  pynetdicom's loop leaves ``_is_paused`` true from the moment it *starts*
+    waiting at the checkpoint until it has *passed* it; a call that clears the checkpoint
+    in between (typically the next call, right after the previous one set it again) sees
+    a paused reactor that is in fact running on, and if that thread gets the CPU only
+    after the response has arrived, it takes the response ("Received unexpected C-ECHO
+    service message") and the call waits for the DIMSE timeout.  So after passing, the
+    reactor says it runs and only then looks at the checkpoint again: either the call
+    saw it running and waits for it to pause, or the reactor sees the cleared checkpoint
+    and pauses again.  (Both threads hold the GIL for each step, so their writes and
+    reads are seen in one order.)
+    """
+    while True:
+        assoc._is_paused = True
+        assoc._reactor_checkpoint.wait()
+        assoc._is_paused = False
+        if assoc._reactor_checkpoint.is_set():
+            return
+
+
 def _assoc_run_reactor(self: Association) -> None:
     """``Association._run_reactor``, waiting for work instead of sleeping 1 ms."""
-    wake: threading.Event = self._ws_event  # type: ignore[attr-defined]
+    # What arrived before the wake-up existed is in the queues; the loop looks first.
+    wake = self._ws_event = threading.Event()  # type: ignore[attr-defined]
+    _waking_put(self.dul.to_user_queue, wake.set)
+    _waking_put(self.dimse.msg_queue, wake.set)
     self._is_paused = False
     while not self._kill:
-        # An SCU call pauses the reactor here so the reactor takes none of its messages.
-        self._is_paused = True
-        self._reactor_checkpoint.wait()
-        self._is_paused = False
+        _checkpoint(self)
         wake.clear()  # before looking: a wake-up from now on is not lost
 
         context_id, msg = self.dimse.get_msg(block=False)
@@ -323,57 +347,57 @@ def _assoc_run_reactor(self: Association) -> None:
             _assoc_wait(self)
 
 
-# -- installation ------------------------------------------------------------------------
-def install() -> None:
-    """Switch every pynetdicom association created from now on to the waiting reactors.
+# -- what the tuning replaces ----------------------------------------------------------------
+def _kill(original: Callable[[Association], None]) -> Callable[[Association], None]:
+    def kill(self: Association) -> None:
+        wake = getattr(self, "_ws_event", None)
+        if wake is not None:
+            wake.set()
+        original(self)
 
-    Idempotent and process-wide (SCP and SCU associations alike).
-    """
-    global _installed
-    with _install_lock:
-        if _installed:
-            return
-        original_assoc_init = Association.__init__
-        original_dul_init = DULServiceProvider.__init__
-        original_kill = Association.kill
-        original_kill_dul = DULServiceProvider.kill_dul
+    return kill
 
-        def assoc_init(self: Association, *args: Any, **kwargs: Any) -> None:
-            original_assoc_init(self, *args, **kwargs)  # (creates its DUL: see dul_init)
-            self._ws_event = threading.Event()  # type: ignore[attr-defined]
-            _waking_put(self.dul.to_user_queue, self._ws_event.set)  # type: ignore[attr-defined]
-            _waking_put(self.dimse.msg_queue, self._ws_event.set)  # type: ignore[attr-defined]
 
-        def dul_init(self: DULServiceProvider, *args: Any, **kwargs: Any) -> None:
-            original_dul_init(self, *args, **kwargs)
-            _waking_put(self.to_provider_queue, lambda: _wake_dul_from_anywhere(self))
-            _waking_put(self.event_queue, lambda: _wake_dul(self))
+def _kill_dul(
+    original: Callable[[DULServiceProvider], None],
+) -> Callable[[DULServiceProvider], None]:
+    def kill_dul(self: DULServiceProvider) -> None:
+        original(self)
+        _wake_dul_from_anywhere(self)
 
-        def kill(self: Association) -> None:
-            wake = getattr(self, "_ws_event", None)
-            if wake is not None:
-                wake.set()
-            original_kill(self)
+    return kill_dul
 
-        def kill_dul(self: DULServiceProvider) -> None:
-            original_kill_dul(self)
-            _wake_dul_from_anywhere(self)
 
-        def stop_dul(self: DULServiceProvider) -> bool:
-            # As pynetdicom's, but wakes the reactor and joins it instead of polling.
-            if self.state_machine.current_state != "Sta1":
-                return False
-            self._kill_thread = True
-            _wake_dul_from_anywhere(self)
-            while self.is_alive():
-                self.join(MAX_WAIT_S)
-            return True
+def _stop_dul(self: DULServiceProvider) -> bool:
+    """As pynetdicom's, but wakes the reactor and joins it instead of polling."""
+    if self.state_machine.current_state != "Sta1":
+        return False
+    self._kill_thread = True
+    _wake_dul_from_anywhere(self)
+    while self.is_alive():
+        self.join(MAX_WAIT_S)
+    return True
 
-        Association.__init__ = assoc_init  # type: ignore[method-assign]
-        DULServiceProvider.__init__ = dul_init  # type: ignore[method-assign]
-        Association.kill = kill  # type: ignore[method-assign]
-        Association._run_reactor = _assoc_run_reactor  # type: ignore[method-assign]
-        DULServiceProvider.kill_dul = kill_dul  # type: ignore[method-assign]
-        DULServiceProvider.stop_dul = stop_dul  # type: ignore[method-assign]
-        DULServiceProvider.run_reactor = _dul_run_reactor  # type: ignore[method-assign]
-        _installed = True
+
+def replacements() -> list[tuple[type, str, Any]]:
+    """(class, attribute, new value) for :mod:`.pynetdicom_tuning` to install: the two
+    reactors, and the kill/stop calls that must wake them."""
+    return [
+        (Association, "_run_reactor", _assoc_run_reactor),
+        (Association, "kill", _kill(Association.kill)),
+        (DULServiceProvider, "run_reactor", _dul_run_reactor),
+        (DULServiceProvider, "kill_dul", _kill_dul(DULServiceProvider.kill_dul)),
+        (DULServiceProvider, "stop_dul", _stop_dul),
+    ]
+
+
+#: The pynetdicom code the functions above replace or mirror step for step.
+MIRRORED = (
+    Association._run_reactor,
+    Association.kill,
+    DULServiceProvider.run_reactor,
+    DULServiceProvider.kill_dul,
+    DULServiceProvider.stop_dul,
+    DULServiceProvider._is_transport_event,
+    DULServiceProvider.__init__,  # the queues we wake on
+)

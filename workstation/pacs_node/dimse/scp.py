@@ -25,6 +25,7 @@ from workstation.i18n import _
 from workstation.pacs_node.dimse import contexts as cx
 from workstation.pacs_node.dimse import status as st
 from workstation.pacs_node.dimse.ae_table import AeTable, Caller
+from workstation.pacs_node.dimse.association_log import AssociationLog
 from workstation.pacs_node.dimse.pdu_guard import WireLimits, guard_handlers
 from workstation.pacs_node.dimse.receive import store_event
 
@@ -37,8 +38,6 @@ logger = logging.getLogger(__name__)
 
 #: Number of Remaining/Completed Sub-operations are US: 65535 at most.
 MAX_SUBOPERATIONS = 65535
-_QR_UIDS = frozenset(str(uid) for uid in cx.QR_MODELS.values())
-_FIND_UIDS = frozenset(str(cx.QR_MODELS[(r, "find")]) for r in ("patient", "study"))
 _PATIENT_ROOT = frozenset(str(cx.QR_MODELS[("patient", op)]) for op in ("find", "move", "get"))
 _LEVELS = {"PATIENT", "STUDY", "SERIES", "IMAGE"}
 
@@ -77,6 +76,7 @@ class ScpHandlers:
     def bindings(self) -> list[tuple[Any, Any]]:
         return [
             *guard_handlers(self.limits),
+            *AssociationLog(self.table).bindings(),
             (evt.EVT_CONN_OPEN, self.on_connected),
             (evt.EVT_REQUESTED, self.on_requested),
             (evt.EVT_C_ECHO, self.on_c_echo),
@@ -108,7 +108,10 @@ class ScpHandlers:
         known = self.table.peer_for(caller) is not None
         if not known and not node.accept_unknown_store:
             logger.warning(
-                "Rejected association from unknown AE %s at %s", caller.ae_title, caller.address
+                "Association from %s at %s rejected: calling AE title not recognised (not in "
+                "the AE table, and node.accept_unknown_store is off)",
+                caller.ae_title,
+                caller.address,
             )
             self.stats.refused += 1
             # Rejected (permanent), service user, calling AE title not recognized.
@@ -121,7 +124,7 @@ class ScpHandlers:
         keep = []
         for context in event.assoc.acceptor.supported_contexts:
             uid = str(context.abstract_syntax)
-            if uid in _QR_UIDS and not (may_query if uid in _FIND_UIDS else may_retrieve):
+            if uid in cx.QR_UIDS and not (may_query if uid in cx.FIND_UIDS else may_retrieve):
                 continue
             keep.append(context)
         event.assoc.acceptor.supported_contexts = keep

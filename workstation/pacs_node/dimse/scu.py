@@ -33,7 +33,7 @@ from workstation.pacs_node.dimse import contexts as cx
 from workstation.pacs_node.dimse import status as st
 from workstation.pacs_node.dimse.errors import AssociationFailed, ServiceRefused
 from workstation.pacs_node.dimse.pdu_guard import WireLimits, guard_handlers
-from workstation.pacs_node.dimse.setup import configure_pynetdicom, wire_limits
+from workstation.pacs_node.dimse.setup import quiet_pynetdicom_logs, wire_limits
 from workstation.pacs_node.dimse.tls import client_context
 from workstation.pacs_node.remote import (
     CancelToken,
@@ -116,7 +116,7 @@ class DimseNode:
         archive: Archive | None = None,
         root: str = "study",
     ) -> None:
-        configure_pynetdicom()
+        quiet_pynetdicom_logs()
         self.settings = settings
         self.peer = peer
         self.name = peer.name
@@ -178,6 +178,19 @@ class DimseNode:
         if assoc.is_rejected:
             return _("{peer} rejected the association (is our AE title {aet} known there?)").format(
                 peer=where, aet=self.settings.node.ae_title
+            )
+        refused = [c for c in assoc.rejected_contexts if str(c.abstract_syntax) in cx.QR_UIDS]
+        if assoc.is_aborted and refused and not assoc.accepted_contexts:
+            # It answered, but took none of the query/retrieve services every archive has:
+            # its AE table does not know us or does not let us (our node does exactly that).
+            return _(
+                "{peer} does not know AE {aet}, or does not allow it this service (it "
+                "refused {service}). Ask its administrator to add {aet} at this computer's "
+                "address to its AE table."
+            ).format(
+                peer=where,
+                aet=self.settings.node.ae_title,
+                service=", ".join(sorted({cx.service_name(c.abstract_syntax) for c in refused})),
             )
         if assoc.is_aborted:
             return _("{peer} aborted the association").format(peer=where)

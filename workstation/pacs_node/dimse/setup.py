@@ -1,4 +1,4 @@
-"""Process-wide pynetdicom settings and the wire limits derived from the node settings."""
+"""pynetdicom's log settings and the wire limits derived from the node settings."""
 
 from __future__ import annotations
 
@@ -7,23 +7,16 @@ import logging
 from pynetdicom import _config
 
 from workstation.config import NodeSettings
-from workstation.pacs_node.dimse import reactor, store_response
-from workstation.pacs_node.dimse.contexts import install_fast_copy
 from workstation.pacs_node.dimse.pdu_guard import WireLimits
 
 
-def configure_pynetdicom() -> None:
-    """Keep patient data out of pynetdicom's logs and its chatter below WARNING, and make
-    its reactors wait for work instead of polling every millisecond (:mod:`.reactor`),
-    its per-association copy of our contexts cheap (:func:`.install_fast_copy`), and
-    its C-STORE responses direct (:mod:`.store_response`).
+def quiet_pynetdicom_logs() -> None:
+    """Keep patient data out of pynetdicom's logs and its chatter below WARNING.
 
     pynetdicom logs request and response identifiers (names, IDs, birth dates) at INFO
-    by default; our rule is no patient-identifying data above DEBUG.
+    by default; our rule is no patient-identifying data above DEBUG.  (Its internals
+    are tuned elsewhere, by the node only: :mod:`.pynetdicom_tuning`.)
     """
-    reactor.install()
-    install_fast_copy()
-    store_response.install()
     _config.LOG_REQUEST_IDENTIFIERS = False
     _config.LOG_RESPONSE_IDENTIFIERS = False
     _config.LOG_HANDLER_LEVEL = "none"

@@ -5,7 +5,7 @@ UID, and encodes it twice (once to learn the group length).  For the one message
 storage SCP sends per instance that is about a third of a millisecond of CPU, on the
 path between "stored" and the sender's next instance.
 
-:func:`install` gives ``DIMSEServiceProvider.send_msg`` a shortcut for the common
+:func:`replacements` give ``DIMSEServiceProvider.send_msg`` a shortcut for the common
 response - a C-STORE-RSP carrying a status and no error comment or offending element -
 when nothing listens for ``EVT_DIMSE_SENT``; everything else takes pynetdicom's path.
 The bytes are the command set PS3.7 E.1 defines, in the Implicit VR Little Endian
@@ -15,7 +15,6 @@ encoding every command set uses, with the elements in tag order.
 from __future__ import annotations
 
 import struct
-import threading
 from typing import Any
 
 from pynetdicom import evt
@@ -26,9 +25,6 @@ from pynetdicom.pdu_primitives import P_DATA
 _C_STORE_RSP = 0x8001
 _NO_DATA_SET = 0x0101
 _LAST_COMMAND_FRAGMENT = b"\x03"
-
-_installed = False
-_install_lock = threading.Lock()
 
 
 def _element(element: int, value: bytes) -> bytes:
@@ -64,29 +60,27 @@ def _is_plain_store_response(primitive: Any) -> bool:
     )
 
 
-def install() -> None:
-    """Route plain C-STORE responses through :func:`encode_store_response` (idempotent)."""
-    global _installed
-    with _install_lock:
-        if _installed:
+def _send_msg(original: Any) -> Any:
+    def send_msg(self: DIMSEServiceProvider, primitive: Any, context_id: int) -> None:
+        command = None
+        if _is_plain_store_response(primitive) and not self.assoc.get_handlers(evt.EVT_DIMSE_SENT):
+            command = encode_store_response(primitive)
+        max_pdu = self.maximum_pdu_size
+        if command is None or (max_pdu and len(command) + 6 > max_pdu):
+            original(self, primitive, context_id)
             return
-        original = DIMSEServiceProvider.send_msg
+        pdata = P_DATA()
+        pdata.presentation_data_value_list.append((context_id, _LAST_COMMAND_FRAGMENT + command))
+        self.dul.send_pdu(pdata)
 
-        def send_msg(self: DIMSEServiceProvider, primitive: Any, context_id: int) -> None:
-            command = None
-            if _is_plain_store_response(primitive) and not self.assoc.get_handlers(
-                evt.EVT_DIMSE_SENT
-            ):
-                command = encode_store_response(primitive)
-            max_pdu = self.maximum_pdu_size
-            if command is None or (max_pdu and len(command) + 6 > max_pdu):
-                original(self, primitive, context_id)
-                return
-            pdata = P_DATA()
-            pdata.presentation_data_value_list.append(
-                (context_id, _LAST_COMMAND_FRAGMENT + command)
-            )
-            self.dul.send_pdu(pdata)
+    return send_msg
 
-        DIMSEServiceProvider.send_msg = send_msg  # type: ignore[method-assign]
-        _installed = True
+
+def replacements() -> list[tuple[type, str, Any]]:
+    """For :mod:`.pynetdicom_tuning`: ``send_msg`` routing plain C-STORE responses through
+    :func:`encode_store_response`."""
+    return [(DIMSEServiceProvider, "send_msg", _send_msg(DIMSEServiceProvider.send_msg))]
+
+
+#: The pynetdicom code the shortcut stands in for.
+MIRRORED = (DIMSEServiceProvider.send_msg,)

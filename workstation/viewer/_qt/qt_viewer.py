@@ -405,6 +405,19 @@ class QtViewer(QWidget):
         self.show_reference_lines = self.ref_action.isChecked()
         self._update_reference_lines()
 
+    def open_mpr(self):
+        """Open the active viewport's series in the MPR / 3-D window (built off the GUI
+        thread); a series that forms no volume gets its reason in ``sig_error``."""
+        from workstation.mpr._qt.qt_mpr_launcher import open_mpr_window
+
+        series_uid = self.model.viewports[self.model.active].series_uid
+        paths = [e.path for e in self.catalog.instances(series_uid)] if series_uid else []
+        if not paths:
+            self.sig_error.emit(_("Open a series first."))
+            return None
+        self._mpr_launcher = open_mpr_window(paths, self, self.sig_error.emit)
+        return self._mpr_launcher
+
     def toggle_key_image(self) -> bool | None:
         marked = self.model.toggle_key_image(self.model.active_viewport)
         self._active_view().refresh()

@@ -14,6 +14,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from workstation.i18n import _
+
 logger = logging.getLogger(__name__)
 
 OPTICAL_FS = {"iso9660", "udf"}
@@ -113,3 +115,11 @@ def removable_media() -> list[MediaVolume]:
     except OSError:
         logger.exception("removable media could not be listed")
         return []
+
+
+def no_media_message() -> str:
+    """What to tell someone who asked to import media when none is mounted."""
+    return _(
+        "No removable media found: no CD, DVD or USB stick is mounted. Insert one, wait "
+        "until the system mounts it, and try again (or name its folder)."
+    )

@@ -18,6 +18,7 @@ and never merged.  Importing the same media twice stores nothing new.
 from __future__ import annotations
 
 import collections
+import dataclasses
 import logging
 import threading
 import time
@@ -27,7 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from workstation.i18n import _
+from workstation.i18n import _, ngettext
+from workstation.pacs_node.archive import part10
 from workstation.pacs_node.archive.archive import Archive
 from workstation.pacs_node.archive.importing.items import InputItem, RefusedInput
 from workstation.pacs_node.archive.importing.planner import plan_inputs
@@ -76,6 +78,8 @@ class ImportSummary:
     stored: int = 0
     duplicates: int = 0
     rejected: list[RejectedInput] = field(default_factory=list)
+    #: Inputs that are not DICOM at all (a readme beside the images): noted, not failures.
+    skipped: list[str] = field(default_factory=list)
     #: Instances refused because another version is stored (policy "keep"), or replaced.
     conflicts: int = 0
     replaced: int = 0
@@ -96,6 +100,7 @@ class ImportSummary:
             "stored": self.stored,
             "duplicates": self.duplicates,
             "rejected": len(self.rejected),
+            "skipped": len(self.skipped),
             "conflicts": self.conflicts,
             "replaced": self.replaced,
             "files_total": self.files_total,
@@ -104,6 +109,7 @@ class ImportSummary:
             "cancelled": self.cancelled,
             "studies": sorted(self.study_uids),
             "rejected_files": [r.to_json() for r in self.rejected],
+            "skipped_files": list(self.skipped),
             "patient_conflicts": [c.to_json() for c in self.patient_conflicts],
             "notes": list(self.notes),
         }
@@ -154,6 +160,8 @@ class Importer:
         tracker.report()
         self._process(plan.items, summary, tracker, cancel, source)
         summary.cancelled = cancel.is_set()
+        if summary.skipped:
+            summary.notes.append(_skipped_note(summary.skipped))
         summary.patient_conflicts = [
             c
             for c in self.archive.patient_conflicts(since_id=conflicts_before)
@@ -182,7 +190,7 @@ class Importer:
         source: str,
     ) -> None:
         """Read on worker threads, keep up to ``max_in_flight`` inputs on their way."""
-        window: collections.deque[tuple[InputItem, Future[Any]]] = collections.deque()
+        window: collections.deque[tuple[InputItem, Future[_Submitted]]] = collections.deque()
         with ThreadPoolExecutor(self.workers, thread_name_prefix="import") as pool:
             for item in items:
                 if cancel.is_set():
@@ -193,58 +201,82 @@ class Importer:
             while window:
                 self._collect(*window.popleft(), summary, tracker)
 
-    def _read_and_submit(self, item: InputItem, source: str) -> tuple[Future[StoreResult], int]:
-        """Read one input and hand it to the archive (runs on a worker thread)."""
+    def _read_and_submit(self, item: InputItem, source: str) -> _Submitted:
+        """Read one input and hand it to the archive (runs on a worker thread).
+
+        Never raises: whatever happens to this input (``MemoryError`` included) ends it
+        alone, with a reason, and the import goes on with the next.
+        """
         try:
             data = item.read()
         except RefusedInput as exc:
-            return _done(StoreResult(StoreStatus.REJECTED, reason=str(exc))), item.size
+            result = StoreResult(StoreStatus.REJECTED, reason=str(exc))
+            return _Submitted(_done(result), item.size, unread=_("refused before it was read"))
         except OSError as exc:
-            return _done(
-                StoreResult(
-                    StoreStatus.FAILURE,
-                    reason=_("The file could not be read: {error}").format(
-                        error=exc.strerror or exc
-                    ),
-                )
-            ), item.size
+            reason = _("The file could not be read: {error}").format(error=exc.strerror or exc)
+            result = StoreResult(StoreStatus.FAILURE, reason=reason)
+            return _Submitted(_done(result), item.size, unread=_("it could not be read"))
+        except Exception as exc:  # noqa: BLE001 - MemoryError and the like end this input only
+            result = _internal_failure(exc)
+            return _Submitted(_done(result), item.size, unread=_("it could not be read"))
+        if not item.named_dicom and not part10.could_be_dicom(data):
+            # A readme, thumbnail or autorun file beside the images: a note, not a failure.
+            return _Submitted(_done(StoreResult(StoreStatus.REJECTED)), len(data), skipped=True)
         # Every rejected input is copied to quarantine, up to import.max_quarantine_bytes.
-        future = self.archive.submit_bytes(
-            data,
-            source=source,
-            origin=item.origin,
-            quarantine=len(data) <= self.settings.max_quarantine_bytes,
-        )
-        return future, len(data)
+        keep = len(data) <= self.settings.max_quarantine_bytes
+        try:
+            future = self.archive.submit_bytes(
+                data, source=source, origin=item.origin, quarantine=keep
+            )
+        except Exception as exc:  # noqa: BLE001 - see above
+            result = _internal_failure(exc)
+            if keep:
+                result = self._quarantined(data, result, item.origin)
+            return _Submitted(_done(result), len(data))
+        return _Submitted(future, len(data))
+
+    def _quarantined(self, data: bytes, result: StoreResult, origin: str) -> StoreResult:
+        try:
+            path = self.archive.quarantine.keep_bytes(data, result.reason, origin)
+        except OSError as exc:
+            logger.error("a failed input could not be quarantined (%s)", exc.strerror)
+            return result
+        return dataclasses.replace(result, quarantine_path=path)
 
     def _collect(
         self,
         item: InputItem,
-        outer: Future[Any],
+        outer: Future[_Submitted],
         summary: ImportSummary,
         tracker: _Tracker,
     ) -> None:
+        submitted = _Submitted(_done(StoreResult(StoreStatus.FAILURE)), item.size)
         try:
-            inner, nbytes = outer.result()
-            result: StoreResult = inner.result()
-        except Exception as exc:
-            # Exception text and traceback may quote DICOM values: only at DEBUG.
-            logger.error("import of one input failed (%s)", type(exc).__name__)
-            logger.debug("import of one input failed", exc_info=True)
-            result = StoreResult(
-                StoreStatus.FAILURE, reason=_("Internal error: {error}").format(error=exc)
-            )
-            nbytes = item.size
+            submitted = outer.result()
+            result: StoreResult = submitted.future.result()
+        except Exception as exc:  # noqa: BLE001 - one input's failure ends that input only
+            result = _internal_failure(exc)
+        nbytes = submitted.nbytes
+        if submitted.skipped:
+            logger.info("input skipped: not DICOM")
+            logger.debug("input %s skipped: not DICOM", item.origin)
+            summary.skipped.append(item.origin)
+            tracker.advance(nbytes)
+            return
         rejected = _account(summary, item, result)
         if rejected is not None and rejected.quarantine_path is None:
-            if nbytes > self.settings.max_quarantine_bytes:
-                why = _("larger than {limit} bytes").format(
-                    limit=self.settings.max_quarantine_bytes
-                )
-            else:
-                why = _("it could not be read")
-            self._record_without_copy(rejected, why)
+            self._record_without_copy(rejected, self._why_no_copy(result, submitted))
         tracker.advance(nbytes)
+
+    def _why_no_copy(self, result: StoreResult, submitted: _Submitted) -> str:
+        """Why a rejected input has no copy in quarantine (the note must not lie)."""
+        if result.status is StoreStatus.STORAGE_FULL:
+            return _("the archive disk is full")
+        if submitted.unread:
+            return submitted.unread
+        if submitted.nbytes > self.settings.max_quarantine_bytes:
+            return _("larger than {limit} bytes").format(limit=self.settings.max_quarantine_bytes)
+        return _("the quarantine could not take it")
 
     def _record_without_copy(self, rejected: RejectedInput, why: str) -> None:
         """Leave the reason in quarantine without the file, and say so in the summary."""
@@ -258,6 +290,30 @@ class Importer:
         rejected.quarantine_note = _("Not copied to quarantine ({why}); the reason is.").format(
             why=why
         )
+
+
+@dataclass(frozen=True)
+class _Submitted:
+    """One input handed on: its store result (to come), its size, or skipped unread."""
+
+    future: Future[StoreResult]
+    nbytes: int
+    #: Not DICOM at all (no Part-10 marker, no data set start, not named .dcm).
+    skipped: bool = False
+    #: Set when the input could not be read (why, for the quarantine note).
+    unread: str = ""
+
+
+def _internal_failure(exc: BaseException) -> StoreResult:
+    """A store result for an exception that ended one input (never its text at INFO)."""
+    # Exception text and traceback may quote DICOM values: only at DEBUG.
+    logger.error("import of one input failed (%s)", type(exc).__name__)
+    logger.debug("import of one input failed", exc_info=exc)
+    detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    return StoreResult(
+        StoreStatus.FAILURE,
+        reason=_("The file could not be processed ({error}).").format(error=detail[:300]),
+    )
 
 
 def _done(result: StoreResult) -> Future[StoreResult]:
@@ -285,6 +341,17 @@ def _account(summary: ImportSummary, item: InputItem, result: StoreResult) -> Re
         summary.rejected.append(rejected)
         return rejected
     return None
+
+
+def _skipped_note(origins: list[str]) -> str:
+    names = ", ".join(Path(o).name or o for o in origins[:5])
+    if len(origins) > 5:
+        names += ", ..."
+    return ngettext(
+        "{n} file skipped, not DICOM: {names}",
+        "{n} files skipped, not DICOM: {names}",
+        len(origins),
+    ).format(n=len(origins), names=names)
 
 
 class _Tracker:

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 from dataclasses import dataclass, field
@@ -75,15 +76,30 @@ class Plan:
 
 def _file_reader(path: Path, limit: int):  # type: ignore[no-untyped-def]
     def read() -> bytes:
-        with open(path, "rb") as fh:
-            data = fh.read(limit + 1)
-        if len(data) > limit:
-            raise RefusedInput(
-                _("The file is larger than the import limit ({limit} bytes).").format(limit=limit)
-            )
+        with open(path, "rb", buffering=0) as fh:
+            # Allocate what the file holds now (checked against the cap), never the cap
+            # itself: ``read(limit + 1)`` reserves 4 GiB per reader up front, and under
+            # memory pressure (a deflate bomb next door) that fails for good files too.
+            size = os.fstat(fh.fileno()).st_size
+            if size > limit:
+                raise _too_large(limit)
+            data = fh.read(size + 1)
+            while len(data) <= size:  # (a short read: rare, but allowed)
+                more = fh.read(size + 1 - len(data))
+                if not more:
+                    break
+                data += more
+        if len(data) > size:
+            raise OSError(errno.EAGAIN, _("The file changed while it was read."))
         return data
 
     return read
+
+
+def _too_large(limit: int) -> RefusedInput:
+    return RefusedInput(
+        _("The file is larger than the import limit ({limit} bytes).").format(limit=limit)
+    )
 
 
 def plan_inputs(paths: list[Path], settings: ImportSettings) -> Plan:

@@ -1,0 +1,1 @@
+"""The Qt face of MPR and 3-D (thin views over :mod:`workstation.mpr.viewing`)."""

@@ -1,0 +1,148 @@
+"""The MPR / 3-D window: linked planes (1x3) or planes with 3-D (2x2), slab and preset
+controls, and the volume's warnings (tilt, resampled gaps) where the user sees them."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from workstation.i18n import _
+from workstation.mpr._qt.qt_mpr_plane import QtMprPlane
+from workstation.mpr._qt.qt_volume_view import Qt3DView
+from workstation.mpr.geometry import MAX_SLAB_MM, Slab, SlabMode
+from workstation.mpr.presets import presets
+from workstation.mpr.viewing import MprViewState
+from workstation.mpr.volume import MprVolume
+
+LAYOUTS = ("1x3", "2x2")
+
+
+class QtMprView(QWidget):
+    """Everything MPR and 3-D for one volume."""
+
+    def __init__(self, volume: MprVolume, layout: str = "2x2", parent=None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(_("MPR / 3-D"))
+        self.volume = volume
+        self.state = MprViewState(volume, _default_window(volume))
+        self.planes = [QtMprPlane(self.state, i) for i in range(3)]
+        self.volume_view: Qt3DView | None = None
+        self.grid = QGridLayout()
+        self.grid.setSpacing(2)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addLayout(self._controls())
+        outer.addLayout(self.grid, 1)
+        self.warnings = QLabel("\n".join(volume.warnings))
+        self.warnings.setStyleSheet("color: #e0a030;")
+        self.warnings.setVisible(bool(volume.warnings))
+        outer.addWidget(self.warnings)
+        self.set_layout(layout)
+
+    def _controls(self) -> QHBoxLayout:
+        bar = QHBoxLayout()
+        self.layout_box = QComboBox()
+        self.layout_box.addItem(_("1 × 3 planes"), "1x3")
+        self.layout_box.addItem(_("2 × 2 with 3-D"), "2x2")
+        self.layout_box.currentIndexChanged.connect(
+            lambda _i: self.set_layout(self.layout_box.currentData())
+        )
+        self.slab_mode = QComboBox()
+        self.slab_mode.addItem(_("Thin"), None)
+        for mode, text in ((SlabMode.MIP, _("MIP")), (SlabMode.MINIP, _("MinIP")),
+                           (SlabMode.AVERAGE, _("Average"))):  # fmt: skip
+            self.slab_mode.addItem(text, mode.value)
+        self.slab_mm = QDoubleSpinBox()
+        self.slab_mm.setRange(0.0, MAX_SLAB_MM)
+        self.slab_mm.setValue(10.0)
+        self.slab_mm.setSuffix(" mm")
+        self.slab_mode.currentIndexChanged.connect(self._on_slab_changed)
+        self.slab_mm.valueChanged.connect(self._on_slab_changed)
+        self.preset_box = QComboBox()
+        self.preset_box.addItems(list(presets()))
+        self.preset_box.currentTextChanged.connect(self._on_preset_changed)
+        reset = QPushButton(_("Reset planes"))
+        reset.clicked.connect(self.state.reset)
+        for widget in (QLabel(_("Layout")), self.layout_box, QLabel(_("Slab")), self.slab_mode,
+                       self.slab_mm, QLabel(_("3-D preset")), self.preset_box, reset):  # fmt: skip
+            bar.addWidget(widget)
+        bar.addStretch(1)
+        return bar
+
+    def set_layout(self, layout: str) -> None:
+        """ "1x3": the three planes side by side; "2x2": planes and the 3-D view."""
+        for widget in [*self.planes, self.volume_view]:
+            if widget is not None:
+                self.grid.removeWidget(widget)
+        if layout == "1x3":
+            for i, plane in enumerate(self.planes):
+                self.grid.addWidget(plane, 0, i)
+            if self.volume_view is not None:
+                self.volume_view.hide()
+        else:
+            for i, plane in enumerate(self.planes):
+                self.grid.addWidget(plane, i // 2, i % 2)
+            if self.volume_view is None:
+                self.volume_view = Qt3DView(self.volume, self._initial_preset())
+            self.grid.addWidget(self.volume_view, 1, 1)
+            self.volume_view.show()
+        index = self.layout_box.findData(layout)
+        if index >= 0 and index != self.layout_box.currentIndex():
+            self.layout_box.setCurrentIndex(index)
+
+    def _initial_preset(self) -> str:
+        modality = self.volume.frames[0].modality if self.volume.frames else "CT"
+        name = "MR-Default" if modality == "MR" else "CT-Bone"
+        self.preset_box.blockSignals(True)
+        self.preset_box.setCurrentText(name)
+        self.preset_box.blockSignals(False)
+        return name
+
+    def set_slab(self, mode: str | None, thickness_mm: float) -> None:
+        """Drive the slab controls (as the user would)."""
+        self.slab_mm.setValue(thickness_mm)
+        self.slab_mode.setCurrentIndex(max(self.slab_mode.findData(mode), 0))
+
+    def _on_slab_changed(self, *_args: object) -> None:
+        mode = self.slab_mode.currentData()
+        thickness = self.slab_mm.value()
+        slab = None if mode is None or thickness <= 0 else Slab(thickness, SlabMode(mode))
+        self.state.set_slab(slab)
+
+    def _on_preset_changed(self, name: str) -> None:
+        if self.volume_view is not None:
+            self.volume_view.set_preset(name)
+
+    def close(self) -> bool:
+        for plane in self.planes:
+            plane.close_vtk()
+        if self.volume_view is not None:
+            self.volume_view.close_vtk()
+        return super().close()
+
+    def closeEvent(self, ev) -> None:
+        for plane in self.planes:
+            plane.close_vtk()
+        if self.volume_view is not None:
+            self.volume_view.close_vtk()
+        super().closeEvent(ev)
+
+
+def _default_window(volume: MprVolume) -> tuple[float, float]:
+    """The source's first window, else soft tissue for CT, else the data's range."""
+    for info in volume.frames[:1]:
+        if info.windows:
+            return info.windows[0].center, info.windows[0].width
+        if info.modality == "CT":
+            return 40.0, 400.0
+    lo, hi = volume.to_modality(volume.voxels[:: max(volume.shape[0] // 8, 1)]).min(), None
+    hi = volume.to_modality(volume.voxels[:: max(volume.shape[0] // 8, 1)]).max()
+    return float(lo + hi) / 2.0, float(max(hi - lo, 1.0))

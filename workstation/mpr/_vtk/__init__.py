@@ -1,0 +1,1 @@
+"""VTK adapters of the MPR engine (imported lazily; the only place mpr uses VTK)."""

@@ -1,0 +1,201 @@
+"""3-D rendering of an MPR volume with ``vtkFixedPointVolumeRayCastMapper`` (CPU).
+
+On the software GL of these machines the GPU and smart mappers take seconds a frame;
+the fixed-point CPU mapper is 4-10x faster (notes/desktop-stack.md). The volume goes to
+VTK without a copy (:func:`~workstation.mpr._vtk.vtk_reslice.image_data_of`, index
+space) and ``vtkVolume.SetUserMatrix`` carries the LPS affine, sheared or not.
+
+:class:`VtkVolumeScene` holds the pipeline for one renderer (the Qt view and the
+offscreen CLI share it); :func:`render_offscreen` draws one picture to a numpy array.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import vtkmodules.vtkRenderingOpenGL2
+import vtkmodules.vtkRenderingVolumeOpenGL2  # noqa: F401  (registers the volume factories)
+from vtkmodules.util.numpy_support import vtk_to_numpy
+from vtkmodules.vtkCommonDataModel import vtkPiecewiseFunction
+from vtkmodules.vtkRenderingCore import (
+    vtkColorTransferFunction,
+    vtkRenderer,
+    vtkRenderWindow,
+    vtkTextActor,
+    vtkVolume,
+    vtkVolumeProperty,
+    vtkWindowToImageFilter,
+)
+from vtkmodules.vtkRenderingVolume import vtkFixedPointVolumeRayCastMapper
+
+from workstation.mpr._vtk.vtk_reslice import image_data_of, vtk_matrix
+from workstation.mpr.presets import VolumePreset
+from workstation.mpr.volume import MprVolume
+
+BLEND_MODES = ("composite", "mip", "minip")
+#: Frames per second asked for while the user drags (the mapper lowers its sampling).
+INTERACTIVE_UPDATE_RATE = 10.0
+#: Ray step in voxels: one voxel on screen (still and while dragging), half a voxel for
+#: offscreen pictures (thin presets such as CT-Lung show wood-grain rings at one voxel;
+#: half a voxel costs twice the time, too slow for the still-refinement budget).
+STILL_SAMPLE_DISTANCE = 1.0
+INTERACTIVE_SAMPLE_DISTANCE = 1.0
+OFFSCREEN_SAMPLE_DISTANCE = 0.5
+
+
+class VtkVolumeScene:
+    """A volume, its mapper and property, in `renderer`."""
+
+    def __init__(self, volume: MprVolume, renderer: vtkRenderer) -> None:
+        self.volume = volume
+        self.renderer = renderer
+        self._keep_alive = volume.voxels
+        self.image = image_data_of(volume)
+        self.mapper = vtkFixedPointVolumeRayCastMapper()
+        self.mapper.SetInputData(self.image)
+        self.mapper.SetAutoAdjustSampleDistances(False)
+        self.still_sample_distance = STILL_SAMPLE_DISTANCE
+        self.mapper.SetSampleDistance(self.still_sample_distance)
+        self.property = vtkVolumeProperty()
+        self.property.SetInterpolationTypeToLinear()
+        self.actor = vtkVolume()
+        self.actor.SetMapper(self.mapper)
+        self.actor.SetProperty(self.property)
+        self.actor.SetUserMatrix(vtk_matrix(volume.affine))
+        renderer.AddVolume(self.actor)
+        self._status: vtkTextActor | None = None
+
+    def set_preset(
+        self, preset: VolumePreset, *, shift: float = 0.0, blend: str = "composite"
+    ) -> None:
+        """Transfer functions and shading of `preset`, moved by `shift` modality units."""
+        if blend not in BLEND_MODES:
+            raise ValueError(f"unknown blend mode {blend!r}")
+        p = preset.shifted(shift).in_voxel_units(
+            self.volume.value_slope, self.volume.value_intercept
+        )
+        opacity, colour, gradient = (
+            vtkPiecewiseFunction(),
+            vtkColorTransferFunction(),
+            vtkPiecewiseFunction(),
+        )
+        for x, y in p.scalar_opacity:
+            opacity.AddPoint(x, y)
+        for x, r, g, b in p.color:
+            colour.AddRGBPoint(x, r, g, b)
+        for x, y in p.gradient_opacity:
+            gradient.AddPoint(x, y)
+        self.property.SetScalarOpacity(opacity)
+        self.property.SetColor(colour)
+        self.property.SetGradientOpacity(gradient)
+        self.property.SetShade(p.shade and blend == "composite")
+        self.property.SetAmbient(p.ambient)
+        self.property.SetDiffuse(p.diffuse)
+        self.property.SetSpecular(p.specular)
+        self.property.SetSpecularPower(p.specular_power)
+        {
+            "composite": self.mapper.SetBlendModeToComposite,
+            "mip": self.mapper.SetBlendModeToMaximumIntensity,
+            "minip": self.mapper.SetBlendModeToMinimumIntensity,
+        }[blend]()
+
+    def set_crop(self, fractions: Sequence[float] | None) -> None:
+        """Keep the box (x0, x1, y0, y1, z0, z1) in fractions 0-1 of the column, row and
+        slice axes; None shows everything."""
+        if fractions is None:
+            self.mapper.SetCropping(False)
+            return
+        k, j, i = self.volume.shape
+        sizes = (i - 1, i - 1, j - 1, j - 1, k - 1, k - 1)
+        planes = [float(f) * s for f, s in zip(fractions, sizes, strict=True)]
+        self.mapper.SetCroppingRegionPlanes(*planes)
+        self.mapper.SetCroppingRegionFlagsToSubVolume()
+        self.mapper.SetCropping(True)
+
+    def set_interactive(self, interactive: bool) -> None:
+        """Coarser sampling while the user drags, full quality when still."""
+        self.mapper.SetAutoAdjustSampleDistances(interactive)
+        if interactive:
+            self.mapper.SetSampleDistance(INTERACTIVE_SAMPLE_DISTANCE)
+            self.renderer.GetRenderWindow().SetDesiredUpdateRate(INTERACTIVE_UPDATE_RATE)
+        else:
+            self.mapper.SetSampleDistance(self.still_sample_distance)
+            self.mapper.SetImageSampleDistance(1.0)
+
+    def reset_camera(self, azimuth_deg: float = 0.0, elevation_deg: float = 0.0) -> None:
+        """Look at the patient from the front (anterior, head up), then turn."""
+        centre = self.volume.centre_mm()
+        camera = self.renderer.GetActiveCamera()
+        camera.SetFocalPoint(*centre)
+        camera.SetPosition(*(centre + np.array([0.0, -1000.0, 0.0])))
+        camera.SetViewUp(0.0, 0.0, 1.0)
+        self.renderer.ResetCamera()
+        camera.Azimuth(azimuth_deg)
+        camera.Elevation(elevation_deg)
+        camera.OrthogonalizeViewUp()
+        self.renderer.ResetCameraClippingRange()
+
+    def set_status(self, text: str) -> None:
+        """A line of text over the picture ("" hides it)."""
+        if self._status is None:
+            self._status = vtkTextActor()
+            self._status.GetTextProperty().SetFontSize(16)
+            self.renderer.AddViewProp(self._status)
+        self._status.SetInput(text)
+
+    def close(self) -> None:
+        self.renderer.RemoveVolume(self.actor)
+
+
+def scene_in(window: vtkRenderWindow, volume: MprVolume) -> VtkVolumeScene:
+    """A new renderer with `volume` in `window` (for the Qt view)."""
+    renderer = vtkRenderer()
+    renderer.SetBackground(0.05, 0.05, 0.08)
+    window.AddRenderer(renderer)
+    return VtkVolumeScene(volume, renderer)
+
+
+def render_offscreen(
+    volume: MprVolume,
+    preset: VolumePreset,
+    *,
+    size: tuple[int, int] = (512, 512),
+    azimuth_deg: float = 0.0,
+    elevation_deg: float = 0.0,
+    crop: Sequence[float] | None = None,
+    blend: str = "composite",
+    shift: float = 0.0,
+) -> np.ndarray:
+    """One still picture, (rows, columns, 3) uint8 RGB."""
+    window = vtkRenderWindow()
+    window.SetOffScreenRendering(True)
+    window.SetSize(*size)
+    renderer = vtkRenderer()
+    renderer.SetBackground(0.0, 0.0, 0.0)
+    window.AddRenderer(renderer)
+    scene = VtkVolumeScene(volume, renderer)
+    scene.still_sample_distance = OFFSCREEN_SAMPLE_DISTANCE
+    scene.set_interactive(False)
+    try:
+        scene.set_preset(preset, shift=shift, blend=blend)
+        scene.set_crop(crop)
+        scene.reset_camera(azimuth_deg, elevation_deg)
+        window.Render()
+        return grab_rgb(window)
+    finally:
+        scene.close()
+        window.Finalize()
+
+
+def grab_rgb(window: vtkRenderWindow) -> np.ndarray:
+    """The window's picture as (rows, columns, 3) uint8, top row first."""
+    grab = vtkWindowToImageFilter()
+    grab.SetInput(window)
+    grab.SetInputBufferTypeToRGB()
+    grab.ReadFrontBufferOff()
+    grab.Update()
+    image = grab.GetOutput()
+    w, h, _d = image.GetDimensions()
+    pixels = vtk_to_numpy(image.GetPointData().GetScalars()).reshape(h, w, 3)
+    return np.ascontiguousarray(pixels[::-1])

@@ -1,0 +1,130 @@
+"""Is a stored file whole?  Pixel data as long as the image says, no element past the end.
+
+A file cut short (a CD read error, a copy interrupted, a sender that died) still has a
+readable header, so it would be stored as a normal instance and shown as complete.
+:func:`incomplete_reason` walks the top-level elements of the data set once (values are
+skipped by their lengths, nothing is decoded but the few pixel-module numbers) and says
+why the file is incomplete, or returns ``""``:
+
+- an element up to the pixel data, or the pixel data (native, or every fragment of
+  encapsulated pixel data and its end marker), running past the end of the file
+  (elements after the pixel data - padding, vendor trailers - are not judged);
+- native Pixel Data shorter than Rows x Columns x Samples x frames x Bits Allocated.
+
+What then happens is ``archive.incomplete_policy``: ``"mark"`` (default) stores the
+instance with the reason in ``instances.incomplete`` (counted per study as
+``num_incomplete``, shown by the browser, ``studies --json`` and the viewer);
+``"quarantine"`` refuses it into quarantine.  Deflated and big-endian data sets are not
+walked (``""``): their length checks happen when they are inflated or decoded.
+"""
+
+from __future__ import annotations
+
+import struct
+
+from workstation.i18n import _
+from workstation.pacs_node.archive.fastheader import (
+    IMPLICIT_LE,
+    Unusual,
+    element_header,
+    skip_undefined,
+)
+
+_UNDEFINED = 0xFFFFFFFF
+_PIXEL_DATA = 0x7FE00010
+_ITEM, _SEQ_END = 0xFFFEE000, 0xFFFEE0DD
+_SAMPLES, _FRAMES, _ROWS, _COLUMNS, _BITS = (
+    0x00280002,
+    0x00280008,
+    0x00280010,
+    0x00280011,
+    0x00280100,
+)
+_NOT_WALKED = {"1.2.840.10008.1.2.1.99", "1.2.840.10008.1.2.2"}
+
+
+def incomplete_reason(data: bytes | memoryview, body_at: int, transfer_syntax_uid: str) -> str:
+    """Why the data set at ``data[body_at:]`` is incomplete, or ``""`` when it is whole."""
+    if transfer_syntax_uid in _NOT_WALKED:
+        return ""
+    implicit = transfer_syntax_uid == IMPLICIT_LE
+    buf = bytes(data) if isinstance(data, memoryview) else data
+    numbers: dict[int, int] = {}
+    pos, end = body_at, len(buf)
+    try:
+        while pos + 8 <= end:
+            tag = struct.unpack_from("<HH", buf, pos)
+            tag_int = tag[0] << 16 | tag[1]
+            _vr, length, pos = element_header(buf, pos, tag_int, implicit)
+            if length == _UNDEFINED:
+                if tag_int == _PIXEL_DATA:
+                    _encapsulated_end(buf, pos)
+                    return ""
+                pos = skip_undefined(buf, pos, implicit)
+                continue
+            if pos + length > end:
+                return _past_end(pos + length, end)
+            if tag_int in (_SAMPLES, _FRAMES, _ROWS, _COLUMNS, _BITS):
+                numbers[tag_int] = _number(buf[pos : pos + length], tag_int)
+            if tag_int == _PIXEL_DATA:
+                # What follows the pixel data (padding, vendor trailers) is not judged.
+                return _short_pixels(length, numbers)
+            pos += length
+    except _CutShort as cut:
+        return _past_end(cut.wanted, end)
+    except Unusual:
+        return _past_end(end + 1, end)
+    except (struct.error, ValueError):
+        return ""  # not walkable this way: the header reader judged it already
+    return ""
+
+
+def _number(value: bytes, tag: int) -> int:
+    if tag == _FRAMES:  # IS: a decimal string
+        text = value.decode("ascii", "replace").strip("\x00 ").split("\\")[0]
+        return int(float(text)) if text else 1
+    return struct.unpack_from("<H", value)[0] if len(value) >= 2 else 0
+
+
+def _short_pixels(length: int, numbers: dict[int, int]) -> str:
+    rows, columns = numbers.get(_ROWS, 0), numbers.get(_COLUMNS, 0)
+    bits = numbers.get(_BITS, 0)
+    samples = numbers.get(_SAMPLES, 1) or 1
+    frames = max(1, numbers.get(_FRAMES, 1))
+    if not (rows and columns and bits):
+        return ""
+    need = (rows * columns * samples * frames * bits + 7) // 8
+    if length >= need:
+        return ""
+    return _("Its pixel data is shorter than its image size says ({have} of {need} bytes).").format(
+        have=length, need=need
+    )
+
+
+class _CutShort(Exception):
+    def __init__(self, wanted: int) -> None:
+        super().__init__(wanted)
+        self.wanted = wanted
+
+
+def _encapsulated_end(buf: bytes, pos: int) -> int:
+    """Past encapsulated pixel data: every fragment inside the file, its end marker too."""
+    end = len(buf)
+    while pos + 8 <= end:
+        group, elem, length = struct.unpack_from("<HHI", buf, pos)
+        tag = group << 16 | elem
+        pos += 8
+        if tag == _SEQ_END:
+            return pos
+        if tag != _ITEM or length == _UNDEFINED:
+            raise ValueError("not an item")  # odd, but not ours to judge here
+        if pos + length > end:
+            raise _CutShort(pos + length)
+        pos += length
+    raise _CutShort(end + 1)
+
+
+def _past_end(wanted: int, end: int) -> str:
+    return _(
+        "The file is cut short: an element runs past its end ({have} of {need} bytes)."
+    ).format(have=end, need=wanted)

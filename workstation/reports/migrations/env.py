@@ -1,0 +1,9 @@
+"""Alembic environment of the reports' table: its own lineage in the archive database
+(version table ``reports_alembic_version``)."""
+
+from __future__ import annotations
+
+from workstation.pacs_node.archive.migrate import run_lineage_migrations
+from workstation.reports.store_schema import VERSION_TABLE, metadata
+
+run_lineage_migrations(metadata, VERSION_TABLE)

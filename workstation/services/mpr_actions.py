@@ -1,0 +1,138 @@
+"""MPR actions as guarded, audited engine calls (for the GUI and the CLI).
+
+:func:`export_reformat` reformats a volume, writes the derived series (see
+:mod:`workstation.mpr.export`), optionally stores it into the local archive, and audits
+it like an export: ``study_export`` with ``kind="mpr"``, the derived Series UID, the
+file count and whether it was imported; UIDs only, no patient data. With a session the
+``studies.export`` permission is checked first (a refusal is audited and raised).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from workstation.auth.audit import AuditAction, AuditLog, Outcome
+from workstation.auth.errors import PermissionDenied
+from workstation.auth.permissions import Permission, require
+from workstation.auth.session import Session
+
+if TYPE_CHECKING:
+    from workstation.mpr.reformat import ReformatRequest
+    from workstation.mpr.volume import MprVolume
+    from workstation.pacs_node.archive.archive import Archive
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ReformatResult:
+    """What an MPR export wrote (and stored)."""
+
+    series_instance_uid: str
+    study_instance_uid: str
+    paths: tuple[Path, ...]
+    planes: int
+    stored: int = 0
+    rejected: tuple[str, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: a logged-in session (GUI) or a named local user (CLI)."""
+
+    session: Session | None = None
+    name: str | None = None
+    role: str | None = None
+
+    def audit_kwargs(self) -> dict[str, Any]:
+        if self.session is not None:
+            return {"session": self.session}
+        return {"actor": self.name or "local", "role": self.role or "local"}
+
+
+def export_reformat(
+    volume: MprVolume,
+    template: Any,
+    request: ReformatRequest,
+    destination: Path,
+    *,
+    audit: AuditLog,
+    actor: Actor,
+    archive: Archive | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    cancel: threading.Event | None = None,
+) -> ReformatResult:
+    """Reformat `volume`, write the derived series into `destination`, store it into
+    `archive` when given; audited as ``study_export`` (kind ``mpr``)."""
+    from workstation.mpr.export import derived_series, write_series
+    from workstation.mpr.reformat import reformat, reformat_planes
+
+    study_uid = str(template.get("StudyInstanceUID", "")) or None
+    _guard(actor, audit, study_uid)
+    try:
+        planes = reformat_planes(volume, request)
+        images = reformat(volume, planes, request.slab, progress=progress, cancel=cancel)
+        series = derived_series(volume, template, planes[: len(images)], images, slab=request.slab)
+        paths = write_series(series, destination)
+        stored, rejected = _store(archive, paths) if archive is not None else (0, ())
+    except Exception as exc:
+        audit.record(
+            AuditAction.STUDY_EXPORT,
+            outcome=Outcome.FAILURE,
+            study_uid=study_uid,
+            kind="mpr",
+            error=type(exc).__name__,
+            **actor.audit_kwargs(),
+        )
+        raise
+    result = ReformatResult(
+        series.series_instance_uid, series.study_instance_uid, tuple(paths), len(planes),
+        stored, rejected,
+    )  # fmt: skip
+    audit.record(
+        AuditAction.STUDY_EXPORT,
+        outcome=Outcome.SUCCESS if not rejected else Outcome.FAILURE,
+        study_uid=study_uid,
+        kind="mpr",
+        source_series_uid=volume.frames[0].series_instance_uid if volume.frames else "",
+        derived_series_uid=series.series_instance_uid,
+        files=len(paths),
+        imported=archive is not None,
+        stored=stored,
+        slab_mode=request.slab.mode.value if request.slab else None,
+        plane=request.kind.value,
+        **actor.audit_kwargs(),
+    )
+    return result
+
+
+def _guard(actor: Actor, audit: AuditLog, study_uid: str | None) -> None:
+    if actor.session is None:
+        return
+    try:
+        require(actor.session, Permission.STUDY_EXPORT)
+    except PermissionDenied:
+        audit.record(
+            AuditAction.PERMISSION_DENIED,
+            session=actor.session,
+            outcome=Outcome.DENIED,
+            study_uid=study_uid,
+            permission=Permission.STUDY_EXPORT.value,
+        )
+        raise
+
+
+def _store(archive: Archive, paths: list[Path]) -> tuple[int, tuple[str, ...]]:
+    stored, rejected = 0, []
+    for path in paths:
+        result = archive.store_file(path, source="mpr")
+        if result.status.value in ("stored", "duplicate"):
+            stored += 1
+        else:
+            rejected.append(result.reason or result.status.value)
+    return stored, tuple(rejected)

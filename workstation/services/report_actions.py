@@ -1,0 +1,308 @@
+"""Every report action, as a guarded, audited engine call (GUI and CLI alike).
+
+``ReportActions(session, store, audit, settings)`` checks the permission first (doctor
+and admin write and sign; an operator reads), does the work, and audits create, edit,
+sign, amend, export and print.  Audit events carry report ids, study UIDs and
+certificate fingerprints, never patient data.  Signing renders the PDF with the signer
+block, signs it (PAdES B-LT, :mod:`workstation.reports.signing`) and stores the signed
+bytes and their SHA-256 with the version in one step; a refused signature writes nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from workstation.auth.audit import AuditAction, AuditLog, Outcome
+from workstation.auth.errors import PermissionDenied
+from workstation.auth.permissions import Permission, require
+from workstation.auth.session import Session
+from workstation.reports.errors import ReportError, SigningSetupError, TemplateError
+from workstation.reports.keystore import SigningHome, passphrase_key
+from workstation.reports.model import LANGUAGES, Report, ReportStatus
+from workstation.reports.render_pdf import Clinic, Figure, SignerBlock, StudyInfo, render_report
+from workstation.reports.signing import sign_pdf
+from workstation.reports.site_ca import fingerprint
+from workstation.reports.store import ReportStore
+from workstation.reports.templates import (
+    FREE_TEXT,
+    Template,
+    load_templates,
+    validate_field,
+)
+
+if TYPE_CHECKING:
+    from workstation.auth.keyring_store import SecretStore
+    from workstation.config import Settings
+    from workstation.pacs_node.archive.archive import Archive
+
+logger = logging.getLogger(__name__)
+
+#: Key images printed in a report at most.
+MAX_FIGURES = 6
+
+
+class ReportActions:
+    def __init__(
+        self,
+        session: Session,
+        store: ReportStore,
+        audit: AuditLog,
+        settings: Settings,
+        *,
+        archive: Archive | None = None,
+        secrets: SecretStore | None = None,
+    ) -> None:
+        self.session = session
+        self.store = store
+        self.audit = audit
+        self.settings = settings
+        self.archive = archive
+        self.secrets = secrets
+        self.signing = SigningHome(settings.signing_dir)
+
+    # -- the guard -----------------------------------------------------------------------
+    def guard(self, permission: Permission, study_uid: str | None = None) -> None:
+        try:
+            require(self.session, permission)
+        except PermissionDenied:
+            self.audit.record(
+                AuditAction.PERMISSION_DENIED,
+                session=self.session,
+                outcome=Outcome.DENIED,
+                study_uid=study_uid,
+                permission=permission.value,
+            )
+            raise
+
+    # -- reading -------------------------------------------------------------------------
+    def templates(self) -> dict[str, Template]:
+        self.guard(Permission.REPORT_READ)
+        return load_templates(self.settings.report_template_dir)
+
+    def list_reports(self, study_uid: str | None = None) -> list[Report]:
+        self.guard(Permission.REPORT_READ, study_uid)
+        return self.store.list(study_uid)
+
+    def get(self, report_id: str) -> Report:
+        self.guard(Permission.REPORT_READ)
+        return self.store.get(report_id)
+
+    def preview(self, report_id: str) -> bytes:
+        """The PDF of a version as it stands (unsigned for drafts, the signed one if final)."""
+        report = self.get(report_id)
+        signed = self.store.pdf(report_id)
+        return signed if signed is not None else self._render(report, None)
+
+    # -- writing -------------------------------------------------------------------------
+    def create(
+        self,
+        study_uid: str,
+        template_id: str | None = None,
+        language: str | None = None,
+        sections: Mapping[str, str] | None = None,
+        fields: Mapping[str, str] | None = None,
+    ) -> Report:
+        """A new draft from a template (its default text, then ``sections`` over it)."""
+        self.guard(Permission.REPORT_WRITE, study_uid)
+        language = language or self.settings.reports.default_language
+        if language not in LANGUAGES:
+            raise TemplateError(f"language must be one of {', '.join(LANGUAGES)}")
+        if self.archive is not None:
+            self.archive.get_study(study_uid)  # raises NotFoundError
+        template = self._template(template_id or FREE_TEXT)
+        text = {**template.default_sections(language), **(sections or {})}
+        report = self.store.create(
+            study_uid,
+            template.template_id,
+            language,
+            self.session.username,
+            text,
+            self._checked_fields(template, fields or {}),
+        )
+        self._audit(AuditAction.REPORT_CREATE, report, template=template.template_id)
+        return report
+
+    def edit(
+        self,
+        report_id: str,
+        sections: Mapping[str, str],
+        fields: Mapping[str, str] | None = None,
+        status: ReportStatus | None = None,
+    ) -> Report:
+        self.guard(Permission.REPORT_WRITE)
+        old = self.store.get(report_id)
+        checked = self._checked_fields(self._template(old.template_id), fields or {})
+        report = self.store.update(report_id, sections, checked, status)
+        self._audit(AuditAction.REPORT_UPDATE, report, status=report.status.value)
+        return report
+
+    def amend(self, report_id: str, reason: str) -> Report:
+        """A new draft version of a final report (sign it to replace the old one)."""
+        self.guard(Permission.REPORT_WRITE)
+        report = self.store.amend(report_id, self.session.username, reason)
+        self._audit(AuditAction.REPORT_AMEND, report, amends=report_id)
+        return report
+
+    # -- signing -------------------------------------------------------------------------
+    def key_passphrase(self, typed: str | None = None) -> str:
+        """The PKCS#12 passphrase: the keyring's, else the one the user typed."""
+        if self.secrets is not None:
+            stored = self.secrets.get(passphrase_key(self.session.username))
+            if stored:
+                return stored
+        if typed:
+            return typed
+        raise SigningSetupError(
+            "no passphrase for the signing key: the OS keyring holds none; type it"
+        )
+
+    def sign(self, report_id: str, passphrase: str | None = None) -> Report:
+        """Render with the signer block, sign (PAdES B-LT), store as the final version."""
+        self.guard(Permission.REPORT_SIGN)
+        report = self.store.get(report_id)
+        try:
+            if not report.editable:
+                raise ReportError(f"report {report_id} is {report.status.value} already")
+            signer = self.signing.signer(self.session.username, self.key_passphrase(passphrase))
+            anchor = self.signing.anchor()
+            tsa = self.signing.tsa()
+            from cryptography import x509
+
+            tsa_cert = x509.load_der_x509_certificate(tsa.cert.dump())
+            block = SignerBlock(
+                name=self.session.username,
+                role=self.session.role.value,
+                signed_at=dt.datetime.now(dt.UTC).replace(microsecond=0),
+                fingerprint=fingerprint(signer.certificate),
+            )
+            # The page says what the version will be once this signature is on it.
+            unsigned = self._render(dataclasses.replace(report, status=ReportStatus.FINAL), block)
+            from workstation.reports.tsa import LocalTimeStamper
+
+            signed = sign_pdf(
+                unsigned, signer, anchor, LocalTimeStamper(tsa), tsa_certs=(tsa_cert,)
+            )
+        except ReportError as exc:
+            self._audit(AuditAction.REPORT_SIGN, report, Outcome.FAILURE, reason=str(exc))
+            raise
+        final = self.store.finalize(report_id, signed, self.session.username)
+        self._audit(
+            AuditAction.REPORT_SIGN,
+            final,
+            sha256=final.pdf_sha256,
+            certificate=block.fingerprint,
+        )
+        return final
+
+    # -- leaving the workstation ---------------------------------------------------------
+    def export(self, report_id: str, destination: Path) -> Path:
+        """Write a version's PDF (the signed one when final) to ``destination``."""
+        self.guard(Permission.REPORT_READ)
+        report = self.store.get(report_id)
+        data = self.preview(report_id)
+        destination = Path(destination)
+        tmp = destination.with_name(destination.name + ".part")
+        tmp.write_bytes(data)
+        tmp.replace(destination)
+        self._audit(AuditAction.REPORT_EXPORT, report, signed=not report.editable)
+        return destination
+
+    def printed(self, report_id: str) -> None:
+        """Audit that a version was sent to a printer (the GUI prints)."""
+        self.guard(Permission.REPORT_READ)
+        self._audit(AuditAction.REPORT_PRINT, self.store.get(report_id))
+
+    # -- helpers -------------------------------------------------------------------------
+    def _template(self, template_id: str) -> Template:
+        templates = load_templates(self.settings.report_template_dir)
+        if template_id not in templates:
+            raise TemplateError(f"no template {template_id!r}")
+        return templates[template_id]
+
+    @staticmethod
+    def _checked_fields(template: Template, fields: Mapping[str, str]) -> dict[str, str]:
+        known = {f.field_id: f for f in template.fields}
+        unknown = set(fields) - set(known)
+        if unknown:
+            raise TemplateError(f"unknown field(s): {', '.join(sorted(unknown))}")
+        return {k: validate_field(known[k], v) for k, v in fields.items()}
+
+    def _render(self, report: Report, signer: SignerBlock | None) -> bytes:
+        r = self.settings.reports
+        clinic = Clinic(
+            r.clinic_name, r.clinic_address, Path(r.clinic_logo) if r.clinic_logo else None
+        )
+        return render_report(
+            report,
+            self._template(report.template_id),
+            self._study_info(report.study_instance_uid),
+            clinic=clinic,
+            figures=self._figures(report.study_instance_uid, report.language),
+            signer=signer,
+        )
+
+    def _study_info(self, study_uid: str) -> StudyInfo:
+        if self.archive is None:
+            return StudyInfo()
+        s = self.archive.get_study(study_uid)
+        return StudyInfo(
+            patient_name=s.patient_name,
+            patient_id=s.patient_id,
+            birth_date=s.patient_birth_date,
+            sex=s.patient_sex,
+            study_date=s.study_date,
+            accession=s.accession_number,
+            modality="/".join(s.modalities),
+            description=s.study_description,
+            referring=s.referring_physician,
+        )
+
+    def _figures(self, study_uid: str, language: str) -> list[Figure]:
+        if self.archive is None:
+            return []
+        from workstation.services.report_figures import key_image_figures
+
+        return key_image_figures(self.settings, self.archive, study_uid, MAX_FIGURES, language)
+
+    def _audit(
+        self,
+        action: AuditAction,
+        report: Report,
+        outcome: Outcome = Outcome.SUCCESS,
+        **detail: Any,
+    ) -> None:
+        self.audit.record(
+            action,
+            session=self.session,
+            outcome=outcome,
+            study_uid=report.study_instance_uid,
+            report_id=report.report_id,
+            version=report.version,
+            **detail,
+        )
+
+
+def verify_report_pdf(settings: Settings, data: bytes, ca_pem: bytes | None = None) -> Any:
+    """Verify a signed report file against the clinic CA (``ca_pem``, else the site CA).
+
+    No login is needed: the answer is public.  The site CA's current CRL is applied when
+    the pinned CA is the site's own."""
+    from cryptography import x509
+
+    from workstation.reports.verify import verify_pdf
+
+    home = SigningHome(settings.signing_dir)
+    site = home.ca() if home.ca_dir.joinpath("ca.pem").is_file() else None
+    if ca_pem is None:
+        if site is None:
+            raise SigningSetupError("no clinic CA given and no site CA here (use --ca ca.pem)")
+        ca_cert = site.cert
+    else:
+        ca_cert = x509.load_pem_x509_certificate(ca_pem)
+    crl = site.crl() if site is not None and site.cert == ca_cert else None
+    return verify_pdf(data, ca_cert, current_crl=crl)
