@@ -109,8 +109,8 @@ def test_the_cli_follows_the_setting(tmp_path: Path) -> None:
     not_dicom = tmp_path / "notes.txt"
     not_dicom.write_text("hello")
     ru = _cli(["import", str(not_dicom)], "ru", tmp_path / "home")
-    assert "отклонено: 1" in ru.stdout and "Это не файл DICOM." in ru.stdout, ru.stdout
+    assert "Сохранено: 0" in ru.stdout and "Затронуто 0 исследований" in ru.stdout, ru.stdout
     de = _cli(["--help"], "de", tmp_path / "home")
     assert "Untersuchungen im lokalen Archiv auflisten" in de.stdout
     en = _cli(["import", str(not_dicom)], "en", tmp_path / "home")
-    assert "rejected: 1" in en.stdout
+    assert "Stored: 0" in en.stdout and "0 studies touched" in en.stdout, en.stdout
