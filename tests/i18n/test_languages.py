@@ -112,5 +112,8 @@ def test_the_cli_follows_the_setting(tmp_path: Path) -> None:
     assert "Сохранено: 0" in ru.stdout and "Затронуто 0 исследований" in ru.stdout, ru.stdout
     de = _cli(["--help"], "de", tmp_path / "home")
     assert "Untersuchungen im lokalen Archiv auflisten" in de.stdout
+    assert de.stdout.startswith("Aufruf: ") and "diese Hilfe anzeigen und beenden" in de.stdout
+    wrong = _cli(["studies", "--bogus"], "ru", tmp_path / "home")
+    assert "ошибка: нераспознанные аргументы: --bogus" in wrong.stderr, wrong.stderr
     en = _cli(["import", str(not_dicom)], "en", tmp_path / "home")
     assert "Stored: 0" in en.stdout and "0 studies touched" in en.stdout, en.stdout
