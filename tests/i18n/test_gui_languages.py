@@ -185,6 +185,13 @@ def tour(qtbot: Any, start_app: Any, tmp_path: Path, shots: Path | None) -> Tour
     mpr.close()
     window.lock("user")
     _screen("locked", seen)
+    shoot(window, "locked")
+    window.sig_logout_requested.emit()
+    qtbot.waitUntil(lambda: controller.login_dialog is not None, timeout=10_000)
+    login = controller.login_dialog
+    qtbot.waitUntil(lambda: login.isVisible() and login.login_button.isEnabled(), timeout=30_000)
+    _screen("login", seen)
+    shoot(login, "login")
     return seen
 
 
