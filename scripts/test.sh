@@ -8,7 +8,7 @@ set -eu
 apt_ensure $RUNTIME_PACKAGES \
     xvfb xauth dcmtk postgresql orthanc orthanc-dicomweb orthanc-postgresql orthanc-python \
     nginx openssl gcc libc6-dev poppler-utils dbus-daemon gnome-keyring dicom3tools \
-    qpdf libnss3-tools softhsm2 opensc fonts-dejavu-core gettext x11-utils
+    qpdf libnss3-tools softhsm2 opensc fonts-dejavu-core gettext x11-utils xdotool imagemagick
 ensure_venv
 pip_install gui,postgres,reports,test
 cd "$ROOT"

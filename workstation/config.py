@@ -180,6 +180,20 @@ class SecuritySettings:
     require_mfa_for_admin: bool = False
 
 
+STACK_ORDERS = ("standard", "reversed")
+
+
+@dataclass(frozen=True)
+class ViewerSettings:
+    #: "standard": axial stacks start head-most (coronal anterior-most, sagittal
+    #: right-most) and the wheel turned down goes feet-ward; "reversed" flips both.
+    stack_order: str = "standard"
+
+    def __post_init__(self) -> None:
+        if self.stack_order not in STACK_ORDERS:
+            raise ValueError(f"stack_order must be one of {', '.join(STACK_ORDERS)}")
+
+
 @dataclass(frozen=True)
 class ReportSettings:
     #: The clinic's name, address and logo (PNG/JPEG path) printed on every report.
@@ -204,6 +218,7 @@ class Settings:
     central: CentralSettings = field(default_factory=CentralSettings)
     security: SecuritySettings = field(default_factory=SecuritySettings)
     reports: ReportSettings = field(default_factory=ReportSettings)
+    viewer: ViewerSettings = field(default_factory=ViewerSettings)
     #: The data directory (archive, store, quarantine, logs).
     home: Path = field(default_factory=Path)
     #: Where each non-default value came from: "section.key" -> layer name.
@@ -264,6 +279,7 @@ _SECTIONS = {
     "central": "central",
     "security": "security",
     "reports": "reports",
+    "viewer": "viewer",
 }
 
 
@@ -370,7 +386,7 @@ def _build(cls: Any, values: Mapping[str, Any], where: str) -> Any:
     kwargs = {k: _coerce(v, hints[k], f"{where}.{k}") for k, v in values.items()}
     try:
         return cls(**kwargs)
-    except TypeError as exc:
+    except (TypeError, ValueError) as exc:
         raise ConfigError(f"{where}: {exc}") from exc
 
 

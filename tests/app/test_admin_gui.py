@@ -39,11 +39,17 @@ def test_admin_screens_and_what_an_operator_sees(
     # -- users ------------------------------------------------------------------------
     users = window.open_users()
     qtbot.waitUntil(lambda: users.table.rowCount() == 1, timeout=10_000)
+    # The role picked beside "Add user…" is the new user's default role.
+    users.role_combo.setCurrentIndex(users.role_combo.findData("operator"))
     users._add()
     form = users.findChild(UserFormDialog)
+    assert form.role.currentData() == "operator"
     form.name.setText("olga")
     form.password.setText("Operator pass 1")
-    form.role.setCurrentIndex(form.role.findData("operator"))
+    form.confirm.setText("Operator pass 2")
+    form.accept()  # the repeat differs: refused, the form stays open and says why
+    assert form.isVisible() and form.message.text() == "The two passwords differ."
+    form.confirm.setText("Operator pass 1")
     form.accept()
     qtbot.waitUntil(lambda: users.table.rowCount() == 2, timeout=10_000)
     row = [u.username for u in users.users].index("olga")

@@ -17,8 +17,8 @@ from workstation.services.jobs import JobState
 pytestmark = [pytest.mark.qt, pytest.mark.network]
 
 ALLOWED = {
-    "operator": {"import", "open", "send", "settings", "lock", "logout"},
-    "doctor": {"open", "export", "settings", "lock", "logout"},
+    "operator": {"import", "open", "send", "settings", "lock", "logout", "quit"},
+    "doctor": {"open", "export", "settings", "lock", "logout", "quit"},
     "admin": {
         "import",
         "open",
@@ -30,6 +30,7 @@ ALLOWED = {
         "audit",
         "lock",
         "logout",
+        "quit",
     },
 }
 

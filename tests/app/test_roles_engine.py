@@ -124,8 +124,13 @@ def _check_measurement(qtbot: Any, window: Any, uid: str, sop: str, *, may: bool
     says why) and keeps nothing when the role may not write."""
     from workstation.viewer._qt.qt_viewer import QtViewer
 
-    viewer = QtViewer(window.services.archive, window.services.settings, session=window.session)
+    viewer = QtViewer(
+        window.services.archive, window.services.settings, actions=window.study_actions
+    )
     qtbot.addWidget(viewer)
+    viewer.model.study_uid = uid
+    audit = window.services.audit
+    denied_before = len(audit.events(action="permission_denied"))
     refused: list[str] = []
     viewer.model.write_refused.connect(refused.append)
     ann = Annotation(Kind.LENGTH, ((1.0, 1.0), (10.0, 10.0)), sop, study_instance_uid=uid)
@@ -135,3 +140,10 @@ def _check_measurement(qtbot: Any, window: Any, uid: str, sop: str, *, may: bool
         assert not refused and kept == [ann.annotation_id]
     else:
         assert len(refused) == 1 and "measure" in refused[0] and kept == []
+    # The refusal is in the local audit log (outcome denied), with the study's UID.
+    denied = audit.events(action="permission_denied")[denied_before:]
+    assert [(e.detail["permission"], e.outcome, e.study_uid) for e in denied] == (
+        [] if may else [("measurements.write", "denied", uid)]
+    )
+    # Remove / Export SR are enabled only for roles that may write measurements.
+    assert viewer.panel.writable is may

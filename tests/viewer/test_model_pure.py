@@ -120,7 +120,8 @@ def test_catalog_sorts_by_position(ct_files: list[Path]) -> None:
         cat.instances(series.series_instance_uid), series_uid=series.series_instance_uid
     )
     try:
-        assert [src.ref(i).instance_number for i in range(len(src))] == list(range(1, 21))
+        # Head-most first (the synthetic stack numbers its images feet to head).
+        assert [src.ref(i).instance_number for i in range(len(src))] == list(range(20, 0, -1))
     finally:
         src.close()
 
@@ -204,9 +205,10 @@ def test_model_scroll_sync_and_annotations(tmp_path: Path) -> None:
     assert model.assign(1, series[1].series_instance_uid, "CT", for_uid)
     v0, v1 = model.viewports
     _wait(lambda: v0.source.decoded_count() == 10 and v1.source.decoded_count() == 5)
-    v0.set_index(8)  # z = -100 + 16 mm
+    # Head-most first: index i of a is z = -100 + 2 (9 - i), of b z = -100 + 4 (4 - i).
+    v0.set_index(5)  # z = -100 + 8 mm
     assert model.sync_from(0) == [1]
-    assert v1.index == 4  # z = -100 + 16 mm
+    assert v1.index == 2  # z = -100 + 8 mm
     assert v0.apply_preset("lung") and v0.window == (-600.0, 1500.0)
     frame = v0.current_frame()
     ann = evaluate(Annotation(Kind.RECTANGLE, ((70, 54), (90, 74)), frame.sop_instance_uid), frame)

@@ -46,8 +46,11 @@ def test_open_from_archive_and_keep_measurements(qtbot, settings, archive, tmp_p
     assert v.current_study_uid == study
     view = v.views[0]
     assert view.viewport.count == 12
-    # Stored paths come from the archive's own records; the stack is spatially sorted.
-    assert [view.viewport.source.ref(i).instance_number for i in range(12)] == list(range(1, 13))
+    # Stored paths come from the archive's own records; the stack is spatially sorted,
+    # head-most first (the synthetic stack numbers its images feet to head).
+    assert [view.viewport.source.ref(i).instance_number for i in range(12)] == list(
+        range(12, 0, -1)
+    )
     v.set_tool(v.tool.LENGTH)
     drag(qtbot, view.render_view, view.screen_point((10, 10)), view.screen_point((60, 40)))
     qtbot.keyClick(view.render_view, Qt.Key.Key_K)

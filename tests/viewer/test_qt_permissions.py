@@ -48,6 +48,16 @@ def test_measuring_follows_the_role(qtbot, settings, ct_catalog, role, allowed) 
         ref = view.viewport.current_ref()
         assert (len(v.model.annotations()) == 1) is allowed
         assert v.model.is_key_image(ref.sop_instance_uid, 0) is allowed
+        # Remove and Export SR follow the role, even with measurements in the list
+        # (made earlier by someone who may).
+        guard, v.model.write_guard = v.model.write_guard, None
+        if not allowed:
+            v.set_tool(v.tool.LENGTH)
+            drag(qtbot, view.render_view, view.screen_point((10, 10)), view.screen_point((60, 40)))
+        v.model.write_guard = guard
+        assert v.panel.list.count() >= 1
+        assert v.panel.remove_button.isEnabled() is allowed
+        assert v.panel.export_button.isEnabled() is allowed
         if not allowed:
             assert errors and "not allowed" in errors[0]
             with pytest.raises(ValueError):

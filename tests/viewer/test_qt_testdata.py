@@ -36,10 +36,10 @@ def test_ct_255_lung_window_length_and_scroll(qtbot, make_viewer, testdata, arti
     view.refresh()
     frame = vp.current_frame()
     assert frame.units == "HU" and frame.values.min() < -900  # air in HU
-    # Positions increase along the slice normal: the stack is sorted spatially.
+    # The stack is sorted spatially, head-most first (axial reading order).
     z = [geometry.slice_location(vp.source.ref(i).geometry) for i in (0, 1, 254)]
-    assert z[0] < z[1] < z[2]
-    assert z[2] - z[0] == pytest.approx(254 * 1.25, abs=0.01)
+    assert z[0] > z[1] > z[2]
+    assert z[0] - z[2] == pytest.approx(254 * 1.25, abs=0.01)
     v.set_tool(v.tool.LENGTH)
     a, b = (100.0, 256.0), (400.0, 300.0)
     drag(qtbot, view.render_view, view.screen_point(a), view.screen_point(b))

@@ -318,8 +318,9 @@ def test_layout_drop_sync_and_reference_lines(qtbot, make_viewer, tmp_path, arti
     ax, cor, thick = views[0].viewport, views[1].viewport, views[2].viewport
     assert (ax.series_uid, cor.series_uid, thick.series_uid) == tuple(uids)
     wait_until(qtbot, lambda: thick.source.decoded_count() == 15)
-    ax.set_index(20)  # z = -100 + 40 mm
-    assert thick.index == 10  # z = -100 + 40 mm at 4 mm spacing
+    # Head-most first: index i of the axial is z = -100 + 2 (29 - i), thick -100 + 4 (14 - i).
+    ax.set_index(9)  # z = -100 + 40 mm
+    assert thick.index == 4  # z = -100 + 40 mm at 4 mm spacing
     settle(50)
     # The coronal plane cuts the axial image: a horizontal reference line, and vice versa.
     assert cor.index == 0  # orthogonal planes do not scroll each other
@@ -451,3 +452,35 @@ def test_hostile_study_every_tile_says_why(qtbot, make_viewer, tmp_path, artifac
     healthy.viewport.scroll(2)
     healthy.viewport.apply_preset("bone")
     save_png(v.screenshot(), artifacts_dir / "viewer-hostile-tiles.png")
+
+
+def test_click_or_tiny_drag_adds_no_roi_or_length(qtbot, make_viewer, ct_catalog) -> None:
+    """Issue 10: one click with the ellipse tool added an empty "Ellipse ROI"."""
+    v = make_viewer(ct_catalog)
+    open_and_wait(qtbot, v, ct_catalog)
+    view = v.views[0]
+    wait_index_drawn(qtbot, view, 0)
+    at = view.screen_point((64.0, 64.0))
+    for tool in (v.tool.ELLIPSE, v.tool.RECTANGLE, v.tool.LENGTH):
+        v.set_tool(tool)
+        qtbot.mouseClick(view.render_view, Qt.MouseButton.LeftButton, pos=at.toPoint())
+        drag(qtbot, view.render_view, at, at + QPointF(2.0, 1.0))
+        assert v.model.annotations() == [], tool
+    # A long, flat drag is a fine length but no ellipse (one side under the minimum).
+    v.set_tool(v.tool.ELLIPSE)
+    drag(qtbot, view.render_view, at, at + QPointF(60.0, 1.0))
+    assert v.model.annotations() == []
+    v.set_tool(v.tool.LENGTH)
+    drag(qtbot, view.render_view, at, at + QPointF(60.0, 1.0))
+    v.set_tool(v.tool.ELLIPSE)
+    drag(qtbot, view.render_view, at, at + QPointF(30.0, 20.0))
+    assert [a.kind for a in v.model.annotations()] == [Kind.LENGTH, Kind.ELLIPSE]
+    # The Measurements panel shows every value of the ROI, wrapped, none cut off.
+    panel = v.panel.list
+    item = panel.item(1)
+    assert all(word in item.text() for word in ("mean", "SD", "min", "max", "area"))
+    rect = panel.visualItemRect(item)
+    assert rect.width() <= panel.viewport().width()
+    lines = item.text().count("\n") + 1
+    assert rect.height() >= lines * panel.fontMetrics().lineSpacing()
+    assert panel.horizontalScrollBar().maximum() == 0

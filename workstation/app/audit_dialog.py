@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workstation.app.audit_text import action_text, detail_text, local_time, outcome_text
 from workstation.app.naming import named
 from workstation.app.workers import run_in_background
 from workstation.auth.audit import AuditAction, AuditEvent, AuditLog
@@ -23,7 +24,7 @@ from workstation.i18n import _, ngettext
 from workstation.services.audit_access import AuditReader
 
 HEADERS = (
-    lambda: _("Time (UTC)"),
+    lambda: _("Time"),
     lambda: _("User"),
     lambda: _("Role"),
     lambda: _("Action"),
@@ -42,7 +43,7 @@ class AuditDialog(QDialog):
         self.action = named(QComboBox(), "auditAction")
         self.action.addItem(_("All actions"), None)
         for a in AuditAction:
-            self.action.addItem(a.value, a.value)
+            self.action.addItem(action_text(a.value), a.value)
         self.chain = named(QLabel(), "auditChain")
         self.table = named(QTableWidget(0, len(HEADERS)), "auditTable")
         self.table.setHorizontalHeaderLabels([h() for h in HEADERS])
@@ -75,18 +76,20 @@ class AuditDialog(QDialog):
         self.events = events
         self.table.setRowCount(len(events))
         for row, e in enumerate(events):
-            detail = ", ".join(f"{k}={v}" for k, v in e.detail.items())
             values = (
-                e.occurred_at[:19].replace("T", " "),
+                local_time(e.occurred_at),
                 e.actor,
                 e.role,
-                e.action,
-                e.outcome,
+                action_text(e.action),
+                outcome_text(e.outcome),
                 e.study_uid or "",
-                detail,
+                detail_text(e.detail),
             )
             for col, value in enumerate(values):
                 self.table.setItem(row, col, QTableWidgetItem(value))
+            when = self.table.item(row, 0)
+            if when is not None:  # the stored time, exactly, for IT
+                when.setToolTip(_("{time} UTC").format(time=e.occurred_at))
         self.table.resizeColumnsToContents()
         header = self.table.horizontalHeader()
         header.resizeSection(5, min(header.sectionSize(5), 240))  # Study UID: tooltip has it all

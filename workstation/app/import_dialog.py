@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -43,6 +43,9 @@ def detect_media() -> list[tuple[str, Path]]:
 
 
 class ImportDialog(QDialog):
+    #: The import ended (done, failed or cancelled): the Study Instance UIDs it stored.
+    sig_finished = Signal(list)
+
     def __init__(self, start_import: StartImport, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("importDialog")
@@ -59,7 +62,7 @@ class ImportDialog(QDialog):
     def _build(self) -> None:
         pick = QHBoxLayout()
         self.files_button = named(QPushButton(_("Files…")), "pickFiles")
-        self.folder_button = named(QPushButton(_("Folder…")), "pickFolder")
+        self.folder_button = named(QPushButton(_("F&older…")), "pickFolder")
         self.zip_button = named(QPushButton(_("ZIP archive…")), "pickZip")
         for b in (self.files_button, self.folder_button, self.zip_button):
             pick.addWidget(b)
@@ -75,8 +78,14 @@ class ImportDialog(QDialog):
         media.addWidget(self.media_refresh)
         self.path_list = named(QListWidget(), "importPaths")
         self.path_list.setMaximumHeight(90)
+        self.path_list.setSelectionMode(QListWidget.SelectionMode.ExtendedSelection)
+        self.path_list.itemSelectionChanged.connect(self._update_buttons)
+        self.remove_button = named(QPushButton(_("Remove from the list")), "removePaths")
+        self.remove_button.clicked.connect(self.remove_selected)
+        pick.addWidget(self.remove_button)
         self.progress = named(QProgressBar(), "importProgress")
-        self.progress.setFormat(_("%v of %m files"))
+        # No "0 of 100 files" before anything was chosen: the count shows once it is known.
+        self.progress.setTextVisible(False)
         self.progress.setValue(0)
         self.status = named(QLabel(), "importStatus")
         self.status.setWordWrap(True)
@@ -87,7 +96,7 @@ class ImportDialog(QDialog):
         self.rejects.verticalHeader().setVisible(False)
         self.rejects_label = QLabel(_("Rejected files and why:"))
         buttons = QHBoxLayout()
-        self.start_button = named(QPushButton(_("Import")), "startImport")
+        self.start_button = named(QPushButton(_("&Import")), "startImport")
         self.cancel_button = named(QPushButton(_("Cancel import")), "cancelImport")
         self.close_button = named(QPushButton(_("Close")), "closeImport")
         buttons.addStretch(1)
@@ -115,34 +124,50 @@ class ImportDialog(QDialog):
 
     # -- choosing ----------------------------------------------------------------------
     def set_paths(self, paths: list[Path]) -> None:
-        self.paths = [Path(p) for p in paths]
+        """Replace the choice with ``paths``."""
+        self.paths = []
+        self.add_paths(paths)
+
+    def add_paths(self, paths: list[Path]) -> None:
+        """Add to the choice (each Files…/Folder…/ZIP adds; the same path once)."""
+        for p in (Path(p) for p in paths):
+            if p not in self.paths:
+                self.paths.append(p)
+        self._show_paths()
+
+    def remove_selected(self) -> None:
+        rows = {self.path_list.row(item) for item in self.path_list.selectedItems()}
+        self.paths = [p for i, p in enumerate(self.paths) if i not in rows]
+        self._show_paths()
+
+    def _show_paths(self) -> None:
         self.path_list.clear()
         for p in self.paths:
             self.path_list.addItem(str(p))
         self._update_buttons()
 
-    def _file_dialog(self) -> QFileDialog:
-        dlg = QFileDialog(self)
+    def _file_dialog(self, title: str) -> QFileDialog:
+        dlg = QFileDialog(self, title)
         dlg.setOption(QFileDialog.Option.DontUseNativeDialog, True)
         return dlg
 
     def _pick_files(self) -> None:
-        dlg = self._file_dialog()
+        dlg = self._file_dialog(_("Choose files to import"))
         dlg.setFileMode(QFileDialog.FileMode.ExistingFiles)
-        dlg.filesSelected.connect(lambda files: self.set_paths([Path(f) for f in files]))
+        dlg.filesSelected.connect(lambda files: self.add_paths([Path(f) for f in files]))
         dlg.open()
 
     def _pick_folder(self) -> None:
-        dlg = self._file_dialog()
+        dlg = self._file_dialog(_("Choose a folder to import"))
         dlg.setFileMode(QFileDialog.FileMode.Directory)
-        dlg.fileSelected.connect(lambda f: self.set_paths([Path(f)]))
+        dlg.fileSelected.connect(lambda f: self.add_paths([Path(f)]))
         dlg.open()
 
     def _pick_zip(self) -> None:
-        dlg = self._file_dialog()
+        dlg = self._file_dialog(_("Choose a ZIP archive to import"))
         dlg.setFileMode(QFileDialog.FileMode.ExistingFile)
         dlg.setNameFilter(_("ZIP archives (*.zip *.ZIP)"))
-        dlg.fileSelected.connect(lambda f: self.set_paths([Path(f)]))
+        dlg.fileSelected.connect(lambda f: self.add_paths([Path(f)]))
         dlg.open()
 
     def refresh_media(self) -> None:
@@ -161,7 +186,7 @@ class ImportDialog(QDialog):
     def _use_media(self) -> None:
         path = self.media_combo.currentData()
         if path is not None:
-            self.set_paths([path])
+            self.add_paths([path])
 
     # -- running -----------------------------------------------------------------------
     def start(self) -> None:
@@ -169,6 +194,7 @@ class ImportDialog(QDialog):
             return
         self.rejects.setRowCount(0)
         self.progress.setRange(0, 0)
+        self.progress.setTextVisible(False)
         self.status.setText(_("Looking at the files…"))
         self.job = self._start(self.paths)
         self._timer.start()
@@ -194,6 +220,8 @@ class ImportDialog(QDialog):
 
     def _show_progress(self, snap: JobSnapshot) -> None:
         if snap.total:
+            self.progress.setFormat(_("%v of %m files"))
+            self.progress.setTextVisible(True)
             self.progress.setRange(0, snap.total)
             self.progress.setValue(min(snap.done, snap.total))
         if snap.message:
@@ -201,6 +229,8 @@ class ImportDialog(QDialog):
 
     def _show_result(self, snap: JobSnapshot) -> None:
         summary: Any = snap.result
+        stored = sorted(getattr(summary, "study_uids", ()) or ())
+        self.sig_finished.emit(stored)
         if snap.state is JobState.FAILED:
             self.status.setText(_("The import failed: {error}").format(error=snap.error))
             return
@@ -218,6 +248,8 @@ class ImportDialog(QDialog):
                 text = _("Cancelled. ") + text
             notes = " ".join(getattr(summary, "notes", []))
             self.status.setText(f"{text} {notes}".strip())
+            self.progress.setFormat(_("%v of %m files"))
+            self.progress.setTextVisible(True)
             self.progress.setRange(0, max(1, summary.files_total))
             self.progress.setValue(summary.files_total if not summary.cancelled else snap.done)
             self._fill_rejects(summary.rejected)
@@ -246,6 +278,7 @@ class ImportDialog(QDialog):
         self.cancel_button.setEnabled(running)
         for b in (self.files_button, self.folder_button, self.zip_button, self.media_button):
             b.setEnabled(not running)
+        self.remove_button.setEnabled(not running and bool(self.path_list.selectedItems()))
         self.media_button.setEnabled(not running and self.media_combo.currentData() is not None)
         self.close_button.setText(_("Hide") if running else _("Close"))
 

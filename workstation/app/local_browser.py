@@ -3,6 +3,8 @@ selected study handed to the main window."""
 
 from __future__ import annotations
 
+import logging
+
 from PySide6.QtCore import QItemSelection, QSize, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -23,6 +25,23 @@ from workstation.pacs_node.archive.records import StudyRecord
 
 THUMB_PX = 56
 LIVE_SEARCH_MS = 300
+
+
+logger = logging.getLogger(__name__)
+
+#: Starting widths of the study list's columns (px); Description takes what is left.
+COLUMN_WIDTHS = {
+    "patient_name": 190,
+    "patient_id": 150,
+    "birth_date": 90,
+    "sex": 40,
+    "study_date": 90,
+    "modalities": 70,
+    "description": 200,
+    "accession": 100,
+    "series": 50,
+    "images": 55,
+}
 
 
 class LocalStudyBrowser(QWidget):
@@ -50,18 +69,15 @@ class LocalStudyBrowser(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.resizeSection(0, THUMB_PX + 10)
-        widths = {
-            "patient_name": 180,
-            "patient_id": 100,
-            "study_date": 90,
-            "modalities": 80,
-            "description": 180,
-            "accession": 100,
-            "series": 55,
-            "images": 60,
-        }
-        fit_columns(header, [(i, widths[c.key]) for i, c in enumerate(COLUMNS) if c.key in widths])
-        header.setStretchLastSection(True)
+        fit_columns(
+            header,
+            [(i, COLUMN_WIDTHS[c.key]) for i, c in enumerate(COLUMNS) if c.key in COLUMN_WIDTHS],
+        )
+        # Spare width goes to Description, not to the last column (Images).
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(
+            [c.key for c in COLUMNS].index("description"), QHeaderView.ResizeMode.Stretch
+        )
         layout = QVBoxLayout(self)
         layout.addWidget(self.form)
         layout.addWidget(self.count_label)
@@ -76,6 +92,8 @@ class LocalStudyBrowser(QWidget):
         model.modelReset.connect(lambda: self.sig_selection_changed.emit(None))
         # A refresh (new studies arrived) keeps the selected study selected.
         self._keep_selected: str | None = None
+        #: A study to select as soon as the list shows it (e.g. the one just imported).
+        self._wanted: str | None = None
         model.modelAboutToBeReset.connect(self._remember_selection)
         model.rowsInserted.connect(self._restore_selection)
 
@@ -108,11 +126,22 @@ class LocalStudyBrowser(QWidget):
         self.table.selectRow(row)
         return True
 
+    def show_study(self, study_uid: str) -> None:
+        """Select ``study_uid`` now, or as soon as a refresh brings it into the list."""
+        if self.select_study(study_uid):
+            logger.info("study %s selected in the local list", study_uid)
+        else:
+            self._wanted = study_uid
+
     def _remember_selection(self) -> None:
         rec = self.selected()
         self._keep_selected = rec.study_instance_uid if rec is not None else None
 
     def _restore_selection(self) -> None:
+        if self._wanted is not None and self.select_study(self._wanted):
+            logger.info("study %s selected in the local list", self._wanted)
+            self._wanted = self._keep_selected = None
+            return
         uid = self._keep_selected
         selecting = self.table.selectionModel()
         if uid is not None and not selecting.hasSelection() and self.select_study(uid):

@@ -254,7 +254,11 @@ class LoginDialog(QDialog):
         self.password.setFocus()
 
     def keyPressEvent(self, event) -> None:
-        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not self.first_admin_mode:
-            self._on_login_clicked()
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            # Enter submits the page shown: the login, or the first administrator form.
+            if self.first_admin_mode:
+                self._on_create_admin_clicked()
+            else:
+                self._on_login_clicked()
             return
         super().keyPressEvent(event)

@@ -2,7 +2,10 @@
 
 The login window shows at once; the engine (auth database, archive, DICOM node) starts
 behind it on a worker thread.  After login the main window opens; logging out returns to
-the login window; closing it quits.
+the login window.  Only the user's own act ends the app: closing the main window, its
+Quit action, or Quit / closing the login window.  Qt's ``lastWindowClosed`` is not used:
+between the accepted login dialog and the main window no window is visible, and Qt emits
+it then (the app used to quit on every login).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QLibraryInfo, QLocale, QObject, QTimer, QTranslator, Signal
+from PySide6.QtCore import QLibraryInfo, QLocale, QObject, Qt, QTimer, QTranslator, Signal
 from PySide6.QtWidgets import QApplication
 
 from workstation.app.errors import install_excepthook, show_error
@@ -84,6 +87,7 @@ class AppController(QObject):
 
     def _services_ready(self, result: tuple[Any, bool]) -> None:
         self.services, self._first_admin = result
+        logger.info("the engine is ready (first start: %s)", self._first_admin)
         self.services.authenticator.on_session_expired(self._expiry.sig_expired.emit)
         if self.login_dialog is not None:
             self.login_dialog.set_services(self.services, self._first_admin)
@@ -115,9 +119,20 @@ class AppController(QObject):
         run_in_background(
             lambda: services.archive,
             lambda _a: self._show_window(session),
-            lambda exc: show_error(None, exc),
+            self._window_failed,
             owner=self,
         )
+
+    def _window_failed(self, exc: BaseException) -> None:
+        """The archive did not open after login: say why, and go back to the login."""
+        show_error(None, exc)
+        self.logout()
+
+    def _on_window_closed(self, window: Any) -> None:
+        """The user closed the main window (not a logout, which hides it): quit."""
+        if window is self.window:
+            logger.info("main window closed by the user: quitting")
+            self.quit()
 
     def _show_window(self, session: Session) -> None:
         from workstation.app.main_window import MainWindow
@@ -125,10 +140,11 @@ class AppController(QObject):
         if not session.active:
             return
         self.login_dialog = None
-        self.window = MainWindow(self.services, session)
-        self.window.sig_logout_requested.connect(self.logout)
-        self.window.destroyed.connect(lambda *_a: None)
-        self.window.show()
+        window = MainWindow(self.services, session)
+        self.window = window
+        window.sig_logout_requested.connect(self.logout)
+        window.sig_closed.connect(lambda: self._on_window_closed(window))
+        window.show()
         self.sig_window_shown.emit(self.window)
 
     def logout(self) -> None:
@@ -223,6 +239,8 @@ def install_qt_translations(app: QApplication, language: str | None = None) -> l
 def run_app(settings: Settings) -> int:
     """Start the desktop app; returns the process exit code."""
     started = time.perf_counter()
+    # The VTK views are native windows; their siblings need not be (fewer X windows).
+    QApplication.setAttribute(Qt.ApplicationAttribute.AA_DontCreateNativeWidgetSiblings)
     existing = QApplication.instance()
     app = existing if isinstance(existing, QApplication) else QApplication(sys.argv)
     app.setApplicationName("Klinika Workstation")
@@ -234,7 +252,6 @@ def run_app(settings: Settings) -> int:
     logger.info("login window shown %.0f ms after run_app", (time.perf_counter() - started) * 1e3)
     if os.environ.get(BENCH_ENV):
         _report_when_shown(controller, dialog, Path(os.environ[BENCH_ENV]))
-    app.lastWindowClosed.connect(controller.quit)
     try:
         code = app.exec()
     finally:

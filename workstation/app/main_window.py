@@ -8,7 +8,7 @@ import logging
 from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDialog,
     QDockWidget,
@@ -62,12 +62,25 @@ CHANGE_DEBOUNCE_MS = 1200
 ACTIVITY_HEIGHT_WITH_VIEWER = 130
 
 
+#: Keyboard shortcuts of the main toolbar's actions.
+SHORTCUTS = {
+    "import": "Ctrl+I",
+    "open": "Ctrl+O",
+    "settings": "Ctrl+,",
+    "lock": "Ctrl+L",
+    "logout": "Ctrl+Shift+L",
+    "quit": "Ctrl+Q",
+}
+
+
 class _ChangeBridge(QObject):
     sig_changed = Signal(object)
 
 
 class MainWindow(QMainWindow):
     sig_logout_requested = Signal()
+    #: The user closed the window (title bar, Quit): the app ends.  A logout hides it.
+    sig_closed = Signal()
 
     def __init__(self, services: WorkstationServices, session: Session) -> None:
         super().__init__()
@@ -212,6 +225,7 @@ class MainWindow(QMainWindow):
             None,
             ("lock", _("Lock"), None, False, lambda: self.lock("user")),
             ("logout", _("Log out"), None, False, self.sig_logout_requested.emit),
+            ("quit", _("Quit"), None, False, self.close),
         ]
         for item in spec:
             if item is None:
@@ -220,6 +234,8 @@ class MainWindow(QMainWindow):
             key, text, perm, needs_selection, slot = item
             action = QAction(text, self)
             action.setObjectName(f"action_{key}")
+            if key in SHORTCUTS:
+                action.setShortcut(QKeySequence(SHORTCUTS[key]))
             action.triggered.connect(lambda _checked=False, s=slot: s())
             bar.addAction(action)
             self.act[key] = action
@@ -300,7 +316,7 @@ class MainWindow(QMainWindow):
         decides whether measurements may be written)."""
         from workstation.viewer._qt.qt_viewer import QtViewer
 
-        return QtViewer(self.services.archive, self.services.settings, self.session)
+        return QtViewer(self.services.archive, self.services.settings, actions=self.study_actions)
 
     def _on_study_opened(self, _study_uid: str) -> None:
         # The images need the room: on the first open the browser keeps a third of the
@@ -332,8 +348,15 @@ class MainWindow(QMainWindow):
             show_error(self, exc)
             return None
         dialog = ImportDialog(self._start_import, self)
+        dialog.sig_finished.connect(self._on_import_finished)
         dialog.show()
         return dialog
+
+    def _on_import_finished(self, study_uids: list[str]) -> None:
+        """Select what was just imported in the local list (Open then opens it)."""
+        if study_uids:
+            self.tabs.setCurrentWidget(self.local)
+            self.local.show_study(study_uids[0])
 
     def _start_import(self, paths) -> Job:
         job = self.study_actions.import_paths(paths)
@@ -533,6 +556,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self.shutdown()
         super().closeEvent(event)
+        self.sig_closed.emit()
 
 
 def _study_label(study: StudyRecord) -> str:

@@ -42,6 +42,8 @@ COLUMNS: tuple[Column, ...] = (
         "patient_name", lambda: _("Patient"), lambda r: person_name(r.patient_name), "patient_name"
     ),
     Column("patient_id", lambda: _("Patient ID"), lambda r: r.patient_id),
+    Column("birth_date", lambda: _("Birth date"), lambda r: dicom_date(r.patient_birth_date)),
+    Column("sex", lambda: _("Sex"), lambda r: r.patient_sex),
     Column("study_date", lambda: _("Date"), lambda r: dicom_date(r.study_date), "study_date"),
     Column("modalities", lambda: _("Modality"), lambda r: ", ".join(r.modalities)),
     Column("description", lambda: _("Description"), lambda r: r.study_description),

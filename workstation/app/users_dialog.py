@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QHeaderView,
+    QLabel,
     QLineEdit,
     QPushButton,
     QTableWidget,
@@ -30,7 +31,9 @@ from workstation.i18n import _
 class UserFormDialog(QDialog):
     """Name, password and role for a new user (or password only for a reset)."""
 
-    def __init__(self, parent: QWidget | None, *, reset_for: str = "") -> None:
+    def __init__(
+        self, parent: QWidget | None, *, reset_for: str = "", role: Role | None = None
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("userFormDialog")
         self.setWindowTitle(_("Reset password") if reset_for else _("New user"))
@@ -39,19 +42,43 @@ class UserFormDialog(QDialog):
         self.name.setReadOnly(bool(reset_for))
         self.password = named(QLineEdit(), "newUserPassword")
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.confirm = named(QLineEdit(), "newUserConfirm")
+        self.confirm.setEchoMode(QLineEdit.EchoMode.Password)
         self.role = named(QComboBox(), "newUserRole")
-        for role in Role:
-            self.role.addItem(role.label, role.value)
+        for each in Role:
+            self.role.addItem(each.label, each.value)
+        # The role picked beside "Add user…" is the default (it used to be Administrator).
+        self.role.setCurrentIndex(max(0, self.role.findData((role or Role.DOCTOR).value)))
+        self.message = named(QLabel(), "newUserMessage")
+        self.message.setStyleSheet("color:#a4262c;")
+        self.message.setVisible(False)
         form.addRow(_("User name:"), self.name)
         form.addRow(_("Password:"), self.password)
+        form.addRow(_("Repeat password:"), self.confirm)
         if not reset_for:
             form.addRow(_("Role:"), self.role)
+        form.addRow(self.message)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
+
+    def accept(self) -> None:
+        """Only with a name and the same password typed twice."""
+        if not self.name.text().strip() or not self.password.text():
+            self._say(_("Enter a user name and a password."))
+        elif self.password.text() != self.confirm.text():
+            self._say(_("The two passwords differ."))
+            self.confirm.clear()
+            self.confirm.setFocus()
+        else:
+            super().accept()
+
+    def _say(self, text: str) -> None:
+        self.message.setText(text)
+        self.message.setVisible(True)
 
 
 class UsersDialog(QDialog):
@@ -125,7 +152,7 @@ class UsersDialog(QDialog):
         return self.users[rows[0].row()] if rows else None
 
     def _add(self) -> None:
-        form = UserFormDialog(self)
+        form = UserFormDialog(self, role=Role(self.role_combo.currentData()))
         form.accepted.connect(
             lambda: self._run(
                 lambda: self.admin.create_user(

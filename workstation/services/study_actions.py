@@ -62,6 +62,15 @@ class StudyActions:
             )
             raise
 
+    def refusal(self, permission: Permission, study_uid: str | None = None) -> str:
+        """ "" when the session may do it now, else the reason to show; a refusal is
+        audited (outcome ``denied``) like every other."""
+        try:
+            self.guard(permission, study_uid)
+        except PermissionDenied as exc:
+            return str(exc)
+        return ""
+
     # -- browsing --------------------------------------------------------------------------
     def search(self, query: StudyQuery) -> list[StudyRecord]:
         self.guard(Permission.STUDY_VIEW)

@@ -114,21 +114,45 @@ def sort_series(series: list[SeriesEntry]) -> list[SeriesEntry]:
     return sorted(series, key=lambda s: (s.series_number is None, s.series_number or 0))
 
 
-def sort_instances(items: list[InstanceEntry]) -> list[InstanceEntry]:
-    """Spatial order along the slice normal when every instance has a plane; else by number.
+#: Reading order along each patient axis (LPS): +1 = increasing coordinate first.
+#: Axial stacks start head-most (+z is head, so decreasing z), coronal anterior-most
+#: (+y is posterior), sagittal right-most (+x is left): the convention radiologists
+#: expect, so that the wheel turned down (next image) goes feet-ward, back-ward, left-ward.
+READING_DIRECTION = (1.0, 1.0, -1.0)
 
-    Slices run from the lowest position along the normal (feet for axial, so a stack
-    starts caudal as scanners usually send it) upwards.
+
+def reading_sign(normal: np.ndarray) -> float:
+    """+1 or -1: multiply a position along ``normal`` by it to sort in reading order
+    (the patient axis closest to ``normal`` decides, so oblique stacks follow it)."""
+    axis = int(np.argmax(np.abs(normal)))
+    return float(np.sign(normal[axis]) or 1.0) * READING_DIRECTION[axis]
+
+
+def sort_instances(items: list[InstanceEntry], *, reverse: bool = False) -> list[InstanceEntry]:
+    """Spatial reading order (:data:`READING_DIRECTION`) when every instance has a plane;
+    else by number.  ``reverse`` (setting ``viewer.stack_order = "reversed"``) flips it.
+
+    Axial: image 1 is the head-most slice, whatever order the scanner sent them in.
     """
     planed = [i for i in items if i.image_position and i.image_orientation]
     if len(planed) == len(items) and len(items) > 1:
         iop = np.asarray(items[0].image_orientation, dtype=float)
         normal = np.cross(iop[:3], iop[3:])
+        sign = reading_sign(normal) * (-1.0 if reverse else 1.0)
         return sorted(
             items,
             key=lambda i: (
-                float(np.asarray(i.image_position, dtype=float) @ normal),
+                sign * float(np.asarray(i.image_position, dtype=float) @ normal),
                 i.instance_number or 0,
+            ),
+        )
+    if reverse:
+        return sorted(
+            items,
+            key=lambda i: (
+                i.instance_number is None,
+                -(i.instance_number or 0),
+                i.sop_instance_uid,
             ),
         )
     return sorted(

@@ -146,12 +146,18 @@ class ImagingFrameSource:
     """A series decoded by the imaging loader, focus first then nearest."""
 
     def __init__(
-        self, entries: list[InstanceEntry], series_uid: str, pool: Any, cache: Any
+        self,
+        entries: list[InstanceEntry],
+        series_uid: str,
+        pool: Any,
+        cache: Any,
+        *,
+        reverse: bool = False,
     ) -> None:
         from workstation.imaging.frame import FrameRef as ImagingRef
         from workstation.imaging.loader import SeriesLoader
 
-        self._refs, owners = frame_refs(entries)
+        self._refs, owners = frame_refs(entries, reverse=reverse)
         self.header = SeriesHeader(series_instance_uid=series_uid)
         self._listeners: list[FrameListener] = []
         self._converted: OrderedDict[int, tuple[Any, DisplayFrame]] = OrderedDict()
@@ -215,11 +221,13 @@ class ImagingFrameSource:
             self._converted.clear()
 
 
-def open_source(entries: list[InstanceEntry], series_uid: str) -> ImagingFrameSource | None:
+def open_source(
+    entries: list[InstanceEntry], series_uid: str, *, reverse: bool = False
+) -> ImagingFrameSource | None:
     """A source on the shared pool, or None when the imaging loader cannot start."""
     try:
         pool, cache = shared_pool()
     except (ImportError, OSError):
         logger.exception("imaging decode pool unavailable; using the viewer's fallback")
         return None
-    return ImagingFrameSource(entries, series_uid, pool, cache)
+    return ImagingFrameSource(entries, series_uid, pool, cache, reverse=reverse)

@@ -41,10 +41,12 @@ def _ref_geometry(e: InstanceEntry) -> FrameGeometry | None:
     )
 
 
-def frame_refs(entries: list[InstanceEntry]) -> tuple[list[FrameRef], list[InstanceEntry]]:
+def frame_refs(
+    entries: list[InstanceEntry], *, reverse: bool = False
+) -> tuple[list[FrameRef], list[InstanceEntry]]:
     """One ref per frame, in display order, and the instance each ref came from."""
     refs, owners = [], []
-    for e in sort_instances(entries):
+    for e in sort_instances(entries, reverse=reverse):
         n = max(1, e.number_of_frames or 1)
         geom = _ref_geometry(e) if n == 1 else None
         for f in range(n):
@@ -63,8 +65,9 @@ class StackSource:
         read: Callable[[Any], Any] | None = None,
         on_frame: FrameListener | None = None,
         focus: int = 0,
+        reverse: bool = False,
     ) -> None:
-        self._refs, self._owners = frame_refs(entries)
+        self._refs, self._owners = frame_refs(entries, reverse=reverse)
         self.header = SeriesHeader(series_instance_uid=series_uid)
         self._memory_bytes = memory_bytes
         self._read = read or _read_dataset

@@ -114,6 +114,12 @@ class ViewerStore:
                         annotation_id=a.annotation_id, created_at=now, **row
                     )
                 )
+        logger.info(
+            "annotation %s (%s) saved on instance %s",
+            a.annotation_id,
+            a.kind.value,
+            a.sop_instance_uid,
+        )
 
     def remove(self, annotation_id: str) -> bool:
         with self._writer.begin() as conn:

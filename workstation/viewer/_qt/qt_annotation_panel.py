@@ -19,17 +19,34 @@ from workstation.viewer.annotations import kind_label, label
 from workstation.viewer.model import ViewerModel
 
 
+def entry_text(kind: str, value: str) -> str:
+    """A list entry: the kind, then each value on its own line."""
+    lines = [v for v in value.split("\n") if v]
+    if not lines:
+        return kind
+    return f"{kind}: {lines[0]}" + "".join(f"\n    {v}" for v in lines[1:])
+
+
 class QtAnnotationPanel(QWidget):
     sig_selected = Signal(str)
     #: Save the measurements as a DICOM SR file / store it in the study in the archive.
     sig_export_requested = Signal()
     sig_store_requested = Signal()
 
-    def __init__(self, model: ViewerModel, parent=None) -> None:
+    def __init__(self, model: ViewerModel, parent=None, *, writable: bool = True) -> None:
         super().__init__(parent)
         self.model = model
+        #: Whether this role may change measurements: else Remove and Export SR stay off
+        #: (the engine refuses and audits anyway).
+        self.writable = writable
         self.title = QLabel(_("Measurements"))
         self.list = QListWidget()
+        # Entries wrap to the panel's width, each value on its own line: nothing cut off.
+        self.list.setWordWrap(True)
+        self.list.setTextElideMode(Qt.TextElideMode.ElideNone)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setResizeMode(QListWidget.ResizeMode.Adjust)
+        self.list.setUniformItemSizes(False)
         self.list.currentItemChanged.connect(self._on_current_changed)
         self.remove_button = QPushButton(_("Remove"))
         self.remove_button.clicked.connect(self.remove_current)
@@ -57,17 +74,19 @@ class QtAnnotationPanel(QWidget):
         current = self.current_id()
         self.list.clear()
         for a in self.model.annotations():
-            text = kind_label(a.kind)
-            value = label(a).replace("\n", "; ")
-            if value:
-                text += ": " + value
+            text = entry_text(kind_label(a.kind), label(a))
             item = QListWidgetItem(text)
+            item.setToolTip(text)
             item.setData(Qt.ItemDataRole.UserRole, a.annotation_id)
             self.list.addItem(item)
             if a.annotation_id == current:
                 self.list.setCurrentItem(item)
-        self.remove_button.setEnabled(self.list.count() > 0)
-        self.export_button.setEnabled(self.list.count() > 0)
+        self.remove_button.setEnabled(self.writable and self.list.count() > 0)
+        self.export_button.setEnabled(self.writable and self.list.count() > 0)
+        if not self.writable:
+            why = _("Your role may not change measurements.")
+            self.remove_button.setToolTip(why)
+            self.export_button.setToolTip(why)
 
     def _update_key_images(self) -> None:
         n = self.model.key_image_count()

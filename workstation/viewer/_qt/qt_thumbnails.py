@@ -19,6 +19,7 @@ from workstation.i18n import _
 from workstation.viewer import windowing
 from workstation.viewer._qt.qt_viewport import SERIES_MIME
 from workstation.viewer.catalog import SeriesEntry
+from workstation.viewer.documents import DocumentInfo, document_text
 from workstation.viewer.frames import DisplayFrame
 
 logger = logging.getLogger(__name__)
@@ -72,9 +73,13 @@ class QtThumbnails(QListWidget):
         self._pending: tuple | None = None
 
     def set_series(
-        self, series: list[SeriesEntry], first_frame: Callable[[str], DisplayFrame | None]
+        self,
+        series: list[SeriesEntry],
+        first_frame: Callable[[str], DisplayFrame | None],
+        document_of: Callable[[str], DocumentInfo | None] | None = None,
     ) -> None:
-        """Show these series; ``first_frame(uid)`` decodes a thumbnail frame (off-thread)."""
+        """Show these series; ``first_frame(uid)`` decodes a thumbnail frame (off-thread);
+        ``document_of(uid)`` names the series that are documents (kind and title)."""
         self.clear()
         self._stop.set()
         self._stop = threading.Event()
@@ -85,7 +90,12 @@ class QtThumbnails(QListWidget):
                 description=(s.series_description or "")[:18],
                 count=s.num_instances,
             )
+            document = document_of(s.series_instance_uid) if document_of else None
+            if document is not None:
+                text = f"{document.kind}\n{document.title[:18]}"
             item = QListWidgetItem(text.strip())
+            if document is not None:
+                item.setToolTip(document_text(document))
             item.setData(Qt.ItemDataRole.UserRole, s.series_instance_uid)
             item.setSizeHint(QSize(THUMB + 24, THUMB + 56))
             self.addItem(item)

@@ -32,6 +32,11 @@ from workstation.viewer._qt.qt_viewport import QtViewport
 from workstation.viewer._qt.tools import Tool
 from workstation.viewer.annotations import Kind
 from workstation.viewer.catalog import ArchiveCatalog, SeriesEntry, StudyCatalog
+from workstation.viewer.documents import (
+    MAYBE_DOCUMENT_MODALITIES,
+    DocumentInfo,
+    read_document_info,
+)
 from workstation.viewer.frames import DisplayFrame
 from workstation.viewer.model import ViewerModel
 from workstation.viewer.sources import open_frame_source
@@ -47,8 +52,12 @@ class QtViewer(QWidget):
     sig_first_image_shown = Signal(float)
     sig_error = Signal(str)
 
-    def __init__(self, archive, settings=None, session=None, parent=None) -> None:
+    def __init__(self, archive, settings=None, session=None, parent=None, actions=None) -> None:
+        """``actions``: the engine's :class:`StudyActions` of the session; it checks and
+        audits measurement writes (a bare ``session`` only checks)."""
         super().__init__(parent)
+        self.actions = actions
+        session = session if actions is None else actions.session
         self.catalog: StudyCatalog = (
             ArchiveCatalog(archive) if hasattr(archive, "find_series") else archive
         )
@@ -64,6 +73,7 @@ class QtViewer(QWidget):
         self.model.write_refused.connect(self.sig_error.emit)
         self._store: Any = None
         self._series: dict[str, SeriesEntry] = {}
+        self._documents: dict[str, DocumentInfo | None] = {}
         self._views: list[QtViewport] = []
         self._opened_at = 0.0
         self._first_reported = False
@@ -100,7 +110,7 @@ class QtViewer(QWidget):
         self.grid = QGridLayout(self.grid_host)
         self.grid.setContentsMargins(0, 0, 0, 0)
         self.grid.setSpacing(2)
-        self.panel = QtAnnotationPanel(self.model)
+        self.panel = QtAnnotationPanel(self.model, writable=self.may_write())
         self.panel.sig_selected.connect(self._on_panel_selected)
         self.panel.sig_export_requested.connect(self._on_export_requested)
         self.panel.sig_store_requested.connect(self._on_store_requested)
@@ -128,11 +138,19 @@ class QtViewer(QWidget):
         from workstation.auth.errors import AuthError
         from workstation.auth.permissions import Permission, require
 
+        if self.actions is not None:
+            return str(self.actions.refusal(Permission.ANNOTATION_WRITE, self.model.study_uid))
         try:
             require(self.session, Permission.ANNOTATION_WRITE)
         except AuthError as exc:
             return str(exc)
         return ""
+
+    def may_write(self) -> bool:
+        """Whether this session's role may change measurements (for enabling buttons)."""
+        from workstation.auth.permissions import Permission
+
+        return self.session is None or self.session.can(Permission.ANNOTATION_WRITE)
 
     # Layout -------------------------------------------------------------------
     def set_layout(self, rows: int, columns: int) -> None:
@@ -191,18 +209,24 @@ class QtViewer(QWidget):
         series = self.catalog.series(study_uid)
         logger.info("opening study %s (%d series)", study_uid, len(series))
         self._series = {s.series_instance_uid: s for s in series}
+        self._documents = {}
         self.model.load_study_state(study_uid, self._viewer_store())
         for vp in self.model.viewports:
             vp.set_source(None)
-        images = [s for s in series if s.modality not in ("SR", "PR", "KO", "DOC", "RTSTRUCT")]
+        images = [
+            s
+            for s in series
+            if s.modality not in ("SR", "PR", "KO", "DOC", "RTSTRUCT")
+            and self.document_of(s.series_instance_uid) is None
+        ]
         for position, s in enumerate(images[: len(self.model.viewports)]):
             self.show_series(position, s.series_instance_uid)
         self._on_view_activated(0)
-        self.thumbnails.set_series(series, self._thumbnail_frame)
+        self.thumbnails.set_series(series, self._thumbnail_frame, self.document_of)
         self.sig_study_opened.emit(study_uid)
         if not images:
             self.thumbnails.start_pictures()
-            self.sig_error.emit(_("This study has no images to show."))
+            self.sig_error.emit(_("This study has no images to show, only documents."))
             return False
         return True
 
@@ -215,7 +239,9 @@ class QtViewer(QWidget):
             if study_uid:
                 self._series = {s.series_instance_uid: s for s in self.catalog.series(study_uid)}
                 self.model.load_study_state(study_uid, self._viewer_store())
-                self.thumbnails.set_series(list(self._series.values()), self._thumbnail_frame)
+                self.thumbnails.set_series(
+                    list(self._series.values()), self._thumbnail_frame, self.document_of
+                )
         return self.show_series(self.model.active, series_uid)
 
     def _study_of(self, series_uid: str) -> str:
@@ -253,11 +279,26 @@ class QtViewer(QWidget):
             if vp.source is None and spare:
                 self.show_series(vp.position, spare.pop(0))
 
+    def document_of(self, series_uid: str) -> DocumentInfo | None:
+        """Kind and title when the series holds a document (PDF, SR, ECG), else None."""
+        if series_uid not in self._documents:
+            entry = self._series.get(series_uid)
+            info = None
+            if entry is None or entry.modality.upper() in MAYBE_DOCUMENT_MODALITIES:
+                instances = self.catalog.instances(series_uid)
+                info = read_document_info(instances[0].path) if instances else None
+            self._documents[series_uid] = info
+        return self._documents[series_uid]
+
     def _make_source(self, series_uid: str):
         entries = self.catalog.instances(series_uid)
         if not entries:
             return None
-        return open_frame_source(entries, series_uid)
+        return open_frame_source(entries, series_uid, reverse=self._stack_reversed())
+
+    def _stack_reversed(self) -> bool:
+        viewer = getattr(self.settings, "viewer", None)
+        return getattr(viewer, "stack_order", "standard") == "reversed"
 
     def _thumbnail_frame(self, series_uid: str) -> DisplayFrame | None:
         """The middle image of a series for its thumbnail (runs on the thumbnail thread).
@@ -267,7 +308,7 @@ class QtViewer(QWidget):
         """
         from workstation.viewer.catalog import sort_instances
 
-        entries = sort_instances(self.catalog.instances(series_uid))
+        entries = sort_instances(self.catalog.instances(series_uid), reverse=self._stack_reversed())
         if not entries:
             return None
         entry = entries[len(entries) // 2]

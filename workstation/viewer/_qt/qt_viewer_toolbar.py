@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QMenu, QSpinBox, QToolBar, QToolButton
 
 from workstation.i18n import _
 from workstation.viewer import windowing
-from workstation.viewer._qt.tools import Tool, tool_label
+from workstation.viewer._qt.tools import TOOL_SHORTCUTS, Tool, tool_label
 from workstation.viewer.model import LAYOUTS, MAX_FPS, MIN_FPS
 
 MEASURE_TOOLS = (
@@ -98,6 +98,11 @@ class QtViewerToolbar(QToolBar):
     def _tool_action(self, tool: Tool, group: QActionGroup) -> QAction:
         action = QAction(tool_label(tool), self)
         action.setCheckable(True)
+        if tool in TOOL_SHORTCUTS:
+            action.setShortcut(QKeySequence(TOOL_SHORTCUTS[tool]))
+            action.setToolTip(f"{tool_label(tool)} ({TOOL_SHORTCUTS[tool]})")
+            # A tool in a drop-down menu has a working shortcut only on a shown widget.
+            self.viewer.addAction(action)
         action.triggered.connect(partial(self.viewer.set_tool, tool))
         group.addAction(action)
         return action

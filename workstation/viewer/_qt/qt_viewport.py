@@ -24,10 +24,11 @@ from PySide6.QtWidgets import QHBoxLayout, QScrollBar, QWidget
 
 from workstation.i18n import _
 from workstation.viewer import glyphs, overlays, windowing
-from workstation.viewer._qt.tools import CLICK_KINDS, DRAG_KINDS, Drawing, Tool
+from workstation.viewer._qt.tools import CLICK_KINDS, DRAG_KINDS, Drawing, Tool, too_small
 from workstation.viewer._vtk.qvtk import ViewerRenderWidget
 from workstation.viewer._vtk.vtk_viewport import VtkViewport
 from workstation.viewer.annotations import Annotation, Kind, evaluate
+from workstation.viewer.documents import document_text
 from workstation.viewer.model import ViewerModel, Viewport
 
 logger = logging.getLogger(__name__)
@@ -246,7 +247,11 @@ class QtViewport(QWidget):
             scene.set_message(_("Loading…") if self._shown_index < 0 else "", hint=True)
         elif not frame.ok:
             self._show(None)
-            scene.set_message(_("Cannot display: {reason}").format(reason=frame.error))
+            document = self.host.document_of(vp.series_uid)
+            if document is not None:  # not broken: a document, said in grey
+                scene.set_message(document_text(document), hint=True)
+            else:
+                scene.set_message(_("Cannot display: {reason}").format(reason=frame.error))
         else:
             if vp.fit_mode:
                 vp.transform = replace(vp.transform, zoom=self._fit_zoom(frame), pan=(0.0, 0.0))
@@ -463,7 +468,9 @@ class QtViewport(QWidget):
         if drawing.kind in DRAG_KINDS and point is not None:
             drawing.points.append(point)
             drawing.floating = None
-        if drawing.complete:
+        if drawing.complete and not too_small(
+            drawing.kind, drawing.points, self.viewport.transform.zoom
+        ):
             self._finish(drawing)
         else:
             self._drawing = None

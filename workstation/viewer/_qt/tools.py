@@ -61,8 +61,38 @@ def tool_label(tool: Tool) -> str:
     }[tool]
 
 
+#: Keyboard shortcuts that pick a tool (the viewer's other keys: F, 1, R, H, V, I, K).
+TOOL_SHORTCUTS = {
+    Tool.WINDOW: "W",
+    Tool.PAN: "P",
+    Tool.ZOOM: "Z",
+    Tool.LENGTH: "L",
+    Tool.ANGLE: "A",
+    Tool.ELLIPSE: "E",
+    Tool.ARROW: "T",
+}
+
 #: Tools drawn by pressing, dragging and releasing (two points).
 DRAG_KINDS = frozenset({Kind.LENGTH, Kind.ARROW, Kind.RECTANGLE, Kind.ELLIPSE})
+#: Tools with an area: both sides of a drawn ROI must be at least this long.
+AREA_KINDS = frozenset({Kind.RECTANGLE, Kind.ELLIPSE})
+#: A drag shorter than this (screen pixels) was a click: it adds no measurement (a single
+#: click with the ellipse tool used to add an empty "Ellipse ROI").
+MIN_DRAG_PX = 4.0
+
+
+def too_small(kind: Kind, points: list[tuple[float, float]], zoom: float) -> bool:
+    """Whether a drag-drawn shape spans less than ``MIN_DRAG_PX`` on screen (``zoom`` is
+    screen pixels per image pixel)."""
+    if kind not in DRAG_KINDS or len(points) < 2:
+        return False
+    (x0, y0), (x1, y1) = points[0], points[-1]
+    dx, dy = abs(x1 - x0) * zoom, abs(y1 - y0) * zoom
+    if kind in AREA_KINDS:
+        return min(dx, dy) < MIN_DRAG_PX
+    return max(dx, dy) < MIN_DRAG_PX
+
+
 #: Tools drawn by clicking each point.
 CLICK_KINDS = frozenset({Kind.ANGLE, Kind.COBB})
 

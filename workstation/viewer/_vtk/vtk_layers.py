@@ -22,6 +22,14 @@ from workstation.viewer._vtk.vtk_fonts import use_unicode_font
 TEXT_RGB = (0.95, 0.95, 0.95)
 
 
+def set_text(actor: vtkTextActor, text: str) -> None:
+    """Show ``text`` with a font that has its script (VTK's own fonts are Latin-1 only:
+    a Cyrillic or CJK patient name came out blank)."""
+    prop = actor.GetTextProperty()
+    use_unicode_font(prop, bool(prop.GetBold()), text)
+    actor.SetInput(text)
+
+
 def to_vtk_matrix(m3: np.ndarray, z: float = 0.0) -> vtkMatrix4x4:
     m = vtkMatrix4x4()
     m.Identity()
@@ -150,6 +158,7 @@ class CornerText:
             actor = vtkTextActor()
             prop = actor.GetTextProperty()
             prop.SetFontSize(size)
+            prop.SetBold(i >= 4)
             use_unicode_font(prop, bold=i >= 4)
             prop.SetColor(*TEXT_RGB)
             prop.ShadowOn()
@@ -162,7 +171,7 @@ class CornerText:
     def SetText(self, i: int, text: str) -> None:
         if self._texts[i] != text:
             self._texts[i] = text
-            self.actors[i].SetInput(text)
+            set_text(self.actors[i], text)
             self.actors[i].SetVisibility(bool(text))
 
     def GetText(self, i: int) -> str:

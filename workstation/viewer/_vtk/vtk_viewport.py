@@ -36,6 +36,7 @@ from workstation.viewer._vtk.vtk_layers import (
     ImageQuad,
     LineLayer,
     polydata,
+    set_text,
     to_vtk_matrix,
 )
 from workstation.viewer.glyphs import Glyph
@@ -47,6 +48,9 @@ SELECTED_RGB = (0.2, 1.0, 0.3)
 REFERENCE_RGB = (0.3, 0.75, 1.0)
 MESSAGE_RGB = (1.0, 0.45, 0.35)
 HINT_RGB = (0.6, 0.6, 0.6)
+#: Measurement labels sit on a translucent dark box (yellow alone vanished on bone).
+LABEL_BACKGROUND_RGB = (0.0, 0.0, 0.0)
+LABEL_BACKGROUND_OPACITY = 0.6
 
 
 class VtkViewport:
@@ -186,7 +190,7 @@ class VtkViewport:
         self.message.GetTextProperty().SetColor(*(HINT_RGB if hint else MESSAGE_RGB))
         width = max(12, int(self.view_size[0] / 11))  # about 9.5 px per character at 16 pt
         wrapped = "\n".join(textwrap.wrap(text, width)) if text else ""
-        self.message.SetInput(wrapped)
+        set_text(self.message, wrapped)
         self.message.SetVisibility(bool(text))
         self._message = text
 
@@ -224,7 +228,7 @@ class VtkViewport:
         else:
             self._scale_mapper.SetInputData(vtkPolyData())
             self._scale_text.SetPosition(x1 - 8 * len(text), y + 6)
-        self._scale_text.SetInput(text)
+        set_text(self._scale_text, text)
 
     def set_active(self, active: bool) -> None:
         key = (active, self.view_size)
@@ -262,9 +266,13 @@ class VtkViewport:
             width, height = 7.5 * max(len(t) for t in rows), 15 * len(rows)
             x = min(max(x, 2.0), self.view_size[0] - width - 4)
             y = min(max(y, 2.0), h - height - 2)
-            actor.SetInput(g.text)
+            set_text(actor, g.text)
             actor.SetPosition(x, h - y)
-            actor.GetTextProperty().SetVerticalJustificationToTop()
+            prop = actor.GetTextProperty()
+            prop.SetVerticalJustificationToTop()
+            # Readable on bright tissue: a dark box behind the yellow text.
+            prop.SetBackgroundColor(*LABEL_BACKGROUND_RGB)
+            prop.SetBackgroundOpacity(LABEL_BACKGROUND_OPACITY)
             self._labels.append(actor)
 
     def set_reference_lines(

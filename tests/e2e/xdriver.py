@@ -1,0 +1,157 @@
+"""Drive real X11 windows with real input events: ``xdotool`` (XTEST key and mouse
+events, window search) and ImageMagick's ``import`` (screenshots of the root window).
+
+Nothing here knows the app: the tests say which window to wait for and what to type.
+Every call has a timeout; waiting is polling for a window or a state, never a blind sleep.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+#: xdotool's delay between typed keys (ms): the app's event loop sees each key.
+TYPE_DELAY_MS = 40
+
+
+def missing_tools() -> list[str]:
+    """The programs this driver needs that are not installed (Debian xdotool, imagemagick)."""
+    return [tool for tool in ("xdotool", "import") if shutil.which(tool) is None]
+
+
+@dataclass(frozen=True)
+class Geometry:
+    x: int
+    y: int
+    width: int
+    height: int
+
+    @property
+    def center(self) -> tuple[int, int]:
+        return self.x + self.width // 2, self.y + self.height // 2
+
+
+class XDriver:
+    """Real keyboard and mouse input to the X display in ``DISPLAY``."""
+
+    def __init__(self, display: str | None = None) -> None:
+        self.env = {**os.environ, "DISPLAY": display or os.environ["DISPLAY"]}
+
+    def _run(self, *args: str, timeout: float = 30.0) -> str:
+        done = subprocess.run(
+            args, env=self.env, capture_output=True, text=True, timeout=timeout, check=False
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"{' '.join(args)} exited {done.returncode}: {done.stderr.strip()}")
+        return done.stdout
+
+    def xdotool(self, *args: str, timeout: float = 30.0) -> str:
+        return self._run("xdotool", *args, timeout=timeout)
+
+    # -- windows -------------------------------------------------------------------------
+    def visible_windows(self, name_regex: str) -> list[str]:
+        done = subprocess.run(
+            ["xdotool", "search", "--onlyvisible", "--name", name_regex],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+        return done.stdout.split()
+
+    def wait_window(self, name_regex: str, timeout: float = 60.0) -> str:
+        """The id of a visible window whose title matches ``name_regex`` (``search --sync``)."""
+        try:
+            out = self.xdotool(
+                "search", "--sync", "--onlyvisible", "--name", name_regex, timeout=timeout
+            )
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"no window {name_regex!r} within {timeout:.0f} s") from None
+        return out.split()[0]
+
+    def wait_gone(self, name_regex: str, timeout: float = 30.0) -> None:
+        wait_for(lambda: not self.visible_windows(name_regex), timeout, f"{name_regex!r} gone")
+
+    def focus(self, window: str) -> None:
+        """Give ``window`` the keyboard focus (there is no window manager under Xvfb)."""
+        self.xdotool("windowfocus", "--sync", window)
+
+    def geometry(self, window: str) -> Geometry:
+        values: dict[str, int] = {}
+        for line in self.xdotool("getwindowgeometry", "--shell", window).splitlines():
+            key, _, value = line.partition("=")
+            if key in ("X", "Y", "WIDTH", "HEIGHT"):
+                values[key] = int(value)
+        return Geometry(values["X"], values["Y"], values["WIDTH"], values["HEIGHT"])
+
+    def largest_leaf(self, window: str) -> Geometry:
+        """Screen geometry of the largest mapped native window inside ``window`` that has
+        no mapped native children: e.g. a VTK render view (its ancestors are native too)."""
+        mapped = set(self.xdotool("search", "--onlyvisible", "--class", ".").split())
+        nodes: list[tuple[int, str, Geometry]] = []
+        for line in self._run("xwininfo", "-tree", "-id", window).splitlines():
+            # e.g. '      0x40004f "Title": ("cls" "Title")  508x504+0+0  +630+98'
+            parts = line.split()
+            if len(parts) < 3 or not parts[0].startswith("0x") or not parts[-1].startswith("+"):
+                continue
+            w, h = (int(v) for v in parts[-2].split("+")[0].split("x"))
+            ax, ay = (int(v) for v in parts[-1][1:].split("+"))
+            depth = len(line) - len(line.lstrip())
+            nodes.append((depth, str(int(parts[0], 16)), Geometry(ax, ay, w, h)))
+        leaves = []
+        for i, (depth, wid, geo) in enumerate(nodes):
+            if wid not in mapped:
+                continue
+            children = []
+            for d, cid, _g in nodes[i + 1 :]:
+                if d <= depth:
+                    break
+                children.append(cid)
+            if not any(c in mapped for c in children):
+                leaves.append(geo)
+        if not leaves:
+            raise AssertionError(f"window {window} has no mapped child windows")
+        return max(leaves, key=lambda g: g.width * g.height)
+
+    # -- input ---------------------------------------------------------------------------
+    def type(self, text: str) -> None:
+        self.xdotool("type", "--delay", str(TYPE_DELAY_MS), "--clearmodifiers", "--", text)
+
+    def key(self, *keys: str) -> None:
+        self.xdotool("key", "--delay", str(TYPE_DELAY_MS), "--clearmodifiers", *keys)
+
+    def click(self, x: int, y: int) -> None:
+        self.xdotool("mousemove", "--sync", str(x), str(y), "click", "1")
+
+    def drag(self, start: tuple[int, int], end: tuple[int, int], steps: int = 12) -> None:
+        """Press the left button at ``start``, move in steps, release at ``end``."""
+        self.xdotool("mousemove", "--sync", str(start[0]), str(start[1]), "mousedown", "1")
+        for i in range(1, steps + 1):
+            x = start[0] + (end[0] - start[0]) * i // steps
+            y = start[1] + (end[1] - start[1]) * i // steps
+            self.xdotool("mousemove", "--sync", str(x), str(y))
+            time.sleep(0.02)
+        self.xdotool("mouseup", "1")
+
+    # -- pictures ------------------------------------------------------------------------
+    def screenshot(self, path: Path, window: str = "root") -> Path:
+        """The screen, or one window as the screen shows it (with its dialogs' area when
+        they lie inside it), as PNG: ImageMagick ``import -window``."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._run("import", "-window", window, str(path), timeout=60)
+        return path
+
+
+def wait_for(check: Callable[[], bool], timeout: float, what: str, every: float = 0.2) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(every)
+    raise AssertionError(f"{what}: not within {timeout:.0f} s")
