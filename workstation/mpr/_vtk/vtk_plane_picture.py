@@ -17,6 +17,7 @@ from vtkmodules.vtkCommonDataModel import vtkImageData
 from vtkmodules.vtkRenderingCore import vtkImageActor, vtkRenderer, vtkRenderWindow, vtkTextActor
 
 from workstation.imaging.orientation import OrientationLabels
+from workstation.viewer._vtk.vtk_fonts import use_unicode_font
 from workstation.viewer._vtk.vtk_layers import set_text
 
 #: Slicer's colours: axial red, coronal green, sagittal yellow.
@@ -58,6 +59,7 @@ class VtkPlanePicture:
             text.SetPosition(x, y)
             prop = text.GetTextProperty()
             prop.SetFontSize(15)
+            use_unicode_font(prop)
             prop.SetJustification(hj)
             prop.SetVerticalJustification(vj)
             prop.SetColor(1.0, 0.85, 0.3)

@@ -33,6 +33,7 @@ from vtkmodules.vtkRenderingVolume import vtkFixedPointVolumeRayCastMapper
 from workstation.mpr._vtk.vtk_reslice import image_data_of, vtk_matrix
 from workstation.mpr.presets import VolumePreset
 from workstation.mpr.volume import MprVolume
+from workstation.viewer._vtk.vtk_fonts import use_unicode_font
 
 BLEND_MODES = ("composite", "mip", "minip")
 #: Frames per second asked for while the user drags (the mapper lowers its sampling).
@@ -165,6 +166,7 @@ class VtkVolumeScene:
         if self._status is None:
             self._status = vtkTextActor()
             self._status.GetTextProperty().SetFontSize(16)
+            use_unicode_font(self._status.GetTextProperty())
             self.renderer.AddViewProp(self._status)
         from workstation.viewer._vtk.vtk_layers import set_text
 
