@@ -9,11 +9,13 @@ import numpy as np
 import pytest
 
 from tests.viewer import synthetic
+from workstation.imaging.orientation import orientation_labels
 from workstation.viewer import geometry, windowing
 from workstation.viewer.annotations import Annotation, Kind, evaluate, label
 from workstation.viewer.catalog import FileCatalog
-from workstation.viewer.frames import FrameGeometry
+from workstation.viewer.frames import DisplayFrame, FrameGeometry
 from workstation.viewer.model import ViewerModel
+from workstation.viewer.overlays import orientation_markers
 from workstation.viewer.stack_source import StackSource
 from workstation.viewer.view_transform import ViewTransform, fit_zoom
 
@@ -62,20 +64,31 @@ def test_view_transform_round_trip_rotate_flip() -> None:
     assert fit_zoom((160, 128), (400, 300)) == pytest.approx(0.98 * 300 / 128)
 
 
-def test_orientation_labels() -> None:
-    axial = FrameGeometry(
-        10, 10, (1, 1), image_position=(0, 0, 0), image_orientation=(1, 0, 0, 0, 1, 0)
-    )
-    assert geometry.edge_labels(axial) == {"right": "L", "left": "R", "bottom": "P", "top": "A"}
-    coronal = FrameGeometry(
-        10, 10, (1, 1), image_position=(0, 0, 0), image_orientation=(1, 0, 0, 0, 0, -1)
-    )
-    assert geometry.edge_labels(coronal)["top"] == "H"
+def _markers(iop: tuple[float, ...], t: ViewTransform | None = None) -> dict[str, str]:
+    g = FrameGeometry(10, 10, (1, 1), image_position=(0, 0, 0), image_orientation=iop)  # type: ignore[arg-type]
+    frame = DisplayFrame("1.2.3", 0, g, np.zeros((10, 10), np.int16))
+    return orientation_markers(frame, t or ViewTransform())
+
+
+def test_orientation_markers_are_the_imaging_labels() -> None:
+    """The letters drawn on screen are imaging.orientation's (the ones tested on samples)."""
+    assert _markers((1, 0, 0, 0, 1, 0)) == {"right": "L", "left": "R", "bottom": "P", "top": "A"}
+    assert _markers((1, 0, 0, 0, 0, -1))["top"] == "H"
     c, s = np.cos(np.radians(30)), np.sin(np.radians(30))
-    oblique = FrameGeometry(
-        10, 10, (1, 1), image_position=(0, 0, 0), image_orientation=(c, s, 0, 0, 0, -1)
-    )
-    assert geometry.edge_labels(oblique)["right"] == "LP"
+    assert _markers((c, s, 0, 0, 0, -1))["right"] == "LP"
+    # A tilt of about 4 degrees is oblique for imaging's 0.05 threshold, on screen too.
+    c, s = np.cos(np.radians(4)), np.sin(np.radians(4))
+    for iop in [(1, 0, 0, 0, 1, 0), (c, s, 0, -s, c, 0), (c, 0, -s, 0, 0, -1)]:
+        labels = orientation_labels(iop)
+        assert _markers(iop) == {
+            "left": labels.left,
+            "right": labels.right,
+            "top": labels.top,
+            "bottom": labels.bottom,
+        }
+    assert _markers((c, s, 0, -s, c, 0))["right"] == "LP"
+    # A quarter turn clockwise puts the image's left edge (R) at the top.
+    assert _markers((1, 0, 0, 0, 1, 0), ViewTransform(rotation=1))["top"] == "R"
 
 
 def test_reference_line_of_orthogonal_planes() -> None:

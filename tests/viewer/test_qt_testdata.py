@@ -76,8 +76,9 @@ def test_mr_orientation_axial_and_oblique(qtbot, make_viewer, testdata, artifact
     wait_until(qtbot, lambda: view.viewport.current_frame() is not None)
     view.refresh()
     c = view.scene.corners
-    # Row cosines ~(1, 0.01, 0.06): Left; column cosines ~(0, 0.986, -0.165): Posterior-Feet.
-    assert (c.GetText(6), c.GetText(5), c.GetText(7), c.GetText(4)) == ("R", "L", "AH", "PF")
+    # Row cosines ~(1, 0.01, 0.06): Left-Head; column cosines ~(0, 0.986, -0.165):
+    # Posterior-Feet. The same letters as imaging's test on this sample (threshold 0.05).
+    assert (c.GetText(6), c.GetText(5), c.GetText(7), c.GetText(4)) == ("RF", "LH", "AH", "PF")
     settle()
     save_png(v2.screenshot(), artifacts_dir / "viewer-mr-oblique.png")
 

@@ -1,4 +1,6 @@
-"""Patient-space geometry of 2-D frames: plane maths for sync, reference lines, labels.
+"""Patient-space geometry of 2-D frames: plane maths for sync and reference lines.
+
+Orientation letters come from :mod:`workstation.imaging.orientation`.
 
 Pixel coordinates are (column, row) with integer values at pixel centres, the DICOM
 convention in which Image Position (Patient) is the centre of the first pixel.
@@ -101,37 +103,3 @@ def reference_line(
     if len(points) < 2:
         return None
     return points[0], points[1]
-
-
-_LETTERS = (("L", "R"), ("P", "A"), ("H", "F"))
-
-
-def direction_label(vector: np.ndarray, max_letters: int = 3) -> str:
-    """Patient-orientation letters for a direction (LPS axes), strongest component first.
-
-    The +x axis points to the patient's Left, +y Posterior, +z Head.  Components smaller
-    than 0.1 are left out, so an oblique direction gets two or three letters.
-    """
-    v = np.asarray(vector, dtype=float)
-    order = np.argsort(-np.abs(v))
-    out = []
-    for axis in order[:max_letters]:
-        if abs(v[axis]) < 0.1:
-            break
-        positive, negative = _LETTERS[axis]
-        out.append(positive if v[axis] > 0 else negative)
-    return "".join(out)
-
-
-def edge_labels(g: FrameGeometry) -> dict[str, str] | None:
-    """Orientation letters for the left, right, top and bottom edges of the unrotated frame."""
-    if g.image_orientation is None:
-        return None
-    row_dir = np.asarray(g.image_orientation[:3], dtype=float)
-    col_dir = np.asarray(g.image_orientation[3:], dtype=float)
-    return {
-        "right": direction_label(row_dir),
-        "left": direction_label(-row_dir),
-        "bottom": direction_label(col_dir),
-        "top": direction_label(-col_dir),
-    }

@@ -11,7 +11,7 @@ import numpy as np
 
 from workstation.i18n import _
 from workstation.i18n.formatting import dicom_date
-from workstation.viewer import geometry
+from workstation.imaging.orientation import direction_label
 from workstation.viewer.frames import DisplayFrame, SeriesHeader
 from workstation.viewer.view_transform import ViewTransform
 
@@ -68,10 +68,10 @@ def orientation_markers(frame: DisplayFrame | None, t: ViewTransform) -> dict[st
     right_p = right[0] * row_dir + right[1] * col_dir
     down_p = down[0] * row_dir + down[1] * col_dir
     return {
-        "right": geometry.direction_label(right_p),
-        "left": geometry.direction_label(-right_p),
-        "bottom": geometry.direction_label(down_p),
-        "top": geometry.direction_label(-down_p),
+        "right": direction_label(right_p),
+        "left": direction_label(-right_p),
+        "bottom": direction_label(down_p),
+        "top": direction_label(-down_p),
     }
 
 
