@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from workstation.imaging.frame import FrameRef
 
 
 @dataclass(frozen=True)
@@ -106,13 +109,21 @@ class DisplayFrame:
 
 
 @dataclass(frozen=True)
-class FrameRef:
-    """Identity and sort key of one frame of a series, known before it is decoded."""
+class FrameSlot:
+    """One frame of a displayed series, known before it is decoded.
 
+    ``ref`` says where the imaging loader finds its pixels (file and frame); the rest is
+    its identity and sort key in the stack.
+    """
+
+    ref: FrameRef
     sop_instance_uid: str
-    frame_index: int = 0
     instance_number: int | None = None
     geometry: FrameGeometry | None = None
+
+    @property
+    def frame_index(self) -> int:
+        return self.ref.frame
 
 
 @dataclass(frozen=True)
@@ -152,7 +163,7 @@ class FrameSource(Protocol):
 
     def __len__(self) -> int: ...
 
-    def ref(self, index: int) -> FrameRef: ...
+    def ref(self, index: int) -> FrameSlot: ...
 
     def frame(self, index: int) -> DisplayFrame | None: ...
 
@@ -163,7 +174,7 @@ class FrameSource(Protocol):
     def close(self) -> None: ...
 
 
-def error_frame(ref: FrameRef, reason: str) -> DisplayFrame:
-    """The frame to show when ``ref`` cannot be decoded: a tile that says why."""
-    geometry = ref.geometry or FrameGeometry(rows=1, columns=1)
-    return DisplayFrame(ref.sop_instance_uid, ref.frame_index, geometry, None, error=reason)
+def error_frame(slot: FrameSlot, reason: str) -> DisplayFrame:
+    """The frame to show when ``slot`` cannot be decoded: a tile that says why."""
+    geometry = slot.geometry or FrameGeometry(rows=1, columns=1)
+    return DisplayFrame(slot.sop_instance_uid, slot.frame_index, geometry, None, error=reason)

@@ -24,10 +24,11 @@ from workstation.viewer.frames import (
     DisplayFrame,
     FrameGeometry,
     FrameListener,
-    FrameRef,
+    FrameSlot,
     SeriesHeader,
+    error_frame,
 )
-from workstation.viewer.stack_source import frame_refs
+from workstation.viewer.stack_source import frame_slots
 
 logger = logging.getLogger(__name__)
 
@@ -109,16 +110,13 @@ def _geometry(info: Any) -> FrameGeometry:
     )
 
 
-def to_display_frame(result: Any, ref: FrameRef) -> DisplayFrame:
+def to_display_frame(result: Any, slot: FrameSlot) -> DisplayFrame:
     """An imaging ``Frame`` (or ``CannotDisplay``) as the viewer's frame."""
     from workstation.imaging.errors import CannotDisplay
     from workstation.imaging.render import to_display_u8
 
     if isinstance(result, CannotDisplay):
-        geometry = ref.geometry or FrameGeometry(rows=1, columns=1)
-        return DisplayFrame(
-            ref.sop_instance_uid, ref.frame_index, geometry, None, error=result.reason
-        )
+        return error_frame(slot, result.reason)
     info = result.info
     window = None
     if info.windows:
@@ -130,8 +128,8 @@ def to_display_frame(result: Any, ref: FrameRef) -> DisplayFrame:
 
     units = "HU" if info.modality == "CT" else ""
     return DisplayFrame(
-        sop_instance_uid=info.sop_instance_uid or ref.sop_instance_uid,
-        frame_index=ref.frame_index,
+        sop_instance_uid=info.sop_instance_uid or slot.sop_instance_uid,
+        frame_index=slot.frame_index,
         geometry=_geometry(info),
         values=result.modality_values(),
         window=window,
@@ -154,19 +152,18 @@ class ImagingFrameSource:
         *,
         reverse: bool = False,
     ) -> None:
-        from workstation.imaging.frame import FrameRef as ImagingRef
         from workstation.imaging.loader import SeriesLoader
 
-        self._refs, owners = frame_refs(entries, reverse=reverse)
+        self._refs = frame_slots(entries, reverse=reverse)
         self.header = SeriesHeader(series_instance_uid=series_uid)
         self._listeners: list[FrameListener] = []
         self._converted: OrderedDict[int, tuple[Any, DisplayFrame]] = OrderedDict()
         self._conv_lock = threading.Lock()
-        irefs = [ImagingRef.of(o.path, r.frame_index) for r, o in zip(self._refs, owners)]
-        self._loader = SeriesLoader(irefs, pool, cache, focus=0, on_frame=self._on_frame)
+        refs = [slot.ref for slot in self._refs]
+        self._loader = SeriesLoader(refs, pool, cache, focus=0, on_frame=self._on_frame)
         self._loader.start()
-        if owners:
-            self._read_header(owners[0].path)  # one small header read (~1 ms)
+        if refs:
+            self._read_header(refs[0].path)  # one small header read (~1 ms)
 
     def _read_header(self, path: Any) -> None:
         try:
@@ -187,7 +184,7 @@ class ImagingFrameSource:
     def __len__(self) -> int:
         return len(self._refs)
 
-    def ref(self, index: int) -> FrameRef:
+    def ref(self, index: int) -> FrameSlot:
         return self._refs[index]
 
     def frame(self, index: int) -> DisplayFrame | None:

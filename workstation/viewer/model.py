@@ -14,7 +14,7 @@ from typing import Any
 
 from workstation.viewer import geometry, windowing
 from workstation.viewer.annotations import Annotation
-from workstation.viewer.frames import DisplayFrame, FrameRef, FrameSource
+from workstation.viewer.frames import DisplayFrame, FrameSlot, FrameSource
 from workstation.viewer.view_transform import ViewTransform, fit_zoom, zoom_about
 
 logger = logging.getLogger(__name__)
@@ -107,7 +107,7 @@ class Viewport:
     def current_frame(self) -> DisplayFrame | None:
         return self.source.frame(self.index) if self.source is not None and self.count else None
 
-    def current_ref(self) -> FrameRef | None:
+    def current_ref(self) -> FrameSlot | None:
         return self.source.ref(self.index) if self.source is not None and self.count else None
 
     # Stack ---------------------------------------------------------------

@@ -14,13 +14,14 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
+from workstation.imaging.frame import FrameRef
 from workstation.viewer import fallback_decode
 from workstation.viewer.catalog import InstanceEntry, sort_instances
 from workstation.viewer.frames import (
     DisplayFrame,
     FrameGeometry,
     FrameListener,
-    FrameRef,
+    FrameSlot,
     SeriesHeader,
     error_frame,
 )
@@ -41,18 +42,17 @@ def _ref_geometry(e: InstanceEntry) -> FrameGeometry | None:
     )
 
 
-def frame_refs(
-    entries: list[InstanceEntry], *, reverse: bool = False
-) -> tuple[list[FrameRef], list[InstanceEntry]]:
-    """One ref per frame, in display order, and the instance each ref came from."""
-    refs, owners = [], []
+def frame_slots(entries: list[InstanceEntry], *, reverse: bool = False) -> list[FrameSlot]:
+    """One slot per frame, in display order."""
+    slots = []
     for e in sort_instances(entries, reverse=reverse):
         n = max(1, e.number_of_frames or 1)
         geom = _ref_geometry(e) if n == 1 else None
         for f in range(n):
-            refs.append(FrameRef(e.sop_instance_uid, f, e.instance_number, geom))
-            owners.append(e)
-    return refs, owners
+            slots.append(
+                FrameSlot(FrameRef.of(e.path, f), e.sop_instance_uid, e.instance_number, geom)
+            )
+    return slots
 
 
 class StackSource:
@@ -67,7 +67,7 @@ class StackSource:
         focus: int = 0,
         reverse: bool = False,
     ) -> None:
-        self._refs, self._owners = frame_refs(entries, reverse=reverse)
+        self._refs = frame_slots(entries, reverse=reverse)
         self.header = SeriesHeader(series_instance_uid=series_uid)
         self._memory_bytes = memory_bytes
         self._read = read or _read_dataset
@@ -87,7 +87,7 @@ class StackSource:
     def __len__(self) -> int:
         return len(self._refs)
 
-    def ref(self, index: int) -> FrameRef:
+    def ref(self, index: int) -> FrameSlot:
         return self._refs[index]
 
     def frame(self, index: int) -> DisplayFrame | None:
@@ -161,30 +161,29 @@ class StackSource:
             dropped = self._frames.pop(far)
             self._bytes -= dropped.values.nbytes if dropped.values is not None else 0
 
-    def _dataset(self, owner: InstanceEntry) -> Any:
-        key = str(owner.path)
-        ds = self._datasets.get(key)
+    def _dataset(self, path: str) -> Any:
+        ds = self._datasets.get(path)
         if ds is None:
-            ds = self._read(owner.path)
-            self._datasets[key] = ds
+            ds = self._read(path)
+            self._datasets[path] = ds
             while len(self._datasets) > 2:
                 self._datasets.popitem(last=False)
         return ds
 
     def _decode(self, index: int) -> DisplayFrame:
-        ref, owner = self._refs[index], self._owners[index]
+        slot = self._refs[index]
         try:
-            ds = self._dataset(owner)
+            ds = self._dataset(slot.ref.path)
         except Exception as exc:  # noqa: BLE001 - unreadable file: a tile, not a crash
             logger.warning(
-                "instance %s cannot be read: %s", ref.sop_instance_uid, type(exc).__name__
+                "instance %s cannot be read: %s", slot.sop_instance_uid, type(exc).__name__
             )
             logger.debug("read detail: %s", exc)
-            return error_frame(ref, str(exc) or type(exc).__name__)
+            return error_frame(slot, str(exc) or type(exc).__name__)
         if not self._header_read:
             self._header_read = True
             self.header = fallback_decode.series_header(ds)
-        return fallback_decode.decode(ds, ref.frame_index)
+        return fallback_decode.decode(ds, slot.frame_index)
 
 
 def _read_dataset(path: Any) -> Any:

@@ -316,12 +316,12 @@ class QtViewer(QWidget):
         entry = entries[len(entries) // 2]
         pool = self._pool()
         if pool is not None:
-            from workstation.imaging.frame import FrameRef as ImagingRef
-            from workstation.viewer.frames import FrameRef
+            from workstation.imaging.frame import FrameRef
+            from workstation.viewer.frames import FrameSlot
             from workstation.viewer.imaging_source import to_display_frame
 
-            result = pool.submit(ImagingRef.of(entry.path, 0)).result(timeout=60)
-            return to_display_frame(result, FrameRef(entry.sop_instance_uid))
+            slot = FrameSlot(FrameRef.of(entry.path, 0), entry.sop_instance_uid)
+            return to_display_frame(pool.submit(slot.ref).result(timeout=60), slot)
         import pydicom
 
         from workstation.viewer import fallback_decode
