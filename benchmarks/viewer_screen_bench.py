@@ -92,15 +92,16 @@ def _pump(app, until, timeout_s: float = 60.0) -> bool:  # type: ignore[no-untyp
 
 def open_first_pixels(app, viewer, catalog, runs: int) -> tuple[list[float], float]:  # type: ignore[no-untyped-def]
     """ms from open to first pixels for each run, and when the last open started."""
-    from workstation.viewer import imaging_source
+    from workstation.imaging import shared
 
     times = []
     study = catalog.studies()[0]
     started = 0.0
     for _ in range(runs):
         started = time.perf_counter()
-        if imaging_source._shared is not None:
-            imaging_source._shared[1].clear()  # a cold cache each time (the OS cache is warm)
+        running = shared.running()
+        if running is not None:
+            running[1].clear()  # a cold cache each time (the OS cache is warm)
         shown: list[float] = []
         viewer.sig_first_image_shown.connect(shown.append)
         viewer.open_study(study)

@@ -126,18 +126,19 @@ def test_decode_workers_yield_to_the_screen(qtbot, make_viewer, ct_catalog) -> N
     decoding does not take the cores from drawing while the user scrolls."""
     import os
 
-    from workstation.viewer import imaging_source
+    from workstation.imaging import shared
 
     if not hasattr(os, "getpriority"):
         pytest.skip("no process niceness on this platform")
     v = make_viewer(ct_catalog)
     open_and_wait(qtbot, v, ct_catalog)
-    assert imaging_source._shared is not None
-    pool = imaging_source._shared[0]
+    running = shared.running()
+    assert running is not None
+    pool = running[0]
     if not pool.processes:
         pytest.skip("decoding in-process only (KLINIKA_DECODE_PROCESSES=0)")
     mine = os.getpriority(os.PRIO_PROCESS, 0)
-    wanted = min(19, mine + imaging_source.WORKER_NICENESS)
+    wanted = min(19, mine + shared.WORKER_NICENESS)
 
     def reniced() -> bool:
         pids = pool.worker_pids

@@ -1,8 +1,8 @@
 """Small 8-bit pictures of a study or series for the browser (no Qt).
 
-The imaging engine renders the frame when it is available (the viewer's own pipeline:
-modality LUT, the file's window, MONOCHROME1); otherwise pydicom decodes it and a
-min/max window is used.  Non-image objects (SR, PDF, waveforms) have no thumbnail.
+The imaging engine decodes the frame (in the shared decode pool's workers when the pool
+runs) and renders it as the viewer does: modality LUT, the file's window, MONOCHROME1;
+a min/max window when the file's own shows nothing.  Non-image objects (SR, PDF, waveforms) have no thumbnail.
 """
 
 from __future__ import annotations
@@ -25,13 +25,12 @@ NON_IMAGE_MODALITIES = {"SR", "PR", "KO", "DOC", "ECG", "RWV", "REG", "SEG", "RT
 
 def render_u8(path: Path) -> np.ndarray | None:
     """The first frame of ``path`` as uint8 (rows, cols) or (rows, cols, 3), or None."""
-    try:
-        from workstation.imaging.decode import decode_frame
-        from workstation.imaging.errors import CannotDisplay
-        from workstation.imaging.render import to_display_u8
-    except ImportError:
-        return _render_with_pydicom(path)
-    frame = decode_frame(path, 0)
+    from workstation.imaging import shared
+    from workstation.imaging.errors import CannotDisplay
+    from workstation.imaging.frame import FrameRef
+    from workstation.imaging.render import to_display_u8
+
+    frame = shared.decode(FrameRef.of(path))
     if isinstance(frame, CannotDisplay):
         return None
     image = to_display_u8(frame)
@@ -41,31 +40,6 @@ def render_u8(path: Path) -> np.ndarray | None:
 
         image = to_display_u8(frame, min_max_window(frame.modality_values()))
     return np.ascontiguousarray(image)
-
-
-def _render_with_pydicom(path: Path) -> np.ndarray | None:
-    from pydicom import dcmread
-
-    try:
-        ds = dcmread(path)
-        if "PixelData" not in ds:
-            return None
-        arr = ds.pixel_array
-    except Exception:
-        logger.debug("no thumbnail for %s", path.name, exc_info=True)
-        return None
-    frames = int(getattr(ds, "NumberOfFrames", 1) or 1)
-    samples = int(getattr(ds, "SamplesPerPixel", 1) or 1)
-    if frames > 1:
-        arr = arr[0]
-    if samples == 3:
-        return np.ascontiguousarray(np.clip(arr, 0, 255).astype(np.uint8))
-    values = arr.astype(np.float32)
-    lo, hi = np.percentile(values, (0.5, 99.5)) if values.size else (0.0, 1.0)
-    scaled = np.clip((values - lo) / max(hi - lo, 1e-6) * 255.0, 0, 255).astype(np.uint8)
-    if str(getattr(ds, "PhotometricInterpretation", "")) == "MONOCHROME1":
-        scaled = 255 - scaled
-    return scaled
 
 
 def shrink(image: np.ndarray, size: int) -> np.ndarray:

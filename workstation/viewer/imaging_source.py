@@ -1,22 +1,20 @@
 """The imaging package's :class:`SeriesLoader` seen as a viewer :class:`FrameSource`.
 
-One decode pool (worker processes plus an in-process lane) and one memory-bounded frame
-cache serve every viewport of the application; :func:`shutdown` stops them (the app
-calls it at exit, and it is registered with :mod:`atexit`).  Frames are converted to
-:class:`~workstation.viewer.frames.DisplayFrame` on demand and carry a ``render``
+Every viewport loads through :mod:`workstation.imaging.shared`'s one decode pool and
+frame cache (``shutdown`` is re-exported here for the app and the test harness).
+Frames are converted to :class:`~workstation.viewer.frames.DisplayFrame` on demand and carry a ``render``
 function that is the imaging package's own 8-bit mapping, so the screen shows exactly
 what ``workstation render`` writes (VOI LUT functions, VOI LUT tables, MONOCHROME1).
 """
 
 from __future__ import annotations
 
-import atexit
 import logging
-import os
 import threading
 from collections import OrderedDict
 from typing import Any
 
+from workstation.imaging.shared import shared_pool, shutdown
 from workstation.viewer import fallback_decode
 from workstation.viewer.catalog import InstanceEntry
 from workstation.viewer.frames import (
@@ -30,48 +28,9 @@ from workstation.viewer.frames import (
 )
 from workstation.viewer.stack_source import frame_slots
 
+__all__ = ["ImagingFrameSource", "open_source", "shutdown", "to_display_frame"]
+
 logger = logging.getLogger(__name__)
-
-_lock = threading.Lock()
-_shared: tuple[Any, Any] | None = None
-
-#: Environment override of the decode worker count (0 = decode in-process only).
-ENV_PROCESSES = "KLINIKA_DECODE_PROCESSES"
-#: Niceness added to the decode worker processes.  Background decoding then yields the
-#: cores to the screen while the user scrolls (2 cores, llvmpipe, 860x860, machine load
-#: 3-9: 15-46 -> 33-58 images/s drawn while a 255-slice JPEG Lossless CT decodes behind;
-#: the rest of the series then takes longer) and costs nothing while the machine is
-#: otherwise idle.
-WORKER_NICENESS = 10
-
-
-def shared_pool() -> tuple[Any, Any]:
-    """The application's decode pool and frame cache (started on first use)."""
-    global _shared
-    with _lock:
-        if _shared is None:
-            from workstation.imaging.cache import FrameCache
-            from workstation.imaging.pool import DecodePool
-
-            processes = os.environ.get(ENV_PROCESSES)
-            pool = DecodePool(
-                int(processes) if processes else None, niceness=WORKER_NICENESS
-            ).start()
-            _shared = (pool, FrameCache())
-        return _shared
-
-
-def shutdown() -> None:
-    """Stop the shared decode pool (idempotent)."""
-    global _shared
-    with _lock:
-        shared, _shared = _shared, None
-    if shared is not None:
-        shared[0].close()
-        shared[1].clear()
-
-
-atexit.register(shutdown)
 
 
 def _geometry(info: Any) -> FrameGeometry:

@@ -86,18 +86,14 @@ class QtViewer(QWidget):
     # Construction -----------------------------------------------------------
     def _start_decoders(self) -> None:
         """Start the shared decode pool now, so the first study does not wait for it."""
-        import importlib.util
-
-        if importlib.util.find_spec("workstation.viewer.imaging_source") is None:
-            return
+        from workstation.imaging import shared
         from workstation.imaging.pool import warm_up
-        from workstation.viewer import imaging_source
 
         # Import the decoders on this thread first: the pool's lanes import them too,
         # and imports racing between threads can expose half-initialised modules.
         warm_up()
         try:
-            imaging_source.shared_pool()
+            shared.shared_pool()
         except (ImportError, OSError):
             logger.exception("decode pool could not start; frames decode in the viewer")
 
@@ -306,7 +302,7 @@ class QtViewer(QWidget):
         """The middle image of a series for its thumbnail (runs on the thumbnail thread).
 
         Decoded by the shared pool's worker processes when it runs, so thumbnails do not
-        take the GIL from the screen; else by pydicom here.
+        take the GIL from the screen; else here.
         """
         from workstation.viewer.catalog import sort_instances
 
@@ -314,28 +310,13 @@ class QtViewer(QWidget):
         if not entries:
             return None
         entry = entries[len(entries) // 2]
-        pool = self._pool()
-        if pool is not None:
-            from workstation.imaging.frame import FrameRef
-            from workstation.viewer.frames import FrameSlot
-            from workstation.viewer.imaging_source import to_display_frame
+        from workstation.imaging import shared
+        from workstation.imaging.frame import FrameRef
+        from workstation.viewer.frames import FrameSlot
+        from workstation.viewer.imaging_source import to_display_frame
 
-            slot = FrameSlot(FrameRef.of(entry.path, 0), entry.sop_instance_uid)
-            return to_display_frame(pool.submit(slot.ref).result(timeout=60), slot)
-        import pydicom
-
-        from workstation.viewer import fallback_decode
-
-        return fallback_decode.decode(pydicom.dcmread(entry.path), 0)
-
-    def _pool(self):
-        import importlib.util
-
-        if importlib.util.find_spec("workstation.viewer.imaging_source") is None:
-            return None
-        from workstation.viewer import imaging_source
-
-        return imaging_source._shared[0] if imaging_source._shared is not None else None
+        slot = FrameSlot(FrameRef.of(entry.path, 0), entry.sop_instance_uid)
+        return to_display_frame(shared.decode(slot.ref), slot)
 
     def _viewer_store(self):
         if self._store is None and self.settings is not None:
