@@ -13,10 +13,10 @@ from workstation.imaging.orientation import orientation_labels
 from workstation.viewer import geometry, windowing
 from workstation.viewer.annotations import Annotation, Kind, evaluate, label
 from workstation.viewer.catalog import FileCatalog
-from workstation.viewer.frames import DisplayFrame, FrameGeometry
+from workstation.viewer.frames import DisplayFrame, FrameGeometry, FrameSource
 from workstation.viewer.model import ViewerModel
 from workstation.viewer.overlays import orientation_markers
-from workstation.viewer.stack_source import StackSource
+from workstation.viewer.sources import open_frame_source
 from workstation.viewer.view_transform import ViewTransform, fit_zoom
 
 
@@ -129,9 +129,7 @@ def test_catalog_sorts_by_position(ct_files: list[Path]) -> None:
     cat = FileCatalog(ct_files)
     (study,) = cat.studies()
     (series,) = cat.series(study)
-    src = StackSource(
-        cat.instances(series.series_instance_uid), series_uid=series.series_instance_uid
-    )
+    src = open_frame_source(cat.instances(series.series_instance_uid), series.series_instance_uid)
     try:
         # Head-most first (the synthetic stack numbers its images feet to head).
         assert [src.ref(i).instance_number for i in range(len(src))] == list(range(20, 0, -1))
@@ -139,28 +137,10 @@ def test_catalog_sorts_by_position(ct_files: list[Path]) -> None:
         src.close()
 
 
-def test_first_frame_first_then_nearest(ct_files: list[Path]) -> None:
-    cat = FileCatalog(ct_files)
-    series = cat.series(cat.studies()[0])[0]
-    order: list[int] = []
-    src = StackSource(cat.instances(series.series_instance_uid), on_frame=order.append)
-    _wait(lambda: src.decoded_count() == 20)
-    src.close()
-    assert order[0] == 0
-    assert order == sorted(order)  # nearest to the current (0) first
-    order2: list[int] = []
-    src = StackSource(cat.instances(series.series_instance_uid), on_frame=order2.append, focus=10)
-    _wait(lambda: src.decoded_count() == 20)
-    src.close()
-    assert order2[0] == 10
-    dist = [abs(i - 10) for i in order2]
-    assert dist == sorted(dist)
-
-
 def test_decoded_frame_is_hu_with_geometry(ct_files: list[Path]) -> None:
     cat = FileCatalog(ct_files)
     series = cat.series(cat.studies()[0])[0]
-    src = StackSource(cat.instances(series.series_instance_uid))
+    src = open_frame_source(cat.instances(series.series_instance_uid), series.series_instance_uid)
     _wait(lambda: src.frame(0) is not None)
     f = src.frame(0)
     src.close()
@@ -174,27 +154,11 @@ def test_truncated_file_gives_reason_tile(tmp_path: Path) -> None:
     path = synthetic.write_truncated(tmp_path / "bad")
     cat = FileCatalog([path])
     series = cat.series(cat.studies()[0])[0]
-    src = StackSource(cat.instances(series.series_instance_uid))
+    src = open_frame_source(cat.instances(series.series_instance_uid), series.series_instance_uid)
     _wait(lambda: src.frame(0) is not None)
     f = src.frame(0)
     src.close()
     assert f is not None and not f.ok and f.error
-
-
-def test_memory_budget_drops_far_frames(ct_files: list[Path]) -> None:
-    cat = FileCatalog(ct_files)
-    series = cat.series(cat.studies()[0])[0]
-    frame_bytes = 128 * 160 * 2
-    src = StackSource(cat.instances(series.series_instance_uid), memory_bytes=5 * frame_bytes)
-    _wait(lambda: src.decoded_count() >= 5)
-    time.sleep(0.2)
-    assert src.decoded_count() == 5
-    assert src.frame(0) is not None and src.frame(19) is None
-    src.set_current(19)
-    _wait(lambda: src.frame(19) is not None)
-    assert src.decoded_count() <= 5
-    assert src.frame(0) is None  # the farthest from the new current frame went first
-    src.close()
 
 
 def test_model_scroll_sync_and_annotations(tmp_path: Path) -> None:
@@ -209,8 +173,8 @@ def test_model_scroll_sync_and_annotations(tmp_path: Path) -> None:
     cat = FileCatalog(a + b)
     series = cat.series(study)
 
-    def factory(uid: str) -> StackSource:
-        return StackSource(cat.instances(uid), series_uid=uid)
+    def factory(uid: str) -> FrameSource:
+        return open_frame_source(cat.instances(uid), uid)
 
     model = ViewerModel(factory)
     model.set_layout(1, 2)

@@ -8,8 +8,11 @@ import pydicom
 import pytest
 
 from tests.viewer import synthetic
+from workstation.imaging.decode import decode_frame
+from workstation.imaging.frame import FrameRef
 from workstation.viewer.annotations import Annotation, Kind, evaluate
-from workstation.viewer.fallback_decode import decode
+from workstation.viewer.frames import FrameSlot
+from workstation.viewer.imaging_source import to_display_frame
 
 pytest.importorskip("highdicom")
 
@@ -19,7 +22,7 @@ def test_sr_holds_values_units_and_references(tmp_path: Path) -> None:
 
     (path,) = synthetic.write_ct_series(tmp_path / "ct", n=1, shuffle=False)
     ds = pydicom.dcmread(path)
-    frame = decode(ds, 0)
+    frame = to_display_frame(decode_frame(path), FrameSlot(FrameRef.of(path), ds.SOPInstanceUID))
     sop = ds.SOPInstanceUID
     anns = [
         evaluate(Annotation(Kind.LENGTH, ((10, 10), (40, 50)), sop), frame),

@@ -14,9 +14,9 @@ import threading
 from collections import OrderedDict
 from typing import Any
 
+from workstation.imaging.frame import FrameRef
 from workstation.imaging.shared import shared_pool, shutdown
-from workstation.viewer import fallback_decode
-from workstation.viewer.catalog import InstanceEntry
+from workstation.viewer.catalog import InstanceEntry, sort_instances
 from workstation.viewer.frames import (
     CalibratedRegion,
     DisplayFrame,
@@ -26,11 +26,35 @@ from workstation.viewer.frames import (
     SeriesHeader,
     error_frame,
 )
-from workstation.viewer.stack_source import frame_slots
+from workstation.viewer.series_header import series_header
 
 __all__ = ["ImagingFrameSource", "open_source", "shutdown", "to_display_frame"]
 
 logger = logging.getLogger(__name__)
+
+
+def _ref_geometry(e: InstanceEntry) -> FrameGeometry | None:
+    if not (e.image_position and e.image_orientation):
+        return None
+    return FrameGeometry(
+        rows=0,
+        columns=0,
+        image_position=tuple(e.image_position),  # type: ignore[arg-type]
+        image_orientation=tuple(e.image_orientation),  # type: ignore[arg-type]
+    )
+
+
+def frame_slots(entries: list[InstanceEntry], *, reverse: bool = False) -> list[FrameSlot]:
+    """One slot per frame, in display order."""
+    slots = []
+    for e in sort_instances(entries, reverse=reverse):
+        n = max(1, e.number_of_frames or 1)
+        geom = _ref_geometry(e) if n == 1 else None
+        for f in range(n):
+            slots.append(
+                FrameSlot(FrameRef.of(e.path, f), e.sop_instance_uid, e.instance_number, geom)
+            )
+    return slots
 
 
 def _geometry(info: Any) -> FrameGeometry:
@@ -129,7 +153,7 @@ class ImagingFrameSource:
             import pydicom
 
             ds = pydicom.dcmread(path, stop_before_pixels=True)
-            self.header = fallback_decode.series_header(ds)
+            self.header = series_header(ds)
         except Exception:  # noqa: BLE001 - overlays stay empty; the pixels still come
             logger.warning("series header of %s unreadable", self.header.series_instance_uid)
 
@@ -179,11 +203,7 @@ class ImagingFrameSource:
 
 def open_source(
     entries: list[InstanceEntry], series_uid: str, *, reverse: bool = False
-) -> ImagingFrameSource | None:
-    """A source on the shared pool, or None when the imaging loader cannot start."""
-    try:
-        pool, cache = shared_pool()
-    except (ImportError, OSError):
-        logger.exception("imaging decode pool unavailable; using the viewer's fallback")
-        return None
+) -> ImagingFrameSource:
+    """A source on the shared pool (which decodes in-process when its workers cannot run)."""
+    pool, cache = shared_pool()
     return ImagingFrameSource(entries, series_uid, pool, cache, reverse=reverse)

@@ -1,15 +1,9 @@
-"""Which loader feeds the viewports: the imaging package's, else the viewer's fallback."""
+"""What feeds the viewports: the imaging package's loader on the shared decode pool."""
 
 from __future__ import annotations
 
-import importlib.util
-import logging
-
 from workstation.viewer.catalog import InstanceEntry
 from workstation.viewer.frames import FrameSource
-from workstation.viewer.stack_source import StackSource
-
-logger = logging.getLogger(__name__)
 
 
 def open_frame_source(
@@ -17,10 +11,6 @@ def open_frame_source(
 ) -> FrameSource:
     """A frame source for one series' instances (first frame decoding starts at once);
     ``reverse`` flips the reading order (setting ``viewer.stack_order``)."""
-    if importlib.util.find_spec("workstation.viewer.imaging_source") is not None:
-        from workstation.viewer import imaging_source
+    from workstation.viewer import imaging_source
 
-        source = imaging_source.open_source(entries, series_uid, reverse=reverse)
-        if source is not None:
-            return source
-    return StackSource(entries, series_uid=series_uid, reverse=reverse)
+    return imaging_source.open_source(entries, series_uid, reverse=reverse)

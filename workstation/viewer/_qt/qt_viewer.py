@@ -95,7 +95,7 @@ class QtViewer(QWidget):
         try:
             shared.shared_pool()
         except (ImportError, OSError):
-            logger.exception("decode pool could not start; frames decode in the viewer")
+            logger.exception("decode pool could not start; opening a series tries again")
 
     def _build_ui(self) -> None:
         self.thumbnails = QtThumbnails()
