@@ -28,7 +28,7 @@ apt_ensure() {
 
 # Libraries Qt and VTK need at run time on a minimal Debian 12.
 RUNTIME_PACKAGES="libglib2.0-0 libgl1 libegl1 libxkbcommon0 libfontconfig1 libdbus-1-3 \
-libosmesa6 fonts-dejavu-core libxcursor1 libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 \
+libosmesa6 fonts-dejavu-core fonts-wqy-zenhei libxcursor1 libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 \
 libxcb-image0 libxcb-keysyms1 libxcb-render-util0 libxcb-render0 libxcb-shape0 libxcb-util1 \
 libxcb-xkb1 libxrender1 libxi6 libsm6 libice6 libxext6 libx11-xcb1"
 

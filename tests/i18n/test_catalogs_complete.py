@@ -16,8 +16,8 @@ from babel.messages.plurals import get_plural
 from tests.i18n.catalog_files import TRANSLATED, catalog, forms, po_path, template
 from workstation.i18n.catalogs import compile_po
 
-#: ``{name}``, ``{n:.1f}``, ``%(name)s`` and Qt's ``%v``/``%m`` progress-bar fields.
-PLACEHOLDER = re.compile(r"\{[^{}]*\}|%\(\w+\)s|%[vm]")
+#: ``{name}``, ``{n:.1f}``, ``%(name)s``, argparse's ``%s``/``%r`` and Qt's ``%v``/``%m`` fields.
+PLACEHOLDER = re.compile(r"\{[^{}]*\}|%\(\w+\)[sr]|%[vmsr]")
 
 
 def _ids(cat: object) -> set[object]:

@@ -87,8 +87,12 @@ def test_a_newer_packaged_mo_is_used(tmp_path: Path, home: Path) -> None:
     assert not cache_dir().exists()
 
 
-def _cli(args: list[str], language: str, home: Path) -> subprocess.CompletedProcess[str]:
+def _cli(
+    args: list[str], language: str, home: Path, site: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ)
+    if site is not None:
+        env["WORKSTATION_SITE_CONFIG"] = str(site)
     env.update(
         WORKSTATION_HOME=str(home),
         WORKSTATION_GENERAL__LANGUAGE=language,
@@ -106,11 +110,22 @@ def _cli(args: list[str], language: str, home: Path) -> subprocess.CompletedProc
 
 def test_the_cli_follows_the_setting(tmp_path: Path) -> None:
     """``WORKSTATION_GENERAL__LANGUAGE=ru workstation import ...`` prints Russian."""
-    not_dicom = tmp_path / "notes.txt"
+    # Named like DICOM but not DICOM: rejected (a plain notes.txt is only skipped, a note).
+    not_dicom = tmp_path / "notes.dcm"
     not_dicom.write_text("hello")
     ru = _cli(["import", str(not_dicom)], "ru", tmp_path / "home")
-    assert "отклонено: 1" in ru.stdout and "Это не файл DICOM." in ru.stdout, ru.stdout
+    assert "Сохранено: 0" in ru.stdout and "Затронуто 0 исследований" in ru.stdout, ru.stdout
     de = _cli(["--help"], "de", tmp_path / "home")
     assert "Untersuchungen im lokalen Archiv auflisten" in de.stdout
+    assert de.stdout.startswith("Aufruf: ") and "diese Hilfe anzeigen und beenden" in de.stdout
+    wrong = _cli(["studies", "--bogus"], "ru", tmp_path / "home")
+    assert "ошибка: нераспознанные аргументы: --bogus" in wrong.stderr, wrong.stderr
     en = _cli(["import", str(not_dicom)], "en", tmp_path / "home")
-    assert "rejected: 1" in en.stdout
+    assert "Stored: 0" in en.stdout and "0 studies touched" in en.stdout, en.stdout
+
+
+def test_a_site_file_may_lock_the_language(tmp_path: Path) -> None:
+    site = tmp_path / "site.toml"
+    site.write_text('locked = ["general.language"]\n[general]\nlanguage = "de"\n')
+    out = _cli(["studies"], "ru", tmp_path / "home", site=site)
+    assert out.stdout.strip() == "Keine Untersuchungen gefunden.", out.stdout + out.stderr

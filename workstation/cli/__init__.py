@@ -87,6 +87,9 @@ def _choose_language(argv: list[str]) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     _choose_language(arguments)
+    from workstation.cli._argparse_messages import install
+
+    install()
     parser = build_parser()
     args = parser.parse_args(arguments)
     from workstation.config import ConfigError

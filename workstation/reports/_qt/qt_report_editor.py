@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from workstation.auth.permissions import Permission
-from workstation.i18n import _
+from workstation.i18n import LANGUAGE_NAMES, _, current_language
 from workstation.reports.errors import ReportError
 from workstation.reports.model import LANGUAGES, SECTION_KEYS, Report, ReportStatus
 from workstation.reports.templates import Field, heading, localized, snippets
@@ -43,6 +43,15 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 AUTOSAVE_MS = 1500
+
+
+def status_label(status: ReportStatus) -> str:
+    return {
+        ReportStatus.DRAFT: _("draft"),
+        ReportStatus.PRELIMINARY: _("preliminary"),
+        ReportStatus.FINAL: _("final"),
+        ReportStatus.SUPERSEDED: _("superseded"),
+    }[status]
 
 
 class QtSignaturePanel(QLabel):
@@ -92,11 +101,14 @@ class QtReportEditor(QWidget):
         self.templates = self.report_actions.templates()
         top = QHBoxLayout()
         self.template_box = QComboBox()
+        ui_language = current_language()
         for t in self.templates.values():
-            self.template_box.addItem(localized(t.title, "en"), t.template_id)
+            self.template_box.addItem(localized(t.title, ui_language), t.template_id)
+        # The report's language: the UI's by default; the doctor may pick another.
         self.language_box = QComboBox()
         for lang in LANGUAGES:
-            self.language_box.addItem(lang, lang)
+            self.language_box.addItem(LANGUAGE_NAMES.get(lang, lang), lang)
+        self.language_box.setCurrentIndex(max(0, self.language_box.findData(ui_language)))
         self.new_button = QPushButton(_("New report"))
         self.new_button.clicked.connect(self._on_new_clicked)
         self.status_label = QLabel()
@@ -237,7 +249,9 @@ class QtReportEditor(QWidget):
             self.status_label.setText(_("No report for this study yet"))
         else:
             self.status_label.setText(
-                _("{status} · version {version}").format(status=r.status.value, version=r.version)
+                _("{status} · version {version}").format(
+                    status=status_label(r.status), version=r.version
+                )
             )
 
     def refresh_signature(self) -> None:
