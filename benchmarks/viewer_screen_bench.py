@@ -307,7 +307,7 @@ def vtk_paths(values: list[np.ndarray], size: int = 800) -> dict[str, float]:
     from vtkmodules.vtkCommonDataModel import vtkImageData
     from vtkmodules.vtkRenderingCore import vtkRenderer, vtkRenderWindow
 
-    from workstation.viewer.windowing import to_uint8
+    from workstation.imaging.render import values_to_u8
 
     out = {}
     for name in PATHS:
@@ -322,7 +322,7 @@ def vtk_paths(values: list[np.ndarray], size: int = 800) -> dict[str, float]:
         rows, cols = values[0].shape
         image.SetDimensions(cols, rows, 1)
         eight_bit = name.startswith("uint8")
-        first = to_uint8(values[0], 40, 400) if eight_bit else np.ascontiguousarray(values[0])
+        first = values_to_u8(values[0], (40, 400)) if eight_bit else np.ascontiguousarray(values[0])
         image.GetPointData().SetScalars(numpy_to_vtk(first.reshape(-1), deep=False))
         actor, prop, _source = _path_scene(name, image)
         ren.AddViewProp(actor)
@@ -333,7 +333,7 @@ def vtk_paths(values: list[np.ndarray], size: int = 800) -> dict[str, float]:
         cpu = time.process_time()
         for k, v in enumerate(values):
             if eight_bit:
-                arr = to_uint8(v, 40 + k % 7, 400)
+                arr = values_to_u8(v, (40 + k % 7, 400))
             else:
                 arr = np.ascontiguousarray(v)
                 prop.SetColorLevel(40 + k % 7)

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from workstation.imaging.lut import Lut
+from workstation.imaging.render import values_to_u8
 from workstation.imaging.windowing import VoiWindow, apply_voi, min_max_window, windows_of
 
 
@@ -75,3 +76,18 @@ def test_windows_of_reads_multi_valued_and_skips_invalid() -> None:
         (-600, 1500, "LUNG"),
     ]
     assert all(w.function == "SIGMOID" for w in windows)
+
+
+def test_values_to_u8_is_the_dicom_linear_formula() -> None:
+    """The viewer's 8-bit map of modality values (tables for integers, floats direct)."""
+    values = np.arange(-1100, 1100, dtype=np.int16).reshape(20, 110)
+    out = values_to_u8(values, (40, 400))
+    x = values.astype(float)
+    ref = np.clip(((x - 39.5) / 399 + 0.5) * 255, 0, 255)
+    assert out.dtype == np.uint8 and np.array_equal(out, np.floor(ref).astype(np.uint8))
+    inv = values_to_u8(values, (40, 400), invert=True)
+    assert np.array_equal(inv, np.floor(255 - ref).astype(np.uint8))
+    floats = values_to_u8(values.astype(np.float32) + 0.25, (40, 400))
+    assert np.max(np.abs(floats.astype(int) - out.astype(int))) <= 1
+    frame_like = np.array([[-2000, 0, 5000]], dtype=np.int32)
+    assert values_to_u8(frame_like, (0, 100)).tolist() == [[0, 128, 255]]

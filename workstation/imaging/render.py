@@ -85,6 +85,24 @@ def to_display_u8(
     return _quantise(apply_voi(values, chosen), inverted)
 
 
+def values_to_u8(
+    values: np.ndarray, window: tuple[float, float], *, invert: bool = False
+) -> np.ndarray:
+    """8-bit levels of greyscale modality `values` at a LINEAR (centre, width) window.
+
+    The same levels as :func:`to_display_u8` for a frame; integer arrays go through one
+    table over their value range (fast enough to redraw while the window is dragged).
+    """
+    voi = VoiWindow(float(window[0]), max(float(window[1]), 1.0))
+    if values.dtype.kind in "iu" and values.size:
+        lo, hi = int(values.min()), int(values.max())
+        if hi - lo < 1 << 20:
+            table = _quantise(apply_voi(np.arange(lo, hi + 1, dtype=np.int64), voi), invert)
+            offset = values.astype(np.int64, copy=False) - lo
+            return np.take(table, offset)
+    return _quantise(apply_voi(values, voi), invert)
+
+
 def _quantise(levels: np.ndarray, inverted: bool) -> np.ndarray:
     if inverted:
         levels = 255.0 - levels

@@ -84,6 +84,22 @@ def min_max_window(values: np.ndarray) -> VoiWindow:
     return VoiWindow((lo + hi + 1.0) / 2.0, hi - lo + 1.0, "LINEAR", "MIN-MAX")
 
 
+def auto_window(
+    values: np.ndarray, low_pct: float = 0.5, high_pct: float = 99.5
+) -> tuple[float, float]:
+    """(centre, width) covering the bulk of a frame's values (MR, or files with no window).
+
+    Percentiles rather than min/max so that a few hot pixels do not flatten the picture.
+    Sampled on a grid for speed.
+    """
+    v = values[::4, ::4] if values.ndim == 2 and values.size > 65536 else values
+    lo, hi = np.percentile(v, [low_pct, high_pct])
+    if hi <= lo:
+        lo, hi = float(np.min(values)), float(np.max(values))
+    width = max(float(hi - lo), 1.0)
+    return float(lo + width / 2), width
+
+
 def windows_of(item: Any) -> tuple[VoiWindow, ...]:
     """The valid windows of a data set or Frame VOI LUT item, in file order."""
     centers, widths = _multi(item.get("WindowCenter")), _multi(item.get("WindowWidth"))

@@ -12,7 +12,8 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from workstation.viewer import geometry, windowing
+from workstation.imaging.windowing import auto_window
+from workstation.viewer import geometry, window_presets
 from workstation.viewer.annotations import Annotation
 from workstation.viewer.frames import DisplayFrame, FrameSlot, FrameSource
 from workstation.viewer.view_transform import ViewTransform, fit_zoom, zoom_about
@@ -160,7 +161,7 @@ class Viewport:
         if frame.window is not None:
             return frame.window
         if frame.values is not None and frame.values.ndim == 2:
-            return windowing.auto_window(frame.values)
+            return auto_window(frame.values)
         return 127.5, 256.0
 
     def set_window(self, center: float, width: float, preset: str = "") -> None:
@@ -177,9 +178,9 @@ class Viewport:
         if key == "auto":
             if frame is None or frame.values is None or frame.values.ndim != 2:
                 return False
-            self.set_window(*windowing.auto_window(frame.values), preset="auto")
+            self.set_window(*auto_window(frame.values), preset="auto")
             return True
-        for p in windowing.presets_for(self.modality):
+        for p in window_presets.presets_for(self.modality):
             if p.key == key:
                 self.set_window(p.center, p.width, preset=key)
                 return True
@@ -192,7 +193,7 @@ class Viewport:
         c, w = self.display_window(frame)
         # A full-width drag sweeps about the data range (at least 256 units).
         span = max(256.0, float(frame.values.max() - frame.values.min()))
-        self.set_window(*windowing.drag_window(c, w, dx, dy, span / 512.0))
+        self.set_window(*window_presets.drag_window(c, w, dx, dy, span / 512.0))
 
     def toggle_invert(self) -> None:
         self.invert = not self.invert

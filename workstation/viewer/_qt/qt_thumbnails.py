@@ -16,7 +16,8 @@ from PySide6.QtGui import QDrag, QIcon, QImage, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QListWidget, QListWidgetItem
 
 from workstation.i18n import _
-from workstation.viewer import windowing
+from workstation.imaging.render import values_to_u8
+from workstation.imaging.windowing import auto_window
 from workstation.viewer._qt.qt_viewport import SERIES_MIME
 from workstation.viewer.catalog import SeriesEntry
 from workstation.viewer.documents import DocumentInfo, document_text
@@ -35,8 +36,7 @@ def thumbnail_pixels(frame: DisplayFrame, size: int = THUMB) -> np.ndarray | Non
     step = max(1, int(np.ceil(max(v.shape[0], v.shape[1]) / size)))
     small = v[::step, ::step]
     if small.ndim == 2:
-        c, w = frame.window or windowing.auto_window(small)
-        grey = windowing.to_uint8(small, c, w, invert=frame.inverted)
+        grey = values_to_u8(small, frame.window or auto_window(small), invert=frame.inverted)
         small = np.repeat(grey[:, :, None], 3, axis=2)
     return np.ascontiguousarray(small.astype(np.uint8))
 

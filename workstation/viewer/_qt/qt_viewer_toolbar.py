@@ -8,7 +8,7 @@ from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QMenu, QSpinBox, QToolBar, QToolButton
 
 from workstation.i18n import _
-from workstation.viewer import windowing
+from workstation.viewer import window_presets
 from workstation.viewer._qt.tools import TOOL_SHORTCUTS, Tool, tool_label
 from workstation.viewer.model import LAYOUTS, MAX_FPS, MIN_FPS
 
@@ -111,13 +111,13 @@ class QtViewerToolbar(QToolBar):
         viewer = self.viewer
         self.presets_menu.clear()
         vp = viewer.model.active_viewport
-        for p in windowing.presets_for(vp.modality):
+        for p in window_presets.presets_for(vp.modality):
             self.presets_menu.addAction(
                 f"{p.label} ({p.width:.0f}/{p.center:.0f})", partial(viewer.apply_preset, p.key)
             )
         self.presets_menu.addAction(
-            windowing.WindowPreset("auto", 0, 1).label, partial(viewer.apply_preset, "auto")
+            window_presets.WindowPreset("auto", 0, 1).label, partial(viewer.apply_preset, "auto")
         )
         self.presets_menu.addAction(
-            windowing.WindowPreset("file", 0, 1).label, partial(viewer.apply_preset, "file")
+            window_presets.WindowPreset("file", 0, 1).label, partial(viewer.apply_preset, "file")
         )

@@ -23,7 +23,8 @@ from PySide6.QtCore import QPointF, Qt, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QScrollBar, QWidget
 
 from workstation.i18n import _
-from workstation.viewer import glyphs, overlays, windowing
+from workstation.imaging.render import values_to_u8
+from workstation.viewer import glyphs, overlays
 from workstation.viewer._qt.tools import CLICK_KINDS, DRAG_KINDS, Drawing, Tool, too_small
 from workstation.viewer._vtk.qvtk import ViewerRenderWidget
 from workstation.viewer._vtk.vtk_viewport import VtkViewport
@@ -301,7 +302,7 @@ class QtViewport(QWidget):
             return frame.render(chosen, invert)
         if frame.is_color:
             return 255 - frame.values if vp.invert else frame.values
-        return windowing.to_uint8(frame.values, window[0], window[1], invert=invert)
+        return values_to_u8(frame.values, window, invert=invert)
 
     def _fit_zoom(self, frame) -> float:
         from workstation.viewer.view_transform import fit_zoom
