@@ -76,12 +76,13 @@ def test_empty_roi_is_none() -> None:
 
 
 def test_ultrasound_regions_calibrate_only_inside() -> None:
+    from workstation.imaging.calibration import UltrasoundRegion
     from workstation.viewer.annotations import Annotation, Kind, evaluate
-    from workstation.viewer.frames import CalibratedRegion, DisplayFrame, FrameGeometry
+    from workstation.viewer.frames import DisplayFrame, FrameGeometry
 
     regions = (
-        CalibratedRegion(0, 0, 99, 99, row_spacing_mm=0.2, column_spacing_mm=0.2),
-        CalibratedRegion(100, 0, 199, 99, row_spacing_mm=0.5, column_spacing_mm=0.5),
+        UltrasoundRegion(0, 0, 99, 99, row_spacing_mm=0.2, column_spacing_mm=0.2),
+        UltrasoundRegion(100, 0, 199, 99, row_spacing_mm=0.5, column_spacing_mm=0.5),
     )
     g = FrameGeometry(100, 200, (0.2, 0.2), "us_region", regions=regions)
     frame = DisplayFrame("1.2.3", 0, g, np.zeros((100, 200), dtype=np.uint8))

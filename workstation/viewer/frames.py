@@ -13,23 +13,10 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
+from workstation.imaging.calibration import UltrasoundRegion
+
 if TYPE_CHECKING:
     from workstation.imaging.frame import FrameRef
-
-
-@dataclass(frozen=True)
-class CalibratedRegion:
-    """A calibrated ultrasound region: inclusive pixel bounds and its pixel size in mm."""
-
-    x0: float
-    y0: float
-    x1: float
-    y1: float
-    row_spacing_mm: float
-    column_spacing_mm: float
-
-    def contains(self, col: float, row: float) -> bool:
-        return self.x0 - 0.5 <= col <= self.x1 + 0.5 and self.y0 - 0.5 <= row <= self.y1 + 0.5
 
 
 @dataclass(frozen=True)
@@ -51,7 +38,7 @@ class FrameGeometry:
     frame_of_reference_uid: str = ""
     #: Ultrasound regions, each with its own calibration (``pixel_spacing_mm`` then
     #: holds the first region's, for the scale bar).
-    regions: tuple[CalibratedRegion, ...] = ()
+    regions: tuple[UltrasoundRegion, ...] = ()
 
     @property
     def calibrated(self) -> bool:

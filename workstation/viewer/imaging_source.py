@@ -18,7 +18,6 @@ from workstation.imaging.frame import FrameRef
 from workstation.imaging.shared import shared_pool, shutdown
 from workstation.viewer.catalog import InstanceEntry, sort_instances
 from workstation.viewer.frames import (
-    CalibratedRegion,
     DisplayFrame,
     FrameGeometry,
     FrameListener,
@@ -65,12 +64,7 @@ def _geometry(info: Any) -> FrameGeometry:
     source = ""
     if cal.row_spacing_mm is not None and cal.column_spacing_mm is not None:
         spacing = (float(cal.row_spacing_mm), float(cal.column_spacing_mm))
-    regions = tuple(
-        CalibratedRegion(
-            r.x0, r.y0, r.x1, r.y1, float(r.row_spacing_mm), float(r.column_spacing_mm)
-        )
-        for r in cal.regions
-    )
+    regions = tuple(cal.regions)
     if spacing is None and regions:
         spacing = (regions[0].row_spacing_mm, regions[0].column_spacing_mm)
     if spacing is not None:
