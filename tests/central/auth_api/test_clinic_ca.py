@@ -151,6 +151,9 @@ def test_enrol_verify_revoke_and_crl(ca_server, tmp_path) -> None:  # type: igno
     ]  # fmt: skip
     assert len(revoked_events) == 1 and revoked_events[0]["actor"] == ca_server.admin_username
 
+    delete = ca_server.delete(f"/admin/users/{doctor['id']}", token=ca_server.admin_token())
+    assert delete.status_code == 409 and delete.json()["error"] == "user_has_certificates"
+
 
 def test_enrolment_refusals(ca_server) -> None:  # type: ignore[no-untyped-def]
     doctor, password = ca_server.new_user("doctor")
