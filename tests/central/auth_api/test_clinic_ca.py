@@ -26,18 +26,6 @@ pytestmark = [
     pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command"),
 ]
 
-PASSPHRASE = "Clinic-CA-passphrase-for-tests"
-
-
-@pytest.fixture(scope="module")
-def ca_server(auth_api_factory) -> ContractClient:  # type: ignore[no-untyped-def]
-    server = auth_api_factory(
-        name="clinic_ca", ca_key_passphrase=PASSPHRASE, public_url="http://central.test"
-    )
-    made = server.cli("ca", "init", "--name", "Klinika Test Clinic CA")
-    assert made.returncode == 0, made.stderr
-    return ContractClient(server)
-
 
 def _csr(name: str, key: Any = None) -> tuple[Any, str]:
     key = key or ec.generate_private_key(ec.SECP256R1())
