@@ -608,12 +608,13 @@ PATHS: dict[str, dict[str, Any]] = {
         "post": op(
             "Get a signing certificate from the clinic CA for a CSR whose subject is your "
             "user name (keyUsage digitalSignature + nonRepudiation, at most two years); "
-            "with TOTP enrolled, a current code too",
+            "with TOTP enrolled, a current code too (wrong codes count toward the sign-in "
+            "lockout)",
             "ca",
             (201, "EnrolledCertificate"),
             permission="reports.sign",
             body="EnrollRequest",
-            errors=(503,),
+            errors=(429, 503),
         )
     },
     "/ca/crl": {

@@ -26,11 +26,11 @@ from cryptography.hazmat.primitives import hashes, serialization
 from flask import Blueprint, Response, request
 from sqlalchemy import select
 
-from klinika_auth import audit, mfa
+from klinika_auth import audit, mfa, throttle
 from klinika_auth.api.common import body, client_ip, when
 from klinika_auth.clinic_ca import CaError, ClinicCa
 from klinika_auth.errors import ApiError
-from klinika_auth.models import IssuedCertificate, utcnow
+from klinika_auth.models import IssuedCertificate, User, utcnow
 from klinika_auth.rbac import current, require
 from klinika_auth.request_input import raw_body
 from klinika_auth.services import db, services
@@ -87,15 +87,40 @@ def certificate_json(row: IssuedCertificate) -> dict[str, Any]:
 
 
 def _check_second_factor(code: str | None) -> None:
-    user = current().user
+    """A current TOTP code when the user has MFA, throttled like a sign-in (per name and
+    address): a stolen access token cannot be used to guess codes."""
+    user, session, settings = current().user, db(), services().settings
     if not user.totp_enabled:
         return
     if not code:
         raise ApiError(
             403, "mfa_required", "Send a current authenticator code (totp) to get a certificate."
         )
-    if not mfa.check_code(user, code):
-        raise ApiError(403, "invalid_totp", "The authenticator code is wrong or was already used.")
+    key, source = throttle.throttle_key(user.username), throttle.source_key(client_ip())
+    session.commit()
+    attempt = throttle.charge(session, settings, key, source)  # 429 while locked (audited)
+    locked = session.get(User, user.id, with_for_update={"of": User}, populate_existing=True)
+    if locked is None or not mfa.check_code(locked, code):
+        session.rollback()
+        throttle.record_failure(
+            session,
+            settings,
+            key,
+            source,
+            attempt=attempt,
+            audit_fields={
+                "action": "ca.enroll",
+                "outcome": "denied",
+                "actor": user.username,
+                "source_ip": client_ip(),
+                "details": {"reason": "bad_totp"},
+            },
+        )
+        err = ApiError(403, "invalid_totp", "The authenticator code is wrong or was already used.")
+        err.audited = True
+        raise err
+    throttle.reset(session, key, source)
+    session.commit()  # the step is spent: the code is never accepted again
 
 
 @bp.post("/ca/enroll")
@@ -115,6 +140,15 @@ def enroll() -> Any:
             csr, current().username, settings.ca_cert_days, crl_url=crl_url
         )
     except CaError as exc:
+        audit.append(
+            session,
+            action="ca.enroll",
+            outcome="failure",
+            actor=current().username,
+            source_ip=client_ip(),
+            details={"reason": str(exc)},
+        )
+        session.commit()
         raise ApiError(400, "invalid_csr", f"Refused: {exc}.") from None
     row = IssuedCertificate(
         serial=format(cert.serial_number, "x"),

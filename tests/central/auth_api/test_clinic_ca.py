@@ -148,6 +148,9 @@ def test_enrolment_refusals(ca_server) -> None:  # type: ignore[no-untyped-def]
     token = ca_server.login_ok(doctor["username"], password)["access_token"]
     other = ca_server.post("/ca/enroll", token=token, json={"csr": _csr("someone-else")[1]})
     assert other.status_code == 400 and other.json()["error"] == "invalid_csr"
+    refused = [e for e in _events(ca_server, "ca.enroll") if e["actor"] == doctor["username"]]
+    assert len(refused) == 1 and refused[0]["outcome"] == "failure"
+    assert "user name" in refused[0]["details"]["reason"]
     weak = rsa.generate_private_key(public_exponent=65537, key_size=1024)
     short = ca_server.post(
         "/ca/enroll", token=token, json={"csr": _csr(doctor["username"], weak)[1]}
@@ -181,9 +184,22 @@ def test_enrolment_needs_a_fresh_totp_code_when_mfa_is_on(ca_server) -> None:  #
     assert without.status_code == 403 and without.json()["error"] == "mfa_required"
     replay = ca_server.post("/ca/enroll", token=token, json={"csr": csr, "totp": used})
     assert replay.status_code == 403 and replay.json()["error"] == "invalid_totp"
+    wrong = "000000" if totp.at(time.time() + 30) != "000000" else "111111"
+    guess = ca_server.post("/ca/enroll", token=token, json={"csr": csr, "totp": wrong})
+    assert guess.status_code == 403 and guess.json()["error"] == "invalid_totp"
+    failures = [
+        e for e in _events(ca_server, "ca.enroll") if e["actor"] == doctor["username"]
+    ]  # fmt: skip
+    # the replayed and the wrong code both count toward the lockout of this name
+    assert [(e["details"]["reason"], e["details"]["failures"]) for e in failures] == [
+        ("bad_totp", 1),
+        ("bad_totp", 2),
+    ]
     fresh = totp.at(time.time() + 30)
     ok = ca_server.post("/ca/enroll", token=token, json={"csr": csr, "totp": fresh})
     assert ok.status_code == 201, ok.text
+    again = ca_server.post("/ca/enroll", token=token, json={"csr": csr, "totp": fresh})
+    assert again.status_code == 403 and again.json()["error"] == "invalid_totp"
     events = _events(ca_server, "ca.certificate_issued")
     assert any(e["actor"] == doctor["username"] and e["details"]["mfa"] for e in events)
 
