@@ -251,3 +251,29 @@ def test_without_a_ca_the_endpoints_say_so(central_sqlite) -> None:  # type: ign
     csr = _csr(central_sqlite.user_for("doctor")[0])[1]
     enrol = central_sqlite.post("/ca/enroll", token=doctor, json={"csr": csr})
     assert enrol.status_code == 503
+
+
+def test_ca_cli_refusals(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import os
+    import sys
+
+    def run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+        clean = {k: v for k, v in os.environ.items() if not k.startswith("CENTRAL_AUTH_")}
+        return subprocess.run(
+            [sys.executable, "-m", "klinika_auth", *args],
+            env={**clean, "CENTRAL_AUTH_DATA_DIR": str(tmp_path), **env},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+    no_pass = run("ca", "init")
+    assert no_pass.returncode == 1 and "ca_key_passphrase" in no_pass.stderr
+    short = run("ca", "init", CENTRAL_AUTH_CA_KEY_PASSPHRASE="short")
+    assert short.returncode == 6 and "12 characters" in short.stderr
+    too_long = run("ca", "init", CENTRAL_AUTH_CA_CERT_DAYS="731")
+    assert too_long.returncode == 6 and "ca_cert_days" in too_long.stderr
+    nothing = run("ca", "export", "--out", str(tmp_path / "ca.pem"))
+    assert nothing.returncode == 1 and not (tmp_path / "ca.pem").exists()
+    assert not (tmp_path / "ca").exists()
