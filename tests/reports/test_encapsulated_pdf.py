@@ -188,3 +188,40 @@ def test_report_series_is_part_of_the_study_for_the_cli(signing_site: Site) -> N
     ]
     assert "DOC" in study["modalities"] and "CT" in study["modalities"]
     assert study["num_series"] == 2 and study["num_instances"] == 3
+
+
+def test_orthanc_gives_back_the_unpadded_pdf_of_both_versions(
+    signing_site: Site,
+    orthanc_factory,  # type: ignore[no-untyped-def]
+) -> None:
+    """A real Orthanc takes the instances as they are in the local archive, and its
+    ``/instances/{id}/pdf`` (which ignores (0042,0015)) gives each signed PDF back with
+    the hash the report store keeps; study and patient match the local study."""
+    import requests
+
+    first, first_path = signed_instance(signing_site)
+    doctor = signing_site.reports("dora")
+    second = doctor.sign(doctor.amend(first.report_id, "Side corrected").report_id)
+    second_path = signing_site.archive.instance_file(report_instance_uid(second.report_id))
+    central = orthanc_factory(token_filter=False, index="sqlite", name="epdf-roundtrip")
+    try:
+        for report, path in ((first, first_path), (second, second_path)):
+            posted = requests.post(
+                f"{central.http_url}/instances", data=path.read_bytes(), timeout=30
+            )
+            assert posted.status_code == 200, posted.text
+            orthanc_id = posted.json()["ID"]
+            pdf = requests.get(f"{central.http_url}/instances/{orthanc_id}/pdf", timeout=30)
+            assert pdf.status_code == 200 and pdf.headers["Content-Type"] == "application/pdf"
+            assert hashlib.sha256(pdf.content).hexdigest() == report.pdf_sha256
+            assert pdf.content == signing_site.store.pdf(report.report_id)
+            tags = requests.get(
+                f"{central.http_url}/instances/{orthanc_id}/simplified-tags", timeout=30
+            ).json()
+            assert tags["StudyInstanceUID"] == signing_site.study_uid
+            assert tags["PatientID"] == "R-1" and tags["Modality"] == "DOC"
+            assert tags["SOPInstanceUID"] == report_instance_uid(report.report_id)
+        series = requests.get(f"{central.http_url}/series", timeout=30).json()
+        assert len(series) == 1  # both versions in the study's one report series
+    finally:
+        central.stop()
