@@ -225,3 +225,17 @@ def test_orthanc_gives_back_the_unpadded_pdf_of_both_versions(
         assert len(series) == 1  # both versions in the study's one report series
     finally:
         central.stop()
+
+
+def test_storing_into_a_deleted_study_is_a_refusal_audited_without_patient_data(
+    signing_site: Site,
+) -> None:
+    final, _path = signed_instance(signing_site)
+    signing_site.archive.delete_study(signing_site.study_uid)
+    doctor = signing_site.reports("dora")
+    assert doctor.store_in_study(final.report_id) is None
+    assert signing_site.store.get(final.report_id).status.value == "final"
+    sent = signing_site.audit.events(action=AuditAction.REPORT_SEND.value)
+    assert [e.outcome for e in sent] == ["success", "failure"]
+    assert "holds no instance" in sent[-1].detail["reason"]
+    assert all("MUSTERMANN" not in str(e.detail) for e in sent)
