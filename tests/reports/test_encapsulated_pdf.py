@@ -239,3 +239,28 @@ def test_storing_into_a_deleted_study_is_a_refusal_audited_without_patient_data(
     assert [e.outcome for e in sent] == ["success", "failure"]
     assert "holds no instance" in sent[-1].detail["reason"]
     assert all("MUSTERMANN" not in str(e.detail) for e in sent)
+
+
+def test_study_values_a_strict_writer_refuses_are_left_out(
+    signing_site: Site, tmp_path: Path
+) -> None:
+    """A study whose Patient ID is longer than LO allows (pydicom only warns on reading)
+    still gets a valid report instance: the bad value is written empty (Type 2)."""
+    import warnings
+
+    from workstation.reports.encapsulated_pdf import build_instance, study_header
+
+    final, _path = signed_instance(signing_site)
+    header = study_header(signing_site.archive, signing_site.study_uid)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        header.PatientID = "X" * 80
+    pdf = signing_site.store.pdf(final.report_id)
+    assert pdf is not None
+    instance = build_instance(final, pdf, header, organisation="K" * 100)
+    out = tmp_path / "strict.dcm"
+    out.write_bytes(instance.data)
+    dciodvfy_clean(out)
+    ds = pydicom.dcmread(out)
+    assert ds.PatientID == "" and str(ds.PatientName) == "MUSTERMANN^ERIKA"
+    assert ds.VerifyingObserverSequence[0].VerifyingOrganization == "K" * 64

@@ -12,24 +12,26 @@ carries ``VerificationFlag`` VERIFIED and its Verifying Observer; an amendment n
 version it replaces in ``PredecessorDocumentsSequence``.  The PDF is padded with one
 NUL to an even length and (0042,0015) holds its real length; the signed PDF ends
 ``%%EOF\\n``, so a reader that drops a trailing pad byte (Orthanc's ``/pdf``) still gets
-it whole.  Everything is set and written under pydicom's writing validation RAISE.
+it whole.  Every element is validated as pydicom's writing validation RAISE does
+before the instance is written (element by element: pydicom's mode is global).
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import io
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pydicom import config as dicom_config
 from pydicom import dcmread
+from pydicom.datadict import dictionary_VR
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.sequence import Sequence as DicomSequence
 from pydicom.uid import EncapsulatedPDFStorage, ExplicitVRLittleEndian, generate_uid
+from pydicom.valuerep import validate_value
 
 from workstation import __version__
 from workstation.reports.model import Report, ReportStatus
@@ -101,14 +103,20 @@ def report_instance_uid(report_id: str) -> str:
     return generate_uid(prefix="2.25.", entropy_srcs=["klinika-report-pdf", report_id])
 
 
-@contextlib.contextmanager
-def _strict_writing() -> Iterator[None]:
-    previous = dicom_config.settings.writing_validation_mode
-    dicom_config.settings.writing_validation_mode = dicom_config.RAISE
-    try:
-        yield
-    finally:
-        dicom_config.settings.writing_validation_mode = previous
+def _check_strictly(ds: Dataset) -> None:
+    """Validate every element (nested ones too) as pydicom's writing validation RAISE
+    does, without switching pydicom's global mode (other threads write DICOM too)."""
+    for elem in ds:
+        if elem.VR == "SQ":
+            for item in elem.value:
+                _check_strictly(item)
+        elif elem.VR in ("IS", "DS") and elem.value is not None:
+            # pydicom validates number strings as typed, before they become IS/DS.
+            values = elem.value if elem.VM > 1 else [elem.value]
+            for value in values:
+                validate_value(elem.VR, str(value), dicom_config.RAISE)
+        else:
+            validate_value(elem.VR, elem.value, dicom_config.RAISE)
 
 
 def study_header(archive: Archive, study_uid: str) -> Dataset:
@@ -131,6 +139,7 @@ def _copy_patient_study(ds: Dataset, header: Dataset) -> None:
         if keyword in ("PatientName", "ReferringPhysicianName"):
             value = str(value)
         try:
+            validate_value(dictionary_VR(keyword), value, dicom_config.RAISE)
             setattr(ds, keyword, value)
         except ValueError:
             # A value the study holds but a strict writer refuses (too long, bad chars).
@@ -165,7 +174,7 @@ def _observer(report: Report, organisation: str, moment: dt.datetime) -> Dataset
     item = Dataset()
     item.VerifyingObserverName = report.signed_by or report.author
     item.VerifyingObserverIdentificationCodeSequence = DicomSequence()
-    item.VerifyingOrganization = organisation or MANUFACTURER
+    item.VerifyingOrganization = (organisation or MANUFACTURER)[:64]
     item.VerificationDateTime = _dicom_dt(moment)
     return item
 
@@ -204,57 +213,58 @@ def build_dataset(
         raise EncapsulationError("the header given is not from the report's study")
     moment = _signed_moment(report)
     local = moment.astimezone()
-    with _strict_writing():
-        ds = Dataset()
-        ds.SpecificCharacterSet = "ISO_IR 192"
-        ds.SOPClassUID = EncapsulatedPDFStorage
-        ds.SOPInstanceUID = report_instance_uid(report.report_id)
-        ds.InstanceCreationDate = local.strftime("%Y%m%d")
-        ds.InstanceCreationTime = local.strftime("%H%M%S")
-        ds.TimezoneOffsetFromUTC = local.strftime("%z")
-        _copy_patient_study(ds, header)
-        ds.StudyInstanceUID = study_uid
-        # Encapsulated Document Series
-        ds.Modality = MODALITY
-        ds.SeriesInstanceUID = report_series_uid(study_uid)
-        ds.SeriesNumber = SERIES_NUMBER
-        ds.SeriesDescription = SERIES_DESCRIPTION
-        # General Equipment, SC Equipment
-        ds.Manufacturer = MANUFACTURER
-        ds.SoftwareVersions = __version__
-        ds.ConversionType = "WSD"
-        # Encapsulated Document
-        ds.InstanceNumber = report.version
-        ds.ContentDate = local.strftime("%Y%m%d")
-        ds.ContentTime = local.strftime("%H%M%S")
-        ds.AcquisitionDateTime = _dicom_dt(local)
-        ds.BurnedInAnnotation = "YES"
-        ds.DocumentTitle = (title or REPORT_CODE[2])[:64]
-        ds.ConceptNameCodeSequence = DicomSequence([_code(*REPORT_CODE)])
-        if report.status in (ReportStatus.FINAL, ReportStatus.SUPERSEDED):
-            ds.VerificationFlag = "VERIFIED"
-            ds.VerifyingObserverSequence = DicomSequence([_observer(report, organisation, moment)])
-        else:
-            ds.VerificationFlag = "UNVERIFIED"
-        if report.predecessor_id:
-            ds.PredecessorDocumentsSequence = DicomSequence(
-                [_predecessor(study_uid, report.predecessor_id)]
-            )
-        ds.MIMETypeOfEncapsulatedDocument = "application/pdf"
-        ds.EncapsulatedDocument = padded(pdf)
-        ds.EncapsulatedDocumentLength = len(pdf)
-        ds.file_meta = FileMetaDataset()
-        ds.file_meta.MediaStorageSOPClassUID = ds.SOPClassUID
-        ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
-        ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds = Dataset()
+    ds.SpecificCharacterSet = "ISO_IR 192"
+    ds.SOPClassUID = EncapsulatedPDFStorage
+    ds.SOPInstanceUID = report_instance_uid(report.report_id)
+    ds.InstanceCreationDate = local.strftime("%Y%m%d")
+    ds.InstanceCreationTime = local.strftime("%H%M%S")
+    ds.TimezoneOffsetFromUTC = local.strftime("%z")
+    _copy_patient_study(ds, header)
+    ds.StudyInstanceUID = study_uid
+    # Encapsulated Document Series
+    ds.Modality = MODALITY
+    ds.SeriesInstanceUID = report_series_uid(study_uid)
+    ds.SeriesNumber = SERIES_NUMBER
+    ds.SeriesDescription = SERIES_DESCRIPTION
+    # General Equipment, SC Equipment
+    ds.Manufacturer = MANUFACTURER
+    ds.SoftwareVersions = __version__
+    ds.ConversionType = "WSD"
+    # Encapsulated Document
+    ds.InstanceNumber = report.version
+    ds.ContentDate = local.strftime("%Y%m%d")
+    ds.ContentTime = local.strftime("%H%M%S")
+    ds.AcquisitionDateTime = _dicom_dt(local)
+    ds.BurnedInAnnotation = "YES"
+    ds.DocumentTitle = (title or REPORT_CODE[2])[:64]
+    ds.ConceptNameCodeSequence = DicomSequence([_code(*REPORT_CODE)])
+    if report.status in (ReportStatus.FINAL, ReportStatus.SUPERSEDED):
+        ds.VerificationFlag = "VERIFIED"
+        ds.VerifyingObserverSequence = DicomSequence([_observer(report, organisation, moment)])
+    else:
+        ds.VerificationFlag = "UNVERIFIED"
+    if report.predecessor_id:
+        ds.PredecessorDocumentsSequence = DicomSequence(
+            [_predecessor(study_uid, report.predecessor_id)]
+        )
+    ds.MIMETypeOfEncapsulatedDocument = "application/pdf"
+    ds.EncapsulatedDocument = padded(pdf)
+    ds.EncapsulatedDocumentLength = len(pdf)
+    ds.file_meta = FileMetaDataset()
+    ds.file_meta.MediaStorageSOPClassUID = ds.SOPClassUID
+    ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    _check_strictly(ds)
     return ds
 
 
 def encode(ds: Dataset) -> bytes:
-    """Part-10 bytes of ``ds``, written under writing validation RAISE."""
+    """Part-10 bytes of ``ds``, every element validated strictly first."""
+    _check_strictly(ds)
+    _check_strictly(ds.file_meta)
     out = io.BytesIO()
-    with _strict_writing():
-        ds.save_as(out, enforce_file_format=True)
+    ds.save_as(out, enforce_file_format=True)
     return out.getvalue()
 
 
