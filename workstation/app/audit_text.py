@@ -44,13 +44,19 @@ def action_text(action: str) -> str:
         AuditAction.REPORT_UPDATE: _("Report changed"),
         AuditAction.REPORT_SIGN: _("Report signed"),
         AuditAction.REPORT_SEND: _("Report sent"),
+        AuditAction.REPORT_AMEND: _("Report amended"),
+        AuditAction.REPORT_EXPORT: _("Report exported"),
+        AuditAction.REPORT_PRINT: _("Report printed"),
+        AuditAction.SIGNING_CA_INIT: _("Site CA created"),
+        AuditAction.SIGNING_ENROLL: _("Signing key created"),
+        AuditAction.SIGNING_REVOKE: _("Signing certificates revoked"),
         AuditAction.USER_CREATE: _("User created"),
         AuditAction.USER_UPDATE: _("User changed"),
         AuditAction.SETTINGS_CHANGE: _("Settings changed"),
     }
     try:
         return labels[AuditAction(action)]
-    except ValueError:
+    except (ValueError, KeyError):  # an action newer than this table: its name in words
         return action.replace("_", " ").capitalize()
 
 
@@ -70,6 +76,7 @@ def _labels() -> dict[str, str]:
     return {
         "permission": _("Not permitted to"),
         "node": _("Node"),
+        "target": _("Target"),
         "reason": _("Reason"),
         "error": _("Error"),
         "files": _("Files"),
