@@ -28,7 +28,7 @@ apt_ensure() {
 
 # Libraries Qt and VTK need at run time on a minimal Debian 12.
 RUNTIME_PACKAGES="libglib2.0-0 libgl1 libegl1 libxkbcommon0 libfontconfig1 libdbus-1-3 \
-libosmesa6 fonts-dejavu-core libxcursor1 libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 \
+libosmesa6 fonts-dejavu-core fonts-wqy-zenhei libxcursor1 libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 \
 libxcb-image0 libxcb-keysyms1 libxcb-render-util0 libxcb-render0 libxcb-shape0 libxcb-util1 \
 libxcb-xkb1 libxrender1 libxi6 libsm6 libice6 libxext6 libx11-xcb1"
 
@@ -76,4 +76,17 @@ pip_install_if_changed() {
         return 0
     fi
     pip_install "$1"
+}
+
+# run_reporting_signals CMD...: run CMD; when it dies by a signal (a segfault at the
+# interpreter's exit, after pytest's summary, say), name the signal. Exits CMD's status.
+run_reporting_signals() {
+    status=0
+    "$@" || status=$?
+    if [ "$status" -gt 128 ]; then
+        sig=$((status - 128))
+        echo "FAILED: the test process was killed by signal $sig ($(kill -l "$sig" 2>/dev/null || echo unknown))." >&2
+        echo "After pytest's summary that is a crash at interpreter shutdown; faulthandler printed its Python stack above." >&2
+    fi
+    return "$status"
 }

@@ -12,5 +12,7 @@ apt_ensure $RUNTIME_PACKAGES \
 ensure_venv
 pip_install gui,postgres,reports,test
 cd "$ROOT"
-exec xvfb-run -a -s "-screen 0 1920x1080x24 -nolisten tcp" \
-    "$VENV/bin/python" -m pytest "$@"
+# -X faulthandler: a crash, even at interpreter shutdown, prints the Python stack; the
+# exit status of a process killed by a signal (139: SIGSEGV) fails the run by name.
+run_reporting_signals xvfb-run -a -s "-screen 0 1920x1080x24 -nolisten tcp" \
+    "$VENV/bin/python" -X faulthandler -m pytest "$@"

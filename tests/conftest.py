@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 pytest_plugins = ["tests.harness.postgres", "tests.harness.orthanc", "tests.harness.auth_api"]
 
 ROOT = Path(__file__).resolve().parents[1]
+#: What the session left running (tests.harness.shutdown.settle), for the summary.
+_LEFTOVERS = pytest.StashKey[Any]()
 ARTIFACTS = ROOT / "artifacts"
 
 # Headless keyring for every test: never the developer's real keyring.
@@ -89,3 +92,23 @@ def pytest_runtest_makereport(item, call):  # type: ignore[no-untyped-def]
     if any(marker in reason for marker in _MISSING_TOOL_MARKERS):
         report.outcome = "failed"
         report.longrepr = f"CI must provide what this test needs: {reason}"
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """After every fixture is torn down: settle Qt, VTK and threads before the interpreter
+    exits (tests/harness/shutdown.py); what would crash or hang the exit fails the run."""
+    from tests.harness.shutdown import settle
+
+    found = settle()
+    session.config.stash[_LEFTOVERS] = found
+    if found.fatal and session.exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    found = terminalreporter.config.stash.get(_LEFTOVERS, None)
+    if found is not None and found.lines():
+        terminalreporter.section("left running at the end of the session", red=found.fatal)
+        for line in found.lines():
+            terminalreporter.write_line(line)

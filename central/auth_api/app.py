@@ -17,6 +17,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from klinika_auth import db as database
 from klinika_auth import denials
 from klinika_auth.api import admin, audit_log, auth, meta, reports
+from klinika_auth.api.common import client_ip
 from klinika_auth.errors import ApiError
 from klinika_auth.keys import ensure_signing_key, load_keyset
 from klinika_auth.passwords import Hasher
@@ -115,7 +116,7 @@ def _audit_refusal(err: ApiError) -> None:
     if err.status == 401:
         details["token"] = "bearer" if request.headers.get("Authorization") else "none"
     denials.record(
-        "access.denied", actor=actor, ip=request.remote_addr, details=details,
+        "access.denied", actor=actor, ip=client_ip(), details=details,
         limit_key=(err.status, err.code),
     )  # fmt: skip
 

@@ -81,6 +81,7 @@ def check_password_charged(
         reason = "bad_password" if user else "unknown_user"
         throttle.record_failure(
             db,
+            svc.settings,
             key,
             source,
             attempt=attempt,
@@ -130,6 +131,7 @@ def authenticate(
             db.commit()
             throttle.record_failure(
                 db,
+                svc.settings,
                 key,
                 source,
                 attempt=attempt,

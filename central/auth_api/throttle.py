@@ -99,7 +99,8 @@ def _row_or_new(db: Session, key: str, source: str, now: dt.datetime) -> LoginTh
 def charge(db: Session, settings: Settings, key: str, source: str) -> int:
     """Charge one attempt before a password is checked; its number, or 429 when locked.
 
-    Commits.  The lock is set by the attempt that reaches the threshold."""
+    Commits.  The attempt that reaches the threshold sets the lock at once (so parallel
+    attempts are refused); its failure, once checked, restarts the lock from then."""
     for retry in range(RETRIES):
         now = utcnow()
         try:
@@ -124,6 +125,7 @@ def charge(db: Session, settings: Settings, key: str, source: str) -> int:
 
 def record_failure(
     db: Session,
+    settings: Settings,
     key: str,
     source: str,
     *,
@@ -138,6 +140,10 @@ def record_failure(
             row.failures += 1
             row.attempts = max(row.attempts, row.failures)
             row.last_failure_at = now
+            seconds = lock_seconds(row.attempts, settings)
+            if seconds:  # the lock runs from the failure, however long its check took
+                until = now + dt.timedelta(seconds=seconds)
+                row.locked_until = max(row.locked_until or until, until)
             fields = dict(audit_fields)
             details = {**fields.pop("details", {}), "failures": row.failures, "attempt": attempt}
             audit.append(db, details=details, **fields)

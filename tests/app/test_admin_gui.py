@@ -89,7 +89,8 @@ def test_admin_screens_and_what_an_operator_sees(
     audit = window.open_audit()
     qtbot.waitUntil(lambda: "intact" in audit.chain.text(), timeout=10_000)
     actions = {audit.table.item(r, 3).text() for r in range(audit.table.rowCount())}
-    assert {"login", "user_create", "settings_change", "study_delete"} <= actions
+    # In words (the audit_text table), not the stored action names.
+    assert {"Log in", "User created", "Settings changed", "Study deleted"} <= actions
     roles = {audit.table.item(r, 2).text() for r in range(audit.table.rowCount())}
     assert roles == {"admin"}  # who acted, not the role they gave
     screenshot(audit, shots / "audit.png")

@@ -51,3 +51,22 @@ def test_the_study_list_counts_incomplete_images(qtbot: Any, archive_with_a_cut_
     assert "cut short" in model.data(index, Qt.ItemDataRole.ToolTipRole)
     study = archive.get_study(study_uid)
     assert incomplete_notice(study).startswith("1 of the 4 images of this study is incomplete")
+
+
+def test_the_viewer_area_keeps_a_notice_for_an_incomplete_study(
+    qtbot: Any, archive_with_a_cut_file: Any
+) -> None:
+    from workstation.app.thumbnails import ThumbnailCache
+    from workstation.app.viewer_area import ViewerArea
+
+    archive, study_uid = archive_with_a_cut_file
+    area = ViewerArea(
+        lambda uid: (archive.get_study(uid), archive.find_series(uid)),
+        ThumbnailCache(lambda _key: None),
+    )
+    qtbot.addWidget(area)
+    area.show()
+    with qtbot.waitSignal(area.sig_study_opened, timeout=10_000):
+        area.open_study(study_uid)
+    assert area.message.isVisible()
+    assert "1 of the 4 images of this study is incomplete" in area.message.text()

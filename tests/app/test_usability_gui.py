@@ -16,6 +16,7 @@ from tests.app.conftest import make_settings
 from tests.app.synthetic import write_study
 from workstation.app import audit_text
 from workstation.app.study_model import COLUMNS
+from workstation.auth.audit import AuditAction
 
 pytestmark = pytest.mark.qt
 
@@ -75,6 +76,7 @@ def test_first_start_enter_import_choice_columns_and_audit_log(
     qtbot.waitUntil(lambda: window.local.selected() is not None, timeout=10_000)
     assert window.act["open"].isEnabled()
     header = table.horizontalHeader()
+    assert header.sortIndicatorSection() == keys.index("study_date")  # newest first
     width = {k: header.sectionSize(i) for i, k in enumerate(keys)}
     assert width["description"] > width["images"] and width["description"] >= 180
     pid = window.model.index(0, keys.index("patient_id"))
@@ -129,3 +131,7 @@ def test_audit_times_are_local_and_details_are_words() -> None:
     assert many == "Studies: 0, 1, 2, 3, 4 (+3)"
     assert audit_text.action_text("study_open") == "Study opened"
     assert audit_text.outcome_text("denied") == "refused"
+    # Every action has words (an action added later without any still reads as words).
+    for action in AuditAction:
+        assert "_" not in audit_text.action_text(action.value), action
+    assert audit_text.action_text("some_new_thing") == "Some new thing"

@@ -170,3 +170,11 @@ def test_users_add_in_central_mode_points_to_the_central(home: Path) -> None:
     run = workstation(home, "users", "add", "x", "--role", "admin", "--password-stdin",
                       stdin="Some-password-1\n")  # fmt: skip
     assert run.code == exit_codes.USAGE and "central" in run.err
+
+
+def test_sync_queue_is_audited_as_a_queued_send(home: Path, study_uid: str) -> None:
+    run = workstation(home, "sync", "queue", study_uid, "--to", "central", "--json")
+    assert run.code == exit_codes.OK, run.err
+    (event,) = _events(home, "--action", "study_send")
+    assert event["channel"] == "cli" and event["study_instance_uid"] == study_uid
+    assert event["detail"]["queued"] is True and event["detail"]["node"] == "central"  # type: ignore[index]

@@ -81,13 +81,17 @@ def _open_and_measure(x: XDriver, proc: AppProcess, main: str, shots: Path) -> N
     x.focus(main)
     x.key("ctrl+o")
     proc.wait_log(r"first image on screen", timeout=120)
-    view = x.largest_leaf(main)
+    view = x.settled_leaf(main)
     cx, cy = view.center
     x.click(cx, cy)  # focus the image view (a click with window/level changes nothing)
     x.key("l")
     half = min(view.width, view.height) // 5
     x.drag((cx - half, cy - half // 2), (cx + half, cy + half // 2))
-    proc.wait_log(r"annotation \S+ \(length\) saved", timeout=60)
+    try:
+        proc.wait_log(r"annotation \S+ \(length\) saved", timeout=60)
+    except AssertionError:
+        x.screenshot(shots / "failed-measure.png")
+        raise
     proc.stays_up(1.5)  # and the view repaints with the measurement
     x.screenshot(shots / "app-study-open.png", main)
 
@@ -115,7 +119,7 @@ def test_first_start_admin_import_open_measure_logout_login_quit(
     x.xdotool("windowsize", "--sync", main, "1600", "1000")  # as a user would, for the pictures
 
     _import_folder(x, proc, main, folder)
-    x.screenshot(shots / "app-import-done.png", main)
+    x.screenshot(shots / "app-import-done.png", crop=x.geometry(main))
     dialog = x.wait_window(r"^Import studies$")
     x.focus(dialog)
     x.key("Escape")

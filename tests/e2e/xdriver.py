@@ -66,14 +66,18 @@ class XDriver:
         return done.stdout.split()
 
     def wait_window(self, name_regex: str, timeout: float = 60.0) -> str:
-        """The id of a visible window whose title matches ``name_regex`` (``search --sync``)."""
-        try:
-            out = self.xdotool(
-                "search", "--sync", "--onlyvisible", "--name", name_regex, timeout=timeout
-            )
-        except subprocess.TimeoutExpired:
-            raise AssertionError(f"no window {name_regex!r} within {timeout:.0f} s") from None
-        return out.split()[0]
+        """The id of a visible window whose title matches ``name_regex``.
+
+        Polls ``xdotool search`` rather than ``search --sync``: a window destroyed while
+        xdotool walks the tree (the main window at logout) makes it fail with BadWindow."""
+        found: list[str] = []
+
+        def seen() -> bool:
+            found[:] = self.visible_windows(name_regex)
+            return bool(found)
+
+        wait_for(seen, timeout, f"a window {name_regex!r}")
+        return found[0]
 
     def wait_gone(self, name_regex: str, timeout: float = 30.0) -> None:
         wait_for(lambda: not self.visible_windows(name_regex), timeout, f"{name_regex!r} gone")
@@ -119,6 +123,20 @@ class XDriver:
             raise AssertionError(f"window {window} has no mapped child windows")
         return max(leaves, key=lambda g: g.width * g.height)
 
+    def settled_leaf(self, window: str, timeout: float = 30.0) -> Geometry:
+        """:meth:`largest_leaf` once the layout has stopped moving (the same twice,
+        half a second apart): the viewer resizes its splitters after the first image."""
+        last: list[Geometry] = []
+
+        def same() -> bool:
+            now = self.largest_leaf(window)
+            stable = bool(last) and last[-1] == now
+            last.append(now)
+            return stable
+
+        wait_for(same, timeout, "the window's layout settles", every=0.5)
+        return last[-1]
+
     # -- input ---------------------------------------------------------------------------
     def type(self, text: str) -> None:
         self.xdotool("type", "--delay", str(TYPE_DELAY_MS), "--clearmodifiers", "--", text)
@@ -140,11 +158,14 @@ class XDriver:
         self.xdotool("mouseup", "1")
 
     # -- pictures ------------------------------------------------------------------------
-    def screenshot(self, path: Path, window: str = "root") -> Path:
-        """The screen, or one window as the screen shows it (with its dialogs' area when
-        they lie inside it), as PNG: ImageMagick ``import -window``."""
+    def screenshot(self, path: Path, window: str = "root", *, crop: Geometry | None = None) -> Path:
+        """One window, or the screen (``crop``: the part of it a window and the dialogs
+        over it cover), as PNG: ImageMagick ``import -window``."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._run("import", "-window", window, str(path), timeout=60)
+        args = ["import", "-window", window]
+        if crop is not None:
+            args += ["-crop", f"{crop.width}x{crop.height}+{crop.x}+{crop.y}", "+repage"]
+        self._run(*args, str(path), timeout=60)
         return path
 
 

@@ -110,7 +110,8 @@ def _cli(
 
 def test_the_cli_follows_the_setting(tmp_path: Path) -> None:
     """``WORKSTATION_GENERAL__LANGUAGE=ru workstation import ...`` prints Russian."""
-    not_dicom = tmp_path / "notes.txt"
+    # Named like DICOM but not DICOM: rejected (a plain notes.txt is only skipped, a note).
+    not_dicom = tmp_path / "notes.dcm"
     not_dicom.write_text("hello")
     ru = _cli(["import", str(not_dicom)], "ru", tmp_path / "home")
     assert "Сохранено: 0" in ru.stdout and "Затронуто 0 исследований" in ru.stdout, ru.stdout

@@ -40,18 +40,18 @@ def test_reformat_a_folder_writes_the_series_and_audits(
     ds = pydicom.dcmread(files[0])
     assert ds.SeriesInstanceUID == summary["series_instance_uid"]
     assert ds.DerivationCodeSequence[0].CodeValue == "113079"
-    events = _mpr_exports(home)
+    events = _exports(home)
     assert len(events) == 1 and events[0].detail["plane"] == "oblique"
-    assert events[0].actor.startswith("cli:")
+    assert events[0].detail["channel"] == "cli"
 
 
-def _mpr_exports(home: Path) -> list:
+def _exports(home: Path) -> list:
     from workstation.auth.audit import AuditLog
     from workstation.auth.db import AuthDatabase
 
     db = AuthDatabase.open(f"sqlite:///{home / 'auth.sqlite3'}")
     try:
-        return [e for e in AuditLog(db).events(action="study_export") if e.detail["kind"] == "mpr"]
+        return [e for e in AuditLog(db).events(action="study_export") if "kind" in e.detail]
     finally:
         db.close()
 
@@ -71,6 +71,10 @@ def test_reformat_by_uid_from_the_archive_and_import(
     again = _cli(home, "reformat", summary["series_instance_uid"], "--plane", "axial",
                  "--to", str(tmp_path / "again"), "--json")  # fmt: skip
     assert again.returncode == 0, again.stderr
+    picture = _cli(home, "render3d", uid, "--size", "64x64", "--out", str(tmp_path / "a.png"))
+    assert picture.returncode == 0, picture.stderr
+    kinds = [e.detail["kind"] for e in _exports(home)]
+    assert kinds == ["mpr", "mpr", "render3d"]
 
 
 def test_reformat_refusals(tmp_path: Path) -> None:

@@ -78,6 +78,9 @@ def test_linked_planes_labels_scroll_rotate_and_slab(qtbot, make_view, sphere_vo
     view = make_view(sphere_volume)
     qtbot.waitUntil(lambda: view.volume_view.first_shown, timeout=120_000)
     settle(100)
+    # the one-time preparation drove the progress bar to 100 %, then hid it
+    assert view.volume_view.progress_seen and view.volume_view.progress_seen[-1] == 100
+    assert not view.volume_view.progress.isVisible()
     axial, coronal, sagittal = view.planes
     labels = {e: axial.picture.labels[e].GetInput() for e in ("left", "right", "top", "bottom")}
     assert labels == {"left": "R", "right": "L", "top": "A", "bottom": "P"}

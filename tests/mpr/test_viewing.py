@@ -87,3 +87,14 @@ def test_preview_keeps_size_and_place(axial_volume: MprVolume) -> None:
         assert preview.shape == full.shape
         # the coarse picture is the full one seen through 2x2 blocks: close on average
         assert np.median(np.abs(preview.astype(float) - full)) < np.median(np.abs(full))
+
+
+def test_decimated_volume_covers_the_same_place(axial_volume: MprVolume) -> None:
+    small = axial_volume.decimated(axial_volume.voxels.size // 7)
+    assert small.shape == tuple((n + 1) // 2 for n in axial_volume.shape)
+    assert np.allclose(small.corners_mm().min(axis=0), axial_volume.corners_mm().min(axis=0))
+    assert np.abs(
+        small.corners_mm().max(axis=0) - axial_volume.corners_mm().max(axis=0)
+    ).max() <= 2 * max(axial_volume.spacing_mm)
+    np.testing.assert_array_equal(small.voxels[1, 2, 3], axial_volume.voxels[2, 4, 6])
+    assert axial_volume.decimated(axial_volume.voxels.size) is axial_volume

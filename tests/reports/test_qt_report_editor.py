@@ -95,3 +95,23 @@ def test_operator_reads_but_cannot_edit(qtbot, signing_site: Site, artifacts_dir
     assert not editor.amend_button.isEnabled()
     assert editor.signature.text().startswith("Signed by dora")
     _shot(editor, artifacts_dir / "reports" / "editor_operator.png")
+
+
+def test_panel_shows_a_revoked_signature_as_not_signed(
+    qtbot, signing_site: Site, artifacts_dir: Path
+) -> None:  # type: ignore[no-untyped-def]
+    from workstation.reports._qt.qt_report_editor import QtReportEditor
+
+    doctor = signing_site.reports("dora")
+    report = doctor.create(signing_site.study_uid, "ct_head", "fr", {"impression": "Normal."})
+    doctor.sign(report.report_id)
+    signing_site.signing("ada").revoke("dora")
+    editor = QtReportEditor(signing_site.reports("dora"), signing_site.study_uid)
+    qtbot.addWidget(editor)
+    editor.resize(1200, 800)
+    editor.show()
+    qtbot.waitExposed(editor)
+    text = editor.signature.text()
+    assert text.startswith("NOT SIGNED") and "revoked" in text, text
+    assert "#c00000" in editor.signature.styleSheet()
+    _shot(editor.signature, artifacts_dir / "reports" / "panel_revoked.png")

@@ -91,3 +91,21 @@ def test_reports_have_their_own_alembic_lineage(site: Site) -> None:
         )
         assert "reports_0001" not in archive_versions
     ReportStore(site.archive.engine)  # a second open finds the schema current
+
+
+def test_rsa_3072_key_signs_and_verifies(site: Site) -> None:
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from workstation.reports.verify import SignatureState
+    from workstation.services.report_actions import verify_report_pdf
+
+    site.signing("ada").ca_init("Klinika RSA Test")
+    cert = site.signing("dora").enroll(key_type="rsa3072")
+    key = cert.public_key()
+    assert isinstance(key, rsa.RSAPublicKey) and key.key_size == 3072
+    doctor = site.reports("dora")
+    signed = doctor.sign(doctor.create(site.study_uid, "us_abdomen", "es").report_id)
+    pdf = site.store.pdf(signed.report_id)
+    assert pdf is not None
+    result = verify_report_pdf(site.settings, pdf)  # type: ignore[arg-type]
+    assert result.state == SignatureState.VALID and result.signer == "dora"

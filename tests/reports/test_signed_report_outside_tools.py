@@ -59,6 +59,13 @@ def test_signed_pdf_passes_qpdf_pdfsig_and_pyhanko(signing_site: Site, tmp_path:
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert "INTACT:TRUSTED" in checked.stdout and checked.stdout.rstrip().endswith("UNTOUCHED")
     assert "TIMESTAMP_TOKEN<INTACT:TRUSTED>" in checked.stdout
+    exe = Path(__import__("sys").executable).with_name("pyhanko")
+    ades = run(
+        exe, "sign", "adesverify", "--executive-summary", "--trust", ca, "--trust-replace", pdf
+    )
+    assert ades.returncode == 0 and ades.stdout.rstrip().endswith(":VALID"), (
+        ades.stdout + ades.stderr
+    )
 
 
 @pytest.mark.parametrize("lang", ["ru", "de"])

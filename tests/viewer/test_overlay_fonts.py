@@ -45,6 +45,7 @@ def _render(text: str, *, stock_font: bool = False) -> np.ndarray:
     corners = CornerText(renderer)
     corners.place(*SIZE)
     if stock_font:  # what the viewer did before: VTK's own Courier
+        corners.actors[2].GetTextProperty().SetFontFamilyAsString("Courier")
         corners.actors[2].SetInput(text)
         corners.actors[2].SetVisibility(True)
     else:

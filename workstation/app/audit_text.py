@@ -25,7 +25,7 @@ def local_time(occurred_at: str, tz: Any = None) -> str:
 
 
 def action_text(action: str) -> str:
-    labels = {
+    labels: dict[str, str] = {
         AuditAction.LOGIN: _("Log in"),
         AuditAction.LOGIN_FAILED: _("Failed login"),
         AuditAction.LOGOUT: _("Log out"),
@@ -47,17 +47,15 @@ def action_text(action: str) -> str:
         AuditAction.REPORT_AMEND: _("Report amended"),
         AuditAction.REPORT_EXPORT: _("Report exported"),
         AuditAction.REPORT_PRINT: _("Report printed"),
-        AuditAction.SIGNING_CA_INIT: _("Site CA created"),
-        AuditAction.SIGNING_ENROLL: _("Signing key created"),
-        AuditAction.SIGNING_REVOKE: _("Signing certificates revoked"),
+        AuditAction.SIGNING_CA_INIT: _("Signing CA set up"),
+        AuditAction.SIGNING_ENROLL: _("Signing certificate issued"),
+        AuditAction.SIGNING_REVOKE: _("Signing certificate revoked"),
         AuditAction.USER_CREATE: _("User created"),
         AuditAction.USER_UPDATE: _("User changed"),
         AuditAction.SETTINGS_CHANGE: _("Settings changed"),
     }
-    try:
-        return labels[AuditAction(action)]
-    except (ValueError, KeyError):  # an action newer than this table: its name in words
-        return action.replace("_", " ").capitalize()
+    label = labels.get(action)  # StrEnum keys: the stored text finds them
+    return label or action.replace("_", " ").capitalize()
 
 
 def outcome_text(outcome: str) -> str:

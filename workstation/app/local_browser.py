@@ -60,7 +60,9 @@ class LocalStudyBrowser(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSortingEnabled(True)
-        self.table.horizontalHeader().setSortIndicator(3, Qt.SortOrder.DescendingOrder)
+        self.table.horizontalHeader().setSortIndicator(
+            [c.key for c in COLUMNS].index("study_date"), Qt.SortOrder.DescendingOrder
+        )
         self.table.setIconSize(QSize(THUMB_PX, THUMB_PX))
         self.table.verticalHeader().setDefaultSectionSize(THUMB_PX + 6)
         self.table.verticalHeader().setVisible(False)
@@ -73,11 +75,10 @@ class LocalStudyBrowser(QWidget):
             header,
             [(i, COLUMN_WIDTHS[c.key]) for i, c in enumerate(COLUMNS) if c.key in COLUMN_WIDTHS],
         )
-        # Spare width goes to Description, not to the last column (Images).
+        # Spare width goes to Description, not to the last column (Images); in a narrow
+        # window Description keeps its width and the list scrolls sideways (a stretched
+        # column would shrink to nothing).
         header.setStretchLastSection(False)
-        header.setSectionResizeMode(
-            [c.key for c in COLUMNS].index("description"), QHeaderView.ResizeMode.Stretch
-        )
         layout = QVBoxLayout(self)
         layout.addWidget(self.form)
         layout.addWidget(self.count_label)
@@ -96,6 +97,18 @@ class LocalStudyBrowser(QWidget):
         self._wanted: str | None = None
         model.modelAboutToBeReset.connect(self._remember_selection)
         model.rowsInserted.connect(self._restore_selection)
+
+    def resizeEvent(self, event) -> None:  # type: ignore[no-untyped-def]
+        super().resizeEvent(event)
+        self._fit_description()
+
+    def _fit_description(self) -> None:
+        """Give the list's spare width to Description (never less than its default)."""
+        header = self.table.horizontalHeader()
+        column = [c.key for c in COLUMNS].index("description")
+        others = sum(header.sectionSize(i) for i in range(len(COLUMNS)) if i != column)
+        spare = self.table.viewport().width() - others
+        header.resizeSection(column, max(COLUMN_WIDTHS["description"], spare))
 
     def query(self) -> StudyQuery:
         c = self.form.criteria()

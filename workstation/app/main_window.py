@@ -89,6 +89,7 @@ class MainWindow(QMainWindow):
         self.services = services
         self.session = session
         self.study_actions = services.actions(session)
+        self.report_dock: QDockWidget | None = None
         self.thumbnails = ThumbnailCache(self._make_thumbnail, parent=self)
         self.model = LocalStudyModel(
             self.study_actions.search, self.study_actions.count, self.thumbnails, parent=self
@@ -318,7 +319,8 @@ class MainWindow(QMainWindow):
 
         return QtViewer(self.services.archive, self.services.settings, actions=self.study_actions)
 
-    def _on_study_opened(self, _study_uid: str) -> None:
+    def _on_study_opened(self, study_uid: str) -> None:
+        self._show_report_editor(study_uid)
         # The images need the room: on the first open the browser keeps a third of the
         # width (later the user's own splitter position stays).
         if self.viewer.image_viewer is not None and not self._viewer_widened:
@@ -329,6 +331,25 @@ class MainWindow(QMainWindow):
             self.resizeDocks(
                 [self.activity_dock], [ACTIVITY_HEIGHT_WITH_VIEWER], Qt.Orientation.Vertical
             )
+
+    def _show_report_editor(self, study_uid: str) -> None:
+        """The opened study's report editor, docked beside the viewer (reports/_qt)."""
+        try:
+            from workstation.reports._qt.qt_report_editor import QtReportEditor
+
+            editor = QtReportEditor(self.services.report_actions(self.session), study_uid)
+        except Exception:
+            logger.exception("the report editor could not open for study %s", study_uid)
+            return
+        editor.sig_error.connect(lambda text: self.statusBar().showMessage(text, 15_000))
+        if self.report_dock is None:
+            self.report_dock = named(QDockWidget(_("Report"), self), "reportDock")
+            self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.report_dock)
+        old = self.report_dock.widget()
+        self.report_dock.setWidget(editor)
+        if old is not None:
+            old.deleteLater()
+        self.report_dock.show()
 
     def selected_study(self) -> StudyRecord | None:
         return self.local.selected()

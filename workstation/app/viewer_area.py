@@ -186,12 +186,11 @@ class ViewerArea(QWidget):
                 self._show_message(incomplete_notice(study), transient=False)
         else:
             self._show_series_list(series)
-            self._show_message(
-                _("Images cannot be shown here: {reason}. The study's series are listed.").format(
-                    reason=problem or self.unavailable_reason
-                ),
-                transient=False,
-            )
+            text = _("Images cannot be shown here: {reason}. The study's series are listed.")
+            text = text.format(reason=problem or self.unavailable_reason)
+            if study.num_incomplete:
+                text += " " + incomplete_notice(study)
+            self._show_message(text, transient=False)
         self.sig_study_opened.emit(study_uid)
 
     def _open_in_viewer(self, viewer: Any, study_uid: str) -> str:

@@ -102,7 +102,7 @@ def run_import(ctx: CliContext, args: argparse.Namespace, session: Session) -> i
     if "error" in outcome:
         raise outcome["error"]  # type: ignore[misc]
     summary = outcome["summary"]
-    actions.record_import(summary)
+    audited = _record(actions, summary)
     ctx.close()
     if args.json:
         print_json(summary.to_json())  # type: ignore[attr-defined]
@@ -110,7 +110,25 @@ def run_import(ctx: CliContext, args: argparse.Namespace, session: Session) -> i
         _print_human(summary)
     if summary.cancelled:  # type: ignore[attr-defined]
         return exit_codes.CANCELLED
-    return exit_codes.OK if not summary.rejected else exit_codes.PARTIAL  # type: ignore[attr-defined]
+    failed = summary.rejected or not audited  # type: ignore[attr-defined]
+    return exit_codes.PARTIAL if failed else exit_codes.OK
+
+
+def _record(actions: object, summary: object) -> bool:
+    """Audit the import; on a full disk say so in one line (the summary still prints)."""
+    from workstation.pacs_node.archive.disk_full import is_disk_full
+
+    try:
+        actions.record_import(summary)  # type: ignore[attr-defined]
+    except Exception as exc:
+        if not is_disk_full(exc):
+            raise
+        print(
+            _("The import could not be written to the audit log: the disk is full."),
+            file=sys.stderr,
+        )
+        return False
+    return True
 
 
 @contextlib.contextmanager

@@ -12,16 +12,20 @@ Exit codes: 0 written; 1 no volume can be made or writing failed (the reason is 
 from __future__ import annotations
 
 import argparse
-import getpass
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from workstation.cli import exit_codes
+from workstation.cli._acting import acts_for_person, add_actor_arguments
 from workstation.cli._mpr_series import LoadedSeries, load_series, parse_vector
 from workstation.cli.console import print_json
 from workstation.cli.context import CliContext
 from workstation.i18n import _
+
+if TYPE_CHECKING:
+    from workstation.auth.session import Session
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -39,10 +43,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--import", dest="import_", action="store_true",
                    help=_("also store the series into the local archive"))  # fmt: skip
     p.add_argument("--json", action="store_true", help=_("print a JSON summary"))
+    add_actor_arguments(p)
     p.set_defaults(handler=run_reformat)
 
 
-def run_reformat(ctx: CliContext, args: argparse.Namespace) -> int:
+@acts_for_person
+def run_reformat(ctx: CliContext, args: argparse.Namespace, session: Session) -> int:
     from workstation.mpr.geometry import PlaneKind, Slab, SlabMode
     from workstation.mpr.reformat import ReformatRequest
 
@@ -63,31 +69,25 @@ def run_reformat(ctx: CliContext, args: argparse.Namespace) -> int:
     loaded = load_series(ctx, args.series, args.phase)
     if isinstance(loaded, int):
         return loaded
-    return _export(ctx, args, loaded, request)
+    return _export(ctx, args, loaded, request, session)
 
 
 def _export(
-    ctx: CliContext, args: argparse.Namespace, loaded: LoadedSeries, request: object
-) -> int:
-    from workstation.auth.audit import AuditLog
-    from workstation.auth.db import AuthDatabase
+    ctx: CliContext, args: argparse.Namespace, loaded: LoadedSeries, request: object,
+    session: Session,
+) -> int:  # fmt: skip
     from workstation.mpr.export import ExportRefused
     from workstation.services.mpr_actions import Actor, export_reformat
 
-    audit = AuditLog(
-        AuthDatabase.from_settings(ctx.settings), workstation=ctx.settings.node.ae_title
-    )
     try:
         result = export_reformat(
             loaded.volume, loaded.template, request, args.to,  # type: ignore[arg-type]
-            audit=audit, actor=Actor(name=f"cli:{getpass.getuser()}", role="local"),
+            audit=ctx.services.audit, actor=Actor(session=session),
             archive=ctx.archive if args.import_ else None,
         )  # fmt: skip
     except (ExportRefused, ValueError, OSError) as exc:
         print(_("Cannot write the series: {error}").format(error=exc), file=sys.stderr)
         return exit_codes.PARTIAL
-    finally:
-        audit.db.close()
     summary = {
         "series_instance_uid": result.series_instance_uid,
         "study_instance_uid": result.study_instance_uid,

@@ -6,7 +6,10 @@ front (head up); ``--azimuth``/``--elevation`` turn it. ``--crop`` keeps a box g
 fractions 0-1 of the column, row and slice axes.
 
 Exit codes: 0 written; 1 no volume or the picture could not be written; 2 bad
-arguments; 4 the series does not exist.
+arguments; 4 the series does not exist; 7 not permitted. A series from the local
+archive is a read-out of patient data: permission-checked (``studies.export``, for
+``--user`` or the data directory's owner) and audited as ``study_export`` with
+``kind: render3d``.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import sys
 import time
 
 from workstation.cli import exit_codes
+from workstation.cli._acting import acting_session, add_actor_arguments, auth_failure
 from workstation.cli._mpr_series import load_series, parse_floats
 from workstation.cli.console import print_json
 from workstation.cli.context import CliContext
@@ -36,6 +40,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--phase", type=int, default=1, metavar="N")
     p.add_argument("--out", required=True, metavar="PNG", help=_("the PNG file to write"))
     p.add_argument("--json", action="store_true", help=_("print a JSON summary"))
+    add_actor_arguments(p)
     p.set_defaults(handler=run_render3d)
 
 
@@ -66,7 +71,26 @@ def run_render3d(ctx: CliContext, args: argparse.Namespace) -> int:
     loaded = load_series(ctx, args.series, args.phase)
     if isinstance(loaded, int):
         return loaded
-    return _render(args, loaded.volume, chosen, (w, h), crop)
+    session = None
+    study_uid = str(loaded.template.get("StudyInstanceUID", "")) or None
+    if loaded.from_archive:
+        from workstation.auth.errors import AuthError
+        from workstation.auth.permissions import Permission
+
+        try:
+            session = acting_session(ctx, args)
+            ctx.services.actions(session).guard(Permission.STUDY_EXPORT, study_uid)
+        except AuthError as exc:
+            return auth_failure(exc)
+    code = _render(args, loaded.volume, chosen, (w, h), crop)
+    if session is not None and code == exit_codes.OK:
+        from workstation.auth.audit import AuditAction
+
+        ctx.services.audit.record(
+            AuditAction.STUDY_EXPORT, session=session, study_uid=study_uid, kind="render3d",
+            series_uid=args.series, preset=chosen.name,
+        )  # fmt: skip
+    return code
 
 
 def _render(args: argparse.Namespace, volume: object, chosen: object, size: tuple[int, int],

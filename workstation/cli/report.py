@@ -226,7 +226,10 @@ def run_verify(ctx: CliContext, args: argparse.Namespace) -> int:
     from workstation.services.report_actions import verify_report_pdf
 
     try:
-        data = args.file.read_bytes()
+        from workstation.reports.verify import MAX_PDF_BYTES
+
+        with open(args.file, "rb") as fh:
+            data = fh.read(MAX_PDF_BYTES + 1)
         ca_pem = args.ca.read_bytes() if args.ca else None
         result = verify_report_pdf(ctx.settings, data, ca_pem)
     except (OSError, ReportError, ValueError) as exc:

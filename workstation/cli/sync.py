@@ -1,7 +1,8 @@
 """``workstation sync``: the offline outbox/inbox.
 
 - ``sync status [--json]``: jobs with state, progress, attempts and last error.
-- ``sync queue STUDY_UID... [--to TARGET]``: queue studies to send (default ``central``).
+- ``sync queue STUDY_UID... [--to TARGET] [--user NAME --password-stdin]``: queue
+  studies to send (default ``central``); permission-checked and audited.
 - ``sync fetch STUDY_UID... [--from TARGET]``: queue studies to bring in.
 - ``sync run [--until-empty] [--timeout S]``: work the queue in the foreground.
 - ``sync retry ID`` / ``sync cancel ID``.
@@ -14,12 +15,16 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from workstation.cli import _remote, exit_codes
+from workstation.cli._acting import acts_for_person, add_actor_arguments
 from workstation.cli.console import print_json
 from workstation.cli.context import CliContext
 from workstation.i18n import _
+
+if TYPE_CHECKING:
+    from workstation.auth.session import Session
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -33,6 +38,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     q.add_argument("studies", nargs="+", metavar="STUDY_UID")
     q.add_argument("--to", dest="target", default="central")
     _remote.add_common(q)
+    add_actor_arguments(q)
     q.set_defaults(handler=run_queue)
     f = verbs.add_parser("fetch", help=_("queue studies to bring in from a peer"))
     f.add_argument("studies", nargs="+", metavar="STUDY_UID")
@@ -77,17 +83,16 @@ def run_status(ctx: CliContext, args: argparse.Namespace) -> int:
     return exit_codes.OK
 
 
-def run_queue(ctx: CliContext, args: argparse.Namespace) -> int:
+@acts_for_person
+def run_queue(ctx: CliContext, args: argparse.Namespace, session: Session) -> int:
     queue = sync_queue(ctx)
-    ids = []
+    actions = ctx.services.actions(session)
     for uid in args.studies:
-        records = ctx.archive.study_instances(uid)
-        if not records:
+        if not ctx.archive.study_instances(uid):
             print(_("Study {uid} is not in the local archive.").format(uid=uid), file=sys.stderr)
             return exit_codes.NOT_FOUND
-        ids.append(
-            queue.enqueue_send_study(uid, [r.sop_instance_uid for r in records], target=args.target)
-        )
+    # Through the services: permission-checked and audited (study_send, queued).
+    ids = [actions.queue_send_study(uid, queue, args.target) for uid in args.studies]
     return _print_ids(args, ids)
 
 

@@ -97,6 +97,20 @@ class MprVolume:
     def centre_mm(self) -> np.ndarray:
         return self.corners_mm().mean(axis=0)
 
+    def decimated(self, max_voxels: int) -> MprVolume:
+        """This volume, or a copy keeping every n-th voxel along each axis (n = 2, 3, ...)
+        with fewer than `max_voxels` voxels; the affine scaled so it covers the same
+        place. For 3-D on a CPU: gradients and rays cost n³ less."""
+        step = 1
+        while self.voxels[::step, ::step, ::step].size > max_voxels:
+            step += 1
+        if step == 1:
+            return self
+        voxels = np.ascontiguousarray(self.voxels[::step, ::step, ::step])
+        affine = self.affine.copy()
+        affine[:3, :3] *= step
+        return replace(self, voxels=voxels, affine=affine)
+
     def to_modality(self, values: np.ndarray) -> np.ndarray:
         """Voxel values (any array) in modality units."""
         if self.value_slope == 1.0 and self.value_intercept == 0.0:

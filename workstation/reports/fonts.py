@@ -1,8 +1,9 @@
 """The report's fonts: DejaVu Sans (Debian ``fonts-dejavu-core``), embedded as TrueType.
 
-The font files are found at run time (the Debian path, then ``KLINIKA_FONT_DIR``, then
-matplotlib's bundled copy when present); nothing falls back to the PDF base-14 fonts,
-which are never embedded and have no Cyrillic.
+The files are found at run time by :func:`workstation.viewer.fonts.dejavu_file` (the
+system's DejaVu, else matplotlib's bundled copy), or in ``KLINIKA_FONT_DIR`` first.
+Nothing falls back to the PDF base-14 fonts, which are never embedded and have no
+Cyrillic.  DejaVu's licence (Bitstream Vera derivative) allows embedding.
 """
 
 from __future__ import annotations
@@ -12,39 +13,23 @@ import os
 from pathlib import Path
 
 from workstation.reports.errors import ReportError
+from workstation.viewer.fonts import dejavu_file
 
 REGULAR = "DejaVuSans"
 BOLD = "DejaVuSans-Bold"
 _FILES = {REGULAR: "DejaVuSans.ttf", BOLD: "DejaVuSans-Bold.ttf"}
-_DIRS = (
-    "/usr/share/fonts/truetype/dejavu",
-    "/usr/share/fonts/dejavu",
-    "/usr/local/share/fonts/dejavu",
-    "/Library/Fonts",
-)
-
-
-def _candidates() -> list[Path]:
-    dirs = [Path(d) for d in _DIRS]
-    if os.environ.get("KLINIKA_FONT_DIR"):
-        dirs.insert(0, Path(os.environ["KLINIKA_FONT_DIR"]))
-    try:
-        import matplotlib
-
-        dirs.append(Path(matplotlib.get_data_path()) / "fonts" / "ttf")
-    except ImportError:
-        pass
-    return dirs
 
 
 def font_path(name: str) -> Path:
-    for folder in _candidates():
-        path = folder / _FILES[name]
-        if path.is_file():
-            return path
-    raise ReportError(
-        f"font {_FILES[name]} not found: install fonts-dejavu-core or set KLINIKA_FONT_DIR"
-    )
+    override = os.environ.get("KLINIKA_FONT_DIR")
+    if override and (Path(override) / _FILES[name]).is_file():
+        return Path(override) / _FILES[name]
+    found = dejavu_file(_FILES[name])
+    if found is None:
+        raise ReportError(
+            f"font {_FILES[name]} not found: install fonts-dejavu-core or set KLINIKA_FONT_DIR"
+        )
+    return found
 
 
 @functools.cache

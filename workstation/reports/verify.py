@@ -21,6 +21,9 @@ from cryptography import x509
 
 logger = logging.getLogger(__name__)
 
+#: Larger files are not verified (a report with key images is well under a megabyte).
+MAX_PDF_BYTES = 64 * 1024 * 1024
+
 
 class SignatureState(enum.StrEnum):
     VALID = "valid"
@@ -73,6 +76,8 @@ def verify_pdf(
     from pyhanko.pdf_utils.misc import PdfError
     from pyhanko.pdf_utils.reader import PdfFileReader
 
+    if len(data) > MAX_PDF_BYTES:
+        return _not_signed("the file is too large to be a report")
     try:
         reader = PdfFileReader(io.BytesIO(data), strict=False)
         sigs = reader.embedded_signatures

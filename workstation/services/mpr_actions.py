@@ -4,7 +4,8 @@
 :mod:`workstation.mpr.export`), optionally stores it into the local archive, and audits
 it like an export: ``study_export`` with ``kind="mpr"``, the derived Series UID, the
 file count and whether it was imported; UIDs only, no patient data. With a session the
-``studies.export`` permission is checked first (a refusal is audited and raised).
+``studies.export`` permission (and ``studies.import`` when storing) is checked first; a
+refusal is audited and raised.
 """
 
 from __future__ import annotations
@@ -73,7 +74,9 @@ def export_reformat(
     from workstation.mpr.reformat import reformat, reformat_planes
 
     study_uid = str(template.get("StudyInstanceUID", "")) or None
-    _guard(actor, audit, study_uid)
+    _guard(actor, audit, study_uid, Permission.STUDY_EXPORT)
+    if archive is not None:
+        _guard(actor, audit, study_uid, Permission.STUDY_IMPORT)
     try:
         planes = reformat_planes(volume, request)
         images = reformat(volume, planes, request.slab, progress=progress, cancel=cancel)
@@ -111,18 +114,18 @@ def export_reformat(
     return result
 
 
-def _guard(actor: Actor, audit: AuditLog, study_uid: str | None) -> None:
+def _guard(actor: Actor, audit: AuditLog, study_uid: str | None, permission: Permission) -> None:
     if actor.session is None:
         return
     try:
-        require(actor.session, Permission.STUDY_EXPORT)
+        require(actor.session, permission)
     except PermissionDenied:
         audit.record(
             AuditAction.PERMISSION_DENIED,
             session=actor.session,
             outcome=Outcome.DENIED,
             study_uid=study_uid,
-            permission=Permission.STUDY_EXPORT.value,
+            permission=permission.value,
         )
         raise
 

@@ -30,6 +30,7 @@ from workstation.services.study_actions import StudyActions
 
 if TYPE_CHECKING:
     from workstation.pacs_node.archive.archive import Archive
+    from workstation.services.report_actions import ReportActions
 
 logger = logging.getLogger(__name__)
 
@@ -195,6 +196,20 @@ class WorkstationServices:
     # -- per session -------------------------------------------------------------------
     def actions(self, session: Session) -> StudyActions:
         return StudyActions(session, self.archive, self.audit, self.jobs)
+
+    def report_actions(self, session: Session) -> ReportActions:
+        """Reports of this archive for ``session`` (write, sign, amend, export, verify)."""
+        from workstation.reports.store import ReportStore
+        from workstation.services.report_actions import ReportActions
+
+        return ReportActions(
+            session,
+            ReportStore(self.archive.engine),
+            self.audit,
+            self.settings,
+            archive=self.archive,
+            secrets=self.authenticator.store,
+        )
 
     def idle_lock(self) -> IdleLock:
         return IdleLock(self.settings.security.idle_lock_minutes, self.clock)

@@ -45,9 +45,9 @@ def _matplotlib_fonts() -> Path | None:
 
 
 @functools.cache
-def latin_font(bold: bool = False) -> Path | None:
-    """DejaVu Sans Mono (bold or regular): Latin, Greek and Cyrillic."""
-    name = "DejaVuSansMono-Bold.ttf" if bold else "DejaVuSansMono.ttf"
+def dejavu_file(name: str) -> Path | None:
+    """A DejaVu font file by name (``DejaVuSans.ttf``...): the system's, else
+    matplotlib's bundled copy; None when neither has it.  Reports embed these too."""
     dirs = list(_DEJAVU_DIRS)
     if sys.platform == "win32":
         dirs.append(Path(os.environ.get("WINDIR", r"C:\Windows")) / "Fonts")
@@ -55,6 +55,11 @@ def latin_font(bold: bool = False) -> Path | None:
     if bundled is not None:
         dirs.append(bundled)
     return next((d / name for d in dirs if (d / name).is_file()), None)
+
+
+def latin_font(bold: bool = False) -> Path | None:
+    """DejaVu Sans Mono (bold or regular): Latin, Greek and Cyrillic."""
+    return dejavu_file("DejaVuSansMono-Bold.ttf" if bold else "DejaVuSansMono.ttf")
 
 
 @functools.cache

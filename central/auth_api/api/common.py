@@ -31,8 +31,9 @@ def body(optional: bool = False) -> dict[str, Any]:
 
 
 def client_ip() -> str | None:
-    """The peer address (the first proxy hop is trusted per ``proxy_count``, see app)."""
-    return request.remote_addr
+    """The peer address (the first proxy hop is trusted per ``proxy_count``, see app),
+    cut to the 64 characters the database keeps (a proxy passes on what it was sent)."""
+    return request.remote_addr[:64] if request.remote_addr else None
 
 
 def when(value: dt.datetime | None) -> str | None:

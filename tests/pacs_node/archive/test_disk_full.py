@@ -78,6 +78,7 @@ def _assert_clean(home: Path, stored: int, stderr: str) -> None:
     check = _cli(home, "archive", "check", "--json")
     assert check.returncode == 0, check.stdout[-2000:] + check.stderr[-2000:]
     assert not list((home / "store" / ".tmp").glob("*.part"))
+    assert not list((home / "quarantine").glob(".*.part"))  # no half-written copy
 
 
 def test_import_onto_a_full_disk_refuses_cleanly_and_completes_after_space_is_freed(
@@ -85,7 +86,7 @@ def test_import_onto_a_full_disk_refuses_cleanly_and_completes_after_space_is_fr
 ) -> None:
     home = small_disk / "home"
     proc = _cli(home, "import", str(media), "--json")
-    assert proc.returncode == 1, proc.stderr[-3000:]
+    assert proc.returncode == 1 and proc.stdout, proc.stderr[-3000:]
     summary = json.loads(proc.stdout)
     stored = summary["stored"]
     assert 0 < stored < COUNT and stored + summary["rejected"] == COUNT

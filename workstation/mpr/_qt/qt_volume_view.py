@@ -7,6 +7,7 @@ second (``AutoAdjustSampleDistances``); on release one full-quality frame is dra
 from __future__ import annotations
 
 from PySide6.QtCore import QTimer, Signal
+from PySide6.QtWidgets import QProgressBar
 
 from workstation.i18n import _
 from workstation.mpr._vtk.vtk_volume_render import scene_in
@@ -31,17 +32,37 @@ class Qt3DView(ViewerRenderWidget):
         self.scene.set_preset(preset(preset_name))
         self.scene.reset_camera()
         self.scene.set_status(_("Preparing 3-D…"))
+        self.progress = QProgressBar(self)
+        self.progress.setRange(0, 100)
+        self.progress.setFormat(_("Preparing 3-D… %p%"))
+        self.progress_seen: list[int] = []
+        self.scene.on_preparation_progress(self._on_preparation_progress)
         self.first_shown = False
         self._last = (0.0, 0.0)
         self._dragging = False
         # the one-time preparation (gradients) runs after the window has shown its text
         QTimer.singleShot(50, self._first_render)
 
+    def _on_preparation_progress(self, fraction: float) -> None:
+        """Runs inside the first render (GUI thread): paint the bar now."""
+        value = round(100 * fraction)
+        self.progress_seen.append(value)
+        self.progress.setValue(value)
+        self.progress.repaint()
+
+    def resizeEvent(self, ev) -> None:
+        super().resizeEvent(ev)
+        w = min(320, self.width() - 20)
+        self.progress.setGeometry((self.width() - w) // 2, self.height() - 40, w, 24)
+
     def _first_render(self) -> None:
         if self.closed:
             return
-        self.render_now()  # the status text first
+        self.progress.show()
+        self.progress.repaint()
+        self.render_now()  # the gradients are prepared here, the bar follows
         self.scene.set_status("")
+        self.progress.hide()
         self.render_now()
         self.first_shown = True
         self.sig_first_image_shown.emit()

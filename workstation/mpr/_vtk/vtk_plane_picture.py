@@ -18,6 +18,7 @@ from vtkmodules.vtkRenderingCore import vtkImageActor, vtkRenderer, vtkRenderWin
 
 from workstation.imaging.orientation import OrientationLabels
 from workstation.viewer._vtk.vtk_fonts import use_unicode_font
+from workstation.viewer._vtk.vtk_layers import set_text
 
 #: Slicer's colours: axial red, coronal green, sagittal yellow.
 PLANE_COLOURS = ((230, 70, 70), (90, 200, 90), (230, 210, 60))
@@ -83,8 +84,8 @@ class VtkPlanePicture:
     def set_labels(self, labels: OrientationLabels, info: str, scale: str) -> None:
         for edge in ("left", "right", "top", "bottom"):
             self.labels[edge].SetInput(getattr(labels, edge))
-        self.labels["info"].SetInput(info)
-        self.labels["scale"].SetInput(scale)
+        set_text(self.labels["info"], info)  # translated: a font with its script
+        set_text(self.labels["scale"], scale)
 
     def fit(self) -> None:
         """Show the whole picture, centred, aspect kept."""

@@ -20,11 +20,14 @@ walked (``""``): their length checks happen when they are inflated or decoded.
 
 from __future__ import annotations
 
+import contextlib
 import struct
+from typing import Any
 
 from workstation.i18n import _
 from workstation.pacs_node.archive.fastheader import (
     IMPLICIT_LE,
+    WALKED_TO,
     Unusual,
     element_header,
     skip_undefined,
@@ -40,21 +43,42 @@ _SAMPLES, _FRAMES, _ROWS, _COLUMNS, _BITS = (
     0x00280011,
     0x00280100,
 )
+_KEYWORDS = {
+    _SAMPLES: "SamplesPerPixel",
+    _FRAMES: "NumberOfFrames",
+    _ROWS: "Rows",
+    _COLUMNS: "Columns",
+}
 _NOT_WALKED = {"1.2.840.10008.1.2.1.99", "1.2.840.10008.1.2.2"}
 
 
-def incomplete_reason(data: bytes | memoryview, body_at: int, transfer_syntax_uid: str) -> str:
-    """Why the data set at ``data[body_at:]`` is incomplete, or ``""`` when it is whole."""
+def incomplete_reason(
+    data: bytes | memoryview,
+    body_at: int,
+    transfer_syntax_uid: str,
+    header: dict[str, Any] | None = None,
+) -> str:
+    """Why the data set at ``data[body_at:]`` is incomplete, or ``""`` when it is whole.
+
+    ``header``: the fast header reader's result for the same bytes, if it read them; the
+    walk then goes on where that one stopped, with the image size numbers it read.
+    """
     if transfer_syntax_uid in _NOT_WALKED:
         return ""
     implicit = transfer_syntax_uid == IMPLICIT_LE
     buf = bytes(data) if isinstance(data, memoryview) else data
     numbers: dict[int, int] = {}
     pos, end = body_at, len(buf)
+    if header is not None and isinstance(header.get(WALKED_TO), int):
+        pos = header[WALKED_TO]
+        for known, keyword in _KEYWORDS.items():
+            value = header.get(keyword)
+            with contextlib.suppress(ValueError, TypeError):
+                numbers[known] = int(float(str(value).split("\\")[0]))
     try:
         while pos + 8 <= end:
-            tag = struct.unpack_from("<HH", buf, pos)
-            tag_int = tag[0] << 16 | tag[1]
+            group, elem = struct.unpack_from("<HH", buf, pos)
+            tag_int = group << 16 | elem
             _vr, length, pos = element_header(buf, pos, tag_int, implicit)
             if length == _UNDEFINED:
                 if tag_int == _PIXEL_DATA:

@@ -75,7 +75,11 @@ WANTED_KEYWORDS = (
     "ContentDate",
     "ContentTime",
     "PhotometricInterpretation",
+    "SamplesPerPixel",
 )
+#: Key of the offset where the walk stopped (the first element after (0028,0030)):
+#: :mod:`~workstation.pacs_node.archive.completeness` goes on from there.
+WALKED_TO = "_walked_to"
 _WANTED = {int(tag_for_keyword(k)): k for k in WANTED_KEYWORDS}  # type: ignore[arg-type]
 
 
@@ -99,13 +103,15 @@ def read_header(
         return None
     implicit = transfer_syntax_uid == IMPLICIT_LE
     try:
-        raw = _walk(data, body_at, implicit)
-        return _decode(raw, fallback_charset)
+        raw, walked_to = _walk(data, body_at, implicit)
+        out = _decode(raw, fallback_charset)
     except (Unusual, struct.error, UnicodeError, ValueError, LookupError):
         return None
+    out[WALKED_TO] = walked_to
+    return out
 
 
-def _walk(data: bytes, pos: int, implicit: bool) -> dict[int, tuple[str, bytes]]:
+def _walk(data: bytes, pos: int, implicit: bool) -> tuple[dict[int, tuple[str, bytes]], int]:
     found: dict[int, tuple[str, bytes]] = {}
     end = len(data)
     while pos + 8 <= end:
@@ -122,7 +128,7 @@ def _walk(data: bytes, pos: int, implicit: bool) -> dict[int, tuple[str, bytes]]
         if tag in _WANTED:
             found[tag] = (vr, data[pos : pos + length])
         pos += length
-    return found
+    return found, pos
 
 
 def element_header(data: bytes, pos: int, tag: int, implicit: bool) -> tuple[str, int, int]:

@@ -31,7 +31,7 @@ from workstation.pacs_node.archive.charset_fallback import apply_to_dataset
 from workstation.pacs_node.archive.completeness import incomplete_reason
 from workstation.pacs_node.archive.disk_full import disk_full_reason, free_bytes, is_disk_full
 from workstation.pacs_node.archive.errors import InvalidDicomError
-from workstation.pacs_node.archive.fastheader import EXPLICIT_LE, read_header
+from workstation.pacs_node.archive.fastheader import EXPLICIT_LE, WALKED_TO, read_header
 from workstation.pacs_node.archive.header import extract_header
 from workstation.pacs_node.archive.indexing import Prepared
 from workstation.pacs_node.archive.inflate import DEFLATED_LE, inflate_header
@@ -117,7 +117,7 @@ class Preparer:
                 error=f"{type(exc).__name__}: {exc}"[:300]
             )
             return self._refuse(data, reason, origin, quarantine, True, received)
-        incomplete = incomplete_reason(data, body_at, tsyntax)
+        incomplete = incomplete_reason(data, body_at, tsyntax, ds if isinstance(ds, dict) else None)
         if incomplete:
             logger.warning("instance %s is incomplete", header.sop_instance_uid)
             if self.quarantine_incomplete:
@@ -215,7 +215,10 @@ class Preparer:
         if quarantine or (quarantine is None and looks_dicom):
             if received is not None:  # kept as a file DICOM tools can open
                 data = _with_meta(data, received)
-            qpath = self.quarantine.keep_bytes(data, reason, origin)
+            try:
+                qpath = self.quarantine.keep_bytes(data, reason, origin)
+            except OSError as exc:  # (a full disk): the refusal stands, without a copy
+                logger.error("a refused input could not be quarantined (%s)", exc.strerror)
         return StoreResult(
             StoreStatus.REJECTED,
             reason=reason,
@@ -381,6 +384,7 @@ def _read_deflated(
     if fast is not None:
         fast["MediaStorageSOPClassUID"] = sop_class
         fast["MediaStorageSOPInstanceUID"] = sop_uid
+        fast.pop(WALKED_TO, None)  # (an offset into the inflated bytes, not the file)
         return fast
     meta = part10.build_meta(sop_class, sop_uid, EXPLICIT_LE)
     return dcmread(BytesIO(meta + inflated), stop_before_pixels=True)

@@ -8,6 +8,7 @@ and when; nothing from the input names the file.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import logging
@@ -40,11 +41,16 @@ class Quarantine:
         path = self.root / f"{qid}.dcm"
         if not path.exists():
             tmp = self.root / f".{qid}.part"
-            with open(tmp, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
+            try:
+                with open(tmp, "wb") as fh:
+                    fh.write(data)
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                os.replace(tmp, path)
+            except BaseException:  # (a full disk): leave no half-written copy behind
+                with contextlib.suppress(OSError):
+                    tmp.unlink()
+                raise
         return self._write(qid, reason, origin)
 
     def keep_file(self, source: Path, reason: str, origin: str, *, move: bool = False) -> Path:

@@ -34,7 +34,7 @@ from workstation.auth.permissions import Permission
 from workstation.i18n import LANGUAGE_NAMES, _, current_language
 from workstation.reports.errors import ReportError
 from workstation.reports.model import LANGUAGES, SECTION_KEYS, Report, ReportStatus
-from workstation.reports.templates import Field, heading, label, localized, snippets
+from workstation.reports.templates import Field, heading, localized, snippets
 from workstation.reports.verify import SignatureState, Verification
 
 if TYPE_CHECKING:
@@ -43,6 +43,15 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 AUTOSAVE_MS = 1500
+
+
+def status_label(status: ReportStatus) -> str:
+    return {
+        ReportStatus.DRAFT: _("draft"),
+        ReportStatus.PRELIMINARY: _("preliminary"),
+        ReportStatus.FINAL: _("final"),
+        ReportStatus.SUPERSEDED: _("superseded"),
+    }[status]
 
 
 class QtSignaturePanel(QLabel):
@@ -241,7 +250,7 @@ class QtReportEditor(QWidget):
         else:
             self.status_label.setText(
                 _("{status} · version {version}").format(
-                    status=label(r.status.value, current_language()), version=r.version
+                    status=status_label(r.status), version=r.version
                 )
             )
 

@@ -56,7 +56,7 @@ class QtViewer(QWidget):
         """``actions``: the engine's :class:`StudyActions` of the session; it checks and
         audits measurement writes (a bare ``session`` only checks)."""
         super().__init__(parent)
-        self.actions = actions
+        self.study_actions = actions
         session = session if actions is None else actions.session
         self.catalog: StudyCatalog = (
             ArchiveCatalog(archive) if hasattr(archive, "find_series") else archive
@@ -138,8 +138,10 @@ class QtViewer(QWidget):
         from workstation.auth.errors import AuthError
         from workstation.auth.permissions import Permission, require
 
-        if self.actions is not None:
-            return str(self.actions.refusal(Permission.ANNOTATION_WRITE, self.model.study_uid))
+        if self.study_actions is not None:
+            return str(
+                self.study_actions.refusal(Permission.ANNOTATION_WRITE, self.model.study_uid)
+            )
         try:
             require(self.session, Permission.ANNOTATION_WRITE)
         except AuthError as exc:
