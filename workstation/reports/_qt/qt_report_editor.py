@@ -116,7 +116,7 @@ class QtReportEditor(QWidget):
         self.template_box.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
         )
-        self.template_box.setMinimumContentsLength(16)
+        self.template_box.setMinimumContentsLength(10)
         self.status_label = QLabel()
         self.status_label.setWordWrap(True)
         for w in (QLabel(_("Template")), self.template_box, self.language_box, self.new_button):
