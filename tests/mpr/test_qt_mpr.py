@@ -174,3 +174,21 @@ def test_3d_preparation_never_stalls_the_gui_thread(qtbot) -> None:  # type: ign
     finally:
         heartbeat.stop()
         view.close_vtk()
+
+
+def test_iso_surface_mode_in_the_window(qtbot, make_view, sphere_volume) -> None:  # type: ignore[no-untyped-def]
+    from workstation.mpr._vtk.vtk_iso_surface import MAX_TRIANGLES
+
+    view = make_view(sphere_volume)
+    qtbot.waitUntil(lambda: view.volume_view.first_shown, timeout=120_000)
+    with qtbot.waitSignal(view.volume_view.sig_surface_shown, timeout=60_000) as shown:
+        view.set_3d_mode("iso", 0.0)
+    assert 0 < shown.args[0] <= MAX_TRIANGLES
+    scene = view.volume_view.scene
+    assert scene.surface_actor is not None and not scene.actor.GetVisibility()
+    picture = grab(view.volume_view)
+    assert (picture.max(axis=2) > 40).mean() > 0.02
+    save_png(tiled(view), ARTIFACTS / "mpr-2x2-iso-surface-sphere.png")
+    view.set_3d_mode("mip")
+    settle(100)
+    assert scene.surface_actor is None and scene.actor.GetVisibility()

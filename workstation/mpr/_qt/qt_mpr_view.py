@@ -69,10 +69,21 @@ class QtMprView(QWidget):
         self.preset_box = QComboBox()
         self.preset_box.addItems(list(presets()))
         self.preset_box.currentTextChanged.connect(self._on_preset_changed)
+        self.mode_box = QComboBox()
+        for name, text in (("composite", _("Volume")), ("mip", _("MIP")), ("minip", _("MinIP")),
+                           ("iso", _("Iso-surface"))):  # fmt: skip
+            self.mode_box.addItem(text, name)
+        self.iso_value = QDoubleSpinBox()
+        self.iso_value.setRange(-3000.0, 5000.0)
+        self.iso_value.setValue(300.0)
+        self.iso_value.setToolTip(_("Iso-surface level"))
+        self.mode_box.currentIndexChanged.connect(self._on_mode_changed)
+        self.iso_value.editingFinished.connect(self._on_mode_changed)
         reset = QPushButton(_("Reset planes"))
         reset.clicked.connect(self.state.reset)
         for widget in (QLabel(_("Layout")), self.layout_box, QLabel(_("Slab")), self.slab_mode,
-                       self.slab_mm, QLabel(_("3-D preset")), self.preset_box, reset):  # fmt: skip
+                       self.slab_mm, QLabel(_("3-D preset")), self.preset_box,
+                       QLabel(_("3-D mode")), self.mode_box, self.iso_value, reset):  # fmt: skip
             bar.addWidget(widget)
         bar.addStretch(1)
         return bar
@@ -92,6 +103,7 @@ class QtMprView(QWidget):
                 self.grid.addWidget(plane, i // 2, i % 2)
             if self.volume_view is None:
                 self.volume_view = Qt3DView(self.volume, self._initial_preset())
+                self._on_mode_changed()
             self.grid.addWidget(self.volume_view, 1, 1)
             self.volume_view.show()
         index = self.layout_box.findData(layout)
@@ -116,6 +128,25 @@ class QtMprView(QWidget):
         thickness = self.slab_mm.value()
         slab = None if mode is None or thickness <= 0 else Slab(thickness, SlabMode(mode))
         self.state.set_slab(slab)
+
+    def set_3d_mode(self, mode: str, iso_value: float | None = None) -> None:
+        """Drive the 3-D mode controls (as the user would): composite, mip, minip, iso."""
+        if iso_value is not None:
+            self.iso_value.setValue(iso_value)
+        index = self.mode_box.findData(mode)
+        if index == self.mode_box.currentIndex():
+            self._on_mode_changed()
+        self.mode_box.setCurrentIndex(max(index, 0))
+
+    def _on_mode_changed(self, *_args: object) -> None:
+        if self.volume_view is None:
+            return
+        mode = self.mode_box.currentData()
+        if mode == "iso":
+            self.volume_view.set_iso(self.iso_value.value())
+        else:
+            self.volume_view.set_iso(None)
+            self.volume_view.set_blend(mode)
 
     def _on_preset_changed(self, name: str) -> None:
         if self.volume_view is not None:

@@ -35,6 +35,7 @@ class _Relay(QObject):
 
     sig_progress = Signal(float)
     sig_ready = Signal(object)
+    sig_surface = Signal(object, object)  # (iso value, vtkPolyData or exception)
 
 
 class Qt3DView(ViewerRenderWidget):
@@ -44,6 +45,8 @@ class Qt3DView(ViewerRenderWidget):
     sig_prepared = Signal()
     #: Emitted after the first picture is on screen.
     sig_first_image_shown = Signal()
+    #: Emitted when an iso-surface is on screen (its triangle count).
+    sig_surface_shown = Signal(int)
 
     def __init__(self, volume: MprVolume, preset_name: str = "CT-Bone", parent=None) -> None:
         super().__init__(parent)
@@ -64,6 +67,8 @@ class Qt3DView(ViewerRenderWidget):
             self._on_preparation_progress, Qt.ConnectionType.QueuedConnection
         )
         self._relay.sig_ready.connect(self._on_prepared, Qt.ConnectionType.QueuedConnection)
+        self._relay.sig_surface.connect(self._on_surface, Qt.ConnectionType.QueuedConnection)
+        self.iso_value: float | None = None
         self.progress.show()
         threading.Thread(
             target=self._prepare, args=(volume, preset_name), name="mpr-3d-prepare", daemon=True
@@ -110,6 +115,8 @@ class Qt3DView(ViewerRenderWidget):
         self.render_now()
         self.first_shown = True
         self.sig_first_image_shown.emit()
+        if self.iso_value is not None:
+            self.set_iso(self.iso_value)
 
     def set_preset(self, name: str, shift: float | None = None) -> None:
         self.preset_name = name
@@ -118,6 +125,45 @@ class Qt3DView(ViewerRenderWidget):
         if self.scene is not None:  # else applied when the preparation ends
             self.scene.set_preset(preset(name), shift=self.shift, blend=self.blend)
             self.request_render()
+
+    def set_iso(self, value: float | None) -> None:
+        """Show the iso-surface at `value` (modality units), built on a worker thread
+        (flying edges, decimated to the triangle budget); None shows the volume."""
+        self.iso_value = value
+        if self.scene is None:
+            return  # built when the preparation ends
+        if value is None:
+            self.scene.set_iso_surface(None)
+            self.request_render()
+            return
+        self.progress.setRange(0, 0)
+        self.progress.setFormat(_("Building the surface…"))
+        self.progress.show()
+        volume = self.scene.volume
+        threading.Thread(
+            target=self._build_surface, args=(volume, value), name="mpr-iso", daemon=True
+        ).start()
+
+    def _build_surface(self, volume: MprVolume, value: float) -> None:
+        from workstation.mpr._vtk.vtk_iso_surface import iso_surface
+
+        try:
+            self._relay.sig_surface.emit(value, iso_surface(volume, value))
+        except Exception as exc:  # shown to the user, never lost in the thread
+            logger.exception("building the iso-surface failed")
+            self._relay.sig_surface.emit(value, exc)
+
+    def _on_surface(self, value: float, surface: object) -> None:
+        if self.closed or self.scene is None or value != self.iso_value:
+            return  # closed, or another value was asked for meanwhile
+        self.progress.setRange(0, 100)
+        if isinstance(surface, Exception):
+            self.progress.setFormat(_("The surface could not be built."))
+            return
+        self.progress.hide()
+        self.scene.set_iso_surface(surface)  # type: ignore[arg-type]
+        self.render_now()
+        self.sig_surface_shown.emit(surface.GetNumberOfPolys())  # type: ignore[attr-defined]
 
     def set_blend(self, blend: str) -> None:
         self.blend = blend

@@ -24,8 +24,9 @@ import vtkmodules.vtkRenderingOpenGL2
 import vtkmodules.vtkRenderingVolumeOpenGL2  # noqa: F401  (registers the volume factories)
 from vtkmodules.util.numpy_support import vtk_to_numpy
 from vtkmodules.vtkCommonCore import vtkCommand
-from vtkmodules.vtkCommonDataModel import vtkPiecewiseFunction
+from vtkmodules.vtkCommonDataModel import vtkPiecewiseFunction, vtkPolyData
 from vtkmodules.vtkRenderingCore import (
+    vtkActor,
     vtkColorTransferFunction,
     vtkRenderer,
     vtkRenderWindow,
@@ -35,6 +36,7 @@ from vtkmodules.vtkRenderingCore import (
 )
 from vtkmodules.vtkRenderingVolume import vtkFixedPointVolumeRayCastMapper
 
+from workstation.mpr._vtk.vtk_iso_surface import iso_surface, iso_surface_actor
 from workstation.mpr._vtk.vtk_reslice import image_data_of, vtk_matrix
 from workstation.mpr.presets import VolumePreset
 from workstation.mpr.volume import MprVolume
@@ -80,6 +82,7 @@ class VtkVolumeScene:
         self.actor.SetMapper(self.mapper)
         self.actor.SetProperty(self.property)
         self.actor.SetUserMatrix(vtk_matrix(volume.affine))
+        self.surface_actor: vtkActor | None = None
         if renderer is not None:
             renderer.AddVolume(self.actor)
 
@@ -145,6 +148,17 @@ class VtkVolumeScene:
             "minip": self.mapper.SetBlendModeToMinimumIntensity,
         }[blend]()
 
+    def set_iso_surface(self, surface: vtkPolyData | None) -> None:
+        """Show `surface` (from :func:`~workstation.mpr._vtk.vtk_iso_surface.iso_surface`
+        of this scene's volume) instead of the ray-cast volume; None shows the volume."""
+        if self.surface_actor is not None:
+            self.renderer.RemoveActor(self.surface_actor)
+            self.surface_actor = None
+        if surface is not None:
+            self.surface_actor = iso_surface_actor(surface, self.volume)
+            self.renderer.AddActor(self.surface_actor)
+        self.actor.SetVisibility(surface is None)
+
     def set_crop(self, fractions: Sequence[float] | None) -> None:
         """Keep the box (x0, x1, y0, y1, z0, z1) in fractions 0-1 of the column, row and
         slice axes; None shows everything."""
@@ -198,6 +212,7 @@ class VtkVolumeScene:
         )
 
     def close(self) -> None:
+        self.set_iso_surface(None)
         self.renderer.RemoveVolume(self.actor)
 
 
@@ -219,8 +234,10 @@ def render_offscreen(
     crop: Sequence[float] | None = None,
     blend: str = "composite",
     shift: float = 0.0,
+    iso_value: float | None = None,
 ) -> np.ndarray:
-    """One still picture, (rows, columns, 3) uint8 RGB."""
+    """One still picture, (rows, columns, 3) uint8 RGB; with `iso_value` (modality
+    units) the iso-surface there instead of the ray-cast volume."""
     window = vtkRenderWindow()
     window.SetOffScreenRendering(True)
     window.SetSize(*size)
@@ -233,6 +250,8 @@ def render_offscreen(
     try:
         scene.set_preset(preset, shift=shift, blend=blend)
         scene.set_crop(crop)
+        if iso_value is not None:
+            scene.set_iso_surface(iso_surface(volume, iso_value))
         scene.reset_camera(azimuth_deg, elevation_deg)
         window.Render()
         return grab_rgb(window)
