@@ -192,3 +192,29 @@ def test_iso_surface_mode_in_the_window(qtbot, make_view, sphere_volume) -> None
     view.set_3d_mode("mip")
     settle(100)
     assert scene.surface_actor is None and scene.actor.GetVisibility()
+
+
+def test_two_point_distance_in_3d(qtbot, make_view, sphere_volume) -> None:  # type: ignore[no-untyped-def]
+    """Shift+clicks pick points on the drawn sphere: from the front (camera anterior),
+    the centre pixel is the sphere's most anterior point; both picks lie on the sphere."""
+    from tests.mpr.test_volume_stacks import SPHERE_CENTRE, SPHERE_RADIUS
+
+    view = make_view(sphere_volume)
+    v3d = view.volume_view
+    qtbot.waitUntil(lambda: v3d.first_shown, timeout=120_000)
+    with qtbot.waitSignal(v3d.sig_surface_shown, timeout=60_000):
+        view.set_3d_mode("iso", 0.0)  # a crisp surface to pick on
+    centre = QPointF(v3d.width() / 2, v3d.height() / 2).toPoint()
+    shift = Qt.KeyboardModifier.ShiftModifier
+    qtbot.mouseClick(v3d, Qt.MouseButton.LeftButton, shift, centre)
+    assert len(v3d.distance_points) == 1
+    front = v3d.distance_points[0]
+    assert np.linalg.norm(front - (SPHERE_CENTRE - [0.0, SPHERE_RADIUS, 0.0])) < 1.0
+    with qtbot.waitSignal(v3d.sig_distance_measured, timeout=10_000) as measured:
+        qtbot.mouseClick(v3d, Qt.MouseButton.LeftButton, shift, centre + QPointF(30, 0).toPoint())
+    a, b = v3d.distance_points
+    for p in (a, b):
+        assert abs(np.linalg.norm(p - SPHERE_CENTRE) - SPHERE_RADIUS) < 1.0
+    assert b[0] > a[0] + 1.0  # to the patient's left, shown on the right from the front
+    assert measured.args[0] == pytest.approx(float(np.linalg.norm(b - a)), abs=1e-6)
+    assert v3d._distance_line.label.GetInput().endswith("mm")

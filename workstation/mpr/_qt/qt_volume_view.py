@@ -4,6 +4,7 @@ While a button is down the mapper lowers its sampling to keep about ten frames a
 second (``AutoAdjustSampleDistances``); on release one full-quality frame is drawn.
 The one-time preparation (decimation, mapper input, gradients) runs on a worker thread
 with a progress bar; the GUI thread only attaches the ready scene and draws it.
+Shift+click twice measures a two-point distance on what is drawn.
 """
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ from __future__ import annotations
 import logging
 import threading
 
+import numpy as np
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QProgressBar
 
 from workstation.i18n import _
+from workstation.mpr._vtk.vtk_distance_3d import DistanceLine, pick_point
 from workstation.mpr._vtk.vtk_volume_render import (
     SCREEN_MAX_VOXELS,
     VtkVolumeScene,
@@ -47,6 +50,8 @@ class Qt3DView(ViewerRenderWidget):
     sig_first_image_shown = Signal()
     #: Emitted when an iso-surface is on screen (its triangle count).
     sig_surface_shown = Signal(int)
+    #: Emitted when a two-point distance is measured (millimetres).
+    sig_distance_measured = Signal(float)
 
     def __init__(self, volume: MprVolume, preset_name: str = "CT-Bone", parent=None) -> None:
         super().__init__(parent)
@@ -69,6 +74,8 @@ class Qt3DView(ViewerRenderWidget):
         self._relay.sig_ready.connect(self._on_prepared, Qt.ConnectionType.QueuedConnection)
         self._relay.sig_surface.connect(self._on_surface, Qt.ConnectionType.QueuedConnection)
         self.iso_value: float | None = None
+        self.distance_points: list[np.ndarray] = []
+        self._distance_line: DistanceLine | None = None
         self.progress.show()
         threading.Thread(
             target=self._prepare, args=(volume, preset_name), name="mpr-3d-prepare", daemon=True
@@ -169,9 +176,38 @@ class Qt3DView(ViewerRenderWidget):
         self.blend = blend
         self.set_preset(self.preset_name)
 
+    def pick_distance_point(self, x: float, y: float) -> np.ndarray | None:
+        """Shift+click: a point of the two-point distance at widget pixel (x, y); the
+        third click starts a new measurement. The LPS point, or None if nothing is there."""
+        if self.scene is None:
+            return None
+        self.render_now()  # pick against what is on screen now
+        scale = self.devicePixelRatioF()
+        point = pick_point(self.renderer, x * scale, (self.height() - y) * scale)
+        if point is None:
+            return None
+        if len(self.distance_points) == 2:
+            self.distance_points.clear()
+            if self._distance_line is not None:
+                self._distance_line.hide()
+        self.distance_points.append(point)
+        if len(self.distance_points) == 2:
+            a, b = self.distance_points
+            length = float(np.linalg.norm(b - a))
+            if self._distance_line is None:
+                self._distance_line = DistanceLine(self.renderer)
+            self._distance_line.show(a, b, _("{distance} mm").format(distance=f"{length:.1f}"))
+            self.sig_distance_measured.emit(length)
+        self.request_render()
+        return point
+
     def mousePressEvent(self, ev) -> None:
         if self.scene is None:
             ev.ignore()
+            return
+        if ev.modifiers() & Qt.KeyboardModifier.ShiftModifier:
+            self.pick_distance_point(ev.position().x(), ev.position().y())
+            ev.accept()
             return
         self._dragging = True
         self._last = (ev.position().x(), ev.position().y())
@@ -202,6 +238,8 @@ class Qt3DView(ViewerRenderWidget):
         ev.accept()
 
     def close_vtk(self) -> None:
+        if not self.closed and self._distance_line is not None:
+            self._distance_line.remove()
         if not self.closed and self.scene is not None:
             self.scene.close()
         super().close_vtk()
