@@ -218,3 +218,26 @@ def test_two_point_distance_in_3d(qtbot, make_view, sphere_volume) -> None:  # t
     assert b[0] > a[0] + 1.0  # to the patient's left, shown on the right from the front
     assert measured.args[0] == pytest.approx(float(np.linalg.norm(b - a)), abs=1e-6)
     assert v3d._distance_line.label.GetInput().endswith("mm")
+
+
+def test_crop_box_in_3d(qtbot, make_view, sphere_volume) -> None:  # type: ignore[no-untyped-def]
+    """Keeping columns 0-50 % (the patient's right half) leaves the sphere's half that
+    the anterior view shows on the screen's left."""
+    view = make_view(sphere_volume)
+    v3d = view.volume_view
+    qtbot.waitUntil(lambda: v3d.first_shown, timeout=120_000)
+
+    def lit_columns() -> np.ndarray:
+        settle(50)
+        return np.flatnonzero((grab(v3d).max(axis=2) > 30).any(axis=0))
+
+    whole = lit_columns()
+    middle = v3d.width() * v3d.devicePixelRatioF() / 2
+    assert whole.min() < middle - 20 and whole.max() > middle + 20
+    view.set_crop((0.0, 0.5, 0.0, 1.0, 0.0, 1.0))
+    assert v3d.scene.mapper.GetCropping()
+    half = lit_columns()
+    assert half.max() < middle + 5 and half.min() == pytest.approx(whole.min(), abs=5)
+    view.set_crop(None)
+    assert not v3d.scene.mapper.GetCropping()
+    assert lit_columns().max() == pytest.approx(whole.max(), abs=3)

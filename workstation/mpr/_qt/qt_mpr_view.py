@@ -3,13 +3,17 @@ controls, and the volume's warnings (tilt, resampled gaps) where the user sees t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDoubleSpinBox,
     QGridLayout,
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
@@ -40,6 +44,7 @@ class QtMprView(QWidget):
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addLayout(self._controls())
+        outer.addLayout(self._crop_controls())
         outer.addLayout(self.grid, 1)
         self.warnings = QLabel("\n".join(volume.warnings))
         self.warnings.setStyleSheet("color: #e0a030;")
@@ -88,6 +93,50 @@ class QtMprView(QWidget):
         bar.addStretch(1)
         return bar
 
+    def _crop_controls(self) -> QHBoxLayout:
+        """The 3-D crop box: a check box and, per axis (column, row, slice), the kept
+        range in percent of the volume."""
+        bar = QHBoxLayout()
+        self.crop_on = QCheckBox(_("Crop 3-D"))
+        self.crop_on.toggled.connect(self._on_crop_changed)
+        bar.addWidget(self.crop_on)
+        self.crop_bounds: list[QSpinBox] = []
+        for axis in (_("columns"), _("rows"), _("slices")):
+            bar.addWidget(QLabel(axis))
+            for value in (0, 100):
+                box = QSpinBox()
+                box.setRange(0, 100)
+                box.setValue(value)
+                box.setSuffix(" %")
+                box.valueChanged.connect(self._on_crop_changed)
+                self.crop_bounds.append(box)
+                bar.addWidget(box)
+        bar.addStretch(1)
+        return bar
+
+    def set_crop(self, fractions: Sequence[float] | None) -> None:
+        """Drive the crop controls (as the user would): (x0, x1, y0, y1, z0, z1) in
+        fractions 0-1 along columns, rows and slices; None turns cropping off."""
+        if fractions is not None:
+            for box, f in zip(self.crop_bounds, fractions, strict=True):
+                box.blockSignals(True)
+                box.setValue(round(100 * f))
+                box.blockSignals(False)
+        if self.crop_on.isChecked() == (fractions is not None):
+            self._on_crop_changed()
+        self.crop_on.setChecked(fractions is not None)
+
+    def _on_crop_changed(self, *_args: object) -> None:
+        if self.volume_view is None:
+            return
+        if not self.crop_on.isChecked():
+            self.volume_view.set_crop(None)
+            return
+        values = [box.value() / 100.0 for box in self.crop_bounds]
+        for n in (0, 2, 4):  # keep each range ordered
+            values[n], values[n + 1] = sorted(values[n : n + 2])
+        self.volume_view.set_crop(values)
+
     def set_layout(self, layout: str) -> None:
         """ "1x3": the three planes side by side; "2x2": planes and the 3-D view."""
         for widget in [*self.planes, self.volume_view]:
@@ -104,6 +153,7 @@ class QtMprView(QWidget):
             if self.volume_view is None:
                 self.volume_view = Qt3DView(self.volume, self._initial_preset())
                 self._on_mode_changed()
+                self._on_crop_changed()
             self.grid.addWidget(self.volume_view, 1, 1)
             self.volume_view.show()
         index = self.layout_box.findData(layout)

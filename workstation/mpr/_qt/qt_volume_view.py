@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Sequence
 
 import numpy as np
 from PySide6.QtCore import QObject, Qt, Signal
@@ -74,6 +75,7 @@ class Qt3DView(ViewerRenderWidget):
         self._relay.sig_ready.connect(self._on_prepared, Qt.ConnectionType.QueuedConnection)
         self._relay.sig_surface.connect(self._on_surface, Qt.ConnectionType.QueuedConnection)
         self.iso_value: float | None = None
+        self.crop: tuple[float, ...] | None = None
         self.distance_points: list[np.ndarray] = []
         self._distance_line: DistanceLine | None = None
         self.progress.show()
@@ -117,6 +119,7 @@ class Qt3DView(ViewerRenderWidget):
         result.attach(self.renderer)
         result.reset_camera()
         result.set_preset(preset(self.preset_name), shift=self.shift, blend=self.blend)
+        result.set_crop(self.crop)
         self.sig_prepared.emit()
         self.progress.hide()
         self.render_now()
@@ -171,6 +174,14 @@ class Qt3DView(ViewerRenderWidget):
         self.scene.set_iso_surface(surface)  # type: ignore[arg-type]
         self.render_now()
         self.sig_surface_shown.emit(surface.GetNumberOfPolys())  # type: ignore[attr-defined]
+
+    def set_crop(self, fractions: Sequence[float] | None) -> None:
+        """Keep the box (x0, x1, y0, y1, z0, z1) in fractions 0-1 of the volume's
+        columns, rows and slices; None shows all."""
+        self.crop = None if fractions is None else tuple(float(f) for f in fractions)
+        if self.scene is not None:  # else applied when the preparation ends
+            self.scene.set_crop(self.crop)
+            self.request_render()
 
     def set_blend(self, blend: str) -> None:
         self.blend = blend
