@@ -166,7 +166,7 @@ def test_3d_preparation_never_stalls_the_gui_thread(qtbot) -> None:  # type: ign
         print(f"3-D view created and shown in {(started - created) * 1000:.0f} ms; "
               f"preparation {prepared[0] - created:.2f} s, {len(during)} heartbeats, "
               f"longest GUI stall {gaps.max() * 1000:.0f} ms")  # fmt: skip
-        assert prepared[0] - started > 0.5  # real work was done meanwhile
+        assert prepared[0] - started > 0.3  # real work was done meanwhile (0.6-2.5 s here)
         assert gaps.max() <= MAX_STALL_S
         qtbot.waitUntil(lambda: view.first_shown, timeout=60_000)
         assert view.progress_seen[-1] == 100 and not view.progress.isVisible()
