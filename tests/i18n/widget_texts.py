@@ -96,6 +96,8 @@ def clipped(shown: list[Shown]) -> list[str]:
         if s.where.startswith("header:"):
             header = s.widget.horizontalHeader()  # type: ignore[attr-defined]
             column = int(s.where.split(":")[1])
+            if header.sectionResizeMode(column) == QHeaderView.ResizeMode.Stretch:
+                continue  # takes the room the pane has, in any language
             need = header.fontMetrics().horizontalAdvance(s.text)
             if need > header.sectionSize(column):
                 out.append(f"{s} needs {need}px, column has {header.sectionSize(column)}px")
@@ -112,3 +114,20 @@ def clipped(shown: list[Shown]) -> list[str]:
             if widest > room:
                 out.append(f"{s} needs {widest}px, has {room}px")
     return out
+
+
+def _mnemonic(text: str) -> str | None:
+    """The letter after a single ``&`` (Qt's Alt+letter accelerator), lower-cased."""
+    i = text.replace("&&", "\0\0").find("&")
+    return text[i + 1].lower() if 0 <= i < len(text) - 1 else None
+
+
+def clashing_accelerators() -> list[str]:
+    """Visible buttons of one window that share an Alt+letter accelerator."""
+    seen: dict[tuple[int, str], list[str]] = {}
+    for w in QApplication.allWidgets():
+        if isinstance(w, QAbstractButton) and _on_screen(w) and w.isEnabled():
+            letter = _mnemonic(w.text())
+            if letter:
+                seen.setdefault((id(w.window()), letter), []).append(w.text())
+    return [f"Alt+{k[1]}: {v}" for k, v in seen.items() if len(v) > 1]

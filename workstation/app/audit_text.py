@@ -74,6 +74,7 @@ def _labels() -> dict[str, str]:
     return {
         "permission": _("Not permitted to"),
         "node": _("Node"),
+        "target": _("Target"),
         "reason": _("Reason"),
         "error": _("Error"),
         "files": _("Files"),

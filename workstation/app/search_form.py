@@ -71,6 +71,12 @@ class SearchForm(QWidget):
         }
         for key in self.RANGES:
             self.date_range.addItem(labels[key], key)
+        # The longest choice ("Последние 12 месяцев") must not set the pane's minimum width.
+        for combo in (self.modality, self.date_range):
+            combo.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+            )
+            combo.setMinimumContentsLength(10)
         today = QDate.currentDate()
         self.date_from = named(QDateEdit(today.addDays(-30)), "searchDateFrom")
         self.date_to = named(QDateEdit(today), "searchDateTo")

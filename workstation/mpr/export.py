@@ -43,12 +43,15 @@ DERIVATION_CODES = {
 }
 _SLAB_WORDS = {SlabMode.MIP: "MIP", SlabMode.MINIP: "MinIP", SlabMode.AVERAGE: "average"}
 
-#: Attributes copied from the source (patient, study, equipment and modality modules).
-_COPIED = (
+#: Attributes copied from the source: patient and study modules (any derived object) ...
+_PATIENT_STUDY = (
     "PatientName", "PatientID", "PatientBirthDate", "PatientSex", "PatientAge",
     "StudyInstanceUID", "StudyDate", "StudyTime", "ReferringPhysicianName", "StudyID",
-    "AccessionNumber", "StudyDescription", "Modality", "Manufacturer", "PatientPosition",
-    "Laterality",
+    "AccessionNumber", "StudyDescription",
+)  # fmt: skip
+#: ... then equipment and modality modules (a derived CT/MR image).
+_COPIED = (
+    *_PATIENT_STUDY, "Modality", "Manufacturer", "PatientPosition", "Laterality",
     "KVP", "BodyPartExamined", "ScanningSequence", "SequenceVariant", "ScanOptions",
     "MRAcquisitionType", "RepetitionTime", "EchoTime", "EchoTrainLength", "InversionTime",
     "MagneticFieldStrength", "ImagingFrequency", "ImagedNucleus",
@@ -133,6 +136,21 @@ def _default_description(plane: Plane, slab: Slab | None) -> str:
     return text
 
 
+def copy_source_modules(template: Any, *, patient_and_study_only: bool = False) -> Dataset:
+    """A new data set with the source's patient and study attributes, and unless
+    `patient_and_study_only` its equipment and modality ones (type 2 ones present,
+    empty when the source lacks them)."""
+    ds = Dataset()
+    keywords = _PATIENT_STUDY if patient_and_study_only else _COPIED
+    for keyword in keywords:
+        if keyword in template:
+            ds[keyword] = template[keyword]
+    for keyword in _TYPE2_DEFAULTS:
+        if keyword not in ds and keyword in keywords:
+            setattr(ds, keyword, None)
+    return ds
+
+
 def _common(
     volume: MprVolume,
     template: Any,
@@ -142,13 +160,7 @@ def _common(
     slab: Slab | None,
     now: datetime.datetime,
 ) -> Dataset:
-    ds = Dataset()
-    for keyword in _COPIED:
-        if keyword in template:
-            ds[keyword] = template[keyword]
-    for keyword in _TYPE2_DEFAULTS:
-        if keyword not in ds:
-            setattr(ds, keyword, None)
+    ds = copy_source_modules(template)
     ds.SOPClassUID = sop_class
     ds.SeriesInstanceUID = series_uid
     ds.FrameOfReferenceUID = volume.frame_of_reference_uid or generate_uid()

@@ -5,7 +5,8 @@
 it like an export: ``study_export`` with ``kind="mpr"``, the derived Series UID, the
 file count and whether it was imported; UIDs only, no patient data. With a session the
 ``studies.export`` permission (and ``studies.import`` when storing) is checked first; a
-refusal is audited and raised.
+refusal is audited and raised. :func:`export_snapshot` does the same for a 3-D picture
+as a Secondary Capture (``kind="3d-snapshot"``).
 """
 
 from __future__ import annotations
@@ -112,6 +113,69 @@ def export_reformat(
         **actor.audit_kwargs(),
     )
     return result
+
+
+@dataclass(frozen=True)
+class SnapshotResult:
+    """What a 3-D snapshot export wrote (and stored)."""
+
+    sop_instance_uid: str
+    series_instance_uid: str
+    study_instance_uid: str
+    path: Path
+    stored: int = 0
+    rejected: tuple[str, ...] = field(default_factory=tuple)
+
+
+def export_snapshot(
+    rgb: Any,
+    template: Any,
+    description: str,
+    destination: Path,
+    *,
+    audit: AuditLog,
+    actor: Actor,
+    archive: Archive | None = None,
+) -> SnapshotResult:
+    """Write the picture `rgb` ((rows, columns, 3) uint8) as a Secondary Capture into
+    `template`'s study in `destination`, store it into `archive` when given; audited
+    as ``study_export`` (kind ``3d-snapshot``)."""
+    from workstation.mpr.snapshot import secondary_capture, write_snapshot
+
+    study_uid = str(template.get("StudyInstanceUID", "")) or None
+    _guard(actor, audit, study_uid, Permission.STUDY_EXPORT)
+    if archive is not None:
+        _guard(actor, audit, study_uid, Permission.STUDY_IMPORT)
+    try:
+        ds = secondary_capture(template, rgb, description=description)
+        path = write_snapshot(ds, destination)
+        stored, rejected = _store(archive, [path]) if archive is not None else (0, ())
+    except Exception as exc:
+        audit.record(
+            AuditAction.STUDY_EXPORT,
+            outcome=Outcome.FAILURE,
+            study_uid=study_uid,
+            kind="3d-snapshot",
+            error=type(exc).__name__,
+            **actor.audit_kwargs(),
+        )
+        raise
+    audit.record(
+        AuditAction.STUDY_EXPORT,
+        outcome=Outcome.SUCCESS if not rejected else Outcome.FAILURE,
+        study_uid=study_uid,
+        kind="3d-snapshot",
+        source_series_uid=str(template.get("SeriesInstanceUID", "")),
+        derived_series_uid=str(ds.SeriesInstanceUID),
+        files=1,
+        imported=archive is not None,
+        stored=stored,
+        **actor.audit_kwargs(),
+    )
+    return SnapshotResult(
+        str(ds.SOPInstanceUID), str(ds.SeriesInstanceUID), str(ds.StudyInstanceUID), path,
+        stored, rejected,
+    )  # fmt: skip
 
 
 def _guard(actor: Actor, audit: AuditLog, study_uid: str | None, permission: Permission) -> None:

@@ -3,13 +3,17 @@ controls, and the volume's warnings (tilt, resampled gaps) where the user sees t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDoubleSpinBox,
     QGridLayout,
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
@@ -40,6 +44,7 @@ class QtMprView(QWidget):
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addLayout(self._controls())
+        outer.addLayout(self._crop_controls())
         outer.addLayout(self.grid, 1)
         self.warnings = QLabel("\n".join(volume.warnings))
         self.warnings.setStyleSheet("color: #e0a030;")
@@ -69,13 +74,68 @@ class QtMprView(QWidget):
         self.preset_box = QComboBox()
         self.preset_box.addItems(list(presets()))
         self.preset_box.currentTextChanged.connect(self._on_preset_changed)
+        self.mode_box = QComboBox()
+        for name, text in (("composite", _("Volume")), ("mip", _("MIP")), ("minip", _("MinIP")),
+                           ("iso", _("Iso-surface"))):  # fmt: skip
+            self.mode_box.addItem(text, name)
+        self.iso_value = QDoubleSpinBox()
+        self.iso_value.setRange(-3000.0, 5000.0)
+        self.iso_value.setValue(300.0)
+        self.iso_value.setToolTip(_("Iso-surface level"))
+        self.mode_box.currentIndexChanged.connect(self._on_mode_changed)
+        self.iso_value.editingFinished.connect(self._on_mode_changed)
         reset = QPushButton(_("Reset planes"))
         reset.clicked.connect(self.state.reset)
         for widget in (QLabel(_("Layout")), self.layout_box, QLabel(_("Slab")), self.slab_mode,
-                       self.slab_mm, QLabel(_("3-D preset")), self.preset_box, reset):  # fmt: skip
+                       self.slab_mm, QLabel(_("3-D preset")), self.preset_box,
+                       QLabel(_("3-D mode")), self.mode_box, self.iso_value, reset):  # fmt: skip
             bar.addWidget(widget)
         bar.addStretch(1)
         return bar
+
+    def _crop_controls(self) -> QHBoxLayout:
+        """The 3-D crop box: a check box and, per axis (column, row, slice), the kept
+        range in percent of the volume."""
+        bar = QHBoxLayout()
+        self.crop_on = QCheckBox(_("Crop 3-D"))
+        self.crop_on.toggled.connect(self._on_crop_changed)
+        bar.addWidget(self.crop_on)
+        self.crop_bounds: list[QSpinBox] = []
+        for axis in (_("columns"), _("rows"), _("slices")):
+            bar.addWidget(QLabel(axis))
+            for value in (0, 100):
+                box = QSpinBox()
+                box.setRange(0, 100)
+                box.setValue(value)
+                box.setSuffix(" %")
+                box.valueChanged.connect(self._on_crop_changed)
+                self.crop_bounds.append(box)
+                bar.addWidget(box)
+        bar.addStretch(1)
+        return bar
+
+    def set_crop(self, fractions: Sequence[float] | None) -> None:
+        """Drive the crop controls (as the user would): (x0, x1, y0, y1, z0, z1) in
+        fractions 0-1 along columns, rows and slices; None turns cropping off."""
+        if fractions is not None:
+            for box, f in zip(self.crop_bounds, fractions, strict=True):
+                box.blockSignals(True)
+                box.setValue(round(100 * f))
+                box.blockSignals(False)
+        if self.crop_on.isChecked() == (fractions is not None):
+            self._on_crop_changed()
+        self.crop_on.setChecked(fractions is not None)
+
+    def _on_crop_changed(self, *_args: object) -> None:
+        if self.volume_view is None:
+            return
+        if not self.crop_on.isChecked():
+            self.volume_view.set_crop(None)
+            return
+        values = [box.value() / 100.0 for box in self.crop_bounds]
+        for n in (0, 2, 4):  # keep each range ordered
+            values[n], values[n + 1] = sorted(values[n : n + 2])
+        self.volume_view.set_crop(values)
 
     def set_layout(self, layout: str) -> None:
         """ "1x3": the three planes side by side; "2x2": planes and the 3-D view."""
@@ -92,6 +152,8 @@ class QtMprView(QWidget):
                 self.grid.addWidget(plane, i // 2, i % 2)
             if self.volume_view is None:
                 self.volume_view = Qt3DView(self.volume, self._initial_preset())
+                self._on_mode_changed()
+                self._on_crop_changed()
             self.grid.addWidget(self.volume_view, 1, 1)
             self.volume_view.show()
         index = self.layout_box.findData(layout)
@@ -116,6 +178,25 @@ class QtMprView(QWidget):
         thickness = self.slab_mm.value()
         slab = None if mode is None or thickness <= 0 else Slab(thickness, SlabMode(mode))
         self.state.set_slab(slab)
+
+    def set_3d_mode(self, mode: str, iso_value: float | None = None) -> None:
+        """Drive the 3-D mode controls (as the user would): composite, mip, minip, iso."""
+        if iso_value is not None:
+            self.iso_value.setValue(iso_value)
+        index = self.mode_box.findData(mode)
+        if index == self.mode_box.currentIndex():
+            self._on_mode_changed()
+        self.mode_box.setCurrentIndex(max(index, 0))
+
+    def _on_mode_changed(self, *_args: object) -> None:
+        if self.volume_view is None:
+            return
+        mode = self.mode_box.currentData()
+        if mode == "iso":
+            self.volume_view.set_iso(self.iso_value.value())
+        else:
+            self.volume_view.set_iso(None)
+            self.volume_view.set_blend(mode)
 
     def _on_preset_changed(self, name: str) -> None:
         if self.volume_view is not None:

@@ -2,83 +2,224 @@
 
 While a button is down the mapper lowers its sampling to keep about ten frames a
 second (``AutoAdjustSampleDistances``); on release one full-quality frame is drawn.
+The one-time preparation (decimation, mapper input, gradients) runs on a worker thread
+with a progress bar; the GUI thread only attaches the ready scene and draws it.
+Shift+click twice measures a two-point distance on what is drawn.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QTimer, Signal
+import logging
+import threading
+from collections.abc import Sequence
+
+import numpy as np
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QProgressBar
 
 from workstation.i18n import _
-from workstation.mpr._vtk.vtk_volume_render import scene_in
+from workstation.mpr._vtk.vtk_distance_3d import DistanceLine, pick_point
+from workstation.mpr._vtk.vtk_volume_render import (
+    SCREEN_MAX_VOXELS,
+    VtkVolumeScene,
+    renderer_in,
+)
 from workstation.mpr.presets import preset
 from workstation.mpr.volume import MprVolume
 from workstation.viewer._vtk.qvtk import ViewerRenderWidget
 
+logger = logging.getLogger(__name__)
+
+#: Share of the bar for decimating the volume and building the mapper input.
+_INPUT_SHARE = 0.1
+
+
+class _Relay(QObject):
+    """Carries the worker's progress and result to the GUI thread."""
+
+    sig_progress = Signal(float)
+    sig_ready = Signal(object)
+    sig_surface = Signal(object, object)  # (iso value, vtkPolyData or exception)
+
 
 class Qt3DView(ViewerRenderWidget):
-    """A :class:`VtkVolumeScene` in a window."""
+    """A :class:`VtkVolumeScene` in a window, prepared on a worker thread."""
 
-    #: Emitted after the first picture (the one-time preparation) is on screen.
+    #: Emitted when the worker has prepared the scene (before the first picture).
+    sig_prepared = Signal()
+    #: Emitted after the first picture is on screen.
     sig_first_image_shown = Signal()
+    #: Emitted when an iso-surface is on screen (its triangle count).
+    sig_surface_shown = Signal(int)
+    #: Emitted when a two-point distance is measured (millimetres).
+    sig_distance_measured = Signal(float)
 
     def __init__(self, volume: MprVolume, preset_name: str = "CT-Bone", parent=None) -> None:
         super().__init__(parent)
-        self.scene = scene_in(self.GetRenderWindow(), volume)
-        self.renderer = self.scene.renderer
+        self.renderer = renderer_in(self.GetRenderWindow())
+        self.scene: VtkVolumeScene | None = None
         self.preset_name = preset_name
         self.shift = 0.0
         self.blend = "composite"
-        self.scene.set_preset(preset(preset_name))
-        self.scene.reset_camera()
-        self.scene.set_status(_("Preparing 3-D…"))
         self.progress = QProgressBar(self)
         self.progress.setRange(0, 100)
         self.progress.setFormat(_("Preparing 3-D… %p%"))
         self.progress_seen: list[int] = []
-        self.scene.on_preparation_progress(self._on_preparation_progress)
         self.first_shown = False
         self._last = (0.0, 0.0)
         self._dragging = False
-        # the one-time preparation (gradients) runs after the window has shown its text
-        QTimer.singleShot(50, self._first_render)
+        self._relay = _Relay()
+        self._relay.sig_progress.connect(
+            self._on_preparation_progress, Qt.ConnectionType.QueuedConnection
+        )
+        self._relay.sig_ready.connect(self._on_prepared, Qt.ConnectionType.QueuedConnection)
+        self._relay.sig_surface.connect(self._on_surface, Qt.ConnectionType.QueuedConnection)
+        self.iso_value: float | None = None
+        self.crop: tuple[float, ...] | None = None
+        self.distance_points: list[np.ndarray] = []
+        self._distance_line: DistanceLine | None = None
+        self.progress.show()
+        threading.Thread(
+            target=self._prepare, args=(volume, preset_name), name="mpr-3d-prepare", daemon=True
+        ).start()
+
+    def _prepare(self, volume: MprVolume, preset_name: str) -> None:
+        """Worker thread: decimate, build the mapper input, compute the gradients. The
+        scene is in no renderer yet, so no render window is touched here."""
+        try:
+            scene = VtkVolumeScene(volume, None, SCREEN_MAX_VOXELS)
+            self._relay.sig_progress.emit(_INPUT_SHARE)
+            scene.set_preset(preset(preset_name))
+            scene.on_preparation_progress(
+                lambda f: self._relay.sig_progress.emit(_INPUT_SHARE + (1 - _INPUT_SHARE) * f)
+            )
+            scene.prepare()
+            self._relay.sig_ready.emit(scene)
+        except Exception as exc:  # shown to the user, never lost in the thread
+            logger.exception("preparing the 3-D view failed")
+            self._relay.sig_ready.emit(exc)
 
     def _on_preparation_progress(self, fraction: float) -> None:
-        """Runs inside the first render (GUI thread): paint the bar now."""
         value = round(100 * fraction)
         self.progress_seen.append(value)
         self.progress.setValue(value)
-        self.progress.repaint()
 
     def resizeEvent(self, ev) -> None:
         super().resizeEvent(ev)
         w = min(320, self.width() - 20)
         self.progress.setGeometry((self.width() - w) // 2, self.height() - 40, w, 24)
 
-    def _first_render(self) -> None:
+    def _on_prepared(self, result: object) -> None:
         if self.closed:
             return
-        self.progress.show()
-        self.progress.repaint()
-        self.render_now()  # the gradients are prepared here, the bar follows
-        self.scene.set_status("")
+        if not isinstance(result, VtkVolumeScene):
+            self.progress.setFormat(_("3-D could not be prepared."))
+            return
+        self.scene = result
+        result.attach(self.renderer)
+        result.reset_camera()
+        result.set_preset(preset(self.preset_name), shift=self.shift, blend=self.blend)
+        result.set_crop(self.crop)
+        self.sig_prepared.emit()
         self.progress.hide()
         self.render_now()
         self.first_shown = True
         self.sig_first_image_shown.emit()
+        if self.iso_value is not None:
+            self.set_iso(self.iso_value)
 
     def set_preset(self, name: str, shift: float | None = None) -> None:
         self.preset_name = name
         if shift is not None:
             self.shift = shift
-        self.scene.set_preset(preset(name), shift=self.shift, blend=self.blend)
-        self.request_render()
+        if self.scene is not None:  # else applied when the preparation ends
+            self.scene.set_preset(preset(name), shift=self.shift, blend=self.blend)
+            self.request_render()
+
+    def set_iso(self, value: float | None) -> None:
+        """Show the iso-surface at `value` (modality units), built on a worker thread
+        (flying edges, decimated to the triangle budget); None shows the volume."""
+        self.iso_value = value
+        if self.scene is None:
+            return  # built when the preparation ends
+        if value is None:
+            self.scene.set_iso_surface(None)
+            self.request_render()
+            return
+        self.progress.setRange(0, 0)
+        self.progress.setFormat(_("Building the surface…"))
+        self.progress.show()
+        volume = self.scene.volume
+        threading.Thread(
+            target=self._build_surface, args=(volume, value), name="mpr-iso", daemon=True
+        ).start()
+
+    def _build_surface(self, volume: MprVolume, value: float) -> None:
+        from workstation.mpr._vtk.vtk_iso_surface import iso_surface
+
+        try:
+            self._relay.sig_surface.emit(value, iso_surface(volume, value))
+        except Exception as exc:  # shown to the user, never lost in the thread
+            logger.exception("building the iso-surface failed")
+            self._relay.sig_surface.emit(value, exc)
+
+    def _on_surface(self, value: float, surface: object) -> None:
+        if self.closed or self.scene is None or value != self.iso_value:
+            return  # closed, or another value was asked for meanwhile
+        self.progress.setRange(0, 100)
+        if isinstance(surface, Exception):
+            self.progress.setFormat(_("The surface could not be built."))
+            return
+        self.progress.hide()
+        self.scene.set_iso_surface(surface)  # type: ignore[arg-type]
+        self.render_now()
+        self.sig_surface_shown.emit(surface.GetNumberOfPolys())  # type: ignore[attr-defined]
+
+    def set_crop(self, fractions: Sequence[float] | None) -> None:
+        """Keep the box (x0, x1, y0, y1, z0, z1) in fractions 0-1 of the volume's
+        columns, rows and slices; None shows all."""
+        self.crop = None if fractions is None else tuple(float(f) for f in fractions)
+        if self.scene is not None:  # else applied when the preparation ends
+            self.scene.set_crop(self.crop)
+            self.request_render()
 
     def set_blend(self, blend: str) -> None:
         self.blend = blend
         self.set_preset(self.preset_name)
 
+    def pick_distance_point(self, x: float, y: float) -> np.ndarray | None:
+        """Shift+click: a point of the two-point distance at widget pixel (x, y); the
+        third click starts a new measurement. The LPS point, or None if nothing is there."""
+        if self.scene is None:
+            return None
+        self.render_now()  # pick against what is on screen now
+        scale = self.devicePixelRatioF()
+        point = pick_point(self.renderer, x * scale, (self.height() - y) * scale)
+        if point is None:
+            return None
+        if len(self.distance_points) == 2:
+            self.distance_points.clear()
+            if self._distance_line is not None:
+                self._distance_line.hide()
+        self.distance_points.append(point)
+        if len(self.distance_points) == 2:
+            a, b = self.distance_points
+            length = float(np.linalg.norm(b - a))
+            if self._distance_line is None:
+                self._distance_line = DistanceLine(self.renderer)
+            self._distance_line.show(a, b, _("{distance} mm").format(distance=f"{length:.1f}"))
+            self.sig_distance_measured.emit(length)
+        self.request_render()
+        return point
+
     def mousePressEvent(self, ev) -> None:
+        if self.scene is None:
+            ev.ignore()
+            return
+        if ev.modifiers() & Qt.KeyboardModifier.ShiftModifier:
+            self.pick_distance_point(ev.position().x(), ev.position().y())
+            ev.accept()
+            return
         self._dragging = True
         self._last = (ev.position().x(), ev.position().y())
         self.scene.set_interactive(True)
@@ -99,12 +240,17 @@ class Qt3DView(ViewerRenderWidget):
         ev.accept()
 
     def mouseReleaseEvent(self, ev) -> None:
+        if not self._dragging or self.scene is None:
+            ev.ignore()
+            return
         self._dragging = False
         self.scene.set_interactive(False)
         self.request_render()
         ev.accept()
 
     def close_vtk(self) -> None:
-        if not self.closed:
+        if not self.closed and self._distance_line is not None:
+            self._distance_line.remove()
+        if not self.closed and self.scene is not None:
             self.scene.close()
         super().close_vtk()

@@ -7,6 +7,12 @@ space) and ``vtkVolume.SetUserMatrix`` carries the LPS affine, sheared or not.
 
 :class:`VtkVolumeScene` holds the pipeline for one renderer (the Qt view and the
 offscreen CLI share it); :func:`render_offscreen` draws one picture to a numpy array.
+
+The one-time preparation (decimation, the vtkImageData, the mapper's gradients and
+scalar tables) needs none of the shown window: :meth:`VtkVolumeScene.prepare` runs it
+on any thread (the Qt view runs it on a worker), and :meth:`VtkVolumeScene.attach`
+then puts the ready volume into a renderer on the GUI thread; the first render finds
+the gradients computed.
 """
 
 from __future__ import annotations
@@ -18,22 +24,22 @@ import vtkmodules.vtkRenderingOpenGL2
 import vtkmodules.vtkRenderingVolumeOpenGL2  # noqa: F401  (registers the volume factories)
 from vtkmodules.util.numpy_support import vtk_to_numpy
 from vtkmodules.vtkCommonCore import vtkCommand
-from vtkmodules.vtkCommonDataModel import vtkPiecewiseFunction
+from vtkmodules.vtkCommonDataModel import vtkPiecewiseFunction, vtkPolyData
 from vtkmodules.vtkRenderingCore import (
+    vtkActor,
     vtkColorTransferFunction,
     vtkRenderer,
     vtkRenderWindow,
-    vtkTextActor,
     vtkVolume,
     vtkVolumeProperty,
     vtkWindowToImageFilter,
 )
 from vtkmodules.vtkRenderingVolume import vtkFixedPointVolumeRayCastMapper
 
+from workstation.mpr._vtk.vtk_iso_surface import iso_surface, iso_surface_actor
 from workstation.mpr._vtk.vtk_reslice import image_data_of, vtk_matrix
 from workstation.mpr.presets import VolumePreset
 from workstation.mpr.volume import MprVolume
-from workstation.viewer._vtk.vtk_fonts import use_unicode_font
 
 BLEND_MODES = ("composite", "mip", "minip")
 #: Frames per second asked for while the user drags (the mapper lowers its sampling).
@@ -50,15 +56,19 @@ SCREEN_MAX_VOXELS = 40_000_000
 
 
 class VtkVolumeScene:
-    """A volume, its mapper and property, in `renderer`; with `max_voxels`, a decimated
-    copy of a larger volume is rendered (:meth:`MprVolume.decimated`)."""
+    """A volume, its mapper and property, in `renderer` (or none yet: :meth:`attach`);
+    with `max_voxels`, a decimated copy of a larger volume is rendered
+    (:meth:`MprVolume.decimated`). Building it touches no render window."""
 
     def __init__(
-        self, volume: MprVolume, renderer: vtkRenderer, max_voxels: int | None = None
+        self,
+        volume: MprVolume,
+        renderer: vtkRenderer | None = None,
+        max_voxels: int | None = None,
     ) -> None:
         volume = volume.decimated(max_voxels) if max_voxels else volume
         self.volume = volume
-        self.renderer = renderer
+        self.renderer = vtkRenderer() if renderer is None else renderer
         self._keep_alive = volume.voxels
         self.image = image_data_of(volume)
         self.mapper = vtkFixedPointVolumeRayCastMapper()
@@ -72,8 +82,37 @@ class VtkVolumeScene:
         self.actor.SetMapper(self.mapper)
         self.actor.SetProperty(self.property)
         self.actor.SetUserMatrix(vtk_matrix(volume.affine))
+        self.surface_actor: vtkActor | None = None
+        if renderer is not None:
+            renderer.AddVolume(self.actor)
+
+    def prepare(self) -> None:
+        """The slow one-time part of the first shaded picture (gradients, scalar tables,
+        the space-leaping min-max volume), on the calling thread; set the preset first.
+        The scene is drawn once into a private 2 x 2 offscreen window: VTK releases
+        Python's GIL inside ``Render()``, so a worker thread can run this while the GUI
+        thread keeps going. The gradients are computed even for an unshaded preset, so
+        that a later switch to a shaded one does not stall the GUI thread either."""
+        window = vtkRenderWindow()
+        window.SetOffScreenRendering(True)
+        window.SetSize(2, 2)
+        renderer = vtkRenderer()
+        window.AddRenderer(renderer)
         renderer.AddVolume(self.actor)
-        self._status: vtkTextActor | None = None
+        renderer.ResetCamera()
+        shade = self.property.GetShade()
+        self.property.SetShade(True)
+        try:
+            window.Render()
+        finally:
+            self.property.SetShade(shade)
+            renderer.RemoveVolume(self.actor)
+            window.Finalize()
+
+    def attach(self, renderer: vtkRenderer) -> None:
+        """Show the (prepared) volume in `renderer` (GUI thread)."""
+        self.renderer = renderer
+        renderer.AddVolume(self.actor)
 
     def set_preset(
         self, preset: VolumePreset, *, shift: float = 0.0, blend: str = "composite"
@@ -108,6 +147,17 @@ class VtkVolumeScene:
             "mip": self.mapper.SetBlendModeToMaximumIntensity,
             "minip": self.mapper.SetBlendModeToMinimumIntensity,
         }[blend]()
+
+    def set_iso_surface(self, surface: vtkPolyData | None) -> None:
+        """Show `surface` (from :func:`~workstation.mpr._vtk.vtk_iso_surface.iso_surface`
+        of this scene's volume) instead of the ray-cast volume; None shows the volume."""
+        if self.surface_actor is not None:
+            self.renderer.RemoveActor(self.surface_actor)
+            self.surface_actor = None
+        if surface is not None:
+            self.surface_actor = iso_surface_actor(surface, self.volume)
+            self.renderer.AddActor(self.surface_actor)
+        self.actor.SetVisibility(surface is None)
 
     def set_crop(self, fractions: Sequence[float] | None) -> None:
         """Keep the box (x0, x1, y0, y1, z0, z1) in fractions 0-1 of the column, row and
@@ -161,29 +211,17 @@ class VtkVolumeScene:
             vtkCommand.VolumeMapperComputeGradientsEndEvent, lambda _c, _e: callback(1.0)
         )
 
-    def set_status(self, text: str) -> None:
-        """A line of text over the picture ("" hides it)."""
-        if self._status is None:
-            self._status = vtkTextActor()
-            self._status.GetTextProperty().SetFontSize(16)
-            use_unicode_font(self._status.GetTextProperty())
-            self.renderer.AddViewProp(self._status)
-        from workstation.viewer._vtk.vtk_layers import set_text
-
-        set_text(self._status, text)
-
     def close(self) -> None:
+        self.set_iso_surface(None)
         self.renderer.RemoveVolume(self.actor)
 
 
-def scene_in(
-    window: vtkRenderWindow, volume: MprVolume, max_voxels: int | None = SCREEN_MAX_VOXELS
-) -> VtkVolumeScene:
-    """A new renderer with `volume` in `window` (for the Qt view)."""
+def renderer_in(window: vtkRenderWindow) -> vtkRenderer:
+    """A new dark renderer in `window` (for the Qt view)."""
     renderer = vtkRenderer()
     renderer.SetBackground(0.05, 0.05, 0.08)
     window.AddRenderer(renderer)
-    return VtkVolumeScene(volume, renderer, max_voxels)
+    return renderer
 
 
 def render_offscreen(
@@ -196,8 +234,10 @@ def render_offscreen(
     crop: Sequence[float] | None = None,
     blend: str = "composite",
     shift: float = 0.0,
+    iso_value: float | None = None,
 ) -> np.ndarray:
-    """One still picture, (rows, columns, 3) uint8 RGB."""
+    """One still picture, (rows, columns, 3) uint8 RGB; with `iso_value` (modality
+    units) the iso-surface there instead of the ray-cast volume."""
     window = vtkRenderWindow()
     window.SetOffScreenRendering(True)
     window.SetSize(*size)
@@ -210,6 +250,8 @@ def render_offscreen(
     try:
         scene.set_preset(preset, shift=shift, blend=blend)
         scene.set_crop(crop)
+        if iso_value is not None:
+            scene.set_iso_surface(iso_surface(volume, iso_value))
         scene.reset_camera(azimuth_deg, elevation_deg)
         window.Render()
         return grab_rgb(window)

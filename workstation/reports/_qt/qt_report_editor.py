@@ -111,11 +111,17 @@ class QtReportEditor(QWidget):
         self.language_box.setCurrentIndex(max(0, self.language_box.findData(ui_language)))
         self.new_button = QPushButton(_("New report"))
         self.new_button.clicked.connect(self._on_new_clicked)
+        # Long template names and status lines (German, Russian) must not widen the
+        # window: the combo shows a shortened name, the status wraps on its own line.
+        self.template_box.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.template_box.setMinimumContentsLength(10)
         self.status_label = QLabel()
+        self.status_label.setWordWrap(True)
         for w in (QLabel(_("Template")), self.template_box, self.language_box, self.new_button):
             top.addWidget(w)
         top.addStretch(1)
-        top.addWidget(self.status_label)
 
         form = QWidget()
         self.form_layout = QFormLayout(form)
@@ -154,12 +160,14 @@ class QtReportEditor(QWidget):
         self.amend_button = QPushButton(_("Amend"))
         self.amend_button.clicked.connect(self._on_amend_clicked)
         self.signature = QtSignaturePanel()
+        self.signature.setWordWrap(True)
         for w in (self.preview_button, self.sign_button, self.amend_button):
             buttons.addWidget(w)
         buttons.addWidget(self.signature, 1)
 
         layout = QVBoxLayout(self)
         layout.addLayout(top)
+        layout.addWidget(self.status_label)
         layout.addWidget(split, 1)
         layout.addLayout(buttons)
         self._snippet_keys = [s.key for s in snippets()[:9]]
@@ -230,7 +238,9 @@ class QtReportEditor(QWidget):
                 edit.setReadOnly(not self._editable())
                 label = self.form_layout.labelForField(edit)
                 if isinstance(label, QLabel):
-                    label.setText(heading(key, report.language if report else "en"))
+                    label.setText(
+                        heading(key, report.language if report else self.language_box.currentData())
+                    )
             self._build_fields()
         finally:
             self._updating = False
