@@ -1,0 +1,69 @@
+"""Crashes the fuzz tests (tests/fuzz) found, each kept with its minimal input.
+
+Each input once escaped its reader with an exception the caller did not expect; now
+it ends in the reader's own refusal with a reason.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+from workstation.config import ImportSettings
+from workstation.pacs_node.archive.importing.items import InputItem, Refusal, RefusedInput
+from workstation.pacs_node.archive.importing.zipsource import zip_items
+
+
+def _zip(members: dict[str, bytes], method: int = zipfile.ZIP_DEFLATED) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", method) as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    return buf.getvalue()
+
+
+def _outcomes(data: bytes) -> list[str]:
+    """"item:<n bytes>" or "refused:<reason>" for every member."""
+    out = []
+    for entry in zip_items(io.BytesIO(data), "in.zip", ImportSettings()):
+        if isinstance(entry, Refusal):
+            out.append("refused:" + entry.reason)
+            continue
+        assert isinstance(entry, InputItem)
+        try:
+            out.append(f"item:{len(entry.read())}")
+        except RefusedInput as exc:
+            out.append("refused:" + str(exc))
+    return out
+
+
+def test_zip_with_its_first_byte_missing_is_refused_not_a_value_error() -> None:
+    # The member's header offset becomes -1: zipfile raised "ValueError: negative seek".
+    damaged = _zip({"a.dcm": b"x" * 100})[1:]
+    [outcome] = _outcomes(damaged)
+    assert outcome.startswith("refused:The member cannot be inflated")
+
+
+def test_member_with_a_corrupt_deflate_stream_is_refused_not_a_zlib_error() -> None:
+    data = bytearray(_zip({"a.dcm": b"x" * 100}))
+    at = data.index(b"a.dcm") + len("a.dcm")  # first bytes of the deflate stream
+    data[at : at + 4] = b"\xff\xff\xff\xff"  # an invalid block type
+    [outcome] = _outcomes(bytes(data))
+    assert outcome.startswith("refused:The member cannot be inflated")
+
+
+def test_nested_zip_with_a_corrupt_deflate_stream_is_refused() -> None:
+    inner = bytearray(_zip({"a.dcm": b"y" * 100}))
+    outer = bytearray(_zip({"inner.zip": bytes(inner)}, zipfile.ZIP_DEFLATED))
+    at = outer.index(b"inner.zip") + len("inner.zip")
+    outer[at : at + 4] = b"\xff\xff\xff\xff"
+    [outcome] = _outcomes(bytes(outer))
+    assert outcome.startswith("refused:The member cannot be inflated")
+
+
+def test_good_members_next_to_a_damaged_one_still_read() -> None:
+    data = bytearray(_zip({"a.dcm": b"x" * 100, "b.dcm": b"z" * 50}))
+    at = data.index(b"a.dcm") + len("a.dcm")
+    data[at : at + 4] = b"\xff\xff\xff\xff"
+    outcomes = _outcomes(bytes(data))
+    assert outcomes[0].startswith("refused:") and outcomes[1] == "item:50"
