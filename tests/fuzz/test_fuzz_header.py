@@ -47,10 +47,19 @@ def read_file_header(data: bytes) -> object:
 
 
 def _pydicom_errors() -> tuple[type[BaseException], ...]:
+    from pydicom.errors import BytesLengthException
     from pydicom.errors import InvalidDicomError as PydicomInvalid
 
     # What pydicom raises for a malformed file (the preparer reports these as reasons).
-    return (PydicomInvalid, ValueError, EOFError, NotImplementedError, OSError, LookupError)
+    return (
+        PydicomInvalid,
+        BytesLengthException,
+        ValueError,
+        EOFError,
+        NotImplementedError,
+        OSError,
+        LookupError,
+    )
 
 
 def _check_file(data: bytes) -> None:
