@@ -68,6 +68,8 @@ def _dataset(nested: int = 0):  # type: ignore[no-untyped-def]
     ds.PatientName = "Fuzz^Seed"
     ds.PatientID = "FUZZ-1"
     ds.Modality = "CT"
+    ds.StudyDate, ds.StudyTime, ds.StudyID = "20260101", "120000", "1"
+    ds.SeriesNumber = ds.InstanceNumber = 1
     inner = ds
     for level in range(nested):
         item = Dataset()
@@ -142,6 +144,7 @@ def synthetic_dicomdir() -> bytes:
             ds = _dataset(nested=index)
             ds.SOPInstanceUID = f"1.2.826.0.1.3680043.8.498.{index + 1}"
             ds.InstanceNumber = index + 1
+            ds.SeriesNumber = index + 1
             fs.add(dcmread(io.BytesIO(_part10(ds, ExplicitVRLittleEndian))))
         fs.write(tmp)
         return (Path(tmp) / "DICOMDIR").read_bytes()

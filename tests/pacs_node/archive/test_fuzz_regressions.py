@@ -67,3 +67,47 @@ def test_good_members_next_to_a_damaged_one_still_read() -> None:
     data[at : at + 4] = b"\xff\xff\xff\xff"
     outcomes = _outcomes(bytes(data))
     assert outcomes[0].startswith("refused:") and outcomes[1] == "item:50"
+
+
+def test_damaged_dicomdir_is_read_without_allocating_its_declared_lengths(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # A DICOMDIR missing one byte of its preamble: read from the file, pydicom met a
+    # length of about 1.1 GB and the file object allocated all of it before reading.
+    import tracemalloc
+
+    from pydicom.dataset import Dataset, FileMetaDataset
+    from pydicom.sequence import Sequence
+
+    from workstation.pacs_node.archive.importing.dicomdir import (
+        DicomdirUnreadable,
+        list_files,
+        read_file_set,
+    )
+
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = "1.2.840.10008.1.3.10"
+    meta.MediaStorageSOPInstanceUID = "1.2.826.0.1.3680043.8.498.1"
+    meta.TransferSyntaxUID = "1.2.840.10008.1.2.1"
+    ds = Dataset()
+    ds.file_meta = meta
+    record = Dataset()
+    record.DirectoryRecordType = "IMAGE"
+    record.ReferencedFileID = ["A", "B"]
+    ds.DirectoryRecordSequence = Sequence([record])
+    path = tmp_path / "DICOMDIR"
+    ds.save_as(path, enforce_file_format=True)
+    data = path.read_bytes()
+    # Shift everything after the preamble by one byte and make one length huge.
+    damaged = bytearray(data[:127] + data[128:])
+    at = damaged.index(b"SQ") + 4
+    damaged[at : at + 4] = b"\xf0\xff\xff\x3f"
+    path.write_bytes(bytes(damaged))
+    tracemalloc.start()
+    try:
+        try:
+            read_file_set(path, list_files(tmp_path), tmp_path)
+        except DicomdirUnreadable:
+            pass
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 64 * 1024 * 1024

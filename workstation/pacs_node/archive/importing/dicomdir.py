@@ -13,6 +13,7 @@ back to scanning the folder and says so.
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 from dataclasses import dataclass, field
@@ -84,9 +85,16 @@ def read_file_set(dicomdir: Path, files: dict[tuple[str, ...], Path], root: Path
     from pydicom import dcmread
 
     try:
-        if dicomdir.stat().st_size > MAX_DICOMDIR_BYTES:
+        with dicomdir.open("rb") as fh:
+            # (read(n) on a file allocates n bytes first: ask for what the file holds)
+            size = min(os.fstat(fh.fileno()).st_size, MAX_DICOMDIR_BYTES)
+            data = fh.read(size + 1)
+        if len(data) > MAX_DICOMDIR_BYTES:
             raise DicomdirUnreadable(_("the DICOMDIR is implausibly large"))
-        ds = dcmread(dicomdir, force=True)
+        # From memory, not from the file: pydicom reads a value with ``read(length)``,
+        # and a file object allocates the whole declared length first (a damaged
+        # length of 0xFFFFFFxx meant gigabytes); a BytesIO returns what is there.
+        ds = dcmread(io.BytesIO(data), force=True)
         records = ds.DirectoryRecordSequence
     except DicomdirUnreadable:
         raise
