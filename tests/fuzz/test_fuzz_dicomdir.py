@@ -7,7 +7,6 @@ media found, inside the media; entries pointing elsewhere are refused with a rea
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -36,13 +35,13 @@ _MEDIA_FILES = (
 
 
 @pytest.fixture(scope="module")
-def media(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+def media(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("media")
     for parts in _MEDIA_FILES:
         path = root.joinpath(*parts)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(b"\x00" * 132)
-    yield root
+    return root
 
 
 def read(media: Path, data: bytes) -> FileSetResult | None:
@@ -51,10 +50,11 @@ def read(media: Path, data: bytes) -> FileSetResult | None:
     try:
         return read_file_set(dicomdir, list_files(media), media)
     except DicomdirUnreadable as exc:
-        assert str(exc)
-        return None
+        reason = str(exc)
     finally:
         dicomdir.unlink()
+    assert reason, "refused without a reason"
+    return None
 
 
 @FUZZ

@@ -55,7 +55,9 @@ def p_data(context: int, command: bytes, dataset: bytes, fragment: int) -> bytes
 def pdu_seeds() -> tuple[bytes, ...]:
     dataset = dicom_seeds()[0][:12000]
     command = bytes(range(256)) * 2
-    associate = _pdu(0x01, b"\x00\x01\x00\x00" + b"KLINIKA".ljust(16) + b"FUZZ".ljust(16) + bytes(32))
+    associate = _pdu(
+        0x01, b"\x00\x01\x00\x00" + b"KLINIKA".ljust(16) + b"FUZZ".ljust(16) + bytes(32)
+    )
     return (
         associate + p_data(1, command, dataset, 4000),
         p_data(3, command, dataset * 6, 15000),  # a data set past its cap
@@ -103,7 +105,7 @@ def read_like_pynetdicom(stream: bytes) -> tuple[PduGuard, int]:
 @given(mutated(pdu_seeds()))
 def test_pdu_guard_contract(stream: bytes) -> None:
     started = time.monotonic()
-    guard, read = within_memory(lambda: read_like_pynetdicom(stream), 4 * 1024 * 1024)
+    _guard, read = within_memory(lambda: read_like_pynetdicom(stream), 4 * 1024 * 1024)
     assert read <= len(stream)
     assert time.monotonic() - started < LIMITS.pdu_deadline_s + LIMITS.read_timeout_s + 2
 

@@ -23,7 +23,7 @@ def _zip(members: dict[str, bytes], method: int = zipfile.ZIP_DEFLATED) -> bytes
 
 
 def _outcomes(data: bytes) -> list[str]:
-    """"item:<n bytes>" or "refused:<reason>" for every member."""
+    """For every member, "item:<n bytes>" or "refused:<reason>"."""
     out = []
     for entry in zip_items(io.BytesIO(data), "in.zip", ImportSettings()):
         if isinstance(entry, Refusal):
@@ -111,3 +111,52 @@ def test_damaged_dicomdir_is_read_without_allocating_its_declared_lengths(tmp_pa
     finally:
         tracemalloc.stop()
     assert peak < 64 * 1024 * 1024
+
+
+def _deeply_nested_part10(depth: int) -> bytes:
+    """A small Part-10 CT whose data set nests ``depth`` undefined-length sequences."""
+    import struct
+
+    from workstation.pacs_node.archive import part10
+
+    def element(group: int, elem: int, vr: bytes, value: bytes) -> bytes:
+        return struct.pack("<HH", group, elem) + vr + struct.pack("<H", len(value)) + value
+
+    sequence = struct.pack("<HH", 0x0008, 0x1140) + b"SQ\x00\x00" + b"\xff\xff\xff\xff"
+    item = struct.pack("<HHI", 0xFFFE, 0xE000, 0xFFFFFFFF)
+    closing = struct.pack("<HHI", 0xFFFE, 0xE00D, 0) + struct.pack("<HHI", 0xFFFE, 0xE0DD, 0)
+    sop_class, sop_uid = "1.2.840.10008.5.1.4.1.1.2", "1.2.826.0.1.3680043.8.498.77"
+    body = (
+        element(0x0008, 0x0016, b"UI", sop_class.encode() + b"\x00")
+        + element(0x0008, 0x0018, b"UI", sop_uid.encode() + b"\x00")
+        + (sequence + item) * depth
+        + closing * depth
+        + element(0x0020, 0x000D, b"UI", b"1.2.826.0.1.3680043.8.498.78")
+        + element(0x0020, 0x000E, b"UI", b"1.2.826.0.1.3680043.8.498.79")
+    )
+    return part10.build_meta(sop_class, sop_uid, "1.2.840.10008.1.2.1") + body
+
+
+def test_sequences_nested_1000_deep_are_refused_with_a_reason_not_a_recursion_error() -> None:
+    # The fast reader declines nesting past 32 levels; pydicom then recursed until
+    # RecursionError.  Found by tests/fuzz/test_fuzz_header.py ("nest" mutation).
+    import pytest
+
+    from workstation.pacs_node.archive import ingest, part10
+    from workstation.pacs_node.archive.errors import InvalidDicomError
+
+    data = _deeply_nested_part10(1000)
+    body_at = part10.meta_end(data)
+    assert body_at is not None
+    with pytest.raises(InvalidDicomError, match="nests sequences too deeply"):
+        ingest._read_header(data, body_at, 1 << 30)
+
+
+def test_deeply_nested_file_is_rejected_and_a_good_one_stored_after_it(sqlite_archive) -> None:  # type: ignore[no-untyped-def]
+    from workstation.pacs_node.archive.results import StoreStatus
+
+    refused = sqlite_archive.store_bytes(_deeply_nested_part10(1000), source="import")
+    assert refused.status is StoreStatus.REJECTED
+    assert "nests sequences too deeply" in refused.reason
+    stored = sqlite_archive.store_bytes(_deeply_nested_part10(3), source="import")
+    assert stored.status is StoreStatus.STORED, stored.reason
