@@ -55,12 +55,13 @@ def p_data(context: int, command: bytes, dataset: bytes, fragment: int) -> bytes
 def pdu_seeds() -> tuple[bytes, ...]:
     dataset = dicom_seeds()[0][:12000]
     command = bytes(range(256)) * 2
+    too_big = dataset * (LIMITS.max_dataset_bytes // len(dataset) + 2)
     associate = _pdu(
         0x01, b"\x00\x01\x00\x00" + b"KLINIKA".ljust(16) + b"FUZZ".ljust(16) + bytes(32)
     )
     return (
         associate + p_data(1, command, dataset, 4000),
-        p_data(3, command, dataset * 6, 15000),  # a data set past its cap
+        p_data(3, command, too_big, 15000),  # a data set past its cap
         p_data(1, command * 3, b"", 100),  # a command set past its cap
         _pdu(0x05, bytes(4)) + _pdu(0x07, bytes(4)),
     )
