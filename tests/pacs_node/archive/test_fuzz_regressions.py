@@ -160,3 +160,40 @@ def test_deeply_nested_file_is_rejected_and_a_good_one_stored_after_it(sqlite_ar
     assert "nests sequences too deeply" in refused.reason
     stored = sqlite_archive.store_bytes(_deeply_nested_part10(3), source="import")
     assert stored.status is StoreStatus.STORED, stored.reason
+
+
+def test_dicomdir_record_with_an_unknown_vr_makes_the_dicomdir_unreadable(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # pydicom decodes a record's Referenced File ID on first access: with the VR
+    # damaged to "BS" that raised NotImplementedError out of read_file_set (found by
+    # tests/fuzz/test_fuzz_dicomdir.py).  Now the import falls back to a folder scan.
+    import pytest
+    from pydicom.dataset import Dataset, FileMetaDataset
+    from pydicom.sequence import Sequence
+
+    from workstation.pacs_node.archive.importing.dicomdir import (
+        DicomdirUnreadable,
+        list_files,
+        read_file_set,
+    )
+
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = "1.2.840.10008.1.3.10"
+    meta.MediaStorageSOPInstanceUID = "1.2.826.0.1.3680043.8.498.2"
+    meta.TransferSyntaxUID = "1.2.840.10008.1.2.1"
+    ds = Dataset()
+    ds.file_meta = meta
+    record = Dataset()
+    record.DirectoryRecordType = "IMAGE"
+    record.ReferencedFileID = ["A", "B"]
+    ds.DirectoryRecordSequence = Sequence([record])
+    path = tmp_path / "DICOMDIR"
+    ds.save_as(path, enforce_file_format=True)
+    (tmp_path / "A").mkdir()
+    (tmp_path / "A" / "B").write_bytes(b"\x00" * 132)
+    assert len(read_file_set(path, list_files(tmp_path), tmp_path).files) == 1
+    data = path.read_bytes()
+    tag = b"\x04\x00\x00\x15CS"
+    assert data.count(tag) == 1
+    path.write_bytes(data.replace(tag, b"\x04\x00\x00\x15BS"))
+    with pytest.raises(DicomdirUnreadable, match="Unknown Value Representation"):
+        read_file_set(path, list_files(tmp_path), tmp_path)

@@ -73,6 +73,14 @@ def _components(value: object) -> tuple[str, ...]:
     return tuple(str(v) for v in value)  # type: ignore[attr-defined]
 
 
+def _reference(record: object) -> tuple[str, ...]:
+    """The components of a record's Referenced File ID (none when it has none)."""
+    value = record.get("ReferencedFileID")  # type: ignore[attr-defined]
+    if value is None or value == "":
+        return ()
+    return _components(value)
+
+
 def _unsafe(parts: tuple[str, ...]) -> bool:
     return any(
         not p or p in (".", "..") or "/" in p or "\\" in p or ":" in p or p.startswith("~")
@@ -96,20 +104,21 @@ def read_file_set(dicomdir: Path, files: dict[tuple[str, ...], Path], root: Path
         # length of 0xFFFFFFxx meant gigabytes); a BytesIO returns what is there.
         ds = dcmread(io.BytesIO(data), force=True)
         records = ds.DirectoryRecordSequence
+        if len(records) > MAX_RECORDS:
+            raise DicomdirUnreadable(_("the DICOMDIR has too many records"))
+        # pydicom decodes each value when it is first read: a damaged one (an unknown
+        # VR, a bad length) raises here, not in dcmread.
+        references = [_reference(record) for record in records]
     except DicomdirUnreadable:
         raise
     except Exception as exc:
         raise DicomdirUnreadable(f"{type(exc).__name__}: {exc}"[:200]) from exc
-    if len(records) > MAX_RECORDS:
-        raise DicomdirUnreadable(_("the DICOMDIR has too many records"))
     result = FileSetResult()
     seen: set[Path] = set()
     root_real = os.path.realpath(root)
-    for record in records:
-        value = record.get("ReferencedFileID")
-        if value is None or value == "":
+    for parts in references:
+        if not parts:
             continue
-        parts = _components(value)
         entry_text = "\\".join(parts)[:200]
         if _unsafe(parts):
             result.refused.append(
