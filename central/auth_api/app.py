@@ -16,7 +16,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from klinika_auth import db as database
 from klinika_auth import denials
-from klinika_auth.api import admin, audit_log, auth, meta, reports
+from klinika_auth.api import admin, audit_log, auth, ca, meta, reports
 from klinika_auth.api.common import client_ip
 from klinika_auth.errors import ApiError
 from klinika_auth.keys import ensure_signing_key, load_keyset
@@ -76,7 +76,7 @@ def create_app(settings: Settings) -> Flask:
             leeway_seconds=settings.clock_leeway_seconds,
         ),
     )
-    for bp in (meta.bp, auth.bp, admin.bp, audit_log.bp, reports.bp):
+    for bp in (meta.bp, auth.bp, admin.bp, audit_log.bp, reports.bp, ca.bp):
         app.register_blueprint(bp)
     app.teardown_appcontext(close_db)
     app.before_request(check_query)

@@ -7,8 +7,10 @@
     central-auth migrate
     central-auth rotate-key
     central-auth unlock --username U
+    central-auth ca init [--name NAME]
+    central-auth ca export --out ca.pem
 
-Exit codes: 0 success, 1 failed, 2 bad command line, 3 the audit chain is damaged,
+Exit codes: 0 success, 1 failed (e.g. a CA exists already / none to export), 2 bad command line, 3 the audit chain is damaged,
 6 a settings file or value is invalid.
 """
 
@@ -19,6 +21,8 @@ import json
 import logging
 import sys
 from pathlib import Path
+
+from cryptography.hazmat.primitives import hashes, serialization
 
 from klinika_auth.settings import Settings, SettingsError, load_settings
 
@@ -63,6 +67,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("unlock", help="lift the sign-in locks of a user name (every address)")
     p.add_argument("--username", required=True)
     p.set_defaults(handler=_unlock)
+
+    ca = sub.add_parser("ca", help="the clinic CA (doctors' signing certificates, timestamps)")
+    ca_sub = ca.add_subparsers(dest="ca_command", required=True)
+    p = ca_sub.add_parser("init", help="make the clinic CA and its timestamp authority")
+    p.add_argument("--name", help="the CA's name (default: setting ca_name)")
+    p.set_defaults(handler=_ca_init)
+    p = ca_sub.add_parser("export", help="write the CA certificate (PEM) for workstations")
+    p.add_argument("--out", type=Path, required=True, help="where to write ca.pem")
+    p.set_defaults(handler=_ca_export)
     return parser
 
 
@@ -170,6 +183,35 @@ def _unlock(settings: Settings, args: argparse.Namespace) -> int:
     finally:
         engine.dispose()
     print(f"Sign-in locks of '{name}' lifted ({cleared} address(es)).")
+    return OK
+
+
+def _ca_init(settings: Settings, args: argparse.Namespace) -> int:
+    from klinika_auth.clinic_ca import CaError, ClinicCa
+
+    try:
+        ca = ClinicCa.init(
+            settings.effective_ca_dir, settings.ca_key_passphrase, args.name or settings.ca_name
+        )
+    except CaError as exc:
+        print(f"Refused: {exc}.", file=sys.stderr)
+        return FAILED
+    fingerprint = ca.cert.fingerprint(hashes.SHA256()).hex()
+    print(f"Clinic CA made in {settings.effective_ca_dir} (SHA-256 {fingerprint}).")
+    return OK
+
+
+def _ca_export(settings: Settings, args: argparse.Namespace) -> int:
+    from cryptography import x509
+
+    path = settings.effective_ca_dir / "ca.pem"
+    try:
+        cert = x509.load_pem_x509_certificate(path.read_bytes()[: 1024 * 1024])
+    except (OSError, ValueError):
+        print("No clinic CA here: run 'central-auth ca init' first.", file=sys.stderr)
+        return FAILED
+    args.out.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    print(f"Wrote {args.out} (SHA-256 {cert.fingerprint(hashes.SHA256()).hex()}).")
     return OK
 
 

@@ -200,3 +200,22 @@ class ReportRevision(Base):
     changed_by: Mapped[str] = mapped_column(String(64))
     changed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     note: Mapped[str] = mapped_column(String(500), default="")
+
+
+class IssuedCertificate(Base):
+    """A signing certificate the clinic CA issued (the CRL is built from the revoked ones)."""
+
+    __tablename__ = "issued_certificates"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    serial: Mapped[str] = mapped_column(String(48), unique=True)  # hex, lower case
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    user: Mapped[User] = relationship(lazy="joined", innerjoin=True)
+    subject: Mapped[str] = mapped_column(String(256))
+    fingerprint_sha256: Mapped[str] = mapped_column(String(64))
+    not_before: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    not_after: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    certificate_pem: Mapped[str] = mapped_column(Text)
+    issued_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    revoked_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    revocation_reason: Mapped[str | None] = mapped_column(String(32), nullable=True)

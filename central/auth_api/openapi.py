@@ -41,6 +41,7 @@ USERNAME = {
 }
 TOTP = {"type": "string", "pattern": "^[0-9]{6}$"}
 ROLE = {"type": "string", "minLength": 1, "maxLength": 32}
+BIN = {"type": "string", "contentEncoding": "binary"}
 
 
 def ref(name: str) -> dict[str, str]:
@@ -81,6 +82,26 @@ REVISION = obj(
         "note": STR,
     }
 )
+
+REVOCATION_REASONS = (
+    "unspecified",
+    "key_compromise",
+    "affiliation_changed",
+    "superseded",
+    "cessation_of_operation",
+)
+CERTIFICATE_FIELDS = {
+    "serial": {"type": "string", "pattern": "^[0-9a-f]+$"},
+    "username": STR,
+    "subject": STR,
+    "fingerprint_sha256": NSHA256,
+    "not_before": TS,
+    "not_after": TS,
+    "issued_at": TS,
+    "revoked_at": NTS,
+    "revocation_reason": NSTR,
+    "certificate": {**STR, "description": "PEM"},
+}
 
 SCHEMAS: dict[str, Any] = {
     "Error": {
@@ -243,6 +264,23 @@ SCHEMAS: dict[str, Any] = {
         }
     ),
     "ReportList": obj({"reports": array(ref("Report"))}),
+    "EnrollRequest": obj(
+        {
+            "csr": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 16384,
+                "description": "PEM PKCS#10 request; subject CN = your user name (O optional)",
+            }
+        },
+        {"totp": TOTP},
+    ),
+    "RevokeRequest": obj(
+        {"serial": {"type": "string", "pattern": "^[0-9a-fA-F]{1,48}$"}},
+        {"reason": {"enum": list(REVOCATION_REASONS)}},
+    ),
+    "IssuedCertificate": obj(CERTIFICATE_FIELDS),
+    "EnrolledCertificate": obj({**CERTIFICATE_FIELDS, "ca_certificate": STR}),
 }
 
 # -- operations -------------------------------------------------------------------------
@@ -255,6 +293,7 @@ ERROR_TEXT = {
     409: "conflicts with the current state",
     413: "too large",
     429: "too many attempts; wait retry_after seconds",
+    503: "the clinic CA is not set up (central-auth ca init, ca_key_passphrase)",
 }
 
 
@@ -274,17 +313,21 @@ def op(
     errors: tuple[int, ...] = (),
     params: list[dict[str, Any]] | None = None,
     bearer_optional: bool = False,
+    media: str | None = None,
+    body_media: str | None = None,
 ) -> dict[str, Any]:
     status, schema = ok
     responses: dict[str, Any] = {
         str(status): _json(ref(schema), "success") if schema else {"description": "success"}
     }
+    if media:  # a binary answer (DER): ``ok`` names no schema
+        responses[str(status)] = {"description": "success", "content": {media: {"schema": BIN}}}
     codes = set(errors)
     if auth:
         codes |= {401, 403}
-    if body or params:
+    if body or body_media or params:
         codes |= {400}
-    if body:
+    if body or body_media:
         codes |= {413}
     for code in sorted(codes):
         responses[str(code)] = _json(ref("Error"), ERROR_TEXT[code])
@@ -301,6 +344,8 @@ def op(
             "required": body_required,
             "content": {"application/json": {"schema": ref(body)}},
         }
+    if body_media:
+        operation["requestBody"] = {"required": True, "content": {body_media: {"schema": BIN}}}
     if params:
         operation["parameters"] = params
     return operation
@@ -559,6 +604,50 @@ PATHS: dict[str, dict[str, Any]] = {
             params=REPORT_ID,
         )
     },
+    "/ca/enroll": {
+        "post": op(
+            "Get a signing certificate from the clinic CA for a CSR whose subject is your "
+            "user name (keyUsage digitalSignature + nonRepudiation, at most two years); "
+            "with TOTP enrolled, a current code too (wrong codes count toward the sign-in "
+            "lockout)",
+            "ca",
+            (201, "EnrolledCertificate"),
+            permission="reports.sign",
+            body="EnrollRequest",
+            errors=(429, 503),
+        )
+    },
+    "/ca/crl": {
+        "get": op(
+            "The clinic CA's current CRL (DER)",
+            "ca",
+            (200, None),
+            auth=False,
+            media="application/pkix-crl",
+            errors=(503,),
+        )
+    },
+    "/admin/ca/revoke": {
+        "post": op(
+            "Revoke a certificate the clinic CA issued (it is listed in the CRL at once)",
+            "ca",
+            (200, "IssuedCertificate"),
+            permission="users.manage",
+            body="RevokeRequest",
+            errors=(404, 409),
+        )
+    },
+    "/tsa": {
+        "post": op(
+            "RFC 3161 timestamp: a DER TimeStampReq in, a DER TimeStampResp out "
+            "(a rejection is a 200 with its PKIStatus)",
+            "ca",
+            (200, None),
+            media="application/timestamp-reply",
+            body_media="application/timestamp-query",
+            errors=(503,),
+        )
+    },
 }
 
 
@@ -571,7 +660,8 @@ def _document() -> dict[str, Any]:
             "version": VERSION,
             "description": (
                 "Users, roles and permissions, RS256 JWT sign-in with rotating refresh "
-                "tokens and JWKS, TOTP MFA, a hash-chained audit log and the report registry. "
+                "tokens and JWKS, TOTP MFA, a hash-chained audit log, the report registry, "
+                "the clinic CA and an RFC 3161 timestamp authority. "
                 "Errors are JSON {error, message}; 'error' is a stable code."
             ),
         },

@@ -52,6 +52,15 @@ class Settings:
     max_audit_batch: int = 1000
     denied_audit_per_minute: int = 20  # per worker, reason, address and actor
     log_level: str = "INFO"
+    # The clinic CA (``central-auth ca init``): its keys are stored encrypted with this
+    # passphrase (set it in the environment, CENTRAL_AUTH_CA_KEY_PASSPHRASE, not in a file
+    # others can read); empty: the CA endpoints answer 503 ca_not_configured.
+    ca_key_passphrase: str = field(default="", repr=False)
+    ca_dir: Path | None = None  # None: data_dir/ca
+    ca_name: str = "Klinika Clinic CA"
+    ca_cert_days: int = 730  # doctors' signing certificates, at most two years
+    ca_crl_days: int = 7  # nextUpdate of the published CRL
+    public_url: str = ""  # e.g. https://central.example; puts /ca/crl into certificates
 
     @property
     def effective_database_url(self) -> str:
@@ -60,6 +69,10 @@ class Settings:
     @property
     def effective_signing_key_path(self) -> Path:
         return self.signing_key_path or self.data_dir / "keys" / "signing-key.pem"
+
+    @property
+    def effective_ca_dir(self) -> Path:
+        return self.ca_dir or self.data_dir / "ca"
 
     @property
     def retired_keys_dir(self) -> Path:
@@ -80,12 +93,18 @@ class Settings:
             "argon2_parallelism",
             "max_audit_batch",
             "denied_audit_per_minute",
+            "ca_cert_days",
+            "ca_crl_days",
         )
         for name in positive:
             if getattr(self, name) <= 0:
                 raise SettingsError(f"setting {name} must be a positive number")
         if self.password_min_length < 8:
             raise SettingsError("setting password_min_length must be at least 8")
+        if self.ca_cert_days > 730:
+            raise SettingsError("setting ca_cert_days must be at most 730 (two years)")
+        if self.ca_key_passphrase and len(self.ca_key_passphrase) < 12:
+            raise SettingsError("setting ca_key_passphrase must have at least 12 characters")
         if not self.issuer or not self.audience:
             raise SettingsError("settings issuer and audience must not be empty")
         return self

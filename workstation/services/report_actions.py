@@ -32,6 +32,7 @@ from workstation.reports.templates import (
     FREE_TEXT,
     Template,
     load_templates,
+    localized,
     validate_field,
 )
 
@@ -197,7 +198,67 @@ class ReportActions:
             sha256=final.pdf_sha256,
             certificate=block.fingerprint,
         )
+        self.store_in_study(final.report_id)
         return final
+
+    # -- into the study ------------------------------------------------------------------
+    def store_in_study(self, report_id: str) -> str | None:
+        """Store a signed version's PDF in its study as an Encapsulated PDF instance.
+
+        Done on signing (an amendment names its predecessor); callable again, e.g. when
+        that failed: the instance is the same each time.  Stored through the archive's
+        own store, so it syncs like any instance.  The SOP Instance UID, or None when
+        there is no archive or the archive refused it (audited as a failed send)."""
+        self.guard(Permission.REPORT_WRITE)
+        report = self.store.get(report_id)
+        pdf = self.store.pdf(report_id)
+        if self.archive is None:
+            return None
+        if pdf is None:
+            raise ReportError(f"report {report_id} is not signed: nothing to store")
+        from workstation.reports.encapsulated_pdf import (
+            EncapsulationError,
+            build_instance,
+            study_header,
+        )
+
+        try:
+            header = study_header(self.archive, report.study_instance_uid)
+            instance = build_instance(
+                report,
+                pdf,
+                header,
+                organisation=self.settings.reports.clinic_name,
+                title=self._document_title(report),
+            )
+            result = self.archive.store_bytes(instance.data, source="report")
+        except Exception as exc:  # noqa: BLE001 - the version is signed whatever happens here
+            logger.warning("report %s: no DICOM instance: %s", report_id, type(exc).__name__)
+            # pydicom's messages may quote a patient's value: only the kind goes out.
+            reason = str(exc) if isinstance(exc, EncapsulationError) else type(exc).__name__
+            self._audit(
+                AuditAction.REPORT_SEND, report, Outcome.FAILURE, to="archive", reason=reason
+            )
+            return None
+        if not result.ok:
+            self._audit(
+                AuditAction.REPORT_SEND,
+                report,
+                Outcome.FAILURE,
+                to="archive",
+                sop_instance_uid=instance.sop_instance_uid,
+                reason=result.reason,
+            )
+            return None
+        self._audit(
+            AuditAction.REPORT_SEND,
+            report,
+            to="archive",
+            sop_instance_uid=instance.sop_instance_uid,
+            series_instance_uid=instance.series_instance_uid,
+            sha256=report.pdf_sha256,
+        )
+        return instance.sop_instance_uid
 
     # -- leaving the workstation ---------------------------------------------------------
     def export(self, report_id: str, destination: Path) -> Path:
@@ -245,6 +306,13 @@ class ReportActions:
             figures=self._figures(report.study_instance_uid, report.language),
             signer=signer,
         )
+
+    def _document_title(self, report: Report) -> str:
+        try:
+            template = self._template(report.template_id)
+        except TemplateError:
+            return ""
+        return localized(template.title, report.language)
 
     def _study_info(self, study_uid: str) -> StudyInfo:
         if self.archive is None:

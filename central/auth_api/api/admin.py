@@ -13,7 +13,7 @@ from klinika_auth import sessions as login_sessions
 from klinika_auth.api.common import body, client_ip, user_json
 from klinika_auth.errors import ApiError, not_found
 from klinika_auth.login import normalise_username
-from klinika_auth.models import Report, Role, User, utcnow
+from klinika_auth.models import IssuedCertificate, Report, Role, User, utcnow
 from klinika_auth.rbac import current, require
 from klinika_auth.services import db, services
 
@@ -158,6 +158,15 @@ def delete_user(user_id: int) -> Any:
             409,
             "user_has_reports",
             "This user authored reports, which must keep their author; disable the user instead.",
+        )
+    if session.scalar(
+        select(IssuedCertificate.id).where(IssuedCertificate.user_id == user.id).limit(1)
+    ):
+        raise ApiError(
+            409,
+            "user_has_certificates",
+            "The clinic CA issued this user certificates, which must keep their holder; "
+            "disable the user instead.",
         )
     _audit("user.deleted", user)
     session.delete(user)

@@ -3,7 +3,8 @@
 ``central`` runs a test against the SQLite instance and again against the PostgreSQL one
 (the core suite on both databases); ``central_sqlite`` only against SQLite.  Both wrap the
 server in a ``ContractClient`` that checks every response against the OpenAPI document.
-``short_timers`` is an instance with second-scale lockout and token lifetimes.
+``short_timers`` is an instance with second-scale lockout and token lifetimes;
+``ca_server`` one with the clinic CA set up.
 """
 
 from __future__ import annotations
@@ -37,4 +38,17 @@ def short_timers(auth_api_factory) -> ContractClient:  # type: ignore[no-untyped
         refresh_token_seconds=3,
         clock_leeway_seconds=0,
     )
+    return ContractClient(server)
+
+
+@pytest.fixture(scope="session")
+def ca_server(auth_api_factory) -> ContractClient:  # type: ignore[no-untyped-def]
+    """An instance with the clinic CA made (``central-auth ca init``) and a public URL."""
+    server = auth_api_factory(
+        name="clinic_ca",
+        ca_key_passphrase="Clinic-CA-passphrase-for-tests",
+        public_url="http://central.test",
+    )
+    made = server.cli("ca", "init", "--name", "Klinika Test Clinic CA")
+    assert made.returncode == 0, made.stderr
     return ContractClient(server)

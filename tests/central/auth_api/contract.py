@@ -51,6 +51,9 @@ class ContractClient:
         content = op["responses"][status].get("content")
         if content is None:
             assert not response.content, f"{method} {path} {status} should have no body"
+        elif "application/json" not in content:  # a binary answer (DER)
+            media = response.headers.get("Content-Type", "").split(";")[0].strip()
+            assert media in content, f"{method} {path} {status}: {media} is not documented"
         else:
             schema = content["application/json"]["schema"]
             validator = Draft202012Validator({**schema, "components": self.doc["components"]})

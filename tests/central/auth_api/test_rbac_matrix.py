@@ -61,6 +61,10 @@ ENDPOINTS = [
     ("PATCH", f"/reports/{MISSING}", "reports.write", {}),
     ("POST", f"/reports/{MISSING}/finalize", "reports.sign", {}),
     ("POST", f"/reports/{MISSING}/amend", "reports.sign", {}),
+    ("POST", "/ca/enroll", "reports.sign", {}),
+    ("GET", "/ca/crl", PUBLIC, None),
+    ("POST", "/admin/ca/revoke", "users.manage", {}),
+    ("POST", "/tsa", SIGNED_IN, None),
 ]
 # Not in the matrix: /auth/logout and /auth/mfa/setup change the caller's own session or
 # secret; test_sessions and test_mfa cover them.
