@@ -33,6 +33,7 @@ from workstation.pacs_node.archive.disk_full import disk_full_reason, free_bytes
 from workstation.pacs_node.archive.errors import InvalidDicomError
 from workstation.pacs_node.archive.fastheader import EXPLICIT_LE, WALKED_TO, read_header
 from workstation.pacs_node.archive.header import extract_header
+from workstation.pacs_node.archive.header_fallback import read_header_dataset
 from workstation.pacs_node.archive.indexing import Prepared
 from workstation.pacs_node.archive.inflate import DEFLATED_LE, inflate_header
 from workstation.pacs_node.archive.models import AttachedFile, Instance
@@ -367,7 +368,7 @@ def _read_received(
         fast["MediaStorageSOPInstanceUID"] = received.sop_instance_uid
         return fast
     # Unusual (deflated, big endian, odd elements): pydicom reads it behind a file meta.
-    return dcmread(BytesIO(_with_meta(data, received)), stop_before_pixels=True)
+    return read_header_dataset(_with_meta(data, received))
 
 
 def _read_deflated(
@@ -387,7 +388,7 @@ def _read_deflated(
         fast.pop(WALKED_TO, None)  # (an offset into the inflated bytes, not the file)
         return fast
     meta = part10.build_meta(sop_class, sop_uid, EXPLICIT_LE)
-    return dcmread(BytesIO(meta + inflated), stop_before_pixels=True)
+    return read_header_dataset(meta + inflated)
 
 
 def _with_meta(data: bytes, received: Received) -> bytes:
@@ -425,7 +426,7 @@ def _read_header(
             fast["MediaStorageSOPClassUID"] = meta[1].get(0x0002, "") if meta else ""
             fast["MediaStorageSOPInstanceUID"] = meta[1].get(0x0003, "") if meta else ""
             return fast, tsyntax
-    ds = dcmread(BytesIO(data), stop_before_pixels=True)
+    ds = read_header_dataset(data)
     return ds, str(ds.file_meta.get("TransferSyntaxUID") or "") or _infer_syntax(ds)
 
 

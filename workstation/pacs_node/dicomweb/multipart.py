@@ -45,6 +45,10 @@ def iter_parts(chunks: Iterable[bytes], boundary: bytes, *, max_part_bytes: int)
         while True:
             idx = buf.find(delimiter, search_from)
             if idx < 0:
+                if not started and len(buf) > len(delimiter):
+                    # The preamble before the first boundary is never kept: a long one
+                    # must not count against (or, in one chunk, slip past) the cap.
+                    del buf[: len(buf) - len(delimiter)]
                 search_from = max(0, len(buf) - len(delimiter))
                 break
             kind, line_end = _delimiter_line(buf, idx + len(delimiter))

@@ -13,6 +13,7 @@ back to scanning the folder and says so.
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 from dataclasses import dataclass, field
@@ -72,6 +73,14 @@ def _components(value: object) -> tuple[str, ...]:
     return tuple(str(v) for v in value)  # type: ignore[attr-defined]
 
 
+def _reference(record: object) -> tuple[str, ...]:
+    """The components of a record's Referenced File ID (none when it has none)."""
+    value = record.get("ReferencedFileID")  # type: ignore[attr-defined]
+    if value is None or value == "":
+        return ()
+    return _components(value)
+
+
 def _unsafe(parts: tuple[str, ...]) -> bool:
     return any(
         not p or p in (".", "..") or "/" in p or "\\" in p or ":" in p or p.startswith("~")
@@ -84,24 +93,32 @@ def read_file_set(dicomdir: Path, files: dict[tuple[str, ...], Path], root: Path
     from pydicom import dcmread
 
     try:
-        if dicomdir.stat().st_size > MAX_DICOMDIR_BYTES:
+        with dicomdir.open("rb") as fh:
+            # (read(n) on a file allocates n bytes first: ask for what the file holds)
+            size = min(os.fstat(fh.fileno()).st_size, MAX_DICOMDIR_BYTES)
+            data = fh.read(size + 1)
+        if len(data) > MAX_DICOMDIR_BYTES:
             raise DicomdirUnreadable(_("the DICOMDIR is implausibly large"))
-        ds = dcmread(dicomdir, force=True)
+        # From memory, not from the file: pydicom reads a value with ``read(length)``,
+        # and a file object allocates the whole declared length first (a damaged
+        # length of 0xFFFFFFxx meant gigabytes); a BytesIO returns what is there.
+        ds = dcmread(io.BytesIO(data), force=True)
         records = ds.DirectoryRecordSequence
+        if len(records) > MAX_RECORDS:
+            raise DicomdirUnreadable(_("the DICOMDIR has too many records"))
+        # pydicom decodes each value when it is first read: a damaged one (an unknown
+        # VR, a bad length) raises here, not in dcmread.
+        references = [_reference(record) for record in records]
     except DicomdirUnreadable:
         raise
     except Exception as exc:
         raise DicomdirUnreadable(f"{type(exc).__name__}: {exc}"[:200]) from exc
-    if len(records) > MAX_RECORDS:
-        raise DicomdirUnreadable(_("the DICOMDIR has too many records"))
     result = FileSetResult()
     seen: set[Path] = set()
     root_real = os.path.realpath(root)
-    for record in records:
-        value = record.get("ReferencedFileID")
-        if value is None or value == "":
+    for parts in references:
+        if not parts:
             continue
-        parts = _components(value)
         entry_text = "\\".join(parts)[:200]
         if _unsafe(parts):
             result.refused.append(

@@ -18,6 +18,7 @@ import io
 import logging
 import threading
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from pathlib import PurePosixPath
 from typing import BinaryIO
@@ -32,6 +33,11 @@ from workstation.pacs_node.archive.importing.items import (
 )
 
 logger = logging.getLogger(__name__)
+
+#: What zipfile raises for a damaged member: a bad header or CRC (BadZipFile), a
+#: header offset before the start of the file (ValueError: negative seek), a corrupt
+#: deflate stream (zlib.error), a truncated one (EOFError), an unknown method.
+MEMBER_ERRORS = (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, ValueError, zlib.error)
 
 ZIP_MAGIC = b"PK\x03\x04"
 CHUNK = 1024 * 1024
@@ -157,7 +163,7 @@ def _reader(
     def read() -> bytes:
         try:
             return read_member(zf, info, settings, budget)
-        except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as exc:
+        except MEMBER_ERRORS as exc:
             raise RefusedInput(
                 _("The member cannot be inflated: {error}").format(error=exc)
             ) from exc
@@ -183,7 +189,10 @@ def _nested(
         return
     try:
         data = read_member(zf, info, settings, budget)
-    except (RefusedInput, zipfile.BadZipFile, OSError, EOFError) as exc:
+    except RefusedInput as exc:
         yield Refusal(where, str(exc))
+        return
+    except MEMBER_ERRORS as exc:
+        yield Refusal(where, _("The member cannot be inflated: {error}").format(error=exc))
         return
     yield from zip_items(io.BytesIO(data), where, settings, depth=depth + 1, budget=budget)
