@@ -128,9 +128,11 @@ class ImagingFrameSource:
         cache: Any,
         *,
         reverse: bool = False,
+        fallback_charset: str = "",
     ) -> None:
         from workstation.imaging.loader import SeriesLoader
 
+        self._fallback_charset = fallback_charset
         self._refs = frame_slots(entries, reverse=reverse)
         self.header = SeriesHeader(series_instance_uid=series_uid)
         self._listeners: list[FrameListener] = []
@@ -146,7 +148,11 @@ class ImagingFrameSource:
         try:
             import pydicom
 
+            from workstation.pacs_node.archive.charset_fallback import apply_to_dataset
+
             ds = pydicom.dcmread(path, stop_before_pixels=True)
+            # Text of a file that declares no character set reads as the import read it.
+            apply_to_dataset(ds, self._fallback_charset)
             self.header = series_header(ds)
         except Exception:  # noqa: BLE001 - overlays stay empty; the pixels still come
             logger.warning("series header of %s unreadable", self.header.series_instance_uid)
@@ -196,8 +202,14 @@ class ImagingFrameSource:
 
 
 def open_source(
-    entries: list[InstanceEntry], series_uid: str, *, reverse: bool = False
+    entries: list[InstanceEntry],
+    series_uid: str,
+    *,
+    reverse: bool = False,
+    fallback_charset: str = "",
 ) -> ImagingFrameSource:
     """A source on the shared pool (which decodes in-process when its workers cannot run)."""
     pool, cache = shared_pool()
-    return ImagingFrameSource(entries, series_uid, pool, cache, reverse=reverse)
+    return ImagingFrameSource(
+        entries, series_uid, pool, cache, reverse=reverse, fallback_charset=fallback_charset
+    )

@@ -292,7 +292,13 @@ class QtViewer(QWidget):
         entries = self.catalog.instances(series_uid)
         if not entries:
             return None
-        return open_frame_source(entries, series_uid, reverse=self._stack_reversed())
+        archive = getattr(self.settings, "archive", None)
+        return open_frame_source(
+            entries,
+            series_uid,
+            reverse=self._stack_reversed(),
+            fallback_charset=getattr(archive, "fallback_charset", "") or "",
+        )
 
     def _stack_reversed(self) -> bool:
         viewer = getattr(self.settings, "viewer", None)
