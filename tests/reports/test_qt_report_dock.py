@@ -41,10 +41,10 @@ def test_opening_a_study_docks_its_report_editor(
     window.show()
     try:
         window.open_study(uid)
-        qtbot.waitUntil(
-            lambda: window.report_dock is not None and window.report_dock.widget() is not None,
-            timeout=30000,
-        )
+        qtbot.waitUntil(lambda: window.report_dock.widget() is not None, timeout=30000)
+        assert not window.report_dock.isVisible()  # hidden until asked for: images first
+        window.act["report"].trigger()
+        assert window.report_dock.isVisible()
         editor = window.report_dock.widget()  # type: ignore[union-attr]
         assert editor.study_uid == uid and editor.new_button.isEnabled()
         editor._on_new_clicked()

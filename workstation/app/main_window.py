@@ -89,7 +89,7 @@ class MainWindow(QMainWindow):
         self.services = services
         self.session = session
         self.study_actions = services.actions(session)
-        self.report_dock: QDockWidget | None = None
+        self._has_report = False
         self.thumbnails = ThumbnailCache(self._make_thumbnail, parent=self)
         self.model = LocalStudyModel(
             self.study_actions.search, self.study_actions.count, self.thumbnails, parent=self
@@ -140,6 +140,12 @@ class MainWindow(QMainWindow):
         self.activity_dock.setWidget(self.activity)
         self.activity_dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.activity_dock)
+        # The open study's report editor: hidden until asked for (Report, Ctrl+R), so the
+        # images keep the room; once shown it stays shown for the next study.
+        self.report_dock = named(QDockWidget(_("Report"), self), "reportDock")
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.report_dock)
+        self.report_dock.hide()
+        self.report_dock.visibilityChanged.connect(self._on_report_dock_visible)
         self.user_label = named(QLabel(), "userLabel")
         self.user_label.setText(
             _("{user} ({role}) — {mode}").format(
@@ -230,6 +236,8 @@ class MainWindow(QMainWindow):
         ]
         for item in spec:
             if item is None:
+                if "report" not in self.act:
+                    self._add_report_toggle(bar)
                 bar.addSeparator()
                 continue
             key, text, perm, needs_selection, slot = item
@@ -242,6 +250,21 @@ class MainWindow(QMainWindow):
             self.act[key] = action
             self._needs[key] = (perm, needs_selection)
 
+    def _add_report_toggle(self, bar: QToolBar) -> None:
+        """Show or hide the report editor (enabled once a study is open)."""
+        toggle = self.report_dock.toggleViewAction()
+        toggle.setObjectName("action_report")
+        toggle.setShortcut(QKeySequence("Ctrl+R"))
+        toggle.setEnabled(False)
+        bar.addAction(toggle)
+        self.act["report"] = toggle
+        self._needs["report"] = (None, False)
+
+    def _on_report_dock_visible(self, visible: bool) -> None:
+        if visible:
+            width = max(360, self.width() // 3)
+            self.resizeDocks([self.report_dock], [width], Qt.Orientation.Horizontal)
+
     def update_actions(self) -> None:
         """Enable exactly what this role may do now (the engine checks again)."""
         local_tab = self.tabs.currentWidget() is self.local
@@ -249,6 +272,8 @@ class MainWindow(QMainWindow):
         for key, action in self.act.items():
             perm, needs_selection = self._needs[key]
             allowed = perm is None or self.session.can(perm)
+            if key == "report":
+                allowed = self._has_report
             action.setEnabled(allowed and (selected or not needs_selection))
             if perm is not None and not self.session.can(perm):
                 action.setToolTip(
@@ -342,14 +367,12 @@ class MainWindow(QMainWindow):
             logger.exception("the report editor could not open for study %s", study_uid)
             return
         editor.sig_error.connect(lambda text: self.statusBar().showMessage(text, 15_000))
-        if self.report_dock is None:
-            self.report_dock = named(QDockWidget(_("Report"), self), "reportDock")
-            self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.report_dock)
         old = self.report_dock.widget()
         self.report_dock.setWidget(editor)
         if old is not None:
             old.deleteLater()
-        self.report_dock.show()
+        self._has_report = True
+        self.update_actions()
 
     def selected_study(self) -> StudyRecord | None:
         return self.local.selected()
@@ -513,6 +536,9 @@ class MainWindow(QMainWindow):
         self.viewer.pause()
         self.pages.setCurrentIndex(LOCK_PAGE)
         self.activity_dock.hide()
+        # The report editor shows patient data: it hides with everything else.
+        self._report_was_visible = self.report_dock.isVisible()
+        self.report_dock.hide()
         self.toolbar.hide()
         self.user_label.setText(_("Locked"))
         self.idle_watcher.paused = True
@@ -533,6 +559,8 @@ class MainWindow(QMainWindow):
         self.lock_page.unlock_button.setEnabled(True)
         self.pages.setCurrentIndex(CONTENT_PAGE)
         self.activity_dock.show()
+        if getattr(self, "_report_was_visible", False):
+            self.report_dock.show()
         self.toolbar.show()
         self.user_label.setText(
             _("{user} ({role}) — {mode}").format(
