@@ -41,10 +41,12 @@ def test_opening_a_study_docks_its_report_editor(
     window.show()
     try:
         window.open_study(uid)
-        qtbot.waitUntil(lambda: window.report_dock.widget() is not None, timeout=30000)
-        assert not window.report_dock.isVisible()  # hidden until asked for: images first
+        qtbot.waitUntil(lambda: window.act["report"].isEnabled(), timeout=30000)
+        # Hidden until asked for (the images keep the room), built when shown.
+        assert not window.report_dock.isVisible() and window.report_dock.widget() is None
         window.act["report"].trigger()
         assert window.report_dock.isVisible()
+        qtbot.waitUntil(lambda: window.report_dock.widget() is not None, timeout=30000)
         editor = window.report_dock.widget()  # type: ignore[union-attr]
         assert editor.study_uid == uid and editor.new_button.isEnabled()
         editor._on_new_clicked()

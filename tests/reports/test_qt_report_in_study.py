@@ -64,10 +64,12 @@ def test_signed_report_shows_as_doc_series_of_the_study(
         (artifacts_dir / "reports").mkdir(exist_ok=True)
         assert window.grab().save(str(artifacts_dir / "reports" / "browser_doc_series.png"))
         window.open_study(uid)
-        qtbot.waitUntil(lambda: window.report_dock.widget() is not None, timeout=30000)
-        assert not window.report_dock.isVisible()  # hidden until asked for: images first
+        qtbot.waitUntil(lambda: window.act["report"].isEnabled(), timeout=30000)
+        # Hidden until asked for (the images keep the room), built when shown.
+        assert not window.report_dock.isVisible() and window.report_dock.widget() is None
         window.act["report"].trigger()
         assert window.report_dock.isVisible()
+        qtbot.waitUntil(lambda: window.report_dock.widget() is not None, timeout=30000)
         qtbot.wait(1500)
         assert window.grab().save(str(artifacts_dir / "reports" / "viewer_doc_series.png"))
     finally:

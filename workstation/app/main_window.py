@@ -261,9 +261,14 @@ class MainWindow(QMainWindow):
         self._needs["report"] = (None, False)
 
     def _on_report_dock_visible(self, visible: bool) -> None:
-        if visible:
-            width = max(360, self.width() // 3)
-            self.resizeDocks([self.report_dock], [width], Qt.Orientation.Horizontal)
+        if not visible:
+            return
+        width = max(360, self.width() // 3)
+        self.resizeDocks([self.report_dock], [width], Qt.Orientation.Horizontal)
+        editor = self.report_dock.widget()
+        study = getattr(self, "_report_study", "")
+        if study and getattr(editor, "study_uid", None) != study:
+            self._show_report_editor(study)
 
     def update_actions(self) -> None:
         """Enable exactly what this role may do now (the engine checks again)."""
@@ -345,7 +350,13 @@ class MainWindow(QMainWindow):
         return QtViewer(self.services.archive, self.services.settings, actions=self.study_actions)
 
     def _on_study_opened(self, study_uid: str) -> None:
-        self._show_report_editor(study_uid)
+        # The report editor is built when it is shown (Report, Ctrl+R), not with every
+        # study: building it reads the database on the GUI thread while the user works.
+        self._report_study = study_uid
+        self._has_report = True
+        self.update_actions()
+        if self.report_dock.isVisible():
+            self._show_report_editor(study_uid)
         # The images need the room: on the first open the browser keeps a third of the
         # width (later the user's own splitter position stays).
         if self.viewer.image_viewer is not None and not self._viewer_widened:
@@ -371,8 +382,6 @@ class MainWindow(QMainWindow):
         self.report_dock.setWidget(editor)
         if old is not None:
             old.deleteLater()
-        self._has_report = True
-        self.update_actions()
 
     def selected_study(self) -> StudyRecord | None:
         return self.local.selected()
