@@ -19,6 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from workstation.pacs_node.archive.side_store import SideStore
 from workstation.reports import store_schema as t
 from workstation.reports.errors import ReportNotFound, ReportStateError
 from workstation.reports.model import Report, ReportStatus, can_move
@@ -63,29 +64,10 @@ def _content(sections: Mapping[str, str], fields: Mapping[str, str]) -> str:
     return json.dumps({"sections": dict(sections), "fields": dict(fields)}, ensure_ascii=False)
 
 
-class ReportStore:
+class ReportStore(SideStore):
     """Reads and writes reports; safe to share between threads."""
 
-    def __init__(self, engine: Engine, *, owns_engine: bool = False) -> None:
-        from workstation.pacs_node.archive.database import write_engine
-
-        self._engine = engine
-        self._writer = write_engine(engine)
-        self._owns_engine = owns_engine
-        upgrade_schema(engine)
-
-    @classmethod
-    def open(cls, settings: Any) -> ReportStore:
-        from workstation.pacs_node.archive.database import make_engine
-
-        engine = make_engine(
-            settings.database_url, sqlite_synchronous=settings.archive.sqlite_synchronous
-        )
-        return cls(engine, owns_engine=True)
-
-    def close(self) -> None:
-        if self._owns_engine:
-            self._engine.dispose()
+    upgrade_schema = staticmethod(upgrade_schema)
 
     # -- reading -----------------------------------------------------------------------
     def get(self, report_id: str) -> Report:

@@ -19,6 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from workstation.pacs_node.archive.side_store import SideStore
 from workstation.viewer import store_schema as t
 from workstation.viewer.annotations import Annotation
 
@@ -45,33 +46,10 @@ def upgrade_schema(engine: Engine) -> None:
     ensure_schema(engine, "workstation.viewer:migrations", t.VERSION_TABLE)
 
 
-class ViewerStore:
+class ViewerStore(SideStore):
     """Reads and writes annotations and key images; safe to share between threads."""
 
-    def __init__(self, engine: Engine, *, owns_engine: bool = False) -> None:
-        from workstation.pacs_node.archive.database import write_engine
-
-        self._engine = engine
-        # Writes take SQLite's write lock up front (BEGIN IMMEDIATE), as the archive's do:
-        # a deferred transaction that reads first fails at once with "database is locked"
-        # when another writer got in between.
-        self._writer = write_engine(engine)
-        self._owns_engine = owns_engine
-        upgrade_schema(engine)
-
-    @classmethod
-    def open(cls, settings: Any) -> ViewerStore:
-        """The store in the archive database named by ``settings``."""
-        from workstation.pacs_node.archive.database import make_engine
-
-        engine = make_engine(
-            settings.database_url, sqlite_synchronous=settings.archive.sqlite_synchronous
-        )
-        return cls(engine, owns_engine=True)
-
-    def close(self) -> None:
-        if self._owns_engine:
-            self._engine.dispose()
+    upgrade_schema = staticmethod(upgrade_schema)
 
     # Annotations -----------------------------------------------------------
     def annotations(self, study_uid: str) -> list[Annotation]:
