@@ -29,7 +29,7 @@ from workstation.viewer._qt.qt_annotation_panel import QtAnnotationPanel
 from workstation.viewer._qt.qt_thumbnails import QtThumbnails
 from workstation.viewer._qt.qt_viewer_toolbar import QtViewerToolbar
 from workstation.viewer._qt.qt_viewport import QtViewport
-from workstation.viewer._qt.tools import Tool
+from workstation.viewer.interaction.tools import Tool
 from workstation.viewer.annotations import Kind
 from workstation.viewer.catalog import ArchiveCatalog, SeriesEntry, StudyCatalog
 from workstation.viewer.documents import (
