@@ -69,10 +69,15 @@ class ToolSession:
         self.changed.emit()
 
     def reset(self) -> None:
-        """A new picture source: nothing drawn, nothing selected."""
+        """A new picture source: nothing drawn, nothing selected (the view redraws)."""
         self.drawing, self._handle, self._editing = None, None, None
         self.selection = ""
-        self.changed.emit()
+
+    def leave(self) -> None:
+        """The pointer left the view: the magnifier goes unless it is held down."""
+        if self.magnifier_at is not None and self.drag_mode != "magnify":
+            self.magnifier_at = None
+            self.changed.emit()
 
     def select(self, annotation_id: str) -> None:
         self.selection = annotation_id
