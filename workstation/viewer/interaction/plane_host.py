@@ -24,10 +24,17 @@ from workstation.viewer.model import Event
 class PlaneLike(Protocol):
     """What the tools need of a plane (``workstation.mpr.geometry.Plane`` has it)."""
 
-    row: tuple[float, float, float]
-    column: tuple[float, float, float]
-    spacing_mm: float
-    size: tuple[int, int]
+    @property
+    def row(self) -> tuple[float, float, float]: ...
+
+    @property
+    def column(self) -> tuple[float, float, float]: ...
+
+    @property
+    def spacing_mm(self) -> float: ...
+
+    @property
+    def size(self) -> tuple[int, int]: ...
 
     @property
     def origin_mm(self) -> np.ndarray: ...
