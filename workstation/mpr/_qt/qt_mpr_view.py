@@ -100,32 +100,6 @@ class QtMprView(QWidget):
         bar.addStretch(1)
         return bar
 
-    def _tool_controls(self) -> QHBoxLayout:
-        """The left button's tool on the planes: the crosshair or a 2-D measuring tool
-        (one Qt-free tool session per plane; measurements shared by the planes)."""
-        #: Measurements on the planes, each shown on every plane it lies in.
-        self.notes = PlaneAnnotations()
-        self.plane_tools = [QtPlaneTools(plane, self.notes) for plane in self.planes]
-        bar = QHBoxLayout()
-        self.tool_box = QComboBox()
-        self.tool_box.addItem(_("Crosshair"), None)
-        for tool in PLANE_TOOLS:
-            self.tool_box.addItem(tool_label(tool), tool.value)
-        self.tool_box.currentIndexChanged.connect(self._on_tool_changed)
-        bar.addWidget(QLabel(_("Tool")))
-        bar.addWidget(self.tool_box)
-        bar.addStretch(1)
-        return bar
-
-    def set_tool(self, tool: Tool | None) -> None:
-        """Drive the tool control (as the user would); None: the crosshair."""
-        self.tool_box.setCurrentIndex(max(self.tool_box.findData(tool.value if tool else None), 0))
-
-    def _on_tool_changed(self, *_args: object) -> None:
-        value = self.tool_box.currentData()
-        for tools in self.plane_tools:
-            tools.set_tool(Tool(value) if value else None)
-
     def _crop_controls(self) -> QHBoxLayout:
         """The 3-D crop box: a check box and, per axis (column, row, slice), the kept
         range in percent of the volume."""
@@ -169,6 +143,32 @@ class QtMprView(QWidget):
         for n in (0, 2, 4):  # keep each range ordered
             values[n], values[n + 1] = sorted(values[n : n + 2])
         self.volume_view.set_crop(values)
+
+    def _tool_controls(self) -> QHBoxLayout:
+        """The left button's tool on the planes: the crosshair or a 2-D measuring tool
+        (one Qt-free tool session per plane; measurements shared by the planes)."""
+        #: Measurements on the planes, each shown on every plane it lies in.
+        self.notes = PlaneAnnotations()
+        self.plane_tools = [QtPlaneTools(plane, self.notes) for plane in self.planes]
+        bar = QHBoxLayout()
+        self.tool_box = QComboBox()
+        self.tool_box.addItem(_("Crosshair"), None)
+        for tool in PLANE_TOOLS:
+            self.tool_box.addItem(tool_label(tool), tool.value)
+        self.tool_box.currentIndexChanged.connect(self._on_tool_changed)
+        bar.addWidget(QLabel(_("Tool")))
+        bar.addWidget(self.tool_box)
+        bar.addStretch(1)
+        return bar
+
+    def set_tool(self, tool: Tool | None) -> None:
+        """Drive the tool control (as the user would); None: the crosshair."""
+        self.tool_box.setCurrentIndex(max(self.tool_box.findData(tool.value if tool else None), 0))
+
+    def _on_tool_changed(self, *_args: object) -> None:
+        value = self.tool_box.currentData()
+        for tools in self.plane_tools:
+            tools.set_tool(Tool(value) if value else None)
 
     def set_layout(self, layout: str) -> None:
         """ "1x3": the three planes side by side; "2x2": planes and the 3-D view."""
