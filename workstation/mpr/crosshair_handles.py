@@ -151,8 +151,6 @@ def rotation_deg(state: MprViewState, index: int, start: np.ndarray, now: np.nda
     return math.degrees(math.atan2(math.sin(angle), math.cos(angle)))
 
 
-def slab_edges(
-    state: MprViewState, index: int, other: int
-) -> list[tuple[np.ndarray, np.ndarray]]:
+def slab_edges(state: MprViewState, index: int, other: int) -> list[tuple[np.ndarray, np.ndarray]]:
     """The two faces of `other`'s slab on plane `index` as pixel segments (none if thin)."""
     return overlay(state, index).slab_faces.get(other, [])

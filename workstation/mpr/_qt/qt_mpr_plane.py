@@ -27,6 +27,8 @@ _NAMES = {"axial": _("Axial"), "coronal": _("Coronal"), "sagittal": _("Sagittal"
 #: Half the side of a handle's square, and how near the mouse must come, in screen px.
 HANDLE_HALF_PX = 5.0
 HANDLE_GRAB_PX = 9.0
+#: Dashes (and gaps) of a slab's faces, in screen pixels.
+DASH_PX = 6.0
 
 
 class QtMprPlane(ViewerRenderWidget):
@@ -65,13 +67,14 @@ class QtMprPlane(ViewerRenderWidget):
     def strokes(self) -> list[Stroke]:
         """The other planes' lines, their slab faces and the handles, in their colours."""
         out: list[Stroke] = []
+        per_screen_px = 1.0 / max(self.picture.pixel_size_on_screen(), 1e-6)
         shown = handles.overlay(self.state, self.index)
         for other, line in shown.lines.items():
             colour = PLANE_COLOURS[other % 3]
             out.append((np.array(line), colour))
             for face in shown.slab_faces[other]:
-                out.extend((seg, colour) for seg in _dashes(*face))
-        half = HANDLE_HALF_PX / max(self.picture.pixel_size_on_screen(), 1e-6)
+                out.extend((seg, colour) for seg in _dashes(*face, DASH_PX * per_screen_px))
+        half = HANDLE_HALF_PX * per_screen_px
         for handle in shown.handles:
             x, y = handle.pixel
             square = np.array([(x - half, y - half), (x + half, y - half), (x + half, y + half),
@@ -177,9 +180,10 @@ class QtMprPlane(ViewerRenderWidget):
         ev.accept()
 
 
-def _dashes(a: np.ndarray, b: np.ndarray, dash_px: float = 6.0) -> list[np.ndarray]:
-    """Segment a-b as dashes `dash_px` plane pixels long with equal gaps."""
+def _dashes(a: np.ndarray, b: np.ndarray, dash_px: float) -> list[np.ndarray]:
+    """Segment a-b as dashes `dash_px` plane pixels long with equal gaps (at most 400)."""
     length = float(np.linalg.norm(b - a))
+    dash_px = max(dash_px, length / 800.0)
     n = max(1, int(length // (2 * dash_px)))
     t = np.arange(n) * 2 * dash_px / max(length, 1e-9)
     step = dash_px / max(length, 1e-9)

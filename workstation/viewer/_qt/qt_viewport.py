@@ -385,6 +385,9 @@ class QtViewport(QWidget):
         self.sig_activated.emit(self.viewport.position)
         self.render_view.setFocus()
         pos, button = ev.position(), ev.button()
+        shift = bool(ev.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+        if button == Qt.MouseButton.LeftButton and shift and self.host.point_crosshair(self, pos):
+            return  # the MPR crosshair went there (and the linked views followed)
         self._last_pos, self._drag_button = pos, button
         ctrl = bool(ev.modifiers() & Qt.KeyboardModifier.ControlModifier)
         if button == Qt.MouseButton.RightButton:
