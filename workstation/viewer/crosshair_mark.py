@@ -17,7 +17,8 @@ from workstation.viewer import geometry
 from workstation.viewer.frames import FrameGeometry
 
 Segment = tuple[tuple[float, float], tuple[float, float]]
-#: Half the arms of the cross, and the gap left open at its centre, in image pixels.
+#: The arms of the cross reach this far, around a gap left open at its centre (screen
+#: pixels at the viewport's zoom).
 MARK_ARM_PX = 12.0
 MARK_GAP_PX = 3.0
 #: A point within this distance (mm) of a frame's plane is on it (thin stacks, rounding).
@@ -47,9 +48,12 @@ def slice_gap_mm(candidates: Sequence[FrameGeometry | None]) -> float:
     return float(np.median(np.diff(where)))
 
 
-def mark_segments(g: FrameGeometry, point: np.ndarray, tolerance_mm: float) -> list[Segment]:
+def mark_segments(
+    g: FrameGeometry, point: np.ndarray, tolerance_mm: float, zoom: float = 1.0
+) -> list[Segment]:
     """A cross (four arms around a gap) where `point` projects on frame `g`, if the point
-    is within `tolerance_mm` of its plane and inside the image; else nothing."""
+    is within `tolerance_mm` of its plane and inside the image; else nothing. Image
+    pixels; `zoom` (screen pixels per image pixel) keeps the cross one size on screen."""
     if not g.has_plane:
         return []
     normal = geometry.plane_normal(g)
@@ -59,7 +63,7 @@ def mark_segments(g: FrameGeometry, point: np.ndarray, tolerance_mm: float) -> l
     c, r = geometry.patient_to_pixel(g, point)
     if not (-0.5 <= c <= g.columns - 0.5 and -0.5 <= r <= g.rows - 0.5):
         return []
-    a, b = MARK_GAP_PX, MARK_ARM_PX
+    a, b = MARK_GAP_PX / max(zoom, 1e-6), MARK_ARM_PX / max(zoom, 1e-6)
     return [
         ((c - b, r), (c - a, r)),
         ((c + a, r), (c + b, r)),
