@@ -137,3 +137,22 @@ def test_snapshot_button_stores_a_secondary_capture(  # type: ignore[no-untyped-
     plain = _view(qtbot, volume, "2x2")
     assert not plain.snapshot_button.isEnabled()
     plain.close()
+
+
+def test_iso_surface_follows_the_crop_box_in_the_window(qtbot, sphere_paths: list[Path]) -> None:  # type: ignore[no-untyped-def]
+    volume = build_mpr_volume(load_frames(sphere_paths))
+    assert isinstance(volume, MprVolume)
+    view = _view(qtbot, volume, "2x2")
+    qtbot.waitUntil(lambda: view.volume_view.first_shown, timeout=120_000)
+    shown: list[int] = []
+    view.volume_view.sig_surface_shown.connect(shown.append)
+    view.set_3d_mode("iso", 0.0)
+    qtbot.waitUntil(lambda: len(shown) == 1, timeout=60_000)
+    view.set_crop((0.0, 1.0, 0.0, 1.0, 0.0, 0.5))
+    qtbot.waitUntil(lambda: len(shown) >= 2, timeout=60_000)
+    settle(100)
+    assert 0.25 < shown[-1] / shown[0] < 0.75  # about half the sphere's surface is left
+    view.set_crop(None)
+    qtbot.waitUntil(lambda: len(shown) >= 3, timeout=60_000)
+    assert shown[-1] == shown[0]
+    view.close()

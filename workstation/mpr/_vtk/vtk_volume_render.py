@@ -165,10 +165,7 @@ class VtkVolumeScene:
         if fractions is None:
             self.mapper.SetCropping(False)
             return
-        k, j, i = self.volume.shape
-        sizes = (i - 1, i - 1, j - 1, j - 1, k - 1, k - 1)
-        planes = [float(f) * s for f, s in zip(fractions, sizes, strict=True)]
-        self.mapper.SetCroppingRegionPlanes(*planes)
+        self.mapper.SetCroppingRegionPlanes(*self.volume.crop_box_index(fractions))
         self.mapper.SetCroppingRegionFlagsToSubVolume()
         self.mapper.SetCropping(True)
 
@@ -237,7 +234,8 @@ def render_offscreen(
     iso_value: float | None = None,
 ) -> np.ndarray:
     """One still picture, (rows, columns, 3) uint8 RGB; with `iso_value` (modality
-    units) the iso-surface there instead of the ray-cast volume."""
+    units) the iso-surface there instead of the ray-cast volume (cropped by `crop`
+    too)."""
     window = vtkRenderWindow()
     window.SetOffScreenRendering(True)
     window.SetSize(*size)
@@ -251,7 +249,7 @@ def render_offscreen(
         scene.set_preset(preset, shift=shift, blend=blend)
         scene.set_crop(crop)
         if iso_value is not None:
-            scene.set_iso_surface(iso_surface(volume, iso_value))
+            scene.set_iso_surface(iso_surface(volume, iso_value, crop=crop))
         scene.reset_camera(azimuth_deg, elevation_deg)
         window.Render()
         return grab_rgb(window)
