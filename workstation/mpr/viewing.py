@@ -248,7 +248,7 @@ class MprViewState:
         return a.patient_to_pixel(ends[0]), a.patient_to_pixel(ends[1])
 
 
-def _cross(u: Sequence[float], v: Sequence[float]) -> np.ndarray:
+def _cross(u: Sequence[float] | np.ndarray, v: Sequence[float] | np.ndarray) -> np.ndarray:
     """u x v for two 3-vectors (numpy's general cross costs ~50 us a call; the overlay
     asks for a dozen lines every frame)."""
     return np.array(
