@@ -61,6 +61,26 @@ def _direction(line: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndar
     return d, np.array([-d[1], d[0]])
 
 
+def clipped(
+    a: np.ndarray, b: np.ndarray, size: tuple[int, int]
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The part of segment a-b on a picture of `size` (columns, rows), pixel centres at
+    integers (Liang-Barsky), or None when it misses the picture."""
+    lo, hi = np.array([-0.5, -0.5]), np.array([size[0] - 0.5, size[1] - 0.5])
+    d = b - a
+    t0, t1 = 0.0, 1.0
+    for axis in (0, 1):
+        if abs(d[axis]) < 1e-12:
+            if not lo[axis] <= a[axis] <= hi[axis]:
+                return None
+            continue
+        ta, tb = (lo[axis] - a[axis]) / d[axis], (hi[axis] - a[axis]) / d[axis]
+        t0, t1 = max(t0, min(ta, tb)), min(t1, max(ta, tb))
+    if t0 >= t1:
+        return None
+    return a + t0 * d, a + t1 * d
+
+
 def _half_side(state: MprViewState, index: int) -> float:
     return 0.5 * min(state.views[index].plane.size)
 
@@ -78,7 +98,7 @@ class Overlay:
     """What plane `index` shows of the crosshair: each other plane's line, its slab
     faces (empty when thin) and its handles, by the other plane's index."""
 
-    lines: dict[int, tuple[np.ndarray, np.ndarray]]
+    lines: dict[int, tuple[np.ndarray, np.ndarray]]  # clipped to the picture
     slab_faces: dict[int, list[tuple[np.ndarray, np.ndarray]]]
     handles: list[Handle]
 
@@ -97,13 +117,16 @@ def overlay(state: MprViewState, index: int) -> Overlay:
             continue
         d, n = frame
         a, b = np.asarray(line[0], float), np.asarray(line[1], float)
-        lines[other] = (a, b)
+        size = state.views[index].plane.size
+        shown = clipped(a, b, size)
+        if shown is not None:
+            lines[other] = shown
         slab_half = slab_half_px(state, index, other)
-        faces[other] = (
-            [(a + s * slab_half * n, b + s * slab_half * n) for s in (1.0, -1.0)]
-            if slab_half > 0.0
-            else []
-        )
+        faces[other] = []
+        for sign in (1.0, -1.0) if slab_half > 0.0 else ():
+            face = clipped(a + sign * slab_half * n, b + sign * slab_half * n, size)
+            if face is not None:
+                faces[other].append(face)
         for sign in (1.0, -1.0):
             p = centre + sign * ROTATE_AT * half * d
             out.append(Handle(HandleKind.ROTATE, other, (float(p[0]), float(p[1]))))
