@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -126,6 +127,7 @@ class QtMprView(QWidget):
             _("Store the 3-D picture as a Secondary Capture image in the study")
         )
         self.snapshot_button.clicked.connect(self.store_snapshot)
+        QShortcut(QKeySequence("S"), self, self._snapshot_key)
         self.snapshot_status = QLabel("")
         for widget in (QLabel(_("Layout")), self.layout_box, QLabel(_("Slab")), self.slab_mode,
                        self.slab_mm, QLabel(_("3-D preset")), self.preset_box,
@@ -186,9 +188,16 @@ class QtMprView(QWidget):
                 )
             )
             return None
+        logger.info(
+            "3-D snapshot %s stored in study %s", result.sop_instance_uid, result.study_instance_uid
+        )
         self.snapshot_status.setText(_("Snapshot stored in the study."))
         self.sig_snapshot_stored.emit(result)
         return result
+
+    def _snapshot_key(self) -> None:
+        if self.snapshot_button.isEnabled():
+            self.store_snapshot()
 
     def _snapshot_failed(self, reason: str) -> None:
         self.snapshot_status.setText(reason)

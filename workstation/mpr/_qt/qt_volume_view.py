@@ -126,6 +126,7 @@ class Qt3DView(ViewerRenderWidget):
         self.progress.hide()
         self.render_now()
         self.first_shown = True
+        logger.info("3-D view: first picture on screen")
         self.sig_first_image_shown.emit()
         if self.iso_value is not None:
             self.set_iso(self.iso_value)
