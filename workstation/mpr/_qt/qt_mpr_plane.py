@@ -212,6 +212,8 @@ class QtMprPlane(ViewerRenderWidget):
 
     def handle_at(self, x: float, y: float) -> handles.Handle | None:
         """The crosshair handle under widget point (x, y), if any."""
+        if not self.picture.shown:
+            return None
         tolerance = HANDLE_GRAB_PX / max(self.picture.pixel_size_on_screen(), 1e-6)
         return handles.hit(self.state, self.index, self.plane_pixel_at(x, y), tolerance)
 
@@ -225,6 +227,9 @@ class QtMprPlane(ViewerRenderWidget):
         pos = ev.position()
         button = ev.button()
         self.setFocus()
+        if not self.picture.shown:  # nothing on screen to point at yet
+            ev.ignore()
+            return
         if self._measuring(ev):
             self._drag = (button, pos.x(), pos.y(), "tool", None)
             self.tools.handle(self._pointer(ev, PointerAction.PRESS, Button.LEFT))

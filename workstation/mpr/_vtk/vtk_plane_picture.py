@@ -182,6 +182,11 @@ class VtkPlanePicture:
         x, y, _z = self.renderer.GetDisplayPoint()
         return float(x), float(y)
 
+    @property
+    def shown(self) -> bool:
+        """Whether a picture has been set (before that no pixel maps to the screen)."""
+        return self._shape is not None
+
     def pixel_size_on_screen(self) -> float:
         """Display pixels per plane pixel."""
         if self._shape is None:
