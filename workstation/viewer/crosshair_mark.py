@@ -17,10 +17,11 @@ from workstation.viewer import geometry
 from workstation.viewer.frames import FrameGeometry
 
 Segment = tuple[tuple[float, float], tuple[float, float]]
-#: The arms of the cross reach this far, around a gap left open at its centre (screen
-#: pixels at the viewport's zoom).
-MARK_ARM_PX = 12.0
-MARK_GAP_PX = 3.0
+#: The arms of the cross reach this share of the image's diagonal from the point, around
+#: a gap a quarter as long (image pixels: the mark zooms with the image, like a
+#: measurement, and needs no redrawing when the zoom changes).
+MARK_ARM_SHARE = 0.03
+MARK_GAP_SHARE = 0.25
 #: A point within this distance (mm) of a frame's plane is on it (thin stacks, rounding).
 MIN_TOLERANCE_MM = 0.5
 
@@ -48,12 +49,9 @@ def slice_gap_mm(candidates: Sequence[FrameGeometry | None]) -> float:
     return float(np.median(np.diff(where)))
 
 
-def mark_segments(
-    g: FrameGeometry, point: np.ndarray, tolerance_mm: float, zoom: float = 1.0
-) -> list[Segment]:
+def mark_segments(g: FrameGeometry, point: np.ndarray, tolerance_mm: float) -> list[Segment]:
     """A cross (four arms around a gap) where `point` projects on frame `g`, if the point
-    is within `tolerance_mm` of its plane and inside the image; else nothing. Image
-    pixels; `zoom` (screen pixels per image pixel) keeps the cross one size on screen."""
+    is within `tolerance_mm` of its plane and inside the image; else nothing."""
     if not g.has_plane:
         return []
     normal = geometry.plane_normal(g)
@@ -63,7 +61,8 @@ def mark_segments(
     c, r = geometry.patient_to_pixel(g, point)
     if not (-0.5 <= c <= g.columns - 0.5 and -0.5 <= r <= g.rows - 0.5):
         return []
-    a, b = MARK_GAP_PX / max(zoom, 1e-6), MARK_ARM_PX / max(zoom, 1e-6)
+    b = max(MARK_ARM_SHARE * float(np.hypot(g.columns, g.rows)), 2.0)
+    a = MARK_GAP_SHARE * b
     return [
         ((c - b, r), (c - a, r)),
         ((c + a, r), (c + b, r)),

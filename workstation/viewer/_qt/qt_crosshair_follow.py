@@ -67,8 +67,7 @@ class CrosshairFollower:
             return []
         if vp.series_uid not in self._gaps:
             self._gaps[vp.series_uid] = slice_gap_mm(self._geometries(vp))
-        gap = self._gaps[vp.series_uid]
-        return mark_segments(frame.geometry, point, 0.5 * gap, vp.transform.zoom)
+        return mark_segments(frame.geometry, point, 0.5 * self._gaps[vp.series_uid])
 
     def click(self, view: QtViewport, pos: QPointF) -> bool:
         """Shift + click at `pos` in `view`: publish that point; False if the image has
