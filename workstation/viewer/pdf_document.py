@@ -43,8 +43,11 @@ class DocumentError(ValueError):
 class SignatureLine(Protocol):
     """What the viewer shows about a document's signature: ``ok`` is green, else red."""
 
-    ok: bool
-    text: str
+    @property
+    def ok(self) -> bool: ...
+
+    @property
+    def text(self) -> str: ...
 
 
 #: Checks a PDF's signature (the app passes the clinic's verifier in); slow: call it off

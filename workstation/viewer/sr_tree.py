@@ -118,7 +118,8 @@ def _num(item: Any) -> tuple[str, str]:
     if not code or code == _NO_UNIT:
         return (number, code)
     scheme = str(unit.get("CodingSchemeDesignator", ""))
-    shown = code if scheme == "UCUM" else _code_meaning(unit)
+    # UCUM symbols read as they are ("mm", "mm2"), except bracketed ones ("[hnsf'U]").
+    shown = code if scheme == "UCUM" and "[" not in code else _code_meaning(unit) or code
     return (f"{number} {shown}", code)
 
 

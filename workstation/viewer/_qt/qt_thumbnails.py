@@ -13,7 +13,7 @@ from collections.abc import Callable
 import numpy as np
 from PySide6.QtCore import QMimeData, QSize, Qt, Signal
 from PySide6.QtGui import QDrag, QIcon, QImage, QPixmap
-from PySide6.QtWidgets import QAbstractItemView, QListWidget, QListWidgetItem
+from PySide6.QtWidgets import QAbstractItemView, QListWidget, QListWidgetItem, QStyle
 
 from workstation.i18n import _
 from workstation.imaging.render import values_to_u8
@@ -65,7 +65,8 @@ class QtThumbnails(QListWidget):
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.setMinimumWidth(THUMB + 40)
         self.setMaximumWidth(THUMB + 60)
-        self.itemDoubleClicked.connect(
+        # Double-click, or Enter on the current item.
+        self.itemActivated.connect(
             lambda item: self.sig_series_activated.emit(item.data(Qt.ItemDataRole.UserRole))
         )
         self._sig_thumbnail_ready.connect(self._on_thumbnail, Qt.ConnectionType.QueuedConnection)
@@ -83,6 +84,7 @@ class QtThumbnails(QListWidget):
         self.clear()
         self._stop.set()
         self._stop = threading.Event()
+        pictures: list[str] = []
         for s in series:
             text = _("{number} {modality}\n{description}\n{count} im.").format(
                 number=s.series_number if s.series_number is not None else "",
@@ -93,13 +95,19 @@ class QtThumbnails(QListWidget):
             document = document_of(s.series_instance_uid) if document_of else None
             if document is not None:
                 text = f"{document.kind}\n{document.title[:18]}"
+            else:
+                pictures.append(s.series_instance_uid)
             item = QListWidgetItem(text.strip())
             if document is not None:
                 item.setToolTip(document_text(document))
+                item.setIcon(self._document_icon())
             item.setData(Qt.ItemDataRole.UserRole, s.series_instance_uid)
             item.setSizeHint(QSize(THUMB + 24, THUMB + 56))
             self.addItem(item)
-        self._pending = ([s.series_instance_uid for s in series], first_frame, self._stop)
+        self._pending = (pictures, first_frame, self._stop)
+
+    def _document_icon(self) -> QIcon:
+        return self.style().standardIcon(QStyle.StandardPixmap.SP_FileDialogDetailedView)
 
     def start_pictures(self) -> None:
         """Decode the thumbnails now (called once the first image is on screen, so the

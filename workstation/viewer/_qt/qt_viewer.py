@@ -2,7 +2,10 @@
 
 ``QtViewer(archive, settings, session=None)`` is what the app shell puts in its viewer
 area.  ``archive`` is the local archive (anything with ``find_series``,
-``find_instances``, ``instance_file``) or a ready :class:`StudyCatalog`.
+``find_instances``, ``instance_file``) or a ready :class:`StudyCatalog`.  A document
+series (a report PDF, an SR) activated in the series strip opens in the document view in
+place of the viewports; ``signature_check`` (given by the app) says whether a PDF's
+signature holds.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from PySide6.QtWidgets import (
     QInputDialog,
     QMessageBox,
     QSplitter,
+    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -26,6 +30,7 @@ from PySide6.QtWidgets import (
 from workstation.i18n import _
 from workstation.viewer import geometry
 from workstation.viewer._qt.qt_annotation_panel import QtAnnotationPanel
+from workstation.viewer._qt.qt_document_view import QtDocumentView
 from workstation.viewer._qt.qt_thumbnails import QtThumbnails
 from workstation.viewer._qt.qt_viewer_toolbar import QtViewerToolbar
 from workstation.viewer._qt.qt_viewport import QtViewport
@@ -39,6 +44,7 @@ from workstation.viewer.documents import (
 )
 from workstation.viewer.frames import DisplayFrame
 from workstation.viewer.model import ViewerModel
+from workstation.viewer.pdf_document import SignatureCheck
 from workstation.viewer.sources import open_frame_source
 
 logger = logging.getLogger(__name__)
@@ -52,10 +58,20 @@ class QtViewer(QWidget):
     sig_first_image_shown = Signal(float)
     sig_error = Signal(str)
 
-    def __init__(self, archive, settings=None, session=None, parent=None, actions=None) -> None:
+    def __init__(
+        self,
+        archive,
+        settings=None,
+        session=None,
+        parent=None,
+        actions=None,
+        signature_check: SignatureCheck | None = None,
+    ) -> None:
         """``actions``: the engine's :class:`StudyActions` of the session; it checks and
-        audits measurement writes (a bare ``session`` only checks)."""
+        audits measurement writes (a bare ``session`` only checks).  ``signature_check``:
+        verifies a report PDF's signature (off the GUI thread)."""
         super().__init__(parent)
+        self.signature_check = signature_check
         self.study_actions = actions
         session = session if actions is None else actions.session
         self.catalog: StudyCatalog = (
@@ -99,9 +115,7 @@ class QtViewer(QWidget):
 
     def _build_ui(self) -> None:
         self.thumbnails = QtThumbnails()
-        self.thumbnails.sig_series_activated.connect(
-            lambda uid: self.show_series(self.model.active, uid)
-        )
+        self.thumbnails.sig_series_activated.connect(self._on_series_activated)
         self.grid_host = QWidget()
         self.grid = QGridLayout(self.grid_host)
         self.grid.setContentsMargins(0, 0, 0, 0)
@@ -111,8 +125,13 @@ class QtViewer(QWidget):
         self.panel.sig_export_requested.connect(self._on_export_requested)
         self.panel.sig_store_requested.connect(self._on_store_requested)
         splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.document_view = QtDocumentView(self.signature_check)
+        self.document_view.sig_close_requested.connect(self.show_images)
+        self.center = QStackedWidget()
+        self.center.addWidget(self.grid_host)
+        self.center.addWidget(self.document_view)
         splitter.addWidget(self.thumbnails)
-        splitter.addWidget(self.grid_host)
+        splitter.addWidget(self.center)
         splitter.addWidget(self.panel)
         splitter.setStretchFactor(1, 1)
         splitter.setSizes([self.thumbnails.maximumWidth(), 1000, 240])
@@ -208,6 +227,7 @@ class QtViewer(QWidget):
         logger.info("opening study %s (%d series)", study_uid, len(series))
         self._series = {s.series_instance_uid: s for s in series}
         self._documents = {}
+        self.show_images()
         self.model.load_study_state(study_uid, self._viewer_store())
         for vp in self.model.viewports:
             vp.set_source(None)
@@ -255,6 +275,7 @@ class QtViewer(QWidget):
         for vp in self.model.viewports:
             vp.set_source(None)
         self._series = {}
+        self.show_images()
         self.thumbnails.set_series([], self._thumbnail_frame)
         self.model.load_study_state("", None)
 
@@ -263,12 +284,44 @@ class QtViewer(QWidget):
         modality = entry.modality if entry else ""
         for_uid = entry.frame_of_reference_uid if entry else ""
         ok = self.model.assign(position, series_uid, modality, for_uid)
+        self.show_images()
         if ok:
             self.model.set_active(position)
             self._sync_controls()
         else:
             self.sig_error.emit(_("The series cannot be opened."))
         return ok
+
+    def _on_series_activated(self, series_uid: str) -> None:
+        document = self.document_of(series_uid)
+        if document is not None and document.viewable:
+            self.open_document(series_uid)
+        else:
+            self.show_series(self.model.active, series_uid)
+
+    def open_document(self, series_uid: str) -> bool:
+        """Show a document series (its newest instance: a report's last version) in the
+        document view in place of the viewports."""
+        document = self.document_of(series_uid)
+        entries = self.catalog.instances(series_uid)
+        if document is None or not document.viewable or not entries:
+            self.sig_error.emit(_("This series holds no document to read."))
+            return False
+        newest = max(entries, key=lambda e: e.instance_number or 0)
+        logger.info("opening document %s of series %s", newest.sop_instance_uid, series_uid)
+        self.document_view.open_document(newest.path, document, newest.sop_instance_uid)
+        self.center.setCurrentWidget(self.document_view)
+        return True
+
+    def show_images(self) -> None:
+        """The viewports again in place of a document."""
+        if self.center.currentWidget() is not self.grid_host:
+            self.document_view.close_document()
+            self.center.setCurrentWidget(self.grid_host)
+
+    @property
+    def showing_document(self) -> bool:
+        return self.center.currentWidget() is self.document_view
 
     def _fill_empty_viewports(self) -> None:
         shown = {vp.series_uid for vp in self.model.viewports if vp.source is not None}
@@ -540,6 +593,7 @@ class QtViewer(QWidget):
             return
         self._closed = True
         self.thumbnails.close_strip()
+        self.document_view.close_document()
         for view in self._views:
             view.close_view()
         self.model.close()
@@ -560,7 +614,7 @@ class QtViewer(QWidget):
         stride = image.bytesPerLine()
         buf = np.frombuffer(image.constBits(), dtype=np.uint8, count=stride * h)
         out = buf.reshape(h, stride)[:, : w * 3].reshape(h, w, 3).copy()
-        for view in self._views:
+        for view in [] if self.showing_document else self._views:
             pic = view.grab_frame()
             top_left = view.render_view.mapTo(self, view.render_view.rect().topLeft())
             x, y = top_left.x(), top_left.y()

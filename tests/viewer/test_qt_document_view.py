@@ -1,0 +1,169 @@
+"""Documents of a study read in the viewer (issue 14, item 4): the signed report's DOC
+series in the series strip opens its rendered pages under a green "Signed by" banner
+checked off the GUI thread; a changed PDF reads NOT SIGNED in red; an SR opens as a
+tree; "Back to images" brings the viewports back."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pydicom
+import pytest
+
+from tests.reports.conftest import Site, signing_site, site  # noqa: F401 (fixtures)
+from workstation.reports.encapsulated_pdf import document_of, report_instance_uid
+
+pytestmark = [pytest.mark.qt]
+pytest.importorskip("PySide6")
+pytest.importorskip("pypdfium2")
+
+#: Set to a folder to keep the picture (docs/screenshots/ for the README).
+SCREENSHOT_ENV = "KLINIKA_SCREENSHOTS"
+
+
+def _signed_report(where: Site) -> Path:
+    doctor = where.reports("dora")
+    report = doctor.create(where.study_uid, "ct_chest", "en", {"impression": "No finding."})
+    final = doctor.sign(report.report_id)
+    return where.archive.instance_file(report_instance_uid(final.report_id))
+
+
+def _viewer(qtbot, where: Site, catalog=None):  # type: ignore[no-untyped-def]
+    from workstation.services.document_signature import signature_check
+    from workstation.viewer._qt.qt_viewer import QtViewer
+
+    v = QtViewer(
+        catalog or where.archive,
+        where.settings,
+        signature_check=signature_check(where.settings),  # type: ignore[arg-type]
+    )
+    qtbot.addWidget(v)
+    v.resize(1200, 900)
+    v.show()
+    qtbot.waitExposed(v)
+    return v
+
+
+def _strip_row(v, kind: str) -> int:  # type: ignore[no-untyped-def]
+    for i in range(v.thumbnails.count()):
+        if v.thumbnails.item(i).text().startswith(kind):
+            return i
+    raise AssertionError([v.thumbnails.item(i).text() for i in range(v.thumbnails.count())])
+
+
+def _activate(qtbot, v, row: int) -> None:  # type: ignore[no-untyped-def]
+    """As a user does: select the strip entry and press Enter."""
+    from PySide6.QtCore import Qt
+
+    v.thumbnails.setFocus()
+    v.thumbnails.setCurrentRow(row)
+    qtbot.keyClick(v.thumbnails, Qt.Key.Key_Return)
+
+
+def _banner_settled(v) -> bool:  # type: ignore[no-untyped-def]
+    return "Checking" not in v.document_view.banner.text()
+
+
+def test_signed_report_opens_with_pages_and_a_green_banner(
+    qtbot,
+    signing_site: Site,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    instance = _signed_report(signing_site)
+    v = _viewer(qtbot, signing_site)
+    v.open_study(signing_site.study_uid)
+    row = _strip_row(v, "PDF document")
+    with qtbot.waitSignal(v.document_view.sig_document_shown, timeout=60_000):
+        _activate(qtbot, v, row)
+    assert v.showing_document
+    qtbot.waitUntil(lambda: _banner_settled(v), timeout=60_000)
+    banner = v.document_view.banner
+    assert banner.text().startswith("Signed by dora"), banner.text()
+    assert "intact, trusted" in banner.text() and "#0a6b16" in banner.styleSheet()
+    # The page on screen is the PDF in the instance, as poppler renders it.
+    labels = v.document_view.page_labels
+    assert len(labels) >= 1
+    image = labels[0].pixmap().toImage()
+    assert image.width() > 600 and image.height() > 800
+    pdf = document_of(pydicom.dcmread(instance))
+    assert pdf.startswith(b"%PDF-")
+    _save(v, tmp_path, "viewer-report-pdf-signed.png")
+    v.show_images()
+    assert not v.showing_document and v.document_view.page_labels == []
+
+
+def test_changed_report_reads_not_signed_in_red(
+    qtbot,
+    signing_site: Site,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    from workstation.viewer.catalog import FileCatalog
+
+    instance = _signed_report(signing_site)
+    ds = pydicom.dcmread(instance)
+    pdf = bytearray(document_of(ds))
+    at = pdf.index(b"/Producer (") + len(b"/Producer (")
+    pdf[at] ^= 0x01  # a changed letter in the signed content (the document's producer)
+    ds.EncapsulatedDocument = bytes(pdf) + (b"\0" if len(pdf) % 2 else b"")
+    ds.EncapsulatedDocumentLength = len(pdf)
+    changed = tmp_path / "changed.dcm"
+    ds.save_as(changed)
+    v = _viewer(qtbot, signing_site, FileCatalog([changed]))
+    v.open_study(signing_site.study_uid)
+    with qtbot.waitSignal(v.document_view.sig_document_shown, timeout=60_000):
+        _activate(qtbot, v, _strip_row(v, "PDF document"))
+    qtbot.waitUntil(lambda: _banner_settled(v), timeout=60_000)
+    banner = v.document_view.banner
+    assert banner.text().startswith("NOT SIGNED"), banner.text()
+    assert "#c00000" in banner.styleSheet()
+
+
+def test_measurement_sr_opens_as_a_tree(
+    qtbot,
+    signing_site: Site,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    from tests.viewer.test_sr_tree import _sr_from_our_viewer
+    from workstation.viewer.catalog import FileCatalog
+
+    sr = _sr_from_our_viewer(tmp_path)
+    study = str(pydicom.dcmread(sr).StudyInstanceUID)
+    catalog = FileCatalog([sr, *sorted((tmp_path / "ct").iterdir())])
+    v = _viewer(qtbot, signing_site, catalog)
+    v.open_study(study)
+    with qtbot.waitSignal(v.document_view.sig_document_shown, timeout=30_000):
+        _activate(qtbot, v, _strip_row(v, "Structured report"))
+    rows = v.document_view.tree_rows()
+    assert rows[0] == (0, "Imaging Measurement Report", "")
+    groups = [r for r in rows if r[1] == "Measurement group"]
+    assert [g[2] for g in groups] == ["length 1", "ellipse 2", "nodule?"]
+    length = next(r for r in rows if r[1] == "Length")
+    assert length[0] == 3 and length[2].endswith(" mm")
+    assert v.document_view.banner.text().startswith("Structured report · template TID 1500")
+    assert v.document_view.tree.topLevelItem(0).child(6).isExpanded()
+    _save(v, tmp_path, "viewer-sr-tree.png")
+    # An image series activated in the strip brings the viewports back.
+    with qtbot.waitSignal(v.views[0].sig_first_frame_shown, timeout=30_000):
+        _activate(qtbot, v, _strip_row(v, "1 CT") if _has(v, "1 CT") else 1)
+    assert not v.showing_document
+
+
+def _has(v, prefix: str) -> bool:  # type: ignore[no-untyped-def]
+    return any(v.thumbnails.item(i).text().startswith(prefix) for i in range(v.thumbnails.count()))
+
+
+def _save(v, tmp_path: Path, name: str) -> Path:  # type: ignore[no-untyped-def]
+    from PySide6.QtWidgets import QApplication
+
+    QApplication.processEvents()
+    folder = Path(os.environ.get(SCREENSHOT_ENV) or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    rgb = v.screenshot()
+    assert isinstance(rgb, np.ndarray) and rgb.std() > 5  # not a blank picture
+    from PIL import Image
+
+    Image.fromarray(rgb).save(path)
+    return path
