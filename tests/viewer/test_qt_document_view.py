@@ -5,7 +5,6 @@ tree; "Back to images" brings the viewports back."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -18,9 +17,6 @@ from workstation.reports.encapsulated_pdf import document_of, report_instance_ui
 pytestmark = [pytest.mark.qt]
 pytest.importorskip("PySide6")
 pytest.importorskip("pypdfium2")
-
-#: Set to a folder to keep the picture (docs/screenshots/ for the README).
-SCREENSHOT_ENV = "KLINIKA_SCREENSHOTS"
 
 
 def _signed_report(where: Site) -> Path:
@@ -69,7 +65,7 @@ def _banner_settled(v) -> bool:  # type: ignore[no-untyped-def]
 def test_signed_report_opens_with_pages_and_a_green_banner(
     qtbot,
     signing_site: Site,  # noqa: F811
-    tmp_path: Path,
+    artifacts_dir: Path,
 ) -> None:
     instance = _signed_report(signing_site)
     v = _viewer(qtbot, signing_site)
@@ -89,7 +85,7 @@ def test_signed_report_opens_with_pages_and_a_green_banner(
     assert image.width() > 600 and image.height() > 800
     pdf = document_of(pydicom.dcmread(instance))
     assert pdf.startswith(b"%PDF-")
-    _save(v, tmp_path, "viewer-report-pdf-signed.png")
+    _save(v, artifacts_dir / "documents" / "viewer-report-pdf-signed.png")
     v.show_images()
     assert not v.showing_document and v.document_view.page_labels == []
 
@@ -124,6 +120,7 @@ def test_measurement_sr_opens_as_a_tree(
     qtbot,
     signing_site: Site,  # noqa: F811
     tmp_path: Path,
+    artifacts_dir: Path,
 ) -> None:
     from tests.viewer.test_sr_tree import _sr_from_our_viewer
     from workstation.viewer.catalog import FileCatalog
@@ -143,7 +140,7 @@ def test_measurement_sr_opens_as_a_tree(
     assert length[0] == 3 and length[2].endswith(" mm")
     assert v.document_view.banner.text().startswith("Structured report · template TID 1500")
     assert v.document_view.tree.topLevelItem(0).child(6).isExpanded()
-    _save(v, tmp_path, "viewer-sr-tree.png")
+    _save(v, artifacts_dir / "documents" / "viewer-sr-tree.png")
     # An image series activated in the strip brings the viewports back.
     with qtbot.waitSignal(v.views[0].sig_first_frame_shown, timeout=30_000):
         _activate(qtbot, v, _strip_row(v, "1 CT") if _has(v, "1 CT") else 1)
@@ -154,16 +151,12 @@ def _has(v, prefix: str) -> bool:  # type: ignore[no-untyped-def]
     return any(v.thumbnails.item(i).text().startswith(prefix) for i in range(v.thumbnails.count()))
 
 
-def _save(v, tmp_path: Path, name: str) -> Path:  # type: ignore[no-untyped-def]
+def _save(v, path: Path) -> Path:  # type: ignore[no-untyped-def]
     from PySide6.QtWidgets import QApplication
 
+    from tests.viewer.gui_helpers import save_png
+
     QApplication.processEvents()
-    folder = Path(os.environ.get(SCREENSHOT_ENV) or tmp_path)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / name
     rgb = v.screenshot()
     assert isinstance(rgb, np.ndarray) and rgb.std() > 5  # not a blank picture
-    from PIL import Image
-
-    Image.fromarray(rgb).save(path)
-    return path
+    return save_png(rgb, path)
