@@ -160,3 +160,25 @@ def _save(v, path: Path) -> Path:  # type: ignore[no-untyped-def]
     rgb = v.screenshot()
     assert isinstance(rgb, np.ndarray) and rgb.std() > 5  # not a blank picture
     return save_png(rgb, path)
+
+
+def test_a_late_answer_for_an_earlier_document_is_dropped(qtbot, testdata: Path) -> None:
+    """Open a PDF, then at once an SR: the SR stays on screen, the PDF's pages never come."""
+    from tests.viewer.gui_helpers import settle
+    from workstation.viewer._qt.qt_document_view import QtDocumentView
+    from workstation.viewer.documents import read_document_info
+
+    pdf = testdata / "documents" / "encapsulated-pdf.dcm"
+    sr = testdata / "documents" / "sr-comprehensive.dcm"
+    view = QtDocumentView()
+    qtbot.addWidget(view)
+    view.show()
+    pdf_info, sr_info = read_document_info(pdf), read_document_info(sr)
+    assert pdf_info is not None and sr_info is not None
+    view.open_document(pdf, pdf_info, "pdf-uid")
+    with qtbot.waitSignal(view.sig_document_shown, timeout=30_000) as shown:
+        view.open_document(sr, sr_info, "sr-uid")
+    assert shown.args == ["sr-uid"]
+    settle(1500)
+    assert view.stack.currentWidget() is view.tree and view.page_labels == []
+    assert not view.banner.text().startswith("NOT SIGNED")

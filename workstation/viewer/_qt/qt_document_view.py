@@ -164,13 +164,19 @@ class QtDocumentView(QWidget):
         self.sop_instance_uid = ""
 
     # -- worker side (no widgets here) ------------------------------------------------------
+    def _send(self, request: int, what: str, value: object) -> None:
+        try:
+            self._sig_result.emit(request, what, value)
+        except RuntimeError:  # the view was deleted while the worker ran
+            logger.debug("document view gone; %s dropped", what)
+
     def _pdf_work(self, request: int, path: Path, stop: threading.Event) -> None:
         try:
             pdf = read_encapsulated_pdf(path)
-            self._sig_result.emit(request, "pages", render_pages(pdf, stop=stop))
+            self._send(request, "pages", render_pages(pdf, stop=stop))
         except DocumentError as exc:
-            self._sig_result.emit(request, "error", str(exc))
-            self._sig_result.emit(request, "signature", None)
+            self._send(request, "error", str(exc))
+            self._send(request, "signature", None)
             return
         if stop.is_set():
             return
@@ -180,13 +186,13 @@ class QtDocumentView(QWidget):
                 line = self.signature_check(pdf)
             except Exception:  # the banner must say something whatever the checker did
                 logger.exception("signature check of document %s failed", self.sop_instance_uid)
-        self._sig_result.emit(request, "signature", line)
+        self._send(request, "signature", line)
 
     def _sr_work(self, request: int, path: Path, stop: threading.Event) -> None:
         try:
-            self._sig_result.emit(request, "tree", read_sr_tree(path))
+            self._send(request, "tree", read_sr_tree(path))
         except ValueError as exc:
-            self._sig_result.emit(request, "error", str(exc))
+            self._send(request, "error", str(exc))
 
     # -- GUI side ---------------------------------------------------------------------------
     def _on_result(self, request: int, what: str, value: object) -> None:
