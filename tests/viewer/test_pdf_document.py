@@ -110,3 +110,19 @@ def test_what_is_not_a_pdf_instance_is_refused(tmp_path: Path) -> None:
         read_encapsulated_pdf(text)
     with pytest.raises(DocumentError, match="cannot be opened"):
         render_pages(b"%PDF-1.7\n" + b"garbage " * 100)
+
+
+def test_nothing_in_the_file_is_executed(tmp_path: Path) -> None:
+    """The PDFium build has no JavaScript engine and no XFA; a report whose open action
+    is JavaScript renders as a page and nothing more."""
+    import pypdfium2.version as pdfium_version
+
+    flags = {str(f).upper() for f in pdfium_version.PDFIUM_INFO.flags}
+    assert not flags & {"V8", "XFA"}, flags
+    pdf = _pdf(tmp_path / "report.pdf").read_bytes()
+    # An /OpenAction that would run JavaScript in a reader that has it.
+    script = b"/OpenAction << /S /JavaScript /JS (app.alert\\('ran'\\);) >>"
+    hostile = pdf.replace(b"/Type /Catalog", b"/Type /Catalog " + script, 1)
+    assert hostile != pdf
+    (page,) = render_pages(hostile).pages
+    assert page.rgb.shape[2] == 3 and (page.rgb < 64).any()
