@@ -182,3 +182,31 @@ def test_a_late_answer_for_an_earlier_document_is_dropped(qtbot, testdata: Path)
     settle(1500)
     assert view.stack.currentWidget() is view.tree and view.page_labels == []
     assert not view.banner.text().startswith("NOT SIGNED")
+
+
+def test_an_amended_report_shows_the_newest_version_and_keeps_the_first(
+    qtbot,
+    signing_site: Site,  # noqa: F811
+) -> None:
+    doctor = signing_site.reports("dora")
+    first = doctor.sign(
+        doctor.create(signing_site.study_uid, "ct_chest", "en", {"impression": "Left."}).report_id
+    )
+    second = doctor.sign(doctor.amend(first.report_id, "Side corrected").report_id)
+    v = _viewer(qtbot, signing_site)
+    v.open_study(signing_site.study_uid)
+    with qtbot.waitSignal(v.document_view.sig_document_shown, timeout=60_000) as shown:
+        _activate(qtbot, v, _strip_row(v, "PDF document"))
+    assert shown.args == [report_instance_uid(second.report_id)]
+    box = v.document_view.version_box
+    assert box.isVisible() and [box.itemText(i) for i in range(box.count())] == [
+        "Version 2 (newest)",
+        "Version 1",
+    ]
+    qtbot.waitUntil(lambda: _banner_settled(v), timeout=60_000)
+    assert v.document_view.banner.text().startswith("Signed by dora")
+    with qtbot.waitSignal(v.document_view.sig_document_shown, timeout=60_000) as shown:
+        box.setCurrentIndex(1)
+    assert shown.args == [report_instance_uid(first.report_id)]
+    qtbot.waitUntil(lambda: _banner_settled(v), timeout=60_000)
+    assert v.document_view.banner.text().startswith("Signed by dora")  # it still verifies

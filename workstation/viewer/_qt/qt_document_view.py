@@ -18,6 +18,7 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont, QImage, QPixmap, QResizeEvent
 from PySide6.QtWidgets import (
+    QComboBox,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -91,6 +92,9 @@ class QtDocumentView(QWidget):
         self._request = 0
         self._stop = threading.Event()
         self.sop_instance_uid = ""
+        #: The series' versions, newest first: (path, SOP Instance UID).
+        self._versions: list[tuple[Path, str]] = []
+        self._info: DocumentInfo | None = None
         self.page_labels: list[QLabel] = []
         self._page_pixmaps: list[QPixmap] = []
         self._build()
@@ -104,8 +108,12 @@ class QtDocumentView(QWidget):
         self.title.setFont(font)
         back = QPushButton(_("Back to images"))
         back.clicked.connect(self.sig_close_requested.emit)
+        self.version_box = QComboBox()
+        self.version_box.setVisible(False)
+        self.version_box.currentIndexChanged.connect(self._on_version_chosen)
         top = QHBoxLayout()
         top.addWidget(self.title, 1)
+        top.addWidget(self.version_box)
         top.addWidget(back)
         self.banner = QLabel()
         self.banner.setWordWrap(True)
@@ -133,6 +141,31 @@ class QtDocumentView(QWidget):
         layout.addWidget(self.stack, 1)
 
     # -- opening ---------------------------------------------------------------------------
+    def open_versions(
+        self, versions: list[tuple[int | None, Path, str]], info: DocumentInfo
+    ) -> None:
+        """Show a document series: ``versions`` are (instance number, path, SOP Instance
+        UID), newest first; the newest opens, the others can be chosen (an amended
+        report keeps its earlier versions)."""
+        self._versions = [(path, uid) for _number, path, uid in versions]
+        self._info = info
+        self.version_box.blockSignals(True)
+        self.version_box.clear()
+        for i, (number, _path, _uid) in enumerate(versions):
+            shown = number if number is not None else len(versions) - i
+            label = _("Version {number}").format(number=shown)
+            self.version_box.addItem(label if i else _("{version} (newest)").format(version=label))
+        self.version_box.setCurrentIndex(0)
+        self.version_box.blockSignals(False)
+        self.version_box.setVisible(len(versions) > 1)
+        if versions:
+            self.open_document(versions[0][1], info, versions[0][2])
+
+    def _on_version_chosen(self, index: int) -> None:
+        if self._info is not None and 0 <= index < len(self._versions):
+            path, uid = self._versions[index]
+            self.open_document(path, self._info, uid)
+
     def open_document(self, path: Path, info: DocumentInfo, sop_instance_uid: str = "") -> None:
         """Show the document in ``path`` (a PDF or an SR); the work runs off this thread."""
         self._stop.set()

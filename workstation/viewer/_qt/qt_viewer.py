@@ -300,16 +300,23 @@ class QtViewer(QWidget):
             self.show_series(self.model.active, series_uid)
 
     def open_document(self, series_uid: str) -> bool:
-        """Show a document series (its newest instance: a report's last version) in the
-        document view in place of the viewports."""
+        """Show a document series in the document view in place of the viewports: its
+        newest instance (a report's last version) first, the earlier ones to choose."""
         document = self.document_of(series_uid)
         entries = self.catalog.instances(series_uid)
         if document is None or not document.viewable or not entries:
             self.sig_error.emit(_("This series holds no document to read."))
             return False
-        newest = max(entries, key=lambda e: e.instance_number or 0)
-        logger.info("opening document %s of series %s", newest.sop_instance_uid, series_uid)
-        self.document_view.open_document(newest.path, document, newest.sop_instance_uid)
+        newest_first = sorted(entries, key=lambda e: e.instance_number or 0, reverse=True)
+        logger.info(
+            "opening document %s of series %s (%d versions)",
+            newest_first[0].sop_instance_uid,
+            series_uid,
+            len(newest_first),
+        )
+        self.document_view.open_versions(
+            [(e.instance_number, e.path, e.sop_instance_uid) for e in newest_first], document
+        )
         self.center.setCurrentWidget(self.document_view)
         return True
 
