@@ -69,8 +69,14 @@ def test_signed_report_opens_with_pages_and_a_green_banner(
 ) -> None:
     instance = _signed_report(signing_site)
     v = _viewer(qtbot, signing_site)
-    v.open_study(signing_site.study_uid)
+    with qtbot.waitSignal(v.sig_first_image_shown, timeout=60_000):
+        v.open_study(signing_site.study_uid)
     row = _strip_row(v, "PDF document")
+    # In the strip the report shows its first page in miniature (a portrait page).
+    item = v.thumbnails.item(row)
+    qtbot.waitUntil(
+        lambda: any(q.width() < q.height() for q in item.icon().availableSizes()), timeout=30_000
+    )
     with qtbot.waitSignal(v.document_view.sig_document_shown, timeout=60_000):
         _activate(qtbot, v, row)
     assert v.showing_document

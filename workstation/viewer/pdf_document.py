@@ -142,3 +142,13 @@ def render_pages(
         finally:
             doc.close()
     return RenderedPdf(tuple(pages), count)
+
+
+def first_page_miniature(path: Path, max_pixels: int) -> np.ndarray | None:
+    """The first page of the PDF in an instance as a small RGB picture (None when the
+    document cannot be read or has no page)."""
+    try:
+        rendered = render_pages(read_encapsulated_pdf(path), max_pages=1, max_pixels=max_pixels)
+    except DocumentError:
+        return None
+    return rendered.pages[0].rgb if rendered.pages else None

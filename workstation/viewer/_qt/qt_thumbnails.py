@@ -72,6 +72,9 @@ class QtThumbnails(QListWidget):
         self._sig_thumbnail_ready.connect(self._on_thumbnail, Qt.ConnectionType.QueuedConnection)
         self._stop = threading.Event()
         self._pending: tuple | None = None
+        #: ``document_picture(uid)``: an RGB miniature of a document series (a PDF's
+        #: first page), made on the thumbnail thread; None keeps the document icon.
+        self.document_picture: Callable[[str], np.ndarray | None] | None = None
 
     def set_series(
         self,
@@ -84,7 +87,7 @@ class QtThumbnails(QListWidget):
         self.clear()
         self._stop.set()
         self._stop = threading.Event()
-        pictures: list[str] = []
+        pictures: list[tuple[str, bool]] = []
         for s in series:
             text = _("{number} {modality}\n{description}\n{count} im.").format(
                 number=s.series_number if s.series_number is not None else "",
@@ -95,8 +98,7 @@ class QtThumbnails(QListWidget):
             document = document_of(s.series_instance_uid) if document_of else None
             if document is not None:
                 text = f"{document.kind}\n{document.title[:18]}"
-            else:
-                pictures.append(s.series_instance_uid)
+            pictures.append((s.series_instance_uid, document is not None))
             item = QListWidgetItem(text.strip())
             if document is not None:
                 item.setToolTip(document_text(document))
@@ -124,12 +126,16 @@ class QtThumbnails(QListWidget):
         ).start()
 
     def _make_thumbnails(self, uids, first_frame, stop: threading.Event) -> None:
-        for uid in uids:
+        for uid, is_document in uids:
             if stop.is_set():
                 return
             try:
-                frame = first_frame(uid)
-                rgb = thumbnail_pixels(frame) if frame is not None else None
+                if is_document:
+                    picture = self.document_picture
+                    rgb = picture(uid) if picture is not None else None
+                else:
+                    frame = first_frame(uid)
+                    rgb = thumbnail_pixels(frame) if frame is not None else None
             except Exception:
                 logger.warning("thumbnail of series %s failed", uid, exc_info=True)
                 rgb = None

@@ -49,6 +49,9 @@ from workstation.viewer.sources import open_frame_source
 
 logger = logging.getLogger(__name__)
 
+#: Pixels of a document's miniature in the series strip (a 96-pixel-high A4 page).
+THUMBNAIL_PIXELS = 96 * 68
+
 
 class QtViewer(QWidget):
     """The viewer area: open a study or a series and read it."""
@@ -115,6 +118,7 @@ class QtViewer(QWidget):
 
     def _build_ui(self) -> None:
         self.thumbnails = QtThumbnails()
+        self.thumbnails.document_picture = self._document_picture
         self.thumbnails.sig_series_activated.connect(self._on_series_activated)
         self.grid_host = QWidget()
         self.grid = QGridLayout(self.grid_host)
@@ -229,6 +233,9 @@ class QtViewer(QWidget):
         self._documents = {}
         self.show_images()
         self.model.load_study_state(study_uid, self._viewer_store())
+        # The strip first: its pictures start when the first image shows, which can be
+        # at once (a decoded frame in the cache).
+        self.thumbnails.set_series(series, self._thumbnail_frame, self.document_of)
         for vp in self.model.viewports:
             vp.set_source(None)
         images = [
@@ -240,7 +247,6 @@ class QtViewer(QWidget):
         for position, s in enumerate(images[: len(self.model.viewports)]):
             self.show_series(position, s.series_instance_uid)
         self._on_view_activated(0)
-        self.thumbnails.set_series(series, self._thumbnail_frame, self.document_of)
         self.sig_study_opened.emit(study_uid)
         if not images:
             self.thumbnails.start_pictures()
@@ -383,6 +389,17 @@ class QtViewer(QWidget):
 
         slot = FrameSlot(FrameRef.of(entry.path, 0), entry.sop_instance_uid)
         return to_display_frame(shared.decode(slot.ref), slot)
+
+    def _document_picture(self, series_uid: str):
+        """A PDF report's first page as a miniature for the strip (thumbnail thread)."""
+        from workstation.viewer.pdf_document import first_page_miniature
+
+        document = self._documents.get(series_uid)
+        entries = self.catalog.instances(series_uid)
+        if document is None or not document.is_pdf or not entries:
+            return None
+        newest = max(entries, key=lambda e: e.instance_number or 0)
+        return first_page_miniature(newest.path, THUMBNAIL_PIXELS)
 
     def _viewer_store(self):
         if self._store is None and self.settings is not None:
