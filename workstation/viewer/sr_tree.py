@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from workstation.i18n import _
+from workstation.i18n import _, ngettext
 
 logger = logging.getLogger(__name__)
 
@@ -142,7 +142,11 @@ def _coordinates(item: Any) -> str:
     kind = str(item.get("GraphicType", "") or item.get("TemporalRangeType", ""))
     per_point = 3 if item.get("ReferencedFrameOfReferenceUID") else 2
     count = len(points) // per_point if item.get("GraphicData") else 0
-    return _("{kind}, {count} points").format(kind=kind, count=count) if count else kind
+    if not count:
+        return kind
+    return ngettext("{kind}, {count} point", "{kind}, {count} points", count).format(
+        kind=kind, count=count
+    )
 
 
 def _value(item: Any, value_type: str) -> tuple[str, str]:
