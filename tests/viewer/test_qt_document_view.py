@@ -151,6 +151,11 @@ def test_measurement_sr_opens_as_a_tree(
     with qtbot.waitSignal(v.views[0].sig_first_frame_shown, timeout=30_000):
         _activate(qtbot, v, _strip_row(v, "1 CT") if _has(v, "1 CT") else 1)
     assert not v.showing_document
+    # The SR dropped onto a viewport (what the viewport says after a drop) opens to read.
+    sr_series = str(pydicom.dcmread(sr).SeriesInstanceUID)
+    with qtbot.waitSignal(v.document_view.sig_document_shown, timeout=30_000):
+        v.views[0].sig_series_dropped.emit(0, sr_series)
+    assert v.showing_document
 
 
 def _has(v, prefix: str) -> bool:  # type: ignore[no-untyped-def]

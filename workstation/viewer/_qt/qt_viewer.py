@@ -209,7 +209,7 @@ class QtViewer(QWidget):
     def _make_view(self, vp) -> QtViewport:
         view = QtViewport(vp, self.model, self)
         view.sig_activated.connect(self._on_view_activated)
-        view.sig_series_dropped.connect(self.show_series)
+        view.sig_series_dropped.connect(self._on_series_dropped)
         view.sig_frame_changed.connect(self._on_frame_changed)
         view.sig_first_frame_shown.connect(self._on_first_frame_shown)
         view.sig_annotation_selected.connect(self.panel.select)
@@ -297,6 +297,14 @@ class QtViewer(QWidget):
         else:
             self.sig_error.emit(_("The series cannot be opened."))
         return ok
+
+    def _on_series_dropped(self, position: int, series_uid: str) -> None:
+        """A series dragged onto a viewport: a document opens to be read instead."""
+        document = self.document_of(series_uid)
+        if document is not None and document.viewable:
+            self.open_document(series_uid)
+        else:
+            self.show_series(position, series_uid)
 
     def _on_series_activated(self, series_uid: str) -> None:
         document = self.document_of(series_uid)
