@@ -299,7 +299,8 @@ class QtViewer(QWidget):
         return ok
 
     def _on_series_dropped(self, position: int, series_uid: str) -> None:
-        """A series dragged onto a viewport: a document opens to be read instead."""
+        """A series dragged onto a viewport, or activated in the strip: an image series
+        shows there, a document opens in the document view to be read."""
         document = self.document_of(series_uid)
         if document is not None and document.viewable:
             self.open_document(series_uid)
@@ -307,11 +308,7 @@ class QtViewer(QWidget):
             self.show_series(position, series_uid)
 
     def _on_series_activated(self, series_uid: str) -> None:
-        document = self.document_of(series_uid)
-        if document is not None and document.viewable:
-            self.open_document(series_uid)
-        else:
-            self.show_series(self.model.active, series_uid)
+        self._on_series_dropped(self.model.active, series_uid)
 
     def open_document(self, series_uid: str) -> bool:
         """Show a document series in the document view in place of the viewports: its
