@@ -175,6 +175,8 @@ def _save(v, path: Path) -> Path:  # type: ignore[no-untyped-def]
 
 def test_a_late_answer_for_an_earlier_document_is_dropped(qtbot, testdata: Path) -> None:
     """Open a PDF, then at once an SR: the SR stays on screen, the PDF's pages never come."""
+    from PySide6.QtCore import Qt
+
     from tests.viewer.gui_helpers import settle
     from workstation.viewer._qt.qt_document_view import QtDocumentView
     from workstation.viewer.documents import read_document_info
@@ -193,6 +195,10 @@ def test_a_late_answer_for_an_earlier_document_is_dropped(qtbot, testdata: Path)
     settle(1500)
     assert view.stack.currentWidget() is view.tree and view.page_labels == []
     assert not view.banner.text().startswith("NOT SIGNED")
+    # Esc in the document asks for the images back.
+    view.tree.setFocus()
+    with qtbot.waitSignal(view.sig_close_requested, timeout=5_000):
+        qtbot.keyClick(view.tree, Qt.Key.Key_Escape)
 
 
 def test_an_amended_report_shows_the_newest_version_and_keeps_the_first(

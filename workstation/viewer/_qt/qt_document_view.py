@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFont, QImage, QPixmap, QResizeEvent
+from PySide6.QtGui import QFont, QImage, QKeyEvent, QPixmap, QResizeEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -107,6 +107,7 @@ class QtDocumentView(QWidget):
         font.setBold(True)
         self.title.setFont(font)
         back = QPushButton(_("Back to images"))
+        back.setToolTip(_("Back to images (Esc)"))
         back.clicked.connect(self.sig_close_requested.emit)
         self.version_box = QComboBox()
         self.version_box.setVisible(False)
@@ -139,6 +140,13 @@ class QtDocumentView(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.banner)
         layout.addWidget(self.stack, 1)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """Esc (not taken by the page or the tree) asks for the images back."""
+        if event.key() == Qt.Key.Key_Escape:
+            self.sig_close_requested.emit()
+            return
+        super().keyPressEvent(event)
 
     # -- opening ---------------------------------------------------------------------------
     def open_versions(
