@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +36,6 @@ from workstation.i18n import _, ngettext
 from workstation.viewer.documents import DocumentInfo
 from workstation.viewer.pdf_document import (
     DocumentError,
-    RenderedPdf,
     SignatureCheck,
     read_encapsulated_pdf,
     render_pages,
@@ -51,10 +52,18 @@ EXPAND_DEPTH = 5
 TRACKING_IDENTIFIER = ("112039", "DCM")
 
 
-def _pixmap(rgb: Any) -> QPixmap:
+def _qimage(rgb: Any) -> QImage:
+    """A page as a QImage (made on the worker thread: QImage is safe off the GUI thread)."""
     h, w, _c = rgb.shape
-    image = QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888)
-    return QPixmap.fromImage(image.copy())
+    return QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
+
+
+@dataclass(frozen=True)
+class _Pages:
+    """Rendered pages on their way to the screen."""
+
+    images: tuple[QImage, ...]
+    page_count: int
 
 
 def _node_texts(node: SrNode) -> tuple[str, str]:
@@ -92,6 +101,7 @@ class QtDocumentView(QWidget):
         self._request = 0
         self._stop = threading.Event()
         self.sop_instance_uid = ""
+        self._opened_at = 0.0
         #: The series' versions, newest first: (path, SOP Instance UID).
         self._versions: list[tuple[Path, str]] = []
         self._info: DocumentInfo | None = None
@@ -179,6 +189,7 @@ class QtDocumentView(QWidget):
         self._stop.set()
         self._stop = threading.Event()
         self._request += 1
+        self._opened_at = time.perf_counter()
         self.sop_instance_uid = sop_instance_uid
         self.title.setText(f"{info.kind}: {info.title}" if info.title else info.kind)
         self._clear_pages()
@@ -214,7 +225,9 @@ class QtDocumentView(QWidget):
     def _pdf_work(self, request: int, path: Path, stop: threading.Event) -> None:
         try:
             pdf = read_encapsulated_pdf(path)
-            self._send(request, "pages", render_pages(pdf, stop=stop))
+            rendered = render_pages(pdf, stop=stop)
+            pages = _Pages(tuple(_qimage(p.rgb) for p in rendered.pages), rendered.page_count)
+            self._send(request, "pages", pages)
         except DocumentError as exc:
             self._send(request, "error", str(exc))
             self._send(request, "signature", None)
@@ -259,21 +272,22 @@ class QtDocumentView(QWidget):
         self.page_labels = []
         self._page_pixmaps = []
 
-    def _show_pages(self, rendered: RenderedPdf) -> None:
+    def _show_pages(self, pages: _Pages) -> None:
         self._clear_pages()
-        for page in rendered.pages:
+        for number, image in enumerate(pages.images, start=1):
             label = QLabel()
-            self._page_pixmaps.append(_pixmap(page.rgb))
-            label.setToolTip(_("Page {number}").format(number=page.number))
+            self._page_pixmaps.append(QPixmap.fromImage(image))
+            label.setToolTip(_("Page {number}").format(number=number))
             self.pages_layout.addWidget(label)
             self.page_labels.append(label)
-        if rendered.left_out:
+        left_out = pages.page_count - len(pages.images)
+        if left_out:
             more = QLabel(
                 ngettext(
                     "{count} more page is not shown.",
                     "{count} more pages are not shown.",
-                    rendered.left_out,
-                ).format(count=rendered.left_out)
+                    left_out,
+                ).format(count=left_out)
             )
             more.setStyleSheet("color: white;")
             self.pages_layout.addWidget(more)
@@ -281,10 +295,11 @@ class QtDocumentView(QWidget):
         self.stack.setCurrentWidget(self.pages)
         self._fit_pages()
         logger.info(
-            "document %s shown: %d of %d pages",
+            "document %s shown: %d of %d pages after %.0f ms",
             self.sop_instance_uid,
-            len(rendered.pages),
-            rendered.page_count,
+            len(pages.images),
+            pages.page_count,
+            self._elapsed_ms(),
         )
         self.sig_document_shown.emit(self.sop_instance_uid)
 
@@ -296,7 +311,13 @@ class QtDocumentView(QWidget):
                 pixmap = pixmap.scaledToWidth(width, Qt.TransformationMode.SmoothTransformation)
             label.setPixmap(pixmap)
 
+    def _elapsed_ms(self) -> float:
+        return (time.perf_counter() - self._opened_at) * 1000.0
+
     def _show_signature(self, line: Any) -> None:
+        logger.info(
+            "document %s signature shown after %.0f ms", self.sop_instance_uid, self._elapsed_ms()
+        )
         if line is not None and getattr(line, "ok", False):
             self.banner.setStyleSheet(OK_STYLE)
             self.banner.setText(str(line.text))
@@ -332,7 +353,12 @@ class QtDocumentView(QWidget):
         self.tree.expandToDepth(EXPAND_DEPTH)
         self.tree.resizeColumnToContents(0)
         self.stack.setCurrentWidget(self.tree)
-        logger.info("document %s shown: SR tree", self.sop_instance_uid)
+        logger.info(
+            "document %s shown: SR tree of %d items after %.0f ms",
+            self.sop_instance_uid,
+            sum(1 for _node in doc.root.walk()),
+            self._elapsed_ms(),
+        )
         self.sig_document_shown.emit(self.sop_instance_uid)
 
     def _item(self, node: SrNode) -> QTreeWidgetItem:
