@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from workstation.i18n import _, ngettext
+from workstation.i18n import _, formatting, ngettext
 
 logger = logging.getLogger(__name__)
 
@@ -134,7 +134,12 @@ def _reference(item: Any) -> str:
     uid = str(ref.get("ReferencedSOPInstanceUID", ""))
     frames = ref.get("ReferencedFrameNumber")
     text = f"{name} {uid}".strip()
-    return f"{text} [{frames}]" if frames else text
+    if not frames:
+        return text
+    listed = [frames] if isinstance(frames, int) else list(frames)
+    return _("{reference}, frames {frames}").format(
+        reference=text, frames=", ".join(str(f) for f in listed)
+    )
 
 
 def _coordinates(item: Any) -> str:
@@ -149,6 +154,21 @@ def _coordinates(item: Any) -> str:
     )
 
 
+_WHEN = {"DATE": "Date", "TIME": "Time", "DATETIME": "DateTime"}
+
+
+def _when(value_type: str, value: str) -> str:
+    """A DICOM date, time or date-time as the user's locale writes it."""
+    value = value.strip()
+    if value_type == "DATE":
+        return formatting.dicom_date(value)
+    if value_type == "TIME":
+        return formatting.dicom_time(value)
+    if len(value) >= 12:
+        return f"{formatting.dicom_date(value[:8])} {formatting.dicom_time(value[8:])}"
+    return formatting.dicom_date(value[:8]) if len(value) >= 8 else value
+
+
 def _value(item: Any, value_type: str) -> tuple[str, str]:
     """(value as text, unit code) of a content item."""
     if value_type == "TEXT":
@@ -157,15 +177,12 @@ def _value(item: Any, value_type: str) -> tuple[str, str]:
         return _num(item)
     if value_type == "CODE":
         return (_code_meaning(_first(item, "ConceptCodeSequence")), "")
-    simple = {
-        "DATETIME": "DateTime",
-        "DATE": "Date",
-        "TIME": "Time",
-        "UIDREF": "UID",
-        "PNAME": "PersonName",
-    }
-    if value_type in simple:
-        return (str(item.get(simple[value_type], "")), "")
+    if value_type in _WHEN:
+        return (_when(value_type, str(item.get(_WHEN[value_type], "") or "")), "")
+    if value_type == "UIDREF":
+        return (str(item.get("UID", "")), "")
+    if value_type == "PNAME":
+        return (formatting.person_name(str(item.get("PersonName", "") or "")), "")
     if value_type in ("IMAGE", "COMPOSITE", "WAVEFORM"):
         return (_reference(item), "")
     if value_type in ("SCOORD", "SCOORD3D", "TCOORD"):
