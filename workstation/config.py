@@ -207,7 +207,7 @@ class ReportSettings:
     default_language: str = "en"
     #: Key type of new signing keys: p256 or rsa3072.
     key_type: str = "p256"
-    # Upstream, through the outbox, on signing (see docs/report-upstream.md):
+    # Upstream, through the outbox, on signing (docs/report-upstream.md):
     #: STOW-RS prefix for report documents at the central archive (Orthanc's
     #: ``.../klinika/reports``: doctors may upload report classes only there); empty: the
     #: central node itself (central.dicomweb_url, else central.dimse_peer by C-STORE).
