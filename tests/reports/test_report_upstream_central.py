@@ -26,6 +26,8 @@ from workstation.pacs_node.dicomweb.tokens import StaticTokenProvider
 from workstation.pacs_node.sync.jobs import JobState
 from workstation.pacs_node.sync.queue import SyncQueue
 from workstation.reports.encapsulated_pdf import report_instance_uid
+from workstation.services.activity import sync_snapshot
+from workstation.services.jobs import JobState as ActivityState
 
 pytestmark = [pytest.mark.network, pytest.mark.orthanc, pytest.mark.postgres, pytest.mark.slow]
 
@@ -185,6 +187,8 @@ def test_another_doctors_final_and_amendment_are_refused_naming_the_holder(
     sign_new(doctor, site.study_uid)
     job = run_until(other, queue, _publish_job(queue), JobState.FAILED)
     assert holder in job.last_error and "holds the final report" in job.last_error
+    shown = sync_snapshot(job)  # what the activity panel lists
+    assert shown.state is ActivityState.FAILED and holder in shown.error
     doctor.sign(doctor.amend(first.report_id, "not theirs").report_id)
     job = run_until(other, queue, _publish_job(queue), JobState.FAILED)
     assert "registry refused" in job.last_error and holder in job.last_error
