@@ -160,7 +160,9 @@ def test_report_signed_offline_arrives_when_orthanc_is_back(
         job = queue.job(job_id)
         assert job is not None and job.state is JobState.QUEUED
         assert "cannot be reached" in job.last_error
-        assert _registry_reports(registry, site.study_uid) == []
+        # The registry (up) took the version first; the archive follows when it is back.
+        (waiting,) = _registry_reports(registry, site.study_uid)
+        assert waiting["sop_instance_uid"] == report_instance_uid(report.report_id)
     finally:
         _restart(central)
     run_until(worker, queue, job_id, JobState.DONE, timeout=60)
@@ -174,6 +176,12 @@ def test_another_doctors_final_and_amendment_are_refused_naming_the_holder(
     signing_site: Site, central: Any, registry: Any
 ) -> None:
     site = _central_site(signing_site, central, registry)
+    # A FHIR server turned on: its job follows only a version the registry accepted.
+    settings: Any = site.settings
+    reports = dataclasses.replace(
+        settings.reports, fhir_enabled=True, fhir_base_url="http://127.0.0.1:9/fhir"
+    )
+    site = dataclasses.replace(site, settings=dataclasses.replace(settings, reports=reports))
     holder = f"holder-{uuid.uuid4().hex[:8]}"
     _holder, holder_tokens = _doctor_tokens(registry, holder)
     _other, other_tokens = _doctor_tokens(registry, f"other-{uuid.uuid4().hex[:8]}")
@@ -181,10 +189,11 @@ def test_another_doctors_final_and_amendment_are_refused_naming_the_holder(
     doctor = outbox_actions(site, queue)
     first = sign_new(doctor, site.study_uid)
     run_until(outbox_worker(site, queue, holder_tokens), queue, _publish_job(queue), JobState.DONE)
+    assert [j.kind for j in queue.jobs()].count("report_fhir") == 1
 
     # The same workstation, now with another doctor logged in centrally.
     other = outbox_worker(site, queue, other_tokens)
-    sign_new(doctor, site.study_uid)
+    refused = sign_new(doctor, site.study_uid)
     job = run_until(other, queue, _publish_job(queue), JobState.FAILED)
     assert holder in job.last_error and "holds the final report" in job.last_error
     shown = sync_snapshot(job)  # what the activity panel lists
@@ -194,3 +203,14 @@ def test_another_doctors_final_and_amendment_are_refused_naming_the_holder(
     assert "registry refused" in job.last_error and holder in job.last_error
     (record,) = _registry_reports(registry, site.study_uid)
     assert record["author"] == holder and record["status"] == "final"
+    # The refused versions reached no one: not the archive, not the FHIR server.
+    found = central.session("admin").post(
+        f"{central.http_url}/tools/find",
+        json={
+            "Level": "Instance",
+            "Query": {"SOPInstanceUID": report_instance_uid(refused.report_id)},
+        },
+        timeout=30,
+    )
+    assert found.json() == []
+    assert [j.kind for j in queue.jobs()].count("report_fhir") == 1

@@ -3,17 +3,19 @@
 On signing, :func:`queue_report_upstream` queues one job per destination, each with
 what it needs in its payload (the jobs survive a restart and wait while offline):
 
-- ``publish_report`` (target ``central``): the Encapsulated PDF instance goes to the
-  central archive (STOW-RS with the logged-in user's token, to
-  ``reports.upstream_stow_url`` or the central node, which may be C-STORE), then the
-  version is recorded in the central report registry (study, SOP Instance UID,
-  version, status, author, signer certificate fingerprint, SHA-256 of the unpadded PDF,
-  predecessor).  Both receivers treat a repeat as done, so a job that runs again after a
-  lost answer changes nothing.  The registry's refusals (another doctor holds the
+- ``publish_report`` (target ``central``): the version is recorded in the central
+  report registry (study, SOP Instance UID, version, status, author, signer certificate
+  fingerprint, SHA-256 of the unpadded PDF, predecessor), then the Encapsulated PDF
+  instance goes to the central archive (STOW-RS with the logged-in user's token, to
+  ``reports.upstream_stow_url`` or the central node, which may be C-STORE).  The
+  registry goes first because it is the gate: its refusals (another doctor holds the
   study's final report; an amendment by someone not allowed) fail the job with the
-  registry's words, which the activity panel shows.
-- ``report_hl7`` and ``report_fhir`` (only when the site turns them on): see
-  :mod:`workstation.services.report_outbound`.
+  registry's words, which the activity panel shows, and the refused version reaches
+  no one.  Both receivers treat a repeat as done, so a job that runs again after a lost
+  answer changes nothing.
+- ``report_hl7`` and ``report_fhir`` (only when the site turns them on; see
+  :mod:`workstation.services.report_outbound`): queued by ``publish_report`` once the
+  central side took the version, or at once on a site without a central archive.
 
 Handlers are registered on a :class:`SyncWorker` with :func:`register_report_upstream`.
 """
@@ -70,31 +72,49 @@ def queue_report_upstream(
         ),
         "title": title[:200],
     }
-    r, central = settings.reports, settings.central
-    jobs: list[tuple[str, str, list[str], str]] = []
-    if r.upstream_stow_url or central.dicomweb_url or central.dimse_peer:
+    central = settings.central
+    if settings.reports.upstream_stow_url or central.dicomweb_url or central.dimse_peer:
         text = _("Report version {version} to the central archive")
-        jobs.append((PUBLISH_REPORT, CENTRAL, [sop_uid], text))
+        return [
+            queue.enqueue(
+                PUBLISH_REPORT,
+                target=CENTRAL,
+                study_uid=report.study_instance_uid,
+                sop_uids=[sop_uid],
+                payload=payload,
+                description=text.format(version=report.version),
+            )
+        ]
+    return queue_outbound(queue, settings, report.study_instance_uid, payload)
+
+
+def queue_outbound(
+    queue: SyncQueue, settings: Settings, study_uid: str, payload: dict[str, Any]
+) -> list[int]:
+    """Queue the RIS and FHIR jobs the site turned on (after the registry accepted the
+    version, when there is a central side)."""
+    r = settings.reports
+    jobs: list[tuple[str, str, str]] = []
     if r.hl7_enabled and r.hl7_host:
-        jobs.append((SEND_HL7, RIS, [], _("Report version {version} to the RIS (HL7)")))
+        jobs.append((SEND_HL7, RIS, _("Report version {version} to the RIS (HL7)")))
     if r.fhir_enabled and r.fhir_base_url:
-        jobs.append((POST_FHIR, FHIR, [], _("Report version {version} to the FHIR server")))
+        jobs.append((POST_FHIR, FHIR, _("Report version {version} to the FHIR server")))
     return [
         queue.enqueue(
             kind,
             target=target,
-            study_uid=report.study_instance_uid,
-            sop_uids=uids,
+            study_uid=study_uid,
             payload=payload,
-            description=text.format(version=report.version),
+            description=text.format(version=payload["version"]),
         )
-        for kind, target, uids, text in jobs
+        for kind, target, text in jobs
     ]
 
 
 class ReportPublisher:
-    """The ``publish_report`` handler: the instance to the archive, the record to the
-    registry."""
+    """The ``publish_report`` handler: the record to the registry first (it may refuse:
+    then nothing reaches the archive, the RIS or the FHIR server), then the instance to
+    the archive, then the RIS and FHIR jobs are queued."""
 
     def __init__(self, settings: Settings, tokens: TokenProvider | None) -> None:
         self.settings = settings
@@ -104,11 +124,19 @@ class ReportPublisher:
 
     def __call__(self, ctx: JobContext) -> RunResult:
         payload = ctx.queue.payload(ctx.job.id)
+        recorded = self._record(ctx, payload)
+        if recorded.state is not JobState.DONE:
+            return recorded
         if ctx.queue.items(ctx.job.id, ItemState.PENDING):
-            failure = self._send_instance(ctx, payload["sop_instance_uid"])
+            sop_uid = payload["sop_instance_uid"]
+            failure = self._send_instance(ctx, sop_uid)
             if failure is not None:
                 return failure
-        return self._record(ctx, payload)
+            # Queued before the instance is marked sent: a crash in between repeats the
+            # STOW and these jobs (receivers take repeats), it never loses them.
+            queue_outbound(ctx.queue, self.settings, ctx.job.study_instance_uid, payload)
+            ctx.queue.record_items(ctx.job.id, [sop_uid])
+        return RunResult(JobState.DONE)
 
     # -- the instance ----------------------------------------------------------------
     def _remote(self, ctx: JobContext) -> RemoteNode:
@@ -134,7 +162,6 @@ class ReportPublisher:
         result = self._remote(ctx).send([path])
         outcome = result.outcomes[0] if result.outcomes else None
         if outcome is not None and outcome.ok:
-            ctx.queue.record_items(ctx.job.id, [sop_uid])
             return None
         if outcome is not None and is_permanent_refusal(outcome):
             ctx.queue.record_items(ctx.job.id, [], [(sop_uid, outcome.reason)])
