@@ -22,6 +22,7 @@ import pytest
 from tests.pacs_node.sync.test_sync_orthanc import _restart
 from tests.reports.conftest import Site
 from tests.reports.outbox_site import outbox_actions, outbox_worker, run_until, sign_new
+from workstation.config import PeerNode
 from workstation.pacs_node.dicomweb.tokens import StaticTokenProvider
 from workstation.pacs_node.sync.jobs import JobState
 from workstation.pacs_node.sync.queue import SyncQueue
@@ -214,3 +215,31 @@ def test_another_doctors_final_and_amendment_are_refused_naming_the_holder(
     )
     assert found.json() == []
     assert [j.kind for j in queue.jobs()].count("report_fhir") == 1
+
+
+def test_report_goes_by_c_store_to_a_configured_node(
+    signing_site: Site, central: Any, registry: Any
+) -> None:
+    site = _central_site(signing_site, central, registry)
+    settings: Any = site.settings
+    peer = PeerNode(
+        name="central-dimse", ae_title=central.aet, host="127.0.0.1", port=central.dicom_port
+    )
+    settings = dataclasses.replace(
+        settings,
+        central=dataclasses.replace(settings.central, dicomweb_url="", dimse_peer=peer.name),
+        reports=dataclasses.replace(settings.reports, upstream_stow_url=""),
+        node=dataclasses.replace(settings.node, peers=(peer,)),
+    )
+    site = dataclasses.replace(site, settings=settings)
+    _name, tokens = _doctor_tokens(registry)
+    queue = SyncQueue(site.archive.engine)
+    report = sign_new(outbox_actions(site, queue), site.study_uid)
+    central.add_modality("report-ws", settings.node.ae_title, 104, AllowStore=True)
+    try:
+        run_until(outbox_worker(site, queue, tokens), queue, _publish_job(queue), JobState.DONE)
+    finally:
+        central.remove_modality("report-ws")
+    pdf, tags = _orthanc_pdf(central, report_instance_uid(report.report_id))
+    assert hashlib.sha256(pdf).hexdigest() == report.pdf_sha256
+    assert tags["StudyInstanceUID"] == site.study_uid
