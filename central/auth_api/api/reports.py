@@ -16,10 +16,11 @@ retries after a lost answer changes nothing the second time (200 instead of 201)
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from flask import Blueprint, request
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from klinika_auth import audit
@@ -95,8 +96,19 @@ def _document(data: dict[str, Any]) -> dict[str, Any]:
     return doc
 
 
+def _lock_study(session: Session, study_uid: str) -> None:
+    """Serialise signing within one study until commit, so two doctors finalising at the
+    same moment cannot both pass the check below (SQLite's BEGIN IMMEDIATE already
+    serialises every write; PostgreSQL takes a transaction advisory lock)."""
+    if session.get_bind().dialect.name == "postgresql":
+        digest = hashlib.sha256(b"klinika-report-study:" + study_uid.encode()).digest()
+        key = int.from_bytes(digest[:8], "big", signed=True)
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
 def _refuse_if_final_held(session: Session, study_uid: str, except_id: int | None = None) -> None:
     """409 when another doctor holds a signed report of this study (naming them)."""
+    _lock_study(session, study_uid)
     stmt = select(Report).where(
         Report.study_instance_uid == study_uid,
         Report.status.in_(SIGNED),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -103,3 +104,18 @@ def test_one_final_per_study_and_only_author_or_admin_amends(central) -> None:  
     assert unknown.status_code == 409 and unknown.json()["error"] == "predecessor_unknown"
     bad = central.post("/reports/documents", token=token, json=_doc(study, status="signed"))
     assert bad.status_code == 400
+
+
+def test_two_doctors_finalising_at_once_get_one_final(central) -> None:  # type: ignore[no-untyped-def]
+    doctors = [_doctor(central)[1] for _ in range(2)]
+    for _round in range(4):
+        bodies = [_doc(_uid())] * 2
+        bodies[1] = {**_doc(bodies[0]["study_instance_uid"])}
+        with ThreadPoolExecutor(2) as pool:
+            answers = list(
+                pool.map(
+                    lambda args: central.post("/reports/documents", token=args[0], json=args[1]),
+                    zip(doctors, bodies, strict=True),
+                )
+            )
+        assert sorted(a.status_code for a in answers) == [201, 409], [a.text for a in answers]
