@@ -23,6 +23,7 @@ import argparse
 import dataclasses
 import json
 import os
+import secrets
 import shutil
 import sys
 import tempfile
@@ -123,12 +124,16 @@ def _drain(settings: Any, archive: Any, queue: Any, auth: Any) -> float:
     from workstation.pacs_node.sync.worker import SyncWorker
     from workstation.services.report_upstream import register_report_upstream
 
-    tokens = StaticTokenProvider(auth.token_for("doctor"))
+    # The signer's own central login records the versions (the local signer is "dora").
+    password = "Bench-" + secrets.token_urlsafe(18)
+    auth.create_user("dora", password, "doctor")
+    tokens = StaticTokenProvider(auth.login("dora", password)["access_token"])
     worker = SyncWorker(queue, archive, remote_resolver(settings, archive, tokens))
     register_report_upstream(worker, settings, tokens)
     t = time.perf_counter()
     while queue.jobs(states=ACTIVE_STATES, limit=1):
-        worker.run_once()
+        if not worker.run_once() and time.perf_counter() - t > 600:
+            raise SystemExit(f"the outbox did not drain: {queue.jobs(limit=1)[0].last_error}")
     elapsed = time.perf_counter() - t
     failed = queue.jobs(states=[JobState.FAILED])
     if failed:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import secrets
-import uuid
 from typing import Any
 
 import pytest
@@ -62,13 +61,18 @@ def _central_site(site: Site, central: Any, registry: Any) -> Site:
     return dataclasses.replace(site, settings=settings)
 
 
-def _doctor_tokens(registry: Any, name: str | None = None) -> tuple[str, StaticTokenProvider]:
-    if name is None:
-        name, password = registry.user_for("doctor")
-    else:
-        password = "Pw-" + secrets.token_urlsafe(18)
+@pytest.fixture(scope="module")
+def central_logins(registry: Any) -> dict[str, str]:
+    """Central doctor accounts with the local signers' names: name -> password."""
+    logins = {name: "Pw-" + secrets.token_urlsafe(18) for name in ("dora", "ada")}
+    for name, password in logins.items():
         registry.create_user(name, password, "doctor")
-    return name, StaticTokenProvider(registry.login(name, password)["access_token"])
+    return logins
+
+
+def _tokens(registry: Any, logins: dict[str, str], name: str = "dora") -> StaticTokenProvider:
+    """The central login of ``name`` (the outbox records a version under its signer)."""
+    return StaticTokenProvider(registry.login(name, logins[name])["access_token"])
 
 
 def _orthanc_pdf(central: Any, sop_uid: str) -> tuple[bytes, dict[str, Any]]:
@@ -98,10 +102,10 @@ def _publish_job(queue: SyncQueue) -> int:
 
 
 def test_signed_report_reaches_orthanc_and_the_registry_idempotently(
-    signing_site: Site, central: Any, registry: Any
+    signing_site: Site, central: Any, registry: Any, central_logins: dict[str, str]
 ) -> None:
     site = _central_site(signing_site, central, registry)
-    doctor_name, tokens = _doctor_tokens(registry)
+    tokens = _tokens(registry, central_logins)
     queue = SyncQueue(site.archive.engine)
     doctor = outbox_actions(site, queue)
     worker = outbox_worker(site, queue, tokens)
@@ -124,7 +128,7 @@ def test_signed_report_reaches_orthanc_and_the_registry_idempotently(
     ]
     assert record["sop_instance_uid"] == sop and record["pdf_sha256"] == first.pdf_sha256
     assert record["status"] == "final" and record["version"] == 1
-    assert record["author"] == doctor_name and record["predecessor_sop_instance_uid"] is None
+    assert record["author"] == "dora" and record["predecessor_sop_instance_uid"] is None
     assert record["signer_fingerprint"] == signed_with
 
     # A repeat (e.g. the answer was lost and the job ran again) changes nothing.
@@ -146,10 +150,10 @@ def test_signed_report_reaches_orthanc_and_the_registry_idempotently(
 
 
 def test_report_signed_offline_arrives_when_orthanc_is_back(
-    signing_site: Site, central: Any, registry: Any
+    signing_site: Site, central: Any, registry: Any, central_logins: dict[str, str]
 ) -> None:
     site = _central_site(signing_site, central, registry)
-    _name, tokens = _doctor_tokens(registry)
+    tokens = _tokens(registry, central_logins)
     queue = SyncQueue(site.archive.engine)
     doctor = outbox_actions(site, queue)
     worker = outbox_worker(site, queue, tokens)
@@ -174,7 +178,7 @@ def test_report_signed_offline_arrives_when_orthanc_is_back(
 
 
 def test_another_doctors_final_and_amendment_are_refused_naming_the_holder(
-    signing_site: Site, central: Any, registry: Any
+    signing_site: Site, central: Any, registry: Any, central_logins: dict[str, str]
 ) -> None:
     site = _central_site(signing_site, central, registry)
     # A FHIR server turned on: its job follows only a version the registry accepted.
@@ -183,27 +187,34 @@ def test_another_doctors_final_and_amendment_are_refused_naming_the_holder(
         settings.reports, fhir_enabled=True, fhir_base_url="http://127.0.0.1:9/fhir"
     )
     site = dataclasses.replace(site, settings=dataclasses.replace(settings, reports=reports))
-    holder = f"holder-{uuid.uuid4().hex[:8]}"
-    _holder, holder_tokens = _doctor_tokens(registry, holder)
-    _other, other_tokens = _doctor_tokens(registry, f"other-{uuid.uuid4().hex[:8]}")
+    site.signing("ada").enroll()  # a second signer on this workstation
     queue = SyncQueue(site.archive.engine)
-    doctor = outbox_actions(site, queue)
-    first = sign_new(doctor, site.study_uid)
-    run_until(outbox_worker(site, queue, holder_tokens), queue, _publish_job(queue), JobState.DONE)
+    dora, ada = outbox_actions(site, queue, "dora"), outbox_actions(site, queue, "ada")
+    as_dora = outbox_worker(site, queue, _tokens(registry, central_logins, "dora"))
+    as_ada = outbox_worker(site, queue, _tokens(registry, central_logins, "ada"))
+    first = sign_new(dora, site.study_uid)
+    run_until(as_dora, queue, _publish_job(queue), JobState.DONE)
     assert [j.kind for j in queue.jobs()].count("report_fhir") == 1
 
-    # The same workstation, now with another doctor logged in centrally.
-    other = outbox_worker(site, queue, other_tokens)
-    refused = sign_new(doctor, site.study_uid)
-    job = run_until(other, queue, _publish_job(queue), JobState.FAILED)
-    assert holder in job.last_error and "holds the final report" in job.last_error
+    refused = sign_new(ada, site.study_uid)
+    # While dora is the one logged in centrally, ada's version waits for ada's login.
+    job_id = _publish_job(queue)
+    for _ in range(20):  # (the FHIR job of the first version is due too)
+        as_dora.run_once()
+        if queue.job(job_id).attempts:  # type: ignore[union-attr]
+            break
+    waiting = queue.job(job_id)
+    assert waiting is not None and waiting.state is JobState.QUEUED
+    assert "Waiting for ada" in waiting.last_error
+    job = run_until(as_ada, queue, _publish_job(queue), JobState.FAILED)
+    assert "dora already holds the final report" in job.last_error
     shown = sync_snapshot(job)  # what the activity panel lists
-    assert shown.state is ActivityState.FAILED and holder in shown.error
-    doctor.sign(doctor.amend(first.report_id, "not theirs").report_id)
-    job = run_until(other, queue, _publish_job(queue), JobState.FAILED)
-    assert "registry refused" in job.last_error and holder in job.last_error
+    assert shown.state is ActivityState.FAILED and "dora" in shown.error
+    ada.sign(ada.amend(first.report_id, "not hers").report_id)
+    job = run_until(as_ada, queue, _publish_job(queue), JobState.FAILED)
+    assert "registry refused" in job.last_error and "dora" in job.last_error
     (record,) = _registry_reports(registry, site.study_uid)
-    assert record["author"] == holder and record["status"] == "final"
+    assert record["author"] == "dora" and record["status"] == "final"
     # The refused versions reached no one: not the archive, not the FHIR server.
     found = central.session("admin").post(
         f"{central.http_url}/tools/find",
@@ -218,7 +229,7 @@ def test_another_doctors_final_and_amendment_are_refused_naming_the_holder(
 
 
 def test_report_goes_by_c_store_to_a_configured_node(
-    signing_site: Site, central: Any, registry: Any
+    signing_site: Site, central: Any, registry: Any, central_logins: dict[str, str]
 ) -> None:
     site = _central_site(signing_site, central, registry)
     settings: Any = site.settings
@@ -232,7 +243,7 @@ def test_report_goes_by_c_store_to_a_configured_node(
         node=dataclasses.replace(settings.node, peers=(peer,)),
     )
     site = dataclasses.replace(site, settings=settings)
-    _name, tokens = _doctor_tokens(registry)
+    tokens = _tokens(registry, central_logins)
     queue = SyncQueue(site.archive.engine)
     report = sign_new(outbox_actions(site, queue), site.study_uid)
     central.add_modality("report-ws", settings.node.ae_title, 104, AllowStore=True)

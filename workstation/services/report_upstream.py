@@ -11,7 +11,8 @@ what it needs in its payload (the jobs survive a restart and wait while offline)
   registry goes first because it is the gate: its refusals (another doctor holds the
   study's final report; an amendment by someone not allowed) fail the job with the
   registry's words, which the activity panel shows, and the refused version reaches
-  no one.  Both receivers treat a repeat as done, so a job that runs again after a lost
+  no one.  The registry takes the token's user as the author, so a version waits until
+  its signer is the one logged in centrally (the outbox outlives sessions).  Both receivers treat a repeat as done, so a job that runs again after a lost
   answer changes nothing.
 - ``report_hl7`` and ``report_fhir`` (only when the site turns them on; see
   :mod:`workstation.services.report_outbound`): queued by ``publish_report`` once the
@@ -22,6 +23,8 @@ Handlers are registered on a :class:`SyncWorker` with :func:`register_report_ups
 
 from __future__ import annotations
 
+import base64
+import json
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -188,6 +191,14 @@ class ReportPublisher:
         token = self.tokens.access_token() if self.tokens is not None else None
         if not token:
             return RunResult(JobState.QUEUED, _("Waiting for a central login to record it."))
+        author = str(payload.get("author") or "")
+        if author and token_user(token).casefold() != author.casefold():
+            # The registry records the token's user as the author: only the signer's own
+            # login may record the version (another doctor logged in waits their turn).
+            return RunResult(
+                JobState.QUEUED,
+                _("Waiting for {user} to log in centrally to record it.").format(user=author),
+            )
         from workstation.auth.errors import CentralUnavailable
 
         body = {k: v for k, v in payload.items() if k not in ("report_id", "author") and v}
@@ -220,6 +231,17 @@ class ReportPublisher:
                 _("The report registry refused the report: {reason}").format(reason=message),
             )
         return RunResult(JobState.QUEUED, f"HTTP {rsp.status_code} {code}".strip())
+
+
+def token_user(token: str) -> str:
+    """The user name (``sub``) a central access token names; read, not verified (the
+    registry verifies the token; this only picks whose login records a version)."""
+    try:
+        part = token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+    except (IndexError, ValueError):
+        return ""
+    return str(claims.get("sub", "")) if isinstance(claims, dict) else ""
 
 
 def _json(rsp: Any) -> dict[str, Any]:
