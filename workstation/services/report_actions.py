@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from workstation.auth.keyring_store import SecretStore
     from workstation.config import Settings
     from workstation.pacs_node.archive.archive import Archive
+    from workstation.pacs_node.sync.queue import SyncQueue
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +58,8 @@ class ReportActions:
         *,
         archive: Archive | None = None,
         secrets: SecretStore | None = None,
+        outbox: SyncQueue | None = None,
+        wake_outbox: Callable[[], None] | None = None,
     ) -> None:
         self.session = session
         self.store = store
@@ -64,6 +67,9 @@ class ReportActions:
         self.settings = settings
         self.archive = archive
         self.secrets = secrets
+        #: The persistent outbox a signed version goes upstream through (None: stays here).
+        self.outbox = outbox
+        self.wake_outbox = wake_outbox
         self.signing = SigningHome(settings.signing_dir)
 
     # -- the guard -----------------------------------------------------------------------
@@ -198,7 +204,8 @@ class ReportActions:
             sha256=final.pdf_sha256,
             certificate=block.fingerprint,
         )
-        self.store_in_study(final.report_id)
+        if self.store_in_study(final.report_id) is not None:
+            self.queue_upstream(final, block.fingerprint)
         return final
 
     # -- into the study ------------------------------------------------------------------
@@ -259,6 +266,21 @@ class ReportActions:
             sha256=report.pdf_sha256,
         )
         return instance.sop_instance_uid
+
+    def queue_upstream(self, report: Report, signer_fingerprint: str) -> list[int]:
+        """Queue a signed version for the central archive and registry (and the RIS and
+        FHIR server when the site turns them on); the outbox job ids."""
+        if self.outbox is None:
+            return []
+        from workstation.services.report_upstream import queue_report_upstream
+
+        ids = queue_report_upstream(
+            self.outbox, self.settings, report, signer_fingerprint, self._document_title(report)
+        )
+        self._audit(AuditAction.REPORT_SEND, report, to="outbox", sync_jobs=ids)
+        if self.wake_outbox is not None:
+            self.wake_outbox()
+        return ids
 
     # -- leaving the workstation ---------------------------------------------------------
     def export(self, report_id: str, destination: Path) -> Path:
