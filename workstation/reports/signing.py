@@ -151,6 +151,7 @@ def sign_pdf(
     from asn1crypto import crl as asn1_crl
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import fields, signers
+    from pyhanko.sign.timestamps import TimestampRequestError
     from pyhanko.sign.validation.dss import DocumentSecurityStore
 
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
@@ -168,7 +169,11 @@ def sign_pdf(
     )
     out = io.BytesIO()
     pdf_signer = signers.PdfSigner(meta, signer=signer.cms_signer(), timestamper=timestamper)
-    asyncio.run(pdf_signer.async_sign_pdf(writer, output=out))
+    try:
+        asyncio.run(pdf_signer.async_sign_pdf(writer, output=out))
+    except TimestampRequestError as exc:
+        # A refusal or an unreachable authority: no B-LT signature without a timestamp.
+        raise SigningRefused(f"no timestamp for the signature: {exc}") from exc
     return out.getvalue()
 
 
