@@ -156,3 +156,24 @@ def pyhanko_validate(pdf: Path, ca_pem: Path) -> subprocess.CompletedProcess[str
     if not exe.exists():
         pytest.skip("the pyhanko command (pyhanko-cli) is not installed")
     return run(exe, "sign", "validate", "--trust", ca_pem, "--trust-replace", pdf)
+
+
+def _no_network_prefix() -> list[str]:
+    """``unshare -n`` (a network namespace with no interfaces) where this user may make
+    one, so a tool run under it provably fetches nothing; else nothing."""
+    exe = shutil.which("unshare")
+    if exe and run(exe, "-n", "true").returncode == 0:
+        return [exe, "-n"]
+    return []
+
+
+def adesverify_offline(pdf: Path, ca_pem: Path) -> subprocess.CompletedProcess[str]:
+    """``pyhanko sign adesverify`` (pyhanko-cli) with the clinic CA as the only trust,
+    without network where the system allows it: B-LT must carry all it needs."""
+    exe = Path(shutil.which("pyhanko") or Path(__import__("sys").executable).with_name("pyhanko"))
+    if not exe.exists():
+        pytest.skip("the pyhanko command (pyhanko-cli) is not installed")
+    return run(
+        *_no_network_prefix(),
+        exe, "sign", "adesverify", "--executive-summary", "--trust", ca_pem, "--trust-replace", pdf,
+    )  # fmt: skip
