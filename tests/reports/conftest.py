@@ -115,6 +115,15 @@ def signing_site(site: Site) -> Site:
     return site
 
 
+@pytest.fixture(scope="session")
+def central_ca(auth_api_factory):  # type: ignore[no-untyped-def]
+    """A central auth API (tests/harness) with its clinic CA made (``central-auth ca init``)."""
+    server = auth_api_factory(name="report_clinic_ca", ca_key_passphrase="Report-CA-pass-4-tests")
+    made = server.cli("ca", "init", "--name", "Klinika Central Test CA")
+    assert made.returncode == 0, made.stderr
+    return server
+
+
 def need_tool(name: str) -> str:
     path = shutil.which(name)
     if path is None:

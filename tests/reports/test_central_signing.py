@@ -13,7 +13,6 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,15 +27,6 @@ pyotp = pytest.importorskip("pyotp")
 pytest.importorskip("pyhanko")
 
 PASSPHRASE = "key passphrase 4 central tests"
-
-
-@pytest.fixture(scope="module")
-def central_ca(auth_api_factory: Callable[..., Any]) -> Any:
-    """An auth API instance with its clinic CA made (``central-auth ca init``)."""
-    server = auth_api_factory(name="report_clinic_ca", ca_key_passphrase="Report-CA-pass-4-tests")
-    made = server.cli("ca", "init", "--name", "Klinika Central Test CA")
-    assert made.returncode == 0, made.stderr
-    return server
 
 
 @dataclass
