@@ -231,3 +231,24 @@ def test_operator_may_not_enrol_and_standalone_verbs_say_central(
         stdin=central_ca.admin_password + "\n",
     )  # fmt: skip
     assert admin.returncode == 6 and "central server" in admin.stderr, admin.stderr
+
+
+def test_a_central_without_its_clinic_ca_says_so(
+    auth_api: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The shared harness instance has no CA (no ``central-auth ca init``): enrolment
+    fails with a set-up error that names the fix, and nothing is kept."""
+    home = tmp_path / "ws"
+    (home / "config").mkdir(parents=True)
+    (home / "config" / "workstation.toml").write_text(
+        f'[central]\nauth_url = "{auth_api.url}"\n', encoding="utf-8"
+    )
+    ws = Workstation(home, "")
+    doctor, password = _user(auth_api, "doctor")
+    failed = ws.run(
+        "signing", "enroll", "--user", doctor, "--password-stdin",
+        stdin=f"{password}\n{PASSPHRASE}\n",
+    )  # fmt: skip
+    assert failed.returncode == 6, failed.stdout + failed.stderr
+    assert "central-auth ca init" in failed.stderr, failed.stderr
+    assert not (home / "signing" / "users").exists()

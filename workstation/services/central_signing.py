@@ -42,6 +42,13 @@ TSR_MEDIA = "application/timestamp-reply"
 MAX_PEM_CHARS = 64 * 1024
 
 
+def _why(exc: Exception) -> str:
+    """What went wrong, without the sign-in advice :class:`CentralUnavailable` carries."""
+    if isinstance(exc, CentralUnavailable):
+        return f"{exc.url} cannot be reached: {exc.reason or 'no answer'}"
+    return str(exc)
+
+
 def _error(resp: Any) -> tuple[str, str]:
     try:
         data = resp.json()
@@ -70,7 +77,7 @@ class CentralTimeStamper(TimeStamper):
                 "POST", "/tsa", token=self._token(), data=query, content_type=TSQ_MEDIA
             )
         except (CentralUnavailable, CentralError) as exc:
-            raise TimestampRequestError(f"the central timestamp service: {exc}") from exc
+            raise TimestampRequestError(f"the central timestamp service: {_why(exc)}") from exc
         if resp.status_code != 200:
             code, message = _error(resp)
             raise TimestampRequestError(
@@ -164,7 +171,14 @@ class CentralClinicCa:
         try:
             return self.client.request("POST", "/ca/enroll", token=token, json=body)
         except CentralUnavailable as exc:
-            raise SigningSetupError(f"enrolment needs the central server: {exc}") from exc
+            hint = (
+                " (is its clinic CA set up? 'central-auth ca init')"
+                if exc.reason == "HTTP 503"
+                else ""
+            )
+            raise SigningSetupError(
+                f"no certificate from the central server: {_why(exc)}{hint}"
+            ) from exc
 
     @staticmethod
     def _refusal(resp: Any) -> Exception:
@@ -199,9 +213,9 @@ class CentralClinicCa:
             if required:
                 raise SigningRefused(
                     f"the certificate's revocation cannot be checked: the central server's "
-                    f"revocation list is not available ({exc})"
+                    f"revocation list is not available ({_why(exc)})"
                 ) from exc
-            logger.warning("central CRL not available (%s): the kept copy is used", exc)
+            logger.warning("central CRL not available (%s): the kept copy is used", _why(exc))
             return read_capped(path) if path.is_file() else None
         write_private(path, resp.content)
         return bytes(resp.content)
