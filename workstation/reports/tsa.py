@@ -56,8 +56,6 @@ def read_reply(der: bytes) -> tsp.TimeStampResp:
         granted = status["status"].native in ("granted", "granted_with_mods")
         fail_info = sorted(status["fail_info"].native or ())
         reply = tsp.TimeStampResp.load(der)
-        if granted:
-            reply["time_stamp_token"].native  # noqa: B018 - parse it now, not inside pyHanko
     except (ValueError, TypeError, KeyError) as exc:
         raise TimestampRequestError("the timestamp authority's answer is malformed") from exc
     if not granted:
