@@ -57,6 +57,9 @@ class Pkcs12Signer:
         return self._cert
 
     def cms_signer(self) -> Any:
+        """A new pyHanko signer with freshly parsed objects on every call: asn1crypto
+        objects reused across signatures can make pyHanko's re-encoding explode (seconds
+        of CPU for one signature)."""
         from asn1crypto import keys as asn1_keys
         from asn1crypto import x509 as asn1_x509
         from pyhanko.sign.signers import SimpleSigner
