@@ -252,3 +252,25 @@ def test_a_central_without_its_clinic_ca_says_so(
     assert failed.returncode == 6, failed.stdout + failed.stderr
     assert "central-auth ca init" in failed.stderr, failed.stderr
     assert not (home / "signing" / "users").exists()
+
+
+def test_a_central_naming_another_ca_than_the_pinned_one_is_refused(
+    central_ca: Any, workstation: Workstation, tmp_path: Path
+) -> None:
+    """The workstation trusts the clinic CA it pinned first; a central that answers with
+    another CA (replaced, or not the clinic's) gets no key stored here."""
+    from workstation.reports.site_ca import SiteCa
+
+    other = SiteCa.init(tmp_path / "other-ca", "Not The Clinic CA")
+    pinned = workstation.home / "signing" / "central" / "ca.pem"
+    pinned.parent.mkdir(parents=True)
+    pinned.write_bytes(other.export_pem())
+    doctor, password = _user(central_ca, "doctor")
+    refused = workstation.run(
+        "signing", "enroll", "--user", doctor, "--password-stdin",
+        stdin=f"{password}\n{PASSPHRASE}\n",
+    )  # fmt: skip
+    assert refused.returncode == 7, refused.stdout + refused.stderr
+    assert "different clinic CA" in refused.stderr, refused.stderr
+    assert pinned.read_bytes() == other.export_pem()
+    assert not (workstation.home / "signing" / "users").exists()
