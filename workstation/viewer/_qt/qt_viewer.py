@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 from workstation.i18n import _
 from workstation.viewer import geometry
 from workstation.viewer._qt.qt_annotation_panel import QtAnnotationPanel
+from workstation.viewer._qt.qt_crosshair_follow import CrosshairFollower
 from workstation.viewer._qt.qt_thumbnails import QtThumbnails
 from workstation.viewer._qt.qt_viewer_toolbar import QtViewerToolbar
 from workstation.viewer._qt.qt_viewport import QtViewport
@@ -79,6 +80,8 @@ class QtViewer(QWidget):
         self._first_reported = False
         self._syncing = False
         self._closed = False
+        #: The MPR crosshair shared with the MPR windows opened from here (Shift+click).
+        self.crosshair = CrosshairFollower(self)
         self._build_ui()
         self._rebuild_grid()
         self._start_decoders()
@@ -366,16 +369,21 @@ class QtViewer(QWidget):
                 self._syncing = False
         self._update_reference_lines()
 
+    def update_reference_lines(self) -> None:
+        """Redraw the reference lines and the MPR crosshair mark on every viewport."""
+        self._update_reference_lines()
+
     def _update_reference_lines(self) -> None:
         viewports = self.model.viewports
         links = [
             self.model.linked(vp.position) if self.show_reference_lines else [] for vp in viewports
         ]
-        # Frames are fetched only when some viewport has a partner (a scroll step in a
-        # lone viewport costs no frame lookups here).
-        frames = [v.current_frame() for v in viewports] if any(links) else [None] * len(viewports)
+        # Frames are fetched only when some viewport has a partner or the MPR crosshair
+        # is shown (a scroll step in a lone viewport costs no frame lookups here).
+        fetch = any(links) or self.crosshair.point is not None
+        frames = [v.current_frame() for v in viewports] if fetch else [None] * len(viewports)
         for view, frame, others in zip(self._views, frames, links):
-            segments = []
+            segments = self.crosshair.marks(view.viewport, frame)
             if frame is not None and frame.geometry.has_plane:
                 for other in others:
                     of = frames[other.position]
@@ -445,8 +453,25 @@ class QtViewer(QWidget):
         if not paths:
             self.sig_error.emit(_("Open a series first."))
             return None
-        self._mpr_launcher = open_mpr_window(paths, self, self.sig_error.emit)
+        self._mpr_launcher = open_mpr_window(
+            paths, self, self.sig_error.emit, link=self.crosshair.link, context=self.mpr_context
+        )
         return self._mpr_launcher
+
+    @property
+    def mpr_context(self):
+        """Where the MPR window's 3-D snapshots go: this session's archive and audit log
+        (None without a session's actions: the button is then disabled)."""
+        actions = self.study_actions
+        if actions is None:
+            return None
+        from workstation.services.mpr_actions import Actor, SnapshotTarget
+
+        return SnapshotTarget(actions.archive, actions.audit, Actor(session=actions.session))
+
+    def point_crosshair(self, view: QtViewport, pos) -> bool:
+        """Shift + click in a viewport: the MPR crosshair goes to that image point."""
+        return self.crosshair.click(view, pos)
 
     def toggle_key_image(self) -> bool | None:
         marked = self.model.toggle_key_image(self.model.active_viewport)
@@ -539,6 +564,7 @@ class QtViewer(QWidget):
         if self._closed:
             return
         self._closed = True
+        self.crosshair.close()
         self.thumbnails.close_strip()
         for view in self._views:
             view.close_view()
