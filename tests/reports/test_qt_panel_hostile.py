@@ -64,6 +64,6 @@ def test_panel_never_shows_a_hostile_file_as_signed(  # type: ignore[no-untyped-
         assert "#c00000" in editor.signature.styleSheet(), name
         reasons[name] = text
         editor.signature.grab().save(str(out / f"panel_{name}.png"))
-    assert "changed after it was signed" in reasons["appended"], reasons
-    assert "clinic's CA" in reasons["foreign"], reasons
+    assert "changed after dora signed it" in reasons["appended"], reasons
+    assert "not trusted by this clinic" in reasons["foreign"], reasons
     assert "no signature" in reasons["not_pdf"] or "readable" in reasons["not_pdf"], reasons

@@ -19,6 +19,8 @@ from typing import Any
 
 from cryptography import x509
 
+from workstation.i18n import _
+
 logger = logging.getLogger(__name__)
 
 #: Larger files are not verified (a report with key images is well under a megabyte).
@@ -77,19 +79,21 @@ def verify_pdf(
     from pyhanko.pdf_utils.reader import PdfFileReader
 
     if len(data) > MAX_PDF_BYTES:
-        return _not_signed("the file is too large to be a report")
+        return _not_signed(_("the file is too large to be a report"))
     try:
         reader = PdfFileReader(io.BytesIO(data), strict=False)
         sigs = reader.embedded_signatures
     except (PdfError, ValueError, KeyError, IndexError, TypeError) as exc:
-        return _not_signed(f"not a readable PDF ({type(exc).__name__})")
+        return _not_signed(_("not a readable PDF ({error})").format(error=type(exc).__name__))
     if not sigs:
-        return _not_signed("the PDF carries no signature")
+        return _not_signed(_("the PDF carries no signature"))
     try:
         return _judge(reader, sigs[-1], ca_cert, current_crl, now or dt.datetime.now(dt.UTC))
     except (PdfError, ValueError, KeyError, IndexError, TypeError) as exc:
         logger.info("signature unreadable: %s", exc)
-        return _not_signed(f"the signature cannot be read ({type(exc).__name__})")
+        return _not_signed(
+            _("the signature cannot be read ({error})").format(error=type(exc).__name__)
+        )
 
 
 def _context(reader: Any, ca_cert: x509.Certificate) -> Any:
@@ -124,7 +128,9 @@ def _judge(
     try:
         status = validate_pdf_signature(sig, _context(reader, ca_cert))
     except SignatureValidationError as exc:
-        return Verification(SignatureState.TAMPERED, f"the signature is broken: {exc}")
+        return Verification(
+            SignatureState.TAMPERED, _("the signature is broken: {error}").format(error=exc)
+        )
     cert = x509.load_der_x509_certificate(status.signing_cert.dump())
     stamp = status.timestamp_validity
     signed_at = stamp.timestamp if stamp is not None else status.signer_reported_dt
@@ -137,35 +143,35 @@ def _judge(
         "expired": now > cert.not_valid_after_utc,
     }
     if not (status.intact and status.valid):
-        return Verification(SignatureState.TAMPERED, "the signed content was changed", **base)
+        return Verification(SignatureState.TAMPERED, _("the signed content was changed"), **base)
     untouched = status.coverage == SignatureCoverageLevel.ENTIRE_FILE or (
         status.modification_level in (ModificationLevel.NONE, ModificationLevel.LTA_UPDATES)
         and status.docmdp_ok
     )
     if not untouched:
         return Verification(
-            SignatureState.MODIFIED, "the document was changed after it was signed", **base
+            SignatureState.MODIFIED, _("the document was changed after it was signed"), **base
         )
     try:
         cert.verify_directly_issued_by(ca_cert)
     except (ValueError, TypeError):
         return Verification(
             SignatureState.UNTRUSTED,
-            "the signer's certificate is not from this clinic's CA",
+            _("the signer's certificate is not from this clinic's CA"),
             **base,
         )
     when = signed_at or now
     if not cert.not_valid_before_utc <= when <= cert.not_valid_after_utc:
         return Verification(
             SignatureState.EXPIRED,
-            "the certificate was not valid when the document was signed",
+            _("the certificate was not valid when the document was signed"),
             **base,
         )
     revoked = _revoked(cert, ca_cert, current_crl)
     if revoked is not None:
         return Verification(
             SignatureState.REVOKED,
-            f"the certificate was revoked on {revoked:%Y-%m-%d %H:%M} UTC",
+            _("the certificate was revoked on {when} UTC").format(when=f"{revoked:%Y-%m-%d %H:%M}"),
             revoked_at=revoked,
             **base,
         )
@@ -173,10 +179,12 @@ def _judge(
         indic = status.trust_problem_indic
         return Verification(
             SignatureState.UNTRUSTED,
-            f"the certificate chain is not trusted ({indic if indic else 'unknown'})",
+            _("the certificate chain is not trusted ({problem})").format(
+                problem=indic if indic else _("unknown")
+            ),
             **base,
         )
-    return Verification(SignatureState.VALID, "intact and trusted", **base)
+    return Verification(SignatureState.VALID, _("intact and trusted"), **base)
 
 
 def _revoked(
