@@ -67,6 +67,7 @@ def test_editor_signs_with_the_central_ca_and_shows_revocation(  # type: ignore[
         assert editor.report is not None and editor.report.report_id == draft.report_id
         with qtbot.waitSignal(editor.sig_report_signed, timeout=60000):
             assert editor.sign()
+        qtbot.waitUntil(lambda: not editor.signature_checking, timeout=30000)
         text = editor.signature.text()
         assert text.startswith(f"Signed by {name}") and "intact, trusted" in text, text
         signed = actions.store.pdf(draft.report_id)
@@ -78,6 +79,7 @@ def test_editor_signs_with_the_central_ca_and_shows_revocation(  # type: ignore[
         )
         assert revoked.status_code == 200, revoked.text
         editor.show_report(actions.get(draft.report_id))
+        qtbot.waitUntil(lambda: not editor.signature_checking, timeout=30000)
         text = editor.signature.text()
         assert text.startswith("NOT SIGNED") and "revoked" in text, text
         assert "#c00000" in editor.signature.styleSheet()

@@ -51,6 +51,7 @@ def test_panel_never_shows_a_hostile_file_as_signed(  # type: ignore[no-untyped-
     editor.show()
     qtbot.waitExposed(editor)
     editor.show_report(site.store.get(report.report_id))
+    qtbot.waitUntil(lambda: not editor.signature_checking, timeout=30000)
     assert editor.signature.text().startswith("Signed by dora"), editor.signature.text()
     out = artifacts_dir / "reports"
     out.mkdir(exist_ok=True)
@@ -59,6 +60,7 @@ def test_panel_never_shows_a_hostile_file_as_signed(  # type: ignore[no-untyped-
     for name, data in variants.items():
         _replace_pdf(site, report.report_id, data)
         editor.show_report(site.store.get(report.report_id))
+        qtbot.waitUntil(lambda: not editor.signature_checking, timeout=30000)
         text = editor.signature.text()
         assert text.startswith("NOT SIGNED: ") and "Signed by" not in text, (name, text)
         assert "#c00000" in editor.signature.styleSheet(), name

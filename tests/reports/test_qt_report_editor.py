@@ -33,6 +33,7 @@ def test_write_autosave_preview_sign_and_panel(
     editor.resize(1400, 900)
     editor.show()
     qtbot.waitExposed(editor)
+    qtbot.waitUntil(lambda: not editor.signature_checking, timeout=30000)
     assert "NOT SIGNED" in editor.signature.text() and not editor.sign_button.isEnabled()
 
     editor.template_box.setCurrentIndex(editor.template_box.findData("ct_chest"))
@@ -65,6 +66,7 @@ def test_write_autosave_preview_sign_and_panel(
     with qtbot.waitSignal(editor.sig_report_signed, timeout=30000):
         assert editor.sign()
     assert editor.report.status == ReportStatus.FINAL
+    qtbot.waitUntil(lambda: not editor.signature_checking, timeout=30000)
     assert editor.signature.text().startswith("Signed by dora")
     assert "intact, trusted" in editor.signature.text()
     assert impression.isReadOnly() and editor.amend_button.isEnabled()
@@ -73,6 +75,7 @@ def test_write_autosave_preview_sign_and_panel(
 
     editor.amend("Größe korrigiert")
     assert editor.report.version == 2 and not impression.isReadOnly()
+    qtbot.waitUntil(lambda: not editor.signature_checking, timeout=30000)
     assert "NOT SIGNED" in editor.signature.text()
 
 
@@ -93,6 +96,7 @@ def test_operator_reads_but_cannot_edit(qtbot, signing_site: Site, artifacts_dir
     assert all(e.isReadOnly() for e in editor.section_edits.values())
     assert not editor.new_button.isEnabled() and not editor.sign_button.isEnabled()
     assert not editor.amend_button.isEnabled()
+    qtbot.waitUntil(lambda: not editor.signature_checking, timeout=30000)
     assert editor.signature.text().startswith("Signed by dora")
     _shot(editor, artifacts_dir / "reports" / "editor_operator.png")
 
@@ -111,6 +115,7 @@ def test_panel_shows_a_revoked_signature_as_not_signed(
     editor.resize(1200, 800)
     editor.show()
     qtbot.waitExposed(editor)
+    qtbot.waitUntil(lambda: not editor.signature_checking, timeout=30000)
     text = editor.signature.text()
     assert text.startswith("NOT SIGNED") and "revoked" in text, text
     assert "#c00000" in editor.signature.styleSheet()

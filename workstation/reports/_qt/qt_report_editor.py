@@ -58,6 +58,11 @@ def status_label(status: ReportStatus) -> str:
 class QtSignaturePanel(QLabel):
     """Signed by whom and when, intact/trusted; anything else NOT SIGNED in red."""
 
+    def show_checking(self) -> None:
+        """While the check runs off the GUI thread (the CRL may take seconds to come)."""
+        self.setStyleSheet("color: #606060; font-weight: bold;")
+        self.setText(_("Checking the signature…"))
+
     def show_result(self, result: Verification | None) -> None:
         line = summarize(result)
         colour = "#0a6b16" if line.ok else "#c00000"
@@ -69,7 +74,10 @@ class QtReportEditor(QWidget):
     sig_report_saved = Signal(str)
     sig_report_signed = Signal(str)
     sig_error = Signal(str)
+    #: The panel shows the answer of a check (after "checking…").
+    sig_signature_checked = Signal()
     _sig_preview_ready = Signal(bytes)
+    _sig_verified = Signal(int, object)
 
     def __init__(
         self, actions: ReportActions, study_uid: str, parent: QWidget | None = None
@@ -86,6 +94,10 @@ class QtReportEditor(QWidget):
         self._build()
         self.previews_shown = 0
         self._sig_preview_ready.connect(self._on_preview_ready)
+        self._check_generation = 0
+        #: A signature check is running (the panel says "checking…").
+        self.signature_checking = False
+        self._sig_verified.connect(self._on_verified)
         self._load_latest()
 
     # -- building --------------------------------------------------------------------------
@@ -256,20 +268,51 @@ class QtReportEditor(QWidget):
                 )
             )
 
-    def refresh_signature(self) -> None:
-        if self.report is None or self.report.editable:
-            self.signature.show_result(None)
-            return
-        from workstation.services.report_actions import verify_report_pdf
-
-        try:
-            result = verify_report_pdf(
-                self.report_actions.settings, self.report_actions.preview(self.report.report_id)
-            )
-        except ReportError as exc:
-            self.signature.show_result(Verification(SignatureState.NOT_SIGNED, str(exc)))
-            return
+    def _show_signature(self, result: Verification | None) -> None:
+        """Show ``result`` now; a check still running is forgotten."""
+        self._check_generation += 1
+        self.signature_checking = False
         self.signature.show_result(result)
+
+    def refresh_signature(self) -> None:
+        """Check the signature off the GUI thread: in central mode the CRL fetch may wait
+        for the server (up to its timeout) before the kept copy is used.  The panel shows
+        "checking…" meanwhile; a newer check makes an older answer moot."""
+        if self.report is None or self.report.editable:
+            self._show_signature(None)
+            return
+        self._check_generation += 1
+        generation, report_id = self._check_generation, self.report.report_id
+        actions = self.report_actions
+        self.signature_checking = True
+        self.signature.show_checking()
+
+        def work() -> None:
+            from workstation.services.report_actions import verify_report_pdf
+
+            result: Verification
+            try:
+                result = verify_report_pdf(actions.settings, actions.preview(report_id))
+            except ReportError as exc:
+                result = Verification(SignatureState.NOT_SIGNED, str(exc))
+            except (OSError, ValueError) as exc:
+                logger.warning("signature check of report %s failed: %r", report_id, exc)
+                result = Verification(
+                    SignatureState.NOT_SIGNED, _("the signature could not be checked")
+                )
+            try:
+                self._sig_verified.emit(generation, result)
+            except RuntimeError:  # the editor was closed meanwhile
+                logger.debug("signature check of report %s outlived its editor", report_id)
+
+        threading.Thread(target=work, name="report-signature-check", daemon=True).start()
+
+    def _on_verified(self, generation: int, result: Verification) -> None:
+        if generation != self._check_generation:
+            return
+        self.signature_checking = False
+        self.signature.show_result(result)
+        self.sig_signature_checked.emit()
 
     # -- editing ---------------------------------------------------------------------------
     def _on_text_changed(self, *_args: Any) -> None:
@@ -363,7 +406,7 @@ class QtReportEditor(QWidget):
             self.report = self.report_actions.sign(self.report.report_id, passphrase)
         except ReportError as exc:
             self.sig_error.emit(str(exc))
-            self.signature.show_result(Verification(SignatureState.NOT_SIGNED, str(exc)))
+            self._show_signature(Verification(SignatureState.NOT_SIGNED, str(exc)))
             return False
         self.show_report(self.report)
         self.sig_report_signed.emit(self.report.report_id)
