@@ -16,9 +16,11 @@ from typing import TYPE_CHECKING
 from cryptography import x509
 
 from workstation.auth.audit import AuditAction, AuditLog, Outcome
-from workstation.auth.errors import PermissionDenied
+from workstation.auth.errors import InvalidCredentials, PermissionDenied
+from workstation.auth.passwords import verify_password
 from workstation.auth.permissions import Permission, require
 from workstation.auth.session import Session
+from workstation.i18n import _
 from workstation.reports.errors import SigningSetupError
 from workstation.reports.keystore import (
     SigningHome,
@@ -73,6 +75,26 @@ class SigningActions:
             AuditAction.SIGNING_CA_INIT, session=self.session, certificate=fingerprint(ca.cert)
         )
         return ca.cert
+
+    def needs_certificate(self) -> bool:
+        """The logged-in user may sign but has no signing key on this workstation yet."""
+        return self.session.can(Permission.REPORT_SIGN) and not self.home.has_key(
+            self.session.username
+        )
+
+    def confirm_password(self, password: str) -> None:
+        """The app's enrolment asks the signed-in user to type the password again
+        (checked locally against this session, like unlocking)."""
+        if not self.session.unlock_verifier or not verify_password(
+            self.session.unlock_verifier, password
+        ):
+            self.audit.record(
+                AuditAction.SIGNING_ENROLL,
+                session=self.session,
+                outcome=Outcome.FAILURE,
+                reason="password",
+            )
+            raise InvalidCredentials(_("Wrong password."))
 
     def enroll(
         self,

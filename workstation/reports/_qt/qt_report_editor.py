@@ -39,7 +39,9 @@ from workstation.reports.templates import Field, heading, localized, snippets
 from workstation.reports.verify import SignatureState, Verification
 
 if TYPE_CHECKING:
+    from workstation.reports._qt.qt_enrol_dialog import QtEnrolDialog
     from workstation.services.report_actions import ReportActions
+    from workstation.services.signing_actions import SigningActions
 
 logger = logging.getLogger(__name__)
 
@@ -163,9 +165,11 @@ class QtReportEditor(QWidget):
         self.sign_button.clicked.connect(self._on_sign_clicked)
         self.amend_button = QPushButton(_("Amend"))
         self.amend_button.clicked.connect(self._on_amend_clicked)
+        self.enrol_button = QPushButton(_("Get a signing certificate"))
+        self.enrol_button.clicked.connect(self.open_enrolment)
         self.signature = QtSignaturePanel()
         self.signature.setWordWrap(True)
-        for w in (self.preview_button, self.sign_button, self.amend_button):
+        for w in (self.preview_button, self.sign_button, self.enrol_button, self.amend_button):
             buttons.addWidget(w)
         buttons.addWidget(self.signature, 1)
 
@@ -251,8 +255,32 @@ class QtReportEditor(QWidget):
         self._refresh_controls()
         self.refresh_signature()
 
+    def signing_actions(self) -> SigningActions:
+        from workstation.services.signing_actions import SigningActions
+
+        a = self.report_actions
+        return SigningActions(a.session, a.audit, a.settings, a.secrets)
+
+    def needs_certificate(self) -> bool:
+        """Central mode, a user who may sign, no signing key here yet."""
+        from workstation.services.central_signing import central_mode
+
+        return central_mode(self.report_actions.settings) and (
+            self.signing_actions().needs_certificate()
+        )
+
+    def open_enrolment(self) -> QtEnrolDialog:
+        """The "Get a signing certificate" dialog (shown; the button hides on success)."""
+        from workstation.reports._qt.qt_enrol_dialog import QtEnrolDialog
+
+        dialog = QtEnrolDialog(self.signing_actions(), self)
+        dialog.sig_enrolled.connect(lambda _fp: self._refresh_controls())
+        dialog.open()
+        return dialog
+
     def _refresh_controls(self) -> None:
         r = self.report
+        self.enrol_button.setVisible(self.needs_certificate())
         self.new_button.setEnabled(self.can_write)
         self.sign_button.setEnabled(self.can_sign and r is not None and r.editable)
         self.amend_button.setEnabled(

@@ -1,0 +1,116 @@
+"""Central mode, a doctor without a signing certificate: the report editor offers "Get a
+signing certificate"; its dialog (password typed again, authenticator code) enrols
+through the real central auth API with the same service as ``workstation signing
+enroll``.  A wrong password is refused before anything leaves; after the enrolment the
+button goes away and Sign makes a signature the panel shows as intact and trusted.  An
+operator is not offered the button."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("PySide6")
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialogButtonBox
+
+from tests.app.synthetic import write_study
+from tests.auth.conftest import MemoryKeyring
+from workstation.auth.audit import AuditLog
+from workstation.auth.authenticator import Authenticator
+from workstation.auth.db import AuthDatabase
+from workstation.auth.keyring_store import SecretStore
+from workstation.config import CentralSettings
+from workstation.pacs_node.archive.archive import Archive
+from workstation.reports.keystore import SigningHome
+from workstation.reports.store import ReportStore
+from workstation.services.report_actions import ReportActions
+
+pytestmark = [pytest.mark.qt, pytest.mark.network]
+
+
+def _click_ok(qtbot: Any, dialog: Any) -> None:
+    ok = dialog.buttons.button(QDialogButtonBox.StandardButton.Ok)
+    qtbot.mouseClick(ok, Qt.MouseButton.LeftButton)
+
+
+def test_doctor_gets_a_certificate_in_the_editor_and_signs(  # type: ignore[no-untyped-def]
+    qtbot, central_ca: Any, settings: Any, tmp_path: Path, artifacts_dir: Path
+) -> None:
+    from workstation.reports._qt.qt_report_editor import QtReportEditor
+
+    settings = dataclasses.replace(settings, central=CentralSettings(auth_url=central_ca.url))
+    archive = Archive.open(settings)
+    db = AuthDatabase.from_settings(settings)
+    audit = AuditLog(db)
+    secrets = SecretStore(MemoryKeyring())
+    auth = Authenticator.from_settings(settings, audit, store=secrets)
+    try:
+        folder = tmp_path / "study"
+        uid = write_study(folder, patient_name="DUPONT^ÉLODIE", patient_id="E-1", series=1)
+        for f in sorted(folder.iterdir()):
+            assert archive.store_file(f).ok
+        store = ReportStore(archive.engine)
+        suffix = os.urandom(4).hex()
+        operator, op_password = f"operator-{suffix}", "Pw-" + os.urandom(12).hex()
+        central_ca.create_user(operator, op_password, "operator")
+        op_session = auth.login(operator, op_password, allow_offline=False)
+        op_editor = QtReportEditor(
+            ReportActions(op_session, store, audit, settings, archive=archive, secrets=secrets),
+            uid,
+        )
+        qtbot.addWidget(op_editor)
+        op_editor.show()
+        qtbot.waitExposed(op_editor)
+        assert not op_editor.enrol_button.isVisible()
+
+        doctor, password = f"doctor-{suffix}", "Pw-" + os.urandom(12).hex()
+        central_ca.create_user(doctor, password, "doctor")
+        session = auth.login(doctor, password, allow_offline=False)
+        actions = ReportActions(session, store, audit, settings, archive=archive, secrets=secrets)
+        draft = actions.create(uid, "ct_head", "fr", {"impression": "Pas d'anomalie."})
+        editor = QtReportEditor(actions, uid)
+        qtbot.addWidget(editor)
+        editor.resize(1300, 850)
+        editor.show()
+        qtbot.waitExposed(editor)
+        assert editor.enrol_button.isVisible()
+        home = SigningHome(settings.signing_dir)
+
+        dialog = editor.open_enrolment()
+        qtbot.waitExposed(dialog)
+        assert not dialog.needs_passphrase  # the keyring keeps the key's passphrase
+        qtbot.keyClicks(dialog.password, "not-the-password")
+        _click_ok(qtbot, dialog)
+        qtbot.waitUntil(lambda: not dialog.busy and "password" in dialog.message.text())
+        assert "Wrong password" in dialog.message.text(), dialog.message.text()
+        assert dialog.isVisible() and not home.has_key(doctor)
+
+        dialog.password.clear()
+        qtbot.keyClicks(dialog.password, password)
+        out = artifacts_dir / "reports"
+        out.mkdir(exist_ok=True)
+        dialog.grab().save(str(out / "enrol_dialog.png"))
+        with qtbot.waitSignal(dialog.sig_enrolled, timeout=60000) as enrolled:
+            _click_ok(qtbot, dialog)
+        assert len(enrolled.args[0]) == 64
+        assert home.has_key(doctor) and not dialog.isVisible()
+        assert not editor.enrol_button.isVisible()
+
+        assert editor.report is not None and editor.report.report_id == draft.report_id
+        with qtbot.waitSignal(editor.sig_report_signed, timeout=60000):
+            assert editor.sign()
+        qtbot.waitUntil(lambda: not editor.signature_checking, timeout=30000)
+        text = editor.signature.text()
+        assert text.startswith(f"Signed by {doctor}") and "intact, trusted" in text, text
+        auth.logout(session)
+        auth.logout(op_session)
+    finally:
+        auth.close()
+        archive.close()
+        db.close()

@@ -1,0 +1,133 @@
+""" "Get a signing certificate": the app's face of ``workstation signing enroll``.
+
+The doctor types the account password again (checked against this session), the
+current authenticator code when the account has two-factor sign-in, and - only where no
+OS keyring can keep it - a passphrase for the key file.  The work (key, certificate
+request, the central's answer) runs on a worker thread through
+:meth:`~workstation.services.signing_actions.SigningActions.enroll`, the CLI's service.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from workstation.auth.errors import AuthError
+from workstation.i18n import _
+from workstation.reports.errors import ReportError
+
+if TYPE_CHECKING:
+    from workstation.services.signing_actions import SigningActions
+
+logger = logging.getLogger(__name__)
+
+
+class QtEnrolDialog(QDialog):
+    """Password again, authenticator code, (no keyring) key passphrase; then enrol."""
+
+    #: The enrolment finished: the certificate's SHA-256 fingerprint.
+    sig_enrolled = Signal(str)
+    _sig_finished = Signal(str, str)  # fingerprint, error
+
+    def __init__(self, actions: SigningActions, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.signing = actions
+        self.setWindowTitle(_("Get a signing certificate"))
+        self.setMinimumWidth(460)
+        self.password = QLineEdit(echoMode=QLineEdit.EchoMode.Password)
+        self.code = QLineEdit(maxLength=10)
+        self.code.setPlaceholderText(_("only if your account uses two-factor sign-in"))
+        self.passphrase = QLineEdit(echoMode=QLineEdit.EchoMode.Password)
+        self.needs_passphrase = not (actions.secrets is not None and actions.secrets.available)
+        form = QFormLayout()
+        form.addRow(_("Your password"), self.password)
+        form.addRow(_("Authenticator code"), self.code)
+        if self.needs_passphrase:
+            form.addRow(_("Passphrase for the new key"), self.passphrase)
+        else:
+            self.passphrase.hide()
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.buttons.accepted.connect(self.start)
+        self.buttons.rejected.connect(self.reject)
+        intro = QLabel(
+            _(
+                "A signing key is made on this workstation; the clinic's certificate "
+                "authority certifies it for {user}."
+            ).format(user=actions.session.username)
+        )
+        intro.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addLayout(form)
+        layout.addWidget(self.message)
+        layout.addWidget(self.buttons)
+        self.busy = False
+        self._sig_finished.connect(self._on_finished)
+
+    def start(self) -> None:
+        """Check the fields and enrol off the GUI thread."""
+        if self.busy:
+            return
+        password, code = self.password.text(), self.code.text().strip()
+        passphrase = self.passphrase.text() if self.needs_passphrase else None
+        if not password:
+            self._fail(_("Type your password."))
+            return
+        if self.needs_passphrase and not passphrase:
+            self._fail(_("Type a passphrase for the new key."))
+            return
+        self.busy = True
+        self.buttons.setEnabled(False)
+        self.message.setStyleSheet("")
+        self.message.setText(_("Asking the clinic's certificate authority…"))
+        actions = self.signing
+
+        def work() -> None:
+            from workstation.reports.site_ca import fingerprint
+
+            try:
+                actions.confirm_password(password)
+                cert = actions.enroll(passphrase, ask_code=lambda: code or None)
+            except (AuthError, ReportError, OSError) as exc:
+                logger.info("enrolment failed: %s", type(exc).__name__)
+                self._emit("", str(exc) or type(exc).__name__)
+                return
+            self._emit(fingerprint(cert), "")
+
+        threading.Thread(target=work, name="signing-enrol", daemon=True).start()
+
+    def _emit(self, fp: str, error: str) -> None:
+        try:
+            self._sig_finished.emit(fp, error)
+        except RuntimeError:  # the dialog was closed meanwhile
+            logger.debug("enrolment outlived its dialog")
+
+    def _fail(self, text: str) -> None:
+        self.message.setStyleSheet("color: #c00000;")
+        self.message.setText(text)
+
+    def _on_finished(self, fp: str, error: str) -> None:
+        self.busy = False
+        self.buttons.setEnabled(True)
+        if error:
+            self._fail(error)
+            return
+        self.message.setText(_("Signing certificate received."))
+        self.sig_enrolled.emit(fp)
+        self.accept()
