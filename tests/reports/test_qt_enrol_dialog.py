@@ -3,7 +3,7 @@ signing certificate"; its dialog (password typed again, authenticator code) enro
 through the real central auth API with the same service as ``workstation signing
 enroll``.  A wrong password is refused before anything leaves; after the enrolment the
 button goes away and Sign makes a signature the panel shows as intact and trusted.  An
-operator is not offered the button."""
+operator is not offered the button.  A two-factor account types a fresh code."""
 
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ from workstation.pacs_node.archive.archive import Archive
 from workstation.reports.keystore import SigningHome
 from workstation.reports.store import ReportStore
 from workstation.services.report_actions import ReportActions
+from workstation.services.signing_actions import SigningActions
 
 pytestmark = [pytest.mark.qt, pytest.mark.network]
 
@@ -113,4 +114,47 @@ def test_doctor_gets_a_certificate_in_the_editor_and_signs(  # type: ignore[no-u
     finally:
         auth.close()
         archive.close()
+        db.close()
+
+
+def test_two_factor_doctor_gives_a_fresh_code_in_the_dialog(  # type: ignore[no-untyped-def]
+    qtbot, central_ca: Any, settings: Any, tmp_path: Path
+) -> None:
+    """The central takes each authenticator code once: the sign-in's code typed again is
+    refused with the reason and nothing is kept; the next code enrols."""
+    from tests.reports.test_central_signing import _mfa_on
+    from workstation.reports._qt.qt_enrol_dialog import QtEnrolDialog
+
+    settings = dataclasses.replace(settings, central=CentralSettings(auth_url=central_ca.url))
+    db = AuthDatabase.from_settings(settings)
+    audit = AuditLog(db)
+    secrets = SecretStore(MemoryKeyring())
+    auth = Authenticator.from_settings(settings, audit, store=secrets)
+    try:
+        doctor, password = f"doctor-{os.urandom(4).hex()}", "Pw-" + os.urandom(12).hex()
+        central_ca.create_user(doctor, password, "doctor")
+        totp, step = _mfa_on(central_ca, doctor, password)
+        sign_in = totp.at((step + 1) * 30)
+        session = auth.login(doctor, password, sign_in, allow_offline=False)
+        dialog = QtEnrolDialog(SigningActions(session, audit, settings, secrets))
+        qtbot.addWidget(dialog)
+        dialog.show()
+        qtbot.waitExposed(dialog)
+        home = SigningHome(settings.signing_dir)
+
+        qtbot.keyClicks(dialog.password, password)
+        qtbot.keyClicks(dialog.code, sign_in)
+        _click_ok(qtbot, dialog)
+        qtbot.waitUntil(lambda: not dialog.busy, timeout=60000)
+        assert "used already" in dialog.message.text(), dialog.message.text()
+        assert not home.has_key(doctor)
+
+        dialog.code.clear()
+        qtbot.keyClicks(dialog.code, totp.at((step + 2) * 30))  # the next step: accepted
+        with qtbot.waitSignal(dialog.sig_enrolled, timeout=60000):
+            _click_ok(qtbot, dialog)
+        assert home.has_key(doctor)
+        auth.logout(session)
+    finally:
+        auth.close()
         db.close()
