@@ -20,13 +20,19 @@ from PySide6.QtWidgets import (
 
 from workstation.i18n import _
 from workstation.mpr._qt.qt_mpr_plane import QtMprPlane
+from workstation.mpr._qt.qt_plane_tools import QtPlaneTools
 from workstation.mpr._qt.qt_volume_view import Qt3DView
 from workstation.mpr.geometry import MAX_SLAB_MM, Slab, SlabMode
 from workstation.mpr.presets import presets
 from workstation.mpr.viewing import MprViewState
 from workstation.mpr.volume import MprVolume
+from workstation.viewer.interaction.plane_host import PlaneAnnotations
+from workstation.viewer.interaction.tools import Tool, tool_label
 
 LAYOUTS = ("1x3", "2x2")
+#: The 2-D tools offered on the planes (the left button's alternative to the crosshair).
+PLANE_TOOLS = (Tool.LENGTH, Tool.ANGLE, Tool.RECTANGLE, Tool.ELLIPSE, Tool.FREEHAND,
+               Tool.PROBE, Tool.SELECT)  # fmt: skip
 
 
 class QtMprView(QWidget):
@@ -45,6 +51,7 @@ class QtMprView(QWidget):
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addLayout(self._controls())
         outer.addLayout(self._crop_controls())
+        outer.addLayout(self._tool_controls())
         outer.addLayout(self.grid, 1)
         self.warnings = QLabel("\n".join(volume.warnings))
         self.warnings.setStyleSheet("color: #e0a030;")
@@ -136,6 +143,32 @@ class QtMprView(QWidget):
         for n in (0, 2, 4):  # keep each range ordered
             values[n], values[n + 1] = sorted(values[n : n + 2])
         self.volume_view.set_crop(values)
+
+    def _tool_controls(self) -> QHBoxLayout:
+        """The left button's tool on the planes: the crosshair or a 2-D measuring tool
+        (one Qt-free tool session per plane; measurements shared by the planes)."""
+        #: Measurements on the planes, each shown on every plane it lies in.
+        self.notes = PlaneAnnotations()
+        self.plane_tools = [QtPlaneTools(plane, self.notes) for plane in self.planes]
+        bar = QHBoxLayout()
+        self.tool_box = QComboBox()
+        self.tool_box.addItem(_("Crosshair"), None)
+        for tool in PLANE_TOOLS:
+            self.tool_box.addItem(tool_label(tool), tool.value)
+        self.tool_box.currentIndexChanged.connect(self._on_tool_changed)
+        bar.addWidget(QLabel(_("Tool")))
+        bar.addWidget(self.tool_box)
+        bar.addStretch(1)
+        return bar
+
+    def set_tool(self, tool: Tool | None) -> None:
+        """Drive the tool control (as the user would); None: the crosshair."""
+        self.tool_box.setCurrentIndex(max(self.tool_box.findData(tool.value if tool else None), 0))
+
+    def _on_tool_changed(self, *_args: object) -> None:
+        value = self.tool_box.currentData()
+        for tools in self.plane_tools:
+            tools.set_tool(Tool(value) if value else None)
 
     def set_layout(self, layout: str) -> None:
         """ "1x3": the three planes side by side; "2x2": planes and the 3-D view."""

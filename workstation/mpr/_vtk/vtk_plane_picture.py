@@ -111,9 +111,22 @@ class VtkPlanePicture:
         wx, wy = (wx / ww, wy / ww) if ww else (wx, wy)
         return np.array([wx, self._shape[0] - 1 - wy])
 
+    def pixel_to_display(self, pixel: np.ndarray) -> np.ndarray:
+        """VTK display point (x, y from the bottom) of plane pixel (column, row)."""
+        assert self._shape is not None
+        self.renderer.SetWorldPoint(float(pixel[0]), self._shape[0] - 1 - float(pixel[1]), 0.0, 1.0)
+        self.renderer.WorldToDisplay()
+        x, y, _z = self.renderer.GetDisplayPoint()
+        return np.array([x, y])
+
     def pixel_size_on_screen(self) -> float:
         """Display pixels per plane pixel."""
         if self._shape is None:
             return 1.0
         vh = self.renderer.GetSize()[1]
         return vh / (2.0 * self.renderer.GetActiveCamera().GetParallelScale())
+
+    @property
+    def shape(self) -> tuple[int, int] | None:
+        """(rows, columns) of the picture shown, None before the first."""
+        return self._shape
