@@ -242,3 +242,63 @@ def test_a_central_name_that_does_not_resolve_is_a_clear_waiting_status(tmp_path
         assert job is not None and job.state is JobState.QUEUED and job.done == 0
         _assert_panel_says_waiting(job, "the name central.klinika.invalid cannot be resolved (DNS)")
         assert queue.items(job_id, ItemState.PENDING)  # kept for the next attempt
+
+
+def test_a_c_get_from_an_orthanc_killed_mid_transfer_ends_clearly_and_completes_later(
+    central: Any, tmp_path: Path
+) -> None:
+    """Our SCU's C-GET (the DIMSE retrieve) from the central Orthanc, killed after five
+    instances: the retrieve ends with the lost association in words, what arrived is kept
+    and indexed, and the same C-GET after the restart completes the study."""
+    from workstation.config import PeerNode
+    from workstation.pacs_node.archive.archive import Archive
+    from workstation.pacs_node.dimse.scu import DimseNode
+
+    count = 40
+    files = write_study(tmp_path / "dimse-study", count, size=512, patient_id="P-FAULT-GET")
+    uploader = _settings(tmp_path / "uploader", central.dicomweb_url)
+    with Archive.open(uploader) as up:
+        sent = remote_resolver(uploader, up, StaticTokenProvider(central.token("operator")))(
+            "central"
+        ).send(files)
+    assert sent.ok, sent.error
+    study_uid = _study_of(files[0])
+
+    settings = _settings(tmp_path / "ws", central.dicomweb_url)
+    settings = dataclasses.replace(
+        settings,
+        node=dataclasses.replace(
+            settings.node, ae_title="FAULTWS", acse_timeout=5.0, dimse_timeout=5.0,
+            network_timeout=5.0,
+        ),
+    )  # fmt: skip
+    peer = PeerNode(name="central", ae_title=central.aet, host="127.0.0.1",
+                    port=central.dicom_port)  # fmt: skip
+    central.add_modality("faults-ws", "FAULTWS", 104, AllowGet=True, AllowFind=True)
+    pid = central.process.pid
+    killed = threading.Event()
+
+    def _progress(p: Any) -> None:
+        if p.done >= 5 and not killed.is_set():
+            killed.set()
+            kill_9(pid)
+
+    with Archive.open(settings) as archive:
+        node = DimseNode(settings, peer, archive=archive)
+        try:
+            started = time.monotonic()
+            cut = node.get(study_uid, progress=_progress)
+            assert killed.is_set() and time.monotonic() - started < 5.0 + 30
+            assert not cut.ok and "was lost: it closed the connection, or did not answer" in (
+                cut.error
+            ), cut.as_dict()
+            kept = archive.counts()["instances"]
+            assert 5 <= kept < count and cut.completed == kept  # what arrived, counted
+            assert not check_archive(archive).damaged
+            central.restart()
+            central.add_modality("faults-ws", "FAULTWS", 104, AllowGet=True, AllowFind=True)
+            again = node.get(study_uid)
+            assert again.ok, again.as_dict()
+            assert archive.counts()["instances"] == count
+        finally:
+            thaw(pid)

@@ -312,8 +312,11 @@ class DimseNode:
             self._require(assoc, model)
             responses = assoc.send_c_get(identifier, model)
             result = self._follow_retrieve(assoc, model, responses, tracker, cancel)
-        for outcome in received:
-            result.outcomes.append(outcome)
+        if result.status is None:  # no final response (association lost): count what came
+            for outcome in received:
+                result.add(outcome)
+        else:
+            result.outcomes.extend(received)
         result.bytes_transferred = tracker.bytes_done
         result.seconds = tracker.elapsed
         return result
@@ -330,7 +333,7 @@ class DimseNode:
         cancel_sent = False
         for rsp, _identifier in responses:
             if not rsp or "Status" not in rsp:
-                result.error = _("The peer stopped answering (association lost).")
+                result.error = association_lost(self.peer, self.settings.node.dimse_timeout)
                 break
             code = int(rsp.Status)
             done = sum(int(rsp.get(k) or 0) for k in _SUBOP_DONE)
