@@ -78,6 +78,7 @@ def test_a_session_outlives_a_frozen_then_killed_auth_api(
         assert time.monotonic() - started < CLIENT_TIMEOUT_S + SLACK_S
         assert "cannot be reached; you stay logged in" in session.central_problem
         assert server.url in session.central_problem
+        assert provider.renewal_problem() == session.central_problem  # for DICOMweb errors
         # Past the access token's expiry: still logged in, still allowed to work here.
         _wait(lambda: time.time() > first.expires_at, 30, "the access token to expire")
         assert session.active and session.mode is SessionMode.CENTRAL

@@ -302,3 +302,32 @@ def test_a_c_get_from_an_orthanc_killed_mid_transfer_ends_clearly_and_completes_
             assert archive.counts()["instances"] == count
         finally:
             thaw(pid)
+
+
+class _StaleLogin:
+    """A token provider whose login cannot be renewed (the auth API is away)."""
+
+    def access_token(self) -> str | None:
+        return "an-expired-token"
+
+    def token_rejected(self, token: str) -> None:
+        return None
+
+    def renewal_problem(self) -> str:
+        return "The central server at http://auth.example cannot be reached."
+
+
+def test_a_refusal_while_the_login_cannot_be_renewed_says_so(central: Any, tmp_path: Path) -> None:
+    """Orthanc refuses the stale token (403); the status names the real cause - the auth
+    API could not renew the login - instead of "log in again"."""
+    from workstation.pacs_node.archive.archive import Archive
+    from workstation.pacs_node.dicomweb.client import DicomWebNode
+
+    files = write_study(tmp_path / "study", 2, size=16)
+    with Archive.open(_settings(tmp_path / "ws", central.dicomweb_url)) as archive:
+        node = DicomWebNode(central.dicomweb_url, _StaleLogin(), archive=archive, timeout_s=10)
+        sent = node.send(files)
+        got = node.retrieve(_study_of(files[0]))
+    for error in (sent.error, got.error):
+        assert error.startswith("The central archive refused access (HTTP 403) because your")
+        assert "login could not be renewed: The central server at http://auth.example" in error

@@ -199,7 +199,8 @@ class DicomWebNode:
         self.stow_batch_instances = max(1, stow_batch_instances)
         self.stow_batch_bytes = stow_batch_bytes
         self.session = requests.Session()
-        self.session.auth = BearerAuth(tokens or StaticTokenProvider())
+        self.tokens = tokens or StaticTokenProvider()
+        self.session.auth = BearerAuth(self.tokens)
         self.session.verify = verify
         self.client = _CappedClient(self.base_url, session=self.session, timeout=timeout_s)
         self.client.max_part_bytes = max_instance_bytes
@@ -408,7 +409,7 @@ class DicomWebNode:
         return nbytes
 
     def _open(self, open_stream: Callable[[], Iterator[T]]) -> _IterGuard[T]:
-        return self._call(lambda: _IterGuard(open_stream(), self._unreachable))
+        return self._call(lambda: _IterGuard(open_stream(), self._unreachable, self._http_failure))
 
     # -- STOW-RS -----------------------------------------------------------------------
     def send(
@@ -469,11 +470,29 @@ class DicomWebNode:
         try:
             return fn()
         except requests.HTTPError as exc:
-            raise _http_error(exc) from exc
+            raise self._http_failure(exc) from exc
         except _LINK_ERRORS as exc:
             raise self._unreachable(exc) from exc
         except requests.RequestException as exc:
             raise DicomWebError(str(exc)) from exc
+
+    def _http_failure(self, exc: requests.HTTPError) -> DicomWebError:
+        """An HTTP error; a refusal while the login cannot be renewed says why."""
+        err = _http_error(exc)
+        renewal = getattr(self.tokens, "renewal_problem", None)
+        why = renewal() if isinstance(err, NotAuthorized) and callable(renewal) else ""
+        if not why:
+            return err
+        refused = NotAuthorized(
+            _(
+                "The central archive refused access (HTTP {code}) because your login "
+                "could not be renewed: {why}"
+            ).format(code=err.http_status, why=why),
+            http_status=err.http_status,
+        )
+        if hasattr(err, "stow_response"):
+            refused.stow_response = err.stow_response  # type: ignore[attr-defined]
+        return refused
 
     def _unreachable(self, exc: Exception) -> ServerUnreachable:
         """The link failed (DNS, refused, no answer in time, broke off): retry later."""
@@ -487,9 +506,15 @@ class DicomWebNode:
 class _IterGuard(Generic[T]):
     """Iterate a dicomweb-client generator, translating transport errors as they occur."""
 
-    def __init__(self, it: Iterator[T], unreachable: Callable[[Exception], DicomWebError]) -> None:
+    def __init__(
+        self,
+        it: Iterator[T],
+        unreachable: Callable[[Exception], DicomWebError],
+        http_failure: Callable[[requests.HTTPError], DicomWebError],
+    ) -> None:
         self._it = it
         self._unreachable = unreachable
+        self._http_failure = http_failure
 
     def __iter__(self) -> _IterGuard[T]:
         return self
@@ -498,7 +523,7 @@ class _IterGuard(Generic[T]):
         try:
             return next(self._it)
         except requests.HTTPError as exc:
-            raise _http_error(exc) from exc
+            raise self._http_failure(exc) from exc
         except (*_LINK_ERRORS, TruncatedResponse) as exc:
             # Mid-stream: the server went away (killed, frozen past the timeout, reset).
             raise self._unreachable(exc) from exc
