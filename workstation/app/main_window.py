@@ -345,9 +345,15 @@ class MainWindow(QMainWindow):
     def _make_image_viewer(self) -> QWidget:
         """The 2-D viewer on the local archive, for this window's session (its role
         decides whether measurements may be written)."""
+        from workstation.services.document_signature import signature_check
         from workstation.viewer._qt.qt_viewer import QtViewer
 
-        return QtViewer(self.services.archive, self.services.settings, actions=self.study_actions)
+        return QtViewer(
+            self.services.archive,
+            self.services.settings,
+            actions=self.study_actions,
+            signature_check=signature_check(self.services.settings),
+        )
 
     def _on_study_opened(self, study_uid: str) -> None:
         # The report editor is built when it is shown (Report, Ctrl+R), not with every
