@@ -24,10 +24,18 @@ def with_reports(site: Site, **report_settings: Any) -> Site:
     return dataclasses.replace(site, settings=dataclasses.replace(settings, reports=reports))
 
 
-def outbox_actions(site: Site, queue: SyncQueue, name: str = "dora") -> ReportActions:
+def local_signing(settings: Any) -> Any:
+    """``settings`` signing with the site CA on this machine (no central sign-in): the
+    central auth URL is only the outbox worker's (the registry), not the signer's."""
+    return dataclasses.replace(settings, central=dataclasses.replace(settings.central, auth_url=""))
+
+
+def outbox_actions(
+    site: Site, queue: SyncQueue | None, name: str = "dora", **kwargs: Any
+) -> ReportActions:
     return ReportActions(
-        session_for(name), site.store, site.audit, site.settings,  # type: ignore[arg-type]
-        archive=site.archive, secrets=site.secrets, outbox=queue,
+        session_for(name), site.store, site.audit, local_signing(site.settings),
+        archive=site.archive, secrets=site.secrets, outbox=queue, **kwargs,
     )  # fmt: skip
 
 

@@ -18,7 +18,6 @@ from typing import Any
 
 import pytest
 
-from tests.pacs_node.sync.test_sync_orthanc import _restart
 from tests.reports.conftest import Site
 from tests.reports.outbox_site import outbox_actions, outbox_worker, run_until, sign_new
 from workstation.config import PeerNode
@@ -169,7 +168,7 @@ def test_report_signed_offline_arrives_when_orthanc_is_back(
         (waiting,) = _registry_reports(registry, site.study_uid)
         assert waiting["sop_instance_uid"] == report_instance_uid(report.report_id)
     finally:
-        _restart(central)
+        central.restart()
     run_until(worker, queue, job_id, JobState.DONE, timeout=60)
     pdf, _tags = _orthanc_pdf(central, report_instance_uid(report.report_id))
     assert hashlib.sha256(pdf).hexdigest() == report.pdf_sha256
@@ -180,6 +179,7 @@ def test_report_signed_offline_arrives_when_orthanc_is_back(
 def test_another_doctors_final_and_amendment_are_refused_naming_the_holder(
     signing_site: Site, central: Any, registry: Any, central_logins: dict[str, str]
 ) -> None:
+    signing_site.signing("ada").enroll()  # a second signer on this workstation (site CA)
     site = _central_site(signing_site, central, registry)
     # A FHIR server turned on: its job follows only a version the registry accepted.
     settings: Any = site.settings
@@ -187,7 +187,6 @@ def test_another_doctors_final_and_amendment_are_refused_naming_the_holder(
         settings.reports, fhir_enabled=True, fhir_base_url="http://127.0.0.1:9/fhir"
     )
     site = dataclasses.replace(site, settings=dataclasses.replace(settings, reports=reports))
-    site.signing("ada").enroll()  # a second signer on this workstation
     queue = SyncQueue(site.archive.engine)
     dora, ada = outbox_actions(site, queue, "dora"), outbox_actions(site, queue, "ada")
     as_dora = outbox_worker(site, queue, _tokens(registry, central_logins, "dora"))
