@@ -103,11 +103,15 @@ def _site(tmp: Path, ours: Any, auth: Any, n: int) -> tuple[Any, ...]:
         archive.store_file(f)
         http.post(f"{ours.http_url}/instances", data=f.read_bytes(), timeout=60).raise_for_status()
     audit = AuditLog(db)
-    SigningActions(session_for("ada"), audit, settings).ca_init("Bench Clinic")
-    SigningActions(session_for("dora"), audit, settings).enroll(PASSPHRASE)
+    # Signed with the site CA here (not timed); the central auth URL is the registry's.
+    signing = dataclasses.replace(
+        settings, central=dataclasses.replace(settings.central, auth_url="")
+    )
+    SigningActions(session_for("ada"), audit, signing).ca_init("Bench Clinic")
+    SigningActions(session_for("dora"), audit, signing).enroll(PASSPHRASE)
     queue = SyncQueue(archive.engine)
     actions = ReportActions(
-        session_for("dora"), ReportStore(archive.engine), audit, settings,
+        session_for("dora"), ReportStore(archive.engine), audit, signing,
         archive=archive, outbox=queue,
     )  # fmt: skip
     text = {"findings": "Lungs clear. " * 30, "impression": "No acute findings."}

@@ -268,13 +268,22 @@ class ReportActions:
 
     def queue_upstream(self, report: Report, signer_fingerprint: str) -> list[int]:
         """Queue a signed version for the central archive and registry (and the RIS and
-        FHIR server when the site turns them on); the outbox job ids."""
-        if self.outbox is None:
+        FHIR server when the site turns them on); the outbox job ids.
+
+        The jobs go into the archive's durable outbox table even when no outbox worker
+        runs yet (e.g. signed in the instant between the archive opening and the outbox
+        starting): the worker takes them when it starts."""
+        outbox = self.outbox
+        if outbox is None and self.archive is not None:
+            from workstation.pacs_node.sync.queue import SyncQueue
+
+            outbox = self.outbox = SyncQueue(self.archive.engine)
+        if outbox is None:
             return []
         from workstation.services.report_upstream import queue_report_upstream
 
         ids = queue_report_upstream(
-            self.outbox, self.settings, report, signer_fingerprint, self._document_title(report)
+            outbox, self.settings, report, signer_fingerprint, self._document_title(report)
         )
         self._audit(AuditAction.REPORT_SEND, report, to="outbox", sync_jobs=ids)
         if self.wake_outbox is not None:

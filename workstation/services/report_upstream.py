@@ -26,6 +26,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import threading
 from typing import TYPE_CHECKING, Any
 
 from workstation.i18n import _
@@ -122,8 +123,9 @@ class ReportPublisher:
     def __init__(self, settings: Settings, tokens: TokenProvider | None) -> None:
         self.settings = settings
         self.tokens = tokens
-        self._stow: RemoteNode | None = None
-        self._registry: Any = None
+        #: Per worker thread: its STOW node and registry client, each one kept-alive
+        #: HTTP session reused for every job the thread runs.
+        self._local = threading.local()
 
     def __call__(self, ctx: JobContext) -> RunResult:
         payload = ctx.queue.payload(ctx.job.id)
@@ -146,15 +148,16 @@ class ReportPublisher:
         url = self.settings.reports.upstream_stow_url
         if not url:
             return ctx.remote()
-        if self._stow is None:
+        stow: RemoteNode | None = getattr(self._local, "stow", None)
+        if stow is None:
             from workstation.pacs_node.dicomweb.client import DicomWebNode
 
             central = self.settings.central
-            self._stow = DicomWebNode(
+            stow = self._local.stow = DicomWebNode(
                 url, self.tokens, archive=ctx.archive, name="central-reports",
                 verify=central.ca_bundle or central.verify_tls, timeout_s=central.timeout_seconds,
             )  # fmt: skip
-        return self._stow
+        return stow
 
     def _send_instance(self, ctx: JobContext, sop_uid: str) -> RunResult | None:
         try:
@@ -179,11 +182,12 @@ class ReportPublisher:
 
     # -- the registry ----------------------------------------------------------------
     def _client(self) -> Any:
-        if self._registry is None:
+        registry = getattr(self._local, "registry", None)
+        if registry is None:
             from workstation.auth.central_client import CentralAuthClient
 
-            self._registry = CentralAuthClient.from_settings(self.settings)
-        return self._registry
+            registry = self._local.registry = CentralAuthClient.from_settings(self.settings)
+        return registry
 
     def _record(self, ctx: JobContext, payload: dict[str, Any]) -> RunResult:
         if not (self.settings.reports.registry_enabled and self.settings.central.auth_url):

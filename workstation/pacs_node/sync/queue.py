@@ -256,8 +256,11 @@ class SyncQueue:
             logger.info("re-queued %d sync job(s) of a process that died", released)
         return released
 
-    def claim_next(self, *, kinds: Iterable[str] | None = None) -> JobView | None:
-        """Take the oldest due job (queued and due, or running with an expired lease)."""
+    def claim_next(
+        self, *, kinds: Iterable[str] | None = None, busy_studies: Iterable[str] = ()
+    ) -> JobView | None:
+        """Take the oldest due job (queued and due, or running with an expired lease),
+        skipping the studies in ``busy_studies`` (their jobs run in order, one at a time)."""
         self.release_dead_owners()
         now = utcnow()
         due = sa.or_(
@@ -267,6 +270,9 @@ class SyncQueue:
         stmt = sa.select(t.jobs.c.id).where(due).order_by(t.jobs.c.next_attempt_at, t.jobs.c.id)
         if kinds is not None:
             stmt = stmt.where(t.jobs.c.kind.in_(list(kinds)))
+        busy = sorted(set(busy_studies) - {""})
+        if busy:
+            stmt = stmt.where(t.jobs.c.study_instance_uid.notin_(busy))
         with self._writes.begin() as conn:
             for job_id in conn.execute(stmt.limit(20)).scalars():
                 claimed = conn.execute(

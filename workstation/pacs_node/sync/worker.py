@@ -14,6 +14,11 @@ their kind.  Built in:
   local archive; duplicates are harmless, so a retry simply runs it again.
 
 More kinds (reports, audit batches) register with :meth:`SyncWorker.register`.
+
+``concurrency`` threads drain the queue together (default one).  Jobs of one study
+never run at the same time: a thread skips a study another thread is working on, so a
+study's jobs still run one after the other, in queue order; different studies' jobs
+overlap (each waits mostly on the network).
 """
 
 from __future__ import annotations
@@ -89,6 +94,7 @@ class SyncWorker:
         backoff: Backoff | None = None,
         poll_s: float = 2.0,
         batch_size: int = 50,
+        concurrency: int = 1,
     ) -> None:
         self.queue = queue
         self.archive = archive
@@ -98,7 +104,11 @@ class SyncWorker:
         self.batch_size = batch_size
         self._stop = threading.Event()
         self._wake = threading.Event()
-        self._thread: threading.Thread | None = None
+        self.concurrency = max(1, concurrency)
+        self._threads: list[threading.Thread] = []
+        #: Studies a thread of this worker is running a job of (claimed under the lock).
+        self._busy_studies: set[str] = set()
+        self._claim_lock = threading.Lock()
         self.handlers: dict[str, JobHandler] = {
             str(Kind.SEND_STUDY): self._send,
             str(Kind.SEND_INSTANCES): self._send,
@@ -111,16 +121,20 @@ class SyncWorker:
     # -- thread ----------------------------------------------------------------------
     def start(self) -> SyncWorker:
         self._stop.clear()
-        self._thread = threading.Thread(target=self._loop, name="sync-worker", daemon=True)
-        self._thread.start()
+        self._threads = [
+            threading.Thread(target=self._loop, name=f"sync-worker-{i}", daemon=True)
+            for i in range(self.concurrency)
+        ]
+        for thread in self._threads:
+            thread.start()
         return self
 
     def stop(self, timeout: float = 30.0) -> None:
         self._stop.set()
         self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
+        for thread in self._threads:
+            thread.join(timeout)
+        self._threads = []
 
     def wake(self) -> None:
         """Look for due jobs now (call after enqueueing)."""
@@ -140,17 +154,26 @@ class SyncWorker:
     # -- one job ---------------------------------------------------------------------
     def run_once(self) -> bool:
         """Run one due job if there is one; True if a job ran."""
-        job = self.queue.claim_next(kinds=list(self.handlers))
-        if job is None:
-            return False
-        handler = self.handlers[job.kind]
-        ctx = JobContext(job, self.queue, self.archive, self.resolve_remote, self._stop)
+        with self._claim_lock:
+            job = self.queue.claim_next(kinds=list(self.handlers), busy_studies=self._busy_studies)
+            if job is None:
+                return False
+            study = job.study_instance_uid
+            if study:
+                self._busy_studies.add(study)
         try:
-            result = handler(ctx)
-        except Exception as exc:  # a handler bug must not lose the job
-            logger.exception("sync job %d (%s) failed unexpectedly", job.id, job.kind)
-            result = RunResult(JobState.QUEUED, f"{type(exc).__name__}: {exc}")
-        self._conclude(job, result)
+            handler = self.handlers[job.kind]
+            ctx = JobContext(job, self.queue, self.archive, self.resolve_remote, self._stop)
+            try:
+                result = handler(ctx)
+            except Exception as exc:  # a handler bug must not lose the job
+                logger.exception("sync job %d (%s) failed unexpectedly", job.id, job.kind)
+                result = RunResult(JobState.QUEUED, f"{type(exc).__name__}: {exc}")
+            self._conclude(job, result)
+        finally:
+            if study:
+                with self._claim_lock:
+                    self._busy_studies.discard(study)
         return True
 
     def _conclude(self, job: JobView, result: RunResult) -> None:
