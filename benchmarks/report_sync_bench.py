@@ -5,14 +5,18 @@ Started here on loopback: PostgreSQL, the central auth API on it (the report reg
 and two Orthancs on PostgreSQL indexes with the token filter trusting the auth API's
 JWKS (one for ours, one for the peer, so neither sees the other's instances).
 
-1. **Ours**: N reports are signed (PAdES B-LT, local timestamp; not timed), which
-   queues N ``publish_report`` jobs; the timed part is the outbox draining them: per
-   report, STOW-RS of its Encapsulated PDF through the doctors' report route with a
-   doctor's token, then ``POST /reports/documents`` to the registry.
+1. **Ours**: N reports over S studies are signed (PAdES B-LT, local timestamp; not
+   timed), which queues N ``publish_report`` jobs; the timed part is the outbox
+   draining them: per report, ``POST /reports/documents`` to the registry, then STOW-RS
+   of its Encapsulated PDF through the doctors' report route with a doctor's token.
+   Twice in the same run, each time with N fresh reports: one worker thread (the old
+   way, one job after the other) and ``--threads`` threads (a study's jobs still one at
+   a time and in order; different studies side by side).
 2. **Named peer**: STOW-RS of the same N Part-10 files to plain ``/dicom-web/studies``
    (dicomweb-client, operator token), one request per instance and in batches of 50.
 
-    .venv/bin/python benchmarks/report_sync_bench.py [--reports N] [--json]
+    .venv/bin/python benchmarks/report_sync_bench.py [--reports N] [--studies S]
+        [--threads T] [--json]
 
 Everything shares this machine's cores: the ratio is the point, not the absolute time.
 """
@@ -73,7 +77,7 @@ def _central(tmp: Path, servers: list[Any]) -> tuple[Any, ...]:
     return pg, auth, servers[1], servers[0]
 
 
-def _site(tmp: Path, ours: Any, auth: Any, n: int) -> tuple[Any, ...]:
+def _site(tmp: Path, ours: Any, auth: Any, n: int, n_studies: int) -> tuple[Any, ...]:
     from tests.app.synthetic import write_study
     from tests.reports.conftest import session_for
     from workstation.auth.audit import AuditLog
@@ -97,11 +101,17 @@ def _site(tmp: Path, ours: Any, auth: Any, n: int) -> tuple[Any, ...]:
     ensure_home(settings)
     archive = Archive.open(settings)
     db = AuthDatabase.from_settings(settings)
-    uid = write_study(tmp / "study", patient_name="BENCH^MARK", patient_id="B-1", images=2)
     http = ours.session("operator")
-    for f in sorted((tmp / "study").iterdir()):
-        archive.store_file(f)
-        http.post(f"{ours.http_url}/instances", data=f.read_bytes(), timeout=60).raise_for_status()
+    studies = []
+    for i in range(n_studies):
+        folder = tmp / f"study{i}"
+        studies.append(
+            write_study(folder, patient_name="BENCH^MARK", patient_id=f"B-{i}", images=1)
+        )
+        for f in sorted(folder.iterdir()):
+            archive.store_file(f)
+            rsp = http.post(f"{ours.http_url}/instances", data=f.read_bytes(), timeout=60)
+            rsp.raise_for_status()
     audit = AuditLog(db)
     # Signed with the site CA here (not timed); the central auth URL is the registry's.
     signing = dataclasses.replace(
@@ -115,29 +125,54 @@ def _site(tmp: Path, ours: Any, auth: Any, n: int) -> tuple[Any, ...]:
         archive=archive, outbox=queue,
     )  # fmt: skip
     text = {"findings": "Lungs clear. " * 30, "impression": "No acute findings."}
-    reports = [
-        actions.sign(actions.create(uid, sections=text).report_id, PASSPHRASE) for _ in range(n)
-    ]
-    return settings, archive, db, queue, reports
+
+    def sign(count: int) -> list[Any]:
+        return [
+            actions.sign(
+                actions.create(studies[i % n_studies], sections=text).report_id, PASSPHRASE
+            )
+            for i in range(count)
+        ]
+
+    return settings, archive, db, queue, sign
 
 
-def _drain(settings: Any, archive: Any, queue: Any, auth: Any) -> float:
+def _signer_token(auth: Any) -> str:
+    """The signer's own central login records the versions (the local signer is "dora")."""
+    password = getattr(auth, "bench_dora_password", "")
+    if not password:
+        password = auth.bench_dora_password = "Bench-" + secrets.token_urlsafe(18)
+        auth.create_user("dora", password, "doctor")
+    return str(auth.login("dora", password)["access_token"])
+
+
+def _drain(settings: Any, archive: Any, queue: Any, auth: Any, threads: int) -> float:
     from workstation.pacs_node.dicomweb.tokens import StaticTokenProvider
     from workstation.pacs_node.sync.jobs import ACTIVE_STATES, JobState
     from workstation.pacs_node.sync.remotes import remote_resolver
     from workstation.pacs_node.sync.worker import SyncWorker
     from workstation.services.report_upstream import register_report_upstream
 
-    # The signer's own central login records the versions (the local signer is "dora").
-    password = "Bench-" + secrets.token_urlsafe(18)
-    auth.create_user("dora", password, "doctor")
-    tokens = StaticTokenProvider(auth.login("dora", password)["access_token"])
-    worker = SyncWorker(queue, archive, remote_resolver(settings, archive, tokens))
+    tokens = StaticTokenProvider(_signer_token(auth))
+    worker = SyncWorker(
+        queue, archive, remote_resolver(settings, archive, tokens), poll_s=0.01,
+        concurrency=threads,
+    )  # fmt: skip
     register_report_upstream(worker, settings, tokens)
     t = time.perf_counter()
-    while queue.jobs(states=ACTIVE_STATES, limit=1):
-        if not worker.run_once() and time.perf_counter() - t > 600:
-            raise SystemExit(f"the outbox did not drain: {queue.jobs(limit=1)[0].last_error}")
+    if threads == 1:  # the old way: this thread runs one job after the other
+        while queue.jobs(states=ACTIVE_STATES, limit=1):
+            if not worker.run_once() and time.perf_counter() - t > 600:
+                raise SystemExit(f"the outbox did not drain: {queue.jobs(limit=1)[0].last_error}")
+    else:
+        worker.start()
+        try:
+            while queue.jobs(states=ACTIVE_STATES, limit=1):
+                if time.perf_counter() - t > 600:
+                    raise SystemExit("the outbox did not drain")
+                time.sleep(0.005)
+        finally:
+            worker.stop()
     elapsed = time.perf_counter() - t
     failed = queue.jobs(states=[JobState.FAILED])
     if failed:
@@ -161,28 +196,33 @@ def _peer_stow(peer: Any, files: list[Path], batch: int) -> float:
     return elapsed
 
 
-def run(n: int) -> dict[str, Any]:
+def run(n: int, n_studies: int, threads: int) -> dict[str, Any]:
     from workstation.reports.encapsulated_pdf import report_instance_uid
 
     tmp = Path(tempfile.mkdtemp(prefix="klinika-report-sync-"))
     servers: list[Any] = []
     try:
         _pg, auth, ours, peer = _central(tmp, servers)
-        settings, archive, db, queue, reports = _site(tmp, ours, auth, n)
+        settings, archive, db, queue, sign = _site(tmp, ours, auth, n, n_studies)
+        reports = sign(n)
         files = [archive.instance_file(report_instance_uid(r.report_id)) for r in reports]
         each = _peer_stow(peer, files, 1)
         # Again in batches of 50, after deleting them there (a repeat is cheaper).
-        peer.session("admin").delete(
-            f"{peer.http_url}/studies/{_orthanc_study(peer, reports[0].study_instance_uid)}",
-            timeout=60,
-        )
+        for study in {r.study_instance_uid for r in reports}:
+            peer.session("admin").delete(
+                f"{peer.http_url}/studies/{_orthanc_study(peer, study)}", timeout=60
+            )
         batched = _peer_stow(peer, files, 50)
-        outbox = _drain(settings, archive, queue, auth)
-        registry = auth.request(
-            "GET",
-            f"/reports?study={reports[0].study_instance_uid}",
-            token=auth.token_for("operator"),
-        ).json()["reports"]
+        sequential = _drain(settings, archive, queue, auth, 1)
+        sign(n)  # fresh reports for the second run
+        concurrent = _drain(settings, archive, queue, auth, threads)
+        registry = [
+            record
+            for study in {r.study_instance_uid for r in reports}
+            for record in auth.request(
+                "GET", f"/reports?study={study}", token=auth.token_for("operator")
+            ).json()["reports"]
+        ]
         archive.close()
         db.close()
     finally:
@@ -193,13 +233,17 @@ def run(n: int) -> dict[str, Any]:
             shutil.rmtree(servers[-1].root, ignore_errors=True)
     return {
         "reports": n,
-        "registry_records": len(registry),
-        "outbox_stow_and_registry_s": round(outbox, 2),
-        "outbox_ms_per_report": round(1000 * outbox / n, 1),
+        "studies": n_studies,
+        "registry_records_both_runs": len(registry),
+        "outbox_one_thread_s": round(sequential, 2),
+        "outbox_one_thread_ms_per_report": round(1000 * sequential / n, 1),
+        f"outbox_{threads}_threads_s": round(concurrent, 2),
+        f"outbox_{threads}_threads_ms_per_report": round(1000 * concurrent / n, 1),
         "peer_plain_stow_one_per_request_s": round(each, 2),
         "peer_plain_stow_batches_of_50_s": round(batched, 2),
-        "ratio_outbox_to_plain_stow_one_per_request": round(outbox / each, 2),
-        "ratio_outbox_to_plain_stow_batched": round(outbox / batched, 2),
+        "ratio_one_thread_to_plain_stow_one_per_request": round(sequential / each, 2),
+        f"ratio_{threads}_threads_to_plain_stow_one_per_request": round(concurrent / each, 2),
+        f"ratio_{threads}_threads_to_plain_stow_batched": round(concurrent / batched, 2),
     }
 
 
@@ -216,9 +260,11 @@ def _orthanc_study(server: Any, study_uid: str) -> str:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--reports", type=int, default=100)
+    ap.add_argument("--studies", type=int, default=20, help="the reports spread over these")
+    ap.add_argument("--threads", type=int, default=4, help="outbox worker threads (2nd run)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
-    result = run(args.reports)
+    result = run(args.reports, max(1, args.studies), max(1, args.threads))
     if args.json:
         print(json.dumps(result, indent=2))
     else:

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from tests.harness.ports import wait_until
 from tests.reports.conftest import Site
 from tests.reports.outbox_site import outbox_actions, outbox_worker, run_until, sign_new
 from workstation.config import PeerNode
@@ -174,6 +175,32 @@ def test_report_signed_offline_arrives_when_orthanc_is_back(
     assert hashlib.sha256(pdf).hexdigest() == report.pdf_sha256
     (record,) = _registry_reports(registry, site.study_uid)
     assert record["pdf_sha256"] == report.pdf_sha256
+
+
+def test_report_signed_before_the_outbox_runs_is_delivered_when_it_starts(
+    signing_site: Site, central: Any, registry: Any, central_logins: dict[str, str]
+) -> None:
+    """The start-up race: the archive is open, the outbox is not (yet): the version's
+    job waits in the durable outbox table and goes out once the worker starts."""
+    site = _central_site(signing_site, central, registry)
+    report = sign_new(outbox_actions(site, None), site.study_uid)  # no outbox running
+    sop_uid = report_instance_uid(report.report_id)
+    queue = SyncQueue(site.archive.engine)  # what the outbox opens when it starts
+    (job,) = [j for j in queue.jobs() if j.kind == "publish_report"]
+    assert job.state is JobState.QUEUED and queue.items(job.id) == [sop_uid]
+    worker = outbox_worker(site, queue, _tokens(registry, central_logins)).start()
+    try:
+        wait_until(
+            lambda: queue.job(job.id).state is JobState.DONE,  # type: ignore[union-attr]
+            60,
+            "the report job to be delivered",
+        )
+    finally:
+        worker.stop()
+    pdf, _tags = _orthanc_pdf(central, sop_uid)
+    assert hashlib.sha256(pdf).hexdigest() == report.pdf_sha256
+    (record,) = _registry_reports(registry, site.study_uid)
+    assert record["sop_instance_uid"] == sop_uid and record["pdf_sha256"] == report.pdf_sha256
 
 
 def test_another_doctors_final_and_amendment_are_refused_naming_the_holder(

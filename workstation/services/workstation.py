@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 CENTRAL_NODE_NAME = "central"
+#: Outbox worker threads: different studies' jobs side by side, one study's in order.
+OUTBOX_THREADS = 3
 
 
 class CurrentSessionTokens:
@@ -123,7 +125,7 @@ class WorkstationServices:
             self.sync = SyncQueue(archive.engine)
             self.sync.subscribe(self._on_sync_job)
             resolve = remote_resolver(self.settings, archive, self.current_tokens)
-            self.sync_worker = SyncWorker(self.sync, archive, resolve)
+            self.sync_worker = SyncWorker(self.sync, archive, resolve, concurrency=OUTBOX_THREADS)
             from workstation.services.report_upstream import register_report_upstream
 
             register_report_upstream(self.sync_worker, self.settings, self.current_tokens)

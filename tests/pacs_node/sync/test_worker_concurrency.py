@@ -3,6 +3,7 @@ of different studies overlap, jobs of one study run one at a time and in queue o
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections.abc import Iterator
@@ -71,7 +72,7 @@ def test_studies_overlap_and_one_studys_jobs_keep_their_order(archive: Any) -> N
     assert recorder.most_at_once <= 3  # bounded by the worker's concurrency
     for study, spans in recorder.spans.items():
         assert [job_id for job_id, _s, _e in spans] == queued[study]  # in queue order
-        for (_a, _s, end), (_b, start, _e) in zip(spans, spans[1:], strict=False):
+        for (_a, _s, end), (_b, start, _e) in itertools.pairwise(spans):
             assert start >= end  # never two of one study at once
 
 

@@ -238,20 +238,28 @@ class SyncQueue:
     def release_dead_owners(self) -> int:
         """Queue again the running jobs of dead processes of this host; returns how many."""
         host = self.owner.split(":", 1)[0]
+        running = sa.select(t.jobs.c.id, t.jobs.c.lease_owner).where(
+            t.jobs.c.state == str(JobState.RUNNING), t.jobs.c.lease_owner != self.owner
+        )
+        # Looked at without the write lock first: it is taken only when there is a job
+        # of a dead process to release (this runs before every claim).
+        with self.engine.connect() as conn:
+            rows = conn.execute(running).all()
+        dead = [(i, o) for i, o in rows if _dead_local_owner(o, host)]
+        if not dead:
+            return 0
         with self._writes.begin() as conn:
-            rows = conn.execute(
-                sa.select(t.jobs.c.id, t.jobs.c.lease_owner).where(
-                    t.jobs.c.state == str(JobState.RUNNING)
-                )
-            ).all()
             released = 0
-            for job_id, owner in rows:
-                if owner != self.owner and _dead_local_owner(owner, host):
-                    released += conn.execute(
-                        sa.update(t.jobs)
-                        .where(t.jobs.c.id == job_id, t.jobs.c.lease_owner == owner)
-                        .values(state=str(JobState.QUEUED), lease_owner="", lease_until=None)
-                    ).rowcount
+            for job_id, owner in dead:  # still that dead owner's (checked under the lock)
+                released += conn.execute(
+                    sa.update(t.jobs)
+                    .where(
+                        t.jobs.c.id == job_id,
+                        t.jobs.c.lease_owner == owner,
+                        t.jobs.c.state == str(JobState.RUNNING),
+                    )
+                    .values(state=str(JobState.QUEUED), lease_owner="", lease_until=None)
+                ).rowcount
         if released:
             logger.info("re-queued %d sync job(s) of a process that died", released)
         return released
