@@ -203,6 +203,45 @@ def test_report_signed_before_the_outbox_runs_is_delivered_when_it_starts(
     assert record["sop_instance_uid"] == sop_uid and record["pdf_sha256"] == report.pdf_sha256
 
 
+def test_signed_versions_without_a_job_are_queued_on_outbox_start_once(
+    signing_site: Site,
+    central: Any,
+    registry: Any,
+    central_logins: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A version signed by an older build (or the process died between storing it in
+    the study and queueing it) has no job: the outbox start queues it, once."""
+    import sqlalchemy as sa
+
+    from workstation.pacs_node.sync import schema
+    from workstation.services import report_upstream
+    from workstation.services.report_upstream import queue_unqueued_reports
+
+    site = _central_site(signing_site, central, registry)
+    queue = SyncQueue(site.archive.engine)
+    report = sign_new(outbox_actions(site, queue), site.study_uid)
+    with site.archive.engine.begin() as conn:  # as if the job had never been written
+        conn.execute(sa.delete(schema.items))
+        conn.execute(sa.delete(schema.jobs))
+    draft = outbox_actions(site, queue).create(site.study_uid)  # unsigned: not queued
+    settings: Any = site.settings
+    with monkeypatch.context() as m:  # signed before the look-back: history stays put
+        m.setattr(report_upstream, "RESCAN_DAYS", 0)
+        assert queue_unqueued_reports(queue, settings, site.store, site.archive) == []  # type: ignore[arg-type]
+    (job_id,) = queue_unqueued_reports(queue, settings, site.store, site.archive)  # type: ignore[arg-type]
+    assert queue_unqueued_reports(queue, settings, site.store, site.archive) == []  # type: ignore[arg-type]
+    payload = queue.payload(job_id)
+    assert payload["report_id"] == report.report_id and payload["signer_fingerprint"]
+    assert draft.report_id not in {queue.payload(j.id)["report_id"] for j in queue.jobs()}
+    run_until(outbox_worker(site, queue, _tokens(registry, central_logins)), queue, job_id,
+              JobState.DONE)  # fmt: skip
+    pdf, _tags = _orthanc_pdf(central, report_instance_uid(report.report_id))
+    assert hashlib.sha256(pdf).hexdigest() == report.pdf_sha256
+    (record,) = _registry_reports(registry, site.study_uid)
+    assert record["signer_fingerprint"] == payload["signer_fingerprint"]
+
+
 def test_another_doctors_final_and_amendment_are_refused_naming_the_holder(
     signing_site: Site, central: Any, registry: Any, central_logins: dict[str, str]
 ) -> None:

@@ -24,6 +24,7 @@ Handlers are registered on a :class:`SyncWorker` with :func:`register_report_ups
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
 import logging
 import threading
@@ -38,16 +39,20 @@ from workstation.reports.model import Report
 
 if TYPE_CHECKING:
     from workstation.config import Settings
+    from workstation.pacs_node.archive.archive import Archive
     from workstation.pacs_node.dicomweb.tokens import TokenProvider
     from workstation.pacs_node.remote import RemoteNode
     from workstation.pacs_node.sync.queue import SyncQueue
     from workstation.pacs_node.sync.worker import SyncWorker
+    from workstation.reports.store import ReportStore
 
 logger = logging.getLogger(__name__)
 
 PUBLISH_REPORT = "publish_report"
 SEND_HL7 = "report_hl7"
 POST_FHIR = "report_fhir"
+#: How far back the outbox start looks for signed versions that have no job.
+RESCAN_DAYS = 7
 RIS = "ris"
 FHIR = "fhir"
 
@@ -254,6 +259,66 @@ def _json(rsp: Any) -> dict[str, Any]:
     except ValueError:
         return {}
     return data if isinstance(data, dict) else {}
+
+
+def queue_unqueued_reports(
+    queue: SyncQueue, settings: Settings, store: ReportStore, archive: Archive
+) -> list[int]:
+    """On outbox start: queue the versions signed in the last :data:`RESCAN_DAYS`
+    whose instance is in the study but that no report job names (the process died
+    between storing and queueing); the new job ids.  Idempotent by SOP Instance UID.
+    Older versions are left alone: turning the RIS or FHIR on must not resend history."""
+    from workstation.reports.model import ReportStatus
+
+    r, central = settings.reports, settings.central
+    if not (
+        r.upstream_stow_url or central.dicomweb_url or central.dimse_peer
+        or (r.hl7_enabled and r.hl7_host) or (r.fhir_enabled and r.fhir_base_url)
+    ):  # fmt: skip
+        return []  # nowhere to send anything
+    since = dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(days=RESCAN_DAYS)
+    named = queue.report_sop_uids((PUBLISH_REPORT, SEND_HL7, POST_FHIR))
+    ids: list[int] = []
+    for report in store.list():
+        if report.status in (ReportStatus.DRAFT, ReportStatus.PRELIMINARY):
+            continue
+        if report.signed_at is None or _naive_utc(report.signed_at) < since:
+            continue
+        sop_uid = report_instance_uid(report.report_id)
+        if sop_uid in named:
+            continue
+        try:
+            archive.instance_file(sop_uid)
+        except LookupError:
+            continue  # not in the study: nothing to publish (signing logged why)
+        pdf = store.pdf(report.report_id)
+        if pdf is None:
+            continue
+        ids += queue_report_upstream(queue, settings, report, signer_fingerprint(pdf))
+        logger.info("report %s: queued upstream on outbox start", report.report_id)
+    return ids
+
+
+def _naive_utc(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo is None else value.astimezone(dt.UTC).replace(tzinfo=None)
+
+
+def signer_fingerprint(pdf: bytes) -> str:
+    """SHA-256 of the certificate of a signed PDF's last signature ("" if unreadable)."""
+    import io
+
+    from cryptography import x509
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    from workstation.reports.site_ca import fingerprint
+
+    try:
+        signatures = PdfFileReader(io.BytesIO(pdf)).embedded_signatures
+        cert = signatures[-1].signer_cert
+        return fingerprint(x509.load_der_x509_certificate(cert.dump()))
+    except Exception:  # the registry then records no fingerprint
+        logger.warning("a signed report's certificate could not be read", exc_info=True)
+        return ""
 
 
 def register_report_upstream(

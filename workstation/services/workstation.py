@@ -129,10 +129,21 @@ class WorkstationServices:
             from workstation.services.report_upstream import register_report_upstream
 
             register_report_upstream(self.sync_worker, self.settings, self.current_tokens)
+            self._queue_unqueued_reports(archive)
             self.sync_worker.start()
             self.activity.sync = self.sync
         except Exception:
             logger.exception("the sync outbox could not start")
+
+    def _queue_unqueued_reports(self, archive: Archive) -> None:
+        """Signed versions that never got their upstream jobs get them now."""
+        from workstation.reports.store import ReportStore
+        from workstation.services.report_upstream import queue_unqueued_reports
+
+        try:
+            queue_unqueued_reports(self.sync, self.settings, ReportStore(archive.engine), archive)
+        except Exception:  # the outbox runs anyway; the next start tries again
+            logger.exception("signed reports could not be re-queued upstream")
 
     def _on_sync_job(self, view: Any) -> None:
         """Audit the end of an outbox send this process queued."""

@@ -170,6 +170,20 @@ class SyncQueue:
         with self.engine.connect() as conn:
             return list(conn.execute(stmt.order_by(t.items.c.id)).scalars())
 
+    def report_sop_uids(self, kinds: Iterable[str]) -> set[str]:
+        """The ``sop_instance_uid`` of every job of these kinds (any state)."""
+        stmt = sa.select(t.jobs.c.payload).where(t.jobs.c.kind.in_(list(kinds)))
+        found: set[str] = set()
+        with self.engine.connect() as conn:
+            for (text,) in conn.execute(stmt):
+                try:
+                    uid = json.loads(text).get("sop_instance_uid")
+                except (ValueError, AttributeError):
+                    continue
+                if isinstance(uid, str):
+                    found.add(uid)
+        return found
+
     def payload(self, job_id: int) -> dict[str, Any]:
         with self.engine.connect() as conn:
             text = conn.execute(
