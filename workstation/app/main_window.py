@@ -347,7 +347,12 @@ class MainWindow(QMainWindow):
         decides whether measurements may be written)."""
         from workstation.viewer._qt.qt_viewer import QtViewer
 
-        return QtViewer(self.services.archive, self.services.settings, actions=self.study_actions)
+        return QtViewer(
+            self.services.archive,
+            self.services.settings,
+            actions=self.study_actions,
+            mpr_opener=_open_mpr_window,
+        )
 
     def _on_study_opened(self, study_uid: str) -> None:
         # The report editor is built when it is shown (Report, Ctrl+R), not with every
@@ -621,3 +626,10 @@ def _study_label(study: StudyRecord) -> str:
     return f"{person_name(study.patient_name)} — {dicom_date(study.study_date)} — " + (
         study.study_description or ", ".join(study.modalities)
     )
+
+
+def _open_mpr_window(paths, parent, on_error):
+    """The viewer's "MPR / 3-D": MPR is hosted from here, the app layer above both."""
+    from workstation.mpr._qt.qt_mpr_launcher import open_mpr_window
+
+    return open_mpr_window(paths, parent, on_error)

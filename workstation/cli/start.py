@@ -24,21 +24,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=start)
 
 
-def _gui_available() -> bool:
-    return (
-        importlib.util.find_spec("PySide6") is not None
-        and importlib.util.find_spec("workstation.app") is not None
-    )
-
-
 def start(ctx: CliContext, args: argparse.Namespace) -> int:
-    if not getattr(args, "headless", False) and _gui_available():
+    desktop = ctx.desktop
+    headless = getattr(args, "headless", False)
+    if desktop is not None and not headless and importlib.util.find_spec("PySide6") is not None:
         if reason := missing_display_reason(os.environ):
             print(reason, file=sys.stderr)
             return exit_codes.NO_DISPLAY
-        from workstation.app.main import run_app
-
-        return int(run_app(ctx.settings))
+        return int(desktop(ctx.settings))
     return run_headless(ctx)
 
 

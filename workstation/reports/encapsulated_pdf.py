@@ -23,7 +23,7 @@ import io
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pydicom import config as dicom_config
 from pydicom import dcmread
@@ -37,7 +37,8 @@ from workstation import __version__
 from workstation.reports.model import Report, ReportStatus
 
 if TYPE_CHECKING:
-    from workstation.pacs_node.archive.archive import Archive
+    from collections.abc import Iterable
+    from pathlib import Path
 
 logger = logging.getLogger(__name__)
 
@@ -119,7 +120,15 @@ def _check_strictly(ds: Dataset) -> None:
             validate_value(elem.VR, elem.value, dicom_config.RAISE)
 
 
-def study_header(archive: Archive, study_uid: str) -> Dataset:
+class StudyInstances(Protocol):
+    """What :func:`study_header` needs of the local archive (reports sit beside it)."""
+
+    def study_instances(self, study_uid: str, /) -> Iterable[Any]: ...
+
+    def instance_file(self, sop_uid: str, /) -> Path: ...
+
+
+def study_header(archive: StudyInstances, study_uid: str) -> Dataset:
     """The header (no pixels) of one of the study's own instances, not a report's."""
     for record in archive.study_instances(study_uid):
         if record.sop_class_uid == EncapsulatedPDFStorage:

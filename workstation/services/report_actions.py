@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from workstation.auth.keyring_store import SecretStore
     from workstation.config import Settings
     from workstation.pacs_node.archive.archive import Archive
+    from workstation.reports.verify import Verification
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +81,16 @@ class ReportActions:
             )
             raise
 
+    @property
+    def may_write(self) -> bool:
+        """Whether the session may create and edit reports (for enabling controls)."""
+        return self.session.can(Permission.REPORT_WRITE)
+
+    @property
+    def may_sign(self) -> bool:
+        """Whether the session may sign reports (for enabling controls)."""
+        return self.session.can(Permission.REPORT_SIGN)
+
     # -- reading -------------------------------------------------------------------------
     def templates(self) -> dict[str, Template]:
         self.guard(Permission.REPORT_READ)
@@ -98,6 +109,10 @@ class ReportActions:
         report = self.get(report_id)
         signed = self.store.pdf(report_id)
         return signed if signed is not None else self._render(report, None)
+
+    def verify(self, report_id: str) -> Verification:
+        """The signature check of a version's PDF against the site's clinic CA."""
+        return verify_report_pdf(self.settings, self.preview(report_id))
 
     # -- writing -------------------------------------------------------------------------
     def create(

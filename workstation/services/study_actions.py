@@ -71,6 +71,14 @@ class StudyActions:
             return str(exc)
         return ""
 
+    def measurement_refusal(self, study_uid: str | None = None) -> str:
+        """ "" when the session may write measurements now, else the reason (audited)."""
+        return self.refusal(Permission.ANNOTATION_WRITE, study_uid)
+
+    def may_measure(self) -> bool:
+        """Whether the session's role may write measurements (for enabling buttons)."""
+        return self.session.can(Permission.ANNOTATION_WRITE)
+
     # -- browsing --------------------------------------------------------------------------
     def search(self, query: StudyQuery) -> list[StudyRecord]:
         self.guard(Permission.STUDY_VIEW)

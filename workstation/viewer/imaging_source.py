@@ -148,7 +148,7 @@ class ImagingFrameSource:
         try:
             import pydicom
 
-            from workstation.pacs_node.archive.charset_fallback import apply_to_dataset
+            from workstation.imaging.charset_fallback import apply_to_dataset
 
             ds = pydicom.dcmread(path, stop_before_pixels=True)
             # Text of a file that declares no character set reads as the import read it.

@@ -44,7 +44,7 @@ class StudyRecord:
     def charset_fallback(self) -> str:
         """The site's fallback character set this study's text was read with ("" when
         its files declared theirs; see :mod:`charset_fallback`)."""
-        from workstation.pacs_node.archive.charset_fallback import fallback_of
+        from workstation.imaging.charset_fallback import fallback_of
 
         return fallback_of(self.character_set)
 

@@ -26,8 +26,6 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from workstation.pacs_node.archive.database import write_engine
-from workstation.pacs_node.archive.migrate import ensure_schema
 from workstation.pacs_node.sync import schema as t
 from workstation.pacs_node.sync.jobs import (
     ACTIVE_STATES,
@@ -38,6 +36,8 @@ from workstation.pacs_node.sync.jobs import (
     Kind,
     utcnow,
 )
+from workstation.storage.engine import write_engine
+from workstation.storage.migrate import ensure_schema
 
 logger = logging.getLogger(__name__)
 

@@ -1,7 +1,8 @@
 """The report editor beside the viewer: template, language, sections, fields, snippets,
 autosave of drafts, a PDF preview, the sign button and the signature panel.
 
-A thin view on :class:`~workstation.services.report_actions.ReportActions`: every change
+A thin view on the report actions (:class:`~workstation.reports.editing.ReportEditing`,
+implemented by ``services.report_actions.ReportActions``): every change
 goes through it (permission, audit), so an operator's editor is read-only here and
 refused in the engine too.  Plain-text editors keep Qt's undo/redo.  Snippets are
 inserted with Alt+1, Alt+2, ... in the focused section.
@@ -30,7 +31,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workstation.auth.permissions import Permission
 from workstation.i18n import LANGUAGE_NAMES, _, current_language
 from workstation.reports.errors import ReportError
 from workstation.reports.model import LANGUAGES, SECTION_KEYS, Report, ReportStatus
@@ -38,7 +38,7 @@ from workstation.reports.templates import Field, heading, localized, snippets
 from workstation.reports.verify import SignatureState, Verification
 
 if TYPE_CHECKING:
-    from workstation.services.report_actions import ReportActions
+    from workstation.reports.editing import ReportEditing
 
 logger = logging.getLogger(__name__)
 
@@ -80,15 +80,15 @@ class QtReportEditor(QWidget):
     _sig_preview_ready = Signal(bytes)
 
     def __init__(
-        self, actions: ReportActions, study_uid: str, parent: QWidget | None = None
+        self, actions: ReportEditing, study_uid: str, parent: QWidget | None = None
     ) -> None:
         super().__init__(parent)
         self.report_actions = actions
         self.study_uid = study_uid
         self.report: Report | None = None
         self._updating = False
-        self.can_write = actions.session.can(Permission.REPORT_WRITE)
-        self.can_sign = actions.session.can(Permission.REPORT_SIGN)
+        self.can_write = actions.may_write
+        self.can_sign = actions.may_sign
         self._autosave = QTimer(self, singleShot=True, interval=AUTOSAVE_MS)
         self._autosave.timeout.connect(self.save)
         self._build()
@@ -268,12 +268,8 @@ class QtReportEditor(QWidget):
         if self.report is None or self.report.editable:
             self.signature.show_result(None)
             return
-        from workstation.services.report_actions import verify_report_pdf
-
         try:
-            result = verify_report_pdf(
-                self.report_actions.settings, self.report_actions.preview(self.report.report_id)
-            )
+            result = self.report_actions.verify(self.report.report_id)
         except ReportError as exc:
             self.signature.show_result(Verification(SignatureState.NOT_SIGNED, str(exc)))
             return

@@ -1,16 +1,19 @@
 """The 2-D viewer: series strip, a grid of viewports, tools, measurement panel.
 
-``QtViewer(archive, settings, session=None)`` is what the app shell puts in its viewer
-area.  ``archive`` is the local archive (anything with ``find_series``,
-``find_instances``, ``instance_file``) or a ready :class:`StudyCatalog`.
+``QtViewer(archive, settings, actions=None, mpr_opener=None)`` is what the app shell
+puts in its viewer area.  ``archive`` is the local archive (anything with
+``find_series``, ``find_instances``, ``instance_file``) or a ready :class:`StudyCatalog`.
+The viewer sits below the services and beside MPR: the app hands in both the session's
+study actions (which check and audit measurement writes) and the MPR window opener.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -43,6 +46,19 @@ from workstation.viewer.sources import open_frame_source
 
 logger = logging.getLogger(__name__)
 
+#: Opens the MPR / 3-D window on a series' files: ``(paths, parent, on_error) -> launcher``.
+MprOpener = Callable[[list[Path], QWidget, Callable[[str], None]], Any]
+
+
+class MeasurementGuard(Protocol):
+    """What the viewer asks of the session's study actions (``services.StudyActions``)."""
+
+    session: Any
+
+    def measurement_refusal(self, study_uid: str | None = None) -> str: ...
+
+    def may_measure(self) -> bool: ...
+
 
 class QtViewer(QWidget):
     """The viewer area: open a study or a series and read it."""
@@ -52,12 +68,21 @@ class QtViewer(QWidget):
     sig_first_image_shown = Signal(float)
     sig_error = Signal(str)
 
-    def __init__(self, archive, settings=None, session=None, parent=None, actions=None) -> None:
-        """``actions``: the engine's :class:`StudyActions` of the session; it checks and
-        audits measurement writes (a bare ``session`` only checks)."""
+    def __init__(
+        self,
+        archive,
+        settings=None,
+        parent=None,
+        actions: MeasurementGuard | None = None,
+        mpr_opener: MprOpener | None = None,
+    ) -> None:
+        """``actions``: the session's study actions; they check and audit measurement
+        writes (without them anyone may measure).  ``mpr_opener``: how "MPR / 3-D" opens
+        its window (without it the action is hidden)."""
         super().__init__(parent)
         self.study_actions = actions
-        session = session if actions is None else actions.session
+        self.mpr_opener = mpr_opener
+        session = None if actions is None else actions.session
         self.catalog: StudyCatalog = (
             ArchiveCatalog(archive) if hasattr(archive, "find_series") else archive
         )
@@ -68,7 +93,7 @@ class QtViewer(QWidget):
         #: Asks for the text of a text/arrow annotation; tests replace it.
         self.text_provider = self._ask_text
         self.model = ViewerModel(self._make_source)
-        if session is not None:
+        if actions is not None:
             self.model.write_guard = self._write_refusal
         self.model.write_refused.connect(self.sig_error.emit)
         self._store: Any = None
@@ -127,28 +152,18 @@ class QtViewer(QWidget):
         self.cine_action = self.toolbar.cine_action
         self.sync_action = self.toolbar.sync_action
         self.ref_action = self.toolbar.ref_action
+        self.toolbar.mpr_action.setVisible(self.mpr_opener is not None)
         self.model.annotations_changed.connect(self._refresh_all)
 
     def _write_refusal(self) -> str:
         """ "" when the session may write measurements, else the reason (translated)."""
-        from workstation.auth.errors import AuthError
-        from workstation.auth.permissions import Permission, require
-
-        if self.study_actions is not None:
-            return str(
-                self.study_actions.refusal(Permission.ANNOTATION_WRITE, self.model.study_uid)
-            )
-        try:
-            require(self.session, Permission.ANNOTATION_WRITE)
-        except AuthError as exc:
-            return str(exc)
-        return ""
+        if self.study_actions is None:
+            return ""
+        return self.study_actions.measurement_refusal(self.model.study_uid)
 
     def may_write(self) -> bool:
         """Whether this session's role may change measurements (for enabling buttons)."""
-        from workstation.auth.permissions import Permission
-
-        return self.session is None or self.session.can(Permission.ANNOTATION_WRITE)
+        return self.study_actions is None or self.study_actions.may_measure()
 
     # Layout -------------------------------------------------------------------
     def set_layout(self, rows: int, columns: int) -> None:
@@ -438,14 +453,14 @@ class QtViewer(QWidget):
     def open_mpr(self):
         """Open the active viewport's series in the MPR / 3-D window (built off the GUI
         thread); a series that forms no volume gets its reason in ``sig_error``."""
-        from workstation.mpr._qt.qt_mpr_launcher import open_mpr_window
-
+        if self.mpr_opener is None:
+            return None
         series_uid = self.model.viewports[self.model.active].series_uid
         paths = [e.path for e in self.catalog.instances(series_uid)] if series_uid else []
         if not paths:
             self.sig_error.emit(_("Open a series first."))
             return None
-        self._mpr_launcher = open_mpr_window(paths, self, self.sig_error.emit)
+        self._mpr_launcher = self.mpr_opener(paths, self, self.sig_error.emit)
         return self._mpr_launcher
 
     def toggle_key_image(self) -> bool | None:

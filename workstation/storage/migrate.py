@@ -11,7 +11,7 @@ without importing Alembic, once per process - and runs Alembic only when they di
 than the scripts also differs, and Alembic then refuses it as before.
 
 The upgrade runs in a write transaction (``BEGIN IMMEDIATE`` on SQLite, see
-:mod:`~workstation.pacs_node.archive.database`), so two processes opening a fresh file at
+:mod:`~workstation.storage.engine`), so two processes opening a fresh file at
 once take turns instead of one failing with "database is locked".
 """
 
@@ -27,7 +27,7 @@ from sqlalchemy import MetaData, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from workstation.pacs_node.archive.database import write_engine
+from workstation.storage.engine import write_engine
 
 logger = logging.getLogger(__name__)
 
