@@ -69,9 +69,6 @@ def run_headless(ctx: CliContext, stop: threading.Event | None = None) -> int:
 
 
 def _start_node(ctx: CliContext):  # type: ignore[no-untyped-def]
-    if importlib.util.find_spec("workstation.pacs_node.dimse") is None:
-        print(_("The DICOM node is not part of this build yet."))
-        return None
     from workstation.pacs_node.dimse.service import start_node_service
 
     node = start_node_service(ctx.settings, ctx.archive)

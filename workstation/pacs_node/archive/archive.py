@@ -42,18 +42,14 @@ from workstation.pacs_node.archive.errors import (
 from workstation.pacs_node.archive.index_writer import IndexWriter, PostCommit, Prepared
 from workstation.pacs_node.archive.ingest import Preparer
 from workstation.pacs_node.archive.models import (
-    CHANGES,
     AttachedFile,
-    Change,
     Instance,
     Patient,
     PatientConflict,
     Series,
     Study,
-    utcnow,
 )
 from workstation.pacs_node.archive.records import (
-    ChangeRecord,
     InstanceRecord,
     PatientConflictRecord,
     SeriesRecord,
@@ -428,25 +424,6 @@ class Archive:
             except Exception:
                 logger.exception("archive change subscriber failed")
 
-    def changes_since(self, seq: int = 0, *, limit: int = 1000) -> list[ChangeRecord]:
-        """Change-log entries with ``seq`` greater than the given one, oldest first."""
-
-        def run(conn: Connection) -> list[ChangeRecord]:
-            rows = conn.execute(
-                select(CHANGES).where(Change.seq > seq).order_by(Change.seq).limit(limit)
-            )
-            return [
-                ChangeRecord(
-                    r.seq, r.change_type, r.study_instance_uid, r.series_instance_uid, r.created_at
-                )
-                for r in rows
-            ]
-
-        return self._read(run)
-
-    def last_change_seq(self) -> int:
-        return self._read(lambda c: c.execute(select(func.max(Change.seq))).scalar() or 0)
-
     # ------------------------------------------------------------------ deleting
     def delete_study(self, study_uid: str) -> int:
         """Delete a study (index first, then files); returns its number of instances."""
@@ -472,14 +449,6 @@ class Archive:
             ).scalar_one()
             if not left:
                 conn.execute(delete(Patient).where(Patient.id == row.patient_pk))
-            conn.execute(
-                CHANGES.insert().values(
-                    change_type="study_deleted",
-                    study_instance_uid=study_uid,
-                    series_instance_uid="",
-                    created_at=utcnow(),
-                )
-            )
             return len(uuids), uuids
 
         count, uuids = self._writer.call(run)

@@ -107,15 +107,6 @@ class InstanceRecord:
 
 
 @dataclass(frozen=True)
-class ChangeRecord:
-    seq: int
-    change_type: str
-    study_instance_uid: str
-    series_instance_uid: str
-    created_at: dt.datetime
-
-
-@dataclass(frozen=True)
 class PatientConflictRecord:
     id: int
     kind: str
@@ -136,7 +127,6 @@ class PatientConflictRecord:
 
 
 __all__ = [
-    "ChangeRecord",
     "InstanceRecord",
     "PatientConflictRecord",
     "SeriesRecord",
