@@ -22,6 +22,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from workstation.i18n import _
+from workstation.job_state import JobState
 
 logger = logging.getLogger(__name__)
 
@@ -46,31 +47,6 @@ class JobKind(enum.StrEnum):
             JobKind.EXPORT: _("Export"),
             JobKind.DELETE: _("Delete"),
             JobKind.SYNC: _("Sync"),
-        }[self]
-
-
-class JobState(enum.StrEnum):
-    QUEUED = "queued"
-    RUNNING = "running"
-    DONE = "done"
-    #: Finished, but some items failed (see ``failures``).
-    PARTIAL = "partial"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-
-    @property
-    def finished(self) -> bool:
-        return self not in (JobState.QUEUED, JobState.RUNNING)
-
-    @property
-    def label(self) -> str:
-        return {
-            JobState.QUEUED: _("Queued"),
-            JobState.RUNNING: _("Running"),
-            JobState.DONE: _("Done"),
-            JobState.PARTIAL: _("Done with failures"),
-            JobState.FAILED: _("Failed"),
-            JobState.CANCELLED: _("Cancelled"),
         }[self]
 
 
