@@ -24,6 +24,7 @@ from sqlalchemy import func, insert, select
 from workstation.auth.clock import Clock, SystemClock
 from workstation.auth.db import AuthDatabase
 from workstation.auth.schema import audit_events
+from workstation.events import Event
 
 if TYPE_CHECKING:
     from workstation.auth.session import Session
@@ -166,11 +167,11 @@ class AuditLog:
         self.db = db
         self.clock = clock or SystemClock()
         self.workstation = (workstation or socket.gethostname())[:128]
-        self._listeners: list[Callable[[AuditEvent], None]] = []
+        self.recorded = Event("audit log")
 
     def subscribe(self, listener: Callable[[AuditEvent], None]) -> None:
         """Call ``listener(event)`` after every append (from the appending thread)."""
-        self._listeners.append(listener)
+        self.recorded.connect(listener)
 
     def record(
         self,
@@ -211,11 +212,7 @@ class AuditLog:
             seq = inserted[0]
         event = _row_event({**row, "seq": seq})
         logger.info("audit %s %s by %s (%s)", event.action, event.outcome, event.actor, event.seq)
-        for listener in list(self._listeners):
-            try:
-                listener(event)
-            except Exception:
-                logger.exception("audit listener failed")
+        self.recorded.emit(event)
         return event
 
     # -- reading -----------------------------------------------------------------------

@@ -38,6 +38,7 @@ from workstation.auth.passwords import verify_password
 from workstation.auth.permissions import Role
 from workstation.auth.session import Session, SessionMode, TokenSet
 from workstation.auth.token_refresher import TokenRefresher
+from workstation.events import Event
 
 logger = logging.getLogger(__name__)
 
@@ -66,7 +67,7 @@ class Authenticator:
             else None
         )
         self._refreshers: dict[str, TokenRefresher] = {}
-        self._expired_listeners: list[Callable[[Session], None]] = []
+        self.session_expired = Event("session expiry")
 
     @classmethod
     def from_settings(
@@ -106,7 +107,7 @@ class Authenticator:
         return self.local is not None and self.local.needs_first_admin()
 
     def on_session_expired(self, listener: Callable[[Session], None]) -> None:
-        self._expired_listeners.append(listener)
+        self.session_expired.connect(listener)
 
     # -- login -------------------------------------------------------------------------
     def login(
@@ -239,11 +240,7 @@ class Authenticator:
         self.audit.record(AuditAction.SESSION_EXPIRED, session=session, outcome=Outcome.FAILURE)
         self._forget_tokens(session)
         session.replace_tokens(None)
-        for listener in list(self._expired_listeners):
-            try:
-                listener(session)
-            except Exception:
-                logger.exception("session-expired listener failed")
+        self.session_expired.emit(session)
 
     def _forget_tokens(self, session: Session) -> None:
         refresher = self._refreshers.pop(session.session_id, None)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from workstation.events import Event
 from workstation.imaging.orientation import OrientationLabels
 from workstation.imaging.windowing import VoiWindow, apply_voi
 from workstation.mpr.geometry import (
@@ -57,16 +58,15 @@ class MprViewState:
             PlaneView(standard_plane(k, self._corners, self.spacing_mm, self.crosshair), voi)
             for k in STANDARD_KINDS
         ]
-        self._listeners: list[Listener] = []
+        self.changed = Event("MPR planes")
         #: PREVIEW while the user drags (every plane samples faster), FULL when still.
         self.quality = Quality.FULL
 
     def subscribe(self, listener: Listener) -> None:
-        self._listeners.append(listener)
+        self.changed.connect(listener)
 
     def _changed(self, indices: Sequence[int]) -> None:
-        for listener in list(self._listeners):
-            listener(tuple(indices))
+        self.changed.emit(tuple(indices))
 
     # -- moving ----------------------------------------------------------------------------
     def set_crosshair(self, point_mm: Vector) -> None:

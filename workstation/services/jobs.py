@@ -21,6 +21,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from workstation.events import Event
 from workstation.i18n import _
 from workstation.job_state import JobState
 
@@ -232,7 +233,7 @@ class JobRegistry:
     max_workers: int = 2
     _executor: ThreadPoolExecutor = field(init=False)
     _jobs: dict[int, Job] = field(default_factory=dict, init=False)
-    _listeners: list[Callable[[int], None]] = field(default_factory=list, init=False)
+    changed: Event = field(default_factory=lambda: Event("jobs"), init=False)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1), init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
 
@@ -240,14 +241,11 @@ class JobRegistry:
         self._executor = ThreadPoolExecutor(self.max_workers, thread_name_prefix="job")
 
     def subscribe(self, listener: Callable[[int], None]) -> None:
-        self._listeners.append(listener)
+        """Call ``listener(job_id)`` after every change of a job (from its thread)."""
+        self.changed.connect(listener)
 
     def _changed(self, job_id: int) -> None:
-        for listener in list(self._listeners):
-            try:
-                listener(job_id)
-            except Exception:
-                logger.exception("job listener failed")
+        self.changed.emit(job_id)
 
     def submit(self, kind: JobKind, title: str, fn: JobFunction, *, retryable: bool = True) -> Job:
         with self._lock:

@@ -29,6 +29,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.engine import Connection
 
 from workstation.config import Settings
+from workstation.events import Event
 from workstation.i18n import _
 from workstation.pacs_node.archive import part10, queries
 from workstation.pacs_node.archive.blobstore import (
@@ -85,8 +86,7 @@ class Archive:
         self.preparer = Preparer(settings, self.engine)
         self.blobs = self.preparer.blobs
         self.quarantine = self.preparer.quarantine
-        self._subscribers: list[ChangeCallback] = []
-        self._sub_lock = threading.Lock()
+        self.changed = Event("archive changes")
         self._in_flight = 0
         self._flight_lock = threading.Lock()
         self._closed = False
@@ -405,24 +405,10 @@ class Archive:
         that stored one instance): return quickly (hand work to your own thread or a Qt
         signal).  Returns a function that unsubscribes.
         """
-        with self._sub_lock:
-            self._subscribers.append(callback)
-
-        def unsubscribe() -> None:
-            with self._sub_lock:
-                if callback in self._subscribers:
-                    self._subscribers.remove(callback)
-
-        return unsubscribe
+        return self.changed.connect(callback)
 
     def _notify(self, events: list[ChangeEvent]) -> None:
-        with self._sub_lock:
-            subscribers = list(self._subscribers)
-        for cb in subscribers:
-            try:
-                cb(events)
-            except Exception:
-                logger.exception("archive change subscriber failed")
+        self.changed.emit(events)
 
     # ------------------------------------------------------------------ deleting
     def delete_study(self, study_uid: str) -> int:
