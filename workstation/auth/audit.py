@@ -23,6 +23,8 @@ from sqlalchemy import func, insert, select
 
 from workstation.auth.clock import Clock, SystemClock
 from workstation.auth.db import AuthDatabase
+from workstation.auth.errors import PermissionDenied
+from workstation.auth.permissions import Permission, require
 from workstation.auth.schema import audit_events
 from workstation.events import Event
 
@@ -173,6 +175,28 @@ class AuditLog:
         """Call ``listener(event)`` after every append (from the appending thread)."""
         self.recorded.connect(listener)
 
+    def context_details(self) -> dict[str, Any]:
+        """Details every event of this log carries (none here; see ``ChannelAuditLog``)."""
+        return {}
+
+    def require(
+        self, session: Session, permission: Permission, study_uid: str | None = None
+    ) -> None:
+        """:func:`~workstation.auth.permissions.require`, and a refusal is audited
+        (``permission_denied``, outcome denied) before it is raised: the one guard of
+        every engine action."""
+        try:
+            require(session, permission)
+        except PermissionDenied:
+            self.record(
+                AuditAction.PERMISSION_DENIED,
+                session=session,
+                outcome=Outcome.DENIED,
+                study_uid=study_uid,
+                permission=permission.value,
+            )
+            raise
+
     def record(
         self,
         action: AuditAction | str,
@@ -185,7 +209,9 @@ class AuditLog:
         **detail: Any,
     ) -> AuditEvent:
         """Append one event.  ``actor``/``role`` are who acted (default: the session's
-        user); everything in ``detail`` is stored as the event's details."""
+        user); everything in ``detail`` is stored as the event's details, after the
+        log's :meth:`context_details` (which ``detail`` overrides)."""
+        detail = {**self.context_details(), **detail}
         detail_json = json.dumps(detail, sort_keys=True, default=str, ensure_ascii=False)
         if len(detail_json) > MAX_DETAIL_CHARS:
             detail_json = json.dumps({"truncated": detail_json[:MAX_DETAIL_CHARS]})

@@ -34,6 +34,7 @@ from pydicom.uid import EncapsulatedPDFStorage, ExplicitVRLittleEndian, generate
 from pydicom.valuerep import validate_value
 
 from workstation import __version__
+from workstation.imaging.patient_study import PATIENT_STUDY_KEYWORDS, PATIENT_STUDY_TYPE2
 from workstation.reports.model import Report, ReportStatus
 
 if TYPE_CHECKING:
@@ -49,35 +50,6 @@ MODALITY = "DOC"
 SERIES_NUMBER = 9800
 SERIES_DESCRIPTION = "Reports"
 MANUFACTURER = "Klinika Workstation"
-
-#: Patient and General Study attributes copied from the study (Type 2 ones are written
-#: empty when the study has none).
-PATIENT_STUDY_KEYWORDS: tuple[str, ...] = (
-    "PatientName",
-    "PatientID",
-    "IssuerOfPatientID",
-    "PatientBirthDate",
-    "PatientSex",
-    "StudyDate",
-    "StudyTime",
-    "ReferringPhysicianName",
-    "StudyID",
-    "AccessionNumber",
-    "StudyDescription",
-)
-_TYPE2 = frozenset(
-    {
-        "PatientName",
-        "PatientID",
-        "PatientBirthDate",
-        "PatientSex",
-        "StudyDate",
-        "StudyTime",
-        "ReferringPhysicianName",
-        "StudyID",
-        "AccessionNumber",
-    }
-)
 
 
 class EncapsulationError(ValueError):
@@ -142,7 +114,7 @@ def _copy_patient_study(ds: Dataset, header: Dataset) -> None:
     for keyword in PATIENT_STUDY_KEYWORDS:
         value: Any = header.get(keyword)
         if value is None or value == "":
-            if keyword in _TYPE2:
+            if keyword in PATIENT_STUDY_TYPE2:
                 setattr(ds, keyword, None)
             continue
         if keyword in ("PatientName", "ReferringPhysicianName"):
@@ -153,7 +125,7 @@ def _copy_patient_study(ds: Dataset, header: Dataset) -> None:
         except ValueError:
             # A value the study holds but a strict writer refuses (too long, bad chars).
             logger.info("report instance: %s of the study is not valid DICOM; left out", keyword)
-            if keyword in _TYPE2:
+            if keyword in PATIENT_STUDY_TYPE2:
                 setattr(ds, keyword, None)
 
 

@@ -18,8 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from workstation.auth.audit import AuditAction, AuditLog, Outcome
-from workstation.auth.errors import PermissionDenied
-from workstation.auth.permissions import Permission, require
+from workstation.auth.permissions import Permission
 from workstation.auth.session import Session
 from workstation.reports.errors import ReportError, SigningSetupError, TemplateError
 from workstation.reports.keystore import SigningHome, passphrase_key
@@ -69,17 +68,7 @@ class ReportActions:
 
     # -- the guard -----------------------------------------------------------------------
     def guard(self, permission: Permission, study_uid: str | None = None) -> None:
-        try:
-            require(self.session, permission)
-        except PermissionDenied:
-            self.audit.record(
-                AuditAction.PERMISSION_DENIED,
-                session=self.session,
-                outcome=Outcome.DENIED,
-                study_uid=study_uid,
-                permission=permission.value,
-            )
-            raise
+        self.audit.require(self.session, permission, study_uid)
 
     @property
     def may_write(self) -> bool:

@@ -12,9 +12,8 @@ from typing import TYPE_CHECKING
 
 from cryptography import x509
 
-from workstation.auth.audit import AuditAction, AuditLog, Outcome
-from workstation.auth.errors import PermissionDenied
-from workstation.auth.permissions import Permission, require
+from workstation.auth.audit import AuditAction, AuditLog
+from workstation.auth.permissions import Permission
 from workstation.auth.session import Session
 from workstation.reports.errors import SigningSetupError
 from workstation.reports.keystore import SigningHome, new_passphrase, passphrase_key
@@ -40,16 +39,7 @@ class SigningActions:
         self.home = SigningHome(settings.signing_dir)
 
     def _guard(self, permission: Permission) -> None:
-        try:
-            require(self.session, permission)
-        except PermissionDenied:
-            self.audit.record(
-                AuditAction.PERMISSION_DENIED,
-                session=self.session,
-                outcome=Outcome.DENIED,
-                permission=permission.value,
-            )
-            raise
+        self.audit.require(self.session, permission)
 
     def ca_init(self, name: str) -> x509.Certificate:
         """Create the standalone site CA (administrators; refused if one exists)."""

@@ -285,11 +285,7 @@ class SyncQueue:
             return bool(
                 conn.execute(
                     sa.update(t.jobs)
-                    .where(
-                        t.jobs.c.id == job_id,
-                        t.jobs.c.lease_owner == self.owner,
-                        t.jobs.c.state == str(JobState.RUNNING),
-                    )
+                    .where(*self._running_here(job_id))
                     .values(lease_until=now + dt.timedelta(seconds=self.lease_s))
                 ).rowcount
             )
@@ -381,11 +377,7 @@ class SyncQueue:
         with self._writes.begin() as conn:
             conn.execute(
                 sa.update(t.jobs)
-                .where(
-                    t.jobs.c.id == job_id,
-                    t.jobs.c.lease_owner == self.owner,
-                    t.jobs.c.state == str(JobState.RUNNING),
-                )
+                .where(*self._running_here(job_id))
                 .values(
                     state=str(JobState.QUEUED),
                     last_error=error[:2000],
@@ -408,6 +400,14 @@ class SyncQueue:
         if changed:
             self._notify(job_id)
         return bool(changed)
+
+    def _running_here(self, job_id: int) -> tuple[sa.ColumnElement[bool], ...]:
+        """The job is running under this process's lease."""
+        return (
+            t.jobs.c.id == job_id,
+            t.jobs.c.lease_owner == self.owner,
+            t.jobs.c.state == str(JobState.RUNNING),
+        )
 
     def _notify(self, job_id: int) -> None:
         if not len(self.changed):

@@ -26,16 +26,13 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    """The table as 0001 made it, empty (there is nothing to restore)."""
+    uid_columns = ("study_instance_uid", "series_instance_uid")
     op.create_table(
         "changes",
-        sa.Column("seq", sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column("change_type", sa.String(length=32), nullable=False),
-        sa.Column("study_instance_uid", sa.String(length=64), nullable=False),
-        sa.Column("series_instance_uid", sa.String(length=64), nullable=False),
+        sa.Column("seq", sa.Integer(), primary_key=True, autoincrement=True),
+        sa.Column("change_type", sa.String(32), nullable=False),
+        *(sa.Column(name, sa.String(64), nullable=False) for name in uid_columns),
         sa.Column("created_at", sa.DateTime(), nullable=False),
-        sa.PrimaryKeyConstraint("seq", name=op.f("pk_changes")),
     )
-    with op.batch_alter_table("changes", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_changes_study_instance_uid"), ["study_instance_uid"], unique=False
-        )
+    op.create_index(op.f("ix_changes_study_instance_uid"), "changes", ["study_instance_uid"])
