@@ -16,8 +16,9 @@ import numpy as np
 
 from workstation.i18n import _
 from workstation.i18n.formatting import decimal
+from workstation.viewer import geometry
 from workstation.viewer import measurements as m
-from workstation.viewer.frames import DisplayFrame
+from workstation.viewer.frames import DisplayFrame, FrameGeometry
 
 
 class Kind(enum.StrEnum):
@@ -118,7 +119,8 @@ def evaluate(a: Annotation, frame: DisplayFrame) -> Annotation:
     """The annotation with its numbers computed on ``frame``.
 
     Millimetres come from the calibration that covers all the points (for ultrasound,
-    the one region they all lie in); otherwise lengths and areas are in pixels.
+    the one region they all lie in); otherwise lengths and areas are in pixels. When the
+    frame has a plane in the patient, ``points_lps`` holds the points in LPS (mm).
     """
     pts = a.points
     spacing = frame.geometry.spacing_for(pts) if pts else None
@@ -147,7 +149,19 @@ def evaluate(a: Annotation, frame: DisplayFrame) -> Annotation:
         value = m.probe(frame.values, pts[0])
         if value is not None:
             r = {"value": value, "value_unit": frame.units}
+    lps = patient_points(pts, frame.geometry)
+    if lps is not None:
+        r["points_lps"] = lps
     return replace(a, results=r)
+
+
+def patient_points(
+    points: tuple[tuple[float, float], ...], g: FrameGeometry
+) -> list[list[float]] | None:
+    """The points in patient LPS (mm) when the frame has a plane and one calibration."""
+    if not points or not g.has_plane or g.pixel_spacing_mm is None or g.regions:
+        return None
+    return [[float(x) for x in geometry.pixel_to_patient(g, c, r)] for c, r in points]
 
 
 def _num(x: float) -> str:

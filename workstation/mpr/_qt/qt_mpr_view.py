@@ -25,8 +25,13 @@ from workstation.mpr.geometry import MAX_SLAB_MM, Slab, SlabMode
 from workstation.mpr.presets import presets
 from workstation.mpr.viewing import MprViewState
 from workstation.mpr.volume import MprVolume
+from workstation.viewer.interaction.plane_host import PlaneAnnotations
+from workstation.viewer.interaction.tools import Tool, tool_label
 
 LAYOUTS = ("1x3", "2x2")
+#: The 2-D tools offered on the planes (the left button's alternative to the crosshair).
+PLANE_TOOLS = (Tool.LENGTH, Tool.ANGLE, Tool.RECTANGLE, Tool.ELLIPSE, Tool.FREEHAND,
+               Tool.PROBE, Tool.SELECT)  # fmt: skip
 
 
 class QtMprView(QWidget):
@@ -37,7 +42,9 @@ class QtMprView(QWidget):
         self.setWindowTitle(_("MPR / 3-D"))
         self.volume = volume
         self.state = MprViewState(volume, _default_window(volume))
-        self.planes = [QtMprPlane(self.state, i) for i in range(3)]
+        #: Measurements on the planes, shared so each shows on every plane it lies in.
+        self.notes = PlaneAnnotations()
+        self.planes = [QtMprPlane(self.state, i, notes=self.notes) for i in range(3)]
         self.volume_view: Qt3DView | None = None
         self.grid = QGridLayout()
         self.grid.setSpacing(2)
@@ -84,14 +91,29 @@ class QtMprView(QWidget):
         self.iso_value.setToolTip(_("Iso-surface level"))
         self.mode_box.currentIndexChanged.connect(self._on_mode_changed)
         self.iso_value.editingFinished.connect(self._on_mode_changed)
+        self.tool_box = QComboBox()
+        self.tool_box.addItem(_("Crosshair"), None)
+        for tool in PLANE_TOOLS:
+            self.tool_box.addItem(tool_label(tool), tool.value)
+        self.tool_box.currentIndexChanged.connect(self._on_tool_changed)
         reset = QPushButton(_("Reset planes"))
         reset.clicked.connect(self.state.reset)
-        for widget in (QLabel(_("Layout")), self.layout_box, QLabel(_("Slab")), self.slab_mode,
+        for widget in (QLabel(_("Tool")), self.tool_box,
+                       QLabel(_("Layout")), self.layout_box, QLabel(_("Slab")), self.slab_mode,
                        self.slab_mm, QLabel(_("3-D preset")), self.preset_box,
                        QLabel(_("3-D mode")), self.mode_box, self.iso_value, reset):  # fmt: skip
             bar.addWidget(widget)
         bar.addStretch(1)
         return bar
+
+    def set_tool(self, tool: Tool | None) -> None:
+        """Drive the tool control (as the user would); None: the crosshair."""
+        self.tool_box.setCurrentIndex(max(self.tool_box.findData(tool.value if tool else None), 0))
+
+    def _on_tool_changed(self, *_args: object) -> None:
+        value = self.tool_box.currentData()
+        for plane in self.planes:
+            plane.set_tool(Tool(value) if value else None)
 
     def _crop_controls(self) -> QHBoxLayout:
         """The 3-D crop box: a check box and, per axis (column, row, slice), the kept

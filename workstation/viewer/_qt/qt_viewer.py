@@ -32,7 +32,6 @@ from workstation.viewer._qt.qt_annotation_panel import QtAnnotationPanel
 from workstation.viewer._qt.qt_thumbnails import QtThumbnails
 from workstation.viewer._qt.qt_viewer_toolbar import QtViewerToolbar
 from workstation.viewer._qt.qt_viewport import QtViewport
-from workstation.viewer._qt.tools import Tool
 from workstation.viewer.annotations import Kind
 from workstation.viewer.catalog import ArchiveCatalog, SeriesEntry, StudyCatalog
 from workstation.viewer.documents import (
@@ -41,6 +40,7 @@ from workstation.viewer.documents import (
     read_document_info,
 )
 from workstation.viewer.frames import DisplayFrame
+from workstation.viewer.interaction.tools import Tool
 from workstation.viewer.model import ViewerModel
 from workstation.viewer.sources import open_frame_source
 
@@ -425,7 +425,7 @@ class QtViewer(QWidget):
         self.tool = tool
         self.tool_actions[tool].setChecked(True)
         for view in self._views:
-            view.cancel_drawing()
+            view.tools.set_tool(tool)
 
     def apply_preset(self, key: str) -> bool:
         return self.model.active_viewport.apply_preset(key)

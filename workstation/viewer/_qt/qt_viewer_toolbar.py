@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QMenu, QSpinBox, QToolBar, QToolButton
 
 from workstation.i18n import _
 from workstation.viewer import window_presets
-from workstation.viewer._qt.tools import TOOL_SHORTCUTS, Tool, tool_label
+from workstation.viewer.interaction.tools import TOOL_SHORTCUTS, Tool, tool_label
 from workstation.viewer.model import LAYOUTS, MAX_FPS, MIN_FPS
 
 MEASURE_TOOLS = (

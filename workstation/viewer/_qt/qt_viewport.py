@@ -25,23 +25,34 @@ from PySide6.QtWidgets import QHBoxLayout, QScrollBar, QWidget
 from workstation.i18n import _
 from workstation.imaging.render import values_to_u8
 from workstation.viewer import glyphs, overlays
-from workstation.viewer._qt.tools import CLICK_KINDS, DRAG_KINDS, Drawing, Tool, too_small
 from workstation.viewer._vtk.qvtk import ViewerRenderWidget
 from workstation.viewer._vtk.vtk_viewport import VtkViewport
-from workstation.viewer.annotations import Annotation, Kind, evaluate
 from workstation.viewer.documents import document_text
+from workstation.viewer.interaction.events import (
+    Button,
+    KeyEvent,
+    PointerAction,
+    PointerEvent,
+    ToolKey,
+)
+from workstation.viewer.interaction.session import VIEW_DRAGS, ToolSession
+from workstation.viewer.interaction.viewport_host import ViewportToolHost
 from workstation.viewer.model import ViewerModel, Viewport
 
 logger = logging.getLogger(__name__)
 
 SERIES_MIME = "application/x-klinika-series-uid"
-PICK_TOLERANCE_PX = 6.0
 #: The stack is "still" this long after the last frame change (then sampling turns linear).
 STILL_AFTER_MS = 150
 #: While the stack moves the scrollbar is repainted at most this often.
 SCROLLBAR_EVERY_MS = 100
 #: Mouse drags whose steps are drawn lazily (once per render, the latest state).
-LAZY_DRAGS = ("window", "pan", "zoom")
+LAZY_DRAGS = VIEW_DRAGS
+_BUTTONS = {
+    Qt.MouseButton.LeftButton: Button.LEFT,
+    Qt.MouseButton.MiddleButton: Button.MIDDLE,
+    Qt.MouseButton.RightButton: Button.RIGHT,
+}
 
 
 class QtRenderView(ViewerRenderWidget):
@@ -62,7 +73,8 @@ class QtRenderView(ViewerRenderWidget):
         self._owner.on_mouse_release(ev)
 
     def mouseDoubleClickEvent(self, ev) -> None:
-        self._owner.sig_double_clicked.emit(self._owner.viewport.position)
+        if not self._owner.on_mouse_double_click(ev):
+            self._owner.sig_double_clicked.emit(self._owner.viewport.position)
 
     def wheelEvent(self, ev) -> None:
         self._owner.on_wheel(ev)
@@ -131,12 +143,13 @@ class QtViewport(QWidget):
         layout.setSpacing(0)
         layout.addWidget(self.render_view, 1)
         layout.addWidget(self.scrollbar)
-        self._drag_button = Qt.MouseButton.NoButton
-        self._drag_mode = ""
-        self._last_pos = QPointF()
-        self._drawing: Drawing | None = None
-        self._selected = ""
-        self._magnifier_at: tuple[float, float] | None = None
+        #: The tools: a Qt-free state machine fed with this widget's mouse and keys.
+        self.tools = ToolSession(
+            ViewportToolHost(viewport, model, lambda kind: self.host.ask_annotation_text(kind)),
+            viewport,
+        )
+        self.tools.changed.connect(self.refresh)
+        self.tools.selected.connect(self.sig_annotation_selected.emit)
         self._first_shown = False
         self._generation = 0
         self._warmed = False
@@ -179,8 +192,7 @@ class QtViewport(QWidget):
         if what == "series":
             self._first_shown = False
             self._shown_index = -1
-            self._drawing = None
-            self._selected = ""
+            self.tools.reset()
             self._attach_source()
             self._update_scrollbar()
             self._update_cine_timer()
@@ -194,7 +206,7 @@ class QtViewport(QWidget):
             self._stale = True
             self.render_view.request_render()
             return
-        elif what in ("window", "view") and self._drag_mode in LAZY_DRAGS:
+        elif what in ("window", "view") and self.tools.drag_mode in LAZY_DRAGS:
             # A W/L, pan or zoom drag: mouse moves are coalesced like wheel notches.
             self.scene.set_interactive(True)
             self._still_timer.start()
@@ -328,24 +340,10 @@ class QtViewport(QWidget):
         scene.set_scale_bar(bar.length_px if bar else 0, bar.text if bar else "")
         scene.set_glyphs(self._glyphs())
         scene.set_reference_lines(self._reference_segments)
-        scene.set_magnifier(self._magnifier_at)
+        scene.set_magnifier(self.tools.magnifier_at)
 
     def _glyphs(self) -> list[glyphs.Glyph]:
-        ref = self.viewport.current_ref()
-        if ref is None:
-            return []
-        zoom = self.viewport.transform.zoom
-        out = [
-            glyphs.glyph(a, zoom, a.annotation_id == self._selected)
-            for a in self.model.annotations_on(ref.sop_instance_uid, ref.frame_index)
-        ]
-        if self._drawing is not None and self._drawing.preview():
-            preview = Annotation(self._drawing.kind, self._drawing.preview(), ref.sop_instance_uid)
-            frame = self.viewport.current_frame()
-            if frame is not None and frame.ok and len(preview.points) >= 2:
-                preview = evaluate(preview, frame)
-            out.append(glyphs.glyph(preview, zoom, True))
-        return out
+        return self.tools.glyphs(self.viewport.transform.zoom)
 
     def set_reference_lines(self, segments: list) -> None:
         if segments == self._reference_segments:
@@ -381,124 +379,39 @@ class QtViewport(QWidget):
             self.scene.warm_up()
             self.refresh()
 
+    def _pointer(self, ev, action: PointerAction, button: Button = Button.NONE) -> PointerEvent:
+        """The model's event for a Qt mouse event."""
+        pos = ev.position()
+        return PointerEvent(
+            action,
+            self.image_point(pos),
+            (pos.x(), pos.y()),
+            button,
+            self._view_size(),
+            self.viewport.transform.zoom,
+            bool(ev.modifiers() & Qt.KeyboardModifier.ControlModifier),
+        )
+
     def on_mouse_press(self, ev) -> None:
         self.sig_activated.emit(self.viewport.position)
         self.render_view.setFocus()
-        pos, button = ev.position(), ev.button()
-        self._last_pos, self._drag_button = pos, button
-        ctrl = bool(ev.modifiers() & Qt.KeyboardModifier.ControlModifier)
-        if button == Qt.MouseButton.RightButton:
-            self._drag_mode = "zoom" if ctrl else "window"
-        elif button == Qt.MouseButton.MiddleButton:
-            self._drag_mode = "pan"
-        elif button == Qt.MouseButton.LeftButton:
-            self._drag_mode = self._press_tool(self.host.tool, pos)
-
-    def _press_tool(self, tool: Tool, pos: QPointF) -> str:
-        if tool in (Tool.WINDOW, Tool.PAN, Tool.ZOOM):
-            return tool.value
-        if tool is Tool.MAGNIFY:
-            self._magnifier_at = (pos.x(), pos.y())
-            self.refresh()
-            return "magnify"
-        point = self.image_point(pos)
-        if point is None:
-            return ""
-        if tool is Tool.SELECT:
-            tol = PICK_TOLERANCE_PX / max(self.viewport.transform.zoom, 1e-6)
-            self._selected = glyphs.nearest(self._glyphs(), point, tol) or ""
-            if self._selected:
-                self.sig_annotation_selected.emit(self._selected)
-            self.refresh()
-            return ""
-        kind = tool.kind
-        assert kind is not None
-        if kind in (Kind.PROBE, Kind.TEXT):
-            self._finish(Drawing(kind, [point]))
-            return ""
-        if kind in CLICK_KINDS:
-            if self._drawing is None or self._drawing.kind is not kind:
-                self._drawing = Drawing(kind)
-            self._drawing.points.append(point)
-            self._drawing.floating = None
-            if self._drawing.complete:
-                self._finish(self._drawing)
-            else:
-                self.refresh()
-            return "click"
-        self._drawing = Drawing(kind, [point])
-        return "draw"
+        if self.tools.tool is not self.host.tool:
+            self.tools.set_tool(self.host.tool)
+        button = _BUTTONS.get(ev.button(), Button.NONE)
+        self.tools.handle(self._pointer(ev, PointerAction.PRESS, button))
 
     def on_mouse_move(self, ev) -> None:
-        pos = ev.position()
-        dx, dy = pos.x() - self._last_pos.x(), pos.y() - self._last_pos.y()
-        self._last_pos = pos
-        mode = self._drag_mode
-        vp = self.viewport
-        if mode == "window":
-            vp.drag_window(dx, dy)
-        elif mode == "pan":
-            vp.pan(dx, dy)
-        elif mode == "zoom":
-            vp.zoom(1.0 + (-dy) / 200.0, (pos.x(), pos.y()), self._view_size())
-        elif mode == "magnify":
-            self._magnifier_at = (pos.x(), pos.y())
-            self.refresh()
-        elif self._drawing is not None:
-            point = self.image_point(pos)
-            if point is None:
-                return
-            if self._drawing.kind is Kind.FREEHAND and mode == "draw":
-                self._drawing.points.append(point)
-            else:
-                self._drawing.floating = point
-            self.refresh()
+        self.tools.handle(self._pointer(ev, PointerAction.MOVE))
 
     def on_mouse_release(self, ev) -> None:
-        mode, self._drag_mode = self._drag_mode, ""
-        self._drag_button = Qt.MouseButton.NoButton
+        button = _BUTTONS.get(ev.button(), Button.NONE)
+        self.tools.handle(self._pointer(ev, PointerAction.RELEASE, button))
         if self._stale:
             self.refresh()  # the drag's last step, now
-        if mode == "magnify":
-            self._magnifier_at = None
-            self.refresh()
-            return
-        if mode != "draw" or self._drawing is None:
-            return
-        drawing, point = self._drawing, self.image_point(ev.position())
-        if drawing.kind in DRAG_KINDS and point is not None:
-            drawing.points.append(point)
-            drawing.floating = None
-        if drawing.complete and not too_small(
-            drawing.kind, drawing.points, self.viewport.transform.zoom
-        ):
-            self._finish(drawing)
-        else:
-            self._drawing = None
-            self.refresh()
 
-    def _finish(self, drawing: Drawing) -> None:
-        self._drawing = None
-        ref, frame = self.viewport.current_ref(), self.viewport.current_frame()
-        if ref is None or frame is None or not frame.ok:
-            self.refresh()
-            return
-        text = ""
-        if drawing.kind in (Kind.TEXT, Kind.ARROW):
-            text = self.host.ask_annotation_text(drawing.kind)
-            if text is None or (drawing.kind is Kind.TEXT and not text):
-                self.refresh()
-                return
-        a = Annotation(
-            drawing.kind,
-            tuple(drawing.points),
-            ref.sop_instance_uid,
-            ref.frame_index,
-            series_instance_uid=self.viewport.series_uid,
-            text=text,
-        )
-        self.model.add_annotation(evaluate(a, frame))
-        self.refresh()
+    def on_mouse_double_click(self, ev) -> bool:
+        """True when the tools used it (a point of a shape in progress)."""
+        return self.tools.handle(self._pointer(ev, PointerAction.DOUBLE_CLICK, Button.LEFT))
 
     def on_wheel(self, ev) -> None:
         steps = ev.angleDelta().y() / 120.0
@@ -511,9 +424,7 @@ class QtViewport(QWidget):
             self.viewport.scroll(-round(steps) or (-1 if steps > 0 else 1))
 
     def on_leave(self) -> None:
-        if self._magnifier_at is not None and self._drag_mode != "magnify":
-            self._magnifier_at = None
-            self.refresh()
+        self.tools.leave()
 
     def on_key(self, ev) -> bool:
         vp, key = self.viewport, ev.key()
@@ -535,8 +446,8 @@ class QtViewport(QWidget):
             K.Key_1: vp.one_to_one,
             K.Key_Space: lambda: vp.set_cine(not vp.cine_playing),
             K.Key_K: lambda: self.model.toggle_key_image(vp),
-            K.Key_Delete: self.remove_selected,
-            K.Key_Escape: self.cancel_drawing,
+            K.Key_Delete: lambda: self.tools.handle(KeyEvent(ToolKey.DELETE)),
+            K.Key_Escape: lambda: self.tools.handle(KeyEvent(ToolKey.ESCAPE)),
         }
         action = actions.get(key)
         if action is None:
@@ -547,18 +458,13 @@ class QtViewport(QWidget):
         return True
 
     def remove_selected(self) -> None:
-        if self._selected:
-            self.model.remove_annotation(self._selected)
-            self._selected = ""
-            self.refresh()
+        self.tools.remove_selected()
 
     def select_annotation(self, annotation_id: str) -> None:
-        self._selected = annotation_id
-        self.refresh()
+        self.tools.select(annotation_id)
 
     def cancel_drawing(self) -> None:
-        self._drawing = None
-        self.refresh()
+        self.tools.cancel()
 
     def _on_scrollbar_changed(self, value: int) -> None:
         if not self._updating_scrollbar:
