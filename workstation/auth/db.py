@@ -18,19 +18,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, text
-from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from workstation.storage.engine import make_engine, write_engine
+from workstation.storage.migrate import ensure_schema
 
 logger = logging.getLogger(__name__)
 
-HEAD_REVISION = "auth_0001"
 VERSION_TABLE = "alembic_version_auth"
-MIGRATIONS = Path(__file__).with_name("migrations")
+AUTH_SCRIPTS = "workstation.auth:migrations"
 
 
 def auth_database_url(settings: Any) -> str:
@@ -83,24 +81,7 @@ class AuthDatabase:
             yield conn
 
     # -- migrations --------------------------------------------------------------------
-    def current_revision(self) -> str | None:
-        try:
-            with self.read() as conn:
-                row = conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).first()
-        except (OperationalError, ProgrammingError):
-            return None
-        return str(row[0]) if row else None
-
     def migrate(self) -> None:
-        """Bring the auth tables to the head revision (a no-op query when already there)."""
-        if self.current_revision() == HEAD_REVISION:
-            return
-        from alembic import command
-        from alembic.config import Config
-
-        cfg = Config()
-        cfg.set_main_option("script_location", str(MIGRATIONS))
-        with write_engine(self.engine).begin() as conn:
-            cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "head")
-        logger.info("auth tables migrated to %s", HEAD_REVISION)
+        """Bring the auth tables to the head revision (a no-op query when already there):
+        the same lineage runner as the archive's (:mod:`workstation.storage.migrate`)."""
+        ensure_schema(self.engine, AUTH_SCRIPTS, VERSION_TABLE)

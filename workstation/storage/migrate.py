@@ -1,7 +1,8 @@
 """Bring one Alembic lineage to its head, cheaply when it is there already.
 
 The archive database holds several lineages, each with its own scripts and version table:
-the archive index (``alembic_version``), the sync queue (``sync_alembic_version``) and the
+the archive index (``alembic_version``), the sync queue (``sync_alembic_version``), the
+auth tables (``alembic_version_auth``, in their own file beside a SQLite archive) and the
 viewer's tables (``viewer_alembic_version``).  Running ``alembic upgrade head`` on every
 open costs an import of Alembic (and Mako) and a walk of the scripts, a few hundred
 milliseconds at start-up.  :func:`ensure_schema` first compares the revisions in the
