@@ -1,11 +1,7 @@
-"""drop the ``changes`` table: nothing read it and nothing pruned it
+"""Revision 0004 (after 0003): drop the ``changes`` table, which nothing read or pruned.
 
 Subscribers learn of changes from ``Archive.subscribe`` (in process, after each commit);
 the table only grew by a row per study touched.
-
-Revision ID: 0004
-Revises: 0003
-Create Date: 2026-12-07 06:30:00
 """
 
 from __future__ import annotations
@@ -15,8 +11,6 @@ from alembic import op
 
 revision = "0004"
 down_revision = "0003"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:
