@@ -125,3 +125,30 @@ def test_a_plane_annotation_follows_its_plane(coronal) -> None:  # type: ignore[
     state.scroll(CORONAL, -2)
     (back,) = s.host.annotations()
     assert np.array(back.points) == pytest.approx(np.array([(10.0, 10.0), (30.0, 12.0)]))
+
+
+def test_roi_on_isotropic_voxels_is_numpy_on_the_very_voxels(tmp_path: Path) -> None:
+    """1 mm voxels: the coronal plane's pixels are voxel centres (head at the top, the
+    patient's right on the left), so the ROI is a plain numpy mean of a voxel block."""
+    hu = random_hu((24, 30, 36), seed=5)
+    paths = write_series(tmp_path, hu, pixel_spacing=(1.0, 1.0), slice_spacing=1.0)
+    volume = build_mpr_volume(load_frames(paths))
+    assert isinstance(volume, MprVolume), volume
+    j = 13
+    state = MprViewState(volume)
+    state.set_crosshair(volume.index_to_patient([5, j, 7]))
+    notes = PlaneAnnotations()
+    host = PlaneToolHost(
+        notes, lambda: state.views[CORONAL].plane, lambda: state.values(CORONAL, Quality.FULL)
+    )
+    s = ToolSession(host)
+    s.set_tool(Tool.RECTANGLE)
+    (c0, r0), (c1, r1) = (4, 3), (29, 17)
+    _drag(s, (c0 - 0.4, r0 - 0.4), (c1 + 0.4, r1 + 0.4))
+    (roi,) = notes.all()
+    n = hu.shape[0]
+    block = hu[n - 1 - r1 : n - r0, j, c0 : c1 + 1].astype(float)
+    assert roi.results["pixel_count"] == block.size
+    assert roi.results["mean"] == pytest.approx(block.mean(), abs=1e-3)
+    assert roi.results["sd"] == pytest.approx(block.std(), abs=1e-3)
+    assert (roi.results["min"], roi.results["max"]) == pytest.approx((block.min(), block.max()))

@@ -24,7 +24,7 @@ pytestmark = [pytest.mark.qt, pytest.mark.vtk]
 
 def _screen(plane, column: float, row: float) -> QPointF:  # type: ignore[no-untyped-def]
     """Where plane pixel (column, row) is on the widget, in Qt's logical pixels."""
-    x, y = plane.picture.pixel_to_display(column, row)
+    x, y = plane.picture.pixel_to_display(np.array([column, row]))
     ratio = plane.devicePixelRatioF()
     return QPointF(x / ratio, plane.height() - 1 - y / ratio)
 
@@ -69,11 +69,12 @@ def test_length_and_roi_drawn_on_a_coronal_plane(qtbot, marked_series: list[Path
         assert roi.results["mean"] == pytest.approx(expected_hu.mean(), abs=1.0)
 
         # Both are drawn on the coronal plane only (the axial plane is not theirs).
-        assert len(plane.tools.glyphs(1.0)) == 2
-        assert view.planes[0].tools.glyphs(1.0) == []
+        tools = view.plane_tools[CORONAL]
+        assert len(tools.session.glyphs(1.0)) == 2
+        assert view.plane_tools[0].session.glyphs(1.0) == []
         view.set_tool(Tool.SELECT)
         qtbot.mouseClick(plane, Qt.MouseButton.LeftButton, pos=ends[1].toPoint())
-        assert plane.tools.selection == length.annotation_id
+        assert tools.session.selection == length.annotation_id
         settle(50)
         save_png(grab(plane), ARTIFACTS / "mpr-tools.png")
         qtbot.keyClick(plane, Qt.Key.Key_Delete)

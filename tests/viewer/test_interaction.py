@@ -77,10 +77,16 @@ def _lps(path: Path, col: float, row: float) -> np.ndarray:
 
 
 def _drag(s: ToolSession, a, b, zoom: float = 1.0, steps: int = 4) -> None:  # type: ignore[no-untyped-def]
-    s.handle(press(a, zoom=zoom))
+    """Press at image point a, move to b, release (the screen at `zoom` x the image)."""
+
+    def on_screen(p):  # type: ignore[no-untyped-def]
+        return {"zoom": zoom, "screen": (p[0] * zoom, p[1] * zoom)}
+
+    s.handle(press(a, **on_screen(a)))
     for t in np.linspace(0, 1, steps)[1:]:
-        s.handle(move((a[0] + t * (b[0] - a[0]), a[1] + t * (b[1] - a[1])), zoom=zoom))
-    s.handle(release(b, zoom=zoom))
+        p = (a[0] + t * (b[0] - a[0]), a[1] + t * (b[1] - a[1]))
+        s.handle(move(p, **on_screen(p)))
+    s.handle(release(b, **on_screen(b)))
 
 
 def test_length_in_mm_and_lps_from_the_header(session) -> None:  # type: ignore[no-untyped-def]
@@ -193,6 +199,10 @@ def test_drag_a_handle_re_measures(session) -> None:  # type: ignore[no-untyped-
     assert after.points == ((30.0, 20.0), (70.0, 55.0))
     assert after.results["mean"] == pytest.approx(_hu(path)[20:56, 30:71].mean())
     assert after.results["mean"] != pytest.approx(before.results["mean"])
+    # A click that shakes by less than 4 screen pixels moves nothing.
+    _drag(s, (70.0, 55.0), (71.5, 56.0), zoom=2.0)
+    (still,) = model.annotations()
+    assert still.points == after.points and s.selection == after.annotation_id
 
 
 def test_view_drags_reach_the_viewport(session) -> None:  # type: ignore[no-untyped-def]

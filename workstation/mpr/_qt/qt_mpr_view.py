@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from workstation.i18n import _
 from workstation.mpr._qt.qt_mpr_plane import QtMprPlane
+from workstation.mpr._qt.qt_plane_tools import QtPlaneTools
 from workstation.mpr._qt.qt_volume_view import Qt3DView
 from workstation.mpr.geometry import MAX_SLAB_MM, Slab, SlabMode
 from workstation.mpr.presets import presets
@@ -42,9 +43,7 @@ class QtMprView(QWidget):
         self.setWindowTitle(_("MPR / 3-D"))
         self.volume = volume
         self.state = MprViewState(volume, _default_window(volume))
-        #: Measurements on the planes, shared so each shows on every plane it lies in.
-        self.notes = PlaneAnnotations()
-        self.planes = [QtMprPlane(self.state, i, notes=self.notes) for i in range(3)]
+        self.planes = [QtMprPlane(self.state, i) for i in range(3)]
         self.volume_view: Qt3DView | None = None
         self.grid = QGridLayout()
         self.grid.setSpacing(2)
@@ -52,6 +51,7 @@ class QtMprView(QWidget):
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addLayout(self._controls())
         outer.addLayout(self._crop_controls())
+        outer.addLayout(self._tool_controls())
         outer.addLayout(self.grid, 1)
         self.warnings = QLabel("\n".join(volume.warnings))
         self.warnings.setStyleSheet("color: #e0a030;")
@@ -91,29 +91,14 @@ class QtMprView(QWidget):
         self.iso_value.setToolTip(_("Iso-surface level"))
         self.mode_box.currentIndexChanged.connect(self._on_mode_changed)
         self.iso_value.editingFinished.connect(self._on_mode_changed)
-        self.tool_box = QComboBox()
-        self.tool_box.addItem(_("Crosshair"), None)
-        for tool in PLANE_TOOLS:
-            self.tool_box.addItem(tool_label(tool), tool.value)
-        self.tool_box.currentIndexChanged.connect(self._on_tool_changed)
         reset = QPushButton(_("Reset planes"))
         reset.clicked.connect(self.state.reset)
-        for widget in (QLabel(_("Tool")), self.tool_box,
-                       QLabel(_("Layout")), self.layout_box, QLabel(_("Slab")), self.slab_mode,
+        for widget in (QLabel(_("Layout")), self.layout_box, QLabel(_("Slab")), self.slab_mode,
                        self.slab_mm, QLabel(_("3-D preset")), self.preset_box,
                        QLabel(_("3-D mode")), self.mode_box, self.iso_value, reset):  # fmt: skip
             bar.addWidget(widget)
         bar.addStretch(1)
         return bar
-
-    def set_tool(self, tool: Tool | None) -> None:
-        """Drive the tool control (as the user would); None: the crosshair."""
-        self.tool_box.setCurrentIndex(max(self.tool_box.findData(tool.value if tool else None), 0))
-
-    def _on_tool_changed(self, *_args: object) -> None:
-        value = self.tool_box.currentData()
-        for plane in self.planes:
-            plane.set_tool(Tool(value) if value else None)
 
     def _crop_controls(self) -> QHBoxLayout:
         """The 3-D crop box: a check box and, per axis (column, row, slice), the kept
@@ -158,6 +143,32 @@ class QtMprView(QWidget):
         for n in (0, 2, 4):  # keep each range ordered
             values[n], values[n + 1] = sorted(values[n : n + 2])
         self.volume_view.set_crop(values)
+
+    def _tool_controls(self) -> QHBoxLayout:
+        """The left button's tool on the planes: the crosshair or a 2-D measuring tool
+        (one Qt-free tool session per plane; measurements shared by the planes)."""
+        #: Measurements on the planes, each shown on every plane it lies in.
+        self.notes = PlaneAnnotations()
+        self.plane_tools = [QtPlaneTools(plane, self.notes) for plane in self.planes]
+        bar = QHBoxLayout()
+        self.tool_box = QComboBox()
+        self.tool_box.addItem(_("Crosshair"), None)
+        for tool in PLANE_TOOLS:
+            self.tool_box.addItem(tool_label(tool), tool.value)
+        self.tool_box.currentIndexChanged.connect(self._on_tool_changed)
+        bar.addWidget(QLabel(_("Tool")))
+        bar.addWidget(self.tool_box)
+        bar.addStretch(1)
+        return bar
+
+    def set_tool(self, tool: Tool | None) -> None:
+        """Drive the tool control (as the user would); None: the crosshair."""
+        self.tool_box.setCurrentIndex(max(self.tool_box.findData(tool.value if tool else None), 0))
+
+    def _on_tool_changed(self, *_args: object) -> None:
+        value = self.tool_box.currentData()
+        for tools in self.plane_tools:
+            tools.set_tool(Tool(value) if value else None)
 
     def set_layout(self, layout: str) -> None:
         """ "1x3": the three planes side by side; "2x2": planes and the 3-D view."""

@@ -65,8 +65,6 @@ class VtkPlanePicture:
             prop.SetColor(1.0, 0.85, 0.3)
             renderer.AddViewProp(text)
             self.labels[edge] = text
-        #: Measurement labels, placed in plane pixels (world coordinates).
-        self._notes: list[vtkTextActor] = []
         self._shape: tuple[int, int] | None = None
         self._image: vtkImageData | None = None
         self._pixels: np.ndarray | None = None
@@ -88,25 +86,6 @@ class VtkPlanePicture:
             self.labels[edge].SetInput(getattr(labels, edge))
         set_text(self.labels["info"], info)  # translated: a font with its script
         set_text(self.labels["scale"], scale)
-
-    def set_notes(self, notes: list[tuple[float, float, str]]) -> None:
-        """Measurement labels: (column, row, text) in plane pixels."""
-        while len(self._notes) < len(notes):
-            text = vtkTextActor()
-            text.GetPositionCoordinate().SetCoordinateSystemToWorld()
-            prop = text.GetTextProperty()
-            prop.SetFontSize(13)
-            use_unicode_font(prop)
-            prop.SetColor(1.0, 0.85, 0.3)
-            self.renderer.AddViewProp(text)
-            self._notes.append(text)
-        rows = self._shape[0] if self._shape else 0
-        for i, text in enumerate(self._notes):
-            if i < len(notes):
-                column, row, label = notes[i]
-                text.SetPosition(column, rows - 1 - row)
-                set_text(text, label)
-            text.SetVisibility(i < len(notes))
 
     def fit(self) -> None:
         """Show the whole picture, centred, aspect kept."""
@@ -132,13 +111,13 @@ class VtkPlanePicture:
         wx, wy = (wx / ww, wy / ww) if ww else (wx, wy)
         return np.array([wx, self._shape[0] - 1 - wy])
 
-    def pixel_to_display(self, column: float, row: float) -> tuple[float, float]:
-        """VTK display point (x, y from the bottom) of a plane pixel (column, row)."""
+    def pixel_to_display(self, pixel: np.ndarray) -> np.ndarray:
+        """VTK display point (x, y from the bottom) of plane pixel (column, row)."""
         assert self._shape is not None
-        self.renderer.SetWorldPoint(column, self._shape[0] - 1 - row, 0.0, 1.0)
+        self.renderer.SetWorldPoint(float(pixel[0]), self._shape[0] - 1 - float(pixel[1]), 0.0, 1.0)
         self.renderer.WorldToDisplay()
         x, y, _z = self.renderer.GetDisplayPoint()
-        return float(x), float(y)
+        return np.array([x, y])
 
     def pixel_size_on_screen(self) -> float:
         """Display pixels per plane pixel."""
@@ -146,3 +125,8 @@ class VtkPlanePicture:
             return 1.0
         vh = self.renderer.GetSize()[1]
         return vh / (2.0 * self.renderer.GetActiveCamera().GetParallelScale())
+
+    @property
+    def shape(self) -> tuple[int, int] | None:
+        """(rows, columns) of the picture shown, None before the first."""
+        return self._shape

@@ -30,6 +30,23 @@ def set_text(actor: vtkTextActor, text: str) -> None:
     actor.SetInput(text)
 
 
+def text_actor(
+    renderer: vtkRenderer, size: int, rgb: tuple[float, float, float], centred: bool = False
+) -> vtkTextActor:
+    """A shadowed text actor in ``renderer`` (a font with every script)."""
+    actor = vtkTextActor()
+    prop = actor.GetTextProperty()
+    prop.SetFontSize(size)
+    use_unicode_font(prop)
+    prop.SetColor(*rgb)
+    prop.ShadowOn()
+    if centred:
+        prop.SetJustificationToCentered()
+        prop.SetVerticalJustificationToCentered()
+    renderer.AddViewProp(actor)
+    return actor
+
+
 def to_vtk_matrix(m3: np.ndarray, z: float = 0.0) -> vtkMatrix4x4:
     m = vtkMatrix4x4()
     m.Identity()
@@ -63,8 +80,14 @@ class LineLayer:
     """Lines in image coordinates drawn over the image with the image's matrix."""
 
     def __init__(
-        self, renderer: vtkRenderer, rgb: tuple[float, float, float], width: float
+        self,
+        renderer: vtkRenderer,
+        rgb: tuple[float, float, float],
+        width: float,
+        z: float = -1.0,
     ) -> None:
+        #: Depth of the lines: slightly towards the camera, so the image never hides them.
+        self.z = z
         self.mapper = vtkPolyDataMapper()
         self.actor = vtkActor()
         self.actor.SetMapper(self.mapper)
@@ -82,8 +105,7 @@ class LineLayer:
             return
         self._key = key
         self.mapper.SetInputData(polydata(lines, closed))
-        # Slightly towards the camera so lines are never hidden by the image plane.
-        self.actor.SetUserMatrix(to_vtk_matrix(matrix, z=-1.0))
+        self.actor.SetUserMatrix(to_vtk_matrix(matrix, z=self.z))
         self.actor.SetVisibility(bool(lines))
 
 

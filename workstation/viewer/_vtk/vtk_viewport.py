@@ -29,7 +29,7 @@ from vtkmodules.vtkRenderingCore import (
     vtkWindowToImageFilter,
 )
 
-from workstation.viewer._vtk.vtk_fonts import use_unicode_font
+from workstation.viewer._vtk.vtk_glyph_layer import VtkGlyphLayer
 from workstation.viewer._vtk.vtk_layers import (
     TEXT_RGB,
     CornerText,
@@ -37,20 +37,16 @@ from workstation.viewer._vtk.vtk_layers import (
     LineLayer,
     polydata,
     set_text,
+    text_actor,
     to_vtk_matrix,
 )
 from workstation.viewer.glyphs import Glyph
 
 logger = logging.getLogger(__name__)
 
-ANNOTATION_RGB = (1.0, 0.85, 0.1)
-SELECTED_RGB = (0.2, 1.0, 0.3)
 REFERENCE_RGB = (0.3, 0.75, 1.0)
 MESSAGE_RGB = (1.0, 0.45, 0.35)
 HINT_RGB = (0.6, 0.6, 0.6)
-#: Measurement labels sit on a translucent dark box (yellow alone vanished on bone).
-LABEL_BACKGROUND_RGB = (0.0, 0.0, 0.0)
-LABEL_BACKGROUND_OPACITY = 0.6
 
 
 class VtkViewport:
@@ -72,9 +68,7 @@ class VtkViewport:
         self.image_actor = self._quad.actor
         self.renderer.AddViewProp(self.image_actor)
         self._refs = LineLayer(self.renderer, REFERENCE_RGB, 1.5)
-        self._marks = LineLayer(self.renderer, ANNOTATION_RGB, 2.0)
-        self._selected = LineLayer(self.renderer, SELECTED_RGB, 2.5)
-        self._labels: list[vtkTextActor] = []
+        self._glyphs = VtkGlyphLayer(self.renderer)
         self.corners = CornerText(self.renderer)
         self.message = self._text_actor(16, MESSAGE_RGB, centred=True)
         self._message = ""
@@ -97,23 +91,12 @@ class VtkViewport:
         self._mag_actor: vtkActor | None = None
         self.view_size = (1, 1)
         self._matrix = np.eye(3)
-        self._glyph_key: object = None
         self._camera_ready = False
         self._scale_key: object = None
         self._active_key: object = None
 
     def _text_actor(self, size: int, rgb, centred: bool = False) -> vtkTextActor:
-        actor = vtkTextActor()
-        prop = actor.GetTextProperty()
-        prop.SetFontSize(size)
-        use_unicode_font(prop)
-        prop.SetColor(*rgb)
-        prop.ShadowOn()
-        if centred:
-            prop.SetJustificationToCentered()
-            prop.SetVerticalJustificationToCentered()
-        self.renderer.AddViewProp(actor)
-        return actor
+        return text_actor(self.renderer, size, rgb, centred)
 
     # Camera and image ------------------------------------------------------------
     def set_view_size(self, width: int, height: int) -> None:
@@ -242,38 +225,8 @@ class VtkViewport:
 
     # Annotations and reference lines ------------------------------------------------
     def set_glyphs(self, glyphs: list[Glyph]) -> None:
-        key = (tuple(glyphs), self._matrix.tobytes(), self.view_size)
-        if key == self._glyph_key:
-            return  # unchanged: rebuilding label textures costs more than the image
-        self._glyph_key = key
-        normal = [g for g in glyphs if not g.selected]
-        chosen = [g for g in glyphs if g.selected]
-        for layer, group in ((self._marks, normal), (self._selected, chosen)):
-            lines = [line for g in group for line in g.polylines]
-            closed = [c for g in group for c in g.closed]
-            layer.set(lines, closed, self._matrix)
-        for actor in self._labels:
-            self.renderer.RemoveViewProp(actor)
-        self._labels = []
-        h = self.view_size[1]
-        for g in glyphs:
-            if not g.text:
-                continue
-            actor = self._text_actor(13, SELECTED_RGB if g.selected else ANNOTATION_RGB)
-            x, y, _w = self._matrix @ np.array([g.anchor[0], g.anchor[1], 1.0])
-            rows = g.text.split("\n")
-            # Keep the label inside the view (about 7.5 px per character at size 13).
-            width, height = 7.5 * max(len(t) for t in rows), 15 * len(rows)
-            x = min(max(x, 2.0), self.view_size[0] - width - 4)
-            y = min(max(y, 2.0), h - height - 2)
-            set_text(actor, g.text)
-            actor.SetPosition(x, h - y)
-            prop = actor.GetTextProperty()
-            prop.SetVerticalJustificationToTop()
-            # Readable on bright tissue: a dark box behind the yellow text.
-            prop.SetBackgroundColor(*LABEL_BACKGROUND_RGB)
-            prop.SetBackgroundOpacity(LABEL_BACKGROUND_OPACITY)
-            self._labels.append(actor)
+        # World coordinates are the widget's pixels: one matrix for lines and labels.
+        self._glyphs.set(glyphs, self._matrix, self._matrix, self.view_size)
 
     def set_reference_lines(
         self, segments: list[tuple[tuple[float, float], tuple[float, float]]]

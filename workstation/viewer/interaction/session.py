@@ -16,6 +16,8 @@ with the id of an annotation the user picked.
 
 from __future__ import annotations
 
+import math
+
 from workstation.viewer import glyphs
 from workstation.viewer.annotations import Annotation, Kind, evaluate
 from workstation.viewer.interaction.events import (
@@ -27,7 +29,14 @@ from workstation.viewer.interaction.events import (
 )
 from workstation.viewer.interaction.handles import Handle, moved, nearest_handle
 from workstation.viewer.interaction.host import ToolHost, ViewControls
-from workstation.viewer.interaction.tools import CLICK_KINDS, DRAG_KINDS, Drawing, Tool, too_small
+from workstation.viewer.interaction.tools import (
+    CLICK_KINDS,
+    DRAG_KINDS,
+    MIN_DRAG_PX,
+    Drawing,
+    Tool,
+    too_small,
+)
 from workstation.viewer.model import Event
 
 #: How near (screen pixels) a press must land to pick an annotation or grab a point.
@@ -54,6 +63,7 @@ class ToolSession:
         #: "click" or "handle".
         self.drag_mode = ""
         self._last_screen = (0.0, 0.0)
+        self._press_screen = (0.0, 0.0)
         self._handle: Handle | None = None
         #: The annotation whose point is being dragged, as it would be if released now.
         self._editing: Annotation | None = None
@@ -132,7 +142,7 @@ class ToolSession:
         return True
 
     def _press(self, ev: PointerEvent) -> bool:
-        self._last_screen = ev.screen
+        self._last_screen = self._press_screen = ev.screen
         if ev.button is Button.RIGHT:
             self.drag_mode = "zoom" if ev.ctrl else "window"
         elif ev.button is Button.MIDDLE:
@@ -196,7 +206,7 @@ class ToolSession:
             self.magnifier_at = ev.screen
             self.changed.emit()
         elif mode == "handle":
-            self._drag_handle(ev.image)
+            self._drag_handle(ev.image, ev.screen)
         elif self.drawing is not None:
             if ev.image is None:
                 return True
@@ -219,9 +229,11 @@ class ToolSession:
         else:
             self.controls.zoom(1.0 + (-dy) / 200.0, ev.screen, ev.view_size)
 
-    def _drag_handle(self, point: tuple[float, float] | None) -> None:
+    def _drag_handle(self, point: tuple[float, float] | None, screen: tuple[float, float]) -> None:
         if self._handle is None or point is None:
             return
+        if self._editing is None and math.dist(screen, self._press_screen) < MIN_DRAG_PX:
+            return  # a click that shook: the point stays where it was
         base = self._editing or next(
             (a for a in self.host.annotations() if a.annotation_id == self._handle.annotation_id),
             None,
