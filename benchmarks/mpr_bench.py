@@ -17,10 +17,19 @@ here; the bare script renders every voxel):
     ``AutoAdjustSampleDistances`` (p50/p95), still refinement, preset change;
   * bare: the same mapper and transfer function set up by hand.
 Memory: resident size after the volume, what MPR and 3-D add, peak (VmHWM).
+On screen (``--screen``, needs a display, e.g. under xvfb-run): the MPR window's three
+planes (1x3, 1500x600) as the user drives them, a frame being the state change plus
+every plane drawn: crosshair drag (a click-drag in the axial plane, preview quality),
+wheel scroll of the coronal plane (full quality), rotation by the axial plane's handle
+(preview); beside them a bare script (three ``vtkImageReslice`` -> window/level ->
+``vtkImageActor`` windows of the same size, all three re-sliced and drawn a frame). The
+3-D view (600x450, the decimated volume as the window shows it) turned while dragging,
+p50/p95, beside the bare fixed-point mapper on the same input in a window of that size.
 Figures, not pass/fail.
 
     python benchmarks/mpr_bench.py            # full (a few minutes on 2 cores)
     python benchmarks/mpr_bench.py --quick    # 128x128x100, seconds (used by a test)
+    xvfb-run -a python benchmarks/mpr_bench.py --screen   # also the on-screen figures
 """
 
 from __future__ import annotations
@@ -268,7 +277,197 @@ def bench_bare_3d(volume: MprVolume, size: int, frames: int) -> dict[str, float]
     }
 
 
-def run(quick: bool) -> dict[str, float]:
+def bench_screen(volume: MprVolume, frames: int) -> dict[str, float]:
+    """The MPR window's planes and 3-D view on screen (see the module docstring)."""
+    from PySide6.QtWidgets import QApplication, QVBoxLayout, QWidget
+
+    from workstation.mpr._qt.qt_mpr_view import QtMprView
+    from workstation.mpr._qt.qt_volume_view import Qt3DView
+
+    app = QApplication.instance() or QApplication([])
+    view = QtMprView(volume, "1x3")
+    view.resize(1500, 600)
+    view.show()
+    for _ in range(50):
+        app.processEvents()
+        time.sleep(0.01)
+    state = view.state
+
+    def frame(change: Callable[[], object]) -> float:
+        start = time.perf_counter()
+        change()
+        for plane in view.planes:
+            plane._do_render()  # what the coalesced render request runs
+        return (time.perf_counter() - start) * 1000.0
+
+    axial = state.views[0].plane
+    w, h = axial.size
+    state.set_quality(Quality.PREVIEW)  # a button is down
+    drag = [frame(lambda s=s: state.click(0, w / 2 + s, h / 2 + s / 2)) for s in range(frames)]
+    turn = [frame(lambda: state.rotate(0, 2.0)) for _ in range(frames)]
+    state.set_quality(Quality.FULL)
+    state.reset()
+    frame(lambda: None)
+    scroll = [frame(lambda: state.scroll(1, 1.0)) for _ in range(frames)]
+    view.close()
+    bare = _bare_screen_planes(volume, frames)
+
+    host = QWidget()  # as in the window: the view's progress bar paints on a plain parent
+    layout = QVBoxLayout(host)
+    layout.setContentsMargins(0, 0, 0, 0)
+    volume_view = Qt3DView(volume)
+    layout.addWidget(volume_view)
+    host.resize(600, 450)
+    host.show()
+    start = time.perf_counter()
+    while not volume_view.first_shown:
+        app.processEvents()
+        time.sleep(0.005)
+    first = (time.perf_counter() - start) * 1000.0
+    assert volume_view.scene is not None
+    camera = volume_view.renderer.GetActiveCamera()
+    volume_view.scene.set_interactive(True)
+    rotation = []
+    for _ in range(frames):
+        camera.Azimuth(5.0)
+        rotation.append(_timed(volume_view.render_now))
+    volume_view.scene.set_interactive(False)
+    still = _timed(volume_view.render_now)
+    shown_input = volume_view.scene.volume
+    volume_view.close_vtk()
+    host.close()
+    return {
+        "screen_drag_p50_ms": _p(drag, 50),
+        "screen_drag_p95_ms": _p(drag, 95),
+        "screen_scroll_p50_ms": _p(scroll, 50),
+        "screen_scroll_p95_ms": _p(scroll, 95),
+        "screen_rotate_p50_ms": _p(turn, 50),
+        "screen_rotate_p95_ms": _p(turn, 95),
+        **bare,
+        "screen_3d_first_image_ms": first,
+        "screen_3d_rotation_p50_ms": _p(rotation, 50),
+        "screen_3d_rotation_p95_ms": _p(rotation, 95),
+        "screen_3d_still_ms": still,
+        **_bare_screen_3d(shown_input, frames),
+    }
+
+
+def _bare_screen_planes(volume: MprVolume, frames: int) -> dict[str, float]:
+    """Three on-screen windows, each vtkImageReslice -> vtkImageMapToWindowLevelColors ->
+    vtkImageActor, every plane re-sliced (linear) and drawn a frame."""
+    from vtkmodules.util.numpy_support import numpy_to_vtk
+    from vtkmodules.vtkCommonDataModel import vtkImageData
+    from vtkmodules.vtkImagingColor import vtkImageMapToWindowLevelColors
+    from vtkmodules.vtkImagingCore import vtkImageReslice
+    from vtkmodules.vtkRenderingCore import vtkImageActor, vtkRenderer, vtkRenderWindow
+
+    k, j, i = volume.shape
+    sx, sy, sz = volume.spacing_mm
+    image = vtkImageData()
+    image.SetDimensions(i, j, k)
+    image.SetSpacing(sx, sy, sz)
+    image.SetOrigin(*volume.affine[:3, 3])
+    image.GetPointData().SetScalars(numpy_to_vtk(volume.voxels.reshape(-1), deep=0))
+    axes = [
+        (1, 0, 0, 0, 1, 0, 0, 0, 1),
+        (1, 0, 0, 0, 0, 1, 0, -1, 0),
+        (0, 0, -1, 1, 0, 0, 0, -1, 0),
+    ]
+    planes = []
+    for n, cosines in enumerate(axes):
+        reslice = vtkImageReslice()
+        reslice.SetInputData(image)
+        reslice.SetResliceAxesDirectionCosines(*cosines)
+        reslice.SetOutputDimensionality(2)
+        reslice.SetInterpolationModeToLinear()
+        reslice.SetOutputSpacing(sx, sx, 1.0)
+        colours = vtkImageMapToWindowLevelColors()
+        colours.SetInputConnection(reslice.GetOutputPort())
+        colours.SetWindow(400.0)
+        colours.SetLevel(40.0)
+        actor = vtkImageActor()
+        actor.GetMapper().SetInputConnection(colours.GetOutputPort())
+        renderer = vtkRenderer()
+        renderer.AddActor(actor)
+        window = vtkRenderWindow()
+        window.SetSize(496, 560)
+        window.SetPosition(500 * n, 0)
+        window.AddRenderer(renderer)
+        reslice.SetResliceAxesOrigin(*volume.centre_mm())
+        window.Render()
+        renderer.ResetCamera()
+        planes.append((reslice, window))
+
+    def step(s: int) -> None:
+        centre = volume.centre_mm() + (s - frames / 2) * 0.5
+        for reslice, window in planes:
+            reslice.SetResliceAxesOrigin(*centre)
+            window.Render()
+
+    times = [_timed(lambda s=s: step(s)) for s in range(frames)]
+    for _reslice, window in planes:
+        window.Finalize()
+    return {"bare_screen_move_p50_ms": _p(times, 50), "bare_screen_move_p95_ms": _p(times, 95)}
+
+
+def _bare_screen_3d(volume: MprVolume, frames: int) -> dict[str, float]:
+    """The fixed-point mapper on `volume` in an on-screen 600x450 window, CT-Bone, shaded,
+    AutoAdjustSampleDistances with a desired update rate of 10 while turning."""
+    import vtkmodules.vtkRenderingOpenGL2
+    import vtkmodules.vtkRenderingVolumeOpenGL2  # noqa: F401
+    from vtkmodules.util.numpy_support import numpy_to_vtk
+    from vtkmodules.vtkCommonDataModel import vtkImageData, vtkPiecewiseFunction
+    from vtkmodules.vtkRenderingCore import (
+        vtkColorTransferFunction,
+        vtkRenderer,
+        vtkRenderWindow,
+        vtkVolume,
+        vtkVolumeProperty,
+    )
+    from vtkmodules.vtkRenderingVolume import vtkFixedPointVolumeRayCastMapper
+
+    k, j, i = volume.shape
+    image = vtkImageData()
+    image.SetDimensions(i, j, k)
+    image.SetSpacing(*volume.spacing_mm)
+    image.GetPointData().SetScalars(numpy_to_vtk(volume.voxels.reshape(-1), deep=0))
+    bone = preset("CT-Bone")
+    opacity, colour = vtkPiecewiseFunction(), vtkColorTransferFunction()
+    for x, y in bone.scalar_opacity:
+        opacity.AddPoint(x, y)
+    for x, r, g, b in bone.color:
+        colour.AddRGBPoint(x, r, g, b)
+    prop = vtkVolumeProperty()
+    prop.SetScalarOpacity(opacity)
+    prop.SetColor(colour)
+    prop.SetShade(True)
+    prop.SetInterpolationTypeToLinear()
+    mapper = vtkFixedPointVolumeRayCastMapper()
+    mapper.SetInputData(image)
+    actor = vtkVolume()
+    actor.SetMapper(mapper)
+    actor.SetProperty(prop)
+    window = vtkRenderWindow()
+    window.SetSize(600, 450)
+    renderer = vtkRenderer()
+    renderer.AddVolume(actor)
+    window.AddRenderer(renderer)
+    renderer.ResetCamera()
+    window.Render()
+    mapper.SetAutoAdjustSampleDistances(True)
+    window.SetDesiredUpdateRate(10.0)
+    rotation = []
+    for _ in range(frames):
+        renderer.GetActiveCamera().Azimuth(5.0)
+        rotation.append(_timed(window.Render))
+    window.Finalize()
+    return {
+        "bare_screen_3d_rotation_p50_ms": _p(rotation, 50),
+        "bare_screen_3d_rotation_p95_ms": _p(rotation, 95),
+    }
+
+
+def run(quick: bool, screen: bool = False) -> dict[str, float]:
     n_xy, n_z = (128, 100) if quick else (512, 500)
     steps, frames, size = (10, 4, 256) if quick else (40, 12, 512)
     rss0 = _status_mb("VmRSS")
@@ -285,6 +484,14 @@ def run(quick: bool) -> dict[str, float]:
     out.update(bench_3d(volume, size, frames))
     out["rss_3d_added_mb"] = _status_mb("VmRSS") - rss2
     out.update(bench_bare_3d(volume, size, frames))
+    if screen:
+        out.update(bench_screen(volume, 10 if quick else 40))
+        out["ratio_screen_drag_p50_vs_bare"] = (
+            out["screen_drag_p50_ms"] / out["bare_screen_move_p50_ms"]
+        )
+        out["ratio_screen_3d_rotation_p50_vs_bare"] = (
+            out["screen_3d_rotation_p50_ms"] / out["bare_screen_3d_rotation_p50_ms"]
+        )
     out["peak_rss_mb"] = _status_mb("VmHWM")
     out["ratio_mpr_move_p50_vs_bare"] = out["crosshair_move_p50_ms"] / out["bare_move_p50_ms"]
     out["ratio_3d_first_vs_bare"] = out["3d_first_image_ms"] / out["bare_3d_first_image_ms"]
@@ -298,8 +505,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="128x128x100, seconds")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument(
+        "--screen", action="store_true", help="also the MPR window on screen (needs a display)"
+    )
     args = parser.parse_args(argv)
-    figures = run(args.quick)
+    figures = run(args.quick, args.screen)
     if args.json:
         print(json.dumps(figures, indent=1, sort_keys=True))
     else:

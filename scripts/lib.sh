@@ -90,3 +90,14 @@ run_reporting_signals() {
     fi
     return "$status"
 }
+
+# ensure_fhir_validator: the npm "fhir" package (4.12) in .helpers/fhir-validator, which
+# tests/reports/fhir_validate.js loads (tests skip, and fail under CI, without it).
+ensure_fhir_validator() {
+    dir="$ROOT/.helpers/fhir-validator"
+    if [ ! -f "$dir/node_modules/fhir/package.json" ]; then
+        mkdir -p "$dir"
+        npm install --prefix "$dir" --no-audit --no-fund --no-save --silent fhir@4.12 \
+            || echo "npm could not install fhir@4.12: the FHIR validation tests will say so" >&2
+    fi
+}

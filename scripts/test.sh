@@ -9,6 +9,10 @@ apt_ensure $RUNTIME_PACKAGES \
     xvfb xauth dcmtk postgresql orthanc orthanc-dicomweb orthanc-postgresql orthanc-python \
     nginx openssl gcc libc6-dev poppler-utils dbus-daemon gnome-keyring dicom3tools \
     qpdf libnss3-tools softhsm2 opensc fonts-dejavu-core gettext x11-utils xdotool imagemagick
+# node + npm for the independent FHIR validator (the npm "fhir" package, offline once
+# installed); Debian 12 ships npm apart from nodejs, NodeSource's nodejs includes it.
+command -v npm >/dev/null 2>&1 || apt_ensure nodejs npm
+ensure_fhir_validator
 ensure_venv
 pip_install gui,postgres,reports,test
 cd "$ROOT"

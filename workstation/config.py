@@ -212,6 +212,24 @@ class ReportSettings:
     default_language: str = "en"
     #: Key type of new signing keys: p256 or rsa3072.
     key_type: str = "p256"
+    # Upstream, through the outbox, on signing (docs/report-upstream.md):
+    #: STOW-RS prefix for report documents at the central archive (Orthanc's
+    #: ``.../klinika/reports``: doctors may upload report classes only there); empty: the
+    #: central node itself (central.dicomweb_url, else central.dimse_peer by C-STORE).
+    upstream_stow_url: str = ""
+    #: Record each signed version in the central report registry (needs central.auth_url).
+    registry_enabled: bool = True
+    #: HL7 v2.5.1 ORU^R01 of each signed version over MLLP to the RIS (off by default).
+    hl7_enabled: bool = False
+    hl7_host: str = ""
+    hl7_port: int = 2575
+    hl7_receiving_application: str = ""
+    hl7_receiving_facility: str = ""
+    hl7_timeout_seconds: float = 30.0
+    #: FHIR R4 DiagnosticReport of each signed version POSTed to this base (off by default).
+    fhir_enabled: bool = False
+    fhir_base_url: str = ""
+    fhir_timeout_seconds: float = 30.0
 
 
 @dataclass(frozen=True)

@@ -52,6 +52,11 @@ class Event:
                 listeners.remove(listener)
             self._listeners = tuple(listeners)
 
+    def clear(self) -> None:
+        """Disconnect every listener (the emitter is closing)."""
+        with self._lock:
+            self._listeners = ()
+
     def emit(self, *args: Any) -> None:
         for listener in self._listeners:  # a snapshot: the tuple is replaced, never changed
             try:

@@ -181,6 +181,12 @@ class Report(Base):
     title: Mapped[str] = mapped_column(String(200), default="")
     sop_instance_uid: Mapped[str | None] = mapped_column(String(64), nullable=True)
     pdf_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    #: The workstation's version number of the current document (1, then 2 on amending).
+    version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    #: SHA-256 of the signer's certificate (lower-case hex).
+    signer_fingerprint: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    #: The SOP Instance UID of the document the current one replaces (an amendment).
+    predecessor_sop_instance_uid: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     revisions: Mapped[list[ReportRevision]] = relationship(
@@ -195,8 +201,11 @@ class ReportRevision(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"))
     status: Mapped[str] = mapped_column(String(16))
-    sop_instance_uid: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    sop_instance_uid: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     pdf_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    signer_fingerprint: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    predecessor_sop_instance_uid: Mapped[str | None] = mapped_column(String(64), nullable=True)
     changed_by: Mapped[str] = mapped_column(String(64))
     changed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     note: Mapped[str] = mapped_column(String(500), default="")

@@ -72,11 +72,16 @@ USER_FIELDS = {
     "updated_at": TS,
     "last_login_at": NTS,
 }
+NINT = {"type": ["integer", "null"]}
+REPORT_STATUS = {"enum": ["draft", "preliminary", "final", "amended"]}
 REVISION = obj(
     {
         "status": STR,
         "sop_instance_uid": NUID,
         "pdf_sha256": NSHA256,
+        "version": NINT,
+        "signer_fingerprint": NSHA256,
+        "predecessor_sop_instance_uid": NUID,
         "changed_by": STR,
         "changed_at": TS,
         "note": STR,
@@ -114,6 +119,8 @@ SCHEMAS: dict[str, Any] = {
             "retry_after": INT,
             "permission": STR,
             "enrollment_token": STR,
+            "holder": {**STR, "description": "final_held: who holds the study's final report"},
+            "report_id": INT,
         },
     },
     "Health": obj({"status": {"const": "ok"}}),
@@ -254,16 +261,34 @@ SCHEMAS: dict[str, Any] = {
             "id": INT,
             "study_instance_uid": UID,
             "author": STR,
-            "status": {"enum": ["draft", "final", "amended"]},
+            "status": REPORT_STATUS,
             "title": STR,
             "sop_instance_uid": NUID,
             "pdf_sha256": NSHA256,
+            "version": NINT,
+            "signer_fingerprint": NSHA256,
+            "predecessor_sop_instance_uid": NUID,
             "created_at": TS,
             "updated_at": TS,
             "revisions": array(REVISION),
         }
     ),
     "ReportList": obj({"reports": array(ref("Report"))}),
+    "ReportDocument": obj(
+        {
+            "study_instance_uid": UID,
+            "sop_instance_uid": UID,
+            "pdf_sha256": SHA256,
+            "version": {"type": "integer", "minimum": 1, "maximum": 100000},
+            "status": REPORT_STATUS,
+            "signer_fingerprint": SHA256,
+        },
+        {
+            "predecessor_sop_instance_uid": UID,
+            "title": {"type": "string", "maxLength": 200},
+            "note": {"type": "string", "maxLength": 500},
+        },
+    ),
     "EnrollRequest": obj(
         {
             "csr": {
@@ -593,6 +618,18 @@ PATHS: dict[str, dict[str, Any]] = {
             params=REPORT_ID,
         )
     },
+    "/reports/documents": {
+        "post": op(
+            "Publish a signed version from a workstation's outbox (idempotent by SOP "
+            "Instance UID: 201 new, 200 already recorded); 409 final_held names the doctor "
+            "who holds the study's final report, 403 when amending another's report",
+            "reports",
+            (201, "Report"),
+            permission="reports.sign",
+            body="ReportDocument",
+            errors=(409,),
+        )
+    },
     "/reports/{report_id}/amend": {
         "post": op(
             "Amend a signed report with a newly signed PDF (its author or an admin)",
@@ -649,6 +686,10 @@ PATHS: dict[str, dict[str, Any]] = {
         )
     },
 }
+# A repeat of the same document (the outbox retried after a lost answer) changes nothing.
+PATHS["/reports/documents"]["post"]["responses"]["200"] = _json(
+    ref("Report"), "already recorded: a repeat changes nothing"
+)
 
 
 @functools.cache

@@ -96,11 +96,9 @@ def _open_and_measure(x: XDriver, proc: AppProcess, main: str, shots: Path) -> N
     x.screenshot(shots / "app-study-open.png", main)
 
 
-def test_first_start_admin_import_open_measure_logout_login_quit(
-    x: XDriver, app_process: Any, testdata: Path, shots: Path
-) -> None:
-    folder = testdata / "series" / "ct-lung-petctdx-30sl"
-    proc = app_process()
+def first_start_and_import(x: XDriver, proc: AppProcess, folder: Path, shots: Path) -> str:
+    """First start: make the administrator, log in, import `folder`, close the import
+    dialog; the main window's id (1600 x 1000)."""
     login = x.wait_window(LOGIN, timeout=START_S)
     _wait_engine_ready(proc)
     x.screenshot(shots / "app-first-start.png", login)
@@ -124,6 +122,15 @@ def test_first_start_admin_import_open_measure_logout_login_quit(
     x.focus(dialog)
     x.key("Escape")
     x.wait_gone(r"^Import studies$")
+    return main
+
+
+def test_first_start_admin_import_open_measure_logout_login_quit(
+    x: XDriver, app_process: Any, testdata: Path, shots: Path
+) -> None:
+    folder = testdata / "series" / "ct-lung-petctdx-30sl"
+    proc = app_process()
+    main = first_start_and_import(x, proc, folder, shots)
     _open_and_measure(x, proc, main, shots)
 
     _log_out(x, proc, main, logouts_before=0)

@@ -107,6 +107,29 @@ def test_render3d_draws_the_sphere_and_crops(tmp_path: Path) -> None:
     assert 0.2 < cropped_lit.sum() / lit.sum() < 0.8
 
 
+def test_render3d_iso_surface_offscreen(tmp_path: Path) -> None:
+    paths = _tilted_sphere(tmp_path / "sphere", 0.0)
+    home = tmp_path / "home"
+    lit = {}
+    for name, extra in {"iso": [], "iso-cropped": ["--crop", "0,0.5,0,1,0,1"]}.items():
+        out = tmp_path / f"{name}.png"
+        run = _cli(home, "render3d", str(paths[0].parent), "--iso", "0", "--size", "160x160",
+                   "--out", str(out), "--json", *extra)  # fmt: skip
+        assert run.returncode == 0, run.stderr
+        assert json.loads(run.stdout)["iso"] == 0.0
+        lit[name] = read_png(out).max(axis=2) > 40
+    rows, cols = np.nonzero(lit["iso"])
+    assert 0.85 < (np.ptp(cols) + 1) / (np.ptp(rows) + 1) < 1.18  # the sphere's round outline
+    assert abs(cols.mean() - 80) < 8 and abs(rows.mean() - 80) < 8
+    # half the columns kept: the surface is cut, half the disc is drawn (the camera fits
+    # what is left, so the half disc is half as wide as it is high)
+    rows, cols = np.nonzero(lit["iso-cropped"])
+    assert 0.4 < (np.ptp(cols) + 1) / (np.ptp(rows) + 1) < 0.65
+    bad = _cli(home, "render3d", str(paths[0].parent), "--iso", "nan", "--out",
+               str(tmp_path / "x.png"))  # fmt: skip
+    assert bad.returncode == 2
+
+
 def test_render3d_unknown_preset(tmp_path: Path) -> None:
     run = _cli(tmp_path / "home", "render3d", str(tmp_path), "--preset", "nope",
                "--out", str(tmp_path / "x.png"))  # fmt: skip

@@ -30,3 +30,27 @@ def test_mpr_bench_quick_reports_all_figures() -> None:
         "ratio_3d_rotation_p50_vs_bare",
     ):  # fmt: skip
         assert math.isfinite(figures[key]) and figures[key] > 0, key
+
+
+@pytest.mark.qt
+def test_mpr_bench_quick_screen_figures() -> None:
+    """The on-screen section (the MPR window and the 3-D view under the display, beside
+    bare VTK windows) runs and reports its figures."""
+    import os
+
+    if not os.environ.get("DISPLAY"):
+        pytest.skip("needs a display (run under xvfb-run)")
+    run = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "mpr_bench.py"), "--quick", "--screen",
+         "--json"],
+        capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    figures = json.loads(run.stdout)
+    for key in (
+        "screen_drag_p95_ms", "screen_scroll_p95_ms", "screen_rotate_p95_ms",
+        "bare_screen_move_p50_ms", "screen_3d_rotation_p95_ms", "screen_3d_still_ms",
+        "bare_screen_3d_rotation_p50_ms", "ratio_screen_drag_p50_vs_bare",
+        "ratio_screen_3d_rotation_p50_vs_bare",
+    ):  # fmt: skip
+        assert math.isfinite(figures[key]) and figures[key] > 0, key

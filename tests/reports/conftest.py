@@ -115,6 +115,15 @@ def signing_site(site: Site) -> Site:
     return site
 
 
+@pytest.fixture(scope="session")
+def central_ca(auth_api_factory):  # type: ignore[no-untyped-def]
+    """A central auth API (tests/harness) with its clinic CA made (``central-auth ca init``)."""
+    server = auth_api_factory(name="report_clinic_ca", ca_key_passphrase="Report-CA-pass-4-tests")
+    made = server.cli("ca", "init", "--name", "Klinika Central Test CA")
+    assert made.returncode == 0, made.stderr
+    return server
+
+
 def need_tool(name: str) -> str:
     path = shutil.which(name)
     if path is None:
@@ -156,3 +165,24 @@ def pyhanko_validate(pdf: Path, ca_pem: Path) -> subprocess.CompletedProcess[str
     if not exe.exists():
         pytest.skip("the pyhanko command (pyhanko-cli) is not installed")
     return run(exe, "sign", "validate", "--trust", ca_pem, "--trust-replace", pdf)
+
+
+def _no_network_prefix() -> list[str]:
+    """``unshare -n`` (a network namespace with no interfaces) where this user may make
+    one, so a tool run under it provably fetches nothing; else nothing."""
+    exe = shutil.which("unshare")
+    if exe and run(exe, "-n", "true").returncode == 0:
+        return [exe, "-n"]
+    return []
+
+
+def adesverify_offline(pdf: Path, ca_pem: Path) -> subprocess.CompletedProcess[str]:
+    """``pyhanko sign adesverify`` (pyhanko-cli) with the clinic CA as the only trust,
+    without network where the system allows it: B-LT must carry all it needs."""
+    exe = Path(shutil.which("pyhanko") or Path(__import__("sys").executable).with_name("pyhanko"))
+    if not exe.exists():
+        pytest.skip("the pyhanko command (pyhanko-cli) is not installed")
+    return run(
+        *_no_network_prefix(),
+        exe, "sign", "adesverify", "--executive-summary", "--trust", ca_pem, "--trust-replace", pdf,
+    )  # fmt: skip

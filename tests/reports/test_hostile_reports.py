@@ -8,12 +8,12 @@ PDF is written; a report signed before its certificate was revoked shows as revo
 from __future__ import annotations
 
 import datetime as dt
-import io
 from pathlib import Path
 
 import pytest
 
 from tests.reports.conftest import Site, pdfsig_text, pyhanko_validate
+from tests.reports.hostile_files import append_drawing, flip_byte, foreign_signed, truncate
 from workstation.auth.errors import PermissionDenied
 from workstation.reports.errors import SigningRefused
 from workstation.reports.keystore import SigningHome
@@ -35,13 +35,10 @@ def _verify(site: Site, data: bytes) -> SignatureState:
 
 
 def test_flipped_byte_in_the_signed_range(signing_site: Site, tmp_path: Path) -> None:
-    pdf = _signed(signing_site, tmp_path)
-    data = bytearray(pdf.read_bytes())
-    at = data.index(b"stream\n", 1000) + 20  # inside a content stream, inside the range
-    data[at] ^= 0x01
+    data = flip_byte(_signed(signing_site, tmp_path).read_bytes())
     bad = tmp_path / "flipped.pdf"
-    bad.write_bytes(bytes(data))
-    assert _verify(signing_site, bytes(data)) in (
+    bad.write_bytes(data)
+    assert _verify(signing_site, data) in (
         SignatureState.TAMPERED,
         SignatureState.NOT_SIGNED,
     )
@@ -51,18 +48,10 @@ def test_flipped_byte_in_the_signed_range(signing_site: Site, tmp_path: Path) ->
 
 
 def test_appended_update_that_draws_on_the_page(signing_site: Site, tmp_path: Path) -> None:
-    from pyhanko.pdf_utils import generic
-    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-
-    pdf = _signed(signing_site, tmp_path)
-    writer = IncrementalPdfFileWriter(io.BytesIO(pdf.read_bytes()))
-    stream = generic.StreamObject(stream_data=b"q 1 0 0 rg 50 400 300 80 re f Q")
-    writer.add_stream_to_page(0, writer.add_object(stream))
-    out = io.BytesIO()
-    writer.write(out)
+    data = append_drawing(_signed(signing_site, tmp_path).read_bytes())
     extended = tmp_path / "extended.pdf"
-    extended.write_bytes(out.getvalue())
-    assert _verify(signing_site, out.getvalue()) == SignatureState.MODIFIED
+    extended.write_bytes(data)
+    assert _verify(signing_site, data) == SignatureState.MODIFIED
     ca = signing_site.ca_pem(tmp_path)
     assert "Total document signed" not in pdfsig_text(extended, ca, tmp_path)
     checked = pyhanko_validate(extended, ca)
@@ -72,7 +61,7 @@ def test_appended_update_that_draws_on_the_page(signing_site: Site, tmp_path: Pa
 def test_truncated_file(signing_site: Site, tmp_path: Path) -> None:
     data = _signed(signing_site, tmp_path).read_bytes()
     for cut in (len(data) // 2, len(data) - 200, 100):
-        assert _verify(signing_site, data[:cut]) != SignatureState.VALID
+        assert _verify(signing_site, truncate(data, cut)) != SignatureState.VALID
 
 
 def test_unsigned_and_not_a_pdf(signing_site: Site) -> None:
@@ -115,19 +104,7 @@ def test_certificate_from_another_ca_is_refused_and_untrusted(
     _install_key(signing_site, other)
     _assert_refused(signing_site, "not issued by this clinic")
     # A file that another CA's key signed (signed outside our refusal) is not trusted.
-    from workstation.reports.signing import TrustAnchor, sign_pdf
-    from workstation.reports.tsa import LocalTimeStamper, LocalTsa
-
-    home = SigningHome(signing_site.settings.signing_dir)  # type: ignore[attr-defined]
-    signer = home.signer("dora", signing_site.secrets.get("signing-key:dora") or "")
-    foreign = sign_pdf(
-        signing_site.reports("dora").preview(
-            signing_site.reports("dora").create(signing_site.study_uid).report_id
-        ),
-        signer,
-        TrustAnchor(other.cert, other.crl()),
-        LocalTimeStamper(LocalTsa.for_site(other, tmp_path / "other-tsa")),
-    )
+    foreign = foreign_signed(signing_site, tmp_path)
     assert _verify(signing_site, foreign) == SignatureState.UNTRUSTED
     path = tmp_path / "foreign.pdf"
     path.write_bytes(foreign)

@@ -8,7 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.reports.conftest import Site, need_tool, pdfsig_text, pyhanko_validate, run
+from tests.reports.conftest import (
+    Site,
+    adesverify_offline,
+    need_tool,
+    pdfsig_text,
+    pyhanko_validate,
+    run,
+)
 
 TYPED = {
     "en": "Left lower lobe nodule, 6 mm; ¿stable? naïve façade.",
@@ -59,13 +66,25 @@ def test_signed_pdf_passes_qpdf_pdfsig_and_pyhanko(signing_site: Site, tmp_path:
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert "INTACT:TRUSTED" in checked.stdout and checked.stdout.rstrip().endswith("UNTOUCHED")
     assert "TIMESTAMP_TOKEN<INTACT:TRUSTED>" in checked.stdout
-    exe = Path(__import__("sys").executable).with_name("pyhanko")
-    ades = run(
-        exe, "sign", "adesverify", "--executive-summary", "--trust", ca, "--trust-replace", pdf
+
+
+def test_adesverify_says_valid_offline_on_the_b_lt_file(signing_site: Site, tmp_path: Path) -> None:
+    """pyHanko's AdES validator, run in a network namespace with no interfaces: the
+    chain, CRL and timestamp embedded in the B-LT file are all it has, and suffice."""
+    doctor = signing_site.reports("dora")
+    report = doctor.create(
+        signing_site.study_uid, "us_abdomen", "es", {"impression": "¿Normal? Sí."}
     )
-    assert ades.returncode == 0 and ades.stdout.rstrip().endswith(":VALID"), (
-        ades.stdout + ades.stderr
-    )
+    doctor.sign(report.report_id)
+    pdf = doctor.export(report.report_id, tmp_path / "b-lt.pdf")
+    ades = adesverify_offline(pdf, signing_site.ca_pem(tmp_path))
+    assert ades.returncode == 0, ades.stdout + ades.stderr
+    assert ades.stdout.rstrip().endswith(":VALID"), ades.stdout
+    from workstation.reports.site_ca import SiteCa
+
+    SiteCa.init(tmp_path / "other", "Another Clinic")  # writes other/ca.pem
+    untrusted = adesverify_offline(pdf, tmp_path / "other" / "ca.pem")
+    assert not untrusted.stdout.rstrip().endswith(":VALID"), untrusted.stdout
 
 
 @pytest.mark.parametrize("lang", ["ru", "de"])

@@ -21,6 +21,9 @@ def test_listeners_run_in_order_and_disconnect() -> None:
     event.emit(2)
     assert heard == [("a", 1), ("b", 1), ("a", 2)]
     assert len(event) == 1
+    event.clear()
+    event.emit(3)
+    assert len(event) == 0 and heard[-1] == ("a", 2)
 
 
 def test_a_failing_listener_is_logged_and_the_others_still_run(

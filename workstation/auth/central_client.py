@@ -79,15 +79,21 @@ class CentralAuthClient:
         token: str | None = None,
         json: Any = None,
         params: dict[str, Any] | None = None,
+        data: bytes | None = None,
+        content_type: str = "",
     ) -> requests.Response:
-        """One HTTP call; network trouble and 502-504 raise :class:`CentralUnavailable`."""
+        """One HTTP call; network trouble and 502-504 raise :class:`CentralUnavailable`.
+        ``data`` with ``content_type`` sends raw bytes (e.g. an RFC 3161 query)."""
         url = f"{self.base_url}/{path.lstrip('/')}"
         headers = {"Authorization": f"Bearer {token}"} if token else {}
+        if content_type:
+            headers["Content-Type"] = content_type
         try:
             resp = self._http.request(
                 method,
                 url,
                 json=json,
+                data=data,
                 params=params,
                 headers=headers,
                 timeout=self.timeout,

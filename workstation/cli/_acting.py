@@ -57,12 +57,22 @@ def auth_failure(exc: Exception) -> int:
 
 
 def acting_session(ctx: CliContext, args: argparse.Namespace) -> Session:
-    """The session of ``--user`` (its password read first from standard input), else
-    the data directory's owner; raises ``AuthError``."""
+    """The session of ``--user`` (its password read first from standard input, then a
+    one-time code when the central asks for one), else the data directory's owner;
+    raises ``AuthError``."""
+    from workstation.auth.errors import MfaRequired
+
     password = ""
     if args.user:
         password = next_secret(args, _("Password for {user}: ").format(user=args.user))
-    return ctx.services.act_as(args.user, password)
+    try:
+        return ctx.services.act_as(args.user, password)
+    except MfaRequired:
+        # Central accounts with two-factor sign-in: the code is the next stdin line.
+        code = next_secret(args, _("One-time code: ")).strip()
+        if not code:
+            raise
+        return ctx.services.act_as(args.user, password, code)
 
 
 def acts_for_person(handler: SessionHandler) -> Callable[[CliContext, Any], int]:

@@ -103,5 +103,10 @@ def _start_sync(ctx: CliContext, args: argparse.Namespace) -> Any:
     from workstation.pacs_node.sync.remotes import remote_resolver
     from workstation.pacs_node.sync.worker import SyncWorker
 
-    resolve = remote_resolver(ctx.settings, ctx.archive, _remote.token_provider(ctx, args))
-    return SyncWorker(SyncQueue(ctx.archive.engine), ctx.archive, resolve).start()
+    tokens = _remote.token_provider(ctx, args)
+    resolve = remote_resolver(ctx.settings, ctx.archive, tokens)
+    worker = SyncWorker(SyncQueue(ctx.archive.engine), ctx.archive, resolve)
+    from workstation.services.report_upstream import register_report_upstream
+
+    register_report_upstream(worker, ctx.settings, tokens)
+    return worker.start()

@@ -99,6 +99,7 @@ def _errors() -> tuple[type[BaseException], ...]:
 
 def _actions(ctx: CliContext, session: Session) -> ReportActions:
     from workstation.auth.keyring_store import SecretStore
+    from workstation.pacs_node.sync.queue import SyncQueue
     from workstation.reports.store import ReportStore
     from workstation.services.report_actions import ReportActions
 
@@ -109,6 +110,8 @@ def _actions(ctx: CliContext, session: Session) -> ReportActions:
         ctx.settings,
         archive=ctx.archive,
         secrets=SecretStore(),
+        # Signed versions go upstream when `workstation sync run` (or the app) drains it.
+        outbox=SyncQueue(ctx.archive.engine),
     )
 
 

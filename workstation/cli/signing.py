@@ -8,10 +8,14 @@ weaker option: its key is a file on this workstation; a central service keeps th
 clinic CA instead).  ``ca-export --out ca.pem`` writes the CA certificate that verifiers
 pin.  ``enroll --user NAME --password-stdin`` makes the user's key (P-256 or RSA-3072)
 and certificate; its passphrase goes to the OS keyring, or is read as stdin's second
-line where no keyring can hold it.  ``revoke USER``
+line where no keyring can hold it.  In central mode the certificate comes from the
+central clinic CA; an account with two-factor sign-in gives, one per stdin line: the
+password, the sign-in code, the key's passphrase (no keyring only), then a *new* code
+for the enrolment (the central never takes a code twice).  ``revoke USER``
 revokes a user's certificates and publishes a new CRL.
 
-Exit codes: 0 done; 4 no CA; 6 set-up problem; 7 wrong password or not permitted.
+Exit codes: 0 done; 4 no CA; 6 set-up problem; 7 wrong password or code, not
+permitted, or refused.
 """
 
 from __future__ import annotations
@@ -56,10 +60,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _fail(exc: BaseException) -> int:
     from workstation.auth.errors import AuthError
-    from workstation.reports.errors import SigningSetupError
+    from workstation.reports.errors import SigningRefused, SigningSetupError
 
     print(_("Error: {error}").format(error=exc), file=sys.stderr)
-    if isinstance(exc, AuthError):
+    if isinstance(exc, AuthError | SigningRefused):
         return exit_codes.FORBIDDEN
     if isinstance(exc, SigningSetupError):
         return exit_codes.CONFIG
@@ -112,7 +116,13 @@ def run_enroll(ctx: CliContext, args: argparse.Namespace, session: Session) -> i
         typed = None
         if actions.secrets is None or not actions.secrets.available:
             typed = next_secret(args, _("Passphrase for your new signing key: ")) or None
-        cert = actions.enroll(typed, args.key_type)
+        cert = actions.enroll(
+            typed,
+            args.key_type,
+            ask_code=lambda: next_secret(
+                args, _("A new authenticator code (not the one you signed in with): ")
+            ),
+        )
     except (ReportError, ValueError) as exc:
         return _fail(exc)
     result = {

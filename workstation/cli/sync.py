@@ -116,11 +116,11 @@ def run_worker(ctx: CliContext, args: argparse.Namespace) -> int:
     from workstation.pacs_node.sync.worker import SyncWorker
 
     queue = sync_queue(ctx)
-    worker = SyncWorker(
-        queue,
-        ctx.archive,
-        remote_resolver(ctx.settings, ctx.archive, _remote.token_provider(ctx, args)),
-    )
+    tokens = _remote.token_provider(ctx, args)
+    worker = SyncWorker(queue, ctx.archive, remote_resolver(ctx.settings, ctx.archive, tokens))
+    from workstation.services.report_upstream import register_report_upstream
+
+    register_report_upstream(worker, ctx.settings, tokens)
     deadline = None if args.timeout is None else time.monotonic() + args.timeout
     try:
         while deadline is None or time.monotonic() < deadline:

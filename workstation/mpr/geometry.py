@@ -92,7 +92,8 @@ class Plane:
 
     @property
     def normal(self) -> np.ndarray:
-        return np.cross(np.asarray(self.row), np.asarray(self.column))
+        (a, b, c), (d, e, f) = self.row, self.column
+        return np.array([b * f - c * e, c * d - a * f, a * e - b * d])
 
     @property
     def origin_mm(self) -> np.ndarray:

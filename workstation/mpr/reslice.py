@@ -49,10 +49,17 @@ class Reslicer:
         self, plane: Plane, slab: Slab | None = None, quality: Quality = Quality.FULL
     ) -> np.ndarray:
         """Modality values on `plane` (rows, columns)."""
+        return self.volume.to_modality(self.voxels(plane, slab, quality))
+
+    def voxels(
+        self, plane: Plane, slab: Slab | None = None, quality: Quality = Quality.FULL
+    ) -> np.ndarray:
+        """Stored voxel values on `plane` (rows, columns): the volume's integer type,
+        float32 for an average slab; :meth:`MprVolume.to_modality` makes them HU."""
         if quality is Quality.PREVIEW:
             return self._preview(plane, slab)
-        values = self._backend().reslice(plane, slab, "linear")
-        return self.volume.to_modality(values)
+        values: np.ndarray = self._backend().reslice(plane, slab, "linear")
+        return values
 
     def _preview(self, plane: Plane, slab: Slab | None) -> np.ndarray:
         w, h = plane.size
@@ -62,8 +69,8 @@ class Reslicer:
         if slab is not None and slab.samples > 1:
             slab = replace(slab, step_mm=slab.step_mm * 2.0)
         values = self._backend().reslice(coarse, slab, "nearest")
-        full = np.repeat(np.repeat(values, 2, axis=0), 2, axis=1)[:h, :w]
-        return self.volume.to_modality(full)
+        full: np.ndarray = np.repeat(np.repeat(values, 2, axis=0), 2, axis=1)[:h, :w]
+        return full
 
     def close(self) -> None:
         self._vtk = None

@@ -97,6 +97,20 @@ class MprVolume:
     def centre_mm(self) -> np.ndarray:
         return self.corners_mm().mean(axis=0)
 
+    def crop_box_index(self, fractions: Sequence[float]) -> tuple[float, ...]:
+        """The crop box (x0, x1, y0, y1, z0, z1), given in fractions 0-1 of the column,
+        row and slice axes, in index units (0 to n - 1), each range ordered."""
+        if len(fractions) != 6:
+            raise ValueError("a crop box has six fractions")
+        k, j, i = self.shape
+        out: list[float] = []
+        for n, size in enumerate((i, i, j, j, k, k)):
+            f = min(max(float(fractions[n]), 0.0), 1.0)
+            out.append(f * (size - 1))
+        for n in (0, 2, 4):
+            out[n], out[n + 1] = sorted(out[n : n + 2])
+        return tuple(out)
+
     def decimated(self, max_voxels: int) -> MprVolume:
         """This volume, or a copy keeping every n-th voxel along each axis (n = 2, 3, ...)
         with fewer than `max_voxels` voxels; the affine scaled so it covers the same

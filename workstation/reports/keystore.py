@@ -68,10 +68,7 @@ class SigningHome:
         days: int = 730,
     ) -> x509.Certificate:
         """Make the user's key, have the site CA certify it, keep both in a PKCS#12."""
-        if len(passphrase) < MIN_PASSPHRASE:
-            raise SigningSetupError(
-                f"the key's passphrase must have at least {MIN_PASSPHRASE} characters"
-            )
+        check_passphrase(passphrase)
         ca = self.ca()
         key = new_key(key_type)
         cert = ca.issue_signing_cert(key.public_key(), common_name, username, days=days)
@@ -105,6 +102,13 @@ class SigningHome:
 
     def certificate(self, username: str, passphrase: str) -> x509.Certificate:
         return self.signer(username, passphrase).certificate
+
+
+def check_passphrase(passphrase: str) -> None:
+    if len(passphrase) < MIN_PASSPHRASE:
+        raise SigningSetupError(
+            f"the key's passphrase must have at least {MIN_PASSPHRASE} characters"
+        )
 
 
 def new_passphrase() -> str:

@@ -29,8 +29,8 @@ class Pkcs11Signer:
         except Exception as exc:
             # python-pkcs11 raises its own hierarchy (PinIncorrect, NoSuchToken, ...).
             raise SigningRefused(f"the token could not be opened: {type(exc).__name__}") from exc
-        self._signer = PKCS11Signer(self._session, key_label=key_label, use_raw_mechanism=True)
-        cert = self._signer.signing_cert
+        self._key_label = key_label
+        cert = PKCS11Signer(self._session, key_label=key_label, use_raw_mechanism=True).signing_cert
         if cert is None:
             raise SigningSetupError(f"no certificate labelled {key_label!r} on the token")
         self._cert = x509.load_der_x509_certificate(cert.dump())
@@ -40,7 +40,11 @@ class Pkcs11Signer:
         return self._cert
 
     def cms_signer(self) -> Any:
-        return self._signer
+        """A new pyHanko signer over the open session for each signature (its objects
+        freshly read: see :meth:`Pkcs12Signer.cms_signer`)."""
+        from pyhanko.sign.pkcs11 import PKCS11Signer
+
+        return PKCS11Signer(self._session, key_label=self._key_label, use_raw_mechanism=True)
 
     def close(self) -> None:
         self._session.close()

@@ -57,6 +57,9 @@ class Pkcs12Signer:
         return self._cert
 
     def cms_signer(self) -> Any:
+        """A new pyHanko signer with freshly parsed objects on every call: asn1crypto
+        objects reused across signatures can make pyHanko's re-encoding explode (seconds
+        of CPU for one signature)."""
         from asn1crypto import keys as asn1_keys
         from asn1crypto import x509 as asn1_x509
         from pyhanko.sign.signers import SimpleSigner
@@ -151,6 +154,7 @@ def sign_pdf(
     from asn1crypto import crl as asn1_crl
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import fields, signers
+    from pyhanko.sign.timestamps import TimestampRequestError
     from pyhanko.sign.validation.dss import DocumentSecurityStore
 
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
@@ -168,7 +172,11 @@ def sign_pdf(
     )
     out = io.BytesIO()
     pdf_signer = signers.PdfSigner(meta, signer=signer.cms_signer(), timestamper=timestamper)
-    asyncio.run(pdf_signer.async_sign_pdf(writer, output=out))
+    try:
+        asyncio.run(pdf_signer.async_sign_pdf(writer, output=out))
+    except TimestampRequestError as exc:
+        # A refusal or an unreachable authority: no B-LT signature without a timestamp.
+        raise SigningRefused(f"no timestamp for the signature: {exc}") from exc
     return out.getvalue()
 
 

@@ -21,12 +21,54 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from pyhanko.sign.timestamps.api import TimeStamper
+from pyhanko.sign.timestamps.common_utils import TimestampRequestError
 
 from workstation.reports.site_ca import SiteCa, new_key, read_capped, utcnow, write_private
 
 #: The TSA policy: an OID under the UUID arc (X.667), ours.
 TSA_POLICY = "2.25.238384466046727427815735302566734931273"
 _HASHES = {"sha256": hashes.SHA256, "sha384": hashes.SHA384, "sha512": hashes.SHA512}
+
+
+def rejection(fail_info: str) -> bytes:
+    """A TimeStampResp that refuses (``bad_alg``, ``bad_data_format``...): its
+    PKIStatusInfo alone.  asn1crypto's ``TimeStampResp`` will not dump without a token,
+    so the outer SEQUENCE is written here."""
+    status = tsp.PKIStatusInfo({"status": "rejection", "fail_info": {fail_info}}).dump()
+    return b"\x30" + _der_length(len(status)) + status
+
+
+class _AnyTimeStampResp(core.Sequence):
+    """TimeStampResp whose token may be absent, as in every refusal (asn1crypto's own
+    class fails to parse one)."""
+
+    _fields = [  # noqa: RUF012 - asn1crypto's declaration style
+        ("status", tsp.PKIStatusInfo),
+        ("time_stamp_token", cms.ContentInfo, {"optional": True}),
+    ]
+
+
+def read_reply(der: bytes) -> tsp.TimeStampResp:
+    """The authority's answer; a refusal or a malformed answer raises
+    :class:`TimestampRequestError` saying why."""
+    try:
+        status = _AnyTimeStampResp.load(der, strict=True)["status"]
+        granted = status["status"].native in ("granted", "granted_with_mods")
+        fail_info = sorted(status["fail_info"].native or ())
+        reply = tsp.TimeStampResp.load(der)
+    except (ValueError, TypeError, KeyError) as exc:
+        raise TimestampRequestError("the timestamp authority's answer is malformed") from exc
+    if not granted:
+        reason = ", ".join(fail_info) or "no reason given"
+        raise TimestampRequestError(f"the timestamp authority refused the request ({reason})")
+    return reply
+
+
+def _der_length(n: int) -> bytes:
+    if n < 0x80:
+        return bytes([n])
+    raw = n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return bytes([0x80 | len(raw)]) + raw
 
 
 def _attr(name: str, value: Any) -> cms.CMSAttribute:
@@ -62,13 +104,16 @@ class LocalTsa:
         return cls(cert, loaded, ca.cert)
 
     def respond(self, request_der: bytes, *, now: dt.datetime | None = None) -> bytes:
-        req = tsp.TimeStampReq.load(request_der)
-        imprint = req["message_imprint"]
-        md = imprint["hash_algorithm"]["algorithm"].native
-        if md not in _HASHES or len(imprint["hashed_message"].native) != _HASHES[md].digest_size:
-            return tsp.TimeStampResp(
-                {"status": {"status": "rejection", "fail_info": {"bad_alg"}}}
-            ).dump()
+        try:
+            req = tsp.TimeStampReq.load(request_der, strict=True)
+            imprint = req["message_imprint"]
+            md = imprint["hash_algorithm"]["algorithm"].native
+            digest = imprint["hashed_message"].native
+            nonce = req["nonce"].native
+        except (ValueError, TypeError, KeyError):
+            return rejection("bad_data_format")
+        if md not in _HASHES or len(digest) != _HASHES[md].digest_size:
+            return rejection("bad_alg")
         tst = {
             "version": "v1",
             "policy": TSA_POLICY,
@@ -78,8 +123,8 @@ class LocalTsa:
             "accuracy": {"seconds": 1},
             "tsa": asn1_x509.GeneralName(name="directory_name", value=self.cert.subject),
         }
-        if req["nonce"].native is not None:
-            tst["nonce"] = req["nonce"]
+        if nonce is not None:
+            tst["nonce"] = nonce
         token = self._sign(tsp.TSTInfo(tst).dump(), now or utcnow())
         return tsp.TimeStampResp(
             {"status": {"status": "granted"}, "time_stamp_token": token}
@@ -153,4 +198,4 @@ class LocalTimeStamper(TimeStamper):
         self.tsa = tsa
 
     async def async_request_tsa_response(self, req: tsp.TimeStampReq) -> tsp.TimeStampResp:
-        return tsp.TimeStampResp.load(self.tsa.respond(req.dump()))
+        return read_reply(self.tsa.respond(req.dump()))

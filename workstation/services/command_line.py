@@ -104,10 +104,13 @@ class CommandLineServices:
         return Authenticator.from_settings(self.settings, self.audit)
 
     # -- who acts --------------------------------------------------------------------------
-    def act_as(self, username: str | None, password: str | None) -> Session:
-        """The session a verb acts in (see the module docstring); raises AuthError."""
+    def act_as(
+        self, username: str | None, password: str | None, totp: str | None = None
+    ) -> Session:
+        """The session a verb acts in (see the module docstring); raises AuthError
+        (``MfaRequired`` when a central account needs ``totp``)."""
         if username:
-            session = self.authenticator.login(username, password or "")
+            session = self.authenticator.login(username, password or "", totp)
             self.audit.account = session.username
             self._sessions.append(session)
             return session

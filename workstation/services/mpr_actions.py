@@ -6,7 +6,8 @@ it like an export: ``study_export`` with ``kind="mpr"``, the derived Series UID,
 file count and whether it was imported; UIDs only, no patient data. With a session the
 ``studies.export`` permission (and ``studies.import`` when storing) is checked first; a
 refusal is audited and raised. :func:`export_snapshot` does the same for a 3-D picture
-as a Secondary Capture (``kind="3d-snapshot"``).
+as a Secondary Capture (``kind="3d-snapshot"``); :func:`store_snapshot` is the GUI's
+button: written to a temporary folder, stored into the archive, the file removed.
 """
 
 from __future__ import annotations
@@ -175,6 +176,35 @@ def export_snapshot(
         str(ds.SOPInstanceUID), str(ds.SeriesInstanceUID), str(ds.StudyInstanceUID), path,
         stored, rejected,
     )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class SnapshotTarget:
+    """Where the 3-D window's snapshot button sends a picture: the archive of the
+    study, the audit log, and who acts."""
+
+    archive: Archive
+    audit: AuditLog
+    actor: Actor
+
+    def store(self, rgb: Any, template: Any, description: str) -> SnapshotResult:
+        """:func:`store_snapshot` into this target (what the 3-D window calls)."""
+        return store_snapshot(rgb, template, description, self)
+
+
+def store_snapshot(
+    rgb: Any, template: Any, description: str, target: SnapshotTarget
+) -> SnapshotResult:
+    """:func:`export_snapshot` into `target`'s archive through a temporary folder (the
+    archive keeps its own copy); raises :class:`PermissionDenied` for a session that
+    may not export or import, and ``OSError``/``ValueError`` when writing fails."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="klinika-snapshot-") as folder:
+        return export_snapshot(
+            rgb, template, description, Path(folder),
+            audit=target.audit, actor=target.actor, archive=target.archive,
+        )  # fmt: skip
 
 
 def _guard(actor: Actor, audit: AuditLog, study_uid: str | None, permission: Permission) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,11 +34,13 @@ from workstation.reports.templates import (
     localized,
     validate_field,
 )
+from workstation.services.signing_authority import signing_authority, verification_anchor
 
 if TYPE_CHECKING:
     from workstation.auth.keyring_store import SecretStore
     from workstation.config import Settings
     from workstation.pacs_node.archive.archive import Archive
+    from workstation.pacs_node.sync.queue import SyncQueue
     from workstation.reports.verify import Verification
 
 logger = logging.getLogger(__name__)
@@ -57,6 +59,8 @@ class ReportActions:
         *,
         archive: Archive | None = None,
         secrets: SecretStore | None = None,
+        outbox: SyncQueue | None = None,
+        wake_outbox: Callable[[], None] | None = None,
     ) -> None:
         self.session = session
         self.store = store
@@ -64,6 +68,9 @@ class ReportActions:
         self.settings = settings
         self.archive = archive
         self.secrets = secrets
+        #: The persistent outbox a signed version goes upstream through (None: stays here).
+        self.outbox = outbox
+        self.wake_outbox = wake_outbox
         self.signing = SigningHome(settings.signing_dir)
 
     # -- the guard -----------------------------------------------------------------------
@@ -174,11 +181,6 @@ class ReportActions:
             if not report.editable:
                 raise ReportError(f"report {report_id} is {report.status.value} already")
             signer = self.signing.signer(self.session.username, self.key_passphrase(passphrase))
-            anchor = self.signing.anchor()
-            tsa = self.signing.tsa()
-            from cryptography import x509
-
-            tsa_cert = x509.load_der_x509_certificate(tsa.cert.dump())
             block = SignerBlock(
                 name=self.session.username,
                 role=self.session.role.value,
@@ -187,11 +189,14 @@ class ReportActions:
             )
             # The page says what the version will be once this signature is on it.
             unsigned = self._render(dataclasses.replace(report, status=ReportStatus.FINAL), block)
-            from workstation.reports.tsa import LocalTimeStamper
-
-            signed = sign_pdf(
-                unsigned, signer, anchor, LocalTimeStamper(tsa), tsa_certs=(tsa_cert,)
-            )
+            with signing_authority(self.settings, self.signing, self.session) as authority:
+                signed = sign_pdf(
+                    unsigned,
+                    signer,
+                    authority.anchor,
+                    authority.timestamper,
+                    tsa_certs=authority.tsa_certs,
+                )
         except ReportError as exc:
             self._audit(AuditAction.REPORT_SIGN, report, Outcome.FAILURE, reason=str(exc))
             raise
@@ -202,7 +207,8 @@ class ReportActions:
             sha256=final.pdf_sha256,
             certificate=block.fingerprint,
         )
-        self.store_in_study(final.report_id)
+        if self.store_in_study(final.report_id) is not None:
+            self.queue_upstream(final, block.fingerprint)
         return final
 
     # -- into the study ------------------------------------------------------------------
@@ -263,6 +269,21 @@ class ReportActions:
             sha256=report.pdf_sha256,
         )
         return instance.sop_instance_uid
+
+    def queue_upstream(self, report: Report, signer_fingerprint: str) -> list[int]:
+        """Queue a signed version for the central archive and registry (and the RIS and
+        FHIR server when the site turns them on); the outbox job ids."""
+        if self.outbox is None:
+            return []
+        from workstation.services.report_upstream import queue_report_upstream
+
+        ids = queue_report_upstream(
+            self.outbox, self.settings, report, signer_fingerprint, self._document_title(report)
+        )
+        self._audit(AuditAction.REPORT_SEND, report, to="outbox", sync_jobs=ids)
+        if self.wake_outbox is not None:
+            self.wake_outbox()
+        return ids
 
     # -- leaving the workstation ---------------------------------------------------------
     def export(self, report_id: str, destination: Path) -> Path:
@@ -360,21 +381,12 @@ class ReportActions:
 
 
 def verify_report_pdf(settings: Settings, data: bytes, ca_pem: bytes | None = None) -> Any:
-    """Verify a signed report file against the clinic CA (``ca_pem``, else the site CA).
+    """Verify a signed report file against the clinic CA (``ca_pem``, else this
+    workstation's: the site CA, or in central mode the pinned central CA).
 
-    No login is needed: the answer is public.  The site CA's current CRL is applied when
-    the pinned CA is the site's own."""
-    from cryptography import x509
-
+    No login is needed: the answer is public.  The CA's current CRL is applied when the
+    pinned CA is that one (the central's fetched, or its kept copy when unreachable)."""
     from workstation.reports.verify import verify_pdf
 
-    home = SigningHome(settings.signing_dir)
-    site = home.ca() if home.ca_dir.joinpath("ca.pem").is_file() else None
-    if ca_pem is None:
-        if site is None:
-            raise SigningSetupError("no clinic CA given and no site CA here (use --ca ca.pem)")
-        ca_cert = site.cert
-    else:
-        ca_cert = x509.load_pem_x509_certificate(ca_pem)
-    crl = site.crl() if site is not None and site.cert == ca_cert else None
+    ca_cert, crl = verification_anchor(settings, ca_pem)
     return verify_pdf(data, ca_cert, current_crl=crl)

@@ -1,13 +1,16 @@
 """Signing set-up as guarded, audited calls: the standalone site CA, enrolment, revocation.
 
 ``ca_init`` and ``revoke`` are an administrator's; ``enroll`` gives the logged-in doctor
-a key and a certificate from the site CA.  The key's PKCS#12 passphrase is a random
+a key and a certificate: from the site CA, or in central mode from the central clinic
+CA (:mod:`workstation.services.central_signing`; the key is made here, only its
+certificate request leaves; the central may ask for an authenticator code).  The key's PKCS#12 passphrase is a random
 secret put in the OS keyring; without a usable keyring the doctor's own passphrase is
 used and must be typed to sign.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from cryptography import x509
@@ -16,8 +19,14 @@ from workstation.auth.audit import AuditAction, AuditLog
 from workstation.auth.permissions import Permission
 from workstation.auth.session import Session
 from workstation.reports.errors import SigningSetupError
-from workstation.reports.keystore import SigningHome, new_passphrase, passphrase_key
-from workstation.reports.site_ca import IssuedCert, SiteCa, fingerprint
+from workstation.reports.keystore import (
+    SigningHome,
+    check_passphrase,
+    new_passphrase,
+    passphrase_key,
+)
+from workstation.reports.site_ca import IssuedCert, SiteCa, fingerprint, new_key
+from workstation.services.central_signing import CentralClinicCa, central_mode
 
 if TYPE_CHECKING:
     from workstation.auth.keyring_store import SecretStore
@@ -44,6 +53,10 @@ class SigningActions:
     def ca_init(self, name: str) -> x509.Certificate:
         """Create the standalone site CA (administrators; refused if one exists)."""
         self._guard(Permission.SETTINGS_MANAGE)
+        if central_mode(self.settings):
+            raise SigningSetupError(
+                "this workstation uses the central server's clinic CA: no site CA is made"
+            )
         ca = SiteCa.init(self.home.ca_dir, name)
         self.home.tsa()
         self.audit.record(
@@ -52,9 +65,14 @@ class SigningActions:
         return ca.cert
 
     def enroll(
-        self, typed_passphrase: str | None = None, key_type: str | None = None
+        self,
+        typed_passphrase: str | None = None,
+        key_type: str | None = None,
+        ask_code: Callable[[], str | None] | None = None,
     ) -> x509.Certificate:
-        """A new key and certificate for the logged-in user (doctors and admins)."""
+        """A new key and certificate for the logged-in user (doctors and admins).
+
+        ``ask_code`` gives a current authenticator code when the central asks for one."""
         self._guard(Permission.REPORT_SIGN)
         user = self.session.username
         keyring_ok = self.secrets is not None and self.secrets.available
@@ -63,9 +81,11 @@ class SigningActions:
             raise SigningSetupError(
                 "no OS keyring to keep the key's passphrase: give one (second stdin line)"
             )
-        cert = self.home.enroll(
-            user, user, passphrase, key_type=key_type or self.settings.reports.key_type
-        )
+        kind = key_type or self.settings.reports.key_type
+        if central_mode(self.settings):
+            cert = self._enroll_central(passphrase, kind, ask_code or (lambda: None))
+        else:
+            cert = self.home.enroll(user, user, passphrase, key_type=kind)
         if keyring_ok:
             assert self.secrets is not None
             if not self.secrets.set(passphrase_key(user), passphrase):
@@ -79,9 +99,35 @@ class SigningActions:
         )
         return cert
 
+    def _enroll_central(
+        self, passphrase: str, key_type: str, ask_code: Callable[[], str | None]
+    ) -> x509.Certificate:
+        from workstation.auth.central_client import CentralAuthClient
+
+        token = self.session.access_token
+        if token is None:
+            raise SigningSetupError(
+                "enrolment needs a sign-in to the central server (this session is offline)"
+            )
+        check_passphrase(passphrase)
+        key = new_key(key_type)
+        client = CentralAuthClient.from_settings(self.settings)
+        try:
+            cert, ca = CentralClinicCa(client, self.home).enroll(
+                self.session.username, key, token, ask_code
+            )
+        finally:
+            client.close()
+        self.home.store_key(self.session.username, key, cert, ca, passphrase)
+        return cert
+
     def revoke(self, username: str) -> list[IssuedCert]:
         """Revoke every live signing certificate of ``username`` (administrators)."""
         self._guard(Permission.USERS_MANAGE)
+        if central_mode(self.settings):
+            raise SigningSetupError(
+                "the central server's administrator revokes certificates of its clinic CA"
+            )
         ca = self.home.ca()
         done = [
             ca.revoke(item.serial)

@@ -116,7 +116,11 @@ class WorkstationServices:
             self.sync = SyncQueue(archive.engine)
             self.sync.subscribe(self._on_sync_job)
             resolve = remote_resolver(self.settings, archive, self.current_tokens)
-            self.sync_worker = SyncWorker(self.sync, archive, resolve).start()
+            self.sync_worker = SyncWorker(self.sync, archive, resolve)
+            from workstation.services.report_upstream import register_report_upstream
+
+            register_report_upstream(self.sync_worker, self.settings, self.current_tokens)
+            self.sync_worker.start()
             self.activity.sync = self.sync
         except Exception:
             logger.exception("the sync outbox could not start")
@@ -198,6 +202,8 @@ class WorkstationServices:
             self.settings,
             archive=self.archive,
             secrets=self.authenticator.store,
+            outbox=self.sync,
+            wake_outbox=self.sync_worker.wake if self.sync_worker is not None else None,
         )
 
     def idle_lock(self) -> IdleLock:

@@ -3,8 +3,9 @@ Key Object Selection, ECG and other waveforms.
 
 A CD often holds them beside the images.  The viewer used to try to decode them and said
 "Cannot display: this file holds no image" in red, as if the file were broken.  They are
-listed as documents with their kind and title instead (until the reports work shows
-them).  No Qt, no VTK: the viewer's widgets ask this module.
+listed as documents with their kind and title instead; PDFs and SRs open in the
+viewer's document view (:mod:`pdf_document`, :mod:`sr_tree`).  No Qt, no VTK: the
+viewer's widgets ask this module.
 """
 
 from __future__ import annotations
@@ -38,6 +39,21 @@ class DocumentInfo:
 
     kind: str
     title: str
+    sop_class_uid: str = ""
+
+    @property
+    def is_pdf(self) -> bool:
+        return self.sop_class_uid == ENCAPSULATED_PDF
+
+    @property
+    def is_sr(self) -> bool:
+        """A Structured Report (Key Object Selection included): shown as a tree."""
+        return self.sop_class_uid.startswith(SR_PREFIX)
+
+    @property
+    def viewable(self) -> bool:
+        """Whether the document view can show it (PDF pages or an SR tree)."""
+        return self.is_pdf or self.is_sr
 
 
 def document_kind(sop_class_uid: str, modality: str = "") -> str | None:
@@ -87,15 +103,20 @@ def read_document_info(path: Path) -> DocumentInfo | None:
     except (OSError, InvalidDicomError, ValueError) as exc:
         logger.debug("no document header in %s: %s", path.name, exc)
         return None
-    kind = document_kind(str(ds.get("SOPClassUID", "")), str(ds.get("Modality", "")))
+    sop_class = str(ds.get("SOPClassUID", "")).strip()
+    kind = document_kind(sop_class, str(ds.get("Modality", "")))
     if kind is None:
         return None
-    return DocumentInfo(kind, _title(ds))
+    return DocumentInfo(kind, _title(ds), sop_class)
 
 
 def document_text(info: DocumentInfo) -> str:
     """What the viewer says in place of a picture."""
     what = f"{info.kind}: {info.title}" if info.title else info.kind
+    if info.viewable:
+        return _("{what}. A document, not an image: double-click it in the series strip.").format(
+            what=what
+        )
     return _("{what}. This is a document, not an image: it has nothing to show here.").format(
         what=what
     )

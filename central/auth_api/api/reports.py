@@ -1,18 +1,26 @@
 """The report registry: which reports exist for a study, who wrote them, their status
-(draft → final → amended) and the signed PDF's SOP Instance UID and SHA-256.
+(draft → preliminary → final → amended) and the signed PDF's SOP Instance UID and SHA-256.
 
 Doctors create and edit drafts (``reports.write``) and sign or amend them
 (``reports.sign``); every role may read (``reports.read``).  Only the author edits and signs
 a draft; a signed report is amended by its author or an administrator (role ``admin``),
-not by any other doctor.  Each change appends a revision.
+not by any other doctor.  A study has one holder of its final report: a second "final"
+by another doctor is refused (409 ``final_held``, naming the holder); the holder amends.
+Each change appends a revision.
+
+``POST /reports/documents`` is how a workstation's outbox publishes a signed version
+(study, SOP Instance UID, version, status, signer certificate fingerprint, SHA-256 of
+the unpadded PDF, predecessor): idempotent by SOP Instance UID, so an outbox that
+retries after a lost answer changes nothing the second time (200 instead of 201).
 """
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from flask import Blueprint, request
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from klinika_auth import audit
@@ -26,6 +34,8 @@ bp = Blueprint("reports", __name__, url_prefix="/reports")
 
 MAX_LIST = 500
 AMEND_ANY_ROLE = "admin"  # besides the author, only this role may amend a signed report
+#: Statuses of a signed report: a study has one author holding them.
+SIGNED = ("final", "amended")
 
 
 def _report(session: Session, report_id: int) -> Report:
@@ -44,11 +54,17 @@ def _revise(
     if doc:
         report.sop_instance_uid = doc["sop_instance_uid"]
         report.pdf_sha256 = doc["pdf_sha256"]
+        report.version = doc.get("version")
+        report.signer_fingerprint = doc.get("signer_fingerprint")
+        report.predecessor_sop_instance_uid = doc.get("predecessor_sop_instance_uid")
     report.revisions.append(
         ReportRevision(
             status=status,
             sop_instance_uid=report.sop_instance_uid,
             pdf_sha256=report.pdf_sha256,
+            version=report.version,
+            signer_fingerprint=report.signer_fingerprint,
+            predecessor_sop_instance_uid=report.predecessor_sop_instance_uid,
             changed_by=current().username,
             changed_at=now,
             note=note,
@@ -69,8 +85,48 @@ def _revise(
     )
 
 
-def _document(data: dict[str, Any]) -> dict[str, str]:
-    return {"sop_instance_uid": data["sop_instance_uid"], "pdf_sha256": data["pdf_sha256"].lower()}
+def _document(data: dict[str, Any]) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "sop_instance_uid": data["sop_instance_uid"],
+        "pdf_sha256": data["pdf_sha256"].lower(),
+    }
+    for key in ("version", "signer_fingerprint", "predecessor_sop_instance_uid"):
+        if data.get(key) is not None:
+            doc[key] = data[key].lower() if key == "signer_fingerprint" else data[key]
+    return doc
+
+
+def _lock_study(session: Session, study_uid: str) -> None:
+    """Serialise signing within one study until commit, so two doctors finalising at the
+    same moment cannot both pass the check below (SQLite's BEGIN IMMEDIATE already
+    serialises every write; PostgreSQL takes a transaction advisory lock)."""
+    if session.get_bind().dialect.name == "postgresql":
+        digest = hashlib.sha256(b"klinika-report-study:" + study_uid.encode()).digest()
+        key = int.from_bytes(digest[:8], "big", signed=True)
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
+def _refuse_if_final_held(session: Session, study_uid: str, except_id: int | None = None) -> None:
+    """409 when another doctor holds a signed report of this study (naming them)."""
+    _lock_study(session, study_uid)
+    stmt = select(Report).where(
+        Report.study_instance_uid == study_uid,
+        Report.status.in_(SIGNED),
+        Report.author_id != current().user.id,
+    )
+    if except_id is not None:
+        stmt = stmt.where(Report.id != except_id)
+    holder = session.scalars(stmt.order_by(Report.id).limit(1)).first()
+    if holder is not None:
+        name = holder.author.username
+        raise ApiError(
+            409,
+            "final_held",
+            f"{name} already holds the final report of this study (report {holder.id}); "
+            "only they or an administrator can amend it.",
+            holder=name,
+            report_id=holder.id,
+        )
 
 
 def _require_author(report: Report, what: str) -> None:
@@ -142,6 +198,7 @@ def finalize(report_id: int) -> Any:
     if report.status != "draft":
         raise ApiError(409, "not_a_draft", "This report is already signed; amend it instead.")
     _require_author(report, "sign it")
+    _refuse_if_final_held(session, report.study_instance_uid, except_id=report.id)
     _revise(session, report, "final", data.get("note", "signed"), _document(data))
     session.commit()
     return report_json(report)
@@ -154,6 +211,13 @@ def amend(report_id: int) -> Any:
     report = _report(session, report_id)
     if report.status == "draft":
         raise ApiError(409, "not_signed", "A draft is edited, not amended; finalise it first.")
+    _require_amender(report)
+    _revise(session, report, "amended", data["reason"], _document(data))
+    session.commit()
+    return report_json(report)
+
+
+def _require_amender(report: Report) -> None:
     if report.author_id != current().user.id and current().user.role.name != AMEND_ANY_ROLE:
         raise ApiError(
             403,
@@ -161,6 +225,63 @@ def amend(report_id: int) -> Any:
             f"Only the report's author ({report.author.username}) or an administrator can "
             "amend it; ask them, or write an addendum report.",
         )
-    _revise(session, report, "amended", data["reason"], _document(data))
+
+
+@bp.post("/documents")
+@require("reports.sign")
+def publish_document() -> Any:
+    """Record a signed version published by a workstation (idempotent by SOP UID)."""
+    data, session = body(), db()
+    doc = _document(data)
+    study_uid, status = data["study_instance_uid"], data["status"]
+    seen = session.scalars(
+        select(ReportRevision)
+        .where(ReportRevision.sop_instance_uid == doc["sop_instance_uid"])
+        .limit(1)
+    ).first()
+    if seen is not None:
+        report = _report(session, seen.report_id)
+        if seen.pdf_sha256 != doc["pdf_sha256"] or report.study_instance_uid != study_uid:
+            raise ApiError(
+                409, "document_conflict", "This SOP Instance UID holds another document."
+            )
+        return report_json(report), 200
+    predecessor = doc.get("predecessor_sop_instance_uid")
+    if predecessor:
+        report = _amended_report(session, study_uid, predecessor)
+        _revise(session, report, "amended", data.get("note") or "amended", doc)
+    else:
+        if status == "amended":
+            raise ApiError(400, "bad_request", "An amendment names its predecessor.")
+        if status in SIGNED:
+            _refuse_if_final_held(session, study_uid)
+        now = utcnow()
+        report = Report(
+            study_instance_uid=study_uid,
+            author=current().user,
+            status=status,
+            title=data.get("title", ""),
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(report)
+        session.flush()
+        _revise(session, report, status, data.get("note") or "published", doc)
     session.commit()
-    return report_json(report)
+    return report_json(report), 201
+
+
+def _amended_report(session: Session, study_uid: str, predecessor: str) -> Report:
+    """The report whose current document ``predecessor`` is, checked for amending."""
+    report_id = session.scalars(
+        select(Report.id).where(Report.sop_instance_uid == predecessor).limit(1)
+    ).first()
+    if report_id is None:
+        raise ApiError(
+            409, "predecessor_unknown", "The document this one amends is not registered yet."
+        )
+    report = _report(session, report_id)
+    if report.study_instance_uid != study_uid:
+        raise ApiError(409, "study_mismatch", "The amended document belongs to another study.")
+    _require_amender(report)
+    return report

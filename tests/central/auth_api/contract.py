@@ -27,7 +27,9 @@ class ContractClient:
 
     def __post_init__(self) -> None:
         self.doc = self.server.request("GET", "/openapi.json").json()
-        self._routes = [(template_regex(t), t) for t in self.doc["paths"]]
+        # Literal paths first: /reports/documents is not /reports/{report_id}.
+        templates = sorted(self.doc["paths"], key=lambda t: "{" in t)
+        self._routes = [(template_regex(t), t) for t in templates]
 
     def __getattr__(self, name: str) -> Any:  # url, login, token_for, ... of the server
         return getattr(self.server, name)

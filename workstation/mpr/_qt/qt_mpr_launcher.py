@@ -7,6 +7,7 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QProgressDialog, QWidget
@@ -15,6 +16,10 @@ from workstation.i18n import _
 from workstation.imaging.errors import CannotDisplay
 from workstation.mpr.series_input import read_series
 from workstation.mpr.volume import build_mpr_volume
+
+if TYPE_CHECKING:
+    from workstation.mpr.snapshot_store import SnapshotStore
+    from workstation.viewer.crosshair_link import CrosshairLink
 
 logger = logging.getLogger(__name__)
 
@@ -30,9 +35,18 @@ class MprLauncher(QObject):
     sig_opened = Signal(object)  # the QtMprView
     sig_failed = Signal(str)
 
-    def __init__(self, paths: Sequence[Path], parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        paths: Sequence[Path],
+        parent: QWidget | None = None,
+        *,
+        link: CrosshairLink | None = None,
+        context: SnapshotStore | None = None,
+    ) -> None:
         super().__init__(parent)
         self.paths = list(paths)
+        self.link = link
+        self.context = context
         self.window: QWidget | None = None
         self._cancel = threading.Event()
         self._relay = _Relay()
@@ -71,7 +85,12 @@ class MprLauncher(QObject):
             return
         from workstation.mpr._qt.qt_mpr_view import QtMprView
 
-        window = QtMprView(result)  # type: ignore[arg-type]
+        window = QtMprView(
+            result,  # type: ignore[arg-type]
+            link=self.link,
+            snapshot_target=self.context,
+            source_path=self.paths[0] if self.paths else None,
+        )
         window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         window.resize(1200, 900)
         window.show()
@@ -80,9 +99,15 @@ class MprLauncher(QObject):
 
 
 def open_mpr_window(
-    paths: Sequence[Path], parent: QWidget | None, on_error: Callable[[str], None]
+    paths: Sequence[Path],
+    parent: QWidget | None,
+    on_error: Callable[[str], None],
+    *,
+    link: CrosshairLink | None = None,
+    context: SnapshotStore | None = None,
 ) -> MprLauncher:
-    """Start building; `on_error` gets a readable reason if MPR cannot be offered."""
-    launcher = MprLauncher(paths, parent)
+    """Start building; `on_error` gets a readable reason if MPR cannot be offered. The
+    window shares its crosshair through `link` and stores snapshots to `context`."""
+    launcher = MprLauncher(paths, parent, link=link, context=context)
     launcher.sig_failed.connect(on_error)
     return launcher.start()

@@ -1,9 +1,18 @@
-"""One linked MPR plane in a window: picture, crosshair, labels; mouse to read.
+"""One linked MPR plane in a window: picture, crosshair, handles, labels; mouse to read.
 
-Left button: put the crosshair there (the other planes follow); drag to move it.
-Ctrl + left drag: rotate the other planes about this plane's normal. Wheel: scroll
-this plane along its normal. Right drag: window (horizontal) and level (vertical).
-While a button is down the planes are sampled at preview quality; on release, full.
+Left button: put the crosshair there (the other planes follow); drag to move it. On
+each other plane's line (in its colour) a square at both ends is a rotate handle
+(drag: the other planes turn about this plane's normal; Ctrl + left drag anywhere does
+the same) and a square set off to the side is the slab handle (drag it away from the
+line: that plane becomes a slab of twice the distance, 0-50 mm, whose faces are drawn
+dashed beside the line). Wheel: scroll this plane along its normal. Right drag: window
+(horizontal) and level (vertical). While a button is down the planes are sampled at
+preview quality; on release, full. Only pictures that changed are sampled again; the
+crosshair, handles and measurements are a line overlay redrawn on every change.
+
+The measuring tools are an event filter on this widget
+(:mod:`workstation.mpr._qt.qt_plane_tools`): while one is chosen it takes the left
+button and Delete/Escape, and draws its glyphs over the picture.
 """
 
 from __future__ import annotations
@@ -12,12 +21,18 @@ import numpy as np
 from PySide6.QtCore import Qt
 
 from workstation.i18n import _
-from workstation.mpr._vtk.vtk_plane_picture import PLANE_COLOURS, VtkPlanePicture, draw_line
+from workstation.mpr import crosshair_handles as handles
+from workstation.mpr._vtk.vtk_plane_picture import PLANE_COLOURS, Stroke, VtkPlanePicture
 from workstation.mpr.reslice import Quality
 from workstation.mpr.viewing import MprViewState
 from workstation.viewer._vtk.qvtk import ViewerRenderWidget
 
 _NAMES = {"axial": _("Axial"), "coronal": _("Coronal"), "sagittal": _("Sagittal")}
+#: Half the side of a handle's square, and how near the mouse must come, in screen px.
+HANDLE_HALF_PX = 5.0
+HANDLE_GRAB_PX = 9.0
+#: Dashes (and gaps) of a slab's faces, in screen pixels.
+DASH_PX = 6.0
 
 
 class QtMprPlane(ViewerRenderWidget):
@@ -28,34 +43,54 @@ class QtMprPlane(ViewerRenderWidget):
         self.state = state
         self.index = index
         self.picture = VtkPlanePicture(self.GetRenderWindow())
-        self._dirty = True
-        self._drag: tuple[Qt.MouseButton, float, float, bool] | None = None
+        self._picture_dirty = True
+        self._overlay_dirty = True
+        #: (button, x, y, mode, handle) of the crosshair drag in progress.
+        self._drag: tuple[Qt.MouseButton, float, float, str, handles.Handle | None] | None = None
+        self._rotate_from = np.zeros(2)
         self._window_start = (0.0, 0.0)
         state.subscribe(self._on_state_changed)
 
     # -- the model -------------------------------------------------------------------
     def _on_state_changed(self, indices: tuple[int, ...]) -> None:
-        self._dirty = True  # crosshair lines move even when only another plane changed
+        if self.index in indices:
+            self._picture_dirty = True
+        self._overlay_dirty = True  # crosshair lines move even when only another plane did
         self.request_render()
 
     def prepare_render(self) -> None:
-        if not self._dirty:
-            return
-        self._dirty = False
-        grey = self.state.display_u8(self.index)
-        rgb = np.repeat(grey[:, :, None], 3, axis=2)
-        for other in range(len(self.state.views)):
-            line = None if other == self.index else self.state.line_in(self.index, other)
-            if line is not None:
-                draw_line(rgb, line[0], line[1], PLANE_COLOURS[other % 3])
-        self.picture.set_picture(rgb)
-        self.picture.set_labels(self.state.labels(self.index), self._info(), self._scale())
+        if self._picture_dirty:
+            self._picture_dirty = False
+            self.picture.set_picture(self.state.display_u8(self.index))
+            self._overlay_dirty = True
+        if self._overlay_dirty:
+            self._overlay_dirty = False
+            self.picture.set_overlay(self.strokes())
+            self.picture.set_labels(self.state.labels(self.index), self._info(), self._scale())
+
+    def strokes(self) -> list[Stroke]:
+        """The other planes' lines, their slab faces and the handles, in their colours."""
+        out: list[Stroke] = []
+        per_screen_px = 1.0 / max(self.picture.pixel_size_on_screen(), 1e-6)
+        shown = handles.overlay(self.state, self.index)
+        for other, line in shown.lines.items():
+            colour = PLANE_COLOURS[other % 3]
+            out.append((np.array(line), colour))
+            for face in shown.slab_faces[other]:
+                out.extend((seg, colour) for seg in _dashes(*face, DASH_PX * per_screen_px))
+        half = HANDLE_HALF_PX * per_screen_px
+        for handle in shown.handles:
+            x, y = handle.pixel
+            square = np.array([(x - half, y - half), (x + half, y - half), (x + half, y + half),
+                               (x - half, y + half), (x - half, y - half)])  # fmt: skip
+            out.append((square, PLANE_COLOURS[handle.other % 3]))
+        return out
 
     def _info(self) -> str:
         view = self.state.views[self.index]
         name = _NAMES.get(view.plane.kind.value, _("Oblique"))
         if view.slab is not None and view.slab.samples > 1:
-            name += f"  {view.slab.mode.value.upper()} {view.slab.thickness_mm:g} mm"
+            name += f"  {view.slab.mode.value.upper()} {view.slab.thickness_mm:.3g} mm"
         w = view.window
         return f"{name}\nW {w.width:g}  L {w.center:g}"
 
@@ -68,23 +103,53 @@ class QtMprPlane(ViewerRenderWidget):
     def resizeEvent(self, ev) -> None:
         super().resizeEvent(ev)
         self.picture.fit()
-        self._dirty = True
+        self._overlay_dirty = True
         self.request_render()
 
     # -- input ------------------------------------------------------------------------
-    def _plane_pixel(self, ev) -> np.ndarray:
+    def plane_pixel_at(self, x: float, y: float) -> np.ndarray:
+        """The plane pixel (column, row) under widget point (x, y)."""
         ratio = self.devicePixelRatioF()
+        return self.picture.display_to_pixel(x * ratio, (self.height() - 1 - y) * ratio)
+
+    def _plane_pixel(self, ev) -> np.ndarray:
         pos = ev.position()
-        return self.picture.display_to_pixel(pos.x() * ratio, (self.height() - 1 - pos.y()) * ratio)
+        return self.plane_pixel_at(pos.x(), pos.y())
+
+    def handle_at(self, x: float, y: float) -> handles.Handle | None:
+        """The crosshair handle under widget point (x, y), if any."""
+        if not self.picture.shown:
+            return None
+        tolerance = HANDLE_GRAB_PX / max(self.picture.pixel_size_on_screen(), 1e-6)
+        return handles.hit(self.state, self.index, self.plane_pixel_at(x, y), tolerance)
+
+    def widget_point_of(self, pixel: tuple[float, float]) -> tuple[float, float]:
+        """Widget point (x, y) of plane pixel (column, row) (for tests and tools)."""
+        ratio = self.devicePixelRatioF()
+        x, y = self.picture.pixel_to_display(np.asarray(pixel, dtype=float))
+        return x / ratio, self.height() - 1 - y / ratio
 
     def mousePressEvent(self, ev) -> None:
         pos = ev.position()
-        rotate = bool(ev.modifiers() & Qt.KeyboardModifier.ControlModifier)
-        self._drag = (ev.button(), pos.x(), pos.y(), rotate)
+        button = ev.button()
+        self.setFocus()
+        if not self.picture.shown:  # nothing on screen to point at yet
+            ev.ignore()
+            return
+        handle = self.handle_at(pos.x(), pos.y()) if button == Qt.MouseButton.LeftButton else None
+        mode = ""
+        if handle is not None:
+            mode = handle.kind.value
+        elif button == Qt.MouseButton.LeftButton:
+            ctrl = ev.modifiers() & Qt.KeyboardModifier.ControlModifier
+            mode = "turn" if ctrl else "move"
+        self._drag = (button, pos.x(), pos.y(), mode, handle)
         self.state.set_quality(Quality.PREVIEW)
-        if ev.button() == Qt.MouseButton.LeftButton and not rotate:
+        if mode == "move":
             self.state.click(self.index, *self._plane_pixel(ev))
-        elif ev.button() == Qt.MouseButton.RightButton:
+        elif mode == "rotate":
+            self._rotate_from = self._plane_pixel(ev)
+        elif button == Qt.MouseButton.RightButton:
             w = self.state.views[self.index].window
             self._window_start = (w.center, w.width)
         ev.accept()
@@ -93,13 +158,21 @@ class QtMprPlane(ViewerRenderWidget):
         if self._drag is None:
             ev.ignore()
             return
-        button, x0, y0, rotate = self._drag
+        button, x0, y0, mode, handle = self._drag
         pos = ev.position()
-        if button == Qt.MouseButton.LeftButton and rotate:
+        pixel = self._plane_pixel(ev)
+        if mode == "turn":
             self.state.rotate(self.index, 0.5 * (pos.x() - x0))
-            self._drag = (button, pos.x(), pos.y(), rotate)
-        elif button == Qt.MouseButton.LeftButton:
-            self.state.click(self.index, *self._plane_pixel(ev))
+            self._drag = (button, pos.x(), pos.y(), mode, handle)
+        elif mode == "rotate":
+            angle = handles.rotation_deg(self.state, self.index, self._rotate_from, pixel)
+            if abs(angle) > 1e-3:
+                self.state.rotate(self.index, angle)
+                self._rotate_from = pixel
+        elif mode == "slab" and handle is not None:
+            handles.drag_slab(self.state, self.index, handle.other, pixel)
+        elif mode == "move":
+            self.state.click(self.index, *pixel)
         elif button == Qt.MouseButton.RightButton:
             centre, width = self._window_start
             self.state.set_window(
@@ -117,3 +190,13 @@ class QtMprPlane(ViewerRenderWidget):
         if steps:
             self.state.scroll(self.index, steps)
         ev.accept()
+
+
+def _dashes(a: np.ndarray, b: np.ndarray, dash_px: float) -> list[np.ndarray]:
+    """Segment a-b as dashes `dash_px` plane pixels long with equal gaps (at most 400)."""
+    length = float(np.linalg.norm(b - a))
+    dash_px = max(dash_px, length / 800.0)
+    n = max(1, int(length // (2 * dash_px)))
+    t = np.arange(n) * 2 * dash_px / max(length, 1e-9)
+    step = dash_px / max(length, 1e-9)
+    return [np.array([a + s * (b - a), a + min(s + step, 1.0) * (b - a)]) for s in t]

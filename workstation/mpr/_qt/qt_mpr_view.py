@@ -1,10 +1,21 @@
 """The MPR / 3-D window: linked planes (1x3) or planes with 3-D (2x2), slab and preset
-controls, and the volume's warnings (tilt, resampled gaps) where the user sees them."""
+controls, and the volume's warnings (tilt, resampled gaps) where the user sees them.
+
+The crosshair is shared with the 2-D viewer through a
+:class:`~workstation.viewer.crosshair_link.CrosshairLink`; with a
+:class:`~workstation.mpr.snapshot_store.SnapshotStore` the "3-D snapshot" button
+stores the 3-D picture as a Secondary Capture in the study (audited like an export).
+"""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -29,6 +40,12 @@ from workstation.mpr.volume import MprVolume
 from workstation.viewer.interaction.plane_host import PlaneAnnotations
 from workstation.viewer.interaction.tools import Tool, tool_label
 
+if TYPE_CHECKING:
+    from workstation.mpr.snapshot_store import SnapshotStore
+    from workstation.viewer.crosshair_link import CrosshairLink
+
+logger = logging.getLogger(__name__)
+
 LAYOUTS = ("1x3", "2x2")
 #: The 2-D tools offered on the planes (the left button's alternative to the crosshair).
 PLANE_TOOLS = (Tool.LENGTH, Tool.ANGLE, Tool.RECTANGLE, Tool.ELLIPSE, Tool.FREEHAND,
@@ -36,13 +53,32 @@ PLANE_TOOLS = (Tool.LENGTH, Tool.ANGLE, Tool.RECTANGLE, Tool.ELLIPSE, Tool.FREEH
 
 
 class QtMprView(QWidget):
-    """Everything MPR and 3-D for one volume."""
+    """Everything MPR and 3-D for one volume. `link` shares the crosshair with the 2-D
+    viewer; `snapshot_target` and `source_path` (a file of the series, for the study
+    and patient modules) enable the 3-D snapshot button."""
 
-    def __init__(self, volume: MprVolume, layout: str = "2x2", parent=None) -> None:
+    #: A snapshot was stored (its ``services.mpr_actions.SnapshotResult``).
+    sig_snapshot_stored = Signal(object)
+    #: A snapshot could not be made (the reason, for the user).
+    sig_snapshot_failed = Signal(str)
+
+    def __init__(
+        self,
+        volume: MprVolume,
+        layout: str = "2x2",
+        parent=None,
+        *,
+        link: CrosshairLink | None = None,
+        snapshot_target: SnapshotStore | None = None,
+        source_path: Path | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle(_("MPR / 3-D"))
         self.volume = volume
+        self.snapshot_target = snapshot_target
+        self.source_path = source_path
         self.state = MprViewState(volume, _default_window(volume))
+        self.state.link_to(link)
         self.planes = [QtMprPlane(self.state, i) for i in range(3)]
         self.volume_view: Qt3DView | None = None
         self.grid = QGridLayout()
@@ -93,12 +129,83 @@ class QtMprView(QWidget):
         self.iso_value.editingFinished.connect(self._on_mode_changed)
         reset = QPushButton(_("Reset planes"))
         reset.clicked.connect(self.state.reset)
+        self.snapshot_button = QPushButton(_("3-D snapshot"))
+        self.snapshot_button.setToolTip(
+            _("Store the 3-D picture as a Secondary Capture image in the study")
+        )
+        self.snapshot_button.clicked.connect(self.store_snapshot)
+        QShortcut(QKeySequence("S"), self, self._snapshot_key)
+        self.snapshot_status = QLabel("")
         for widget in (QLabel(_("Layout")), self.layout_box, QLabel(_("Slab")), self.slab_mode,
                        self.slab_mm, QLabel(_("3-D preset")), self.preset_box,
-                       QLabel(_("3-D mode")), self.mode_box, self.iso_value, reset):  # fmt: skip
+                       QLabel(_("3-D mode")), self.mode_box, self.iso_value, reset,
+                       self.snapshot_button, self.snapshot_status):  # fmt: skip
             bar.addWidget(widget)
         bar.addStretch(1)
         return bar
+
+    def _update_snapshot_button(self) -> None:
+        ready = self.volume_view is not None and not self.volume_view.isHidden()
+        possible = self.snapshot_target is not None and self.source_path is not None
+        self.snapshot_button.setEnabled(ready and possible)
+        if not possible:
+            self.snapshot_button.setToolTip(_("Snapshots are stored in the local archive."))
+
+    def snapshot_description(self) -> str:
+        """What the picture shows, for the Series Description: preset and mode."""
+        mode = self.mode_box.currentData()
+        if mode == "iso":
+            return f"iso-surface {self.iso_value.value():g}"
+        return self.preset_box.currentText() + ("" if mode == "composite" else f" {mode}")
+
+    def store_snapshot(self) -> Any:
+        """The 3-D picture as it is on screen, stored in the study as a Secondary
+        Capture (audited like an export); None when it could not be."""
+        import pydicom
+
+        from workstation.auth.errors import PermissionDenied
+        from workstation.mpr._vtk.vtk_volume_render import grab_rgb
+
+        view = self.volume_view
+        if view is None or view.scene is None or view.closed:
+            self._snapshot_failed(_("The 3-D view is not ready yet."))
+            return None
+        if self.snapshot_target is None or self.source_path is None:
+            self._snapshot_failed(_("Snapshots are stored in the local archive."))
+            return None
+        view.render_now()
+        rgb = grab_rgb(view.GetRenderWindow())
+        try:
+            template = pydicom.dcmread(self.source_path, stop_before_pixels=True)
+            result = self.snapshot_target.store(rgb, template, self.snapshot_description())
+        except PermissionDenied as exc:
+            self._snapshot_failed(str(exc))
+            return None
+        except (OSError, ValueError) as exc:
+            logger.exception("the 3-D snapshot could not be stored")
+            self._snapshot_failed(_("The snapshot could not be stored: {error}").format(error=exc))
+            return None
+        if result.rejected or not result.stored:
+            self._snapshot_failed(
+                _("The archive did not keep the snapshot: {reason}").format(
+                    reason="; ".join(result.rejected)
+                )
+            )
+            return None
+        logger.info(
+            "3-D snapshot %s stored in study %s", result.sop_instance_uid, result.study_instance_uid
+        )
+        self.snapshot_status.setText(_("Snapshot stored in the study."))
+        self.sig_snapshot_stored.emit(result)
+        return result
+
+    def _snapshot_key(self) -> None:
+        if self.snapshot_button.isEnabled():
+            self.store_snapshot()
+
+    def _snapshot_failed(self, reason: str) -> None:
+        self.snapshot_status.setText(reason)
+        self.sig_snapshot_failed.emit(reason)
 
     def _crop_controls(self) -> QHBoxLayout:
         """The 3-D crop box: a check box and, per axis (column, row, slice), the kept
@@ -189,6 +296,7 @@ class QtMprView(QWidget):
                 self._on_crop_changed()
             self.grid.addWidget(self.volume_view, 1, 1)
             self.volume_view.show()
+        self._update_snapshot_button()
         index = self.layout_box.findData(layout)
         if index >= 0 and index != self.layout_box.currentIndex():
             self.layout_box.setCurrentIndex(index)
@@ -210,6 +318,8 @@ class QtMprView(QWidget):
         mode = self.slab_mode.currentData()
         thickness = self.slab_mm.value()
         slab = None if mode is None or thickness <= 0 else Slab(thickness, SlabMode(mode))
+        if mode is not None:  # the mode a slab handle gives a thin plane
+            self.state.slab_mode = SlabMode(mode)
         self.state.set_slab(slab)
 
     def set_3d_mode(self, mode: str, iso_value: float | None = None) -> None:
@@ -236,6 +346,7 @@ class QtMprView(QWidget):
             self.volume_view.set_preset(name)
 
     def close(self) -> bool:
+        self.state.close()
         for plane in self.planes:
             plane.close_vtk()
         if self.volume_view is not None:
@@ -243,6 +354,7 @@ class QtMprView(QWidget):
         return super().close()
 
     def closeEvent(self, ev) -> None:
+        self.state.close()
         for plane in self.planes:
             plane.close_vtk()
         if self.volume_view is not None:

@@ -39,7 +39,7 @@ class _Relay(QObject):
 
     sig_progress = Signal(float)
     sig_ready = Signal(object)
-    sig_surface = Signal(object, object)  # (iso value, vtkPolyData or exception)
+    sig_surface = Signal(object, object)  # ((iso value, crop), vtkPolyData or exception)
 
 
 class Qt3DView(ViewerRenderWidget):
@@ -76,6 +76,8 @@ class Qt3DView(ViewerRenderWidget):
         self._relay.sig_surface.connect(self._on_surface, Qt.ConnectionType.QueuedConnection)
         self.iso_value: float | None = None
         self.crop: tuple[float, ...] | None = None
+        #: (iso value, crop box) of the surface being built; older results are dropped.
+        self._surface_asked: object = None
         self.distance_points: list[np.ndarray] = []
         self._distance_line: DistanceLine | None = None
         self.progress.show()
@@ -124,6 +126,7 @@ class Qt3DView(ViewerRenderWidget):
         self.progress.hide()
         self.render_now()
         self.first_shown = True
+        logger.info("3-D view: first picture on screen")
         self.sig_first_image_shown.emit()
         if self.iso_value is not None:
             self.set_iso(self.iso_value)
@@ -150,22 +153,26 @@ class Qt3DView(ViewerRenderWidget):
         self.progress.setFormat(_("Building the surface…"))
         self.progress.show()
         volume = self.scene.volume
+        self._surface_asked = (value, self.crop)
         threading.Thread(
-            target=self._build_surface, args=(volume, value), name="mpr-iso", daemon=True
-        ).start()
+            target=self._build_surface, args=(volume, value, self.crop), name="mpr-iso",
+            daemon=True,
+        ).start()  # fmt: skip
 
-    def _build_surface(self, volume: MprVolume, value: float) -> None:
+    def _build_surface(
+        self, volume: MprVolume, value: float, crop: tuple[float, ...] | None
+    ) -> None:
         from workstation.mpr._vtk.vtk_iso_surface import iso_surface
 
         try:
-            self._relay.sig_surface.emit(value, iso_surface(volume, value))
+            self._relay.sig_surface.emit((value, crop), iso_surface(volume, value, crop=crop))
         except Exception as exc:  # shown to the user, never lost in the thread
             logger.exception("building the iso-surface failed")
-            self._relay.sig_surface.emit(value, exc)
+            self._relay.sig_surface.emit((value, crop), exc)
 
-    def _on_surface(self, value: float, surface: object) -> None:
-        if self.closed or self.scene is None or value != self.iso_value:
-            return  # closed, or another value was asked for meanwhile
+    def _on_surface(self, asked: object, surface: object) -> None:
+        if self.closed or self.scene is None or asked != self._surface_asked:
+            return  # closed, or another value or crop box was asked for meanwhile
         self.progress.setRange(0, 100)
         if isinstance(surface, Exception):
             self.progress.setFormat(_("The surface could not be built."))
@@ -178,10 +185,14 @@ class Qt3DView(ViewerRenderWidget):
     def set_crop(self, fractions: Sequence[float] | None) -> None:
         """Keep the box (x0, x1, y0, y1, z0, z1) in fractions 0-1 of the volume's
         columns, rows and slices; None shows all."""
-        self.crop = None if fractions is None else tuple(float(f) for f in fractions)
+        crop = None if fractions is None else tuple(float(f) for f in fractions)
+        changed = crop != self.crop
+        self.crop = crop
         if self.scene is not None:  # else applied when the preparation ends
             self.scene.set_crop(self.crop)
             self.request_render()
+            if changed and self.iso_value is not None:
+                self.set_iso(self.iso_value)  # the surface is clipped by the box too
 
     def set_blend(self, blend: str) -> None:
         self.blend = blend

@@ -1,10 +1,13 @@
-"""One MPR plane on screen: an RGB picture, edge labels and a scale bar in a renderer.
+"""One MPR plane on screen: a grey picture, crosshair overlay, edge labels and a scale
+bar in a renderer.
 
 The plane's 8-bit grey picture (from :class:`~workstation.mpr.viewing.MprViewState`)
-gets the other planes' crosshair lines drawn in their colours, then goes to a
-``vtkImageActor`` seen by a parallel camera that fits it to the viewport. World x is
-the plane's column index, world y is ``rows - 1 - row`` (VTK's images start at the
-bottom).
+goes to a ``vtkImageActor`` seen by a parallel camera that fits it to the viewport;
+the other planes' crosshair lines, slab faces and handles are one line actor above it
+in the planes' colours, so moving the crosshair re-uploads no picture. World x is the
+plane's column index, world y is ``rows - 1 - row`` (VTK's images start at the
+bottom). The render window draws without multisampling: on the software GL of these
+machines it tripled the cost of every frame of a flat picture.
 """
 
 from __future__ import annotations
@@ -13,8 +16,16 @@ import numpy as np
 import vtkmodules.vtkRenderingFreeType
 import vtkmodules.vtkRenderingOpenGL2  # noqa: F401
 from vtkmodules.util.numpy_support import numpy_to_vtk
-from vtkmodules.vtkCommonDataModel import vtkImageData
-from vtkmodules.vtkRenderingCore import vtkImageActor, vtkRenderer, vtkRenderWindow, vtkTextActor
+from vtkmodules.vtkCommonCore import vtkPoints
+from vtkmodules.vtkCommonDataModel import vtkCellArray, vtkImageData, vtkPolyData
+from vtkmodules.vtkRenderingCore import (
+    vtkActor,
+    vtkImageActor,
+    vtkPolyDataMapper,
+    vtkRenderer,
+    vtkRenderWindow,
+    vtkTextActor,
+)
 
 from workstation.imaging.orientation import OrientationLabels
 from workstation.viewer._vtk.vtk_fonts import use_unicode_font
@@ -23,23 +34,16 @@ from workstation.viewer._vtk.vtk_layers import set_text
 #: Slicer's colours: axial red, coronal green, sagittal yellow.
 PLANE_COLOURS = ((230, 70, 70), (90, 200, 90), (230, 210, 60))
 
-
-def draw_line(rgb: np.ndarray, a: np.ndarray, b: np.ndarray, colour: tuple[int, int, int]) -> None:
-    """A one-pixel line from a to b (column, row), clipped to the picture."""
-    h, w = rgb.shape[:2]
-    n = int(np.ceil(np.abs(b - a).max())) + 1
-    n = min(n, 8 * (w + h))
-    t = np.linspace(0.0, 1.0, n)
-    cols = np.rint(a[0] + t * (b[0] - a[0])).astype(int)
-    rows = np.rint(a[1] + t * (b[1] - a[1])).astype(int)
-    keep = (cols >= 0) & (cols < w) & (rows >= 0) & (rows < h)
-    rgb[rows[keep], cols[keep]] = colour
+Colour = tuple[int, int, int]
+#: A polyline in plane pixels (column, row) and its colour.
+Stroke = tuple[np.ndarray, Colour]
 
 
 class VtkPlanePicture:
     """The actors of one plane view."""
 
     def __init__(self, window: vtkRenderWindow) -> None:
+        window.SetMultiSamples(0)
         renderer = vtkRenderer()
         renderer.SetBackground(0.0, 0.0, 0.0)
         window.AddRenderer(renderer)
@@ -47,6 +51,16 @@ class VtkPlanePicture:
         self.actor = vtkImageActor()
         self.actor.GetProperty().SetInterpolationTypeToNearest()
         renderer.AddActor(self.actor)
+        self._overlay = vtkPolyData()
+        overlay_mapper = vtkPolyDataMapper()
+        overlay_mapper.SetInputData(self._overlay)
+        overlay_mapper.SetColorModeToDirectScalars()
+        overlay_mapper.SetScalarModeToUseCellData()
+        self.overlay = vtkActor()
+        self.overlay.SetMapper(overlay_mapper)
+        self.overlay.GetProperty().LightingOff()
+        self.overlay.GetProperty().SetLineWidth(1.5)
+        renderer.AddActor(self.overlay)
         renderer.GetActiveCamera().ParallelProjectionOn()
         self.labels = {}
         for edge, (x, y, hj, vj) in {
@@ -68,10 +82,13 @@ class VtkPlanePicture:
         self._shape: tuple[int, int] | None = None
         self._image: vtkImageData | None = None
         self._pixels: np.ndarray | None = None
+        self._label_texts: tuple[OrientationLabels, str, str] | None = None
 
-    def set_picture(self, rgb: np.ndarray) -> None:
-        h, w = rgb.shape[:2]
-        self._pixels = np.ascontiguousarray(rgb[::-1]).reshape(-1, 3)
+    def set_picture(self, picture: np.ndarray) -> None:
+        """Show `picture`: (rows, columns) grey or (rows, columns, 3) RGB, uint8."""
+        h, w = picture.shape[:2]
+        channels = 1 if picture.ndim == 2 else picture.shape[2]
+        self._pixels = np.ascontiguousarray(picture[::-1]).reshape(-1, channels)
         image = vtkImageData()
         image.SetDimensions(w, h, 1)
         image.GetPointData().SetScalars(numpy_to_vtk(self._pixels, deep=0))
@@ -81,7 +98,32 @@ class VtkPlanePicture:
             self._shape = (h, w)
             self.fit()
 
+    def set_overlay(self, strokes: list[Stroke]) -> None:
+        """Draw `strokes` (polylines in plane pixels, each in its colour) over the
+        picture, replacing the last ones."""
+        rows = self._shape[0] if self._shape is not None else 1
+        points, lines = vtkPoints(), vtkCellArray()
+        colours: list[Colour] = []
+        for polyline, colour in strokes:
+            xy = np.asarray(polyline, dtype=float).reshape(-1, 2)
+            lines.InsertNextCell(len(xy))
+            for x, y in xy:
+                lines.InsertCellPoint(points.InsertNextPoint(x, rows - 1 - y, 0.5))
+            colours.append(colour)
+        scalars = numpy_to_vtk(np.asarray(colours, np.uint8).reshape(-1, 3), deep=1)
+        overlay = vtkPolyData()
+        overlay.SetPoints(points)
+        overlay.SetLines(lines)
+        overlay.GetCellData().SetScalars(scalars)
+        self._overlay.ShallowCopy(overlay)
+        self._overlay.Modified()
+
     def set_labels(self, labels: OrientationLabels, info: str, scale: str) -> None:
+        """The edge letters, the plane's info and the scale (text re-laid only when it
+        changed: a text actor set again draws its texture again)."""
+        if (labels, info, scale) == self._label_texts:
+            return
+        self._label_texts = (labels, info, scale)
         for edge in ("left", "right", "top", "bottom"):
             self.labels[edge].SetInput(getattr(labels, edge))
         set_text(self.labels["info"], info)  # translated: a font with its script
@@ -118,6 +160,11 @@ class VtkPlanePicture:
         self.renderer.WorldToDisplay()
         x, y, _z = self.renderer.GetDisplayPoint()
         return np.array([x, y])
+
+    @property
+    def shown(self) -> bool:
+        """Whether a picture has been set (before that no pixel maps to the screen)."""
+        return self._shape is not None
 
     def pixel_size_on_screen(self) -> float:
         """Display pixels per plane pixel."""

@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 from workstation.i18n import LANGUAGE_NAMES, _, current_language
 from workstation.reports.errors import ReportError
 from workstation.reports.model import LANGUAGES, SECTION_KEYS, Report, ReportStatus
+from workstation.reports.signature_summary import summarize
 from workstation.reports.templates import Field, heading, localized, snippets
 from workstation.reports.verify import SignatureState, Verification
 
@@ -58,19 +59,10 @@ class QtSignaturePanel(QLabel):
     """Signed by whom and when, intact/trusted; anything else NOT SIGNED in red."""
 
     def show_result(self, result: Verification | None) -> None:
-        if result is not None and result.state == SignatureState.VALID:
-            when = result.signed_at.strftime("%Y-%m-%d %H:%M UTC") if result.signed_at else "?"
-            text = _("Signed by {signer} at {when}: intact, trusted").format(
-                signer=result.signer, when=when
-            )
-            if result.expired:
-                text += " · " + _("certificate expired since")
-            self.setStyleSheet("color: #0a6b16; font-weight: bold;")
-        else:
-            reason = result.reason if result is not None else _("no signature yet")
-            text = _("NOT SIGNED: {reason}").format(reason=reason)
-            self.setStyleSheet("color: #c00000; font-weight: bold;")
-        self.setText(text)
+        line = summarize(result)
+        colour = "#0a6b16" if line.ok else "#c00000"
+        self.setStyleSheet(f"color: {colour}; font-weight: bold;")
+        self.setText(line.text)
 
 
 class QtReportEditor(QWidget):

@@ -13,7 +13,7 @@ from collections.abc import Callable
 import numpy as np
 from PySide6.QtCore import QMimeData, QSize, Qt, Signal
 from PySide6.QtGui import QDrag, QIcon, QImage, QPixmap
-from PySide6.QtWidgets import QAbstractItemView, QListWidget, QListWidgetItem
+from PySide6.QtWidgets import QAbstractItemView, QListWidget, QListWidgetItem, QStyle
 
 from workstation.i18n import _
 from workstation.imaging.render import values_to_u8
@@ -65,12 +65,16 @@ class QtThumbnails(QListWidget):
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.setMinimumWidth(THUMB + 40)
         self.setMaximumWidth(THUMB + 60)
-        self.itemDoubleClicked.connect(
+        # Double-click, or Enter on the current item.
+        self.itemActivated.connect(
             lambda item: self.sig_series_activated.emit(item.data(Qt.ItemDataRole.UserRole))
         )
         self._sig_thumbnail_ready.connect(self._on_thumbnail, Qt.ConnectionType.QueuedConnection)
         self._stop = threading.Event()
         self._pending: tuple | None = None
+        #: ``document_picture(uid)``: an RGB miniature of a document series (a PDF's
+        #: first page), made on the thumbnail thread; None keeps the document icon.
+        self.document_picture: Callable[[str], np.ndarray | None] | None = None
 
     def set_series(
         self,
@@ -83,6 +87,7 @@ class QtThumbnails(QListWidget):
         self.clear()
         self._stop.set()
         self._stop = threading.Event()
+        pictures: list[tuple[str, bool]] = []
         for s in series:
             text = _("{number} {modality}\n{description}\n{count} im.").format(
                 number=s.series_number if s.series_number is not None else "",
@@ -93,13 +98,18 @@ class QtThumbnails(QListWidget):
             document = document_of(s.series_instance_uid) if document_of else None
             if document is not None:
                 text = f"{document.kind}\n{document.title[:18]}"
+            pictures.append((s.series_instance_uid, document is not None))
             item = QListWidgetItem(text.strip())
             if document is not None:
                 item.setToolTip(document_text(document))
+                item.setIcon(self._document_icon())
             item.setData(Qt.ItemDataRole.UserRole, s.series_instance_uid)
             item.setSizeHint(QSize(THUMB + 24, THUMB + 56))
             self.addItem(item)
-        self._pending = ([s.series_instance_uid for s in series], first_frame, self._stop)
+        self._pending = (pictures, first_frame, self._stop)
+
+    def _document_icon(self) -> QIcon:
+        return self.style().standardIcon(QStyle.StandardPixmap.SP_FileDialogDetailedView)
 
     def start_pictures(self) -> None:
         """Decode the thumbnails now (called once the first image is on screen, so the
@@ -116,12 +126,16 @@ class QtThumbnails(QListWidget):
         ).start()
 
     def _make_thumbnails(self, uids, first_frame, stop: threading.Event) -> None:
-        for uid in uids:
+        for uid, is_document in uids:
             if stop.is_set():
                 return
             try:
-                frame = first_frame(uid)
-                rgb = thumbnail_pixels(frame) if frame is not None else None
+                if is_document:
+                    picture = self.document_picture
+                    rgb = picture(uid) if picture is not None else None
+                else:
+                    frame = first_frame(uid)
+                    rgb = thumbnail_pixels(frame) if frame is not None else None
             except Exception:
                 logger.warning("thumbnail of series %s failed", uid, exc_info=True)
                 rgb = None

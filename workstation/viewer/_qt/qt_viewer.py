@@ -1,10 +1,13 @@
 """The 2-D viewer: series strip, a grid of viewports, tools, measurement panel.
 
-``QtViewer(archive, settings, actions=None, mpr_opener=None)`` is what the app shell
-puts in its viewer area.  ``archive`` is the local archive (anything with
-``find_series``, ``find_instances``, ``instance_file``) or a ready :class:`StudyCatalog`.
-The viewer sits below the services and beside MPR: the app hands in both the session's
-study actions (which check and audit measurement writes) and the MPR window opener.
+``QtViewer(archive, settings, actions=None, mpr_opener=None, signature_check=None)`` is
+what the app shell puts in its viewer area.  ``archive`` is the local archive (anything
+with ``find_series``, ``find_instances``, ``instance_file``) or a ready
+:class:`StudyCatalog`.  The viewer sits below the services and MPR: the app hands in the
+session's study actions (which check and audit measurement writes) and the MPR window
+opener.  A document series (a report PDF, an SR) activated in the series strip opens in
+the document view in place of the viewports; ``signature_check`` (given by the app) says
+whether a PDF's signature holds.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from PySide6.QtWidgets import (
     QInputDialog,
     QMessageBox,
     QSplitter,
+    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -29,6 +33,8 @@ from PySide6.QtWidgets import (
 from workstation.i18n import _
 from workstation.viewer import geometry
 from workstation.viewer._qt.qt_annotation_panel import QtAnnotationPanel
+from workstation.viewer._qt.qt_crosshair_follow import CrosshairFollower
+from workstation.viewer._qt.qt_document_view import QtDocumentView
 from workstation.viewer._qt.qt_thumbnails import QtThumbnails
 from workstation.viewer._qt.qt_viewer_toolbar import QtViewerToolbar
 from workstation.viewer._qt.qt_viewport import QtViewport
@@ -42,12 +48,22 @@ from workstation.viewer.documents import (
 from workstation.viewer.frames import DisplayFrame
 from workstation.viewer.interaction.tools import Tool
 from workstation.viewer.model import ViewerModel
+from workstation.viewer.pdf_document import SignatureCheck
 from workstation.viewer.sources import open_frame_source
 
 logger = logging.getLogger(__name__)
 
-#: Opens the MPR / 3-D window on a series' files: ``(paths, parent, on_error) -> launcher``.
-MprOpener = Callable[[list[Path], QWidget, Callable[[str], None]], Any]
+#: Pixels of a document's miniature in the series strip (a 96-pixel-high A4 page).
+THUMBNAIL_PIXELS = 96 * 68
+
+
+class MprOpener(Protocol):
+    """Opens the MPR / 3-D window on a series' files (the app hands it in); the window
+    follows and moves the viewer's crosshair through ``link``."""
+
+    def __call__(
+        self, paths: list[Path], parent: QWidget, on_error: Callable[[str], None], *, link: Any
+    ) -> Any: ...
 
 
 class MeasurementGuard(Protocol):
@@ -75,11 +91,14 @@ class QtViewer(QWidget):
         parent=None,
         actions: MeasurementGuard | None = None,
         mpr_opener: MprOpener | None = None,
+        signature_check: SignatureCheck | None = None,
     ) -> None:
         """``actions``: the session's study actions; they check and audit measurement
         writes (without them anyone may measure).  ``mpr_opener``: how "MPR / 3-D" opens
-        its window (without it the action is hidden)."""
+        its window (without it the action is hidden).  ``signature_check``: verifies a
+        report PDF's signature (off the GUI thread)."""
         super().__init__(parent)
+        self.signature_check = signature_check
         self.study_actions = actions
         self.mpr_opener = mpr_opener
         session = None if actions is None else actions.session
@@ -104,6 +123,8 @@ class QtViewer(QWidget):
         self._first_reported = False
         self._syncing = False
         self._closed = False
+        #: The MPR crosshair shared with the MPR windows opened from here (Shift+click).
+        self.crosshair = CrosshairFollower(self)
         self._build_ui()
         self._rebuild_grid()
         self._start_decoders()
@@ -124,9 +145,8 @@ class QtViewer(QWidget):
 
     def _build_ui(self) -> None:
         self.thumbnails = QtThumbnails()
-        self.thumbnails.sig_series_activated.connect(
-            lambda uid: self.show_series(self.model.active, uid)
-        )
+        self.thumbnails.document_picture = self._document_picture
+        self.thumbnails.sig_series_activated.connect(self._on_series_activated)
         self.grid_host = QWidget()
         self.grid = QGridLayout(self.grid_host)
         self.grid.setContentsMargins(0, 0, 0, 0)
@@ -136,8 +156,13 @@ class QtViewer(QWidget):
         self.panel.sig_export_requested.connect(self._on_export_requested)
         self.panel.sig_store_requested.connect(self._on_store_requested)
         splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.document_view = QtDocumentView(self.signature_check)
+        self.document_view.sig_close_requested.connect(self.show_images)
+        self.center = QStackedWidget()
+        self.center.addWidget(self.grid_host)
+        self.center.addWidget(self.document_view)
         splitter.addWidget(self.thumbnails)
-        splitter.addWidget(self.grid_host)
+        splitter.addWidget(self.center)
         splitter.addWidget(self.panel)
         splitter.setStretchFactor(1, 1)
         splitter.setSizes([self.thumbnails.maximumWidth(), 1000, 240])
@@ -201,7 +226,7 @@ class QtViewer(QWidget):
     def _make_view(self, vp) -> QtViewport:
         view = QtViewport(vp, self.model, self)
         view.sig_activated.connect(self._on_view_activated)
-        view.sig_series_dropped.connect(self.show_series)
+        view.sig_series_dropped.connect(self._on_series_dropped)
         view.sig_frame_changed.connect(self._on_frame_changed)
         view.sig_first_frame_shown.connect(self._on_first_frame_shown)
         view.sig_annotation_selected.connect(self.panel.select)
@@ -223,7 +248,11 @@ class QtViewer(QWidget):
         logger.info("opening study %s (%d series)", study_uid, len(series))
         self._series = {s.series_instance_uid: s for s in series}
         self._documents = {}
+        self.show_images()
         self.model.load_study_state(study_uid, self._viewer_store())
+        # The strip first: its pictures start when the first image shows, which can be
+        # at once (a decoded frame in the cache).
+        self.thumbnails.set_series(series, self._thumbnail_frame, self.document_of)
         for vp in self.model.viewports:
             vp.set_source(None)
         images = [
@@ -235,7 +264,6 @@ class QtViewer(QWidget):
         for position, s in enumerate(images[: len(self.model.viewports)]):
             self.show_series(position, s.series_instance_uid)
         self._on_view_activated(0)
-        self.thumbnails.set_series(series, self._thumbnail_frame, self.document_of)
         self.sig_study_opened.emit(study_uid)
         if not images:
             self.thumbnails.start_pictures()
@@ -270,6 +298,7 @@ class QtViewer(QWidget):
         for vp in self.model.viewports:
             vp.set_source(None)
         self._series = {}
+        self.show_images()
         self.thumbnails.set_series([], self._thumbnail_frame)
         self.model.load_study_state("", None)
 
@@ -278,12 +307,56 @@ class QtViewer(QWidget):
         modality = entry.modality if entry else ""
         for_uid = entry.frame_of_reference_uid if entry else ""
         ok = self.model.assign(position, series_uid, modality, for_uid)
+        self.show_images()
         if ok:
             self.model.set_active(position)
             self._sync_controls()
         else:
             self.sig_error.emit(_("The series cannot be opened."))
         return ok
+
+    def _on_series_dropped(self, position: int, series_uid: str) -> None:
+        """A series dragged onto a viewport, or activated in the strip: an image series
+        shows there, a document opens in the document view to be read."""
+        document = self.document_of(series_uid)
+        if document is not None and document.viewable:
+            self.open_document(series_uid)
+        else:
+            self.show_series(position, series_uid)
+
+    def _on_series_activated(self, series_uid: str) -> None:
+        self._on_series_dropped(self.model.active, series_uid)
+
+    def open_document(self, series_uid: str) -> bool:
+        """Show a document series in the document view in place of the viewports: its
+        newest instance (a report's last version) first, the earlier ones to choose."""
+        document = self.document_of(series_uid)
+        entries = self.catalog.instances(series_uid)
+        if document is None or not document.viewable or not entries:
+            self.sig_error.emit(_("This series holds no document to read."))
+            return False
+        newest_first = sorted(entries, key=lambda e: e.instance_number or 0, reverse=True)
+        logger.info(
+            "opening document %s of series %s (%d versions)",
+            newest_first[0].sop_instance_uid,
+            series_uid,
+            len(newest_first),
+        )
+        self.document_view.open_versions(
+            [(e.instance_number, e.path, e.sop_instance_uid) for e in newest_first], document
+        )
+        self.center.setCurrentWidget(self.document_view)
+        return True
+
+    def show_images(self) -> None:
+        """The viewports again in place of a document."""
+        if self.center.currentWidget() is not self.grid_host:
+            self.document_view.close_document()
+            self.center.setCurrentWidget(self.grid_host)
+
+    @property
+    def showing_document(self) -> bool:
+        return self.center.currentWidget() is self.document_view
 
     def _fill_empty_viewports(self) -> None:
         shown = {vp.series_uid for vp in self.model.viewports if vp.source is not None}
@@ -339,6 +412,17 @@ class QtViewer(QWidget):
         slot = FrameSlot(FrameRef.of(entry.path, 0), entry.sop_instance_uid)
         return to_display_frame(shared.decode(slot.ref), slot)
 
+    def _document_picture(self, series_uid: str):
+        """A PDF report's first page as a miniature for the strip (thumbnail thread)."""
+        from workstation.viewer.pdf_document import first_page_miniature
+
+        document = self._documents.get(series_uid)
+        entries = self.catalog.instances(series_uid)
+        if document is None or not document.is_pdf or not entries:
+            return None
+        newest = max(entries, key=lambda e: e.instance_number or 0)
+        return first_page_miniature(newest.path, THUMBNAIL_PIXELS)
+
     def _viewer_store(self):
         if self._store is None and self.settings is not None:
             from workstation.viewer.store import ViewerStore
@@ -381,16 +465,21 @@ class QtViewer(QWidget):
                 self._syncing = False
         self._update_reference_lines()
 
+    def update_reference_lines(self) -> None:
+        """Redraw the reference lines and the MPR crosshair mark on every viewport."""
+        self._update_reference_lines()
+
     def _update_reference_lines(self) -> None:
         viewports = self.model.viewports
         links = [
             self.model.linked(vp.position) if self.show_reference_lines else [] for vp in viewports
         ]
-        # Frames are fetched only when some viewport has a partner (a scroll step in a
-        # lone viewport costs no frame lookups here).
-        frames = [v.current_frame() for v in viewports] if any(links) else [None] * len(viewports)
+        # Frames are fetched only when some viewport has a partner or the MPR crosshair
+        # is shown (a scroll step in a lone viewport costs no frame lookups here).
+        fetch = any(links) or self.crosshair.point is not None
+        frames = [v.current_frame() for v in viewports] if fetch else [None] * len(viewports)
         for view, frame, others in zip(self._views, frames, links):
-            segments = []
+            segments = self.crosshair.marks(view.viewport, frame)
             if frame is not None and frame.geometry.has_plane:
                 for other in others:
                     of = frames[other.position]
@@ -460,8 +549,14 @@ class QtViewer(QWidget):
         if not paths:
             self.sig_error.emit(_("Open a series first."))
             return None
-        self._mpr_launcher = self.mpr_opener(paths, self, self.sig_error.emit)
+        self._mpr_launcher = self.mpr_opener(
+            paths, self, self.sig_error.emit, link=self.crosshair.link
+        )
         return self._mpr_launcher
+
+    def point_crosshair(self, view: QtViewport, pos) -> bool:
+        """Shift + click in a viewport: the MPR crosshair goes to that image point."""
+        return self.crosshair.click(view, pos)
 
     def toggle_key_image(self) -> bool | None:
         marked = self.model.toggle_key_image(self.model.active_viewport)
@@ -554,7 +649,9 @@ class QtViewer(QWidget):
         if self._closed:
             return
         self._closed = True
+        self.crosshair.close()
         self.thumbnails.close_strip()
+        self.document_view.close_document()
         for view in self._views:
             view.close_view()
         self.model.close()
@@ -575,7 +672,7 @@ class QtViewer(QWidget):
         stride = image.bytesPerLine()
         buf = np.frombuffer(image.constBits(), dtype=np.uint8, count=stride * h)
         out = buf.reshape(h, stride)[:, : w * 3].reshape(h, w, 3).copy()
-        for view in self._views:
+        for view in [] if self.showing_document else self._views:
             pic = view.grab_frame()
             top_left = view.render_view.mapTo(self, view.render_view.rect().topLeft())
             x, y = top_left.x(), top_left.y()

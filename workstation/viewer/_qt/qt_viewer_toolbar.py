@@ -86,6 +86,7 @@ class QtViewerToolbar(QToolBar):
         key.setToolTip(_("Mark or unmark the image as a key image (K)"))
         tb.addSeparator()
         self.mpr_action = tb.addAction(_("MPR / 3-D"), viewer.open_mpr)
+        self.mpr_action.setShortcut(QKeySequence("M"))
         self.mpr_action.setToolTip(_("Read the active series in linked planes and in 3-D"))
 
     def _menu_button(self, text: str, menu: QMenu) -> None:

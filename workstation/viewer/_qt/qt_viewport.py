@@ -395,6 +395,10 @@ class QtViewport(QWidget):
     def on_mouse_press(self, ev) -> None:
         self.sig_activated.emit(self.viewport.position)
         self.render_view.setFocus()
+        shift = bool(ev.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+        left = ev.button() == Qt.MouseButton.LeftButton
+        if left and shift and self.host.point_crosshair(self, ev.position()):
+            return  # the MPR crosshair went there (and the linked views followed)
         if self.tools.tool is not self.host.tool:
             self.tools.set_tool(self.host.tool)
         button = _BUTTONS.get(ev.button(), Button.NONE)

@@ -1,0 +1,69 @@
+"""The app's verification panel never shows a hostile file as signed: a report whose
+stored PDF was replaced (one byte flipped, an update drawing on the page appended,
+truncated, signed under another CA, not a PDF at all) shows NOT SIGNED in red with the
+reason, in a real editor window under Xvfb.  Panels are saved to artifacts/reports/."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("PySide6")
+
+from tests.reports.conftest import Site
+from tests.reports.hostile_files import append_drawing, flip_byte, foreign_signed, truncate
+
+pytestmark = pytest.mark.qt
+
+
+def _replace_pdf(site: Site, report_id: str, data: bytes) -> None:
+    """What a hostile edit of the archive database would do."""
+    from workstation.reports.store_schema import report_table
+
+    with site.archive.engine.begin() as conn:
+        conn.execute(
+            report_table.update().where(report_table.c.report_id == report_id).values(pdf=data)
+        )
+
+
+def test_panel_never_shows_a_hostile_file_as_signed(  # type: ignore[no-untyped-def]
+    qtbot, signing_site: Site, tmp_path: Path, artifacts_dir: Path
+) -> None:
+    from workstation.reports._qt.qt_report_editor import QtReportEditor
+
+    site = signing_site
+    doctor = site.reports("dora")
+    report = doctor.create(site.study_uid, "ct_chest", "ru", {"impression": "Без патологии."})
+    doctor.sign(report.report_id)
+    good = site.store.pdf(report.report_id)
+    assert good is not None
+    variants = {
+        "flipped": flip_byte(good),
+        "appended": append_drawing(good),
+        "truncated": truncate(good),
+        "foreign": foreign_signed(site, tmp_path),
+        "not_pdf": b"%PDF-1.7\n% nothing else\n",
+    }
+    editor = QtReportEditor(site.reports("otto"), site.study_uid)
+    qtbot.addWidget(editor)
+    editor.resize(1200, 800)
+    editor.show()
+    qtbot.waitExposed(editor)
+    editor.show_report(site.store.get(report.report_id))
+    assert editor.signature.text().startswith("Signed by dora"), editor.signature.text()
+    out = artifacts_dir / "reports"
+    out.mkdir(exist_ok=True)
+    editor.signature.grab().save(str(out / "panel_valid.png"))
+    reasons = {}
+    for name, data in variants.items():
+        _replace_pdf(site, report.report_id, data)
+        editor.show_report(site.store.get(report.report_id))
+        text = editor.signature.text()
+        assert text.startswith("NOT SIGNED: ") and "Signed by" not in text, (name, text)
+        assert "#c00000" in editor.signature.styleSheet(), name
+        reasons[name] = text
+        editor.signature.grab().save(str(out / f"panel_{name}.png"))
+    assert "changed after it was signed" in reasons["appended"], reasons
+    assert "clinic's CA" in reasons["foreign"], reasons
+    assert "no signature" in reasons["not_pdf"] or "readable" in reasons["not_pdf"], reasons
