@@ -24,6 +24,7 @@ from klinika_auth.passwords import Hasher
 from klinika_auth.request_input import MAX_BODY_BYTES, IdConverter, check_query
 from klinika_auth.services import EXTENSION, Services, close_db
 from klinika_auth.settings import Settings
+from klinika_auth.storage_full import is_storage_full, storage_full
 from klinika_auth.tokens import TokenIssuer
 
 logger = logging.getLogger(__name__)
@@ -139,6 +140,8 @@ def _http_error(err: HTTPException) -> Any:
 
 
 def _unexpected(err: Exception) -> Any:
+    if is_storage_full(err):
+        return _api_error(storage_full())
     logger.error("unexpected error in %s %s", request.method, request.path, exc_info=err)
     return {
         "error": "internal_error",

@@ -319,6 +319,7 @@ ERROR_TEXT = {
     413: "too large",
     429: "too many attempts; wait retry_after seconds",
     503: "the clinic CA is not set up (central-auth ca init, ca_key_passphrase)",
+    507: "the server's disk is full: nothing was saved; send it again after Retry-After",
 }
 
 
@@ -353,7 +354,7 @@ def op(
     if body or body_media or params:
         codes |= {400}
     if body or body_media:
-        codes |= {413}
+        codes |= {413, 507}
     for code in sorted(codes):
         responses[str(code)] = _json(ref("Error"), ERROR_TEXT[code])
     operation: dict[str, Any] = {

@@ -3,6 +3,15 @@
 A refresh token is used once: ``rotate`` marks it rotated and hands out its successor.
 Presenting a rotated token again means it was copied, so the whole session (every refresh
 token of the family, and the access tokens naming the session) is revoked.
+
+One exception, for a lost answer: a client whose refresh timed out (the server was frozen,
+the link broke after the commit) presents the same token again - and the requests it gave
+up on may still be served, in any order, after its retry.  Within
+``refresh_reuse_grace_seconds`` of the rotation, and only while no later token of the
+family has been used, the token is exchanged again for another successor (a sibling).
+The first sibling used withdraws the others (marked rotated and expired: whoever presents
+one later revokes the session), so one chain lives on.  Without this a network fault
+during a refresh logs the user out (issue 16).
 """
 
 from __future__ import annotations
@@ -78,7 +87,7 @@ def rotate(db: Session, raw: str, settings: Settings, source_ip: str | None) -> 
     now = utcnow()
     if session.revoked_at is not None:
         raise _refresh_failed("This session has ended (signed out or revoked); sign in again.")
-    if token.rotated_at is not None:
+    if token.rotated_at is not None and not _lost_answer(db, token, now, settings):
         revoke(db, session, "refresh_token_reuse")
         audit.append(
             db,
@@ -95,8 +104,46 @@ def rotate(db: Session, raw: str, settings: Settings, source_ip: str | None) -> 
         raise _refresh_failed("The refresh token has expired; sign in again.")
     if user.disabled:
         raise _refresh_failed("This account is disabled; ask an administrator.")
-    token.rotated_at = now
+    if token.rotated_at is None:
+        _withdraw_siblings(db, token, now)
+        token.rotated_at = now
     return user, _issue_refresh(db, session, settings)
+
+
+def _lost_answer(db: Session, token: RefreshToken, now: dt.datetime, settings: Settings) -> bool:
+    """True when ``token`` (rotated) may be exchanged again: its rotation is recent, it
+    was not withdrawn, and no later token of its family was ever used (so the client
+    never got - or never kept - an answer)."""
+    assert token.rotated_at is not None
+    if _withdrawn(token):
+        return False  # presenting a withdrawn token is reuse
+    if (now - token.rotated_at).total_seconds() > settings.refresh_reuse_grace_seconds:
+        return False
+    later = db.scalars(
+        select(RefreshToken).where(
+            RefreshToken.session_id == token.session_id, RefreshToken.id > token.id
+        )
+    ).all()
+    return not any(t.rotated_at is not None and not _withdrawn(t) for t in later)
+
+
+def _withdraw_siblings(db: Session, token: RefreshToken, now: dt.datetime) -> None:
+    """``token`` is being used: the family's other unused tokens (siblings issued for lost
+    answers) can no longer be anyone's."""
+    db.execute(
+        update(RefreshToken)
+        .where(
+            RefreshToken.session_id == token.session_id,
+            RefreshToken.id != token.id,
+            RefreshToken.rotated_at.is_(None),
+        )
+        .values(rotated_at=now, expires_at=now)
+    )
+
+
+def _withdrawn(token: RefreshToken) -> bool:
+    """Withdrawn successors are marked rotated and expired at the same instant."""
+    return token.rotated_at is not None and token.expires_at <= token.rotated_at
 
 
 def revoke(db: Session, session: LoginSession, reason: str) -> None:

@@ -38,6 +38,10 @@ class Settings:
     access_token_seconds: int = 300
     refresh_token_seconds: int = 8 * 3600
     session_max_seconds: int = 24 * 3600
+    #: A rotated refresh token presented again this soon, its successor never used, is a
+    #: client whose answer was lost (timeout, broken link), not a copy: see sessions.py.
+    #: 0 turns the grace off.
+    refresh_reuse_grace_seconds: int = 60
     clock_leeway_seconds: int = 10
     password_min_length: int = 12
     lockout_threshold: int = 5
@@ -99,6 +103,8 @@ class Settings:
         for name in positive:
             if getattr(self, name) <= 0:
                 raise SettingsError(f"setting {name} must be a positive number")
+        if self.refresh_reuse_grace_seconds < 0:
+            raise SettingsError("setting refresh_reuse_grace_seconds must not be negative")
         if self.password_min_length < 8:
             raise SettingsError("setting password_min_length must be at least 8")
         if self.ca_cert_days > 730:

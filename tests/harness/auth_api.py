@@ -103,12 +103,20 @@ class AuthApiServer:
         )  # fmt: skip
         if made.returncode != 0:
             raise RuntimeError(f"central-auth create-admin failed: {made.stderr[-3000:]}")
+        return self._serve(port=0)
+
+    def restart(self) -> AuthApiServer:
+        """Serve again after a stop or a kill -9: same data, key and port."""
+        return self._serve(port=self.port)
+
+    def _serve(self, port: int) -> AuthApiServer:
         ready = self.root / "ready.json"
+        ready.unlink(missing_ok=True)
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
             [
-                sys.executable, "-m", "klinika_auth", "serve", "--host", self.host, "--port", "0",
-                "--workers", str(self.workers), "--ready-file", str(ready),
+                sys.executable, "-m", "klinika_auth", "serve", "--host", self.host, "--port",
+                str(port), "--workers", str(self.workers), "--ready-file", str(ready),
             ],
             env=self.env(), cwd=self.root, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip

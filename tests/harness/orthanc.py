@@ -267,6 +267,15 @@ class OrthancServer:
             time.sleep(0.1)
         raise TimeoutError(f"Orthanc not ready in {timeout:.0f} s:\n{self.log_text()[-4000:]}")
 
+    def restart(self) -> None:
+        """Start a stopped (or killed) server again: same config, ports, storage, index."""
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [str(ORTHANC_BIN), str(self.config_path)], cwd=self.root, env=self.env,
+                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            )  # fmt: skip
+        self.wait_ready()
+
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:
             return

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -39,6 +40,7 @@ from workstation.auth.permissions import Role
 from workstation.auth.session import Session, SessionMode, TokenSet
 from workstation.auth.token_refresher import TokenRefresher
 from workstation.events import Event
+from workstation.i18n import _
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +69,7 @@ class Authenticator:
             else None
         )
         self._refreshers: dict[str, TokenRefresher] = {}
+        self._refresh_lock = threading.Lock()
         self.session_expired = Event("session expiry")
 
     @classmethod
@@ -223,13 +226,28 @@ class Authenticator:
         refresher.start()
 
     def refresh_now(self, session: Session) -> TokenSet:
-        """Exchange the refresh token now; keeps the keyring copy current."""
+        """Exchange the refresh token now; keeps the keyring copy current.
+
+        One exchange at a time: the background refresher and a request's token provider
+        may both want one, and a refresh token can be exchanged only once.
+        """
+        with self._refresh_lock:
+            return self._refresh_locked(session)
+
+    def _refresh_locked(self, session: Session) -> TokenSet:
         if self.central is None or session.tokens is None or not session.active:
             raise NotLoggedIn()
         try:
             tokens = self.central.refresh(session.tokens.refresh_token)
         except (InvalidCredentials, TokenInvalid) as exc:
             raise SessionExpired() from exc
+        except CentralUnavailable as exc:
+            session.central_problem = _(
+                "The central server at {url} cannot be reached; you stay logged in, and "
+                "the login is renewed when it answers again."
+            ).format(url=exc.url)
+            raise
+        session.central_problem = ""
         session.replace_tokens(tokens)
         self._save_tokens(session)
         return tokens

@@ -73,6 +73,10 @@ class Session:
         self._lock = threading.Lock()
         self.active = True
         self.locked = False
+        #: Why the central cannot renew this login right now ("" when it can).  The
+        #: session stays open meanwhile (local work goes on); the next successful
+        #: refresh clears it.  For the status bar.
+        self.central_problem = ""
 
     def __repr__(self) -> str:
         return (

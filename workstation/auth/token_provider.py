@@ -46,6 +46,10 @@ class SessionTokenProvider:
 
     __call__ = access_token
 
+    def renewal_problem(self) -> str:
+        """Why the token cannot be renewed now ("" when it can)."""
+        return self.session.central_problem
+
     def token_rejected(self, token: str) -> None:
         with self._lock:
             if self.session.access_token == token:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from workstation.auth.errors import AuthError
 from workstation.auth.keyring_store import SecretStore, account_key
 from workstation.auth.session import TokenSet
+from workstation.i18n import _
 
 if TYPE_CHECKING:
     from workstation.auth.central_client import CentralAuthClient
@@ -83,6 +84,11 @@ class KeyringTokenProvider:
         self.client = client
         self.auth_url = client.base_url
         self._lock = threading.Lock()
+        self._problem = ""
+
+    def renewal_problem(self) -> str:
+        """Why the token cannot be renewed now ("" when it can)."""
+        return self._problem
 
     def access_token(self) -> str | None:
         with self._lock:
@@ -108,9 +114,15 @@ class KeyringTokenProvider:
             tokens = self.client.refresh(login.refresh_token)
         except AuthError as exc:
             logger.info("CLI token refresh failed: %s", type(exc).__name__)
-            if not isinstance(exc, CentralUnavailable):
+            if isinstance(exc, CentralUnavailable):
+                self._problem = _(
+                    "The central server at {url} cannot be reached; you stay logged in, and "
+                    "the login is renewed when it answers again."
+                ).format(url=exc.url)
+            else:
                 forget(self.store, self.auth_url)  # the central ended it: log in again
             return None
+        self._problem = ""
         save(self.store, self.auth_url, login.username, tokens)
         return load(self.store, self.auth_url)
 

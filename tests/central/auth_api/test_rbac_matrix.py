@@ -61,6 +61,7 @@ ENDPOINTS = [
     ("PATCH", f"/reports/{MISSING}", "reports.write", {}),
     ("POST", f"/reports/{MISSING}/finalize", "reports.sign", {}),
     ("POST", f"/reports/{MISSING}/amend", "reports.sign", {}),
+    ("POST", "/reports/documents", "reports.sign", {}),
     ("POST", "/ca/enroll", "reports.sign", {}),
     ("GET", "/ca/crl", PUBLIC, None),
     ("POST", "/admin/ca/revoke", "users.manage", {}),

@@ -79,6 +79,33 @@ def test_refresh_rotates_and_reuse_revokes_the_family(central) -> None:  # type:
     assert len(events) == 1 and events[0]["outcome"] == "failure"
 
 
+def test_a_refresh_whose_answer_was_lost_may_be_repeated_once(central) -> None:  # type: ignore[no-untyped-def]
+    """A client that timed out presents the same refresh token again (issue 16): within
+    the grace it gets another successor; once one of them is used the others are
+    withdrawn, and presenting one later is reuse (the session is revoked)."""
+    user, password = central.new_user("doctor")
+    first = central.login_ok(user["username"], password)
+    lost = central.post("/auth/refresh", json={"refresh_token": first["refresh_token"]})
+    assert lost.status_code == 200  # ...but the client never read it
+    again = central.post("/auth/refresh", json={"refresh_token": first["refresh_token"]})
+    assert again.status_code == 200, again.text
+    again = again.json()
+    assert again["refresh_token"] != lost.json()["refresh_token"]
+    assert _me(central, again["access_token"]) == 200
+    nxt = central.post("/auth/refresh", json={"refresh_token": again["refresh_token"]})
+    assert nxt.status_code == 200
+    # The sibling it never received turning up later means a copy: the session ends.
+    stolen = central.post("/auth/refresh", json={"refresh_token": lost.json()["refresh_token"]})
+    assert stolen.status_code == 401 and "already used" in stolen.json()["message"]
+    assert _me(central, nxt.json()["access_token"]) == 401
+    # Once the successor was used, the first token is plain reuse as before.
+    other = central.login_ok(user["username"], password)
+    second = central.post("/auth/refresh", json={"refresh_token": other["refresh_token"]}).json()
+    central.post("/auth/refresh", json={"refresh_token": second["refresh_token"]})
+    reuse = central.post("/auth/refresh", json={"refresh_token": other["refresh_token"]})
+    assert reuse.status_code == 401
+
+
 def test_unknown_refresh_token_is_refused(central) -> None:  # type: ignore[no-untyped-def]
     response = central.post("/auth/refresh", json={"refresh_token": "not-a-real-token"})
     assert response.status_code == 401

@@ -10,6 +10,7 @@ node on what the previous kill left behind, and the senders send their studies a
 
 from __future__ import annotations
 
+import collections
 import hashlib
 import json
 import os
@@ -51,6 +52,8 @@ class Sender:
 
     def __init__(self, port: int, files: list[Path]) -> None:
         self.acknowledged: list[Path] = []
+        #: The last lines storescu printed (for a failure message).
+        self.tail: collections.deque[str] = collections.deque(maxlen=20)
         self._lock = threading.Lock()
         self.proc = subprocess.Popen(
             ["storescu", "-v", "-aec", SERVER_AET, "127.0.0.1", str(port), *map(str, files)],
@@ -63,6 +66,7 @@ class Sender:
         assert self.proc.stdout is not None
         current: Path | None = None
         for line in self.proc.stdout:
+            self.tail.append(line)
             if line.startswith("I: Sending file: "):
                 current = Path(line.split(": ", 2)[2].strip())
             elif "Received Store Response (Success)" in line and current is not None:

@@ -18,7 +18,6 @@ from typing import Any
 
 import pytest
 
-from tests.harness.orthanc import ORTHANC_BIN
 from tests.harness.ports import wait_until
 from tests.pacs_node.dimse.data import write_study
 from workstation.config import Settings, load_settings
@@ -29,16 +28,6 @@ from workstation.pacs_node.sync.remotes import remote_resolver
 from workstation.pacs_node.sync.worker import SyncWorker
 
 pytestmark = [pytest.mark.network, pytest.mark.orthanc, pytest.mark.postgres, pytest.mark.slow]
-
-
-def _restart(server: Any) -> None:
-    """Start a stopped harness Orthanc again: same config, ports, storage and index."""
-    with server.log_path.open("ab") as log:
-        server.process = subprocess.Popen(
-            [str(ORTHANC_BIN), str(server.config_path)], cwd=server.root, env=server.env,
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-        )  # fmt: skip
-    server.wait_ready()
 
 
 def _orthanc_instances(server: Any, study_uid: str) -> list[str]:
@@ -116,7 +105,7 @@ def test_outbox_survives_orthanc_outage_and_workstation_restart(
     archive = Archive.open(settings)
     queue, worker = _worker(settings, archive, central)
     assert queue.job(job_id).state in (JobState.QUEUED, JobState.RUNNING)  # type: ignore[union-attr]
-    _restart(central)
+    central.restart()
     worker.start()
     try:
         wait_until(lambda: queue.job(job_id).state is JobState.DONE, 120, "the outbox to finish")  # type: ignore[union-attr]

@@ -23,6 +23,7 @@ from concurrent.futures import Future
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from urllib.parse import urlsplit
 
 import requests
 from dicomweb_client.api import DICOMwebClient
@@ -32,12 +33,13 @@ from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 
 from workstation.i18n import _
-from workstation.pacs_node.dicomweb import qido
+from workstation.pacs_node.dicomweb import link_errors, qido
 from workstation.pacs_node.dicomweb.errors import (
     DicomWebError,
     NotAuthorized,
     ResponseTooLarge,
     ServerUnreachable,
+    TruncatedResponse,
 )
 from workstation.pacs_node.dicomweb.multipart import boundary_of, iter_parts
 from workstation.pacs_node.dicomweb.stow import parse_stow_response
@@ -60,6 +62,13 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+#: Transport failures of requests that mean "the link failed; retry later".
+_LINK_ERRORS = (
+    requests.ConnectionError,
+    requests.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+)
 
 #: Return keys asked for per level (QIDO returns its defaults plus these).
 INCLUDE_FIELDS: dict[QueryLevel, tuple[str, ...]] = {
@@ -190,7 +199,8 @@ class DicomWebNode:
         self.stow_batch_instances = max(1, stow_batch_instances)
         self.stow_batch_bytes = stow_batch_bytes
         self.session = requests.Session()
-        self.session.auth = BearerAuth(tokens or StaticTokenProvider())
+        self.tokens = tokens or StaticTokenProvider()
+        self.session.auth = BearerAuth(self.tokens)
         self.session.verify = verify
         self.client = _CappedClient(self.base_url, session=self.session, timeout=timeout_s)
         self.client.max_part_bytes = max_instance_bytes
@@ -399,7 +409,7 @@ class DicomWebNode:
         return nbytes
 
     def _open(self, open_stream: Callable[[], Iterator[T]]) -> _IterGuard[T]:
-        return self._call(lambda: _IterGuard(open_stream()))
+        return self._call(lambda: _IterGuard(open_stream(), self._unreachable, self._http_failure))
 
     # -- STOW-RS -----------------------------------------------------------------------
     def send(
@@ -460,20 +470,51 @@ class DicomWebNode:
         try:
             return fn()
         except requests.HTTPError as exc:
-            raise _http_error(exc) from exc
-        except (requests.ConnectionError, requests.Timeout) as exc:
-            raise ServerUnreachable(
-                _("The central archive cannot be reached: {error}").format(error=_short(exc))
-            ) from exc
+            raise self._http_failure(exc) from exc
+        except _LINK_ERRORS as exc:
+            raise self._unreachable(exc) from exc
         except requests.RequestException as exc:
             raise DicomWebError(str(exc)) from exc
+
+    def _http_failure(self, exc: requests.HTTPError) -> DicomWebError:
+        """An HTTP error; a refusal while the login cannot be renewed says why."""
+        err = _http_error(exc)
+        renewal = getattr(self.tokens, "renewal_problem", None)
+        why = renewal() if isinstance(err, NotAuthorized) and callable(renewal) else ""
+        if not why:
+            return err
+        refused = NotAuthorized(
+            _(
+                "The central archive refused access (HTTP {code}) because your login "
+                "could not be renewed: {why}"
+            ).format(code=err.http_status, why=why),
+            http_status=err.http_status,
+        )
+        if hasattr(err, "stow_response"):
+            refused.stow_response = err.stow_response  # type: ignore[attr-defined]
+        return refused
+
+    def _unreachable(self, exc: Exception) -> ServerUnreachable:
+        """The link failed (DNS, refused, no answer in time, broke off): retry later."""
+        host = urlsplit(self.base_url).hostname or self.base_url
+        why = link_errors.describe(exc, host=host, timeout_s=self.timeout_s)
+        return ServerUnreachable(
+            _("The central archive cannot be reached: {error}").format(error=why)
+        )
 
 
 class _IterGuard(Generic[T]):
     """Iterate a dicomweb-client generator, translating transport errors as they occur."""
 
-    def __init__(self, it: Iterator[T]) -> None:
+    def __init__(
+        self,
+        it: Iterator[T],
+        unreachable: Callable[[Exception], DicomWebError],
+        http_failure: Callable[[requests.HTTPError], DicomWebError],
+    ) -> None:
         self._it = it
+        self._unreachable = unreachable
+        self._http_failure = http_failure
 
     def __iter__(self) -> _IterGuard[T]:
         return self
@@ -482,9 +523,10 @@ class _IterGuard(Generic[T]):
         try:
             return next(self._it)
         except requests.HTTPError as exc:
-            raise _http_error(exc) from exc
-        except (requests.ConnectionError, requests.Timeout) as exc:
-            raise ServerUnreachable(str(_short(exc))) from exc
+            raise self._http_failure(exc) from exc
+        except (*_LINK_ERRORS, TruncatedResponse) as exc:
+            # Mid-stream: the server went away (killed, frozen past the timeout, reset).
+            raise self._unreachable(exc) from exc
         except (InvalidDicomError, ValueError) as exc:
             if isinstance(exc, DicomWebError):
                 raise
@@ -531,11 +573,6 @@ def _stow_body(rsp: requests.Response | None) -> Dataset | None:
         return Dataset.from_json(data[0] if isinstance(data, list) and data else data)
     except (ValueError, TypeError, KeyError):
         return None
-
-
-def _short(exc: Exception) -> str:
-    text = str(exc)
-    return text if len(text) < 200 else text[:200] + "..."
 
 
 def _leave_bulk_data(_tag: str, _vr: str, _uri: str) -> None:

@@ -15,6 +15,10 @@ class ServerUnreachable(DicomWebError):
     """No answer: network down, DNS, TLS handshake, timeout.  Retrying later may help."""
 
 
+class TruncatedResponse(DicomWebError):
+    """The answer stopped before its end: the server died or the link broke mid-stream."""
+
+
 class NotAuthorized(DicomWebError):
     """401/403: log in again, or ask for the permission."""
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 from workstation.i18n import _
-from workstation.pacs_node.dicomweb.errors import DicomWebError, ResponseTooLarge
+from workstation.pacs_node.dicomweb.errors import DicomWebError, ResponseTooLarge, TruncatedResponse
 
 MAX_PART_HEADER_BYTES = 16 * 1024
 
@@ -69,7 +69,7 @@ def iter_parts(chunks: Iterable[bytes], boundary: bytes, *, max_part_bytes: int)
         if len(buf) > cap:
             raise _too_large(max_part_bytes)
     if started:
-        raise DicomWebError("the multipart response ended without its closing boundary")
+        raise TruncatedResponse("the multipart response ended without its closing boundary")
 
 
 def _delimiter_line(buf: bytearray, at: int) -> tuple[str, int]:

@@ -3,6 +3,10 @@
 The login code (``workstation.auth``) supplies the real provider: it refreshes the access
 token before expiry and keeps tokens in the OS keyring.  :class:`StaticTokenProvider`
 serves scripts and tests that already hold a token.
+
+A provider may also have ``renewal_problem() -> str``: why it cannot renew the token
+right now ("" when it can), e.g. the auth API is unreachable.  A 401/403 then says so
+instead of "log in again".
 """
 
 from __future__ import annotations
@@ -33,3 +37,6 @@ class StaticTokenProvider:
 
     def token_rejected(self, token: str) -> None:
         return None
+
+    def renewal_problem(self) -> str:
+        return ""

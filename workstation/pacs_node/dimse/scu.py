@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import threading
+import socket
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,6 +31,12 @@ from workstation.config import PeerNode, Settings
 from workstation.i18n import _
 from workstation.pacs_node.dimse import contexts as cx
 from workstation.pacs_node.dimse import status as st
+from workstation.pacs_node.dimse.association_failure import (
+    AssociationWatch,
+    association_lost,
+    unresolvable,
+    why_not_established,
+)
 from workstation.pacs_node.dimse.errors import AssociationFailed, ServiceRefused
 from workstation.pacs_node.dimse.pdu_guard import WireLimits, guard_handlers
 from workstation.pacs_node.dimse.setup import quiet_pynetdicom_logs, wire_limits
@@ -145,25 +151,23 @@ class DimseNode:
     ) -> Iterator[Association]:
         """An established association with the peer, released (or aborted) on exit."""
         ae = self._ae()
-        opened = threading.Event()
+        watch = AssociationWatch()
         tls = None
         if self.peer.tls:
             tls = (client_context(self.settings.node), self.peer.host)
-        assoc = ae.associate(
-            self.peer.host,
-            self.peer.port,
-            contexts=list(contexts),
-            ae_title=self.peer.ae_title,
-            max_pdu=self.settings.node.max_pdu_bytes,
-            ext_neg=list(roles) or None,
-            tls_args=tls,
-            evt_handlers=[
-                *guard_handlers(self.limits), (evt.EVT_CONN_OPEN, lambda _e: opened.set()),
-                *handlers,
-            ],
-        )  # fmt: skip
+        try:
+            assoc = self._associate(ae, contexts, roles, tls, [*watch.handlers(), *handlers])
+        except socket.gaierror as exc:
+            ae.shutdown()
+            raise AssociationFailed(unresolvable(self.peer)) from exc
         if not assoc.is_established:
-            raise AssociationFailed(self._why_not_established(assoc, opened.is_set()))
+            ae.shutdown()
+            raise AssociationFailed(
+                why_not_established(
+                    assoc, watch, peer=self.peer, our_aet=self.settings.node.ae_title,
+                    acse_timeout=self.settings.node.acse_timeout,
+                )
+            )  # fmt: skip
         try:
             yield assoc
         finally:
@@ -171,30 +175,20 @@ class DimseNode:
                 assoc.release()
             ae.shutdown()
 
-    def _why_not_established(self, assoc: Association, connected: bool) -> str:
-        where = f"{self.peer.ae_title}@{self.peer.host}:{self.peer.port}"
-        if not connected:
-            return _("{peer} cannot be reached").format(peer=where)
-        if assoc.is_rejected:
-            return _("{peer} rejected the association (is our AE title {aet} known there?)").format(
-                peer=where, aet=self.settings.node.ae_title
-            )
-        refused = [c for c in assoc.rejected_contexts if str(c.abstract_syntax) in cx.QR_UIDS]
-        if assoc.is_aborted and refused and not assoc.accepted_contexts:
-            # It answered, but took none of the query/retrieve services every archive has:
-            # its AE table does not know us or does not let us (our node does exactly that).
-            return _(
-                "{peer} does not know AE {aet}, or does not allow it this service (it "
-                "refused {service}). Ask its administrator to add {aet} at this computer's "
-                "address to its AE table."
-            ).format(
-                peer=where,
-                aet=self.settings.node.ae_title,
-                service=", ".join(sorted({cx.service_name(c.abstract_syntax) for c in refused})),
-            )
-        if assoc.is_aborted:
-            return _("{peer} aborted the association").format(peer=where)
-        return _("{peer} did not answer the association request").format(peer=where)
+    def _associate(
+        self, ae: AE, contexts: Sequence[Any], roles: Sequence[Any], tls: Any,
+        handlers: list[tuple[Any, Any]],
+    ) -> Association:  # fmt: skip
+        return ae.associate(
+            self.peer.host,
+            self.peer.port,
+            contexts=list(contexts),
+            ae_title=self.peer.ae_title,
+            max_pdu=self.settings.node.max_pdu_bytes,
+            ext_neg=list(roles) or None,
+            tls_args=tls,
+            evt_handlers=[*guard_handlers(self.limits), *handlers],
+        )  # fmt: skip
 
     @staticmethod
     def _require(assoc: Association, sop_class: str) -> None:
@@ -318,8 +312,11 @@ class DimseNode:
             self._require(assoc, model)
             responses = assoc.send_c_get(identifier, model)
             result = self._follow_retrieve(assoc, model, responses, tracker, cancel)
-        for outcome in received:
-            result.outcomes.append(outcome)
+        if result.status is None:  # no final response (association lost): count what came
+            for outcome in received:
+                result.add(outcome)
+        else:
+            result.outcomes.extend(received)
         result.bytes_transferred = tracker.bytes_done
         result.seconds = tracker.elapsed
         return result
@@ -336,7 +333,7 @@ class DimseNode:
         cancel_sent = False
         for rsp, _identifier in responses:
             if not rsp or "Status" not in rsp:
-                result.error = _("The peer stopped answering (association lost).")
+                result.error = association_lost(self.peer, self.settings.node.dimse_timeout)
                 break
             code = int(rsp.Status)
             done = sum(int(rsp.get(k) or 0) for k in _SUBOP_DONE)
@@ -404,7 +401,7 @@ class DimseNode:
                         result.cancelled = True
                         return
                     if not assoc.is_established:
-                        reason = _("The association was lost.")
+                        reason = association_lost(self.peer, self.settings.node.dimse_timeout)
                         for rest in batch[n:]:
                             result.add(InstanceOutcome(rest.sop_instance, Outcome.FAILED, reason))
                         result.error = reason

@@ -13,10 +13,10 @@ import errno
 import logging
 from typing import TYPE_CHECKING, Any, cast
 
-from pynetdicom import AE
 from pynetdicom.transport import ThreadedAssociationServer
 
 from workstation.i18n import _
+from workstation.pacs_node.dimse.association_slots import NodeAE
 from workstation.pacs_node.dimse.contexts import scp_contexts
 from workstation.pacs_node.dimse.errors import NodeCannotListen
 from workstation.pacs_node.dimse.pynetdicom_tuning import install_tuning
@@ -39,7 +39,7 @@ class NodeService:
         node = settings.node
         self.settings = settings
         self.handlers = ScpHandlers(settings, archive, wire_limits(node))
-        self.ae = AE(ae_title=node.ae_title)
+        self.ae = NodeAE(ae_title=node.ae_title)
         self.ae.maximum_associations = node.max_associations
         self.ae.maximum_pdu_size = node.max_pdu_bytes
         self.ae.acse_timeout = node.acse_timeout
