@@ -95,7 +95,7 @@ class VtkPlanePicture:
             and (self._pixels.shape == (h * w, channels) and self._shape == (h, w))
         ):
             # same size: the pixels go into the array VTK already holds and the image
-            # is marked modified, so the texture is updated in place, not made anew
+            # is marked modified (no new vtkImageData and pipeline a frame)
             np.copyto(self._pixels.reshape(h, w, channels), upright)
             self._image.Modified()
             return
