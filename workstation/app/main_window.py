@@ -352,8 +352,19 @@ class MainWindow(QMainWindow):
             self.services.archive,
             self.services.settings,
             actions=self.study_actions,
+            mpr_opener=self._open_mpr_window,
             signature_check=signature_check(self.services.settings),
         )
+
+    def _open_mpr_window(self, paths, parent, on_error, *, link):
+        """The viewer's "MPR / 3-D": MPR is hosted from here, the app layer above both; its
+        3-D snapshots go to this session's archive and audit log."""
+        from workstation.mpr._qt.qt_mpr_launcher import open_mpr_window
+        from workstation.services.mpr_actions import Actor, SnapshotTarget
+
+        actions = self.study_actions
+        context = SnapshotTarget(actions.archive, actions.audit, Actor(session=actions.session))
+        return open_mpr_window(paths, parent, on_error, link=link, context=context)
 
     def _on_study_opened(self, study_uid: str) -> None:
         # The report editor is built when it is shown (Report, Ctrl+R), not with every
