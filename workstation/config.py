@@ -73,6 +73,11 @@ class ArchiveSettings:
     incomplete_policy: str = "mark"
 
     def __post_init__(self) -> None:
+        if self.sqlite_synchronous.upper() not in ("OFF", "NORMAL", "FULL", "EXTRA"):
+            raise ConfigError(
+                "[archive].sqlite_synchronous must be one of OFF, NORMAL, FULL, EXTRA, "
+                f"got {self.sqlite_synchronous!r}"
+            )
         if self.fallback_charset and not python_codec(self.fallback_charset):
             raise ConfigError(
                 f"[archive].fallback_charset: {self.fallback_charset!r} is neither a DICOM "

@@ -15,7 +15,8 @@ from sqlalchemy.exc import DatabaseError
 
 from workstation.auth.audit import GENESIS_HASH, AuditAction, AuditLog, Outcome
 from workstation.auth.audit_forwarder import AuditForwarder, ForwardError
-from workstation.auth.db import HEAD_REVISION, MIGRATIONS, AuthDatabase
+from workstation.auth.db import AUTH_SCRIPTS, VERSION_TABLE, AuthDatabase
+from workstation.storage.migrate import current_revisions, ensure_schema, script_heads
 
 
 def _fill(audit: AuditLog, n: int) -> None:
@@ -61,9 +62,14 @@ def test_an_edited_row_breaks_the_chain(audit: AuditLog, tmp_path: Path) -> None
     assert audit.verify_chain() == 3
 
 
-def test_migration_head_matches_scripts() -> None:
-    scripts = sorted(p.name for p in (MIGRATIONS / "versions").glob("auth_*.py"))
-    assert scripts[-1].startswith(HEAD_REVISION)
+def test_auth_lineage_reaches_the_scripts_head_once(tmp_path: Path) -> None:
+    db = AuthDatabase.open(f"sqlite:///{tmp_path / 'h.sqlite3'}")
+    try:
+        heads = script_heads(AUTH_SCRIPTS)
+        assert heads and current_revisions(db.engine, VERSION_TABLE) == heads
+        assert ensure_schema(db.engine, AUTH_SCRIPTS, VERSION_TABLE) is False  # current
+    finally:
+        db.close()
 
 
 def test_reopen_keeps_the_chain(tmp_path: Path) -> None:

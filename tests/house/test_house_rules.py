@@ -46,44 +46,14 @@ def test_mypy_clean(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout[-6000:]
 
 
-def _is_regular_package(name: str) -> bool:
-    spec = importlib.util.find_spec(name)
-    return spec is not None and spec.origin is not None
-
-
-def test_import_contracts(tmp_path: Path) -> None:
-    """pyproject's import-linter contracts, limited to the packages that exist so far."""
-    import tomllib
-
-    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
-    lines = [
-        "[importlinter]",
-        "root_packages =",
-        "    workstation",
-        "include_external_packages = True",
-    ]
-    for i, contract in enumerate(config["contracts"]):
-        sources = [m for m in contract["source_modules"] if _is_regular_package(m)]
-        lines += [
-            f"[importlinter:contract:{i}]",
-            f"name = {contract['name']}",
-            f"type = {contract['type']}",
-            "source_modules =",
-            *(f"    {m}" for m in sources),
-            "forbidden_modules =",
-            *(f"    {m}" for m in contract["forbidden_modules"]),
-            "ignore_imports =",
-            *(f"    {m}" for m in contract.get("ignore_imports", [])),
-            "unmatched_ignore_imports_alerting = none",
-            f"allow_indirect_imports = {contract.get('allow_indirect_imports', False)}",
-        ]
-    ini = tmp_path / "importlinter.ini"
-    ini.write_text("\n".join(lines) + "\n")
+def test_import_contracts() -> None:
+    """pyproject's import-linter contracts: no Qt/VTK in the engine, and the layers."""
     result = subprocess.run(
-        [str(BIN / "lint-imports"), "--no-cache", str(ini)],
+        [str(BIN / "lint-imports"), "--no-cache"],
         cwd=ROOT,
         capture_output=True,
         text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
 

@@ -8,9 +8,9 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from workstation.mpr.crosshair_link import CrosshairLink
 from workstation.mpr.viewing import MprViewState
 from workstation.mpr.volume import MprVolume
+from workstation.viewer.crosshair_link import CrosshairLink
 
 pytestmark = pytest.mark.vtk
 

@@ -13,11 +13,13 @@ pytestmark = [pytest.mark.qt, pytest.mark.vtk]
 
 
 def _viewer(qtbot, settings, paths: list[Path]):  # type: ignore[no-untyped-def]
+    from workstation.mpr._qt.qt_mpr_launcher import open_mpr_window
     from workstation.viewer._qt.qt_viewer import QtViewer
     from workstation.viewer.catalog import FileCatalog
 
     catalog = FileCatalog(paths)
-    viewer = QtViewer(catalog, settings)
+    # The app hosts MPR (the layer above both): it hands the viewer this opener.
+    viewer = QtViewer(catalog, settings, mpr_opener=open_mpr_window)
     qtbot.addWidget(viewer)
     viewer.resize(900, 600)
     viewer.show()

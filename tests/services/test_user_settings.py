@@ -11,7 +11,7 @@ from workstation.auth.errors import AuthError, PermissionDenied
 from workstation.auth.permissions import Role
 from workstation.auth.session import Session, SessionMode
 from workstation.config import load_settings
-from workstation.services.user_settings import can_edit, save_user_settings, to_toml
+from workstation.services.user_settings import can_edit, save_user_settings, write_toml
 
 
 def _session(role: Role) -> Session:
@@ -85,9 +85,13 @@ def test_roles_and_site_locks(
         save_user_settings(locked, _session(Role.ADMIN), {"central.auth_url": ""}, audit)
 
 
-def test_toml_writer_round_trips() -> None:
+def test_toml_writer_round_trips(tmp_path: Path) -> None:
     data = {
         "node": {"ae_title": "WS1", "port": 11112, "peers": [{"name": "A", "may_store": True}]},
         "central": {"auth_url": "https://x/\\\\y", "verify_tls": False},
+        "general": {"language": "ru", "note": 'кириллица "quoted"\nnext line'},
     }
-    assert tomllib.loads(to_toml(data)) == data
+    path = tmp_path / "user.toml"
+    write_toml(path, data)
+    assert tomllib.loads(path.read_text(encoding="utf-8")) == data
+    assert not list(tmp_path.glob(".settings-*"))  # the temporary file is gone

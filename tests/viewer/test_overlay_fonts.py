@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from workstation.viewer import fonts
+from workstation.resources import fonts
 
 pytestmark = pytest.mark.vtk
 

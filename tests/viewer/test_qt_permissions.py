@@ -14,10 +14,15 @@ from tests.viewer.gui_helpers import drag, open_and_wait
 pytestmark = [pytest.mark.qt, pytest.mark.vtk]
 
 
-def _session(role):  # type: ignore[no-untyped-def]
+def _actions(role, tmp_path):  # type: ignore[no-untyped-def]
+    """The session's study actions, as the app hands them to the viewer: they check the
+    role and audit a refusal (the archive and jobs are not needed for measuring)."""
+    from workstation.auth.audit import AuditLog
+    from workstation.auth.db import AuthDatabase
     from workstation.auth.session import Session, SessionMode
+    from workstation.services.study_actions import StudyActions
 
-    return Session(
+    session = Session(
         username="u",
         user_id="1",
         role=role,
@@ -25,14 +30,17 @@ def _session(role):  # type: ignore[no-untyped-def]
         keyring_available=False,
         started_at=0.0,
     )
+    audit = AuditLog(AuthDatabase.open(f"sqlite:///{tmp_path / 'auth.sqlite3'}"))
+    return StudyActions(session, None, audit, None)
 
 
 @pytest.mark.parametrize(("role", "allowed"), [("operator", False), ("doctor", True)])
-def test_measuring_follows_the_role(qtbot, settings, ct_catalog, role, allowed) -> None:
+def test_measuring_follows_the_role(qtbot, settings, ct_catalog, tmp_path, role, allowed) -> None:
     from workstation.auth.permissions import Role
     from workstation.viewer._qt.qt_viewer import QtViewer
 
-    v = QtViewer(ct_catalog, settings, session=_session(Role(role)))
+    actions = _actions(Role(role), tmp_path)
+    v = QtViewer(ct_catalog, settings, actions=actions)
     qtbot.addWidget(v)
     v.resize(1000, 700)
     v.show()
@@ -58,6 +66,8 @@ def test_measuring_follows_the_role(qtbot, settings, ct_catalog, role, allowed) 
         assert v.panel.list.count() >= 1
         assert v.panel.remove_button.isEnabled() is allowed
         assert v.panel.export_button.isEnabled() is allowed
+        denied = actions.audit.events(action="permission_denied")
+        assert bool(denied) is not allowed  # a refusal is in the audit log
         if not allowed:
             assert errors and "not allowed" in errors[0]
             with pytest.raises(ValueError):

@@ -23,7 +23,10 @@ from sqlalchemy import func, insert, select
 
 from workstation.auth.clock import Clock, SystemClock
 from workstation.auth.db import AuthDatabase
+from workstation.auth.errors import PermissionDenied
+from workstation.auth.permissions import Permission, require
 from workstation.auth.schema import audit_events
+from workstation.events import Event
 
 if TYPE_CHECKING:
     from workstation.auth.session import Session
@@ -166,11 +169,33 @@ class AuditLog:
         self.db = db
         self.clock = clock or SystemClock()
         self.workstation = (workstation or socket.gethostname())[:128]
-        self._listeners: list[Callable[[AuditEvent], None]] = []
+        self.recorded = Event("audit log")
 
     def subscribe(self, listener: Callable[[AuditEvent], None]) -> None:
         """Call ``listener(event)`` after every append (from the appending thread)."""
-        self._listeners.append(listener)
+        self.recorded.connect(listener)
+
+    def context_details(self) -> dict[str, Any]:
+        """Details every event of this log carries (none here; see ``ChannelAuditLog``)."""
+        return {}
+
+    def require(
+        self, session: Session, permission: Permission, study_uid: str | None = None
+    ) -> None:
+        """:func:`~workstation.auth.permissions.require`, and a refusal is audited
+        (``permission_denied``, outcome denied) before it is raised: the one guard of
+        every engine action."""
+        try:
+            require(session, permission)
+        except PermissionDenied:
+            self.record(
+                AuditAction.PERMISSION_DENIED,
+                session=session,
+                outcome=Outcome.DENIED,
+                study_uid=study_uid,
+                permission=permission.value,
+            )
+            raise
 
     def record(
         self,
@@ -184,7 +209,9 @@ class AuditLog:
         **detail: Any,
     ) -> AuditEvent:
         """Append one event.  ``actor``/``role`` are who acted (default: the session's
-        user); everything in ``detail`` is stored as the event's details."""
+        user); everything in ``detail`` is stored as the event's details, after the
+        log's :meth:`context_details` (which ``detail`` overrides)."""
+        detail = {**self.context_details(), **detail}
         detail_json = json.dumps(detail, sort_keys=True, default=str, ensure_ascii=False)
         if len(detail_json) > MAX_DETAIL_CHARS:
             detail_json = json.dumps({"truncated": detail_json[:MAX_DETAIL_CHARS]})
@@ -211,11 +238,7 @@ class AuditLog:
             seq = inserted[0]
         event = _row_event({**row, "seq": seq})
         logger.info("audit %s %s by %s (%s)", event.action, event.outcome, event.actor, event.seq)
-        for listener in list(self._listeners):
-            try:
-                listener(event)
-            except Exception:
-                logger.exception("audit listener failed")
+        self.recorded.emit(event)
         return event
 
     # -- reading -----------------------------------------------------------------------

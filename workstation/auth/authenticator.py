@@ -39,6 +39,7 @@ from workstation.auth.passwords import verify_password
 from workstation.auth.permissions import Role
 from workstation.auth.session import Session, SessionMode, TokenSet
 from workstation.auth.token_refresher import TokenRefresher
+from workstation.events import Event
 from workstation.i18n import _
 
 logger = logging.getLogger(__name__)
@@ -69,7 +70,7 @@ class Authenticator:
         )
         self._refreshers: dict[str, TokenRefresher] = {}
         self._refresh_lock = threading.Lock()
-        self._expired_listeners: list[Callable[[Session], None]] = []
+        self.session_expired = Event("session expiry")
 
     @classmethod
     def from_settings(
@@ -109,7 +110,7 @@ class Authenticator:
         return self.local is not None and self.local.needs_first_admin()
 
     def on_session_expired(self, listener: Callable[[Session], None]) -> None:
-        self._expired_listeners.append(listener)
+        self.session_expired.connect(listener)
 
     # -- login -------------------------------------------------------------------------
     def login(
@@ -257,11 +258,7 @@ class Authenticator:
         self.audit.record(AuditAction.SESSION_EXPIRED, session=session, outcome=Outcome.FAILURE)
         self._forget_tokens(session)
         session.replace_tokens(None)
-        for listener in list(self._expired_listeners):
-            try:
-                listener(session)
-            except Exception:
-                logger.exception("session-expired listener failed")
+        self.session_expired.emit(session)
 
     def _forget_tokens(self, session: Session) -> None:
         refresher = self._refreshers.pop(session.session_id, None)

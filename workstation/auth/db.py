@@ -18,38 +18,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, text
-from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy import Connection, Engine, text
+
+from workstation.storage.engine import make_engine, write_engine
+from workstation.storage.migrate import ensure_schema
 
 logger = logging.getLogger(__name__)
 
-HEAD_REVISION = "auth_0001"
 VERSION_TABLE = "alembic_version_auth"
-MIGRATIONS = Path(__file__).with_name("migrations")
-
-
-def _sqlite_engine(url: str, synchronous: str) -> Engine:
-    engine = create_engine(url, connect_args={"timeout": 30, "isolation_level": None})
-    sync = synchronous.upper() if synchronous.upper() in ("FULL", "NORMAL", "EXTRA") else "FULL"
-
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
-        cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute(f"PRAGMA synchronous={sync}")
-        cur.execute("PRAGMA busy_timeout=30000")
-        cur.close()
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(conn: Connection) -> None:
-        immediate = conn.get_execution_options().get("write_lock", False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
-
-    return engine
+AUTH_SCRIPTS = "workstation.auth:migrations"
 
 
 def auth_database_url(settings: Any) -> str:
@@ -69,11 +48,7 @@ class AuthDatabase:
 
     @classmethod
     def open(cls, url: str, *, sqlite_synchronous: str = "FULL") -> AuthDatabase:
-        if url.startswith("sqlite"):
-            engine = _sqlite_engine(url, sqlite_synchronous)
-        else:
-            engine = create_engine(url, pool_pre_ping=True)
-        db = cls(engine)
+        db = cls(make_engine(url, sqlite_synchronous=sqlite_synchronous))
         db.migrate()
         return db
 
@@ -100,33 +75,13 @@ class AuthDatabase:
     def write(self, lock_table: str | None = None) -> Iterator[Connection]:
         """A write transaction; other writers wait.  ``lock_table``: PostgreSQL table to
         lock against concurrent writers (SQLite's BEGIN IMMEDIATE locks the database)."""
-        with self.engine.connect() as conn:
-            conn = conn.execution_options(write_lock=True)
-            with conn.begin():
-                if lock_table and self.dialect == "postgresql":
-                    conn.execute(text(f"LOCK TABLE {lock_table} IN SHARE ROW EXCLUSIVE MODE"))
-                yield conn
+        with write_engine(self.engine).connect() as conn, conn.begin():
+            if lock_table and self.dialect == "postgresql":
+                conn.execute(text(f"LOCK TABLE {lock_table} IN SHARE ROW EXCLUSIVE MODE"))
+            yield conn
 
     # -- migrations --------------------------------------------------------------------
-    def current_revision(self) -> str | None:
-        try:
-            with self.read() as conn:
-                row = conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).first()
-        except (OperationalError, ProgrammingError):
-            return None
-        return str(row[0]) if row else None
-
     def migrate(self) -> None:
-        """Bring the auth tables to the head revision (a no-op query when already there)."""
-        if self.current_revision() == HEAD_REVISION:
-            return
-        from alembic import command
-        from alembic.config import Config
-
-        cfg = Config()
-        cfg.set_main_option("script_location", str(MIGRATIONS))
-        with self.engine.connect() as conn:
-            cfg.attributes["connection"] = conn.execution_options(write_lock=True)
-            command.upgrade(cfg, "head")
-            conn.commit()
-        logger.info("auth tables migrated to %s", HEAD_REVISION)
+        """Bring the auth tables to the head revision (a no-op query when already there):
+        the same lineage runner as the archive's (:mod:`workstation.storage.migrate`)."""
+        ensure_schema(self.engine, AUTH_SCRIPTS, VERSION_TABLE)

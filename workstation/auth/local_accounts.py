@@ -77,14 +77,7 @@ class LocalAccounts:
         return self.count() == 0
 
     def get(self, username: str) -> LocalUser | None:
-        with self.db.read() as conn:
-            row = (
-                conn.execute(
-                    select(local_users).where(local_users.c.username_key == _key(username))
-                )
-                .mappings()
-                .first()
-            )
+        row = self._row(username)
         return _user(row) if row else None
 
     def list_users(self) -> list[LocalUser]:

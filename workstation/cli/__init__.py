@@ -15,14 +15,18 @@ import logging
 import os
 import pkgutil
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 from workstation import __version__
 from workstation.cli import exit_codes
 from workstation.cli.context import CliContext
 from workstation.i18n import _
+
+if TYPE_CHECKING:
+    from workstation.config import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +88,11 @@ def _choose_language(argv: list[str]) -> None:
     set_language(settings.general.language)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(
+    argv: Sequence[str] | None = None, desktop: Callable[[Settings], int] | None = None
+) -> int:
+    """Run one command.  ``desktop`` starts the desktop app for ``start`` (without it,
+    ``start`` runs the headless engine): ``workstation.__main__`` hands it in."""
     arguments = list(sys.argv[1:] if argv is None else argv)
     _choose_language(arguments)
     from workstation.cli._argparse_messages import install
@@ -95,7 +103,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from workstation.config import ConfigError
 
     try:
-        ctx = CliContext.from_args(args)
+        ctx = CliContext.from_args(args, desktop)
     except ConfigError as exc:
         print(_("Settings error: {error}").format(error=exc), file=sys.stderr)
         return exit_codes.CONFIG

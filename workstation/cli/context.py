@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -21,9 +22,14 @@ if TYPE_CHECKING:
 class CliContext:
     settings: Settings
     verbose: bool = False
+    #: Runs the desktop app (``settings -> exit code``): handed in by ``__main__``, which
+    #: sits above both faces, so the CLI never imports ``workstation.app`` itself.
+    desktop: Callable[[Settings], int] | None = None
 
     @classmethod
-    def from_args(cls, args: argparse.Namespace) -> CliContext:
+    def from_args(
+        cls, args: argparse.Namespace, desktop: Callable[[Settings], int] | None = None
+    ) -> CliContext:
         if args.home is not None:
             os.environ["WORKSTATION_HOME"] = str(args.home)
         settings = load_settings(parse_overrides(args.overrides))
@@ -34,7 +40,7 @@ class CliContext:
             settings.general.log_level,
             stderr_level="DEBUG" if args.verbose else "WARNING",
         )
-        return cls(settings=settings, verbose=args.verbose)
+        return cls(settings=settings, verbose=args.verbose, desktop=desktop)
 
     @cached_property
     def archive(self) -> Archive:

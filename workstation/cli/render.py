@@ -49,9 +49,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run_render(ctx: CliContext, args: argparse.Namespace) -> int:
     from workstation.auth.errors import AuthError
     from workstation.auth.permissions import Permission
+    from workstation.cli._png_out import write_png_out
     from workstation.imaging.decode import decode_frame
     from workstation.imaging.errors import CannotDisplay
-    from workstation.imaging.png import write_png
     from workstation.imaging.render import display_voi, to_display_u8
     from workstation.imaging.windowing import VoiWindow
 
@@ -79,13 +79,7 @@ def run_render(ctx: CliContext, args: argparse.Namespace) -> int:
         None if frame.is_color else display_voi(frame, tuple(args.window) if args.window else None)
     )
     image = to_display_u8(frame, voi)
-    try:
-        write_png(args.out, image)
-    except OSError as exc:
-        print(
-            _("Cannot write {path}: {error}").format(path=args.out, error=exc.strerror or exc),
-            file=sys.stderr,
-        )
+    if not write_png_out(args.out, image):
         return exit_codes.PARTIAL
     if archived is not None:
         actions.record_render(archived[0], archived[1], args.frame)

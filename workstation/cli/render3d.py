@@ -104,7 +104,7 @@ def run_render3d(ctx: CliContext, args: argparse.Namespace) -> int:
 
 def _render(args: argparse.Namespace, volume: object, chosen: object, size: tuple[int, int],
             crop: tuple[float, ...] | None) -> int:  # fmt: skip
-    from workstation.imaging.png import write_png
+    from workstation.cli._png_out import write_png_out
     from workstation.mpr._vtk.vtk_volume_render import render_offscreen
 
     start = time.perf_counter()
@@ -114,13 +114,7 @@ def _render(args: argparse.Namespace, volume: object, chosen: object, size: tupl
         iso_value=args.iso,
     )  # fmt: skip
     seconds = time.perf_counter() - start
-    try:
-        write_png(args.out, image)
-    except OSError as exc:
-        print(
-            _("Cannot write {path}: {error}").format(path=args.out, error=exc.strerror or exc),
-            file=sys.stderr,
-        )
+    if not write_png_out(args.out, image):
         return exit_codes.PARTIAL
     summary = {
         "out": os.path.abspath(args.out),

@@ -24,21 +24,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=start)
 
 
-def _gui_available() -> bool:
-    return (
-        importlib.util.find_spec("PySide6") is not None
-        and importlib.util.find_spec("workstation.app") is not None
-    )
-
-
 def start(ctx: CliContext, args: argparse.Namespace) -> int:
-    if not getattr(args, "headless", False) and _gui_available():
+    desktop = ctx.desktop
+    headless = getattr(args, "headless", False)
+    if desktop is not None and not headless and importlib.util.find_spec("PySide6") is not None:
         if reason := missing_display_reason(os.environ):
             print(reason, file=sys.stderr)
             return exit_codes.NO_DISPLAY
-        from workstation.app.main import run_app
-
-        return int(run_app(ctx.settings))
+        return int(desktop(ctx.settings))
     return run_headless(ctx)
 
 
@@ -76,9 +69,6 @@ def run_headless(ctx: CliContext, stop: threading.Event | None = None) -> int:
 
 
 def _start_node(ctx: CliContext):  # type: ignore[no-untyped-def]
-    if importlib.util.find_spec("workstation.pacs_node.dimse") is None:
-        print(_("The DICOM node is not part of this build yet."))
-        return None
     from workstation.pacs_node.dimse.service import start_node_service
 
     node = start_node_service(ctx.settings, ctx.archive)

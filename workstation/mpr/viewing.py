@@ -9,7 +9,7 @@ with the indices of the planes whose picture changed (a view redraws only those
 pictures; the crosshair lines and handles on every plane follow each call).
 
 The crosshair can be shared in LPS with other views of the same Frame of Reference
-through a :class:`~workstation.mpr.crosshair_link.CrosshairLink` (:meth:`link_to`).
+through a :class:`~workstation.viewer.crosshair_link.CrosshairLink` (:meth:`link_to`).
 Each plane's slab thickness is set by a handle on its crosshair line
 (:mod:`workstation.mpr.crosshair_handles`) or by the window's slab controls.
 """
@@ -21,9 +21,9 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from workstation.events import Event
 from workstation.imaging.orientation import OrientationLabels
 from workstation.imaging.windowing import VoiWindow, apply_voi
-from workstation.mpr.crosshair_link import CrosshairLink
 from workstation.mpr.geometry import (
     MAX_SLAB_MM,
     Plane,
@@ -38,6 +38,7 @@ from workstation.mpr.geometry import (
 )
 from workstation.mpr.reslice import Quality, Reslicer
 from workstation.mpr.volume import MprVolume
+from workstation.viewer.crosshair_link import CrosshairLink
 
 Listener = Callable[[tuple[int, ...]], None]
 STANDARD_KINDS = (PlaneKind.AXIAL, PlaneKind.CORONAL, PlaneKind.SAGITTAL)
@@ -70,7 +71,7 @@ class MprViewState:
             PlaneView(standard_plane(k, self._corners, self.spacing_mm, self.crosshair), voi)
             for k in STANDARD_KINDS
         ]
-        self._listeners: list[Listener] = []
+        self.changed = Event("MPR planes")
         #: PREVIEW while the user drags (every plane samples faster), FULL when still.
         self.quality = Quality.FULL
         #: How a slab made by dragging a thin plane's slab handle combines its samples.
@@ -81,11 +82,10 @@ class MprViewState:
         self._luts: dict[VoiWindow, tuple[int, np.ndarray]] = {}
 
     def subscribe(self, listener: Listener) -> None:
-        self._listeners.append(listener)
+        self.changed.connect(listener)
 
     def _changed(self, indices: Sequence[int]) -> None:
-        for listener in list(self._listeners):
-            listener(tuple(indices))
+        self.changed.emit(tuple(indices))
 
     # -- the shared crosshair --------------------------------------------------------------
     def link_to(self, link: CrosshairLink | None) -> None:
@@ -110,7 +110,7 @@ class MprViewState:
 
     def close(self) -> None:
         self.link_to(None)
-        self._listeners.clear()
+        self.changed.clear()
 
     # -- moving ----------------------------------------------------------------------------
     def set_crosshair(self, point_mm: Vector, *, publish: bool = True) -> None:

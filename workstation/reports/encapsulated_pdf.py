@@ -23,7 +23,7 @@ import io
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pydicom import config as dicom_config
 from pydicom import dcmread
@@ -34,10 +34,12 @@ from pydicom.uid import EncapsulatedPDFStorage, ExplicitVRLittleEndian, generate
 from pydicom.valuerep import validate_value
 
 from workstation import __version__
+from workstation.imaging.patient_study import PATIENT_STUDY_KEYWORDS, PATIENT_STUDY_TYPE2
 from workstation.reports.model import Report, ReportStatus
 
 if TYPE_CHECKING:
-    from workstation.pacs_node.archive.archive import Archive
+    from collections.abc import Iterable
+    from pathlib import Path
 
 logger = logging.getLogger(__name__)
 
@@ -48,35 +50,6 @@ MODALITY = "DOC"
 SERIES_NUMBER = 9800
 SERIES_DESCRIPTION = "Reports"
 MANUFACTURER = "Klinika Workstation"
-
-#: Patient and General Study attributes copied from the study (Type 2 ones are written
-#: empty when the study has none).
-PATIENT_STUDY_KEYWORDS: tuple[str, ...] = (
-    "PatientName",
-    "PatientID",
-    "IssuerOfPatientID",
-    "PatientBirthDate",
-    "PatientSex",
-    "StudyDate",
-    "StudyTime",
-    "ReferringPhysicianName",
-    "StudyID",
-    "AccessionNumber",
-    "StudyDescription",
-)
-_TYPE2 = frozenset(
-    {
-        "PatientName",
-        "PatientID",
-        "PatientBirthDate",
-        "PatientSex",
-        "StudyDate",
-        "StudyTime",
-        "ReferringPhysicianName",
-        "StudyID",
-        "AccessionNumber",
-    }
-)
 
 
 class EncapsulationError(ValueError):
@@ -119,7 +92,15 @@ def _check_strictly(ds: Dataset) -> None:
             validate_value(elem.VR, elem.value, dicom_config.RAISE)
 
 
-def study_header(archive: Archive, study_uid: str) -> Dataset:
+class StudyInstances(Protocol):
+    """What :func:`study_header` needs of the local archive (reports sit beside it)."""
+
+    def study_instances(self, study_uid: str, /) -> Iterable[Any]: ...
+
+    def instance_file(self, sop_uid: str, /) -> Path: ...
+
+
+def study_header(archive: StudyInstances, study_uid: str) -> Dataset:
     """The header (no pixels) of one of the study's own instances, not a report's."""
     for record in archive.study_instances(study_uid):
         if record.sop_class_uid == EncapsulatedPDFStorage:
@@ -133,7 +114,7 @@ def _copy_patient_study(ds: Dataset, header: Dataset) -> None:
     for keyword in PATIENT_STUDY_KEYWORDS:
         value: Any = header.get(keyword)
         if value is None or value == "":
-            if keyword in _TYPE2:
+            if keyword in PATIENT_STUDY_TYPE2:
                 setattr(ds, keyword, None)
             continue
         if keyword in ("PatientName", "ReferringPhysicianName"):
@@ -144,7 +125,7 @@ def _copy_patient_study(ds: Dataset, header: Dataset) -> None:
         except ValueError:
             # A value the study holds but a strict writer refuses (too long, bad chars).
             logger.info("report instance: %s of the study is not valid DICOM; left out", keyword)
-            if keyword in _TYPE2:
+            if keyword in PATIENT_STUDY_TYPE2:
                 setattr(ds, keyword, None)
 
 

@@ -1,6 +1,6 @@
 """The report's fonts: DejaVu Sans (Debian ``fonts-dejavu-core``), embedded as TrueType.
 
-The files are found at run time by :func:`workstation.viewer.fonts.dejavu_file` (the
+The files are found at run time by :func:`workstation.resources.fonts.dejavu_file` (the
 system's DejaVu, else matplotlib's bundled copy), or in ``KLINIKA_FONT_DIR`` first.
 Nothing falls back to the PDF base-14 fonts, which are never embedded and have no
 Cyrillic.  DejaVu's licence (Bitstream Vera derivative) allows embedding.
@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 
 from workstation.reports.errors import ReportError
-from workstation.viewer.fonts import dejavu_file
+from workstation.resources.fonts import dejavu_file
 
 REGULAR = "DejaVuSans"
 BOLD = "DejaVuSans-Bold"

@@ -19,10 +19,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from workstation.pacs_node.archive.side_store import SideStore
 from workstation.reports import store_schema as t
 from workstation.reports.errors import ReportNotFound, ReportStateError
 from workstation.reports.model import Report, ReportStatus, can_move
+from workstation.storage.side_store import SideStore
 
 _C = t.report_table.c
 _COLUMNS = [c for c in t.report_table.c if c.name != "pdf"]
@@ -33,7 +33,7 @@ def _now() -> dt.datetime:
 
 
 def upgrade_schema(engine: Engine) -> None:
-    from workstation.pacs_node.archive.migrate import ensure_schema
+    from workstation.storage.migrate import ensure_schema
 
     ensure_schema(engine, "workstation.reports:migrations", t.VERSION_TABLE)
 

@@ -15,18 +15,10 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-_SYNC_STATES = {
-    "queued": JobState.QUEUED,
-    "running": JobState.RUNNING,
-    "done": JobState.DONE,
-    "failed": JobState.FAILED,
-    "cancelled": JobState.CANCELLED,
-}
-
 
 def sync_snapshot(view: Any) -> JobSnapshot:
     """A sync-queue job as a snapshot; its id is negative (``-queue id``)."""
-    state = _SYNC_STATES.get(str(view.state), JobState.QUEUED)
+    state = JobState(view.state)
     if state is JobState.DONE and view.failed:
         state = JobState.PARTIAL
     inbound = str(view.direction) == "in"

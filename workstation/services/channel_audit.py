@@ -10,10 +10,9 @@ from __future__ import annotations
 import getpass
 from typing import Any
 
-from workstation.auth.audit import AuditAction, AuditEvent, AuditLog, Outcome
+from workstation.auth.audit import AuditLog
 from workstation.auth.clock import Clock
 from workstation.auth.db import AuthDatabase
-from workstation.auth.session import Session
 
 CLI_CHANNEL = "cli"
 
@@ -44,27 +43,9 @@ class ChannelAuditLog(AuditLog):
         #: The workstation account acting (set once its password was checked), or None.
         self.account: str | None = None
 
-    def record(
-        self,
-        action: AuditAction | str,
-        *,
-        session: Session | None = None,
-        actor: str | None = None,
-        role: str | None = None,
-        outcome: Outcome | str = Outcome.SUCCESS,
-        study_uid: str | None = None,
-        **detail: Any,
-    ) -> AuditEvent:
-        detail.setdefault("channel", self.channel)
-        detail.setdefault("os_user", self.os_user)
+    def context_details(self) -> dict[str, Any]:
+        """The channel, the OS user and (once checked) the workstation account."""
+        details = {"channel": self.channel, "os_user": self.os_user}
         if self.account:
-            detail.setdefault("account", self.account)
-        return super().record(
-            action,
-            session=session,
-            actor=actor,
-            role=role,
-            outcome=outcome,
-            study_uid=study_uid,
-            **detail,
-        )
+            details["account"] = self.account
+        return details

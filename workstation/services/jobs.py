@@ -21,7 +21,9 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from workstation.events import Event
 from workstation.i18n import _
+from workstation.job_state import JobState
 
 logger = logging.getLogger(__name__)
 
@@ -46,31 +48,6 @@ class JobKind(enum.StrEnum):
             JobKind.EXPORT: _("Export"),
             JobKind.DELETE: _("Delete"),
             JobKind.SYNC: _("Sync"),
-        }[self]
-
-
-class JobState(enum.StrEnum):
-    QUEUED = "queued"
-    RUNNING = "running"
-    DONE = "done"
-    #: Finished, but some items failed (see ``failures``).
-    PARTIAL = "partial"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-
-    @property
-    def finished(self) -> bool:
-        return self not in (JobState.QUEUED, JobState.RUNNING)
-
-    @property
-    def label(self) -> str:
-        return {
-            JobState.QUEUED: _("Queued"),
-            JobState.RUNNING: _("Running"),
-            JobState.DONE: _("Done"),
-            JobState.PARTIAL: _("Done with failures"),
-            JobState.FAILED: _("Failed"),
-            JobState.CANCELLED: _("Cancelled"),
         }[self]
 
 
@@ -256,7 +233,7 @@ class JobRegistry:
     max_workers: int = 2
     _executor: ThreadPoolExecutor = field(init=False)
     _jobs: dict[int, Job] = field(default_factory=dict, init=False)
-    _listeners: list[Callable[[int], None]] = field(default_factory=list, init=False)
+    changed: Event = field(default_factory=lambda: Event("jobs"), init=False)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1), init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
 
@@ -264,14 +241,11 @@ class JobRegistry:
         self._executor = ThreadPoolExecutor(self.max_workers, thread_name_prefix="job")
 
     def subscribe(self, listener: Callable[[int], None]) -> None:
-        self._listeners.append(listener)
+        """Call ``listener(job_id)`` after every change of a job (from its thread)."""
+        self.changed.connect(listener)
 
     def _changed(self, job_id: int) -> None:
-        for listener in list(self._listeners):
-            try:
-                listener(job_id)
-            except Exception:
-                logger.exception("job listener failed")
+        self.changed.emit(job_id)
 
     def submit(self, kind: JobKind, title: str, fn: JobFunction, *, retryable: bool = True) -> Job:
         with self._lock:

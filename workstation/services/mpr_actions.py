@@ -20,8 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from workstation.auth.audit import AuditAction, AuditLog, Outcome
-from workstation.auth.errors import PermissionDenied
-from workstation.auth.permissions import Permission, require
+from workstation.auth.permissions import Permission
 from workstation.auth.session import Session
 
 if TYPE_CHECKING:
@@ -188,6 +187,10 @@ class SnapshotTarget:
     audit: AuditLog
     actor: Actor
 
+    def store(self, rgb: Any, template: Any, description: str) -> SnapshotResult:
+        """:func:`store_snapshot` into this target (what the 3-D window calls)."""
+        return store_snapshot(rgb, template, description, self)
+
 
 def store_snapshot(
     rgb: Any, template: Any, description: str, target: SnapshotTarget
@@ -205,19 +208,8 @@ def store_snapshot(
 
 
 def _guard(actor: Actor, audit: AuditLog, study_uid: str | None, permission: Permission) -> None:
-    if actor.session is None:
-        return
-    try:
-        require(actor.session, permission)
-    except PermissionDenied:
-        audit.record(
-            AuditAction.PERMISSION_DENIED,
-            session=actor.session,
-            outcome=Outcome.DENIED,
-            study_uid=study_uid,
-            permission=permission.value,
-        )
-        raise
+    if actor.session is not None:
+        audit.require(actor.session, permission, study_uid)
 
 
 def _store(archive: Archive, paths: list[Path]) -> tuple[int, tuple[str, ...]]:

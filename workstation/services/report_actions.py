@@ -18,8 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from workstation.auth.audit import AuditAction, AuditLog, Outcome
-from workstation.auth.errors import PermissionDenied
-from workstation.auth.permissions import Permission, require
+from workstation.auth.permissions import Permission
 from workstation.auth.session import Session
 from workstation.reports.errors import ReportError, SigningSetupError, TemplateError
 from workstation.reports.keystore import SigningHome, passphrase_key
@@ -42,6 +41,8 @@ if TYPE_CHECKING:
     from workstation.config import Settings
     from workstation.pacs_node.archive.archive import Archive
     from workstation.pacs_node.sync.queue import SyncQueue
+    from workstation.reports.verify import Verification
+    from workstation.services.signing_actions import SigningActions
 
 logger = logging.getLogger(__name__)
 
@@ -75,17 +76,17 @@ class ReportActions:
 
     # -- the guard -----------------------------------------------------------------------
     def guard(self, permission: Permission, study_uid: str | None = None) -> None:
-        try:
-            require(self.session, permission)
-        except PermissionDenied:
-            self.audit.record(
-                AuditAction.PERMISSION_DENIED,
-                session=self.session,
-                outcome=Outcome.DENIED,
-                study_uid=study_uid,
-                permission=permission.value,
-            )
-            raise
+        self.audit.require(self.session, permission, study_uid)
+
+    @property
+    def may_write(self) -> bool:
+        """Whether the session may create and edit reports (for enabling controls)."""
+        return self.session.can(Permission.REPORT_WRITE)
+
+    @property
+    def may_sign(self) -> bool:
+        """Whether the session may sign reports (for enabling controls)."""
+        return self.session.can(Permission.REPORT_SIGN)
 
     # -- reading -------------------------------------------------------------------------
     def templates(self) -> dict[str, Template]:
@@ -105,6 +106,25 @@ class ReportActions:
         report = self.get(report_id)
         signed = self.store.pdf(report_id)
         return signed if signed is not None else self._render(report, None)
+
+    def signing_actions(self) -> SigningActions:
+        """The signing actions of this session (enrolment from the editor)."""
+        from workstation.services.signing_actions import SigningActions
+
+        return SigningActions(self.session, self.audit, self.settings, self.secrets)
+
+    def needs_certificate(self) -> bool:
+        """Central mode, a user who may sign, no signing key here yet."""
+        from workstation.services.central_signing import central_mode
+
+        return central_mode(self.settings) and self.signing_actions().needs_certificate()
+
+    def enrolment(self) -> SigningActions:
+        return self.signing_actions()
+
+    def verify(self, report_id: str) -> Verification:
+        """The signature check of a version's PDF against the site's clinic CA."""
+        return verify_report_pdf(self.settings, self.preview(report_id))
 
     # -- writing -------------------------------------------------------------------------
     def create(

@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING
 from cryptography import x509
 
 from workstation.auth.audit import AuditAction, AuditLog, Outcome
-from workstation.auth.errors import InvalidCredentials, PermissionDenied
+from workstation.auth.errors import AuthError, InvalidCredentials
 from workstation.auth.passwords import verify_password
-from workstation.auth.permissions import Permission, require
+from workstation.auth.permissions import Permission
 from workstation.auth.session import Session
 from workstation.i18n import _
-from workstation.reports.errors import SigningSetupError
+from workstation.reports.errors import ReportError, SigningSetupError
 from workstation.reports.keystore import (
     SigningHome,
     check_passphrase,
@@ -51,16 +51,21 @@ class SigningActions:
         self.home = SigningHome(settings.signing_dir)
 
     def _guard(self, permission: Permission) -> None:
-        try:
-            require(self.session, permission)
-        except PermissionDenied:
-            self.audit.record(
-                AuditAction.PERMISSION_DENIED,
-                session=self.session,
-                outcome=Outcome.DENIED,
-                permission=permission.value,
-            )
-            raise
+        self.audit.require(self.session, permission)
+
+    @property
+    def username(self) -> str:
+        return self.session.username
+
+    @property
+    def refusals(self) -> tuple[type[Exception], ...]:
+        """The errors whose text is the user's answer (a wrong password, a refusal)."""
+        return (AuthError, ReportError)
+
+    @property
+    def needs_passphrase(self) -> bool:
+        """No OS keyring here: the user gives the new key's passphrase."""
+        return not (self.secrets is not None and self.secrets.available)
 
     def ca_init(self, name: str) -> x509.Certificate:
         """Create the standalone site CA (administrators; refused if one exists)."""

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from workstation.auth.audit import AuditAction, AuditLog, Outcome
 from workstation.auth.errors import PermissionDenied
-from workstation.auth.permissions import Permission, require
+from workstation.auth.permissions import Permission
 from workstation.auth.session import Session
 from workstation.i18n import _, ngettext
 from workstation.services.errors import check_export_destination
@@ -50,17 +50,7 @@ class StudyActions:
     # -- the guard -----------------------------------------------------------------------
     def guard(self, permission: Permission, study_uid: str | None = None) -> None:
         """:func:`require` plus an audit event when refused."""
-        try:
-            require(self.session, permission)
-        except PermissionDenied:
-            self.audit.record(
-                AuditAction.PERMISSION_DENIED,
-                session=self.session,
-                outcome=Outcome.DENIED,
-                study_uid=study_uid,
-                permission=permission.value,
-            )
-            raise
+        self.audit.require(self.session, permission, study_uid)
 
     def refusal(self, permission: Permission, study_uid: str | None = None) -> str:
         """ "" when the session may do it now, else the reason to show; a refusal is
@@ -70,6 +60,14 @@ class StudyActions:
         except PermissionDenied as exc:
             return str(exc)
         return ""
+
+    def measurement_refusal(self, study_uid: str | None = None) -> str:
+        """ "" when the session may write measurements now, else the reason (audited)."""
+        return self.refusal(Permission.ANNOTATION_WRITE, study_uid)
+
+    def may_measure(self) -> bool:
+        """Whether the session's role may write measurements (for enabling buttons)."""
+        return self.session.can(Permission.ANNOTATION_WRITE)
 
     # -- browsing --------------------------------------------------------------------------
     def search(self, query: StudyQuery) -> list[StudyRecord]:

@@ -91,43 +91,12 @@ def save_user_settings(
     return path
 
 
-def _scalar(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, str):
-        escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-        return f'"{escaped}"'
-    if isinstance(value, list | tuple) and all(not isinstance(v, Mapping) for v in value):
-        return "[" + ", ".join(_scalar(v) for v in value) + "]"
-    raise TypeError(f"cannot write {type(value).__name__} to TOML")
-
-
-def to_toml(data: Mapping[str, Any]) -> str:
-    """A small TOML writer for our settings shape: sections of scalars and arrays of
-    tables (``[[node.peers]]``)."""
-    lines: list[str] = []
-    for section, values in data.items():
-        tables = {k: v for k, v in values.items() if _is_table_list(v)}
-        lines.append(f"[{section}]")
-        lines += [f"{k} = {_scalar(v)}" for k, v in values.items() if k not in tables]
-        lines.append("")
-        for name, items in tables.items():
-            for item in items:
-                lines.append(f"[[{section}.{name}]]")
-                lines += [f"{k} = {_scalar(v)}" for k, v in item.items()]
-                lines.append("")
-    return "\n".join(lines)
-
-
-def _is_table_list(value: Any) -> bool:
-    return isinstance(value, list | tuple) and any(isinstance(v, Mapping) for v in value)
-
-
 def write_toml(path: Path, data: Mapping[str, Any]) -> None:
+    """Write ``data`` as TOML (tomli-w) atomically: a temporary file, fsync, rename."""
+    import tomli_w
+
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = to_toml(data)
+    text = tomli_w.dumps(data)
     tomllib.loads(text)  # never write what we could not read back
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".settings-", suffix=".tmp")
     try:

@@ -8,7 +8,6 @@ guarded :class:`StudyActions`, the user admin, the DICOMweb token provider and n
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import threading
 from typing import TYPE_CHECKING, Any
@@ -76,7 +75,6 @@ class WorkstationServices:
         self._start_node = settings.node.start_with_app if start_node is None else start_node
         self._archive: Archive | None = None
         self._archive_error: BaseException | None = None
-        self._archive_ready = threading.Event()
         self._archive_lock = threading.Lock()
         self.node: Any = None
         #: Why the node is not listening (``NodeCannotListen``: reason, fix), if it failed.
@@ -91,9 +89,6 @@ class WorkstationServices:
         self.activity = Activity(self.jobs)
 
     # -- archive and node ------------------------------------------------------------------
-    def open_archive_in_background(self) -> None:
-        threading.Thread(target=self._open_archive, name="archive-open", daemon=True).start()
-
     def _open_archive(self) -> None:
         with self._archive_lock:
             if self._archive is not None or self._archive_error is not None:
@@ -105,8 +100,6 @@ class WorkstationServices:
             except BaseException as exc:
                 logger.exception("the local archive could not be opened")
                 self._archive_error = exc
-            finally:
-                self._archive_ready.set()
         if self._archive is not None:
             self._start_sync(self._archive)
             if self._start_node:
@@ -180,19 +173,15 @@ class WorkstationServices:
 
     @property
     def archive(self) -> Archive:
-        """The local archive (waits for the background open; raises what it raised)."""
-        if not self._archive_ready.is_set():
-            self._open_archive()
-        self._archive_ready.wait()
+        """The local archive, opened on first use (raises what opening raised)."""
+        if self._archive is None and self._archive_error is None:
+            self._open_archive()  # under a lock: one opener, the others wait for it
         if self._archive is None:
             assert self._archive_error is not None
             raise self._archive_error
         return self._archive
 
     def _start_dicom_node(self, archive: Archive) -> None:
-        if importlib.util.find_spec("workstation.pacs_node.dimse.service") is None:
-            logger.info("the DICOM node is not part of this build")
-            return
         from workstation.pacs_node.dimse.errors import NodeCannotListen
 
         try:

@@ -1,6 +1,6 @@
 """The MPR crosshair point on 2-D frames (no Qt): which slice is nearest, and the mark.
 
-The point comes in LPS through :class:`~workstation.mpr.crosshair_link.CrosshairLink`.
+The point comes in LPS through :class:`~workstation.viewer.crosshair_link.CrosshairLink`.
 A viewport of the same Frame of Reference jumps to the slice nearest the point
 (:func:`nearest_slice`) and draws a small cross where the point projects on that
 frame when it lies within half a slice of it (:func:`mark_segments`), in the frame's

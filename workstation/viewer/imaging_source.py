@@ -14,6 +14,7 @@ import threading
 from collections import OrderedDict
 from typing import Any
 
+from workstation.events import Event
 from workstation.imaging.frame import FrameRef
 from workstation.imaging.shared import shared_pool, shutdown
 from workstation.viewer.catalog import InstanceEntry, sort_instances
@@ -135,7 +136,7 @@ class ImagingFrameSource:
         self._fallback_charset = fallback_charset
         self._refs = frame_slots(entries, reverse=reverse)
         self.header = SeriesHeader(series_instance_uid=series_uid)
-        self._listeners: list[FrameListener] = []
+        self.frame_decoded = Event("decoded frames")
         self._converted: OrderedDict[int, tuple[Any, DisplayFrame]] = OrderedDict()
         self._conv_lock = threading.Lock()
         refs = [slot.ref for slot in self._refs]
@@ -148,7 +149,7 @@ class ImagingFrameSource:
         try:
             import pydicom
 
-            from workstation.pacs_node.archive.charset_fallback import apply_to_dataset
+            from workstation.imaging.charset_fallback import apply_to_dataset
 
             ds = pydicom.dcmread(path, stop_before_pixels=True)
             # Text of a file that declares no character set reads as the import read it.
@@ -158,11 +159,7 @@ class ImagingFrameSource:
             logger.warning("series header of %s unreadable", self.header.series_instance_uid)
 
     def _on_frame(self, index: int, _result: Any) -> None:
-        for listener in list(self._listeners):
-            try:
-                listener(index)
-            except Exception:
-                logger.exception("frame listener failed")
+        self.frame_decoded.emit(index)
 
     def __len__(self) -> int:
         return len(self._refs)
@@ -190,7 +187,7 @@ class ImagingFrameSource:
         self._loader.set_focus(index)
 
     def add_listener(self, listener: FrameListener) -> None:
-        self._listeners.append(listener)
+        self.frame_decoded.connect(listener)
 
     def decoded_count(self) -> int:
         return int(self._loader.decoded)

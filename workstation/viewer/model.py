@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+from workstation.events import Event
 from workstation.imaging.windowing import auto_window
 from workstation.viewer import geometry, window_presets
 from workstation.viewer.annotations import Annotation
@@ -25,24 +26,6 @@ LAYOUTS: tuple[tuple[int, int], ...] = ((1, 1), (1, 2), (2, 2), (3, 3))
 MAX_GRID = 4
 MIN_FPS, MAX_FPS = 1.0, 60.0
 DEFAULT_FPS = 15.0
-
-
-class Event:
-    """A tiny synchronous signal: ``connect(fn)``, ``emit(*args)``."""
-
-    def __init__(self) -> None:
-        self._slots: list[Callable[..., Any]] = []
-
-    def connect(self, fn: Callable[..., Any]) -> None:
-        self._slots.append(fn)
-
-    def disconnect(self, fn: Callable[..., Any]) -> None:
-        if fn in self._slots:
-            self._slots.remove(fn)
-
-    def emit(self, *args: Any) -> None:
-        for fn in list(self._slots):
-            fn(*args)
 
 
 class Viewport:

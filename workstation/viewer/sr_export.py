@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from workstation.imaging.patient_study import PATIENT_STUDY_TYPE2
 from workstation.viewer.annotations import Annotation, Kind
 
 logger = logging.getLogger(__name__)
@@ -114,23 +115,10 @@ def _group(a: Annotation, source: Any, number: int) -> Any:
     )
 
 
-#: Patient/study attributes the SR copies from the images; empty when an image lacks them.
-_TYPE2 = (
-    "PatientName",
-    "PatientID",
-    "PatientBirthDate",
-    "PatientSex",
-    "StudyDate",
-    "StudyTime",
-    "StudyID",
-    "AccessionNumber",
-    "ReferringPhysicianName",
-)
-
-
 def _with_type2_attributes(ds: Any) -> Any:
     copy = ds.copy()
-    for keyword in _TYPE2:
+    # The patient/study attributes the SR copies from the images; empty when one lacks them.
+    for keyword in sorted(PATIENT_STUDY_TYPE2):
         if keyword not in copy:
             setattr(copy, keyword, "")
     return copy

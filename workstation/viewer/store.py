@@ -19,7 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from workstation.pacs_node.archive.side_store import SideStore
+from workstation.storage.side_store import SideStore
 from workstation.viewer import store_schema as t
 from workstation.viewer.annotations import Annotation
 
@@ -41,7 +41,7 @@ def _now() -> dt.datetime:
 
 def upgrade_schema(engine: Engine) -> None:
     """Bring the viewer tables to the newest revision (no Alembic run when current)."""
-    from workstation.pacs_node.archive.migrate import ensure_schema
+    from workstation.storage.migrate import ensure_schema
 
     ensure_schema(engine, "workstation.viewer:migrations", t.VERSION_TABLE)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from workstation.pacs_node.archive.database import ARCHIVE_SCRIPTS, make_engine
-from workstation.pacs_node.archive.migrate import current_revisions, ensure_schema, script_heads
+from workstation.storage.migrate import current_revisions, ensure_schema, script_heads
 
 SYNC_SCRIPTS = "workstation.pacs_node.sync:migrations"
 LINEAGES = [

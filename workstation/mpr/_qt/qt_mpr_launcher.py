@@ -18,8 +18,8 @@ from workstation.mpr.series_input import read_series
 from workstation.mpr.volume import build_mpr_volume
 
 if TYPE_CHECKING:
-    from workstation.mpr.crosshair_link import CrosshairLink
-    from workstation.services.mpr_actions import SnapshotTarget
+    from workstation.mpr.snapshot_store import SnapshotStore
+    from workstation.viewer.crosshair_link import CrosshairLink
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ class MprLauncher(QObject):
         parent: QWidget | None = None,
         *,
         link: CrosshairLink | None = None,
-        context: SnapshotTarget | None = None,
+        context: SnapshotStore | None = None,
     ) -> None:
         super().__init__(parent)
         self.paths = list(paths)
@@ -104,7 +104,7 @@ def open_mpr_window(
     on_error: Callable[[str], None],
     *,
     link: CrosshairLink | None = None,
-    context: SnapshotTarget | None = None,
+    context: SnapshotStore | None = None,
 ) -> MprLauncher:
     """Start building; `on_error` gets a readable reason if MPR cannot be offered. The
     window shares its crosshair through `link` and stores snapshots to `context`."""

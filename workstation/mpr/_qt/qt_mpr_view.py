@@ -2,8 +2,8 @@
 controls, and the volume's warnings (tilt, resampled gaps) where the user sees them.
 
 The crosshair is shared with the 2-D viewer through a
-:class:`~workstation.mpr.crosshair_link.CrosshairLink`; with a
-:class:`~workstation.services.mpr_actions.SnapshotTarget` the "3-D snapshot" button
+:class:`~workstation.viewer.crosshair_link.CrosshairLink`; with a
+:class:`~workstation.mpr.snapshot_store.SnapshotStore` the "3-D snapshot" button
 stores the 3-D picture as a Secondary Capture in the study (audited like an export).
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -41,8 +41,8 @@ from workstation.viewer.interaction.plane_host import PlaneAnnotations
 from workstation.viewer.interaction.tools import Tool, tool_label
 
 if TYPE_CHECKING:
-    from workstation.mpr.crosshair_link import CrosshairLink
-    from workstation.services.mpr_actions import SnapshotResult, SnapshotTarget
+    from workstation.mpr.snapshot_store import SnapshotStore
+    from workstation.viewer.crosshair_link import CrosshairLink
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ class QtMprView(QWidget):
     viewer; `snapshot_target` and `source_path` (a file of the series, for the study
     and patient modules) enable the 3-D snapshot button."""
 
-    #: A snapshot was stored (its :class:`SnapshotResult`).
+    #: A snapshot was stored (its ``services.mpr_actions.SnapshotResult``).
     sig_snapshot_stored = Signal(object)
     #: A snapshot could not be made (the reason, for the user).
     sig_snapshot_failed = Signal(str)
@@ -69,7 +69,7 @@ class QtMprView(QWidget):
         parent=None,
         *,
         link: CrosshairLink | None = None,
-        snapshot_target: SnapshotTarget | None = None,
+        snapshot_target: SnapshotStore | None = None,
         source_path: Path | None = None,
     ) -> None:
         super().__init__(parent)
@@ -158,14 +158,13 @@ class QtMprView(QWidget):
             return f"iso-surface {self.iso_value.value():g}"
         return self.preset_box.currentText() + ("" if mode == "composite" else f" {mode}")
 
-    def store_snapshot(self) -> SnapshotResult | None:
+    def store_snapshot(self) -> Any:
         """The 3-D picture as it is on screen, stored in the study as a Secondary
         Capture (audited like an export); None when it could not be."""
         import pydicom
 
         from workstation.auth.errors import PermissionDenied
         from workstation.mpr._vtk.vtk_volume_render import grab_rgb
-        from workstation.services.mpr_actions import store_snapshot
 
         view = self.volume_view
         if view is None or view.scene is None or view.closed:
@@ -174,13 +173,12 @@ class QtMprView(QWidget):
         if self.snapshot_target is None or self.source_path is None:
             self._snapshot_failed(_("Snapshots are stored in the local archive."))
             return None
+        view.finish_refinement()  # the still picture, not a refinement step
         view.render_now()
         rgb = grab_rgb(view.GetRenderWindow())
         try:
             template = pydicom.dcmread(self.source_path, stop_before_pixels=True)
-            result = store_snapshot(
-                rgb, template, self.snapshot_description(), self.snapshot_target
-            )
+            result = self.snapshot_target.store(rgb, template, self.snapshot_description())
         except PermissionDenied as exc:
             self._snapshot_failed(str(exc))
             return None

@@ -10,7 +10,6 @@ from __future__ import annotations
 from workstation.pacs_node.archive.archive import Archive, ChangeEvent
 from workstation.pacs_node.archive.queries import StudyQuery
 from workstation.pacs_node.archive.records import (
-    ChangeRecord,
     InstanceRecord,
     PatientConflictRecord,
     SeriesRecord,
@@ -21,7 +20,6 @@ from workstation.pacs_node.archive.results import Received, StoreResult, StoreSt
 __all__ = [
     "Archive",
     "ChangeEvent",
-    "ChangeRecord",
     "InstanceRecord",
     "PatientConflictRecord",
     "Received",

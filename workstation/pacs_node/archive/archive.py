@@ -29,6 +29,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.engine import Connection
 
 from workstation.config import Settings
+from workstation.events import Event
 from workstation.i18n import _
 from workstation.pacs_node.archive import part10, queries
 from workstation.pacs_node.archive.blobstore import (
@@ -42,18 +43,14 @@ from workstation.pacs_node.archive.errors import (
 from workstation.pacs_node.archive.index_writer import IndexWriter, PostCommit, Prepared
 from workstation.pacs_node.archive.ingest import Preparer
 from workstation.pacs_node.archive.models import (
-    CHANGES,
     AttachedFile,
-    Change,
     Instance,
     Patient,
     PatientConflict,
     Series,
     Study,
-    utcnow,
 )
 from workstation.pacs_node.archive.records import (
-    ChangeRecord,
     InstanceRecord,
     PatientConflictRecord,
     SeriesRecord,
@@ -89,8 +86,7 @@ class Archive:
         self.preparer = Preparer(settings, self.engine)
         self.blobs = self.preparer.blobs
         self.quarantine = self.preparer.quarantine
-        self._subscribers: list[ChangeCallback] = []
-        self._sub_lock = threading.Lock()
+        self.changed = Event("archive changes")
         self._in_flight = 0
         self._flight_lock = threading.Lock()
         self._closed = False
@@ -409,43 +405,10 @@ class Archive:
         that stored one instance): return quickly (hand work to your own thread or a Qt
         signal).  Returns a function that unsubscribes.
         """
-        with self._sub_lock:
-            self._subscribers.append(callback)
-
-        def unsubscribe() -> None:
-            with self._sub_lock:
-                if callback in self._subscribers:
-                    self._subscribers.remove(callback)
-
-        return unsubscribe
+        return self.changed.connect(callback)
 
     def _notify(self, events: list[ChangeEvent]) -> None:
-        with self._sub_lock:
-            subscribers = list(self._subscribers)
-        for cb in subscribers:
-            try:
-                cb(events)
-            except Exception:
-                logger.exception("archive change subscriber failed")
-
-    def changes_since(self, seq: int = 0, *, limit: int = 1000) -> list[ChangeRecord]:
-        """Change-log entries with ``seq`` greater than the given one, oldest first."""
-
-        def run(conn: Connection) -> list[ChangeRecord]:
-            rows = conn.execute(
-                select(CHANGES).where(Change.seq > seq).order_by(Change.seq).limit(limit)
-            )
-            return [
-                ChangeRecord(
-                    r.seq, r.change_type, r.study_instance_uid, r.series_instance_uid, r.created_at
-                )
-                for r in rows
-            ]
-
-        return self._read(run)
-
-    def last_change_seq(self) -> int:
-        return self._read(lambda c: c.execute(select(func.max(Change.seq))).scalar() or 0)
+        self.changed.emit(events)
 
     # ------------------------------------------------------------------ deleting
     def delete_study(self, study_uid: str) -> int:
@@ -472,14 +435,6 @@ class Archive:
             ).scalar_one()
             if not left:
                 conn.execute(delete(Patient).where(Patient.id == row.patient_pk))
-            conn.execute(
-                CHANGES.insert().values(
-                    change_type="study_deleted",
-                    study_instance_uid=study_uid,
-                    series_instance_uid="",
-                    created_at=utcnow(),
-                )
-            )
             return len(uuids), uuids
 
         count, uuids = self._writer.call(run)

@@ -20,7 +20,7 @@ from pydicom.charset import convert_encodings, decode_bytes
 from pydicom.datadict import dictionary_VR, tag_for_keyword
 from pydicom.valuerep import PersonName
 
-from workstation.pacs_node.archive.charset_fallback import needs_fallback
+from workstation.imaging.charset_fallback import needs_fallback
 from workstation.pacs_node.archive.part10 import LONG_VRS
 
 EXPLICIT_LE = "1.2.840.10008.1.2.1"

@@ -13,7 +13,7 @@ from pydicom.dataset import Dataset
 from pydicom.tag import BaseTag, Tag
 
 from workstation.i18n import _
-from workstation.pacs_node.archive.charset_fallback import mark
+from workstation.imaging.charset_fallback import mark
 from workstation.pacs_node.archive.errors import InvalidDicomError
 from workstation.pacs_node.archive.fastheader import FALLBACK_KEY
 from workstation.pacs_node.archive.normalize import fold

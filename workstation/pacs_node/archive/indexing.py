@@ -30,7 +30,6 @@ from workstation.i18n import _
 from workstation.pacs_node.archive.header import InstanceHeader
 from workstation.pacs_node.archive.hot_sql import HotStatement
 from workstation.pacs_node.archive.models import (
-    CHANGES,
     FILES,
     INSTANCES,
     PATIENT_CONFLICTS,
@@ -45,7 +44,7 @@ from workstation.pacs_node.archive.results import StoreResult, StoreStatus
 logger = logging.getLogger(__name__)
 
 P, ST, SE, IN, F = PATIENTS, STUDIES, SERIES, INSTANCES, FILES
-C, PC = CHANGES, PATIENT_CONFLICTS
+PC = PATIENT_CONFLICTS
 
 # Statements of the fast path, built once (bind parameter names avoid column names).
 _EXISTING = (
@@ -76,7 +75,6 @@ _ADD_INCOMPLETE = HotStatement(
     .where(ST.c.id == bindparam("b_pk"))
     .values(num_incomplete=ST.c.num_incomplete + bindparam("b_n"))
 )
-_INSERT_CHANGES = HotStatement(insert(C))
 _ADD_TO_SERIES = HotStatement(
     update(SE)
     .where(SE.c.id == bindparam("b_pk"))
@@ -717,10 +715,6 @@ def _finish_studies(conn: Connection, touched: dict[int, _Touched], post: PostCo
                     "series_instance_uid": "",
                 }
             )
-    for r in rows:
-        r["created_at"] = now
-    if rows:
-        _INSERT_CHANGES.run(conn, rows)
     post.changes = rows
 
 

@@ -25,9 +25,9 @@ from sqlalchemy.engine import Engine
 
 from workstation.config import Settings
 from workstation.i18n import _
+from workstation.imaging.charset_fallback import apply_to_dataset
 from workstation.pacs_node.archive import part10
 from workstation.pacs_node.archive.blobstore import FilesystemBlobStore, relative_path
-from workstation.pacs_node.archive.charset_fallback import apply_to_dataset
 from workstation.pacs_node.archive.completeness import incomplete_reason
 from workstation.pacs_node.archive.disk_full import disk_full_reason, free_bytes, is_disk_full
 from workstation.pacs_node.archive.errors import InvalidDicomError

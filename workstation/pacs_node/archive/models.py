@@ -204,19 +204,6 @@ class AttachedFile(Base):
     instance: Mapped[Instance] = relationship(back_populates="file")
 
 
-class Change(Base):
-    """Append-only change log; ``seq`` orders it (poll with ``changes_since``)."""
-
-    __tablename__ = "changes"
-
-    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    #: study_added, study_updated, study_deleted, series_added, instance_replaced
-    change_type: Mapped[str] = mapped_column(String(32))
-    study_instance_uid: Mapped[str] = mapped_column(UID, default="", index=True)
-    series_instance_uid: Mapped[str] = mapped_column(UID, default="")
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
-
-
 class PatientConflict(Base):
     """The same Patient ID seen with another name or birth date (never merged)."""
 
@@ -251,5 +238,4 @@ STUDIES = _table(Study)
 SERIES = _table(Series)
 INSTANCES = _table(Instance)
 FILES = _table(AttachedFile)
-CHANGES = _table(Change)
 PATIENT_CONFLICTS = _table(PatientConflict)

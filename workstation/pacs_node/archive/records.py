@@ -44,7 +44,7 @@ class StudyRecord:
     def charset_fallback(self) -> str:
         """The site's fallback character set this study's text was read with ("" when
         its files declared theirs; see :mod:`charset_fallback`)."""
-        from workstation.pacs_node.archive.charset_fallback import fallback_of
+        from workstation.imaging.charset_fallback import fallback_of
 
         return fallback_of(self.character_set)
 
@@ -107,15 +107,6 @@ class InstanceRecord:
 
 
 @dataclass(frozen=True)
-class ChangeRecord:
-    seq: int
-    change_type: str
-    study_instance_uid: str
-    series_instance_uid: str
-    created_at: dt.datetime
-
-
-@dataclass(frozen=True)
 class PatientConflictRecord:
     id: int
     kind: str
@@ -136,7 +127,6 @@ class PatientConflictRecord:
 
 
 __all__ = [
-    "ChangeRecord",
     "InstanceRecord",
     "PatientConflictRecord",
     "SeriesRecord",

@@ -8,18 +8,14 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
+from workstation.job_state import ACTIVE_STATES, JobState
+
+__all__ = ["ACTIVE_STATES", "Backoff", "Direction", "ItemState", "JobState", "JobView", "Kind"]
+
 
 class Direction(enum.StrEnum):
     OUT = "out"  # outbox: from here to the central archive
     IN = "in"  # inbox: from the central archive to here
-
-
-class JobState(enum.StrEnum):
-    QUEUED = "queued"
-    RUNNING = "running"
-    DONE = "done"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
 
 
 class ItemState(enum.StrEnum):
@@ -34,9 +30,6 @@ class Kind(enum.StrEnum):
     SEND_STUDY = "send_study"
     SEND_INSTANCES = "send_instances"
     RETRIEVE_STUDY = "retrieve_study"
-
-
-ACTIVE_STATES = (JobState.QUEUED, JobState.RUNNING)
 
 
 @dataclass(frozen=True)

@@ -12,13 +12,11 @@ The activity panel polls :meth:`SyncQueue.jobs` (cheap, indexed) or subscribes w
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
 import logging
 import os
 import socket
-import threading
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -26,8 +24,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from workstation.pacs_node.archive.database import write_engine
-from workstation.pacs_node.archive.migrate import ensure_schema
+from workstation.events import Event
 from workstation.pacs_node.sync import schema as t
 from workstation.pacs_node.sync.jobs import (
     ACTIVE_STATES,
@@ -38,6 +35,8 @@ from workstation.pacs_node.sync.jobs import (
     Kind,
     utcnow,
 )
+from workstation.storage.engine import write_engine
+from workstation.storage.migrate import ensure_schema
 
 logger = logging.getLogger(__name__)
 
@@ -62,8 +61,7 @@ class SyncQueue:
         #: host:pid:random - lets a restarted process on the same host take over at once
         #: the jobs of a process that died (kill -9) instead of waiting for the lease.
         self.owner = f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        self._subscribers: list[JobCallback] = []
-        self._lock = threading.Lock()
+        self.changed = Event("sync queue")
         upgrade_schema(engine)
 
     # -- enqueue ---------------------------------------------------------------------
@@ -193,14 +191,7 @@ class SyncQueue:
 
     def subscribe(self, callback: JobCallback) -> Callable[[], None]:
         """Call ``callback(job)`` after each change made in this process (any thread)."""
-        with self._lock:
-            self._subscribers.append(callback)
-
-        def unsubscribe() -> None:
-            with self._lock, contextlib.suppress(ValueError):
-                self._subscribers.remove(callback)
-
-        return unsubscribe
+        return self.changed.connect(callback)
 
     # -- user actions ----------------------------------------------------------------
     def cancel(self, job_id: int) -> bool:
@@ -322,11 +313,7 @@ class SyncQueue:
             return bool(
                 conn.execute(
                     sa.update(t.jobs)
-                    .where(
-                        t.jobs.c.id == job_id,
-                        t.jobs.c.lease_owner == self.owner,
-                        t.jobs.c.state == str(JobState.RUNNING),
-                    )
+                    .where(*self._running_here(job_id))
                     .values(lease_until=now + dt.timedelta(seconds=self.lease_s))
                 ).rowcount
             )
@@ -418,11 +405,7 @@ class SyncQueue:
         with self._writes.begin() as conn:
             conn.execute(
                 sa.update(t.jobs)
-                .where(
-                    t.jobs.c.id == job_id,
-                    t.jobs.c.lease_owner == self.owner,
-                    t.jobs.c.state == str(JobState.RUNNING),
-                )
+                .where(*self._running_here(job_id))
                 .values(
                     state=str(JobState.QUEUED),
                     last_error=error[:2000],
@@ -446,19 +429,21 @@ class SyncQueue:
             self._notify(job_id)
         return bool(changed)
 
+    def _running_here(self, job_id: int) -> tuple[sa.ColumnElement[bool], ...]:
+        """The job is running under this process's lease."""
+        return (
+            t.jobs.c.id == job_id,
+            t.jobs.c.lease_owner == self.owner,
+            t.jobs.c.state == str(JobState.RUNNING),
+        )
+
     def _notify(self, job_id: int) -> None:
-        with self._lock:
-            subscribers = list(self._subscribers)
-        if not subscribers:
-            return
+        if not len(self.changed):
+            return  # nobody listens: spare the read
         view = self.job(job_id)
         if view is None:
             return
-        for callback in subscribers:
-            try:
-                callback(view)
-            except Exception:
-                logger.exception("sync queue subscriber failed")
+        self.changed.emit(view)
 
 
 def _dead_local_owner(owner: str, host: str) -> bool:

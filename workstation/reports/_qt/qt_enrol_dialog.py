@@ -24,12 +24,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workstation.auth.errors import AuthError
 from workstation.i18n import _
 from workstation.reports.errors import ReportError
 
 if TYPE_CHECKING:
-    from workstation.services.signing_actions import SigningActions
+    from workstation.reports.editing import SigningEnrolment
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +40,7 @@ class QtEnrolDialog(QDialog):
     sig_enrolled = Signal(str)
     _sig_finished = Signal(str, str)  # fingerprint, error
 
-    def __init__(self, actions: SigningActions, parent: QWidget | None = None) -> None:
+    def __init__(self, actions: SigningEnrolment, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.signing = actions
         self.setWindowTitle(_("Get a signing certificate"))
@@ -50,7 +49,7 @@ class QtEnrolDialog(QDialog):
         self.code = QLineEdit(maxLength=10)
         self.code.setPlaceholderText(_("only if your account uses two-factor sign-in"))
         self.passphrase = QLineEdit(echoMode=QLineEdit.EchoMode.Password)
-        self.needs_passphrase = not (actions.secrets is not None and actions.secrets.available)
+        self.needs_passphrase = actions.needs_passphrase
         form = QFormLayout()
         form.addRow(_("Your password"), self.password)
         form.addRow(_("Authenticator code"), self.code)
@@ -69,7 +68,7 @@ class QtEnrolDialog(QDialog):
             _(
                 "A signing key is made on this workstation; the clinic's certificate "
                 "authority certifies it for {user}."
-            ).format(user=actions.session.username)
+            ).format(user=actions.username)
         )
         intro.setWordWrap(True)
         layout = QVBoxLayout(self)
@@ -97,6 +96,7 @@ class QtEnrolDialog(QDialog):
         self.message.setStyleSheet("")
         self.message.setText(_("Asking the clinic's certificate authority…"))
         actions = self.signing
+        refused: tuple[type[Exception], ...] = (ReportError, OSError, *actions.refusals)
 
         def work() -> None:
             from workstation.reports.site_ca import fingerprint
@@ -104,7 +104,7 @@ class QtEnrolDialog(QDialog):
             try:
                 actions.confirm_password(password)
                 cert = actions.enroll(passphrase, ask_code=lambda: code or None)
-            except (AuthError, ReportError, OSError) as exc:
+            except refused as exc:
                 logger.info("enrolment failed: %s", type(exc).__name__)
                 self._emit("", str(exc) or type(exc).__name__)
                 return

@@ -1,7 +1,8 @@
 """The report editor beside the viewer: template, language, sections, fields, snippets,
 autosave of drafts, a PDF preview, the sign button and the signature panel.
 
-A thin view on :class:`~workstation.services.report_actions.ReportActions`: every change
+A thin view on the report actions (:class:`~workstation.reports.editing.ReportEditing`,
+implemented by ``services.report_actions.ReportActions``): every change
 goes through it (permission, audit), so an operator's editor is read-only here and
 refused in the engine too.  Plain-text editors keep Qt's undo/redo.  Snippets are
 inserted with Alt+1, Alt+2, ... in the focused section.
@@ -30,7 +31,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workstation.auth.permissions import Permission
 from workstation.i18n import LANGUAGE_NAMES, _, current_language
 from workstation.reports.errors import ReportError
 from workstation.reports.model import LANGUAGES, SECTION_KEYS, Report, ReportStatus
@@ -40,8 +40,7 @@ from workstation.reports.verify import SignatureState, Verification
 
 if TYPE_CHECKING:
     from workstation.reports._qt.qt_enrol_dialog import QtEnrolDialog
-    from workstation.services.report_actions import ReportActions
-    from workstation.services.signing_actions import SigningActions
+    from workstation.reports.editing import ReportEditing
 
 logger = logging.getLogger(__name__)
 
@@ -82,15 +81,15 @@ class QtReportEditor(QWidget):
     _sig_verified = Signal(int, object)
 
     def __init__(
-        self, actions: ReportActions, study_uid: str, parent: QWidget | None = None
+        self, actions: ReportEditing, study_uid: str, parent: QWidget | None = None
     ) -> None:
         super().__init__(parent)
         self.report_actions = actions
         self.study_uid = study_uid
         self.report: Report | None = None
         self._updating = False
-        self.can_write = actions.session.can(Permission.REPORT_WRITE)
-        self.can_sign = actions.session.can(Permission.REPORT_SIGN)
+        self.can_write = actions.may_write
+        self.can_sign = actions.may_sign
         self._autosave = QTimer(self, singleShot=True, interval=AUTOSAVE_MS)
         self._autosave.timeout.connect(self.save)
         self._build()
@@ -255,25 +254,15 @@ class QtReportEditor(QWidget):
         self._refresh_controls()
         self.refresh_signature()
 
-    def signing_actions(self) -> SigningActions:
-        from workstation.services.signing_actions import SigningActions
-
-        a = self.report_actions
-        return SigningActions(a.session, a.audit, a.settings, a.secrets)
-
     def needs_certificate(self) -> bool:
         """Central mode, a user who may sign, no signing key here yet."""
-        from workstation.services.central_signing import central_mode
-
-        return central_mode(self.report_actions.settings) and (
-            self.signing_actions().needs_certificate()
-        )
+        return self.report_actions.needs_certificate()
 
     def open_enrolment(self) -> QtEnrolDialog:
         """The "Get a signing certificate" dialog (shown; the button hides on success)."""
         from workstation.reports._qt.qt_enrol_dialog import QtEnrolDialog
 
-        dialog = QtEnrolDialog(self.signing_actions(), self)
+        dialog = QtEnrolDialog(self.report_actions.enrolment(), self)
         dialog.sig_enrolled.connect(lambda _fp: self._refresh_controls())
         dialog.open()
         return dialog
@@ -316,11 +305,9 @@ class QtReportEditor(QWidget):
         self.signature.show_checking()
 
         def work() -> None:
-            from workstation.services.report_actions import verify_report_pdf
-
             result: Verification
             try:
-                result = verify_report_pdf(actions.settings, actions.preview(report_id))
+                result = actions.verify(report_id)
             except ReportError as exc:
                 result = Verification(SignatureState.NOT_SIGNED, str(exc))
             except (OSError, ValueError) as exc:

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from workstation.pacs_node.archive.migrate import run_lineage_migrations
 from workstation.reports.store_schema import VERSION_TABLE, metadata
+from workstation.storage.migrate import run_lineage_migrations
 
 run_lineage_migrations(metadata, VERSION_TABLE)

@@ -1,5 +1,5 @@
 """The 2-D viewer's side of the shared MPR crosshair (see
-:mod:`workstation.mpr.crosshair_link`).
+:mod:`workstation.viewer.crosshair_link`).
 
 When an MPR window of the same Frame of Reference moves its crosshair, every viewport
 of that Frame of Reference jumps to the slice nearest the point and shows a small
@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PySide6.QtCore import QPointF
 
-from workstation.mpr.crosshair_link import CrosshairLink
 from workstation.viewer import geometry
+from workstation.viewer.crosshair_link import CrosshairLink
 from workstation.viewer.crosshair_mark import (
     Segment,
     mark_segments,

@@ -1,19 +1,22 @@
 """The 2-D viewer: series strip, a grid of viewports, tools, measurement panel.
 
-``QtViewer(archive, settings, session=None)`` is what the app shell puts in its viewer
-area.  ``archive`` is the local archive (anything with ``find_series``,
-``find_instances``, ``instance_file``) or a ready :class:`StudyCatalog`.  A document
-series (a report PDF, an SR) activated in the series strip opens in the document view in
-place of the viewports; ``signature_check`` (given by the app) says whether a PDF's
-signature holds.
+``QtViewer(archive, settings, actions=None, mpr_opener=None, signature_check=None)`` is
+what the app shell puts in its viewer area.  ``archive`` is the local archive (anything
+with ``find_series``, ``find_instances``, ``instance_file``) or a ready
+:class:`StudyCatalog`.  The viewer sits below the services and MPR: the app hands in the
+session's study actions (which check and audit measurement writes) and the MPR window
+opener.  A document series (a report PDF, an SR) activated in the series strip opens in
+the document view in place of the viewports; ``signature_check`` (given by the app) says
+whether a PDF's signature holds.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -54,6 +57,25 @@ logger = logging.getLogger(__name__)
 THUMBNAIL_PIXELS = 96 * 68
 
 
+class MprOpener(Protocol):
+    """Opens the MPR / 3-D window on a series' files (the app hands it in); the window
+    follows and moves the viewer's crosshair through ``link``."""
+
+    def __call__(
+        self, paths: list[Path], parent: QWidget, on_error: Callable[[str], None], *, link: Any
+    ) -> Any: ...
+
+
+class MeasurementGuard(Protocol):
+    """What the viewer asks of the session's study actions (``services.StudyActions``)."""
+
+    session: Any
+
+    def measurement_refusal(self, study_uid: str | None = None) -> str: ...
+
+    def may_measure(self) -> bool: ...
+
+
 class QtViewer(QWidget):
     """The viewer area: open a study or a series and read it."""
 
@@ -66,18 +88,20 @@ class QtViewer(QWidget):
         self,
         archive,
         settings=None,
-        session=None,
         parent=None,
-        actions=None,
+        actions: MeasurementGuard | None = None,
+        mpr_opener: MprOpener | None = None,
         signature_check: SignatureCheck | None = None,
     ) -> None:
-        """``actions``: the engine's :class:`StudyActions` of the session; it checks and
-        audits measurement writes (a bare ``session`` only checks).  ``signature_check``:
-        verifies a report PDF's signature (off the GUI thread)."""
+        """``actions``: the session's study actions; they check and audit measurement
+        writes (without them anyone may measure).  ``mpr_opener``: how "MPR / 3-D" opens
+        its window (without it the action is hidden).  ``signature_check``: verifies a
+        report PDF's signature (off the GUI thread)."""
         super().__init__(parent)
         self.signature_check = signature_check
         self.study_actions = actions
-        session = session if actions is None else actions.session
+        self.mpr_opener = mpr_opener
+        session = None if actions is None else actions.session
         self.catalog: StudyCatalog = (
             ArchiveCatalog(archive) if hasattr(archive, "find_series") else archive
         )
@@ -88,7 +112,7 @@ class QtViewer(QWidget):
         #: Asks for the text of a text/arrow annotation; tests replace it.
         self.text_provider = self._ask_text
         self.model = ViewerModel(self._make_source)
-        if session is not None:
+        if actions is not None:
             self.model.write_guard = self._write_refusal
         self.model.write_refused.connect(self.sig_error.emit)
         self._store: Any = None
@@ -153,28 +177,18 @@ class QtViewer(QWidget):
         self.cine_action = self.toolbar.cine_action
         self.sync_action = self.toolbar.sync_action
         self.ref_action = self.toolbar.ref_action
+        self.toolbar.mpr_action.setVisible(self.mpr_opener is not None)
         self.model.annotations_changed.connect(self._refresh_all)
 
     def _write_refusal(self) -> str:
         """ "" when the session may write measurements, else the reason (translated)."""
-        from workstation.auth.errors import AuthError
-        from workstation.auth.permissions import Permission, require
-
-        if self.study_actions is not None:
-            return str(
-                self.study_actions.refusal(Permission.ANNOTATION_WRITE, self.model.study_uid)
-            )
-        try:
-            require(self.session, Permission.ANNOTATION_WRITE)
-        except AuthError as exc:
-            return str(exc)
-        return ""
+        if self.study_actions is None:
+            return ""
+        return self.study_actions.measurement_refusal(self.model.study_uid)
 
     def may_write(self) -> bool:
         """Whether this session's role may change measurements (for enabling buttons)."""
-        from workstation.auth.permissions import Permission
-
-        return self.session is None or self.session.can(Permission.ANNOTATION_WRITE)
+        return self.study_actions is None or self.study_actions.may_measure()
 
     # Layout -------------------------------------------------------------------
     def set_layout(self, rows: int, columns: int) -> None:
@@ -528,28 +542,17 @@ class QtViewer(QWidget):
     def open_mpr(self):
         """Open the active viewport's series in the MPR / 3-D window (built off the GUI
         thread); a series that forms no volume gets its reason in ``sig_error``."""
-        from workstation.mpr._qt.qt_mpr_launcher import open_mpr_window
-
+        if self.mpr_opener is None:
+            return None
         series_uid = self.model.viewports[self.model.active].series_uid
         paths = [e.path for e in self.catalog.instances(series_uid)] if series_uid else []
         if not paths:
             self.sig_error.emit(_("Open a series first."))
             return None
-        self._mpr_launcher = open_mpr_window(
-            paths, self, self.sig_error.emit, link=self.crosshair.link, context=self.mpr_context
+        self._mpr_launcher = self.mpr_opener(
+            paths, self, self.sig_error.emit, link=self.crosshair.link
         )
         return self._mpr_launcher
-
-    @property
-    def mpr_context(self):
-        """Where the MPR window's 3-D snapshots go: this session's archive and audit log
-        (None without a session's actions: the button is then disabled)."""
-        actions = self.study_actions
-        if actions is None:
-            return None
-        from workstation.services.mpr_actions import Actor, SnapshotTarget
-
-        return SnapshotTarget(actions.archive, actions.audit, Actor(session=actions.session))
 
     def point_crosshair(self, view: QtViewport, pos) -> bool:
         """Shift + click in a viewport: the MPR crosshair goes to that image point."""

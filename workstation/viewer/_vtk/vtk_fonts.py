@@ -3,7 +3,7 @@
 VTK's built-in fonts (Arial, Courier, Times) hold Latin-1 only: a Russian overlay
 ("Сер. 3", "Ш 400 Ц 40", "10 мм") or a Cyrillic, Greek or CJK patient name drew as gaps.
 VTK renders any TrueType file through FreeType; which file draws which text is decided
-in :mod:`workstation.viewer.fonts` (no VTK there).  Where no file is found, VTK's
+in :mod:`workstation.resources.fonts` (no VTK there).  Where no file is found, VTK's
 Courier stays.
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 from vtkmodules.vtkCommonCore import VTK_FONT_FILE
 from vtkmodules.vtkRenderingCore import vtkTextProperty
 
-from workstation.viewer.fonts import font_for, latin_font
+from workstation.resources.fonts import font_for, latin_font
 
 
 def unicode_font_files() -> tuple[str, str] | None:

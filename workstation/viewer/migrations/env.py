@@ -6,7 +6,7 @@ A separate lineage in the archive's database: its own version table
 
 from __future__ import annotations
 
-from workstation.pacs_node.archive.migrate import run_lineage_migrations
+from workstation.storage.migrate import run_lineage_migrations
 from workstation.viewer.store_schema import VERSION_TABLE, metadata
 
 run_lineage_migrations(metadata, VERSION_TABLE)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from workstation.pacs_node.archive.migrate import run_lineage_migrations
 from workstation.pacs_node.sync.schema import VERSION_TABLE, metadata
+from workstation.storage.migrate import run_lineage_migrations
 
 run_lineage_migrations(metadata, VERSION_TABLE)

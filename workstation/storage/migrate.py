@@ -1,7 +1,8 @@
 """Bring one Alembic lineage to its head, cheaply when it is there already.
 
 The archive database holds several lineages, each with its own scripts and version table:
-the archive index (``alembic_version``), the sync queue (``sync_alembic_version``) and the
+the archive index (``alembic_version``), the sync queue (``sync_alembic_version``), the
+auth tables (``alembic_version_auth``, in their own file beside a SQLite archive) and the
 viewer's tables (``viewer_alembic_version``).  Running ``alembic upgrade head`` on every
 open costs an import of Alembic (and Mako) and a walk of the scripts, a few hundred
 milliseconds at start-up.  :func:`ensure_schema` first compares the revisions in the
@@ -11,7 +12,7 @@ without importing Alembic, once per process - and runs Alembic only when they di
 than the scripts also differs, and Alembic then refuses it as before.
 
 The upgrade runs in a write transaction (``BEGIN IMMEDIATE`` on SQLite, see
-:mod:`~workstation.pacs_node.archive.database`), so two processes opening a fresh file at
+:mod:`~workstation.storage.engine`), so two processes opening a fresh file at
 once take turns instead of one failing with "database is locked".
 """
 
@@ -27,7 +28,7 @@ from sqlalchemy import MetaData, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from workstation.pacs_node.archive.database import write_engine
+from workstation.storage.engine import write_engine
 
 logger = logging.getLogger(__name__)
 

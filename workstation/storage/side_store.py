@@ -16,7 +16,7 @@ class SideStore:
     """Subclasses name their schema upgrade; safe to share between threads."""
 
     def __init__(self, engine: Engine, *, owns_engine: bool = False) -> None:
-        from workstation.pacs_node.archive.database import write_engine
+        from workstation.storage.engine import write_engine
 
         self._engine = engine
         # Writes take SQLite's write lock up front (BEGIN IMMEDIATE), as the archive's do:
@@ -34,7 +34,7 @@ class SideStore:
     @classmethod
     def open(cls, settings: Any) -> Self:
         """The store in the archive database named by ``settings``."""
-        from workstation.pacs_node.archive.database import make_engine
+        from workstation.storage.engine import make_engine
 
         engine = make_engine(
             settings.database_url, sqlite_synchronous=settings.archive.sqlite_synchronous

@@ -3,7 +3,8 @@
 The MPR window publishes its crosshair here and follows the point others put here; the
 2-D viewer shows the point as a mark on the viewports of the same Frame of Reference
 (jumping to the nearest slice) and puts a point here when the user Shift+clicks an
-image. Neither side knows the other: both subscribe to this object (no Qt, no VTK).
+image. Neither side knows the other: both subscribe to this object (no Qt, no VTK),
+which lives here because MPR sits above the viewer in the layers.
 
 A listener is called with ``(frame_of_reference_uid, point_mm, source)``; `source` is
 whatever the publisher passed (a publisher ignores its own announcements by it). Points
@@ -12,11 +13,14 @@ are only shared within one Frame of Reference: without one nothing is published.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from workstation.mpr.geometry import Vector
+from workstation.events import Event
+
+#: A point in LPS millimetres.
+Vector = Sequence[float] | np.ndarray
 
 LinkListener = Callable[[str, np.ndarray, object], None]
 
@@ -26,18 +30,12 @@ class CrosshairLink:
 
     def __init__(self) -> None:
         self._points: dict[str, np.ndarray] = {}
-        self._listeners: list[LinkListener] = []
+        self.moved = Event("crosshair link")
         self._announcing = False
 
     def subscribe(self, listener: LinkListener) -> Callable[[], None]:
         """Hear every new point; the returned function unsubscribes."""
-        self._listeners.append(listener)
-
-        def unsubscribe() -> None:
-            if listener in self._listeners:
-                self._listeners.remove(listener)
-
-        return unsubscribe
+        return self.moved.connect(listener)
 
     def point(self, frame_of_reference_uid: str) -> np.ndarray | None:
         """The last point published in that Frame of Reference, or None."""
@@ -56,8 +54,7 @@ class CrosshairLink:
         self._points[frame_of_reference_uid] = point
         self._announcing = True
         try:
-            for listener in list(self._listeners):
-                listener(frame_of_reference_uid, point.copy(), source)
+            self.moved.emit(frame_of_reference_uid, point.copy(), source)
         finally:
             self._announcing = False
 

@@ -1,4 +1,5 @@
-"""Which font file draws a piece of overlay text (patient name, measurements, markers).
+"""Which font file draws text: the viewer's overlays (patient name, measurements,
+markers) and the reports' PDF (DejaVu Sans, embedded).
 
 VTK's built-in fonts (Arial, Courier, Times) hold Latin-1 only: a Cyrillic, Greek or CJK
 patient name came out blank in the image corners, a wrong-patient risk.  Overlay text is
@@ -6,7 +7,8 @@ drawn with a TrueType file instead: DejaVu Sans Mono (Latin, Greek, Cyrillic) an
 text with CJK characters, a CJK font when one is installed.  The files come from the
 system (Debian ``fonts-dejavu-core``, ``fonts-wqy-zenhei`` or ``fonts-noto-cjk``) or,
 for DejaVu, from matplotlib's data folder (the VTK wheel brings matplotlib along), so
-Windows and macOS find one too.  No VTK here: the viewer's VTK layer asks this module.
+Windows and macOS find one too.  No VTK, no reportlab here: the viewer's VTK layer and
+:mod:`workstation.reports.fonts` ask this module, which sits below both.
 """
 
 from __future__ import annotations
