@@ -305,6 +305,8 @@ class ReportActions:
         ids = queue_report_upstream(
             outbox, self.settings, report, signer_fingerprint, self._document_title(report)
         )
+        if not ids:  # a standalone site: nowhere to send it
+            return ids
         self._audit(AuditAction.REPORT_SEND, report, to="outbox", sync_jobs=ids)
         if self.wake_outbox is not None:
             self.wake_outbox()
