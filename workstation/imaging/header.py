@@ -46,6 +46,8 @@ _PARSE_ERRORS: tuple[type[Exception], ...] = (
     OverflowError,
     struct.error,
 )
+#: The same for a forced read without file meta, where an OSError also means "not DICOM".
+_BARE_READ_ERRORS: tuple[type[Exception], ...] = (*_PARSE_ERRORS, OSError)
 
 
 @dataclass(frozen=True)
@@ -172,7 +174,7 @@ def _read_bare_dataset(name: str, first_error: Exception) -> Any:
     not_dicom = PixelDataError(_("This file is not a DICOM file."), str(first_error)[:200])
     try:
         ds = pydicom.dcmread(name, force=True, defer_size=_DEFER_BYTES)
-    except (*_PARSE_ERRORS, OSError) as exc:
+    except _BARE_READ_ERRORS as exc:
         raise not_dicom from exc
     if "Rows" not in ds or "PixelData" not in ds:
         raise not_dicom
