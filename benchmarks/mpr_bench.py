@@ -23,8 +23,11 @@ every plane drawn: crosshair drag (a click-drag in the axial plane, preview qual
 wheel scroll of the coronal plane (full quality), rotation by the axial plane's handle
 (preview); beside them a bare script (three ``vtkImageReslice`` -> window/level ->
 ``vtkImageActor`` windows of the same size, all three re-sliced and drawn a frame). The
-3-D view (600x450, the decimated volume as the window shows it) turned while dragging,
-p50/p95, beside the bare fixed-point mapper on the same input in a window of that size.
+3-D view (600x450, the decimated volume as the window shows it): first (coarse)
+picture, refined to still quality, and the longest GUI-thread stall meanwhile (a 10 ms
+QTimer heartbeat's longest gap, from the view's creation to the refined picture);
+turned while dragging, p50/p95, beside the bare fixed-point mapper on the same input in
+a window of that size.
 Figures, not pass/fail.
 
     python benchmarks/mpr_bench.py            # full (a few minutes on 2 cores)
@@ -279,6 +282,7 @@ def bench_bare_3d(volume: MprVolume, size: int, frames: int) -> dict[str, float]
 
 def bench_screen(volume: MprVolume, frames: int) -> dict[str, float]:
     """The MPR window's planes and 3-D view on screen (see the module docstring)."""
+    from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication, QVBoxLayout, QWidget
 
     from workstation.mpr._qt.qt_mpr_view import QtMprView
@@ -312,6 +316,11 @@ def bench_screen(volume: MprVolume, frames: int) -> dict[str, float]:
     view.close()
     bare = _bare_screen_planes(volume, frames)
 
+    beats: list[float] = []  # a 10 ms GUI-thread heartbeat: its longest gap is a stall
+    heartbeat = QTimer()
+    heartbeat.setInterval(10)
+    heartbeat.timeout.connect(lambda: beats.append(time.perf_counter()))
+    heartbeat.start()
     host = QWidget()  # as in the window: the view's progress bar paints on a plain parent
     layout = QVBoxLayout(host)
     layout.setContentsMargins(0, 0, 0, 0)
@@ -324,6 +333,13 @@ def bench_screen(volume: MprVolume, frames: int) -> dict[str, float]:
         app.processEvents()
         time.sleep(0.005)
     first = (time.perf_counter() - start) * 1000.0
+    while not volume_view.refined:  # the coarse first picture refined in timer steps
+        app.processEvents()
+        time.sleep(0.005)
+    end = time.perf_counter()
+    refined = (end - start) * 1000.0
+    heartbeat.stop()
+    stall = float(np.diff([start, *[t for t in beats if start <= t <= end], end]).max()) * 1000
     assert volume_view.scene is not None
     camera = volume_view.renderer.GetActiveCamera()
     volume_view.scene.set_interactive(True)
@@ -345,6 +361,8 @@ def bench_screen(volume: MprVolume, frames: int) -> dict[str, float]:
         "screen_rotate_p95_ms": _p(turn, 95),
         **bare,
         "screen_3d_first_image_ms": first,
+        "screen_3d_refined_ms": refined,
+        "screen_3d_longest_gui_stall_ms": stall,
         "screen_3d_rotation_p50_ms": _p(rotation, 50),
         "screen_3d_rotation_p95_ms": _p(rotation, 95),
         "screen_3d_still_ms": still,

@@ -18,7 +18,6 @@ from typing import Any
 
 import pytest
 
-from tests.pacs_node.sync.test_sync_orthanc import _restart
 from tests.reports.conftest import Site
 from tests.reports.outbox_site import outbox_actions, outbox_worker, run_until, sign_new
 from workstation.config import PeerNode
@@ -43,6 +42,15 @@ def central(orthanc_factory: Any, registry: Any) -> Any:
     return orthanc_factory(
         token_filter=True, index="postgresql", name="report-central", jwks_url=registry.jwks_url
     )
+
+
+def _site_ca(site: Site) -> Site:
+    """The same site as its signer sees it: the site CA signs (central-CA signing, which
+    needs a central session with a token, is test_central_signing's); these tests are
+    about the way up, which the worker takes with the central settings."""
+    settings: Any = site.settings
+    central = dataclasses.replace(settings.central, auth_url="")
+    return dataclasses.replace(site, settings=dataclasses.replace(settings, central=central))
 
 
 def _central_site(site: Site, central: Any, registry: Any) -> Site:
@@ -107,7 +115,7 @@ def test_signed_report_reaches_orthanc_and_the_registry_idempotently(
     site = _central_site(signing_site, central, registry)
     tokens = _tokens(registry, central_logins)
     queue = SyncQueue(site.archive.engine)
-    doctor = outbox_actions(site, queue)
+    doctor = outbox_actions(_site_ca(site), queue)
     worker = outbox_worker(site, queue, tokens)
     first = sign_new(doctor, site.study_uid)
     run_until(worker, queue, _publish_job(queue), JobState.DONE)
@@ -155,7 +163,7 @@ def test_report_signed_offline_arrives_when_orthanc_is_back(
     site = _central_site(signing_site, central, registry)
     tokens = _tokens(registry, central_logins)
     queue = SyncQueue(site.archive.engine)
-    doctor = outbox_actions(site, queue)
+    doctor = outbox_actions(_site_ca(site), queue)
     worker = outbox_worker(site, queue, tokens)
     central.stop()
     try:
@@ -169,7 +177,7 @@ def test_report_signed_offline_arrives_when_orthanc_is_back(
         (waiting,) = _registry_reports(registry, site.study_uid)
         assert waiting["sop_instance_uid"] == report_instance_uid(report.report_id)
     finally:
-        _restart(central)
+        central.restart()
     run_until(worker, queue, job_id, JobState.DONE, timeout=60)
     pdf, _tags = _orthanc_pdf(central, report_instance_uid(report.report_id))
     assert hashlib.sha256(pdf).hexdigest() == report.pdf_sha256
@@ -187,9 +195,10 @@ def test_another_doctors_final_and_amendment_are_refused_naming_the_holder(
         settings.reports, fhir_enabled=True, fhir_base_url="http://127.0.0.1:9/fhir"
     )
     site = dataclasses.replace(site, settings=dataclasses.replace(settings, reports=reports))
-    site.signing("ada").enroll()  # a second signer on this workstation
+    signer = _site_ca(site)
+    signer.signing("ada").enroll()  # a second signer on this workstation
     queue = SyncQueue(site.archive.engine)
-    dora, ada = outbox_actions(site, queue, "dora"), outbox_actions(site, queue, "ada")
+    dora, ada = outbox_actions(signer, queue, "dora"), outbox_actions(signer, queue, "ada")
     as_dora = outbox_worker(site, queue, _tokens(registry, central_logins, "dora"))
     as_ada = outbox_worker(site, queue, _tokens(registry, central_logins, "ada"))
     first = sign_new(dora, site.study_uid)
@@ -245,7 +254,7 @@ def test_report_goes_by_c_store_to_a_configured_node(
     site = dataclasses.replace(site, settings=settings)
     tokens = _tokens(registry, central_logins)
     queue = SyncQueue(site.archive.engine)
-    report = sign_new(outbox_actions(site, queue), site.study_uid)
+    report = sign_new(outbox_actions(_site_ca(site), queue), site.study_uid)
     central.add_modality("report-ws", settings.node.ae_title, 104, AllowStore=True)
     try:
         run_until(outbox_worker(site, queue, tokens), queue, _publish_job(queue), JobState.DONE)

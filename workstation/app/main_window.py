@@ -58,6 +58,8 @@ logger = logging.getLogger(__name__)
 CONTENT_PAGE, LOCK_PAGE = 0, 1
 #: Wait this long after the last archive change before refreshing the list.
 CHANGE_DEBOUNCE_MS = 1200
+#: How often the window looks at ``Session.central_problem`` (set off the GUI thread).
+CENTRAL_PROBLEM_POLL_MS = 1000
 #: The activity panel's height once images are shown (the user can drag it taller).
 ACTIVITY_HEIGHT_WITH_VIEWER = 130
 
@@ -107,7 +109,9 @@ class MainWindow(QMainWindow):
     def _build(self) -> None:
         self.banner = Banner(self)
         self.node_banner = Banner(self, "nodeBanner")
+        self.central_banner = Banner(self, "centralBanner")
         self._show_session_banner()
+        self._watch_central_problem()
         self.local = LocalStudyBrowser(self.model)
         self.central = self._central_browser()
         self.tabs = named(QTabWidget(), "browserTabs")
@@ -129,6 +133,7 @@ class MainWindow(QMainWindow):
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addWidget(self.banner)
         lay.addWidget(self.node_banner)
+        lay.addWidget(self.central_banner)
         lay.addWidget(splitter, 1)
         self.lock_page = LockPage(self.session.username)
         self.pages = QStackedWidget()
@@ -186,6 +191,21 @@ class MainWindow(QMainWindow):
             text = _("DICOM node off")
         self.node_label.setText(text)
         self.node_label.setToolTip(text)
+
+    def _watch_central_problem(self) -> None:
+        """The token refresher runs on its own thread and only sets
+        ``Session.central_problem``; a GUI-thread timer reads it and shows or hides the
+        central banner, so no widget is touched from another thread."""
+        self._central_timer = QTimer(self, interval=CENTRAL_PROBLEM_POLL_MS)
+        self._central_timer.timeout.connect(self._show_central_problem)
+        if self.session.mode is SessionMode.CENTRAL:
+            self._central_timer.start()
+        self._show_central_problem()
+
+    def _show_central_problem(self) -> None:
+        problem = self.session.central_problem if self.session.active else ""
+        if problem != self.central_banner.text():
+            self.central_banner.show_message(problem, "warning")
 
     def _show_session_banner(self) -> None:
         mode = self.session.mode
@@ -623,6 +643,7 @@ class MainWindow(QMainWindow):
     def shutdown(self) -> None:
         """Logout or close: stop watching, close the viewer (finalizes its GL windows)."""
         self.idle_watcher.stop()
+        self._central_timer.stop()
         self.viewer.shutdown()
         unsubscribe = getattr(self, "_unsubscribe", None)
         if unsubscribe is not None:

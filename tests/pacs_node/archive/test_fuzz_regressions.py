@@ -197,3 +197,45 @@ def test_dicomdir_record_with_an_unknown_vr_makes_the_dicomdir_unreadable(tmp_pa
     path.write_bytes(data.replace(tag, b"\x04\x00\x00\x15BS"))
     with pytest.raises(DicomdirUnreadable, match="Unknown Value Representation"):
         read_file_set(path, list_files(tmp_path), tmp_path)
+
+
+def _sequence_header_cut_short() -> bytes:
+    """The minimal input of the fuzz-found ``struct.error`` (commit 86082d2): a Part-10
+    CT whose data set is one SQ element header (tag, VR, reserved) with its 4-byte
+    length cut off by the end of the file."""
+    from workstation.pacs_node.archive import part10
+
+    sop_class, sop_uid = "1.2.840.10008.5.1.4.1.1.2", "1.2.826.0.1.3680043.8.498.77"
+    body = b"\x08\x00\x40\x11" + b"SQ\x00\x00"  # (0008,1140) SQ, then the end of the file
+    return part10.build_meta(sop_class, sop_uid, "1.2.840.10008.1.2.1") + body
+
+
+def test_sequence_length_cut_off_by_the_end_of_file_is_refused_not_a_struct_error() -> None:
+    # pydicom unpacks the missing length from too few bytes: struct.error escaped the
+    # header fallback (found by a long tests/fuzz/test_fuzz_header.py run).
+    import struct
+
+    import pytest
+
+    from workstation.pacs_node.archive import ingest, part10
+    from workstation.pacs_node.archive.errors import InvalidDicomError
+    from workstation.pacs_node.archive.header_fallback import read_header_dataset
+
+    data = _sequence_header_cut_short()
+    body_at = part10.meta_end(data)
+    assert body_at is not None and len(data) - body_at == 8
+    with pytest.raises(InvalidDicomError, match="header cannot be read") as caught:
+        ingest._read_header(data, body_at, 1 << 30)
+    assert isinstance(caught.value.__cause__, struct.error)
+    with pytest.raises(InvalidDicomError, match=r"\(struct\.error: "):
+        read_header_dataset(data)
+
+
+def test_sequence_cut_short_is_rejected_and_a_good_file_stored_after_it(sqlite_archive) -> None:  # type: ignore[no-untyped-def]
+    from workstation.pacs_node.archive.results import StoreStatus
+
+    refused = sqlite_archive.store_bytes(_sequence_header_cut_short(), source="import")
+    assert refused.status is StoreStatus.REJECTED
+    assert "header cannot be read" in refused.reason
+    stored = sqlite_archive.store_bytes(_deeply_nested_part10(3), source="import")
+    assert stored.status is StoreStatus.STORED, stored.reason

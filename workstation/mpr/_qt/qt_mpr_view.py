@@ -173,6 +173,7 @@ class QtMprView(QWidget):
         if self.snapshot_target is None or self.source_path is None:
             self._snapshot_failed(_("Snapshots are stored in the local archive."))
             return None
+        view.finish_refinement()  # the still picture, not a refinement step
         view.render_now()
         rgb = grab_rgb(view.GetRenderWindow())
         try:

@@ -1,9 +1,12 @@
 """The 3-D view: the volume ray-cast on the CPU; drag to turn it.
 
 While a button is down the mapper lowers its sampling to keep about ten frames a
-second (``AutoAdjustSampleDistances``); on release one full-quality frame is drawn.
-The one-time preparation (decimation, mapper input, gradients) runs on a worker thread
-with a progress bar; the GUI thread only attaches the ready scene and draws it.
+second (``AutoAdjustSampleDistances``). The one-time preparation (decimation, mapper
+input, gradients) runs on a worker thread with a progress bar; the GUI thread only
+attaches the ready scene and draws it. The first picture, and the picture after a
+release, a preset, blend or crop change, comes at dragging quality and is then refined
+in steps driven by a timer (``REFINEMENT_STEPS``), one frame each, so the GUI thread
+never blocks on a full-quality frame and the mouse can interrupt the refinement.
 Shift+click twice measures a two-point distance on what is drawn.
 """
 
@@ -14,7 +17,7 @@ import threading
 from collections.abc import Sequence
 
 import numpy as np
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QProgressBar
 
 from workstation.i18n import _
@@ -32,6 +35,8 @@ logger = logging.getLogger(__name__)
 
 #: Share of the bar for decimating the volume and building the mapper input.
 _INPUT_SHARE = 0.1
+#: Pause between two refinement frames (the event loop runs input and other views).
+REFINE_INTERVAL_MS = 20
 
 
 class _Relay(QObject):
@@ -49,6 +54,8 @@ class Qt3DView(ViewerRenderWidget):
     sig_prepared = Signal()
     #: Emitted after the first picture is on screen.
     sig_first_image_shown = Signal()
+    #: Emitted when the picture is at still quality (the last refinement step drawn).
+    sig_refined = Signal()
     #: Emitted when an iso-surface is on screen (its triangle count).
     sig_surface_shown = Signal(int)
     #: Emitted when a two-point distance is measured (millimetres).
@@ -68,6 +75,12 @@ class Qt3DView(ViewerRenderWidget):
         self.first_shown = False
         self._last = (0.0, 0.0)
         self._dragging = False
+        self.refined = False
+        self._refine_left: list[tuple[float, float]] = []
+        self._refine_timer = QTimer(self)
+        self._refine_timer.setSingleShot(True)
+        self._refine_timer.setInterval(REFINE_INTERVAL_MS)
+        self._refine_timer.timeout.connect(self._refine_step)
         self._relay = _Relay()
         self._relay.sig_progress.connect(
             self._on_preparation_progress, Qt.ConnectionType.QueuedConnection
@@ -124,7 +137,7 @@ class Qt3DView(ViewerRenderWidget):
         result.set_crop(self.crop)
         self.sig_prepared.emit()
         self.progress.hide()
-        self.render_now()
+        self.refine()  # the coarse first frame now, the finer ones on the timer
         self.first_shown = True
         logger.info("3-D view: first picture on screen")
         self.sig_first_image_shown.emit()
@@ -137,7 +150,35 @@ class Qt3DView(ViewerRenderWidget):
             self.shift = shift
         if self.scene is not None:  # else applied when the preparation ends
             self.scene.set_preset(preset(name), shift=self.shift, blend=self.blend)
-            self.request_render()
+            self.refine()
+
+    def refine(self) -> None:
+        """Draw the scene at the coarsest refinement step now and the finer ones on the
+        timer (restarts a refinement in progress)."""
+        if self.scene is None or self.closed:
+            return
+        self.refined = False
+        self._refine_left = self.scene.refinement_steps()
+        self._refine_step()
+
+    def _refine_step(self) -> None:
+        if self.scene is None or self.closed or self._dragging or not self._refine_left:
+            return
+        self.scene.set_fixed_quality(*self._refine_left.pop(0))
+        self.render_now()
+        if self._refine_left:
+            self._refine_timer.start()
+        else:
+            self.refined = True
+            self.sig_refined.emit()
+
+    def finish_refinement(self) -> None:
+        """Draw at still quality now (one full frame: for a snapshot or a pick)."""
+        if self.scene is None or self.closed or self.refined:
+            return
+        self._refine_timer.stop()
+        self._refine_left = self.scene.refinement_steps()[-1:]
+        self._refine_step()
 
     def set_iso(self, value: float | None) -> None:
         """Show the iso-surface at `value` (modality units), built on a worker thread
@@ -190,7 +231,7 @@ class Qt3DView(ViewerRenderWidget):
         self.crop = crop
         if self.scene is not None:  # else applied when the preparation ends
             self.scene.set_crop(self.crop)
-            self.request_render()
+            self.refine()
             if changed and self.iso_value is not None:
                 self.set_iso(self.iso_value)  # the surface is clipped by the box too
 
@@ -203,6 +244,7 @@ class Qt3DView(ViewerRenderWidget):
         third click starts a new measurement. The LPS point, or None if nothing is there."""
         if self.scene is None:
             return None
+        self.finish_refinement()
         self.render_now()  # pick against what is on screen now
         scale = self.devicePixelRatioF()
         point = pick_point(self.renderer, x * scale, (self.height() - y) * scale)
@@ -232,6 +274,8 @@ class Qt3DView(ViewerRenderWidget):
             ev.accept()
             return
         self._dragging = True
+        self._refine_timer.stop()
+        self.refined = False
         self._last = (ev.position().x(), ev.position().y())
         self.scene.set_interactive(True)
         ev.accept()
@@ -256,10 +300,11 @@ class Qt3DView(ViewerRenderWidget):
             return
         self._dragging = False
         self.scene.set_interactive(False)
-        self.request_render()
+        self.refine()
         ev.accept()
 
     def close_vtk(self) -> None:
+        self._refine_timer.stop()
         if not self.closed and self._distance_line is not None:
             self._distance_line.remove()
         if not self.closed and self.scene is not None:

@@ -88,7 +88,18 @@ class VtkPlanePicture:
         """Show `picture`: (rows, columns) grey or (rows, columns, 3) RGB, uint8."""
         h, w = picture.shape[:2]
         channels = 1 if picture.ndim == 2 else picture.shape[2]
-        self._pixels = np.ascontiguousarray(picture[::-1]).reshape(-1, channels)
+        upright = picture[::-1].reshape(h, w, channels)
+        if (
+            self._pixels is not None
+            and self._image is not None
+            and (self._pixels.shape == (h * w, channels) and self._shape == (h, w))
+        ):
+            # same size: the pixels go into the array VTK already holds and the image
+            # is marked modified (no new vtkImageData and pipeline a frame)
+            np.copyto(self._pixels.reshape(h, w, channels), upright)
+            self._image.Modified()
+            return
+        self._pixels = np.ascontiguousarray(upright).reshape(h * w, channels)
         image = vtkImageData()
         image.SetDimensions(w, h, 1)
         image.GetPointData().SetScalars(numpy_to_vtk(self._pixels, deep=0))

@@ -273,6 +273,9 @@ class DimseNode:
             self._require(assoc, model)
             responses = assoc.send_c_move(identifier, destination, model)
             result = self._follow_retrieve(assoc, model, responses, tracker, cancel)
+        if result.status is None:  # no final response (association lost): the peer's
+            # last pending counts are the instances the destination acknowledged
+            result.completed, result.failed = tracker.done, tracker.failed
         result.seconds = tracker.elapsed
         return result
 
