@@ -74,6 +74,10 @@ def test_roles_and_site_locks(
     assert not can_edit(settings, operator, "node.peers")[0]
     with pytest.raises(PermissionDenied):
         save_user_settings(settings, operator, {"node.port": 104}, audit)
+    denied = audit.events(action="permission_denied")[-1]
+    assert denied.outcome == "denied" and denied.actor == operator.username
+    assert denied.detail["permission"] == "nodes.manage"
+    assert denied.detail["keys"] == ["node.port"]
     save_user_settings(settings, operator, {"general.language": "en"}, audit)
     site = tmp_path / "site.toml"
     site.write_text('locked = ["central.auth_url"]\n[central]\nauth_url = "https://c"\n')

@@ -180,11 +180,15 @@ class AuditLog:
         return {}
 
     def require(
-        self, session: Session, permission: Permission, study_uid: str | None = None
+        self,
+        session: Session,
+        permission: Permission,
+        study_uid: str | None = None,
+        **detail: Any,
     ) -> None:
         """:func:`~workstation.auth.permissions.require`, and a refusal is audited
-        (``permission_denied``, outcome denied) before it is raised: the one guard of
-        every engine action."""
+        (``permission_denied``, outcome denied, with ``detail``) before it is raised:
+        the one guard of every engine action."""
         try:
             require(session, permission)
         except PermissionDenied:
@@ -194,6 +198,7 @@ class AuditLog:
                 outcome=Outcome.DENIED,
                 study_uid=study_uid,
                 permission=permission.value,
+                **detail,
             )
             raise
 

@@ -155,14 +155,8 @@ class Authenticator:
     def _login_standalone(self, username: str, password: str) -> Session:
         assert self.local is not None
         user = self.local.authenticate(username, password)
-        return Session(
-            username=user.username,
-            user_id=user.user_id,
-            role=user.role,
-            mode=SessionMode.STANDALONE,
-            keyring_available=self.store.available,
-            started_at=self.clock.now(),
-            unlock_verifier=user.password_hash,
+        return self._new_session(
+            user.username, user.user_id, user.role, SessionMode.STANDALONE, user.password_hash
         )
 
     def _login_central(
@@ -176,33 +170,42 @@ class Authenticator:
                 raise
             logger.warning("central unreachable: trying offline login")
             entry = self.offline.check(username, password)
-            return Session(
-                username=entry.username,
-                user_id=entry.user_id,
-                role=entry.role,
-                mode=SessionMode.OFFLINE,
-                keyring_available=self.store.available,
-                started_at=self.clock.now(),
-                unlock_verifier=entry.verifier,
+            return self._new_session(
+                entry.username, entry.user_id, entry.role, SessionMode.OFFLINE, entry.verifier
             )
         claims = tokens.claims
         role = _role_from_claims(claims)
         name = str(claims.get("sub") or username)
         user_id = str(claims.get("uid") or name)
         verifier = self.offline.remember(name, user_id, role, password)
-        session = Session(
-            username=name,
-            user_id=user_id,
-            role=role,
-            mode=SessionMode.CENTRAL,
-            keyring_available=self.store.available,
-            started_at=self.clock.now(),
-            tokens=tokens,
-            unlock_verifier=verifier,
+        session = self._new_session(
+            name, user_id, role, SessionMode.CENTRAL, verifier, tokens=tokens
         )
         self._save_tokens(session)
         self._start_refresher(session)
         return session
+
+    def _new_session(
+        self,
+        username: str,
+        user_id: str,
+        role: Role,
+        mode: SessionMode,
+        unlock_verifier: str,
+        *,
+        tokens: TokenSet | None = None,
+    ) -> Session:
+        """A session starting now, on this machine's keyring."""
+        return Session(
+            username=username,
+            user_id=user_id,
+            role=role,
+            mode=mode,
+            keyring_available=self.store.available,
+            started_at=self.clock.now(),
+            tokens=tokens,
+            unlock_verifier=unlock_verifier,
+        )
 
     # -- tokens ------------------------------------------------------------------------
     def _token_key(self, session: Session) -> str:

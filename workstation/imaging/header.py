@@ -36,6 +36,19 @@ BIG_ENDIAN = "1.2.840.10008.1.2.2"
 UNCOMPRESSED = (*NATIVE_LITTLE_ENDIAN, BIG_ENDIAN, "")
 _DEFER_BYTES = 16 * 1024
 
+#: What pydicom raises on a header it cannot parse (a damaged or truncated file).
+_PARSE_ERRORS: tuple[type[Exception], ...] = (
+    ValueError,
+    TypeError,
+    KeyError,
+    IndexError,
+    EOFError,
+    OverflowError,
+    struct.error,
+)
+#: The same for a forced read without file meta, where an OSError also means "not DICOM".
+_BARE_READ_ERRORS: tuple[type[Exception], ...] = (*_PARSE_ERRORS, OSError)
+
 
 @dataclass(frozen=True)
 class FrameInfo:
@@ -146,15 +159,7 @@ def read_header(path: str | os.PathLike[str]) -> ImageHeader:
         raise PixelDataError(
             _("The file cannot be read ({error}).").format(error=exc.strerror or exc), repr(exc)
         ) from exc
-    except (
-        ValueError,
-        TypeError,
-        KeyError,
-        IndexError,
-        EOFError,
-        OverflowError,
-        struct.error,
-    ) as exc:
+    except _PARSE_ERRORS as exc:
         raise PixelDataError(_("The file is damaged and cannot be read."), repr(exc)[:300]) from exc
     header = header_of_dataset(ds, name)
     if header.pixel_offset is None and size > limits.MAX_FILE_BYTES:
@@ -169,16 +174,7 @@ def _read_bare_dataset(name: str, first_error: Exception) -> Any:
     not_dicom = PixelDataError(_("This file is not a DICOM file."), str(first_error)[:200])
     try:
         ds = pydicom.dcmread(name, force=True, defer_size=_DEFER_BYTES)
-    except (
-        ValueError,
-        TypeError,
-        KeyError,
-        IndexError,
-        EOFError,
-        OSError,
-        OverflowError,
-        struct.error,
-    ) as exc:
+    except _BARE_READ_ERRORS as exc:
         raise not_dicom from exc
     if "Rows" not in ds or "PixelData" not in ds:
         raise not_dicom

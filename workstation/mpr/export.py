@@ -20,13 +20,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pydicom import config
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.sequence import Sequence as DicomSequence
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
 from workstation import __version__
 from workstation.i18n import _
+from workstation.imaging.strict_write import save_strictly
 from workstation.mpr.geometry import Plane, Slab, SlabMode
 from workstation.mpr.volume import MprVolume
 
@@ -116,16 +116,11 @@ def derived_series(
 def write_series(series: DerivedSeries, folder: Path) -> list[Path]:
     """Write each data set to ``folder/IMG00001.dcm`` … strictly; the paths written."""
     folder.mkdir(parents=True, exist_ok=True)
-    previous = config.settings.writing_validation_mode
-    config.settings.writing_validation_mode = config.RAISE
     paths = []
-    try:
-        for n, ds in enumerate(series.datasets, start=1):
-            path = folder / f"IMG{n:05d}.dcm"
-            ds.save_as(path, enforce_file_format=True)
-            paths.append(path)
-    finally:
-        config.settings.writing_validation_mode = previous
+    for n, ds in enumerate(series.datasets, start=1):
+        path = folder / f"IMG{n:05d}.dcm"
+        save_strictly(ds, path)
+        paths.append(path)
     return paths
 
 

@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pydicom import config
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
 from workstation import __version__
+from workstation.imaging.strict_write import save_strictly
 from workstation.mpr.export import copy_source_modules
 
 SECONDARY_CAPTURE_STORAGE = "1.2.840.10008.5.1.4.1.1.7"
@@ -84,10 +84,5 @@ def write_snapshot(ds: Dataset, folder: Path) -> Path:
     while (folder / f"SC{n:05d}.dcm").exists():
         n += 1
     path = folder / f"SC{n:05d}.dcm"
-    previous = config.settings.writing_validation_mode
-    config.settings.writing_validation_mode = config.RAISE
-    try:
-        ds.save_as(path, enforce_file_format=True)
-    finally:
-        config.settings.writing_validation_mode = previous
+    save_strictly(ds, path)
     return path

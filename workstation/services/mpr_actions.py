@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -75,25 +76,13 @@ def export_reformat(
     from workstation.mpr.reformat import reformat, reformat_planes
 
     study_uid = str(template.get("StudyInstanceUID", "")) or None
-    _guard(actor, audit, study_uid, Permission.STUDY_EXPORT)
-    if archive is not None:
-        _guard(actor, audit, study_uid, Permission.STUDY_IMPORT)
-    try:
+    _guard_export(actor, audit, study_uid, storing=archive is not None)
+    with _failure_audited(audit, actor, study_uid, "mpr"):
         planes = reformat_planes(volume, request)
         images = reformat(volume, planes, request.slab, progress=progress, cancel=cancel)
         series = derived_series(volume, template, planes[: len(images)], images, slab=request.slab)
         paths = write_series(series, destination)
         stored, rejected = _store(archive, paths) if archive is not None else (0, ())
-    except Exception as exc:
-        audit.record(
-            AuditAction.STUDY_EXPORT,
-            outcome=Outcome.FAILURE,
-            study_uid=study_uid,
-            kind="mpr",
-            error=type(exc).__name__,
-            **actor.audit_kwargs(),
-        )
-        raise
     result = ReformatResult(
         series.series_instance_uid, series.study_instance_uid, tuple(paths), len(planes),
         stored, rejected,
@@ -143,23 +132,11 @@ def export_snapshot(
     from workstation.mpr.snapshot import secondary_capture, write_snapshot
 
     study_uid = str(template.get("StudyInstanceUID", "")) or None
-    _guard(actor, audit, study_uid, Permission.STUDY_EXPORT)
-    if archive is not None:
-        _guard(actor, audit, study_uid, Permission.STUDY_IMPORT)
-    try:
+    _guard_export(actor, audit, study_uid, storing=archive is not None)
+    with _failure_audited(audit, actor, study_uid, "3d-snapshot"):
         ds = secondary_capture(template, rgb, description=description)
         path = write_snapshot(ds, destination)
         stored, rejected = _store(archive, [path]) if archive is not None else (0, ())
-    except Exception as exc:
-        audit.record(
-            AuditAction.STUDY_EXPORT,
-            outcome=Outcome.FAILURE,
-            study_uid=study_uid,
-            kind="3d-snapshot",
-            error=type(exc).__name__,
-            **actor.audit_kwargs(),
-        )
-        raise
     audit.record(
         AuditAction.STUDY_EXPORT,
         outcome=Outcome.SUCCESS if not rejected else Outcome.FAILURE,
@@ -207,9 +184,32 @@ def store_snapshot(
         )  # fmt: skip
 
 
-def _guard(actor: Actor, audit: AuditLog, study_uid: str | None, permission: Permission) -> None:
-    if actor.session is not None:
-        audit.require(actor.session, permission, study_uid)
+def _guard_export(actor: Actor, audit: AuditLog, study_uid: str | None, *, storing: bool) -> None:
+    """Check (audited) that a session may export, and import when the result is stored."""
+    if actor.session is None:
+        return
+    audit.require(actor.session, Permission.STUDY_EXPORT, study_uid)
+    if storing:
+        audit.require(actor.session, Permission.STUDY_IMPORT, study_uid)
+
+
+@contextmanager
+def _failure_audited(
+    audit: AuditLog, actor: Actor, study_uid: str | None, kind: str
+) -> Iterator[None]:
+    """Audit a failed export of ``kind`` (the exception's type only) and re-raise it."""
+    try:
+        yield
+    except Exception as exc:
+        audit.record(
+            AuditAction.STUDY_EXPORT,
+            outcome=Outcome.FAILURE,
+            study_uid=study_uid,
+            kind=kind,
+            error=type(exc).__name__,
+            **actor.audit_kwargs(),
+        )
+        raise
 
 
 def _store(archive: Archive, paths: list[Path]) -> tuple[int, tuple[str, ...]]:

@@ -234,13 +234,14 @@ class StudyActions:
         self.guard(Permission.STUDY_SEND, study_uid)
         label = node_label or getattr(node, "name", "?")
 
-        def run(ctx: JobContext) -> object:
+        def send(progress: Any, cancel: Any) -> TransferResult:
             files = [rec.path for rec in self.archive.study_instances(study_uid)]
-            result = node.send(files, progress=_progress_to(ctx), cancel=_cancel_token(ctx))
-            return self._finish_transfer(ctx, AuditAction.STUDY_SEND, study_uid, label, result)
+            return node.send(files, progress=progress, cancel=cancel)
 
         title = _("Send study to {node}").format(node=label)
-        return self.jobs.submit(JobKind.SEND, title, run)
+        return self._transfer_job(
+            JobKind.SEND, AuditAction.STUDY_SEND, study_uid, label, title, send
+        )
 
     def transfer_now(
         self,
@@ -331,12 +332,30 @@ class StudyActions:
         self.guard(Permission.STUDY_RETRIEVE, study_uid)
         label = node_label or node.name
 
-        def run(ctx: JobContext) -> object:
-            result = node.retrieve(study_uid, progress=_progress_to(ctx), cancel=_cancel_token(ctx))
-            return self._finish_transfer(ctx, AuditAction.STUDY_RETRIEVE, study_uid, label, result)
+        def retrieve(progress: Any, cancel: Any) -> TransferResult:
+            return node.retrieve(study_uid, progress=progress, cancel=cancel)
 
         title = _("Retrieve study from {node}").format(node=label)
-        return self.jobs.submit(JobKind.RETRIEVE, title, run)
+        return self._transfer_job(
+            JobKind.RETRIEVE, AuditAction.STUDY_RETRIEVE, study_uid, label, title, retrieve
+        )
+
+    def _transfer_job(
+        self,
+        kind: JobKind,
+        action: AuditAction,
+        study_uid: str,
+        node_label: str,
+        title: str,
+        transfer: Callable[[Any, Any], TransferResult],
+    ) -> Job:
+        """A job that runs ``transfer(progress, cancel)`` and audits its outcome."""
+
+        def run(ctx: JobContext) -> object:
+            result = transfer(_progress_to(ctx), _cancel_token(ctx))
+            return self._finish_transfer(ctx, action, study_uid, node_label, result)
+
+        return self.jobs.submit(kind, title, run)
 
     def _finish_transfer(
         self,

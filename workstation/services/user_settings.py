@@ -16,9 +16,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from workstation.auth.audit import AuditAction, AuditLog, Outcome
-from workstation.auth.errors import AuthError, PermissionDenied
-from workstation.auth.permissions import Permission, require
+from workstation.auth.audit import AuditAction, AuditLog
+from workstation.auth.errors import AuthError
+from workstation.auth.permissions import Permission
 from workstation.auth.session import Session
 from workstation.config import Settings
 from workstation.i18n import _
@@ -67,17 +67,7 @@ def save_user_settings(
             raise AuthError(_("{key} is set by the site configuration.").format(key=key))
         perm = permission_for(key)
         if perm is not None:
-            try:
-                require(session, perm)
-            except PermissionDenied:
-                audit.record(
-                    AuditAction.PERMISSION_DENIED,
-                    session=session,
-                    outcome=Outcome.DENIED,
-                    permission=perm.value,
-                    keys=sorted(changes),
-                )
-                raise
+            audit.require(session, perm, keys=sorted(changes))
     path = settings.user_config_file
     data: dict[str, Any] = {}
     if path.is_file():

@@ -176,14 +176,10 @@ def write_measurement_report(
 ) -> Path:
     """Build the SR and write it to ``path`` (strict validation); returns ``path``."""
     import pydicom
-    from pydicom import config
+
+    from workstation.imaging.strict_write import save_strictly
 
     sr = build_measurement_report(annotations, sources)
-    previous = config.settings.writing_validation_mode
-    config.settings.writing_validation_mode = config.RAISE
-    try:
-        sr.save_as(path, enforce_file_format=True)
-    finally:
-        config.settings.writing_validation_mode = previous
+    save_strictly(sr, path)
     pydicom.dcmread(path)  # fails loudly if what we wrote does not parse
     return path

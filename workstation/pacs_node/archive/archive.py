@@ -157,12 +157,7 @@ class Archive:
         :meth:`IndexWriter.store`).
         """
         outcome = self._prepare(data, source, calling_aet, origin, None, None, received, False)
-        if isinstance(outcome, StoreResult):
-            return outcome
-        try:
-            return self._writer.store(outcome)
-        finally:
-            self._flight_done()
+        return self._index_now(outcome)
 
     def store_dataset(self, ds: Any, *, source: str, calling_aet: str | None = None) -> StoreResult:
         """Store a decoded pydicom Dataset (C-STORE/WADO receivers); durable on return."""
@@ -177,6 +172,10 @@ class Archive:
                 reason=_("The dataset could not be encoded: {error}").format(error=exc),
             )
         outcome = self._prepare(data, source, calling_aet, source, None, (ds, tsyntax), None, False)
+        return self._index_now(outcome)
+
+    def _index_now(self, outcome: Prepared | StoreResult) -> StoreResult:
+        """Commit a prepared file's index row and wait for it (a refusal is returned as is)."""
         if isinstance(outcome, StoreResult):
             return outcome
         try:

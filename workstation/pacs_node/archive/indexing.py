@@ -569,11 +569,24 @@ def _patient(conn: Connection, item: Prepared) -> tuple[int, bool]:
     ).first()
     if other is None:
         return new_pk, False
+    _record_conflict(conn, item, "identity", existing_pk=other.id, new_pk=new_pk)
+    logger.warning(
+        "patient identity conflict: a known Patient ID arrived with another name or birth "
+        "date (study %s); kept as a separate patient",
+        item.header.study_instance_uid,
+    )
+    return new_pk, True
+
+
+def _record_conflict(
+    conn: Connection, item: Prepared, kind: str, *, existing_pk: int, new_pk: int
+) -> None:
+    """Keep an unresolved patient conflict of ``kind`` raised by ``item``."""
     conn.execute(
         insert(PC).values(
-            patient_id=pk.patient_id,
-            kind="identity",
-            existing_patient_pk=other.id,
+            patient_id=item.header.patient.patient_id,
+            kind=kind,
+            existing_patient_pk=existing_pk,
             new_patient_pk=new_pk,
             study_instance_uid=item.header.study_instance_uid,
             sop_instance_uid=item.header.sop_instance_uid,
@@ -583,12 +596,6 @@ def _patient(conn: Connection, item: Prepared) -> tuple[int, bool]:
             note="",
         )
     )
-    logger.warning(
-        "patient identity conflict: a known Patient ID arrived with another name or birth "
-        "date (study %s); kept as a separate patient",
-        item.header.study_instance_uid,
-    )
-    return new_pk, True
 
 
 def _study(conn: Connection, item: Prepared, patient_pk: int, touched: dict[int, _Touched]) -> int:
@@ -637,20 +644,7 @@ def _study_patient_check(conn: Connection, item: Prepared, study_pk: int, patien
         )
     ).first()
     if seen is None:
-        conn.execute(
-            insert(PC).values(
-                patient_id=item.header.patient.patient_id,
-                kind="study_patient",
-                existing_patient_pk=owner,
-                new_patient_pk=patient_pk,
-                study_instance_uid=item.header.study_instance_uid,
-                sop_instance_uid=item.header.sop_instance_uid,
-                source=item.source[:32],
-                resolved=False,
-                detected_at=utcnow(),
-                note="",
-            )
-        )
+        _record_conflict(conn, item, "study_patient", existing_pk=owner, new_pk=patient_pk)
         logger.warning(
             "study %s received an instance of another patient identity; flagged",
             item.header.study_instance_uid,

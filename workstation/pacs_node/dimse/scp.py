@@ -155,11 +155,7 @@ class ScpHandlers:
 
     # -- query ---------------------------------------------------------------------------
     def on_c_find(self, event: evt.Event) -> Iterator[tuple[Any, Dataset | None]]:
-        try:
-            yield from self._find(event)
-        except Exception as exc:  # noqa: BLE001 - never raise into pynetdicom
-            _log_failure(exc, "C-FIND handler failed")
-            yield st.status(st.UNABLE_TO_PROCESS, _("Internal error while searching")), None
+        return _never_raising(self._find(event), "C-FIND", _("Internal error while searching"))
 
     def _find(self, event: evt.Event) -> Iterator[tuple[Any, Dataset | None]]:
         self.stats.finds += 1
@@ -201,11 +197,7 @@ class ScpHandlers:
 
     # -- retrieve ------------------------------------------------------------------------
     def on_c_move(self, event: evt.Event) -> Iterator[Any]:
-        try:
-            yield from self._move(event)
-        except Exception as exc:  # noqa: BLE001 - never raise into pynetdicom
-            _log_failure(exc, "C-MOVE handler failed")
-            yield st.status(st.UNABLE_TO_PROCESS, _("Internal error while retrieving")), None
+        return _never_raising(self._move(event), "C-MOVE", _("Internal error while retrieving"))
 
     def _move(self, event: evt.Event) -> Iterator[Any]:
         self.stats.moves += 1
@@ -231,11 +223,7 @@ class ScpHandlers:
         yield from self._sub_operations(event, instances, lambda: accepted.get("assoc"))
 
     def on_c_get(self, event: evt.Event) -> Iterator[Any]:
-        try:
-            yield from self._get(event)
-        except Exception as exc:  # noqa: BLE001 - never raise into pynetdicom
-            _log_failure(exc, "C-GET handler failed")
-            yield st.status(st.UNABLE_TO_PROCESS, _("Internal error while retrieving")), None
+        return _never_raising(self._get(event), "C-GET", _("Internal error while retrieving"))
 
     def _get(self, event: evt.Event) -> Iterator[Any]:
         self.stats.gets += 1
@@ -357,6 +345,16 @@ def _typed(value: Any, vr: str) -> Any:
 
 
 __all__ = ["NodeStats", "ScpHandlers", "caller_of"]
+
+
+def _never_raising(responses: Iterator[Any], service: str, comment: str) -> Iterator[Any]:
+    """A handler's responses, ending in Unable to Process (with ``comment``) when the
+    handler fails: pynetdicom must never see an exception."""
+    try:
+        yield from responses
+    except Exception as exc:  # noqa: BLE001 - never raise into pynetdicom
+        _log_failure(exc, "%s handler failed", service)
+        yield st.status(st.UNABLE_TO_PROCESS, comment), None
 
 
 def _log_failure(exc: BaseException, message: str, *args: object) -> None:

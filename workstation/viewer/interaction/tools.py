@@ -15,7 +15,7 @@ import enum
 from dataclasses import dataclass, field
 
 from workstation.i18n import _
-from workstation.viewer.annotations import POINTS_NEEDED, Kind
+from workstation.viewer.annotations import POINTS_NEEDED, Kind, kind_label
 
 
 class Tool(enum.StrEnum):
@@ -43,21 +43,16 @@ class Tool(enum.StrEnum):
 
 
 def tool_label(tool: Tool) -> str:
+    """The tool's name on screen; a drawing tool is named like what it draws."""
+    kind = tool.kind
+    if kind is not None:
+        return kind_label(kind)
     return {
         Tool.WINDOW: _("Window/level"),
         Tool.PAN: _("Pan"),
         Tool.ZOOM: _("Zoom"),
         Tool.MAGNIFY: _("Magnifier"),
         Tool.SELECT: _("Select"),
-        Tool.LENGTH: _("Length"),
-        Tool.ANGLE: _("Angle"),
-        Tool.COBB: _("Cobb angle"),
-        Tool.RECTANGLE: _("Rectangle ROI"),
-        Tool.ELLIPSE: _("Ellipse ROI"),
-        Tool.FREEHAND: _("Freehand ROI"),
-        Tool.PROBE: _("Probe"),
-        Tool.TEXT: _("Text"),
-        Tool.ARROW: _("Arrow"),
     }[tool]
 
 
