@@ -41,10 +41,12 @@ def _instances(n_studies: int, per_series: int) -> list[bytes]:
     return out
 
 
-def _audit_writer(path: str, stop: threading.Event, errors: list[BaseException]) -> int:
-    """Another program's writer: a hash-chain-like insert that reads before it writes."""
+def _audit_writer(
+    path: str, stop: threading.Event, errors: list[BaseException], written: list[int]
+) -> None:
+    """Another program's writer: a hash-chain-like insert that reads before it writes
+    (``written[0]`` counts its commits as they happen)."""
     conn = sqlite3.connect(path, timeout=30, isolation_level=None)
-    written = 0
     try:
         conn.execute("CREATE TABLE IF NOT EXISTS probe_audit (id INTEGER PRIMARY KEY, prev INT)")
         while not stop.is_set():
@@ -52,13 +54,12 @@ def _audit_writer(path: str, stop: threading.Event, errors: list[BaseException])
             last = conn.execute("SELECT max(id) FROM probe_audit").fetchone()[0] or 0
             conn.execute("INSERT INTO probe_audit (prev) VALUES (?)", (last,))
             conn.execute("COMMIT")
-            written += 1
+            written[0] += 1
             time.sleep(0.001)  # a busy writer, not one that never lets go
     except BaseException as exc:  # noqa: BLE001 - reported by the test
         errors.append(exc)
     finally:
         conn.close()
-    return written
 
 
 def test_index_writer_sync_queue_and_a_third_writer_share_one_file(settings: Settings) -> None:
@@ -72,7 +73,7 @@ def test_index_writer_sync_queue_and_a_third_writer_share_one_file(settings: Set
     sync_rounds = [0]
 
     def audit() -> None:
-        audit_count[0] = _audit_writer(path, stop, errors)
+        _audit_writer(path, stop, errors, audit_count)
 
     def sync() -> None:
         try:
@@ -105,7 +106,12 @@ def test_index_writer_sync_queue_and_a_third_writer_share_one_file(settings: Set
             t.start()
         for t in storers:
             t.join()
-        while sync_rounds[0] < 3 and not errors and threads[1].is_alive():
+        # Every writer must get its turns: the third one's busy handler backs off and may
+        # first get the lock once the archive's burst is over (bounded by its 30 s timeout).
+        deadline = time.monotonic() + 30
+        while (sync_rounds[0] < 3 or audit_count[0] < 1) and not errors:
+            if time.monotonic() > deadline or not all(t.is_alive() for t in threads):
+                break
             time.sleep(0.05)
     finally:
         stop.set()
