@@ -10,6 +10,14 @@ from typing import Any
 from workstation.cli._acting import add_actor_arguments
 
 
+def add_command(
+    sub: argparse._SubParsersAction, name: str, help_text: str, *, metavar: str = "ACTION"
+) -> argparse._SubParsersAction:
+    """Add command ``name`` whose actions (one required) are added to what it returns."""
+    p = sub.add_parser(name, help=help_text)
+    return p.add_subparsers(dest=f"{name}_action", metavar=metavar, required=True)
+
+
 def add_verb(
     verbs: argparse._SubParsersAction,
     name: str,

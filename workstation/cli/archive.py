@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from workstation.cli import exit_codes
 from workstation.cli._acting import acts_for_person
 from workstation.cli._archive_verbs import needs_archive
-from workstation.cli._verbs import add_verb
+from workstation.cli._verbs import add_command, add_verb
 from workstation.cli.console import human_bytes, print_json
 from workstation.cli.context import CliContext
 from workstation.i18n import _
@@ -29,8 +29,7 @@ if TYPE_CHECKING:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("archive", help=_("check or export the local archive"))
-    verbs = p.add_subparsers(dest="archive_command", metavar="ACTION", required=True)
+    verbs = add_command(sub, "archive", _("check or export the local archive"))
     c = add_verb(
         verbs, "check", run_check, _("verify the index against the stored files"),
         json_help=_("print the report as JSON"),

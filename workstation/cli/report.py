@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 from workstation.cli import exit_codes
 from workstation.cli._acting import acts_for_person, next_secret
-from workstation.cli._verbs import add_verb
+from workstation.cli._verbs import add_command, add_verb
 from workstation.cli.console import print_json
 from workstation.cli.context import CliContext
 from workstation.i18n import _
@@ -37,8 +37,7 @@ if TYPE_CHECKING:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("report", help=_("write, sign, export and verify reports"))
-    verbs = p.add_subparsers(dest="report_verb", metavar="VERB", required=True)
+    verbs = add_command(sub, "report", _("write, sign, export and verify reports"), metavar="VERB")
 
     as_json = _("print the result as JSON")
 

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 from workstation.cli import exit_codes
 from workstation.cli._acting import acts_for_person, next_secret
-from workstation.cli._verbs import add_verb
+from workstation.cli._verbs import add_command, add_verb
 from workstation.cli.console import print_json
 from workstation.cli.context import CliContext
 from workstation.i18n import _, ngettext
@@ -37,8 +37,9 @@ if TYPE_CHECKING:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("signing", help=_("report signing: site CA, keys, revocation"))
-    verbs = p.add_subparsers(dest="signing_verb", metavar="VERB", required=True)
+    verbs = add_command(
+        sub, "signing", _("report signing: site CA, keys, revocation"), metavar="VERB"
+    )
     init = add_verb(
         verbs, "ca-init", run_ca_init, _("create the standalone site CA (administrators)"),
         actor=True,

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from workstation.cli import exit_codes
 from workstation.cli._acting import acts_for_person, auth_failure, next_secret
-from workstation.cli._verbs import add_verb
+from workstation.cli._verbs import add_command, add_verb
 from workstation.cli.console import print_json
 from workstation.cli.context import CliContext
 from workstation.i18n import _
@@ -31,8 +31,7 @@ ROLES = ("admin", "doctor", "operator")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("users", help=_("add or list local accounts (standalone mode)"))
-    verbs = p.add_subparsers(dest="users_command", metavar="ACTION", required=True)
+    verbs = add_command(sub, "users", _("add or list local accounts (standalone mode)"))
     a = add_verb(
         verbs, "add", run_add, _("add a local account"),
         json_help=_("print the new account as JSON"), actor=True,
