@@ -440,26 +440,10 @@ class DimseNode:
         return outcome_from_status(item.sop_instance, rsp)
 
     # -- RemoteNode --------------------------------------------------------------------
-    def retrieve(
-        self,
-        study_uid: str,
-        series_uid: str | None = None,
-        sop_uids: Iterable[str] | None = None,
-        *,
-        progress: ProgressCallback | None = None,
-        cancel: CancelToken | None = None,
-    ) -> TransferResult:
-        """C-GET into the local archive (C-MOVE needs the peer to know our address)."""
-        return self.get(study_uid, series_uid, sop_uids, progress=progress, cancel=cancel)
-
-    def send(
-        self,
-        files: Iterable[Path],
-        *,
-        progress: ProgressCallback | None = None,
-        cancel: CancelToken | None = None,
-    ) -> TransferResult:
-        return self.store(files, progress=progress, cancel=cancel)
+    #: Retrieve is C-GET into the local archive (C-MOVE needs the peer to know our
+    #: address); send is C-STORE.
+    retrieve = get
+    send = store
 
 
 _SUBOP_DONE = (
