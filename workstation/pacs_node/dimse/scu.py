@@ -16,6 +16,7 @@ import contextlib
 import logging
 import socket
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import KW_ONLY, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -111,24 +112,22 @@ def retrieve_identifier(
     return ds
 
 
+@dataclass(eq=False)
 class DimseNode:
     """A DICOM peer reached by DIMSE (see the module docstring)."""
 
-    def __init__(
-        self,
-        settings: Settings,
-        peer: PeerNode,
-        *,
-        archive: Archive | None = None,
-        root: str = "study",
-    ) -> None:
+    settings: Settings
+    peer: PeerNode
+    _: KW_ONLY
+    archive: Archive | None = None
+    root: str = "study"
+    name: str = field(init=False)
+    limits: WireLimits = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
         quiet_pynetdicom_logs()
-        self.settings = settings
-        self.peer = peer
-        self.name = peer.name
-        self.archive = archive
-        self.root = root
-        self.limits: WireLimits = wire_limits(settings.node)
+        self.name = self.peer.name
+        self.limits = wire_limits(self.settings.node)
 
     # -- associations ------------------------------------------------------------------
     def _ae(self) -> AE:
@@ -453,12 +452,13 @@ _SUBOP_DONE = (
 )
 
 
+@dataclass(frozen=True, slots=True)
 class _Header:
-    __slots__ = ("path", "size", "sop_class", "sop_instance", "transfer_syntax")
-
-    def __init__(self, path: Path, sop_class: str, sop_instance: str, ts: str, size: int) -> None:
-        self.path, self.sop_class, self.sop_instance = path, sop_class, sop_instance
-        self.transfer_syntax, self.size = ts, size
+    path: Path
+    sop_class: str
+    sop_instance: str
+    transfer_syntax: str
+    size: int
 
 
 def _headers(files: Iterable[Path]) -> tuple[list[_Header], list[InstanceOutcome]]:
