@@ -16,7 +16,7 @@ import contextlib
 import logging
 import socket
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import KW_ONLY, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -112,22 +112,24 @@ def retrieve_identifier(
     return ds
 
 
-@dataclass(eq=False)
 class DimseNode:
     """A DICOM peer reached by DIMSE (see the module docstring)."""
 
-    settings: Settings
-    peer: PeerNode
-    _: KW_ONLY
-    archive: Archive | None = None
-    root: str = "study"
-    name: str = field(init=False)
-    limits: WireLimits = field(init=False, repr=False)
-
-    def __post_init__(self) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        peer: PeerNode,
+        *,
+        archive: Archive | None = None,
+        root: str = "study",
+    ) -> None:
         quiet_pynetdicom_logs()
-        self.name = self.peer.name
-        self.limits = wire_limits(self.settings.node)
+        self.settings = settings
+        self.peer = peer
+        self.name = peer.name
+        self.archive = archive
+        self.root = root
+        self.limits: WireLimits = wire_limits(settings.node)
 
     # -- associations ------------------------------------------------------------------
     def _ae(self) -> AE:
