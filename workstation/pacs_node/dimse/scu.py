@@ -277,8 +277,7 @@ class DimseNode:
         if result.status is None:  # no final response (association lost): the peer's
             # last pending counts are the instances the destination acknowledged
             result.completed, result.failed = tracker.done, tracker.failed
-        result.seconds = tracker.elapsed
-        return result
+        return tracker.finish(result)
 
     def get(
         self,
@@ -321,9 +320,7 @@ class DimseNode:
                 result.add(outcome)
         else:
             result.outcomes.extend(received)
-        result.bytes_transferred = tracker.bytes_done
-        result.seconds = tracker.elapsed
-        return result
+        return tracker.finish(result)
 
     def _follow_retrieve(
         self,
@@ -386,9 +383,7 @@ class DimseNode:
             self._store_batch(group, batch, result, tracker, cancel)
             if result.cancelled or result.error:
                 break
-        result.seconds = tracker.elapsed
-        result.bytes_transferred = tracker.bytes_done
-        return result
+        return tracker.finish(result)
 
     def _store_batch(
         self,
