@@ -25,6 +25,7 @@ from workstation.auth.central_client import CentralAuthClient
 from workstation.auth.clock import Clock, SystemClock
 from workstation.auth.errors import (
     AuthError,
+    CentralStorageFull,
     CentralUnavailable,
     InvalidCredentials,
     MfaRequired,
@@ -244,6 +245,12 @@ class Authenticator:
             tokens = self.central.refresh(session.tokens.refresh_token)
         except (InvalidCredentials, TokenInvalid) as exc:
             raise SessionExpired() from exc
+        except CentralStorageFull as exc:
+            session.central_problem = _(
+                "The central server at {url} cannot store anything at the moment (its disk "
+                "is full); you stay logged in, and the login is renewed when it can again."
+            ).format(url=exc.url)
+            raise
         except CentralUnavailable as exc:
             session.central_problem = _(
                 "The central server at {url} cannot be reached; you stay logged in, and "
