@@ -46,7 +46,7 @@ def test_signed_report_opens_in_the_app_with_its_signature(
     shutil.copytree(ca, home / "signing" / "ca")
     proc = app_process()
     assert proc.home == home
-    login = x.wait_window(LOGIN, timeout=START_S)
+    login = proc.wait_window(x, LOGIN, START_S)
     _wait_engine_ready(proc)
     x.focus(login)
     x.type("admin")
@@ -56,7 +56,7 @@ def test_signed_report_opens_in_the_app_with_its_signature(
     x.type("Admin-pass-1")
     x.key("Return")
     proc.wait_log(r"audit login success", timeout=START_S)
-    main = x.wait_window(MAIN, timeout=START_S)
+    main = proc.wait_window(x, MAIN, START_S)
     x.xdotool("windowsize", "--sync", main, "1600", "1000")
     _import_folder(x, proc, main, folder)
     dialog = x.wait_window(r"^Import studies$")
