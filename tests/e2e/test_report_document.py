@@ -11,7 +11,13 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from tests.e2e.test_app_process import START_S, _import_folder, _quit, _wait_engine_ready
+from tests.e2e.test_app_process import (
+    LAUNCH_S,
+    START_S,
+    _import_folder,
+    _quit,
+    _wait_engine_ready,
+)
 from tests.e2e.xdriver import XDriver
 from tests.reports.conftest import Site, signing_site, site  # noqa: F401 (fixtures)
 from workstation.reports.encapsulated_pdf import report_instance_uid
@@ -46,7 +52,7 @@ def test_signed_report_opens_in_the_app_with_its_signature(
     shutil.copytree(ca, home / "signing" / "ca")
     proc = app_process()
     assert proc.home == home
-    login = proc.wait_window(x, LOGIN, START_S)
+    login = proc.wait_window(x, LOGIN, LAUNCH_S)
     _wait_engine_ready(proc)
     x.focus(login)
     x.type("admin")
