@@ -13,8 +13,10 @@ the same requests again without a restart.
 What the workstation shows meanwhile: ``workstation login`` ends with exit 5 and
 "the central server at URL cannot store anything at the moment (its disk is full);
 nothing was saved. Try again later."; a session's renewal keeps the user logged in with
-``Session.central_problem`` saying so; the audit forwarder keeps its events pending
-with the same sentence.
+``Session.central_problem`` saying so; a sign-in with the offline fall-back (the app's
+login window) gives an offline session whose ``central_problem`` (the main window's
+central banner) says the same; the audit forwarder keeps its events pending with the
+same sentence.
 
 Needs root to mount (skipped with the reason otherwise); the mount, tablespace and
 database are removed even when the test fails.
@@ -174,6 +176,7 @@ def test_postgres_out_of_disk_is_507_nothing_acknowledged_is_lost_and_it_recover
     from workstation.auth.errors import CentralStorageFull
     from workstation.auth.keyring_store import SecretStore
     from workstation.auth.permissions import Permission
+    from workstation.auth.session import SessionMode
     from workstation.cli import exit_codes, main
 
     server, mount = small_disk_api
@@ -261,6 +264,12 @@ def test_postgres_out_of_disk_is_507_nothing_acknowledged_is_lost_and_it_recover
         assert STORAGE_FULL_TEXT in str(login_failed.value) and "Try again later" in str(
             login_failed.value
         )
+        # With the offline fall-back (the app's login window): an offline session that
+        # says why (the main window's central banner shows ``central_problem``).
+        offline = auth.login(name, password)
+        assert offline.mode is SessionMode.OFFLINE
+        assert STORAGE_FULL_TEXT in offline.central_problem, offline.central_problem
+        auth.logout(offline)
         # Audit forwarding keeps its events, with the same sentence.
         audit.record("study.opened", actor=name, target="1.2.3")
         before = forwarder.pending()

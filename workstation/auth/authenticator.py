@@ -166,14 +166,17 @@ class Authenticator:
         assert self.central is not None and self.offline is not None
         try:
             tokens = self.central.login(username, password, totp)
-        except CentralUnavailable:
+        except CentralUnavailable as exc:
             if not allow_offline:
                 raise
             logger.warning("central unreachable: trying offline login")
             entry = self.offline.check(username, password)
-            return self._new_session(
+            session = self._new_session(
                 entry.username, entry.user_id, entry.role, SessionMode.OFFLINE, entry.verifier
             )
+            if isinstance(exc, CentralStorageFull):  # reachable, but it keeps nothing now
+                session.central_problem = str(exc)
+            return session
         claims = tokens.claims
         role = _role_from_claims(claims)
         name = str(claims.get("sub") or username)
