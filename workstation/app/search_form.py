@@ -25,6 +25,8 @@ MODALITIES = ("CT", "MR", "CR", "DX", "US", "XA", "MG", "NM", "PT", "RF", "OT", 
 
 @dataclass(frozen=True)
 class SearchCriteria:
+    """What the form asks for; each field is also a field of the archive's ``StudyQuery``."""
+
     patient_name: str = ""
     patient_id: str = ""
     accession_number: str = ""
