@@ -4,7 +4,7 @@ selected study handed to the main window."""
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict
+from dataclasses import replace
 
 from PySide6.QtCore import QItemSelection, QSize, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -113,10 +113,8 @@ class LocalStudyBrowser(QWidget):
 
     def query(self) -> StudyQuery:
         """The form's criteria, in the list's current order."""
-        return StudyQuery(
-            **asdict(self.form.criteria()),
-            sort=self.model.query.sort,
-            descending=self.model.query.descending,
+        return replace(
+            self.form.criteria(), sort=self.model.query.sort, descending=self.model.query.descending
         )
 
     def search_now(self) -> None:
