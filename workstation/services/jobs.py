@@ -126,7 +126,7 @@ RETRYABLE_STATES = frozenset({JobState.FAILED, JobState.PARTIAL, JobState.CANCEL
 class Job:
     """A job's function and its state, a :class:`JobSnapshot` replaced under a lock."""
 
-    registry: JobRegistry
+    registry: JobRegistry = field(repr=False)
     id: int
     kind: JobKind
     title: str
