@@ -49,10 +49,10 @@ def _study(site: Site, tmp: Path, n: int, central: Any | None) -> str:
     """Another local study (patient R-1 like the site's), uploaded when ``central``."""
     folder = tmp / f"study-{n}"
     uid = write_study(folder, patient_name="MUSTERMANN^ERIKA", patient_id="R-1", images=1)
-    http = central.session("operator") if central is not None else None
     for f in sorted(folder.iterdir()):
         assert site.archive.store_file(f).ok
-        if http is not None:
+        if central is not None:
+            http = central.session("operator")
             assert http.post(f"{central.http_url}/instances", data=f.read_bytes(), timeout=30).ok
     return uid
 
@@ -157,8 +157,8 @@ def test_a_refused_item_fails_alone_and_only_it_is_retried(
     assert [r["author"] for r in _registry_reports(registry, held)] == ["ada"]
 
     # The study reaches the archive; retrying that job sends it alone.
-    for record in site.archive.study_instances(not_upstream):
-        data = site.archive.instance_file(record.sop_instance_uid).read_bytes()
+    for instance in site.archive.study_instances(not_upstream):
+        data = site.archive.instance_file(instance.sop_instance_uid).read_bytes()
         assert (
             central.session("operator")
             .post(f"{central.http_url}/instances", data=data, timeout=30)

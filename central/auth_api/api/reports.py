@@ -271,11 +271,15 @@ def publish_documents() -> Any:
             }
         )
     session.commit()
-    for exc in denied:  # audited as the single call's refusal would be (after the commit)
+    for refusal in denied:  # audited as a single call's refusal is (after the commit)
+        details = {
+            "status": 403,
+            "error": refusal.code,
+            "endpoint": "POST /reports/documents/batch",
+        }
         denials.record(
-            "access.denied", actor=current().username, ip=client_ip(),
-            details={"status": 403, "error": exc.code, "endpoint": "POST /reports/documents/batch"},
-            limit_key=(403, exc.code),
+            "access.denied", actor=current().username, ip=client_ip(), details=details,
+            limit_key=(403, refusal.code),
         )  # fmt: skip
     return {"results": results}
 
