@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from klinika_auth import audit, denials
 from klinika_auth.api.common import body, client_ip, report_json
 from klinika_auth.errors import ApiError, not_found
-from klinika_auth.models import Report, ReportRevision, utcnow
+from klinika_auth.models import AuditHead, Report, ReportRevision, utcnow
 from klinika_auth.rbac import current, require
 from klinika_auth.services import db
 
@@ -49,7 +49,12 @@ def _report(session: Session, report_id: int) -> Report:
 
 
 def _revise(
-    session: Session, report: Report, status: str, note: str, doc: dict[str, Any] | None = None
+    session: Session,
+    report: Report,
+    status: str,
+    note: str,
+    doc: dict[str, Any] | None = None,
+    head: AuditHead | None = None,
 ) -> None:
     now = utcnow()
     report.status = status
@@ -76,6 +81,7 @@ def _revise(
     session.flush()
     audit.append(
         session,
+        head=head,
         action=f"report.{status}" if status != "draft" else "report.draft_saved",
         actor=current().username,
         source_ip=client_ip(),
@@ -109,9 +115,13 @@ def _lock_study(session: Session, study_uid: str) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
-def _refuse_if_final_held(session: Session, study_uid: str, except_id: int | None = None) -> None:
-    """409 when another doctor holds a signed report of this study (naming them)."""
-    _lock_study(session, study_uid)
+def _refuse_if_final_held(
+    session: Session, study_uid: str, except_id: int | None = None, *, locked: bool = False
+) -> None:
+    """409 when another doctor holds a signed report of this study (naming them);
+    ``locked``: the caller already holds the study's lock."""
+    if not locked:
+        _lock_study(session, study_uid)
     stmt = select(Report).where(
         Report.study_instance_uid == study_uid,
         Report.status.in_(SIGNED),
@@ -252,12 +262,13 @@ def publish_documents() -> Any:
     # same studies cannot wait on each other in opposite orders.
     for study_uid in sorted({d["study_instance_uid"] for d in documents}):
         _lock_study(session, study_uid)
+    head = audit.lock_head(session)  # then the audit chain, as a single call takes them
     results: list[dict[str, Any]] = []
     denied: list[ApiError] = []
     for item in documents:
         try:
             with session.begin_nested():
-                report, created = _publish(session, item)
+                report, created = _publish(session, item, head=head, locked=True)
         except ApiError as exc:
             results.append({"status": exc.status, **exc.body()})
             if exc.status == 403:
@@ -284,8 +295,11 @@ def publish_documents() -> Any:
     return {"results": results}
 
 
-def _publish(session: Session, data: dict[str, Any]) -> tuple[Report, bool]:
-    """Record one published version (not committed); (its report, whether it is new)."""
+def _publish(
+    session: Session, data: dict[str, Any], *, head: AuditHead | None = None, locked: bool = False
+) -> tuple[Report, bool]:
+    """Record one published version (not committed); (its report, whether it is new).
+    A batch passes the audit head and study locks it already holds."""
     doc = _document(data)
     study_uid, status = data["study_instance_uid"], data["status"]
     seen = session.scalars(
@@ -303,12 +317,12 @@ def _publish(session: Session, data: dict[str, Any]) -> tuple[Report, bool]:
     predecessor = doc.get("predecessor_sop_instance_uid")
     if predecessor:
         report = _amended_report(session, study_uid, predecessor)
-        _revise(session, report, "amended", data.get("note") or "amended", doc)
+        _revise(session, report, "amended", data.get("note") or "amended", doc, head)
         return report, True
     if status == "amended":
         raise ApiError(400, "bad_request", "An amendment names its predecessor.")
     if status in SIGNED:
-        _refuse_if_final_held(session, study_uid)
+        _refuse_if_final_held(session, study_uid, locked=locked)
     now = utcnow()
     report = Report(
         study_instance_uid=study_uid,
@@ -317,10 +331,11 @@ def _publish(session: Session, data: dict[str, Any]) -> tuple[Report, bool]:
         title=data.get("title", ""),
         created_at=now,
         updated_at=now,
+        revisions=[],  # new: nothing to load before the first revision is appended
     )
     session.add(report)
     session.flush()
-    _revise(session, report, status, data.get("note") or "published", doc)
+    _revise(session, report, status, data.get("note") or "published", doc, head)
     return report, True
 
 
