@@ -11,7 +11,8 @@ what it needs in its payload (the jobs survive a restart and wait while offline)
   registry goes first because it is the gate: its refusals (another doctor holds the
   study's final report; an amendment by someone not allowed) fail the job with the
   registry's words, which the activity panel shows, and the refused version reaches
-  no one.  The registry takes the token's user as the author, so a version waits until
+  no one.  Due jobs run in batches (one registry call, one STOW-RS; see
+  :class:`ReportPublisher`).  The registry takes the token's user as the author, so a version waits until
   its signer is the one logged in centrally (the outbox outlives sessions).  Both receivers treat a repeat as done, so a job that runs again after a lost
   answer changes nothing.
 - ``report_hl7`` and ``report_fhir`` (only when the site turns them on; see

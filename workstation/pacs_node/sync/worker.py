@@ -13,7 +13,9 @@ their kind.  Built in:
 - ``retrieve_study``: a study is brought in from the target (e.g. DICOMweb) into the
   local archive; duplicates are harmless, so a retry simply runs it again.
 
-More kinds (reports, audit batches) register with :meth:`SyncWorker.register`.
+More kinds (reports, audit batches) register with :meth:`SyncWorker.register`, or with
+:meth:`SyncWorker.register_batch` to run several due jobs of a kind and target in one
+call (each still settled on its own).
 
 ``concurrency`` threads drain the queue together (default one).  Jobs of one study
 never run at the same time: a thread skips a study another thread is working on, so a
