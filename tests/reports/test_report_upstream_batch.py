@@ -33,7 +33,6 @@ from tests.reports.test_report_upstream_central import (
     _site_ca,
     _tokens,
     central,
-    central_logins,
     registry,
 )
 from workstation.pacs_node.sync.jobs import JobState, JobView
@@ -42,7 +41,7 @@ from workstation.reports.encapsulated_pdf import report_instance_uid
 from workstation.reports.model import Report
 
 pytestmark = [pytest.mark.network, pytest.mark.orthanc, pytest.mark.postgres, pytest.mark.slow]
-__all__ = ["central", "central_logins", "registry"]  # the module's fixtures, shared
+__all__ = ["central", "registry"]  # that module's fixtures, used here too
 
 
 def _study(site: Site, tmp: Path, n: int, central: Any | None) -> str:
