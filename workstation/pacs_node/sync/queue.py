@@ -325,9 +325,9 @@ class SyncQueue:
         self, first: JobView, *, limit: int, busy_studies: Iterable[str] = ()
     ) -> list[JobView]:
         """Besides ``first`` (claimed), take up to ``limit`` more due queued jobs of its
-        kind and target, oldest first, for one batched run.  A study's jobs stay in
-        order: a job is left when an older job of its study and kind is still waiting
-        (not due, or not taken), and studies in ``busy_studies`` are skipped."""
+        kind and target, oldest first, for one batched run.  A batch never takes a job
+        ahead of an older job of its study and kind that it leaves (not due yet, or run
+        elsewhere), and skips the studies in ``busy_studies``."""
         if limit <= 0:
             return []
         now = utcnow()
