@@ -63,6 +63,9 @@ class SyncQueue:
         #: the jobs of a process that died (kill -9) instead of waiting for the lease.
         self.owner = f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.changed = Event("sync queue")
+        #: Emitted (no arguments) when a job becomes due in this process (queued, retried):
+        #: idle workers wait on it instead of polling.
+        self.queued = Event("sync queue: job queued")
         upgrade_schema(engine)
 
     # -- enqueue ---------------------------------------------------------------------
@@ -102,6 +105,7 @@ class SyncQueue:
             job_id = int(key[0])
             self._add_items(conn, job_id, uids)
         self._notify(job_id)
+        self.queued.emit()
         return job_id
 
     def enqueue_send_study(
@@ -240,6 +244,7 @@ class SyncQueue:
                 )
         if changed:
             self._notify(job_id)
+            self.queued.emit()
         return bool(changed)
 
     def remove_finished(self, older_than: dt.timedelta) -> int:
@@ -302,6 +307,11 @@ class SyncQueue:
         busy = sorted(set(busy_studies) - {""})
         if busy:
             stmt = stmt.where(t.jobs.c.study_instance_uid.notin_(busy))
+        # Looked at without the write lock first: an idle worker's look must not hold up
+        # the writers (the archive's index writer, the other threads' settling).
+        with self.engine.connect() as conn:
+            if conn.execute(stmt.limit(1)).first() is None:
+                return None
         with self._writes.begin() as conn:
             for job_id in conn.execute(stmt.limit(20)).scalars():
                 claimed = conn.execute(
@@ -323,12 +333,16 @@ class SyncQueue:
         return self.job(job_id)
 
     def claim_batch(
-        self, first: JobView, *, limit: int, busy_studies: Iterable[str] = ()
+        self, first: JobView, *, limit: int, busy_studies: Iterable[str] = (), share: int = 1
     ) -> list[JobView]:
         """Besides ``first`` (claimed), take up to ``limit`` more due queued jobs of its
         kind and target, oldest first, for one batched run.  A batch never takes a job
         ahead of an older job of its study and kind that it leaves (not due yet, or run
-        elsewhere), and skips the studies in ``busy_studies``."""
+        elsewhere), and skips the studies in ``busy_studies``.
+
+        ``share``: how many idle workers split the due studies; the batch takes the
+        jobs of at most ``ceil(due studies / share)`` studies (``first``'s and the
+        oldest others), so the other workers find studies of their own."""
         if limit <= 0:
             return []
         now = utcnow()
@@ -344,16 +358,17 @@ class SyncQueue:
             .order_by(t.jobs.c.id)
             .limit(_ITEM_CHUNK)
         )  # fmt: skip
-        blocked = set(busy_studies) - {""}
         taken: list[int] = []
         with self._writes.begin() as conn:
-            for job_id, study, state, next_at in conn.execute(active).all():
+            candidates = _batch_candidates(conn.execute(active).all(), busy_studies, now)
+            groups = list(dict.fromkeys([_group(first.id, first.study_instance_uid)]
+                                        + [g for _i, g in candidates]))  # fmt: skip
+            allowed = set(groups[: -(-len(groups) // max(1, share))])
+            blocked: set[str] = set()
+            for job_id, group in candidates:
                 if len(taken) >= limit:
                     break
-                waiting = state != str(JobState.QUEUED) or next_at > now
-                if study in blocked or waiting:
-                    if study:
-                        blocked.add(study)  # its later jobs wait for this one
+                if group not in allowed or group in blocked:
                     continue
                 claimed = conn.execute(
                     sa.update(t.jobs)
@@ -368,12 +383,25 @@ class SyncQueue:
                 ).rowcount
                 if claimed:
                     taken.append(job_id)
-                elif study:
-                    blocked.add(study)
+                else:
+                    blocked.add(group)  # taken elsewhere: its study's later jobs wait
         views = self._views(taken)
         for view in views:
             self._notify(view.id)
         return views
+
+    def next_due_in(self) -> float | None:
+        """Seconds until the next queued job is due (0 when one is due now; None when
+        nothing is queued)."""
+        with self.engine.connect() as conn:
+            first = conn.execute(
+                sa.select(sa.func.min(t.jobs.c.next_attempt_at)).where(
+                    t.jobs.c.state == str(JobState.QUEUED)
+                )
+            ).scalar_one_or_none()
+        if first is None:
+            return None
+        return max(0.0, (first - utcnow()).total_seconds())
 
     def renew(self, job_id: int) -> bool:
         """Extend our lease; False when the job is no longer ours (cancelled, taken)."""
@@ -558,6 +586,27 @@ def _dead_local_owner(owner: str, host: str) -> bool:
     except OSError:  # exists but not ours to signal
         return False
     return False
+
+
+def _group(job_id: int, study: str) -> str:
+    """What a batch shares out: a study, or a job that belongs to none."""
+    return study or f"#{job_id}"
+
+
+def _batch_candidates(
+    rows: Sequence[Any], busy_studies: Iterable[str], now: dt.datetime
+) -> list[tuple[int, str]]:
+    """(job id, group) of the active jobs ``rows`` (oldest first) a batch may take: due
+    and queued, of a study not busy and with no older job left waiting."""
+    blocked = set(busy_studies) - {""}
+    found: list[tuple[int, str]] = []
+    for job_id, study, state, next_at in rows:
+        if study in blocked or state != str(JobState.QUEUED) or next_at > now:
+            if study:
+                blocked.add(study)  # its later jobs wait for this one
+            continue
+        found.append((job_id, _group(job_id, study)))
+    return found
 
 
 def _view(row: Any) -> JobView:

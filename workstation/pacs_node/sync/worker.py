@@ -20,7 +20,13 @@ call (each still settled on its own).
 ``concurrency`` threads drain the queue together (default one).  Jobs of one study
 never run at the same time: a thread skips a study another thread is working on, so a
 study's jobs still run one after the other, in queue order; different studies' jobs
-overlap (each waits mostly on the network).
+overlap (each waits mostly on the network).  A batch takes its fair share of the due
+studies (split among the threads not running one), so the others find work too.
+
+An idle thread sleeps until it is woken: a job queued in this process
+(:attr:`SyncQueue.queued`), a run ending (its studies are free again), :meth:`wake`,
+or, at the latest, ``poll_s`` or the moment the next queued job is due (retries,
+jobs queued by another process).
 """
 
 from __future__ import annotations
@@ -107,8 +113,13 @@ class SyncWorker:
         self.poll_s = poll_s
         self.batch_size = batch_size
         self._stop = threading.Event()
-        self._wake = threading.Event()
+        #: Idle threads wait on it until ``_generation`` moves (see :meth:`wake`).
+        self._woken = threading.Condition()
+        self._generation = 0
+        self._unsubscribe: Callable[[], None] | None = None
         self.concurrency = max(1, concurrency)
+        #: Threads of this worker running a job or batch now (changed under the lock).
+        self._running = 0
         self._threads: list[threading.Thread] = []
         #: Studies a thread of this worker is running a job of (claimed under the lock).
         self._busy_studies: set[str] = set()
@@ -135,6 +146,7 @@ class SyncWorker:
     # -- thread ----------------------------------------------------------------------
     def start(self) -> SyncWorker:
         self._stop.clear()
+        self._unsubscribe = self.queue.queued.connect(self.wake)
         self._threads = [
             threading.Thread(target=self._loop, name=f"sync-worker-{i}", daemon=True)
             for i in range(self.concurrency)
@@ -145,25 +157,43 @@ class SyncWorker:
 
     def stop(self, timeout: float = 30.0) -> None:
         self._stop.set()
-        self._wake.set()
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        self.wake()
         for thread in self._threads:
             thread.join(timeout)
         self._threads = []
 
     def wake(self) -> None:
-        """Look for due jobs now (call after enqueueing)."""
-        self._wake.set()
+        """Have the idle threads look for due jobs now (the queue calls it on enqueue)."""
+        with self._woken:
+            self._generation += 1
+            self._woken.notify_all()
 
     def _loop(self) -> None:
         while not self._stop.is_set():
+            seen = self._generation  # read before looking: a wake after it is not lost
             try:
                 worked = self.run_once()
             except Exception:  # keep the worker alive whatever a job does
                 logger.exception("sync worker iteration failed")
                 worked = False
             if not worked:
-                self._wake.wait(self.poll_s)
-                self._wake.clear()
+                self._idle(seen)
+
+    def _idle(self, seen: int) -> None:
+        """Sleep until woken, ``poll_s`` passed, or the next queued job is due."""
+        timeout = self.poll_s
+        try:
+            due_in = self.queue.next_due_in()
+        except Exception:  # the database is busy or gone: poll_s it is
+            logger.debug("sync queue: next due time unknown", exc_info=True)
+            due_in = None
+        if due_in is not None and due_in > 0:
+            timeout = min(timeout, due_in + 0.05)
+        with self._woken:
+            self._woken.wait_for(lambda: self._generation != seen or self._stop.is_set(), timeout)
 
     # -- one job ---------------------------------------------------------------------
     def run_once(self) -> bool:
@@ -176,11 +206,15 @@ class SyncWorker:
             batch = self.batch_handlers.get(job.kind)
             if batch is not None:
                 jobs += self.queue.claim_batch(
-                    job, limit=batch[1] - 1, busy_studies=self._busy_studies
-                )
+                    job, limit=batch[1] - 1, busy_studies=self._busy_studies,
+                    share=max(1, self.concurrency - self._running),
+                )  # fmt: skip
                 jobs.sort(key=lambda j: j.id)  # queue order, so a study's jobs run in order
             studies = {j.study_instance_uid for j in jobs} - {""}
             self._busy_studies |= studies
+            self._running += 1
+        if self.concurrency > 1:
+            self.wake()  # what this run left is for the idle threads
         try:
             ctxs = [JobContext(j, self.queue, self.archive, self.resolve_remote, self._stop)
                     for j in jobs]  # fmt: skip
@@ -199,6 +233,9 @@ class SyncWorker:
         finally:
             with self._claim_lock:
                 self._busy_studies -= studies
+                self._running -= 1
+            if self.concurrency > 1:
+                self.wake()  # this run's studies are free again
         return True
 
     def _conclude(self, runs: list[tuple[JobView, RunResult]]) -> None:
