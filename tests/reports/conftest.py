@@ -68,6 +68,16 @@ class Site:
     def signing(self, name: str) -> SigningActions:
         return SigningActions(session_for(name), self.audit, self.settings, self.secrets)  # type: ignore[arg-type]
 
+    def replace_pdf(self, report_id: str, data: bytes) -> None:
+        """Put ``data`` in place of the report's stored PDF, as a hostile edit of the
+        archive database would."""
+        from workstation.reports.store_schema import report_table
+
+        with self.archive.engine.begin() as conn:
+            conn.execute(
+                report_table.update().where(report_table.c.report_id == report_id).values(pdf=data)
+            )
+
     def ca_pem(self, tmp: Path) -> Path:
         from workstation.reports.keystore import SigningHome
 

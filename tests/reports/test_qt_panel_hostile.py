@@ -17,16 +17,6 @@ from tests.reports.hostile_files import append_drawing, flip_byte, foreign_signe
 pytestmark = pytest.mark.qt
 
 
-def _replace_pdf(site: Site, report_id: str, data: bytes) -> None:
-    """What a hostile edit of the archive database would do."""
-    from workstation.reports.store_schema import report_table
-
-    with site.archive.engine.begin() as conn:
-        conn.execute(
-            report_table.update().where(report_table.c.report_id == report_id).values(pdf=data)
-        )
-
-
 def test_panel_never_shows_a_hostile_file_as_signed(  # type: ignore[no-untyped-def]
     qtbot, signing_site: Site, tmp_path: Path, artifacts_dir: Path
 ) -> None:
@@ -58,7 +48,7 @@ def test_panel_never_shows_a_hostile_file_as_signed(  # type: ignore[no-untyped-
     editor.signature.grab().save(str(out / "panel_valid.png"))
     reasons = {}
     for name, data in variants.items():
-        _replace_pdf(site, report.report_id, data)
+        site.replace_pdf(report.report_id, data)
         editor.show_report(site.store.get(report.report_id))
         qtbot.waitUntil(lambda: not editor.signature_checking, timeout=30000)
         text = editor.signature.text()

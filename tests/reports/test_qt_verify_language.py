@@ -27,15 +27,6 @@ def russian_ui() -> Iterator[None]:
         i18n.set_language("en")
 
 
-def _replace_pdf(site: Site, report_id: str, data: bytes) -> None:
-    from workstation.reports.store_schema import report_table
-
-    with site.archive.engine.begin() as conn:
-        conn.execute(
-            report_table.update().where(report_table.c.report_id == report_id).values(pdf=data)
-        )
-
-
 def test_russian_panel_gives_the_verifiers_reason_in_russian(  # type: ignore[no-untyped-def]
     qtbot, signing_site: Site, russian_ui: None, artifacts_dir: Path
 ) -> None:
@@ -56,7 +47,7 @@ def test_russian_panel_gives_the_verifiers_reason_in_russian(  # type: ignore[no
     out = artifacts_dir / "reports"
     out.mkdir(exist_ok=True)
 
-    _replace_pdf(site, report.report_id, unsigned)
+    site.replace_pdf(report.report_id, unsigned)
     editor.show_report(site.store.get(report.report_id))
     qtbot.waitUntil(lambda: editor.signature.text().startswith("НЕ ПОДПИСАНО"), timeout=10000)
     qtbot.waitUntil(lambda: not editor.signature_checking, timeout=30000)
@@ -65,7 +56,7 @@ def test_russian_panel_gives_the_verifiers_reason_in_russian(  # type: ignore[no
     assert "#c00000" in editor.signature.styleSheet()
     editor.signature.grab().save(str(out / "panel_ru_no_signature.png"))
 
-    _replace_pdf(site, report.report_id, b"%PDF-1.7\n% nothing else\n")
+    site.replace_pdf(report.report_id, b"%PDF-1.7\n% nothing else\n")
     editor.show_report(site.store.get(report.report_id))
     qtbot.waitUntil(lambda: not editor.signature_checking, timeout=30000)
     text = editor.signature.text()
