@@ -21,6 +21,7 @@ import pytest
 pytest.importorskip("PySide6")
 
 from tests.reports.central_workstation import central_workstation
+from tests.reports.editor_window import shown_editor
 from workstation.services.signing_actions import SigningActions
 
 pytestmark = [pytest.mark.qt, pytest.mark.network]
@@ -86,8 +87,6 @@ def _watch_gui_thread(qtbot: Any, editor: Any, report: Any) -> tuple[float, floa
 def test_panel_checks_off_the_gui_thread_with_the_central_stopped(  # type: ignore[no-untyped-def]
     qtbot, auth_api_factory, settings: Any, tmp_path: Path, artifacts_dir: Path
 ) -> None:
-    from workstation.reports._qt.qt_report_editor import QtReportEditor
-
     central = auth_api_factory(name="report_crl_offline", ca_key_passphrase="Crl-CA-pass-4-tests")
     made = central.cli("ca", "init", "--name", "Klinika Central Offline CA")
     assert made.returncode == 0, made.stderr
@@ -101,11 +100,7 @@ def test_panel_checks_off_the_gui_thread_with_the_central_stopped(  # type: igno
         report = actions.create(uid, "ct_chest", "ru", {"impression": "Без патологии."})
         report = actions.sign(report.report_id)
 
-        editor = QtReportEditor(actions, uid)
-        qtbot.addWidget(editor)
-        editor.resize(1200, 800)
-        editor.show()
-        qtbot.waitExposed(editor)
+        editor = shown_editor(qtbot, actions, uid)
         qtbot.waitUntil(lambda: not editor.signature_checking, timeout=30000)
         assert editor.signature.text().startswith(f"Signed by {name}"), editor.signature.text()
 

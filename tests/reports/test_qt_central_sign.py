@@ -14,6 +14,7 @@ import pytest
 pytest.importorskip("PySide6")
 
 from tests.reports.central_workstation import central_workstation
+from tests.reports.editor_window import shown_editor
 from workstation.auth.session import SessionMode
 from workstation.reports.model import ReportStatus
 from workstation.services.signing_actions import SigningActions
@@ -24,8 +25,6 @@ pytestmark = [pytest.mark.qt, pytest.mark.network]
 def test_editor_signs_with_the_central_ca_and_shows_revocation(  # type: ignore[no-untyped-def]
     qtbot, central_ca: Any, settings: Any, tmp_path: Path, artifacts_dir: Path
 ) -> None:
-    from workstation.reports._qt.qt_report_editor import QtReportEditor
-
     with central_workstation(
         settings, central_ca, tmp_path / "study", patient_name="MÜLLER^JÜRGEN", patient_id="Q-1"
     ) as ws:
@@ -37,11 +36,7 @@ def test_editor_signs_with_the_central_ca_and_shows_revocation(  # type: ignore[
 
         actions = ws.reports(session)
         draft = actions.create(uid, "mr_brain", "de", {"impression": "Kein Befund."})
-        editor = QtReportEditor(actions, uid)
-        qtbot.addWidget(editor)
-        editor.resize(1400, 900)
-        editor.show()
-        qtbot.waitExposed(editor)
+        editor = shown_editor(qtbot, actions, uid, size=(1400, 900))
         assert editor.report is not None and editor.report.report_id == draft.report_id
         with qtbot.waitSignal(editor.sig_report_signed, timeout=60000):
             assert editor.sign()

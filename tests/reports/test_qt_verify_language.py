@@ -13,6 +13,7 @@ import pytest
 pytest.importorskip("PySide6")
 
 from tests.reports.conftest import Site
+from tests.reports.editor_window import shown_editor
 from workstation import i18n
 
 pytestmark = pytest.mark.qt
@@ -30,8 +31,6 @@ def russian_ui() -> Iterator[None]:
 def test_russian_panel_gives_the_verifiers_reason_in_russian(  # type: ignore[no-untyped-def]
     qtbot, signing_site: Site, russian_ui: None, artifacts_dir: Path
 ) -> None:
-    from workstation.reports._qt.qt_report_editor import QtReportEditor
-
     site = signing_site
     doctor = site.reports("dora")
     report = doctor.create(site.study_uid, "ct_chest", "ru", {"impression": "Без патологии."})
@@ -39,11 +38,7 @@ def test_russian_panel_gives_the_verifiers_reason_in_russian(  # type: ignore[no
     assert unsigned.startswith(b"%PDF") and b"/ByteRange" not in unsigned
     doctor.sign(report.report_id)
 
-    editor = QtReportEditor(site.reports("otto"), site.study_uid)
-    qtbot.addWidget(editor)
-    editor.resize(1200, 800)
-    editor.show()
-    qtbot.waitExposed(editor)
+    editor = shown_editor(qtbot, site.reports("otto"), site.study_uid)
     out = artifacts_dir / "reports"
     out.mkdir(exist_ok=True)
 
