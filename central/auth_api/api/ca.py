@@ -108,13 +108,11 @@ def _check_second_factor(code: str | None) -> None:
             key,
             source,
             attempt=attempt,
-            audit_fields={
-                "action": "ca.enroll",
-                "outcome": "denied",
-                "actor": user.username,
-                "source_ip": client_ip(),
-                "details": {"reason": "bad_totp"},
-            },
+            action="ca.enroll",
+            outcome="denied",
+            actor=user.username,
+            source_ip=client_ip(),
+            reason="bad_totp",
         )
         err = ApiError(403, "invalid_totp", "The authenticator code is wrong or was already used.")
         err.audited = True
