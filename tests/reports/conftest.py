@@ -15,12 +15,13 @@ import pytest
 
 from tests.app.synthetic import write_study
 from tests.auth.conftest import MemoryKeyring
+from tests.auth.standalone_session import standalone_session
 from workstation.auth.audit import AuditLog
 from workstation.auth.db import AuthDatabase
 from workstation.auth.keyring_store import SecretStore
 from workstation.auth.local_accounts import LocalAccounts
 from workstation.auth.permissions import Role
-from workstation.auth.session import Session, SessionMode
+from workstation.auth.session import Session
 from workstation.config import ReportSettings
 from workstation.pacs_node.archive.archive import Archive
 from workstation.reports.store import ReportStore
@@ -36,14 +37,7 @@ ROLES = {"ada": Role.ADMIN, "dora": Role.DOCTOR, "otto": Role.OPERATOR}
 
 
 def session_for(name: str) -> Session:
-    return Session(
-        username=name,
-        user_id=name,
-        role=ROLES[name],
-        mode=SessionMode.STANDALONE,
-        keyring_available=True,
-        started_at=0,
-    )
+    return standalone_session(name, ROLES[name], user_id=name)
 
 
 @dataclass
