@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +20,7 @@ import pytest
 
 from tests.app.synthetic import write_study
 from tests.reports.conftest import adesverify_offline, pdfsig_text, pyhanko_validate
+from tests.reports.workstation_cli import ws
 
 pytestmark = pytest.mark.network
 pyotp = pytest.importorskip("pyotp")
@@ -35,20 +35,7 @@ class Workstation:
     study_uid: str
 
     def run(self, *args: str | Path, stdin: str = "") -> subprocess.CompletedProcess[str]:
-        env = {
-            **os.environ,
-            "WORKSTATION_HOME": str(self.home),
-            "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
-        }
-        return subprocess.run(
-            [sys.executable, "-m", "workstation", *map(str, args)],
-            input=stdin,
-            capture_output=True,
-            text=True,
-            timeout=180,
-            check=False,
-            env=env,
-        )
+        return ws(*args, stdin=stdin, home=self.home)
 
 
 @pytest.fixture

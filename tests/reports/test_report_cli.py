@@ -4,27 +4,12 @@ them (a real process, no OS keyring: the key's passphrase is stdin's second line
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 from tests.reports.conftest import PASSWORDS, Site
+from tests.reports.workstation_cli import ws
 
 PASSPHRASE = "key passphrase for dora"
-
-
-def ws(*args: str | Path, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring"}
-    return subprocess.run(
-        [sys.executable, "-m", "workstation", *map(str, args)],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-        env=env,
-    )
 
 
 def test_enrol_write_sign_export_verify(site: Site, tmp_path: Path) -> None:
