@@ -36,12 +36,12 @@ class CentralWorkstation:
     store: ReportStore
     study_uid: str
 
-    def sign_in_new_user(self, central: Any, role: str) -> tuple[Session, str]:
+    def sign_in_new_user(self, central: Any, role: str) -> tuple[Session, str, str]:
         """Create a ``role`` user ``<role>-<random>`` on ``central`` and sign it in here
-        (no offline fallback); gives (session, user name)."""
+        (no offline fallback); gives (session, user name, password)."""
         name, password = f"{role}-{os.urandom(4).hex()}", "Pw-" + os.urandom(12).hex()
         central.create_user(name, password, role)
-        return self.auth.login(name, password, allow_offline=False), name
+        return self.auth.login(name, password, allow_offline=False), name, password
 
     def reports(self, session: Session) -> ReportActions:
         return ReportActions(

@@ -94,7 +94,7 @@ def test_panel_checks_off_the_gui_thread_with_the_central_stopped(  # type: igno
         settings, central, tmp_path / "study", patient_name="IVANOVA^OLGA", patient_id="C-9"
     ) as ws:
         uid = ws.study_uid
-        session, name = ws.sign_in_new_user(central, "doctor")
+        session, name, _password = ws.sign_in_new_user(central, "doctor")
         cert = SigningActions(session, ws.audit, ws.settings, ws.secrets).enroll()
         actions = ws.reports(session)
         report = actions.create(uid, "ct_chest", "ru", {"impression": "Без патологии."})

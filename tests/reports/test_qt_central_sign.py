@@ -29,7 +29,7 @@ def test_editor_signs_with_the_central_ca_and_shows_revocation(  # type: ignore[
         settings, central_ca, tmp_path / "study", patient_name="MÜLLER^JÜRGEN", patient_id="Q-1"
     ) as ws:
         uid = ws.study_uid
-        session, name = ws.sign_in_new_user(central_ca, "doctor")
+        session, name, _password = ws.sign_in_new_user(central_ca, "doctor")
         assert session.mode is SessionMode.CENTRAL and session.access_token
         cert = SigningActions(session, ws.audit, ws.settings, ws.secrets).enroll()
         assert cert.issuer != cert.subject
