@@ -10,15 +10,8 @@ from typing import Any
 
 import pytest
 
+from tests.app import end_to_end_steps as app_steps
 from tests.app.conftest import log_in, make_settings, screenshot
-from tests.app.end_to_end_steps import (
-    delete_and_retrieve,
-    find_in_central,
-    import_through_dialog,
-    log_in_again_as_admin,
-    reached_central_audit,
-    send_to_central,
-)
 from tests.app.viewer_helpers import wait_study_shown, window_picture
 from tests.viewer.gui_helpers import save_png
 
@@ -48,7 +41,7 @@ def test_import_browse_send_and_find_centrally(
 
     # -- import through the dialog ------------------------------------------------------
     source = testdata / "dicomdir" / "pydicom-dicomdirtests"
-    dialog = import_through_dialog(qtbot, window, source, timeout_ms=120_000)
+    dialog = app_steps.import_through_dialog(qtbot, window, source, timeout_ms=120_000)
     summary = dialog.job.snapshot().result
     assert summary is not None and summary.stored >= 31
     assert dialog.progress.value() == dialog.progress.maximum()
@@ -87,14 +80,16 @@ def test_import_browse_send_and_find_centrally(
         for r in range(studies)
         if window.model.record(r).patient_id == "77654033"
     )
-    job_id, view = send_to_central(qtbot, window, target.study_instance_uid, timeout_ms=180_000)
+    job_id, view = app_steps.send_to_central(
+        qtbot, window, target.study_instance_uid, timeout_ms=180_000
+    )
     assert view.done == target.num_instances
     window.activity.model.reload()
     window.activity.select_job(-job_id)
     screenshot(window.activity_dock, shots / "activity.png")
 
     # -- find it in the Central tab ------------------------------------------------------
-    found = find_in_central(qtbot, window, "77654033", target.study_instance_uid)
+    found = app_steps.find_in_central(qtbot, window, "77654033", target.study_instance_uid)
     assert found is not None and found.local and found.patient_id == "77654033"
     screenshot(window, shots / "central.png")
 
@@ -116,11 +111,11 @@ def test_import_browse_send_and_find_centrally(
     assert send.outcome == "success" and send.detail["completed"] == target.num_instances
     assert send.actor == name
     assert audit.verify_chain() is None
-    assert reached_central_audit(window, auth_api, send.event_id)
+    assert app_steps.reached_central_audit(window, auth_api, send.event_id)
 
     # -- an admin deletes it here and retrieves it back from the Central tab ------------
-    window = log_in_again_as_admin(qtbot, controller, window, auth_api)
-    delete_and_retrieve(qtbot, window, "77654033", target.study_instance_uid, studies)
+    window = app_steps.log_in_again_as_admin(qtbot, controller, window, auth_api)
+    app_steps.delete_and_retrieve(qtbot, window, "77654033", target.study_instance_uid, studies)
     retrieved = window.services.audit.events(action="study_retrieve")[-1]
     assert retrieved.study_uid == target.study_instance_uid and retrieved.outcome == "success"
     assert retrieved.detail["completed"] == target.num_instances

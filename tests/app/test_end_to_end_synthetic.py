@@ -13,15 +13,8 @@ from typing import Any
 
 import pytest
 
+from tests.app import end_to_end_steps as app_steps
 from tests.app.conftest import log_in, make_settings
-from tests.app.end_to_end_steps import (
-    delete_and_retrieve,
-    find_in_central,
-    import_through_dialog,
-    log_in_again_as_admin,
-    reached_central_audit,
-    send_to_central,
-)
 from tests.app.synthetic import write_study
 
 pytestmark = [pytest.mark.qt, pytest.mark.network, pytest.mark.orthanc]
@@ -46,7 +39,7 @@ def test_synthetic_import_send_find_delete_retrieve(
     window = log_in(qtbot, controller, name, password)
 
     # -- import through the dialog ------------------------------------------------------
-    dialog = import_through_dialog(qtbot, window, source, timeout_ms=60_000)
+    dialog = app_steps.import_through_dialog(qtbot, window, source, timeout_ms=60_000)
     summary = dialog.job.snapshot().result
     assert summary is not None and summary.stored == SLICES
     assert list(summary.study_uids) == [study_uid]
@@ -60,22 +53,22 @@ def test_synthetic_import_send_find_delete_retrieve(
     assert window.thumbnails.pixmap(study_uid) is not None
 
     # -- send it to the central archive through the outbox -----------------------------
-    _, view = send_to_central(qtbot, window, study_uid, timeout_ms=120_000)
+    _, view = app_steps.send_to_central(qtbot, window, study_uid, timeout_ms=120_000)
     assert view.done == SLICES
 
     # -- find it in the Central tab (QIDO-RS with the operator's token) -----------------
-    found = find_in_central(qtbot, window, patient_id, study_uid)
+    found = app_steps.find_in_central(qtbot, window, patient_id, study_uid)
     assert found is not None and found.local and found.patient_id == patient_id
 
     audit = window.services.audit
     send = [e for e in audit.events(action="study_send") if e.detail.get("completed")]
     assert len(send) == 1 and send[0].study_uid == study_uid and send[0].outcome == "success"
     assert send[0].actor == name
-    assert reached_central_audit(window, auth_api, send[0].event_id)
+    assert app_steps.reached_central_audit(window, auth_api, send[0].event_id)
 
     # -- an admin deletes it here and retrieves it back from the Central tab ------------
-    window = log_in_again_as_admin(qtbot, controller, window, auth_api)
-    delete_and_retrieve(qtbot, window, patient_id, study_uid, studies=1)
+    window = app_steps.log_in_again_as_admin(qtbot, controller, window, auth_api)
+    app_steps.delete_and_retrieve(qtbot, window, patient_id, study_uid, studies=1)
     archive = window.services.archive
     qtbot.waitUntil(lambda: archive.counts()["instances"] == SLICES, timeout=120_000)
     assert [r.sop_instance_uid for r in archive.study_instances(study_uid)]
