@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 import vtkmodules.vtkRenderingFreeType
 import vtkmodules.vtkRenderingOpenGL2  # noqa: F401
-from vtkmodules.util.numpy_support import numpy_to_vtk
+from vtkmodules.util.numpy_support import numpy_to_vtk, numpy_to_vtkIdTypeArray
 from vtkmodules.vtkCommonCore import vtkFloatArray, vtkPoints
 from vtkmodules.vtkCommonDataModel import vtkCellArray, vtkImageData, vtkPolyData
 from vtkmodules.vtkRenderingCore import (
@@ -163,18 +163,23 @@ class VtkPlanePicture:
         """Draw `strokes` (polylines in plane pixels, each in its colour) over the
         picture, replacing the last ones; False when they are the ones drawn."""
         rows = self._shape[0] if self._shape is not None else 1
-        key = (rows, tuple((np.asarray(p, float).tobytes(), tuple(c)) for p, c in strokes))
+        polylines = [np.asarray(p, dtype=float).reshape(-1, 2) for p, _colour in strokes]
+        colours = [tuple(colour) for _p, colour in strokes]
+        key = (rows, tuple(p.tobytes() for p in polylines), tuple(colours))
         if key == self._strokes_key:
             return False
         self._strokes_key = key
-        points, lines = vtkPoints(), vtkCellArray()
-        colours: list[Colour] = []
-        for polyline, colour in strokes:
-            xy = np.asarray(polyline, dtype=float).reshape(-1, 2)
-            lines.InsertNextCell(len(xy))
-            for x, y in xy:
-                lines.InsertCellPoint(points.InsertNextPoint(x, rows - 1 - y, 0.5))
-            colours.append(colour)
+        xy = np.concatenate(polylines) if polylines else np.zeros((0, 2))
+        xyz = np.column_stack([xy[:, 0], rows - 1 - xy[:, 1], np.full(len(xy), 0.5)])
+        points = vtkPoints()
+        points.SetData(numpy_to_vtk(xyz, deep=1))
+        offsets = np.zeros(len(polylines) + 1, np.int64)
+        np.cumsum([len(p) for p in polylines], out=offsets[1:])
+        lines = vtkCellArray()
+        lines.SetData(
+            numpy_to_vtkIdTypeArray(offsets, deep=1),
+            numpy_to_vtkIdTypeArray(np.arange(len(xy), dtype=np.int64), deep=1),
+        )
         scalars = numpy_to_vtk(np.asarray(colours, np.uint8).reshape(-1, 3), deep=1)
         overlay = vtkPolyData()
         overlay.SetPoints(points)
