@@ -9,10 +9,11 @@ planes' crosshair lines, slab faces and handles are one line actor above it in t
 planes' colours, so moving the crosshair re-uploads no picture. World x is the plane's
 column index, world y is ``rows - 1 - row`` (VTK's images start at the bottom).
 
-Measured on the software GL of these machines (llvmpipe under Xvfb): a frame's cost is
-in the per-pixel work done at the swap. A ``vtkImageActor`` added ~2.5 ms to a 500 x
-560 window's ~3 ms clear and swap, the textured quad ~1.1 ms; multisampling tripled the
-cost of a flat picture, so the window draws without it.
+Measured on the software GL of these machines (llvmpipe under Xvfb), CPU time of a
+500 x 514 plane's frame: ~3.5 ms for the window's clear, blit and swap, the picture
+~5 ms as a ``vtkImageActor`` and ~3 ms as this textured quad (its cost is per screen
+pixel, ~12 ns), labels ~0.7 ms, lines ~0.4 ms. Multisampling tripled the cost of a flat
+picture, so the window draws without it.
 """
 
 from __future__ import annotations
