@@ -35,8 +35,10 @@ def canonical_details(details: dict[str, Any] | None) -> str:
     return json.dumps(details or {}, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def event_hash(ev: AuditEvent) -> str:
-    payload = {
+def hashed_fields(ev: AuditEvent) -> dict[str, Any]:
+    """What an event's hash covers: its fields as stored, times in ISO form and the
+    details as their canonical JSON text."""
+    return {
         "seq": ev.seq,
         "prev_hash": ev.prev_hash,
         "client_event_id": ev.client_event_id,
@@ -51,7 +53,10 @@ def event_hash(ev: AuditEvent) -> str:
         "study_instance_uid": ev.study_instance_uid,
         "details": ev.details,
     }
-    blob = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def event_hash(ev: AuditEvent) -> str:
+    blob = json.dumps(hashed_fields(ev), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
