@@ -78,17 +78,10 @@ def _arrived(central: Any, report: Report) -> None:
     assert hashlib.sha256(pdf).hexdigest() == report.pdf_sha256
 
 
-@pytest.mark.parametrize("pipeline", [None, 2], ids=["one-chunk", "chunks-of-2"])
 def test_a_batch_over_several_studies_arrives_complete_and_in_order(
     signing_site: Site, central: Any, registry: Any, central_logins: dict[str, str],
-    tmp_path: Path, pipeline: int | None, monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
 ) -> None:  # fmt: skip
-    """Also in chunks of 2 (a chunk's STOW-RS beside the next chunk's registry call): the
-    amendment, in the last chunk, is recorded after its predecessor was."""
-    if pipeline is not None:
-        from workstation.services import report_upstream
-
-        monkeypatch.setattr(report_upstream, "PIPELINE", pipeline)
     site = _central_site(signing_site, central, registry)
     studies = [site.study_uid] + [_study(site, tmp_path, i, central) for i in range(3)]
     queue = SyncQueue(site.archive.engine)

@@ -29,7 +29,6 @@ import datetime as dt
 import json
 import logging
 import threading
-from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -57,9 +56,6 @@ POST_FHIR = "report_fhir"
 #: Most ``publish_report`` jobs one run takes together: one registry call and one
 #: STOW-RS request (the report route takes up to 64 parts).
 BATCH = 50
-#: A batch goes in chunks of this many: the registry records the next chunk while the
-#: previous one's STOW-RS is on the wire (each version still recorded before it is sent).
-PIPELINE = 25
 #: How far back the outbox start looks for signed versions that have no job.
 RESCAN_DAYS = 7
 RIS = "ris"
@@ -136,8 +132,7 @@ class ReportPublisher:
     RIS and FHIR jobs are queued.
 
     A batch costs one registry call (``POST /reports/documents/batch``, each document
-    recorded or refused on its own) and one STOW-RS request per :data:`PIPELINE` jobs,
-    the registry call of a chunk overlapping the STOW-RS of the one before;
+    recorded or refused on its own) and one STOW-RS request per :data:`BATCH` instances;
     each job ends on its own: done only once both sides confirmed its version, failed
     with the reason when one of them refused it for good, else queued for a retry of
     that job alone.  Both receivers take repeats, so a batch that runs again after a
@@ -154,46 +149,20 @@ class ReportPublisher:
         return self.run_batch([ctx])[0]
 
     def run_batch(self, ctxs: list[JobContext]) -> list[RunResult]:
-        """Publish the versions of these jobs (one result per job, in order): chunk by
-        chunk (:data:`PIPELINE`), a chunk's STOW-RS on this thread's sender while the
-        registry records the next chunk."""
+        """Publish the versions of these jobs (one result per job, in order)."""
         queue = ctxs[0].queue
         payloads = queue.payloads([c.job.id for c in ctxs])
-        results: list[RunResult] = []
-        sending: tuple[list[int], Future[list[RunResult]]] | None = None
-        try:
-            for start in range(0, len(ctxs), PIPELINE):
-                chunk = ctxs[start : start + PIPELINE]
-                results += self._record(chunk, payloads)
-                to_send = [
-                    i
-                    for i in range(start, start + len(chunk))
-                    if results[i].state is JobState.DONE
-                    and queue.items(ctxs[i].job.id, ItemState.PENDING)
-                ]
-                if sending is not None:
-                    _land(sending, results)
-                    sending = None
-                if not to_send:
-                    continue
-                sent = [ctxs[i] for i in to_send]
-                if start + PIPELINE >= len(ctxs):  # the last chunk: sent on this thread
-                    last = self._send_instances(sent, payloads)
-                    for i, result in zip(to_send, last, strict=True):
-                        results[i] = result
-                else:
-                    sending = (to_send, self._sender().submit(self._send_instances, sent, payloads))
-        finally:
-            if sending is not None:  # failed meanwhile: never leave a send running on
-                sending[1].exception()
+        results = self._record(ctxs, payloads)
+        to_send = [
+            i
+            for i, (ctx, result) in enumerate(zip(ctxs, results, strict=True))
+            if result.state is JobState.DONE and queue.items(ctx.job.id, ItemState.PENDING)
+        ]
+        if to_send:
+            sent = self._send_instances([ctxs[i] for i in to_send], payloads)
+            for i, result in zip(to_send, sent, strict=True):
+                results[i] = result
         return results
-
-    def _sender(self) -> ThreadPoolExecutor:
-        """This worker thread's sender (one thread, so its STOW node and connection stay)."""
-        sender: ThreadPoolExecutor | None = getattr(self._local, "sender", None)
-        if sender is None:
-            sender = self._local.sender = ThreadPoolExecutor(1, thread_name_prefix="report-stow")
-        return sender
 
     # -- the instances ---------------------------------------------------------------
     def _remote(self, ctx: JobContext) -> RemoteNode:
@@ -349,13 +318,6 @@ class ReportPublisher:
                 _("The report registry refused the report: {reason}").format(reason=message),
             )
         return RunResult(JobState.QUEUED, f"HTTP {status} {code}".strip())
-
-
-def _land(sending: tuple[list[int], Future[list[RunResult]]], results: list[RunResult]) -> None:
-    """Put a chunk's send results in their places (its errors are the batch's)."""
-    indexes, future = sending
-    for i, result in zip(indexes, future.result(), strict=True):
-        results[i] = result
 
 
 def _answer(rsp: Any) -> dict[str, Any]:
