@@ -58,11 +58,12 @@ def plain_vtk_still(
     camera: dict[str, Sequence[float] | float | bool],
     size: tuple[int, int],
     background: Sequence[float],
+    crop: Sequence[float] | None = None,
 ) -> np.ndarray:
     """The fixed-point ray caster at full quality (one-voxel steps, every pixel) on
     `voxels` (HU, slope 1) placed by `affine`, `preset`'s transfer functions, from
-    `camera` (position, focal_point, view_up, view_angle, clipping_range); RGB, top
-    row first."""
+    `camera` (position, focal_point, view_up, view_angle, clipping_range), keeping
+    the `crop` box (fractions of the column, row, slice axes); RGB, top row first."""
     import vtkmodules.vtkRenderingOpenGL2
     import vtkmodules.vtkRenderingVolumeOpenGL2  # noqa: F401
     from vtkmodules.util.numpy_support import numpy_to_vtk, vtk_to_numpy
@@ -112,6 +113,11 @@ def plain_vtk_still(
     mapper.SetAutoAdjustSampleDistances(False)
     mapper.SetSampleDistance(1.0)
     mapper.SetImageSampleDistance(1.0)
+    if crop is not None:
+        planes = [f * (n - 1) for f, n in zip(crop, (i, i, j, j, k, k), strict=True)]
+        mapper.SetCroppingRegionPlanes(*planes)
+        mapper.SetCroppingRegionFlagsToSubVolume()
+        mapper.CroppingOn()
     actor = vtkVolume()
     actor.SetMapper(mapper)
     actor.SetProperty(prop)

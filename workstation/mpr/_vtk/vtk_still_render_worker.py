@@ -14,11 +14,16 @@ of an older generation being drawn (the mapper polls the window's abort flag), a
 :meth:`StillRenderWorker.cancel` does the same without a new request. The caller
 compares the generation handed back with its own and drops stale pictures.
 :meth:`StillRenderWorker.close` aborts, lets the worker ``Finalize()`` its window on
-its own thread (the GL context is that thread's) and joins it.
+its own thread (the GL context is that thread's) and joins it for a moment: a ray cast
+stops within a few ray bundles, but the worker's first picture computes the mapper's
+gradients, which cannot be aborted (up to a second or two). A worker still running
+then ends on its own, touching nothing of the closed view; the interpreter joins such
+workers at exit, so none is cut off inside VTK.
 """
 
 from __future__ import annotations
 
+import atexit
 import logging
 import threading
 from collections.abc import Callable
@@ -38,9 +43,22 @@ from workstation.mpr.volume import MprVolume
 
 logger = logging.getLogger(__name__)
 
-#: How long :meth:`StillRenderWorker.close` waits for the worker (an aborted picture
-#: ends within a few ray bundles; a first picture may still be computing gradients).
-CLOSE_TIMEOUT_S = 30.0
+#: How long :meth:`StillRenderWorker.close` waits on the GUI thread (an aborted ray
+#: cast ends within this; gradients being computed do not).
+CLOSE_WAIT_S = 0.05
+#: How long the interpreter's exit waits for workers still ending.
+EXIT_WAIT_S = 30.0
+
+_ending: set[threading.Thread] = set()
+_ending_lock = threading.Lock()
+
+
+@atexit.register
+def _join_ending_workers() -> None:
+    with _ending_lock:
+        threads = list(_ending)
+    for thread in threads:
+        thread.join(EXIT_WAIT_S)
 
 
 @dataclass(frozen=True)
@@ -88,6 +106,12 @@ class StillRenderWorker:
     def alive(self) -> bool:
         return self._thread.is_alive()
 
+    @property
+    def busy(self) -> bool:
+        """A picture is being drawn now."""
+        with self._lock:
+            return self._drawing is not None
+
     def request(self, request: StillRequest) -> None:
         """Draw `request` next (replaces a pending one; aborts an older one in progress)."""
         with self._lock:
@@ -105,9 +129,10 @@ class StillRenderWorker:
             if self._drawing is not None:
                 self._abort_locked()
 
-    def close(self, timeout: float = CLOSE_TIMEOUT_S) -> bool:
+    def close(self, timeout: float = CLOSE_WAIT_S) -> bool:
         """Abort, let the worker finalize its window, join it; False if it did not end
-        within `timeout` seconds (it then ends on its own, touching nothing shown)."""
+        within `timeout` seconds (it then ends on its own, touching nothing shown, and
+        the interpreter's exit waits for it)."""
         with self._lock:
             self._closing = True
             self._pending = None
@@ -115,7 +140,7 @@ class StillRenderWorker:
             self._lock.notify()
         self._thread.join(timeout)
         if self._thread.is_alive():
-            logger.warning("the 3-D still-picture worker did not end within %.0f s", timeout)
+            logger.debug("the 3-D still-picture worker ends on its own (it was busy)")
             return False
         return True
 
@@ -124,14 +149,16 @@ class StillRenderWorker:
             self._picture.abort()
 
     def _run(self) -> None:
+        with _ending_lock:
+            _ending.add(self._thread)
         try:
             while True:
                 with self._lock:
                     while self._pending is None and not self._closing:
                         self._lock.wait()
-                    if self._closing:
-                        return
                     request, self._pending = self._pending, None
+                    if self._closing or request is None:
+                        return
                     self._drawing = request.generation
                     if self._picture is not None:
                         self._picture.allow()
@@ -146,6 +173,8 @@ class StillRenderWorker:
                 picture, self._picture = self._picture, None
             if picture is not None:
                 picture.close()
+            with _ending_lock:
+                _ending.discard(self._thread)
 
     def _draw(self, request: StillRequest) -> np.ndarray | None:
         try:
