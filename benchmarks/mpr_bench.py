@@ -359,6 +359,9 @@ def bench_screen(volume: MprVolume, frames: int) -> dict[str, float]:
     volume_view.scene.set_interactive(False)  # as the release does
     volume_view.refine()
     still, release_stall = until_refined(released)
+    worker_still = (
+        volume_view.still_worker.last_draw_s * 1000.0 if volume_view.still_worker else 0.0
+    )
     changed = time.perf_counter()
     volume_view.set_preset("CT-Soft-Tissue")
     preset_change, preset_stall = until_refined(changed)
@@ -380,6 +383,7 @@ def bench_screen(volume: MprVolume, frames: int) -> dict[str, float]:
         "screen_3d_rotation_p50_ms": _p(rotation, 50),
         "screen_3d_rotation_p95_ms": _p(rotation, 95),
         "screen_3d_still_ms": still,
+        "screen_3d_worker_still_draw_ms": worker_still,
         "screen_3d_preset_change_ms": preset_change,
         "screen_3d_open_stall_ms": open_stall,
         "screen_3d_release_stall_ms": release_stall,

@@ -26,6 +26,7 @@ from __future__ import annotations
 import atexit
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -99,6 +100,8 @@ class StillRenderWorker:
         self._closing = False
         self._picture: OffscreenPicture | None = None  # made, used, closed by the worker
         self.pictures_drawn = 0
+        #: Seconds the last picture handed over took to draw (and read back).
+        self.last_draw_s = 0.0
         self._thread = threading.Thread(target=self._run, name="mpr-3d-still", daemon=True)
         self._thread.start()
 
@@ -162,10 +165,12 @@ class StillRenderWorker:
                     self._drawing = request.generation
                     if self._picture is not None:
                         self._picture.allow()
+                started = time.perf_counter()
                 rgb = self._draw(request)
                 with self._lock:
                     self._drawing = None
                 if rgb is not None:
+                    self.last_draw_s = time.perf_counter() - started
                     self.pictures_drawn += 1
                     self._on_picture(request.generation, rgb)
         finally:
