@@ -40,6 +40,7 @@ from workstation.mpr._vtk.vtk_volume_render import (
     renderer_in,
 )
 from workstation.mpr.presets import preset
+from workstation.mpr.thread_priority import lower_this_thread
 from workstation.mpr.volume import MprVolume
 from workstation.viewer._vtk.qvtk import ViewerRenderWidget
 
@@ -119,6 +120,7 @@ class Qt3DView(ViewerRenderWidget):
     def _prepare(self, volume: MprVolume, preset_name: str) -> None:
         """Worker thread: decimate, build the mapper input, compute the gradients. The
         scene is in no renderer yet, so no render window is touched here."""
+        lower_this_thread()
         try:
             scene = VtkVolumeScene(volume, None, SCREEN_MAX_VOXELS)
             self._relay.sig_progress.emit(_INPUT_SHARE)
@@ -231,6 +233,8 @@ class Qt3DView(ViewerRenderWidget):
         self.render_now()
         if self._refine_left:
             self._refine_timer.start()
+        elif self.scene.surface_actor is not None:  # the surface as drawn is final
+            self._now_refined()
         elif self.still_worker is not None:
             w, h = self.GetRenderWindow().GetSize()
             pose = camera_pose(self.renderer.GetActiveCamera())
@@ -286,6 +290,7 @@ class Qt3DView(ViewerRenderWidget):
     ) -> None:
         from workstation.mpr._vtk.vtk_iso_surface import iso_surface
 
+        lower_this_thread()
         try:
             self._relay.sig_surface.emit((value, crop), iso_surface(volume, value, crop=crop))
         except Exception as exc:  # shown to the user, never lost in the thread

@@ -40,6 +40,7 @@ from workstation.mpr._vtk.vtk_volume_render import (
     OffscreenPicture,
     SceneLook,
 )
+from workstation.mpr.thread_priority import lower_this_thread
 from workstation.mpr.volume import MprVolume
 
 logger = logging.getLogger(__name__)
@@ -152,6 +153,7 @@ class StillRenderWorker:
             self._picture.abort()
 
     def _run(self) -> None:
+        lower_this_thread()  # the ray cast's helper threads give way to the GUI thread
         with _ending_lock:
             _ending.add(self._thread)
         try:
