@@ -155,6 +155,11 @@ class Qt3DView(ViewerRenderWidget):
             # after a turn of the event loop: showing and the first frame are two stalls
             QTimer.singleShot(REFINE_INTERVAL_MS, self._start_preparation)
 
+    @property
+    def preparation_started(self) -> bool:
+        """The window's first frame is drawn and the preparation worker runs (or ran)."""
+        return self._to_prepare is None
+
     def _start_preparation(self) -> None:
         """Once shown: draw the empty window (its first frame sets up the GL context,
         70-120 ms on software GL, better paid alone than on top of the first volume
