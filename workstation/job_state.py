@@ -8,34 +8,21 @@ its table; ``PARTIAL`` is what a finished job with failed items shows as.
 
 from __future__ import annotations
 
-import enum
-
-from workstation.i18n import _
+from workstation.i18n.labelled_enum import N_, LabelledStrEnum
 
 
-class JobState(enum.StrEnum):
-    QUEUED = "queued"
-    RUNNING = "running"
-    DONE = "done"
+class JobState(LabelledStrEnum):
+    QUEUED = "queued", N_("Queued")
+    RUNNING = "running", N_("Running")
+    DONE = "done", N_("Done")
     #: Finished, but some items failed (see ``failures``).
-    PARTIAL = "partial"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
+    PARTIAL = "partial", N_("Done with failures")
+    FAILED = "failed", N_("Failed")
+    CANCELLED = "cancelled", N_("Cancelled")
 
     @property
     def finished(self) -> bool:
         return self not in (JobState.QUEUED, JobState.RUNNING)
-
-    @property
-    def label(self) -> str:
-        return {
-            JobState.QUEUED: _("Queued"),
-            JobState.RUNNING: _("Running"),
-            JobState.DONE: _("Done"),
-            JobState.PARTIAL: _("Done with failures"),
-            JobState.FAILED: _("Failed"),
-            JobState.CANCELLED: _("Cancelled"),
-        }[self]
 
 
 #: Jobs that may still change: waiting or being worked on.

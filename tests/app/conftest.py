@@ -3,6 +3,7 @@ window (xcb under Xvfb when DISPLAY is set), an in-memory OS keyring, a manual c
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -73,6 +74,7 @@ def start_app(
 ) -> Iterator[Callable[..., Any]]:
     """``start_app(settings, store=None)`` -> a started AppController whose engine is ready."""
     from workstation.app.main import AppController
+    from workstation.services.workstation import WorkstationServices
 
     controllers: list[AppController] = []
 
@@ -81,9 +83,12 @@ def start_app(
     ) -> AppController:
         controller = AppController(
             settings,
-            store=store or SecretStore(keyring_backend),
-            clock=clock,
-            start_node=start_node,
+            make_services=functools.partial(
+                WorkstationServices,
+                store=store or SecretStore(keyring_backend),
+                clock=clock,
+                start_node=start_node,
+            ),
         )
         controllers.append(controller)
         dialog = controller.start()

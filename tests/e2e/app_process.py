@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from tests.e2e.xdriver import wait_for
+from tests.e2e.xdriver import XDriver, wait_for
 
 
 class AppProcess:
@@ -73,6 +73,20 @@ class AppProcess:
             return self.count(pattern) >= times
 
         wait_for(seen, timeout, f"log line {pattern!r} x{times}\n{self.tail()}")
+
+    def ended(self) -> str:
+        """'' while the process runs, else its exit (for waits that cannot succeed)."""
+        return "" if self.alive() else f"the app ended (exit {self.exit_code})"
+
+    def wait_window(self, x: XDriver, name_regex: str, timeout: float) -> str:
+        """A window of this app; fails at once when the process ended, and on a timeout
+        says whether the app logged that it showed its login window, with its log."""
+        try:
+            return x.wait_window(name_regex, timeout, ended=self.ended)
+        except AssertionError as exc:
+            shown = re.findall(r"login window shown \d+ ms after run_app", self.log())
+            raise AssertionError(f"{exc}\napp log says: {shown or 'no login window shown'}\n"
+                                 + self.tail()) from None  # fmt: skip
 
     def stays_up(self, seconds: float) -> None:
         """Fail if the process ends within ``seconds``."""

@@ -11,7 +11,13 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from tests.e2e.test_app_process import START_S, _import_folder, _quit, _wait_engine_ready
+from tests.e2e.test_app_process import (
+    LAUNCH_S,
+    START_S,
+    _import_folder,
+    _quit,
+    _wait_engine_ready,
+)
 from tests.e2e.xdriver import XDriver
 from tests.reports.conftest import Site, signing_site, site  # noqa: F401 (fixtures)
 from workstation.reports.encapsulated_pdf import report_instance_uid
@@ -46,7 +52,7 @@ def test_signed_report_opens_in_the_app_with_its_signature(
     shutil.copytree(ca, home / "signing" / "ca")
     proc = app_process()
     assert proc.home == home
-    login = x.wait_window(LOGIN, timeout=START_S)
+    login = proc.wait_window(x, LOGIN, LAUNCH_S)
     _wait_engine_ready(proc)
     x.focus(login)
     x.type("admin")
@@ -56,7 +62,7 @@ def test_signed_report_opens_in_the_app_with_its_signature(
     x.type("Admin-pass-1")
     x.key("Return")
     proc.wait_log(r"audit login success", timeout=START_S)
-    main = x.wait_window(MAIN, timeout=START_S)
+    main = proc.wait_window(x, MAIN, START_S)
     x.xdotool("windowsize", "--sync", main, "1600", "1000")
     _import_folder(x, proc, main, folder)
     dialog = x.wait_window(r"^Import studies$")

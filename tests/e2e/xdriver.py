@@ -41,6 +41,7 @@ class XDriver:
 
     def __init__(self, display: str | None = None) -> None:
         self.env = {**os.environ, "DISPLAY": display or os.environ["DISPLAY"]}
+        self.last_search_error = ""
 
     def _run(self, *args: str, timeout: float = 30.0) -> str:
         done = subprocess.run(
@@ -55,28 +56,59 @@ class XDriver:
 
     # -- windows -------------------------------------------------------------------------
     def visible_windows(self, name_regex: str) -> list[str]:
-        done = subprocess.run(
-            ["xdotool", "search", "--onlyvisible", "--name", name_regex],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
-        )
+        """Ids of the mapped windows whose title matches; [] when xdotool failed or took
+        over 10 s this time (its error is kept in ``last_search_error``)."""
+        try:
+            done = subprocess.run(
+                ["xdotool", "search", "--onlyvisible", "--name", name_regex],
+                env=self.env,
+                capture_output=True,
+                text=True,
+                timeout=10,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            self.last_search_error = "xdotool search took over 10 s"
+            return []
+        if done.returncode not in (0, 1):  # 1: nothing matched
+            self.last_search_error = f"xdotool search exited {done.returncode}: {done.stderr}"
         return done.stdout.split()
 
-    def wait_window(self, name_regex: str, timeout: float = 60.0) -> str:
+    def window_titles(self, limit: int = 30) -> list[str]:
+        """The titles of the mapped windows that have one (for a failure message)."""
+        titles = []
+        for window in self.visible_windows(".")[:limit]:
+            try:
+                titles.append(self.xdotool("getwindowname", window, timeout=10).strip())
+            except (RuntimeError, subprocess.TimeoutExpired):
+                continue  # gone meanwhile
+        return titles
+
+    def wait_window(
+        self, name_regex: str, timeout: float = 60.0, ended: Callable[[], str] | None = None
+    ) -> str:
         """The id of a visible window whose title matches ``name_regex``.
 
         Polls ``xdotool search`` rather than ``search --sync``: a window destroyed while
-        xdotool walks the tree (the main window at logout) makes it fail with BadWindow."""
+        xdotool walks the tree (the main window at logout) makes it fail with BadWindow.
+        ``ended()`` says why the window can no longer come ('' while it can): then this
+        fails at once.  A timeout names the windows the display has."""
         found: list[str] = []
+        self.last_search_error = ""
 
         def seen() -> bool:
             found[:] = self.visible_windows(name_regex)
+            if not found and ended is not None and (why := ended()):
+                raise AssertionError(f"no window {name_regex!r}: {why}")
             return bool(found)
 
-        wait_for(seen, timeout, f"a window {name_regex!r}")
+        try:
+            wait_for(seen, timeout, f"a window {name_regex!r}")
+        except AssertionError as exc:
+            raise AssertionError(
+                f"{exc}; windows shown: {self.window_titles()}; last xdotool error: "
+                f"{self.last_search_error or 'none'}"
+            ) from None
         return found[0]
 
     def wait_gone(self, name_regex: str, timeout: float = 30.0) -> None:

@@ -28,6 +28,7 @@ from workstation.auth.keyring_store import SecretStore
 from workstation.config import CentralSettings
 from workstation.pacs_node.archive.archive import Archive
 from workstation.reports.keystore import SigningHome
+from workstation.reports.signing import SigningRefused
 from workstation.reports.store import ReportStore
 from workstation.services.report_actions import ReportActions
 from workstation.services.signing_actions import SigningActions
@@ -154,6 +155,78 @@ def test_two_factor_doctor_gives_a_fresh_code_in_the_dialog(  # type: ignore[no-
         with qtbot.waitSignal(dialog.sig_enrolled, timeout=60000):
             _click_ok(qtbot, dialog)
         assert home.has_key(doctor)
+        auth.logout(session)
+    finally:
+        auth.close()
+        db.close()
+
+
+def test_without_a_keyring_the_typed_passphrase_protects_the_new_key(  # type: ignore[no-untyped-def]
+    qtbot, central_ca: Any, settings: Any
+) -> None:
+    """No OS keyring: the dialog asks for the key's passphrase twice.  A short one and two
+    that differ are refused in the dialog, with the reason, before anything leaves (no
+    key, no certificate); then the same passphrase twice enrols, and the key file opens
+    with that passphrase and no other."""
+    import keyring.backends.null
+
+    from workstation.reports._qt.qt_enrol_dialog import QtEnrolDialog
+    from workstation.reports.keystore import MIN_PASSPHRASE
+
+    settings = dataclasses.replace(settings, central=CentralSettings(auth_url=central_ca.url))
+    db = AuthDatabase.from_settings(settings)
+    audit = AuditLog(db)
+    secrets = SecretStore(keyring.backends.null.Keyring())
+    assert not secrets.available
+    auth = Authenticator.from_settings(settings, audit, store=secrets)
+    try:
+        doctor, password = f"doctor-{os.urandom(4).hex()}", "Pw-" + os.urandom(12).hex()
+        central_ca.create_user(doctor, password, "doctor")
+        session = auth.login(doctor, password, allow_offline=False)
+        dialog = QtEnrolDialog(SigningActions(session, audit, settings, secrets))
+        qtbot.addWidget(dialog)
+        dialog.show()
+        qtbot.waitExposed(dialog)
+        assert dialog.needs_passphrase
+        assert dialog.passphrase.isVisible() and dialog.passphrase_again.isVisible()
+        home = SigningHome(settings.signing_dir)
+        qtbot.keyClicks(dialog.password, password)
+
+        def refused(first: str, again: str, reason: str) -> None:
+            dialog.passphrase.clear()
+            dialog.passphrase_again.clear()
+            qtbot.keyClicks(dialog.passphrase, first)
+            qtbot.keyClicks(dialog.passphrase_again, again)
+            assert dialog.passphrase.text() == first  # typed into the real fields
+            _click_ok(qtbot, dialog)
+            assert not dialog.busy  # refused in the dialog: no enrolment started
+            assert reason in dialog.message.text(), dialog.message.text()
+            assert dialog.isVisible() and not home.has_key(doctor)
+
+        short = "k" * (MIN_PASSPHRASE - 1)
+        refused(short, short, f"at least {MIN_PASSPHRASE} characters")
+        refused("", "", "Type a passphrase")
+        chosen = "Key-pass-" + os.urandom(6).hex()
+        refused(chosen, chosen + "x", "differ")
+        refused(chosen, chosen[:-1], "differ")
+        assert not home.key_path(doctor).exists()
+
+        dialog.passphrase.clear()
+        dialog.passphrase_again.clear()
+        qtbot.keyClicks(dialog.passphrase, chosen)
+        qtbot.keyClicks(dialog.passphrase_again, chosen)
+        with qtbot.waitSignal(dialog.sig_enrolled, timeout=60000) as enrolled:
+            _click_ok(qtbot, dialog)
+        assert home.has_key(doctor) and not dialog.isVisible()
+        # The PKCS#12 file is protected by the typed passphrase, and by no other.
+        from workstation.reports.site_ca import fingerprint
+
+        cert = home.certificate(doctor, chosen)
+        assert fingerprint(cert) == enrolled.args[0]
+        for wrong in (chosen + "x", chosen[:-1], "Other-pass-" + os.urandom(4).hex()):
+            with pytest.raises(SigningRefused, match="wrong passphrase"):
+                home.certificate(doctor, wrong)
+        assert secrets.get("anything") is None  # and nothing went to a keyring
         auth.logout(session)
     finally:
         auth.close()

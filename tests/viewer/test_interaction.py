@@ -17,6 +17,7 @@ import pytest
 
 from tests.viewer import synthetic
 from workstation.viewer.catalog import FileCatalog
+from workstation.viewer.imaging_source import open_frame_source
 from workstation.viewer.interaction.events import (
     Button,
     KeyEvent,
@@ -31,7 +32,6 @@ from workstation.viewer.interaction.session import PICK_TOLERANCE_PX, ToolSessio
 from workstation.viewer.interaction.tools import Tool
 from workstation.viewer.interaction.viewport_host import ViewportToolHost
 from workstation.viewer.model import ViewerModel
-from workstation.viewer.sources import open_frame_source
 
 #: A plane turned 30 degrees about the patient's vertical axis.
 _C, _S = math.cos(math.radians(30)), math.sin(math.radians(30))

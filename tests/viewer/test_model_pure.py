@@ -15,9 +15,9 @@ from workstation.viewer import geometry, window_presets
 from workstation.viewer.annotations import Annotation, Kind, evaluate, label
 from workstation.viewer.catalog import FileCatalog
 from workstation.viewer.frames import DisplayFrame, FrameGeometry, FrameSource
+from workstation.viewer.imaging_source import open_frame_source
 from workstation.viewer.model import ViewerModel
 from workstation.viewer.overlays import orientation_markers
-from workstation.viewer.sources import open_frame_source
 from workstation.viewer.view_transform import ViewTransform, fit_zoom
 
 

@@ -10,7 +10,7 @@ import pydicom
 
 from tests.pacs_node.archive.synth import make_ct
 from workstation.viewer.catalog import InstanceEntry
-from workstation.viewer.sources import open_frame_source
+from workstation.viewer.imaging_source import open_frame_source
 
 NAME = "Кузнецов^Олег"
 

@@ -20,10 +20,11 @@ from PySide6.QtWidgets import (
 
 from workstation.app.column_widths import fit_columns
 from workstation.app.naming import named
-from workstation.app.search_form import SearchCriteria, SearchForm
+from workstation.app.search_form import SearchForm
 from workstation.app.workers import run_in_background
 from workstation.i18n import _, ngettext
 from workstation.i18n.formatting import dicom_date, person_name
+from workstation.pacs_node.archive.queries import StudyQuery
 
 MAX_RESULTS = 500
 
@@ -66,7 +67,7 @@ def remote_study(ds: Any, local: bool) -> RemoteStudy:
     )
 
 
-def qido_filters(c: SearchCriteria) -> dict[str, str]:
+def qido_filters(c: StudyQuery) -> dict[str, str]:
     """Our search fields as QIDO-RS attribute filters (browser semantics: name contains)."""
     filters: dict[str, str] = {}
     if c.patient_name:

@@ -4,6 +4,7 @@ selected study handed to the main window."""
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from PySide6.QtCore import QItemSelection, QSize, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -111,16 +112,9 @@ class LocalStudyBrowser(QWidget):
         header.resizeSection(column, max(COLUMN_WIDTHS["description"], spare))
 
     def query(self) -> StudyQuery:
-        c = self.form.criteria()
-        return StudyQuery(
-            patient_name=c.patient_name,
-            patient_id=c.patient_id,
-            accession_number=c.accession_number,
-            modality=c.modality,
-            date_from=c.date_from,
-            date_to=c.date_to,
-            sort=self.model.query.sort,
-            descending=self.model.query.descending,
+        """The form's criteria, in the list's current order."""
+        return replace(
+            self.form.criteria(), sort=self.model.query.sort, descending=self.model.query.descending
         )
 
     def search_now(self) -> None:

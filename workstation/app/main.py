@@ -28,9 +28,10 @@ from workstation.config import Settings
 from workstation.i18n import current_language
 
 if TYPE_CHECKING:
-    from workstation.auth.clock import Clock
-    from workstation.auth.keyring_store import SecretStore
+    from collections.abc import Callable
+
     from workstation.auth.session import Session
+    from workstation.services.workstation import WorkstationServices
 
 logger = logging.getLogger(__name__)
 
@@ -48,15 +49,13 @@ class AppController(QObject):
         self,
         settings: Settings,
         *,
-        store: SecretStore | None = None,
-        clock: Clock | None = None,
-        start_node: bool | None = None,
+        make_services: Callable[[Settings], WorkstationServices] | None = None,
     ) -> None:
+        """``make_services(settings)`` builds the engine on a worker (default:
+        :class:`~workstation.services.workstation.WorkstationServices` as configured)."""
         super().__init__()
         self.settings = settings
-        self._store = store
-        self._clock = clock
-        self._start_node = start_node
+        self._make_services = make_services
         self.services: Any = None
         self.login_dialog: LoginDialog | None = None
         self.window: Any = None
@@ -77,9 +76,7 @@ class AppController(QObject):
     def _build_services(self) -> tuple[Any, bool]:
         from workstation.services.workstation import WorkstationServices
 
-        services = WorkstationServices(
-            self.settings, store=self._store, clock=self._clock, start_node=self._start_node
-        )
+        services = (self._make_services or WorkstationServices)(self.settings)
         # The archive (and the outbox, the node) start before anyone can log in: their
         # schema upgrades then never race the login's audit writes on the same database.
         services.archive  # noqa: B018 - opens it, raises what opening raised

@@ -431,11 +431,17 @@ class MainWindow(QMainWindow):
         if study is not None:
             self.open_study(study.study_instance_uid)
 
-    def open_import_dialog(self) -> ImportDialog | None:
+    def _refused(self, permission: Permission, study_uid: str | None = None) -> bool:
+        """Guard ``permission``; when refused (the guard audits it), show why and say so."""
         try:
-            self.study_actions.guard(Permission.STUDY_IMPORT)
+            self.study_actions.guard(permission, study_uid)
         except AuthError as exc:
             show_error(self, exc)
+            return True
+        return False
+
+    def open_import_dialog(self) -> ImportDialog | None:
+        if self._refused(Permission.STUDY_IMPORT):
             return None
         dialog = ImportDialog(self._start_import, self)
         dialog.sig_finished.connect(self._on_import_finished)
@@ -501,10 +507,7 @@ class MainWindow(QMainWindow):
         study = self.selected_study()
         if study is None:
             return None
-        try:
-            self.study_actions.guard(Permission.STUDY_EXPORT, study.study_instance_uid)
-        except AuthError as exc:
-            show_error(self, exc)
+        if self._refused(Permission.STUDY_EXPORT, study.study_instance_uid):
             return None
         dialog = ExportDialog(self.study_actions, study, self)
         dialog.sig_started.connect(lambda _job: self.activity.model.reload())
@@ -562,10 +565,7 @@ class MainWindow(QMainWindow):
     def open_audit(self) -> QDialog | None:
         from workstation.app.audit_dialog import AuditDialog
 
-        try:
-            self.study_actions.guard(Permission.AUDIT_READ)
-        except AuthError as exc:
-            show_error(self, exc)
+        if self._refused(Permission.AUDIT_READ):
             return None
         dialog = AuditDialog(self.session, self.services.audit, self)
         dialog.open()

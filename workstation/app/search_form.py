@@ -4,7 +4,6 @@ modality, date range) and their translation into a query."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
 from PySide6.QtCore import QDate, Signal
 from PySide6.QtWidgets import (
@@ -19,18 +18,9 @@ from PySide6.QtWidgets import (
 
 from workstation.app.naming import named
 from workstation.i18n import _
+from workstation.pacs_node.archive.queries import StudyQuery
 
 MODALITIES = ("CT", "MR", "CR", "DX", "US", "XA", "MG", "NM", "PT", "RF", "OT", "SR")
-
-
-@dataclass(frozen=True)
-class SearchCriteria:
-    patient_name: str = ""
-    patient_id: str = ""
-    accession_number: str = ""
-    modality: str = ""
-    date_from: str | None = None
-    date_to: str | None = None
 
 
 def _as_date(value: object) -> dt.date | None:
@@ -124,7 +114,8 @@ class SearchForm(QWidget):
         self.blockSignals(False)
         self.sig_search_requested.emit()
 
-    def criteria(self, today: dt.date | None = None) -> SearchCriteria:
+    def criteria(self, today: dt.date | None = None) -> StudyQuery:
+        """The fields as a query (the archive's default order and page)."""
         today = today or dt.date.today()
         key = self.date_range.currentData()
         start: dt.date | None = None
@@ -141,7 +132,7 @@ class SearchForm(QWidget):
         elif key == "custom":
             start = _as_date(self.date_from.date().toPython())
             end = _as_date(self.date_to.date().toPython())
-        return SearchCriteria(
+        return StudyQuery(
             patient_name=self.patient_name.text().strip(),
             patient_id=self.patient_id.text().strip(),
             accession_number=self.accession.text().strip(),

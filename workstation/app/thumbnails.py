@@ -8,7 +8,6 @@ GUI's other background calls use.
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections import OrderedDict
 from collections.abc import Callable
@@ -17,7 +16,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
 
-from workstation.app.workers import run_in_background
+from workstation.app.workers import run_for_key
 
 logger = logging.getLogger(__name__)
 
@@ -84,13 +83,7 @@ class ThumbnailCache(QObject):
             return
         key, _ = self._queue.popitem(last=True)
         self._running = key
-        make = self._make
-        run_in_background(
-            lambda: make(key),
-            on_success=functools.partial(self._store, key),
-            on_failure=functools.partial(self._failed, key),
-            owner=self,
-        )
+        run_for_key(key, self._make, self._store, self._failed, owner=self)
 
     def _store(self, key: str, image: np.ndarray | None) -> None:
         self._running = None

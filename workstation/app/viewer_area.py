@@ -17,7 +17,6 @@ render windows), ``sig_study_opened(str)``, ``sig_first_image_shown(float)``.
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
 from collections.abc import Callable, Mapping
@@ -38,7 +37,7 @@ from PySide6.QtWidgets import (
 
 from workstation.app.naming import named
 from workstation.app.thumbnails import ThumbnailCache
-from workstation.app.workers import run_in_background
+from workstation.app.workers import run_for_key
 from workstation.i18n import _, ngettext
 from workstation.i18n.formatting import dicom_date, person_name
 from workstation.pacs_node.archive.records import SeriesRecord, StudyRecord
@@ -157,13 +156,7 @@ class ViewerArea(QWidget):
         self._clear_message()
         self.header.setText(_("Opening…"))
         self.header_bar.show()
-        opener = self._open
-        run_in_background(
-            lambda: opener(study_uid),
-            on_success=functools.partial(self._show_result, study_uid),
-            on_failure=functools.partial(self._failed, study_uid),
-            owner=self,
-        )
+        run_for_key(study_uid, self._open, self._show_result, self._failed, owner=self)
 
     def _show_result(self, study_uid: str, result: tuple[StudyRecord, list[SeriesRecord]]) -> None:
         if self._pending != study_uid:

@@ -9,13 +9,16 @@ Never touch a widget inside ``fn``.  Without ``on_failure`` the error dialog sho
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
 logger = logging.getLogger(__name__)
+
+K = TypeVar("K")
 
 _alive: set[TaskSignals] = set()
 
@@ -98,6 +101,24 @@ def run_in_background(
     _alive.add(signals)
     pool().start(_Task(fn, signals))
     return signals
+
+
+def run_for_key(
+    key: K,
+    fn: Callable[[K], Any],
+    on_success: Callable[[K, Any], None],
+    on_failure: Callable[[K, BaseException], None],
+    *,
+    owner: QObject | None = None,
+) -> TaskSignals:
+    """:func:`run_in_background` of ``fn(key)``; each callback gets ``key`` first, so a
+    result can be matched to what was asked for (a thumbnail, a study being opened)."""
+    return run_in_background(
+        lambda: fn(key),
+        functools.partial(on_success, key),
+        functools.partial(on_failure, key),
+        owner=owner,
+    )
 
 
 def wait_for_background(timeout_ms: int = 30_000) -> bool:

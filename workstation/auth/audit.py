@@ -27,6 +27,7 @@ from workstation.auth.errors import PermissionDenied
 from workstation.auth.permissions import Permission, require
 from workstation.auth.schema import audit_events
 from workstation.events import Event
+from workstation.storage.row_records import record_from_row
 
 if TYPE_CHECKING:
     from workstation.auth.session import Session
@@ -140,20 +141,7 @@ def _row_event(row: Mapping[str, Any]) -> AuditEvent:
         detail = json.loads(row["detail"])
     except ValueError:
         detail = {"unreadable": True}
-    return AuditEvent(
-        seq=int(row["seq"]),
-        event_id=row["event_id"],
-        occurred_at=row["occurred_at"],
-        actor=row["actor"],
-        role=row["role"],
-        action=row["action"],
-        outcome=row["outcome"],
-        study_uid=row["study_uid"],
-        detail=detail,
-        workstation=row["workstation"],
-        prev_hash=row["prev_hash"],
-        hash=row["hash"],
-    )
+    return record_from_row(AuditEvent, row, seq=int(row["seq"]), detail=detail)
 
 
 class AuditLog:

@@ -25,6 +25,7 @@ from workstation.auth.central_client import CentralAuthClient
 from workstation.auth.clock import Clock, SystemClock
 from workstation.auth.errors import (
     AuthError,
+    CentralStorageFull,
     CentralUnavailable,
     InvalidCredentials,
     MfaRequired,
@@ -165,14 +166,17 @@ class Authenticator:
         assert self.central is not None and self.offline is not None
         try:
             tokens = self.central.login(username, password, totp)
-        except CentralUnavailable:
+        except CentralUnavailable as exc:
             if not allow_offline:
                 raise
             logger.warning("central unreachable: trying offline login")
             entry = self.offline.check(username, password)
-            return self._new_session(
+            session = self._new_session(
                 entry.username, entry.user_id, entry.role, SessionMode.OFFLINE, entry.verifier
             )
+            if isinstance(exc, CentralStorageFull):  # reachable, but it keeps nothing now
+                session.central_problem = str(exc)
+            return session
         claims = tokens.claims
         role = _role_from_claims(claims)
         name = str(claims.get("sub") or username)
@@ -244,6 +248,12 @@ class Authenticator:
             tokens = self.central.refresh(session.tokens.refresh_token)
         except (InvalidCredentials, TokenInvalid) as exc:
             raise SessionExpired() from exc
+        except CentralStorageFull as exc:
+            session.central_problem = _(
+                "The central server at {url} cannot store anything at the moment (its disk "
+                "is full); you stay logged in, and the login is renewed when it can again."
+            ).format(url=exc.url)
+            raise
         except CentralUnavailable as exc:
             session.central_problem = _(
                 "The central server at {url} cannot be reached; you stay logged in, and "

@@ -17,6 +17,7 @@ from workstation.auth.errors import (
     AccountDisabled,
     AccountLocked,
     CentralError,
+    CentralStorageFull,
     CentralUnavailable,
     InvalidCredentials,
     MfaEnrollmentRequired,
@@ -33,6 +34,8 @@ DEFAULT_AUDIENCE = "klinika"
 MAX_RESPONSE_BYTES = 8 * 1024 * 1024
 #: Gateway answers mean "the auth API is down", like a refused connection.
 _UNREACHABLE_STATUS = {502, 503, 504}
+#: The central's database or disk is full: nothing was kept, try again later.
+HTTP_INSUFFICIENT_STORAGE = 507
 
 
 class CentralAuthClient:
@@ -82,7 +85,8 @@ class CentralAuthClient:
         data: bytes | None = None,
         content_type: str = "",
     ) -> requests.Response:
-        """One HTTP call; network trouble and 502-504 raise :class:`CentralUnavailable`.
+        """One HTTP call; network trouble and 502-504 raise :class:`CentralUnavailable`,
+        a full disk there (507) :class:`CentralStorageFull`.
         ``data`` with ``content_type`` sends raw bytes (e.g. an RFC 3161 query)."""
         url = f"{self.base_url}/{path.lstrip('/')}"
         headers = {"Authorization": f"Bearer {token}"} if token else {}
@@ -109,6 +113,9 @@ class CentralAuthClient:
         resp._content = body
         if resp.status_code in _UNREACHABLE_STATUS:
             raise CentralUnavailable(self.base_url, f"HTTP {resp.status_code}")
+        if resp.status_code == HTTP_INSUFFICIENT_STORAGE:
+            logger.warning("central %s %s: its disk is full (HTTP 507)", method, path)
+            raise CentralStorageFull(self.base_url, resp.headers.get("Retry-After", ""))
         return resp
 
     def _fetch_jwks(self) -> dict[str, Any]:

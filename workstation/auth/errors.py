@@ -77,15 +77,34 @@ class AccountDisabled(AuthError):
 class CentralUnavailable(AuthError):
     """The central auth API could not be reached (network down, timeout, 502-504)."""
 
-    def __init__(self, url: str, reason: str = "") -> None:
+    def __init__(self, url: str, reason: str = "", message: str = "") -> None:
         self.url = url
         self.reason = reason
         super().__init__(
-            _(
+            message
+            or _(
                 "The central server at {url} cannot be reached. Check the network, or log in "
                 "offline with your last password on this workstation."
             ).format(url=url)
         )
+
+
+class CentralStorageFull(CentralUnavailable):
+    """The central answered 507: its disk is full, nothing of the request was kept.
+
+    Like an unreachable central it passes (the server says when to try again), so every
+    caller that waits and retries on :class:`CentralUnavailable` does so here too."""
+
+    def __init__(self, url: str, retry_after: str = "") -> None:
+        super().__init__(
+            url,
+            "HTTP 507",
+            _(
+                "The central server at {url} cannot store anything at the moment (its disk "
+                "is full); nothing was saved. Try again later."
+            ).format(url=url),
+        )
+        self.retry_after = retry_after
 
 
 class CentralError(AuthError):

@@ -18,71 +18,48 @@ admin        everything: the above plus delete studies, manage users and nodes,
 
 from __future__ import annotations
 
-import enum
 import functools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 from workstation.auth.errors import NotLoggedIn, PermissionDenied, SessionLocked
-from workstation.i18n import _
+from workstation.i18n.labelled_enum import N_, LabelledStrEnum
 
 if TYPE_CHECKING:
     from workstation.auth.session import Session
 
 
-class Role(enum.StrEnum):
-    ADMIN = "admin"
-    DOCTOR = "doctor"
-    OPERATOR = "operator"
-
-    @property
-    def label(self) -> str:
-        return {
-            Role.ADMIN: _("Administrator"),
-            Role.DOCTOR: _("Doctor"),
-            Role.OPERATOR: _("Operator"),
-        }[self]
+class Role(LabelledStrEnum):
+    ADMIN = "admin", N_("Administrator")
+    DOCTOR = "doctor", N_("Doctor")
+    OPERATOR = "operator", N_("Operator")
 
 
-class Permission(enum.StrEnum):
+class Permission(LabelledStrEnum):
     """Names match the central's catalogue (``klinika_auth.permissions``) where both sides
     have the permission; ``studies.retrieve``, ``studies.export`` and ``nodes.manage`` are
-    workstation-only."""
+    workstation-only.  The label says what the permission lets a person do, as a phrase
+    for messages (``action``)."""
 
-    STUDY_VIEW = "studies.read"
-    STUDY_IMPORT = "import"
-    STUDY_RETRIEVE = "studies.retrieve"
-    STUDY_SEND = "studies.send"
-    STUDY_EXPORT = "studies.export"
-    STUDY_DELETE = "studies.delete"
-    ANNOTATION_WRITE = "measurements.write"
-    REPORT_READ = "reports.read"
-    REPORT_WRITE = "reports.write"
-    REPORT_SIGN = "reports.sign"
-    USERS_MANAGE = "users.manage"
-    NODES_MANAGE = "nodes.manage"
-    SETTINGS_MANAGE = "settings.manage"
-    AUDIT_READ = "audit.read"
+    STUDY_VIEW = "studies.read", N_("view studies")
+    STUDY_IMPORT = "import", N_("import studies")
+    STUDY_RETRIEVE = "studies.retrieve", N_("retrieve studies")
+    STUDY_SEND = "studies.send", N_("send studies to other nodes")
+    STUDY_EXPORT = "studies.export", N_("export or anonymize studies")
+    STUDY_DELETE = "studies.delete", N_("delete studies")
+    ANNOTATION_WRITE = "measurements.write", N_("measure and annotate")
+    REPORT_READ = "reports.read", N_("read reports")
+    REPORT_WRITE = "reports.write", N_("write reports")
+    REPORT_SIGN = "reports.sign", N_("sign reports")
+    USERS_MANAGE = "users.manage", N_("manage users")
+    NODES_MANAGE = "nodes.manage", N_("manage DICOM nodes")
+    SETTINGS_MANAGE = "settings.manage", N_("change settings")
+    AUDIT_READ = "audit.read", N_("read the audit log")
 
     @property
     def action(self) -> str:
         """What the permission lets a person do, as a phrase for messages."""
-        return {
-            Permission.STUDY_VIEW: _("view studies"),
-            Permission.STUDY_IMPORT: _("import studies"),
-            Permission.STUDY_RETRIEVE: _("retrieve studies"),
-            Permission.STUDY_SEND: _("send studies to other nodes"),
-            Permission.STUDY_EXPORT: _("export or anonymize studies"),
-            Permission.STUDY_DELETE: _("delete studies"),
-            Permission.ANNOTATION_WRITE: _("measure and annotate"),
-            Permission.REPORT_READ: _("read reports"),
-            Permission.REPORT_WRITE: _("write reports"),
-            Permission.REPORT_SIGN: _("sign reports"),
-            Permission.USERS_MANAGE: _("manage users"),
-            Permission.NODES_MANAGE: _("manage DICOM nodes"),
-            Permission.SETTINGS_MANAGE: _("change settings"),
-            Permission.AUDIT_READ: _("read the audit log"),
-        }[self]
+        return self.label
 
 
 P = Permission

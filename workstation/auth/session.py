@@ -2,31 +2,22 @@
 
 from __future__ import annotations
 
-import enum
 import threading
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
 from workstation.auth.permissions import Permission, Role, permissions_for
-from workstation.i18n import _
+from workstation.i18n.labelled_enum import N_, LabelledStrEnum
 
 
-class SessionMode(enum.StrEnum):
+class SessionMode(LabelledStrEnum):
     #: Logged in against the central auth API; tokens available.
-    CENTRAL = "central"
+    CENTRAL = "central", N_("Central")
     #: The central could not be reached; logged in with the cached verifier.
-    OFFLINE = "offline"
+    OFFLINE = "offline", N_("Offline")
     #: No central configured: local accounts in the archive database.
-    STANDALONE = "standalone"
-
-    @property
-    def label(self) -> str:
-        return {
-            SessionMode.CENTRAL: _("Central"),
-            SessionMode.OFFLINE: _("Offline"),
-            SessionMode.STANDALONE: _("Standalone"),
-        }[self]
+    STANDALONE = "standalone", N_("Standalone")
 
 
 @dataclass(frozen=True)

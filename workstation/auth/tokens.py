@@ -11,6 +11,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import KW_ONLY, dataclass, field
 from typing import Any
 
 import jwt
@@ -28,22 +29,17 @@ LEEWAY_SECONDS = 30
 MAX_JWKS_BYTES = 256 * 1024
 
 
+@dataclass(eq=False)
 class TokenVerifier:
     """Checks tokens with keys from ``fetch_jwks()`` (a callable returning the JWKS dict)."""
 
-    def __init__(
-        self,
-        fetch_jwks: Callable[[], dict[str, Any]],
-        *,
-        issuer: str,
-        audience: str,
-    ) -> None:
-        self._fetch = fetch_jwks
-        self.issuer = issuer
-        self.audience = audience
-        self._keys: dict[str, Any] = {}
-        self._fetched_at = -1e18
-        self._lock = threading.Lock()
+    fetch_jwks: Callable[[], dict[str, Any]]
+    _: KW_ONLY
+    issuer: str
+    audience: str
+    _keys: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
+    _fetched_at: float = field(default=-1e18, init=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     def _refresh_keys(self, force: bool) -> None:
         now = time.monotonic()
@@ -51,7 +47,7 @@ class TokenVerifier:
             return
         if force and now - self._fetched_at < JWKS_REFETCH_SECONDS:
             return
-        data = self._fetch()
+        data = self.fetch_jwks()
         keys: dict[str, Any] = {}
         for entry in data.get("keys", [])[:64]:
             if entry.get("kty") != "RSA" or entry.get("alg", "RS256") != "RS256":

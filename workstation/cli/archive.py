@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from workstation.cli import exit_codes
-from workstation.cli._acting import acts_for_person, add_actor_arguments
+from workstation.cli._acting import acts_for_person
 from workstation.cli._archive_verbs import needs_archive
+from workstation.cli._verbs import add_command, add_verb
 from workstation.cli.console import human_bytes, print_json
 from workstation.cli.context import CliContext
 from workstation.i18n import _
@@ -28,28 +29,29 @@ if TYPE_CHECKING:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("archive", help=_("check or export the local archive"))
-    verbs = p.add_subparsers(dest="archive_command", metavar="ACTION", required=True)
-    c = verbs.add_parser("check", help=_("verify the index against the stored files"))
+    verbs = add_command(sub, "archive", _("check or export the local archive"))
+    c = add_verb(
+        verbs, "check", run_check, _("verify the index against the stored files"),
+        json_help=_("print the report as JSON"),
+    )  # fmt: skip
     c.add_argument("--repair", action="store_true", help=_("fix what can be fixed"))
     c.add_argument(
         "--quick", action="store_true", help=_("sizes only, skip the SHA-256 of each file")
     )
-    c.add_argument("--json", action="store_true", help=_("print the report as JSON"))
-    c.set_defaults(handler=run_check)
-    e = verbs.add_parser("export", help=_("export one study to a folder or a ZIP"))
+    e = add_verb(
+        verbs, "export", run_export, _("export one study to a folder or a ZIP"),
+        json_help=_("print the result as JSON"), actor=True,
+    )  # fmt: skip
     e.add_argument("study_uid", metavar="STUDY_UID")
     e.add_argument("--to", required=True, type=Path, metavar="DIR|FILE.zip", dest="to")
     e.add_argument("--dicomdir", action="store_true", help=_("write a DICOMDIR file set"))
     e.add_argument("--anonymize", action="store_true", help=_("de-identify (PS3.15 basic profile)"))
-    e.add_argument("--json", action="store_true", help=_("print the result as JSON"))
-    add_actor_arguments(e)
-    e.set_defaults(handler=run_export)
-    d = verbs.add_parser("delete", help=_("delete one study from the local archive (admins)"))
+    d = add_verb(
+        verbs, "delete", run_delete, _("delete one study from the local archive (admins)"),
+        actor=True,
+    )  # fmt: skip
     d.add_argument("study_uid", metavar="STUDY_UID")
     d.add_argument("--yes", action="store_true", help=_("really delete (required)"))
-    add_actor_arguments(d)
-    d.set_defaults(handler=run_delete)
 
 
 @needs_archive

@@ -32,7 +32,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run_login(ctx: CliContext, args: argparse.Namespace) -> int:
     from workstation.auth.central_client import CentralAuthClient
-    from workstation.auth.errors import AuthError, CentralUnavailable, MfaRequired
+    from workstation.auth.errors import (
+        AuthError,
+        CentralStorageFull,
+        CentralUnavailable,
+        MfaRequired,
+    )
     from workstation.auth.keyring_store import SecretStore
     from workstation.cli import _keyring_tokens
 
@@ -65,11 +70,14 @@ def run_login(ctx: CliContext, args: argparse.Namespace) -> int:
             tokens = client.login(username, password, input(_("One-time code: ")).strip())
     except CentralUnavailable as exc:
         # Not a refusal: scripts retry on 5 (a peer could not be reached), not on 7.
-        print(
-            _("Login failed: the central server at {url} cannot be reached; try again later.")
-            .format(url=exc.url),
-            file=sys.stderr,
-        )  # fmt: skip
+        if isinstance(exc, CentralStorageFull):
+            print(_("Login failed: {error}").format(error=exc), file=sys.stderr)
+        else:
+            print(
+                _("Login failed: the central server at {url} cannot be reached; try again later.")
+                .format(url=exc.url),
+                file=sys.stderr,
+            )  # fmt: skip
         return exit_codes.PEER_ERROR
     except AuthError as exc:
         print(_("Login failed: {error}").format(error=exc), file=sys.stderr)

@@ -17,15 +17,15 @@ import threading
 from typing import Any
 
 from workstation.cli import _remote, exit_codes
+from workstation.cli._verbs import add_command, add_verb
 from workstation.cli.context import CliContext
 from workstation.i18n import _
 from workstation.pacs_node.dimse.errors import NodeCannotListen
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("node", help=_("the built-in DICOM node"))
-    verbs = p.add_subparsers(dest="node_command", metavar="ACTION", required=True)
-    s = verbs.add_parser("serve", help=_("run the DICOM node headless until stopped"))
+    verbs = add_command(sub, "node", _("the built-in DICOM node"))
+    s = add_verb(verbs, "serve", run_serve, _("run the DICOM node headless until stopped"))
     s.add_argument("--aet", default=None, help=_("our AE title (default: node.ae_title)"))
     s.add_argument("--port", type=port_number, default=None, help=_("port (default: node.port)"))
     s.add_argument(
@@ -33,7 +33,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     s.add_argument("--no-sync", action="store_true", help=_("do not work the sync queue"))
     _remote.add_token_argument(s)
-    s.set_defaults(handler=run_serve)
 
 
 def port_number(text: str) -> int:

@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from workstation.cli import exit_codes
-from workstation.cli._acting import acts_for_person, add_actor_arguments, next_secret
+from workstation.cli._acting import acts_for_person, next_secret
+from workstation.cli._verbs import add_command, add_verb
 from workstation.cli.console import print_json
 from workstation.cli.context import CliContext
 from workstation.i18n import _
@@ -36,45 +37,38 @@ if TYPE_CHECKING:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("report", help=_("write, sign, export and verify reports"))
-    verbs = p.add_subparsers(dest="report_verb", metavar="VERB", required=True)
+    verbs = add_command(sub, "report", _("write, sign, export and verify reports"), metavar="VERB")
 
-    new = verbs.add_parser("new", help=_("start a report for a study"))
+    as_json = _("print the result as JSON")
+
+    new = add_verb(
+        verbs, "new", run_new, _("start a report for a study"), json_help=as_json, actor=True
+    )
     new.add_argument("study", metavar="STUDY_UID")
     new.add_argument("--template", default=None, metavar="NAME", help=_("template id"))
     new.add_argument("--lang", default=None, choices=("en", "ru", "es", "fr", "de"))
     new.add_argument("--text-file", type=Path, default=None, metavar="FILE")
-    new.add_argument("--json", action="store_true", help=_("print the result as JSON"))
-    add_actor_arguments(new)
-    new.set_defaults(handler=run_new)
 
-    tpl = verbs.add_parser("templates", help=_("list report templates"))
-    tpl.add_argument("--json", action="store_true", help=_("print the result as JSON"))
-    tpl.set_defaults(handler=run_templates)
+    add_verb(verbs, "templates", run_templates, _("list report templates"), json_help=as_json)
 
-    sign = verbs.add_parser("sign", help=_("sign a report (it becomes final)"))
+    sign = add_verb(
+        verbs, "sign", run_sign, _("sign a report (it becomes final)"),
+        json_help=as_json, actor=True,
+    )  # fmt: skip
     sign.add_argument("report_id", metavar="REPORT_ID")
-    sign.add_argument("--json", action="store_true", help=_("print the result as JSON"))
-    add_actor_arguments(sign)
-    sign.set_defaults(handler=run_sign)
 
-    export = verbs.add_parser("export", help=_("write a report's PDF"))
+    export = add_verb(verbs, "export", run_export, _("write a report's PDF"), actor=True)
     export.add_argument("report_id", metavar="REPORT_ID")
     export.add_argument("--to", required=True, type=Path, metavar="FILE.pdf")
-    add_actor_arguments(export)
-    export.set_defaults(handler=run_export)
 
-    ls = verbs.add_parser("list", help=_("list reports"))
+    ls = add_verb(verbs, "list", run_list, _("list reports"), json_help=as_json, actor=True)
     ls.add_argument("--study", default=None, metavar="UID")
-    ls.add_argument("--json", action="store_true", help=_("print the result as JSON"))
-    add_actor_arguments(ls)
-    ls.set_defaults(handler=run_list)
 
-    verify = verbs.add_parser("verify", help=_("verify a signed report PDF"))
+    verify = add_verb(
+        verbs, "verify", run_verify, _("verify a signed report PDF"), json_help=as_json
+    )
     verify.add_argument("file", type=Path, metavar="FILE.pdf")
     verify.add_argument("--ca", type=Path, default=None, metavar="ca.pem")
-    verify.add_argument("--json", action="store_true", help=_("print the result as JSON"))
-    verify.set_defaults(handler=run_verify)
 
 
 def _fail(exc: BaseException) -> int:

@@ -23,11 +23,16 @@ if TYPE_CHECKING:
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("retrieve", help=_("bring a study into the local archive"))
+    p.add_argument("--via", default="auto", choices=["auto", "get", "move", "wado"])
+    add_retrieve_arguments(p)
+    p.set_defaults(handler=run_retrieve)
+
+
+def add_retrieve_arguments(p: argparse.ArgumentParser) -> None:
+    """PEER, the study selection and who acts: what ``retrieve`` and ``get`` take."""
     _remote.add_peer_arguments(p)
     add_selection(p)
-    p.add_argument("--via", default="auto", choices=["auto", "get", "move", "wado"])
     add_actor_arguments(p)
-    p.set_defaults(handler=run_retrieve)
 
 
 @acts_for_person
@@ -45,11 +50,19 @@ def run_retrieve(ctx: CliContext, args: argparse.Namespace, session: Session) ->
                 raise ValueError(_("WADO-RS needs the central archive (DICOMweb)."))
             work = _by_retrieve(args, remote)
         result = _remote.audited_transfer(
-            ctx, args, session, AuditAction.STUDY_RETRIEVE, [args.study], work, via=args.via
-        )
+            ctx, args, session, AuditAction.STUDY_RETRIEVE, [args.study], work,
+            via=_channel(args.via, remote),
+        )  # fmt: skip
     except _remote.network_errors() as exc:
         return _remote.fail(exc)
     return _remote.report_transfer(args, result, _("Retrieved"))
+
+
+def _channel(via: str, remote: Any) -> str:
+    """The protocol ``via`` stands for (``auto``: C-GET for a DICOM peer, else WADO-RS)."""
+    if via != "auto":
+        return via
+    return "get" if hasattr(remote, "get") else "wado"
 
 
 def _by_retrieve(args: argparse.Namespace, remote: Any) -> Any:

@@ -25,7 +25,8 @@ import sys
 from typing import TYPE_CHECKING
 
 from workstation.cli import exit_codes
-from workstation.cli._acting import acts_for_person, add_actor_arguments, next_secret
+from workstation.cli._acting import acts_for_person, next_secret
+from workstation.cli._verbs import add_command, add_verb
 from workstation.cli.console import print_json
 from workstation.cli.context import CliContext
 from workstation.i18n import _, ngettext
@@ -36,26 +37,27 @@ if TYPE_CHECKING:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("signing", help=_("report signing: site CA, keys, revocation"))
-    verbs = p.add_subparsers(dest="signing_verb", metavar="VERB", required=True)
-    init = verbs.add_parser("ca-init", help=_("create the standalone site CA (administrators)"))
+    verbs = add_command(
+        sub, "signing", _("report signing: site CA, keys, revocation"), metavar="VERB"
+    )
+    init = add_verb(
+        verbs, "ca-init", run_ca_init, _("create the standalone site CA (administrators)"),
+        actor=True,
+    )  # fmt: skip
     init.add_argument("--name", default="", help=_("the CA's name (default: the clinic's name)"))
-    add_actor_arguments(init)
-    init.set_defaults(handler=run_ca_init)
-    export = verbs.add_parser("ca-export", help=_("write the site CA certificate (PEM)"))
+    export = add_verb(verbs, "ca-export", run_ca_export, _("write the site CA certificate (PEM)"))
     export.add_argument("--out", required=True, metavar="CA.pem", help=_("file to write"))
-    export.set_defaults(handler=run_ca_export)
-    enroll = verbs.add_parser("enroll", help=_("make your signing key and certificate"))
+    enroll = add_verb(
+        verbs, "enroll", run_enroll, _("make your signing key and certificate"),
+        json_help=_("print the result as JSON"), actor=True,
+    )  # fmt: skip
     enroll.add_argument(
         "--key-type", choices=("p256", "rsa3072"), default=None, help=_("key type (default p256)")
     )
-    enroll.add_argument("--json", action="store_true", help=_("print the result as JSON"))
-    add_actor_arguments(enroll)
-    enroll.set_defaults(handler=run_enroll)
-    revoke = verbs.add_parser("revoke", help=_("revoke a user's signing certificates"))
+    revoke = add_verb(
+        verbs, "revoke", run_revoke, _("revoke a user's signing certificates"), actor=True
+    )
     revoke.add_argument("target", metavar="USER", help=_("whose certificates to revoke"))
-    add_actor_arguments(revoke)
-    revoke.set_defaults(handler=run_revoke)
 
 
 def _fail(exc: BaseException) -> int:

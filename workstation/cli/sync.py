@@ -18,7 +18,8 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from workstation.cli import _remote, exit_codes
-from workstation.cli._acting import acts_for_person, add_actor_arguments
+from workstation.cli._acting import acts_for_person
+from workstation.cli._verbs import add_command, add_verb
 from workstation.cli.console import print_json
 from workstation.cli.context import CliContext
 from workstation.i18n import _
@@ -28,33 +29,26 @@ if TYPE_CHECKING:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("sync", help=_("the offline outbox/inbox to the central archive"))
-    verbs = p.add_subparsers(dest="sync_command", metavar="ACTION", required=True)
-    s = verbs.add_parser("status", help=_("list sync jobs"))
+    verbs = add_command(sub, "sync", _("the offline outbox/inbox to the central archive"))
+    s = add_verb(verbs, "status", run_status, _("list sync jobs"))
     _remote.add_common(s)
     s.add_argument("--all", action="store_true", help=_("include finished jobs"))
-    s.set_defaults(handler=run_status)
-    q = verbs.add_parser("queue", help=_("queue local studies to send"))
+    q = add_verb(verbs, "queue", run_queue, _("queue local studies to send"), actor=True)
     q.add_argument("studies", nargs="+", metavar="STUDY_UID")
     q.add_argument("--to", dest="target", default="central")
     _remote.add_common(q)
-    add_actor_arguments(q)
-    q.set_defaults(handler=run_queue)
-    f = verbs.add_parser("fetch", help=_("queue studies to bring in from a peer"))
+    f = add_verb(verbs, "fetch", run_fetch, _("queue studies to bring in from a peer"))
     f.add_argument("studies", nargs="+", metavar="STUDY_UID")
     f.add_argument("--from", dest="target", default="central")
     _remote.add_common(f)
-    f.set_defaults(handler=run_fetch)
-    r = verbs.add_parser("run", help=_("work the queue in the foreground"))
+    r = add_verb(verbs, "run", run_worker, _("work the queue in the foreground"))
     r.add_argument("--until-empty", action="store_true", help=_("stop when nothing is due"))
     r.add_argument("--timeout", type=float, default=None, help=_("give up after S seconds"))
     _remote.add_common(r)
-    r.set_defaults(handler=run_worker)
     for name, fn in (("retry", run_retry), ("cancel", run_cancel)):
-        a = verbs.add_parser(name, help=_("{verb} a job").format(verb=name))
+        a = add_verb(verbs, name, fn, _("{verb} a job").format(verb=name))
         a.add_argument("job_id", type=int, metavar="ID")
         _remote.add_common(a)
-        a.set_defaults(handler=fn)
 
 
 def sync_queue(ctx: CliContext) -> Any:

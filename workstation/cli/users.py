@@ -17,7 +17,8 @@ import sys
 from typing import TYPE_CHECKING
 
 from workstation.cli import exit_codes
-from workstation.cli._acting import acts_for_person, add_actor_arguments, auth_failure, next_secret
+from workstation.cli._acting import acts_for_person, auth_failure, next_secret
+from workstation.cli._verbs import add_command, add_verb
 from workstation.cli.console import print_json
 from workstation.cli.context import CliContext
 from workstation.i18n import _
@@ -30,18 +31,17 @@ ROLES = ("admin", "doctor", "operator")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("users", help=_("add or list local accounts (standalone mode)"))
-    verbs = p.add_subparsers(dest="users_command", metavar="ACTION", required=True)
-    a = verbs.add_parser("add", help=_("add a local account"))
+    verbs = add_command(sub, "users", _("add or list local accounts (standalone mode)"))
+    a = add_verb(
+        verbs, "add", run_add, _("add a local account"),
+        json_help=_("print the new account as JSON"), actor=True,
+    )  # fmt: skip
     a.add_argument("name", metavar="NAME")
     a.add_argument("--role", required=True, choices=ROLES)
-    add_actor_arguments(a)
-    a.add_argument("--json", action="store_true", help=_("print the new account as JSON"))
-    a.set_defaults(handler=run_add)
-    ls = verbs.add_parser("list", help=_("list local accounts"))
-    ls.add_argument("--json", action="store_true", help=_("print a JSON array"))
-    add_actor_arguments(ls)
-    ls.set_defaults(handler=run_list)
+    add_verb(
+        verbs, "list", run_list, _("list local accounts"),
+        json_help=_("print a JSON array"), actor=True,
+    )  # fmt: skip
 
 
 def run_add(ctx: CliContext, args: argparse.Namespace) -> int:

@@ -182,6 +182,12 @@ class ProgressTracker:
     def elapsed(self) -> float:
         return time.monotonic() - self._start
 
+    def finish(self, result: TransferResult) -> TransferResult:
+        """Stamp ``result`` with the bytes counted and the time taken; return it."""
+        result.bytes_transferred = self.bytes_done
+        result.seconds = self.elapsed
+        return result
+
 
 @runtime_checkable
 class RemoteNode(Protocol):

@@ -178,15 +178,15 @@ def padded(pdf: bytes) -> bytes:
     return pdf + b"\0" if len(pdf) % 2 else pdf
 
 
-def build_dataset(
+def build_instance(
     report: Report,
     pdf: bytes,
     header: Dataset,
     *,
     organisation: str = "",
     title: str = "",
-) -> Dataset:
-    """The Encapsulated PDF data set of a signed (or preliminary) report version."""
+) -> ReportInstance:
+    """The Encapsulated PDF instance of a signed (or preliminary) report version."""
     if not pdf.startswith(b"%PDF-"):
         raise EncapsulationError("the report's document is not a PDF")
     study_uid = report.study_instance_uid
@@ -236,8 +236,7 @@ def build_dataset(
     ds.file_meta.MediaStorageSOPClassUID = ds.SOPClassUID
     ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
     ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    _check_strictly(ds)
-    return ds
+    return ReportInstance(encode(ds), study_uid, ds.SeriesInstanceUID, ds.SOPInstanceUID)
 
 
 def encode(ds: Dataset) -> bytes:
@@ -247,20 +246,6 @@ def encode(ds: Dataset) -> bytes:
     out = io.BytesIO()
     ds.save_as(out, enforce_file_format=True)
     return out.getvalue()
-
-
-def build_instance(
-    report: Report,
-    pdf: bytes,
-    header: Dataset,
-    *,
-    organisation: str = "",
-    title: str = "",
-) -> ReportInstance:
-    ds = build_dataset(report, pdf, header, organisation=organisation, title=title)
-    return ReportInstance(
-        encode(ds), report.study_instance_uid, ds.SeriesInstanceUID, ds.SOPInstanceUID
-    )
 
 
 def document_of(ds: Dataset) -> bytes:

@@ -39,24 +39,15 @@ def upgrade_schema(engine: Engine) -> None:
 
 
 def _report(row: Any) -> Report:
-    content = json.loads(row.content)
+    """The report of a row of :data:`_COLUMNS`: each column is the field of its name, but
+    the JSON ``content`` holds ``sections`` and ``fields``."""
+    values = dict(row._mapping)
+    content = json.loads(values.pop("content"))
+    values["status"] = ReportStatus(values["status"])
     return Report(
-        report_id=row.report_id,
-        study_instance_uid=row.study_instance_uid,
-        template_id=row.template_id,
-        language=row.language,
-        author=row.author,
-        status=ReportStatus(row.status),
-        version=row.version,
-        predecessor_id=row.predecessor_id,
-        amendment_reason=row.amendment_reason,
+        **values,
         sections=dict(content.get("sections", {})),
         fields=dict(content.get("fields", {})),
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        signed_at=row.signed_at,
-        signed_by=row.signed_by,
-        pdf_sha256=row.pdf_sha256,
     )
 
 

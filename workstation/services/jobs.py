@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from workstation.events import Event
 from workstation.i18n import _
@@ -61,19 +61,21 @@ class ItemFailure:
 
 @dataclass(frozen=True)
 class JobSnapshot:
+    """A job as it stands (a new value after every change; a new job is queued)."""
+
     id: int
     kind: JobKind
     title: str
-    state: JobState
-    done: int
-    total: int | None
-    message: str
-    error: str
-    failed_count: int
-    failures: tuple[ItemFailure, ...]
-    created_at: float
-    finished_at: float | None
-    can_retry: bool
+    state: JobState = JobState.QUEUED
+    done: int = 0
+    total: int | None = None
+    message: str = ""
+    error: str = ""
+    failed_count: int = 0
+    failures: tuple[ItemFailure, ...] = ()
+    created_at: float = field(default_factory=time.time)
+    finished_at: float | None = None
+    can_retry: bool = False
     #: Free-form result of the job (e.g. an ImportSummary), for dialogs that show it.
     result: object = None
 
@@ -116,81 +118,65 @@ class JobContext:
 JobFunction = Callable[[JobContext], object]
 
 
+#: A job in one of these states may run again (when its kind is retryable).
+RETRYABLE_STATES = frozenset({JobState.FAILED, JobState.PARTIAL, JobState.CANCELLED})
+
+
+@dataclass(eq=False)
 class Job:
-    def __init__(
-        self,
-        registry: JobRegistry,
-        job_id: int,
-        kind: JobKind,
-        title: str,
-        fn: JobFunction,
-        retryable: bool,
-    ) -> None:
-        self.registry = registry
-        self.id = job_id
-        self.kind = kind
-        self.title = title
-        self.fn = fn
-        self.retryable = retryable
-        self.cancel_event = threading.Event()
-        self._lock = threading.Lock()
-        self._state = JobState.QUEUED
-        self._done = 0
-        self._total: int | None = None
-        self._message = ""
-        self._error = ""
-        self._failures: list[ItemFailure] = []
-        self._failed_count = 0
-        self._result: object = None
-        self.created_at = time.time()
-        self._finished_at: float | None = None
-        self.future: Future[None] | None = None
+    """A job's function and its state, a :class:`JobSnapshot` replaced under a lock."""
+
+    registry: JobRegistry = field(repr=False)
+    id: int
+    kind: JobKind
+    title: str
+    fn: JobFunction
+    retryable: bool
+    cancel_event: threading.Event = field(default_factory=threading.Event, init=False)
+    future: Future[None] | None = field(default=None, init=False)
+    _now: JobSnapshot = field(init=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
+
+    def __post_init__(self) -> None:
+        self._now = JobSnapshot(self.id, self.kind, self.title)
 
     def snapshot(self) -> JobSnapshot:
         with self._lock:
-            return JobSnapshot(
-                id=self.id,
-                kind=self.kind,
-                title=self.title,
-                state=self._state,
-                done=self._done,
-                total=self._total,
-                message=self._message,
-                error=self._error,
-                failed_count=self._failed_count,
-                failures=tuple(self._failures),
-                created_at=self.created_at,
-                finished_at=self._finished_at,
-                can_retry=self.retryable
-                and self._state in (JobState.FAILED, JobState.PARTIAL, JobState.CANCELLED),
-                result=self._result,
-            )
+            return self._now
 
     def update(self, *, done: int, total: int | None, message: str) -> None:
         with self._lock:
-            self._done = done
-            if total is not None:
-                self._total = total
-            if message:
-                self._message = message
+            now = self._now
+            self._now = replace(
+                now,
+                done=done,
+                total=now.total if total is None else total,
+                message=message or now.message,
+            )
         self.registry._changed(self.id)
 
     def add_failure(self, failure: ItemFailure) -> None:
         with self._lock:
-            self._failed_count += 1
-            if len(self._failures) < MAX_FAILURES_KEPT:
-                self._failures.append(failure)
+            now = self._now
+            kept = len(now.failures) < MAX_FAILURES_KEPT
+            self._now = replace(
+                now,
+                failed_count=now.failed_count + 1,
+                failures=(*now.failures, failure) if kept else now.failures,
+            )
         self.registry._changed(self.id)
 
     def _set(self, state: JobState, *, error: str = "", result: object = None) -> None:
         with self._lock:
-            self._state = state
-            if error:
-                self._error = error
-            if result is not None:
-                self._result = result
-            if state.finished:
-                self._finished_at = time.time()
+            now = self._now
+            self._now = replace(
+                now,
+                state=state,
+                error=error or now.error,
+                result=now.result if result is None else result,
+                finished_at=time.time() if state.finished else now.finished_at,
+                can_retry=self.retryable and state in RETRYABLE_STATES,
+            )
         self.registry._changed(self.id)
 
     def run(self) -> None:
@@ -209,7 +195,7 @@ class Job:
             return
         if self.cancel_event.is_set():
             self._set(JobState.CANCELLED, result=result)
-        elif self._failed_count:
+        elif self.snapshot().failed_count:
             self._set(JobState.PARTIAL, result=result)
         else:
             self._set(JobState.DONE, result=result)

@@ -37,6 +37,12 @@ logger = logging.getLogger(__name__)
 #: Study UIDs listed in one audit event at most (the count is always exact).
 MAX_UIDS_IN_AUDIT = 50
 
+#: What a send or a retrieve needs of the session.
+_TRANSFER_PERMISSION = {
+    AuditAction.STUDY_SEND: Permission.STUDY_SEND,
+    AuditAction.STUDY_RETRIEVE: Permission.STUDY_RETRIEVE,
+}
+
 
 class StudyActions:
     def __init__(
@@ -231,17 +237,14 @@ class StudyActions:
 
     def send_study(self, study_uid: str, node: Any, node_label: str = "") -> Job:
         """Send every instance of a local study to ``node`` (a RemoteNode with ``send``)."""
-        self.guard(Permission.STUDY_SEND, study_uid)
-        label = node_label or getattr(node, "name", "?")
 
         def send(progress: Any, cancel: Any) -> TransferResult:
             files = [rec.path for rec in self.archive.study_instances(study_uid)]
             return node.send(files, progress=progress, cancel=cancel)
 
-        title = _("Send study to {node}").format(node=label)
-        return self._transfer_job(
-            JobKind.SEND, AuditAction.STUDY_SEND, study_uid, label, title, send
-        )
+        label = node_label or getattr(node, "name", "?")
+        title = _("Send study to {node}")
+        return self._transfer_job(AuditAction.STUDY_SEND, study_uid, label, title, send)
 
     def transfer_now(
         self,
@@ -254,13 +257,9 @@ class StudyActions:
         """Run a send (``STUDY_SEND``) or retrieve (``STUDY_RETRIEVE``) in the calling
         thread, guarded and audited: the command line's way, with its own progress bar
         and Ctrl+C.  ``work`` returns the peer's ``TransferResult``."""
-        permission = {
-            AuditAction.STUDY_SEND: Permission.STUDY_SEND,
-            AuditAction.STUDY_RETRIEVE: Permission.STUDY_RETRIEVE,
-        }[action]
         targets: list[str | None] = list(study_uids) or [None]
         for uid in targets:
-            self.guard(permission, uid)
+            self.guard(_TRANSFER_PERMISSION[action], uid)
         try:
             result = work()
         except Exception as exc:
@@ -329,33 +328,33 @@ class StudyActions:
 
     def retrieve_study(self, study_uid: str, node: RemoteNode, node_label: str = "") -> Job:
         """Bring a study from ``node`` into the local archive."""
-        self.guard(Permission.STUDY_RETRIEVE, study_uid)
-        label = node_label or node.name
 
         def retrieve(progress: Any, cancel: Any) -> TransferResult:
             return node.retrieve(study_uid, progress=progress, cancel=cancel)
 
-        title = _("Retrieve study from {node}").format(node=label)
+        title = _("Retrieve study from {node}")
         return self._transfer_job(
-            JobKind.RETRIEVE, AuditAction.STUDY_RETRIEVE, study_uid, label, title, retrieve
+            AuditAction.STUDY_RETRIEVE, study_uid, node_label or node.name, title, retrieve
         )
 
     def _transfer_job(
         self,
-        kind: JobKind,
         action: AuditAction,
         study_uid: str,
         node_label: str,
         title: str,
         transfer: Callable[[Any, Any], TransferResult],
     ) -> Job:
-        """A job that runs ``transfer(progress, cancel)`` and audits its outcome."""
+        """Guard ``action`` (send or retrieve) on the study, then a job that runs
+        ``transfer(progress, cancel)`` and audits its outcome; ``title`` names ``{node}``."""
+        self.guard(_TRANSFER_PERMISSION[action], study_uid)
 
         def run(ctx: JobContext) -> object:
             result = transfer(_progress_to(ctx), _cancel_token(ctx))
             return self._finish_transfer(ctx, action, study_uid, node_label, result)
 
-        return self.jobs.submit(kind, title, run)
+        kind = JobKind.SEND if action is AuditAction.STUDY_SEND else JobKind.RETRIEVE
+        return self.jobs.submit(kind, title.format(node=node_label), run)
 
     def _finish_transfer(
         self,

@@ -2,7 +2,7 @@
 
 The viewer depends only on :class:`FrameSource`; the imaging package's series loader
 (decode in a process pool, first image first, then nearest to the current slice) plugs in
-through :mod:`workstation.viewer.sources`.  Everything here is plain numpy.
+through :mod:`workstation.viewer.imaging_source`.  Everything here is plain numpy.
 """
 
 from __future__ import annotations

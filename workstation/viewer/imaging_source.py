@@ -28,7 +28,7 @@ from workstation.viewer.frames import (
 )
 from workstation.viewer.series_header import series_header
 
-__all__ = ["ImagingFrameSource", "open_source", "shutdown", "to_display_frame"]
+__all__ = ["ImagingFrameSource", "open_frame_source", "shutdown", "to_display_frame"]
 
 logger = logging.getLogger(__name__)
 
@@ -198,14 +198,19 @@ class ImagingFrameSource:
             self._converted.clear()
 
 
-def open_source(
+def open_frame_source(
     entries: list[InstanceEntry],
     series_uid: str,
     *,
     reverse: bool = False,
     fallback_charset: str = "",
 ) -> ImagingFrameSource:
-    """A source on the shared pool (which decodes in-process when its workers cannot run)."""
+    """A frame source for one series' instances (first frame decoding starts at once), on
+    the shared pool (which decodes in-process when its workers cannot run).
+
+    ``reverse`` flips the reading order (setting ``viewer.stack_order``);
+    ``fallback_charset`` reads the overlay text of files that declare no character set
+    (setting ``archive.fallback_charset``, as the import did)."""
     pool, cache = shared_pool()
     return ImagingFrameSource(
         entries, series_uid, pool, cache, reverse=reverse, fallback_charset=fallback_charset

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 import sqlalchemy as sa
@@ -28,6 +28,8 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class KeyImage:
+    """A frame marked as a key image: its row's columns (but the row id), by name."""
+
     study_instance_uid: str
     series_instance_uid: str
     sop_instance_uid: str
@@ -113,13 +115,7 @@ class ViewerStore(SideStore):
         """The frames marked as key images in a study, oldest mark first."""
         k = t.key_image_table.c
         q = (
-            sa.select(
-                k.study_instance_uid,
-                k.series_instance_uid,
-                k.sop_instance_uid,
-                k.frame_index,
-                k.marked_at,
-            )
+            sa.select(*(k[f.name] for f in fields(KeyImage)))
             .where(k.study_instance_uid == study_uid)
             .order_by(k.marked_at, k.id)
         )
@@ -137,16 +133,9 @@ class ViewerStore(SideStore):
     ) -> None:
         if self.is_key_image(sop_uid, frame_index):
             return
+        mark = KeyImage(study_uid, series_uid, sop_uid, frame_index, _now())
         with self._writer.begin() as conn:
-            conn.execute(
-                t.key_image_table.insert().values(
-                    study_instance_uid=study_uid,
-                    series_instance_uid=series_uid,
-                    sop_instance_uid=sop_uid,
-                    frame_index=frame_index,
-                    marked_at=_now(),
-                )
-            )
+            conn.execute(t.key_image_table.insert().values(**asdict(mark)))
 
     def unmark_key_image(self, sop_uid: str, frame_index: int = 0) -> None:
         k = t.key_image_table.c

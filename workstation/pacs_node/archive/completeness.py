@@ -28,6 +28,7 @@ from workstation.i18n import _
 from workstation.pacs_node.archive.fastheader import (
     IMPLICIT_LE,
     WALKED_TO,
+    RunsPastEnd,
     Unusual,
     element_header,
     skip_undefined,
@@ -35,7 +36,6 @@ from workstation.pacs_node.archive.fastheader import (
 
 _UNDEFINED = 0xFFFFFFFF
 _PIXEL_DATA = 0x7FE00010
-_ITEM, _SEQ_END = 0xFFFEE000, 0xFFFEE0DD
 _SAMPLES, _FRAMES, _ROWS, _COLUMNS, _BITS = (
     0x00280002,
     0x00280008,
@@ -82,8 +82,7 @@ def incomplete_reason(
             _vr, length, pos = element_header(buf, pos, tag_int, implicit)
             if length == _UNDEFINED:
                 if tag_int == _PIXEL_DATA:
-                    _encapsulated_end(buf, pos)
-                    return ""
+                    return _encapsulated_reason(buf, pos)
                 pos = skip_undefined(buf, pos, implicit)
                 continue
             if pos + length > end:
@@ -94,8 +93,6 @@ def incomplete_reason(
                 # What follows the pixel data (padding, vendor trailers) is not judged.
                 return _short_pixels(length, numbers)
             pos += length
-    except _CutShort as cut:
-        return _past_end(cut.wanted, end)
     except Unusual:
         return _past_end(end + 1, end)
     except (struct.error, ValueError):
@@ -125,27 +122,15 @@ def _short_pixels(length: int, numbers: dict[int, int]) -> str:
     )
 
 
-class _CutShort(Exception):
-    def __init__(self, wanted: int) -> None:
-        super().__init__(wanted)
-        self.wanted = wanted
-
-
-def _encapsulated_end(buf: bytes, pos: int) -> int:
-    """Past encapsulated pixel data: every fragment inside the file, its end marker too."""
-    end = len(buf)
-    while pos + 8 <= end:
-        group, elem, length = struct.unpack_from("<HHI", buf, pos)
-        tag = group << 16 | elem
-        pos += 8
-        if tag == _SEQ_END:
-            return pos
-        if tag != _ITEM or length == _UNDEFINED:
-            raise ValueError("not an item")  # odd, but not ours to judge here
-        if pos + length > end:
-            raise _CutShort(pos + length)
-        pos += length
-    raise _CutShort(end + 1)
+def _encapsulated_reason(buf: bytes, pos: int) -> str:
+    """Encapsulated pixel data: every fragment inside the file, its end marker too."""
+    try:
+        skip_undefined(buf, pos, implicit=False)
+    except RunsPastEnd as cut:
+        return _past_end(cut.wanted, len(buf))
+    except Unusual:
+        return ""  # odd, but not ours to judge here
+    return ""
 
 
 def _past_end(wanted: int, end: int) -> str:

@@ -87,6 +87,15 @@ class Unusual(Exception):
     """The data set is not one this reader walks (or it runs past the end)."""
 
 
+class RunsPastEnd(Unusual):
+    """An item of a sequence or encapsulated value runs past the end of the data:
+    ``wanted`` bytes were needed."""
+
+    def __init__(self, wanted: int) -> None:
+        super().__init__(f"an item runs past the end (needs {wanted} bytes)")
+        self.wanted = wanted
+
+
 #: Key of the returned dict naming the fallback character set used (see charset_fallback).
 FALLBACK_KEY = "_fallback_charset"
 
@@ -150,7 +159,9 @@ def element_header(data: bytes, pos: int, tag: int, implicit: bool) -> tuple[str
 
 
 def skip_undefined(data: bytes, pos: int, implicit: bool, depth: int = 0) -> int:
-    """Skip a sequence (or encapsulated value) of undefined length; return the end."""
+    """Skip a sequence (or encapsulated value) of undefined length; return the end.
+
+    Raises :class:`RunsPastEnd` when an item or the end marker lies past the data."""
     if depth > 32:
         raise Unusual("sequences nested too deep")
     end = len(data)
@@ -163,10 +174,12 @@ def skip_undefined(data: bytes, pos: int, implicit: bool, depth: int = 0) -> int
         if tag != _ITEM:
             raise Unusual("unexpected element inside a sequence")
         if length != _UNDEFINED:
+            if pos + length > end:
+                raise RunsPastEnd(pos + length)
             pos += length
             continue
         pos = _skip_item(data, pos, implicit, depth + 1)
-    raise Unusual("sequence runs past the end")
+    raise RunsPastEnd(end + 1)
 
 
 def _skip_item(data: bytes, pos: int, implicit: bool, depth: int) -> int:

@@ -17,10 +17,10 @@ inside one transaction per batch:
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.engine import Connection
@@ -45,6 +45,8 @@ logger = logging.getLogger(__name__)
 
 P, ST, SE, IN, F = PATIENTS, STUDIES, SERIES, INSTANCES, FILES
 PC = PATIENT_CONFLICTS
+K = TypeVar("K")
+V = TypeVar("V")
 
 # Statements of the fast path, built once (bind parameter names avoid column names).
 _EXISTING = (
@@ -204,12 +206,8 @@ def _insert_rows(
         {
             "series_pk": series_pk,
             "sop_instance_uid": item.header.sop_instance_uid,
-            "sop_class_uid": item.header.sop_class_uid,
-            "transfer_syntax_uid": item.header.transfer_syntax_uid,
-            "source": item.source[:32],
-            "calling_aet": item.calling_aet[:16],
             "created_at": now,
-            **item.header.instance,
+            **_instance_values(item),
         }
         for _idx, item, series_pk, _study_pk, _c in rows
     ]
@@ -221,15 +219,7 @@ def _insert_rows(
     _INSERT_FILES.run(
         conn,
         [
-            {
-                "instance_pk": pk,
-                "uuid": item.file_uuid,
-                "relative_path": item.relative_path,
-                "size": item.size,
-                "sha256": item.sha256,
-                "transfer_syntax_uid": item.header.transfer_syntax_uid,
-                "created_at": now,
-            }
+            {"instance_pk": pk, **_file_values(item, now)}
             for pk, (_idx, item, _se, _st, _c) in zip(ids, rows, strict=True)
         ],
     )
@@ -321,27 +311,38 @@ class _Cache:
     def study(
         self, conn: Connection, item: Prepared, patient_pk: int, touched: dict[int, _Touched]
     ) -> int:
-        uid = item.header.study_instance_uid
-        if uid not in self.studies:
-            self.studies[uid] = _study(conn, item, patient_pk, touched)
-        return self.studies[uid]
+        return _memo(
+            self.studies,
+            item.header.study_instance_uid,
+            lambda: _study(conn, item, patient_pk, touched),
+        )
 
     def study_patient(
         self, conn: Connection, item: Prepared, study_pk: int, patient_pk: int
     ) -> bool:
-        key = (study_pk, patient_pk)
-        if key not in self.study_patient_checked:
-            self.study_patient_checked[key] = _study_patient_check(conn, item, study_pk, patient_pk)
-        return self.study_patient_checked[key]
+        return _memo(
+            self.study_patient_checked,
+            (study_pk, patient_pk),
+            lambda: _study_patient_check(conn, item, study_pk, patient_pk),
+        )
 
     def series(
         self, conn: Connection, item: Prepared, study_pk: int, touched: dict[int, _Touched]
     ) -> int:
-        uid = item.header.series_instance_uid
-        if uid not in self.series_pks:
-            self.series_pks[uid] = _series(conn, item, study_pk, touched)
-            self.series_study[uid] = item.header.study_instance_uid
-        return self.series_pks[uid]
+        h = item.header
+
+        def insert() -> int:
+            self.series_study[h.series_instance_uid] = h.study_instance_uid
+            return _series(conn, item, study_pk, touched)
+
+        return _memo(self.series_pks, h.series_instance_uid, insert)
+
+
+def _memo(cache: dict[K, V], key: K, look_up: Callable[[], V]) -> V:
+    """``cache[key]``, looked up (or inserted) once per batch."""
+    if key not in cache:
+        cache[key] = look_up()
+    return cache[key]
 
 
 def index_one(
@@ -450,25 +451,11 @@ def _insert_instance(
         insert(IN).values(
             series_pk=series_pk,
             sop_instance_uid=h.sop_instance_uid,
-            sop_class_uid=h.sop_class_uid,
-            transfer_syntax_uid=h.transfer_syntax_uid,
-            source=item.source[:32],
-            calling_aet=item.calling_aet[:16],
             created_at=utcnow(),
-            **h.instance,
+            **_instance_values(item),
         )
     ).inserted_primary_key[0]  # type: ignore[index]
-    conn.execute(
-        insert(F).values(
-            instance_pk=instance_pk,
-            uuid=item.file_uuid,
-            relative_path=item.relative_path,
-            size=item.size,
-            sha256=item.sha256,
-            transfer_syntax_uid=h.transfer_syntax_uid,
-            created_at=utcnow(),
-        )
-    )
+    conn.execute(insert(F).values(instance_pk=instance_pk, **_file_values(item, utcnow())))
     conn.execute(
         update(SE).where(SE.c.id == series_pk).values(num_instances=SE.c.num_instances + 1)
     )
@@ -484,28 +471,9 @@ def _replace_instance(
     conn: Connection, item: Prepared, existing: Any, post: PostCommit, touched: dict[int, _Touched]
 ) -> StoreResult:
     h = item.header
+    conn.execute(update(IN).where(IN.c.id == existing.id).values(**_instance_values(item)))
     conn.execute(
-        update(IN)
-        .where(IN.c.id == existing.id)
-        .values(
-            sop_class_uid=h.sop_class_uid,
-            transfer_syntax_uid=h.transfer_syntax_uid,
-            source=item.source[:32],
-            calling_aet=item.calling_aet[:16],
-            **h.instance,
-        )
-    )
-    conn.execute(
-        update(F)
-        .where(F.c.instance_pk == existing.id)
-        .values(
-            uuid=item.file_uuid,
-            relative_path=item.relative_path,
-            size=item.size,
-            sha256=item.sha256,
-            transfer_syntax_uid=h.transfer_syntax_uid,
-            created_at=utcnow(),
-        )
+        update(F).where(F.c.instance_pk == existing.id).values(**_file_values(item, utcnow()))
     )
     study_row = conn.execute(
         select(ST.c.id, ST.c.study_instance_uid)
@@ -524,6 +492,30 @@ def _replace_instance(
         }
     )
     return _result(item, StoreStatus.STORED, replaced=True)
+
+
+def _instance_values(item: Prepared) -> dict[str, Any]:
+    """The columns of an instance row that the stored file decides (new or replacing)."""
+    h = item.header
+    return {
+        "sop_class_uid": h.sop_class_uid,
+        "transfer_syntax_uid": h.transfer_syntax_uid,
+        "source": item.source[:32],
+        "calling_aet": item.calling_aet[:16],
+        **h.instance,
+    }
+
+
+def _file_values(item: Prepared, now: Any) -> dict[str, Any]:
+    """The files row of a stored file, but for its instance key."""
+    return {
+        "uuid": item.file_uuid,
+        "relative_path": item.relative_path,
+        "size": item.size,
+        "sha256": item.sha256,
+        "transfer_syntax_uid": item.header.transfer_syntax_uid,
+        "created_at": now,
+    }
 
 
 def _recount_incomplete(conn: Connection, study_pk: int) -> None:

@@ -30,6 +30,7 @@ from workstation.pacs_node.archive.records import (
     StudyRecord,
     _floats,
 )
+from workstation.storage.row_records import record_from_row
 
 P, ST, SE, IN, F = PATIENTS, STUDIES, SERIES, INSTANCES, FILES
 
@@ -125,26 +126,12 @@ _STUDY_COLUMNS = (
 
 
 def _study_record(row: Any) -> StudyRecord:
-    return StudyRecord(
-        study_instance_uid=row.study_instance_uid,
-        patient_id=row.patient_id,
-        patient_name=row.patient_name,
+    return record_from_row(
+        StudyRecord,
+        row,
         patient_birth_date=row.birth_date,
         patient_sex=row.sex,
-        study_date=row.study_date,
-        study_time=row.study_time,
-        accession_number=row.accession_number,
-        study_id=row.study_id,
-        study_description=row.study_description,
-        referring_physician=row.referring_physician,
-        institution_name=row.institution_name,
         modalities=tuple(m for m in row.modalities_in_study.split("\\") if m),
-        num_series=row.num_series,
-        num_instances=row.num_instances,
-        size_bytes=row.size_bytes,
-        character_set=row.character_set,
-        updated_at=row.updated_at,
-        num_incomplete=row.num_incomplete,
     )
 
 
@@ -210,46 +197,17 @@ def find_series(conn: Connection, study_uid: str) -> list[SeriesRecord]:
         .where(ST.c.study_instance_uid == study_uid)
         .order_by(SE.c.series_number.is_(None), SE.c.series_number, SE.c.id)
     )
-    return [
-        SeriesRecord(
-            series_instance_uid=r.series_instance_uid,
-            study_instance_uid=r.study_instance_uid,
-            modality=r.modality,
-            series_number=r.series_number,
-            series_description=r.series_description,
-            series_date=r.series_date,
-            series_time=r.series_time,
-            body_part_examined=r.body_part_examined,
-            protocol_name=r.protocol_name,
-            manufacturer=r.manufacturer,
-            frame_of_reference_uid=r.frame_of_reference_uid,
-            num_instances=r.num_instances,
-        )
-        for r in rows
-    ]
+    return [record_from_row(SeriesRecord, r) for r in rows]
 
 
 def _instance_record(r: Any, store_root: Path) -> InstanceRecord:
-    return InstanceRecord(
-        sop_instance_uid=r.sop_instance_uid,
-        series_instance_uid=r.series_instance_uid,
-        sop_class_uid=r.sop_class_uid,
-        instance_number=r.instance_number,
-        number_of_frames=r.number_of_frames,
-        rows=r.rows,
-        columns=r.columns,
+    return record_from_row(
+        InstanceRecord,
+        r,
         image_position_patient=_floats(r.image_position_patient),
         image_orientation_patient=_floats(r.image_orientation_patient),
         pixel_spacing=_floats(r.pixel_spacing),
-        slice_thickness=r.slice_thickness,
-        slice_location=r.slice_location,
-        acquisition_number=r.acquisition_number,
-        photometric_interpretation=r.photometric_interpretation,
-        transfer_syntax_uid=r.transfer_syntax_uid,
         path=store_root / r.relative_path,
-        size=r.size,
-        sha256=r.sha256,
-        incomplete=r.incomplete,
     )
 
 

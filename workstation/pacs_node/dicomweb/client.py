@@ -338,9 +338,7 @@ class DicomWebNode:
             self._store_parts(self._parts(study_uid, series_uid, uids), result, tracker, cancel)
         except DicomWebError as exc:
             result.error = str(exc)
-        result.bytes_transferred = tracker.bytes_done
-        result.seconds = tracker.elapsed
-        return result
+        return tracker.finish(result)
 
     def _parts(self, study_uid: str, series_uid: str | None, uids: list[str]) -> Iterator[bytes]:
         """The instances asked for, as stored: one stream for a study or series, one
@@ -436,9 +434,7 @@ class DicomWebNode:
                 for path in paths[paths.index(batch[-1]) + 1 :]:
                     result.add(InstanceOutcome(str(path), Outcome.FAILED, result.error))
                 break
-        result.bytes_transferred = tracker.bytes_done
-        result.seconds = tracker.elapsed
-        return result
+        return tracker.finish(result)
 
     def _send_batch(
         self, batch: list[Path], result: TransferResult

@@ -21,6 +21,7 @@ import ipaddress
 import logging
 import socket
 from dataclasses import dataclass
+from typing import Any
 
 from workstation.config import NodeSettings, PeerNode, Settings
 from workstation.pacs_node.dimse.errors import UnknownPeerError
@@ -34,6 +35,13 @@ class Caller:
 
     ae_title: str
     address: str
+
+    @classmethod
+    def of(cls, assoc: Any) -> Caller:
+        """The caller of a pynetdicom association (the AE title its request named)."""
+        primitive = assoc.requestor.primitive
+        aet = primitive.calling_ae_title if primitive is not None else assoc.requestor.ae_title
+        return cls(str(aet or "").strip(), str(assoc.requestor.address or ""))
 
 
 class AeTable:

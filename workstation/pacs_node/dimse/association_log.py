@@ -31,15 +31,8 @@ REJECT_REASONS = {
 
 
 def _who(assoc: Any) -> str:
-    primitive = assoc.requestor.primitive
-    aet = primitive.calling_ae_title if primitive is not None else assoc.requestor.ae_title
-    return f"{str(aet or '?').strip()} at {assoc.requestor.address}:{assoc.requestor.port}"
-
-
-def _caller(assoc: Any) -> Caller:
-    primitive = assoc.requestor.primitive
-    aet = primitive.calling_ae_title if primitive is not None else assoc.requestor.ae_title
-    return Caller(str(aet or "").strip(), str(assoc.requestor.address or ""))
+    caller = Caller.of(assoc)
+    return f"{caller.ae_title or '?'} at {caller.address}:{assoc.requestor.port}"
 
 
 def _services(contexts: list[Any]) -> str:
@@ -89,7 +82,7 @@ class AssociationLog:
             if accepted:
                 logger.info("Association from %s accepted: %s", _who(assoc), _services(accepted))
             if rejected:
-                caller = _caller(assoc)
+                caller = Caller.of(assoc)
                 reasons: dict[str, set[str]] = {}
                 for context in rejected:
                     uid = str(context.abstract_syntax)

@@ -56,13 +56,6 @@ class NodeStats:
     last_calling_aets: list[str] = field(default_factory=list)
 
 
-def caller_of(event: evt.Event) -> Caller:
-    assoc = event.assoc
-    primitive = assoc.requestor.primitive
-    aet = primitive.calling_ae_title if primitive is not None else assoc.requestor.ae_title
-    return Caller(str(aet or "").strip(), str(assoc.requestor.address or ""))
-
-
 class ScpHandlers:
     """The handlers bound to our server (see the module docstring)."""
 
@@ -102,7 +95,7 @@ class ScpHandlers:
             event.assoc.acse.send_reject(0x02, 0x01, 0x01)
 
     def _negotiate(self, event: evt.Event) -> None:
-        caller = caller_of(event)
+        caller = Caller.of(event.assoc)
         self.stats.associations += 1
         node = self.settings.node
         known = self.table.peer_for(caller) is not None
@@ -131,12 +124,12 @@ class ScpHandlers:
 
     # -- verification ------------------------------------------------------------------
     def on_c_echo(self, event: evt.Event) -> int:
-        return st.SUCCESS if self.table.may_echo(caller_of(event)) else st.NOT_AUTHORIZED
+        return st.SUCCESS if self.table.may_echo(Caller.of(event.assoc)) else st.NOT_AUTHORIZED
 
     # -- storage -------------------------------------------------------------------------
     def on_c_store(self, event: evt.Event) -> Dataset:
         try:
-            caller = caller_of(event)
+            caller = Caller.of(event.assoc)
             if not self.table.may_store(caller):
                 self.stats.refused += 1
                 return st.status(st.NOT_AUTHORIZED, _("This AE may not store here"))
@@ -159,7 +152,7 @@ class ScpHandlers:
 
     def _find(self, event: evt.Event) -> Iterator[tuple[Any, Dataset | None]]:
         self.stats.finds += 1
-        if not self.table.may_query(caller_of(event)):
+        if not self.table.may_query(Caller.of(event.assoc)):
             yield st.status(st.NOT_AUTHORIZED, _("This AE may not query")), None
             return
         identifier, level, problem = self._identifier(event)
@@ -201,7 +194,7 @@ class ScpHandlers:
 
     def _move(self, event: evt.Event) -> Iterator[Any]:
         self.stats.moves += 1
-        caller = caller_of(event)
+        caller = Caller.of(event.assoc)
         destination_aet = str(event.move_destination or "").strip()
         dest = self.table.move_destination(destination_aet)
         if not self.table.may_retrieve(caller) or dest is None:
@@ -227,7 +220,7 @@ class ScpHandlers:
 
     def _get(self, event: evt.Event) -> Iterator[Any]:
         self.stats.gets += 1
-        if not self.table.may_retrieve(caller_of(event)):
+        if not self.table.may_retrieve(Caller.of(event.assoc)):
             yield 1
             yield st.status(st.NOT_AUTHORIZED, _("This AE may not retrieve")), None
             return
@@ -344,7 +337,7 @@ def _typed(value: Any, vr: str) -> Any:
     return value
 
 
-__all__ = ["NodeStats", "ScpHandlers", "caller_of"]
+__all__ = ["NodeStats", "ScpHandlers"]
 
 
 def _never_raising(responses: Iterator[Any], service: str, comment: str) -> Iterator[Any]:

@@ -16,6 +16,7 @@ import contextlib
 import logging
 import socket
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -276,8 +277,7 @@ class DimseNode:
         if result.status is None:  # no final response (association lost): the peer's
             # last pending counts are the instances the destination acknowledged
             result.completed, result.failed = tracker.done, tracker.failed
-        result.seconds = tracker.elapsed
-        return result
+        return tracker.finish(result)
 
     def get(
         self,
@@ -320,9 +320,7 @@ class DimseNode:
                 result.add(outcome)
         else:
             result.outcomes.extend(received)
-        result.bytes_transferred = tracker.bytes_done
-        result.seconds = tracker.elapsed
-        return result
+        return tracker.finish(result)
 
     def _follow_retrieve(
         self,
@@ -385,9 +383,7 @@ class DimseNode:
             self._store_batch(group, batch, result, tracker, cancel)
             if result.cancelled or result.error:
                 break
-        result.seconds = tracker.elapsed
-        result.bytes_transferred = tracker.bytes_done
-        return result
+        return tracker.finish(result)
 
     def _store_batch(
         self,
@@ -440,26 +436,10 @@ class DimseNode:
         return outcome_from_status(item.sop_instance, rsp)
 
     # -- RemoteNode --------------------------------------------------------------------
-    def retrieve(
-        self,
-        study_uid: str,
-        series_uid: str | None = None,
-        sop_uids: Iterable[str] | None = None,
-        *,
-        progress: ProgressCallback | None = None,
-        cancel: CancelToken | None = None,
-    ) -> TransferResult:
-        """C-GET into the local archive (C-MOVE needs the peer to know our address)."""
-        return self.get(study_uid, series_uid, sop_uids, progress=progress, cancel=cancel)
-
-    def send(
-        self,
-        files: Iterable[Path],
-        *,
-        progress: ProgressCallback | None = None,
-        cancel: CancelToken | None = None,
-    ) -> TransferResult:
-        return self.store(files, progress=progress, cancel=cancel)
+    #: Retrieve is C-GET into the local archive (C-MOVE needs the peer to know our
+    #: address); send is C-STORE.
+    retrieve = get
+    send = store
 
 
 _SUBOP_DONE = (
@@ -469,12 +449,13 @@ _SUBOP_DONE = (
 )
 
 
+@dataclass(frozen=True, slots=True)
 class _Header:
-    __slots__ = ("path", "size", "sop_class", "sop_instance", "transfer_syntax")
-
-    def __init__(self, path: Path, sop_class: str, sop_instance: str, ts: str, size: int) -> None:
-        self.path, self.sop_class, self.sop_instance = path, sop_class, sop_instance
-        self.transfer_syntax, self.size = ts, size
+    path: Path
+    sop_class: str
+    sop_instance: str
+    transfer_syntax: str
+    size: int
 
 
 def _headers(files: Iterable[Path]) -> tuple[list[_Header], list[InstanceOutcome]]:

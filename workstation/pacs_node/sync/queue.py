@@ -37,6 +37,7 @@ from workstation.pacs_node.sync.jobs import (
 )
 from workstation.storage.engine import write_engine
 from workstation.storage.migrate import ensure_schema
+from workstation.storage.row_records import record_from_row
 
 logger = logging.getLogger(__name__)
 
@@ -461,21 +462,6 @@ def _dead_local_owner(owner: str, host: str) -> bool:
 
 
 def _view(row: Any) -> JobView:
-    return JobView(
-        id=row["id"],
-        direction=Direction(row["direction"]),
-        kind=row["kind"],
-        target=row["target"],
-        state=JobState(row["state"]),
-        description=row["description"],
-        study_instance_uid=row["study_instance_uid"],
-        total=row["total"],
-        done=row["done"],
-        failed=row["failed"],
-        attempts=row["attempts"],
-        max_attempts=row["max_attempts"],
-        last_error=row["last_error"],
-        next_attempt_at=row["next_attempt_at"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
+    return record_from_row(
+        JobView, row, direction=Direction(row["direction"]), state=JobState(row["state"])
     )

@@ -2,7 +2,8 @@
 
 The doctor types the account password again (checked against this session), the
 current authenticator code when the account has two-factor sign-in, and - only where no
-OS keyring can keep it - a passphrase for the key file.  The work (key, certificate
+OS keyring can keep it - a passphrase for the key file, typed twice and checked (length,
+both alike) before anything leaves.  The work (key, certificate
 request, the central's answer) runs on a worker thread through
 :meth:`~workstation.services.signing_actions.SigningActions.enroll`, the CLI's service.
 """
@@ -26,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from workstation.i18n import _
 from workstation.reports.errors import ReportError
+from workstation.reports.keystore import MIN_PASSPHRASE
 
 if TYPE_CHECKING:
     from workstation.reports.editing import SigningEnrolment
@@ -49,14 +51,17 @@ class QtEnrolDialog(QDialog):
         self.code = QLineEdit(maxLength=10)
         self.code.setPlaceholderText(_("only if your account uses two-factor sign-in"))
         self.passphrase = QLineEdit(echoMode=QLineEdit.EchoMode.Password)
+        self.passphrase_again = QLineEdit(echoMode=QLineEdit.EchoMode.Password)
         self.needs_passphrase = actions.needs_passphrase
         form = QFormLayout()
         form.addRow(_("Your password"), self.password)
         form.addRow(_("Authenticator code"), self.code)
         if self.needs_passphrase:
             form.addRow(_("Passphrase for the new key"), self.passphrase)
+            form.addRow(_("Passphrase again"), self.passphrase_again)
         else:
             self.passphrase.hide()
+            self.passphrase_again.hide()
         self.message = QLabel()
         self.message.setWordWrap(True)
         self.buttons = QDialogButtonBox(
@@ -88,8 +93,8 @@ class QtEnrolDialog(QDialog):
         if not password:
             self._fail(_("Type your password."))
             return
-        if self.needs_passphrase and not passphrase:
-            self._fail(_("Type a passphrase for the new key."))
+        if self.needs_passphrase and (problem := self._passphrase_problem()):
+            self._fail(problem)
             return
         self.busy = True
         self.buttons.setEnabled(False)
@@ -111,6 +116,17 @@ class QtEnrolDialog(QDialog):
             self._emit(fingerprint(cert), "")
 
         threading.Thread(target=work, name="signing-enrol", daemon=True).start()
+
+    def _passphrase_problem(self) -> str:
+        """Why the typed passphrase cannot protect the key ('' when it can)."""
+        passphrase = self.passphrase.text()
+        if not passphrase:
+            return _("Type a passphrase for the new key.")
+        if len(passphrase) < MIN_PASSPHRASE:
+            return _("The passphrase must have at least {n} characters.").format(n=MIN_PASSPHRASE)
+        if passphrase != self.passphrase_again.text():
+            return _("The two passphrases differ: type the same passphrase twice.")
+        return ""
 
     def _emit(self, fp: str, error: str) -> None:
         try:

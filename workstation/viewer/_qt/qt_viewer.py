@@ -49,7 +49,6 @@ from workstation.viewer.frames import DisplayFrame
 from workstation.viewer.interaction.tools import Tool
 from workstation.viewer.model import ViewerModel
 from workstation.viewer.pdf_document import SignatureCheck
-from workstation.viewer.sources import open_frame_source
 
 logger = logging.getLogger(__name__)
 
@@ -377,6 +376,8 @@ class QtViewer(QWidget):
         return self._documents[series_uid]
 
     def _make_source(self, series_uid: str):
+        from workstation.viewer.imaging_source import open_frame_source
+
         entries = self.catalog.instances(series_uid)
         if not entries:
             return None

@@ -40,6 +40,11 @@ class ToolHost(Protocol):
         ...
 
 
+def never_ask_text(_kind: Kind) -> str | None:
+    """A host's ``ask_text`` when nobody can be asked: text annotations are cancelled."""
+    return None
+
+
 class ViewControls(Protocol):
     def drag_window(self, dx: float, dy: float) -> None: ...
 

@@ -11,13 +11,14 @@ plane's pixels, so scrolling away hides it and scrolling back shows it again.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 import numpy as np
 
 from workstation.viewer.annotations import Annotation, Kind
 from workstation.viewer.frames import DisplayFrame, FrameGeometry
+from workstation.viewer.interaction.host import never_ask_text
 from workstation.viewer.model import Event
 
 
@@ -96,6 +97,7 @@ class PlaneAnnotations:
             self.changed.emit()
 
 
+@dataclass(eq=False)
 class PlaneToolHost:
     """:class:`~workstation.viewer.interaction.host.ToolHost` for one MPR plane.
 
@@ -104,39 +106,29 @@ class PlaneToolHost:
     sampled once per plane; call :meth:`invalidate` when they change otherwise (slab).
     """
 
-    def __init__(
-        self,
-        annotations: PlaneAnnotations,
-        plane: Callable[[], PlaneLike],
-        values: Callable[[], np.ndarray],
-        units: str = "",
-        frame_of_reference_uid: str = "",
-        series_uid: str = "",
-        ask_text: Callable[[Kind], str | None] = lambda _kind: None,
-    ) -> None:
-        self.annotations_store = annotations
-        self._plane = plane
-        self._values = values
-        self.units = units
-        self.frame_of_reference_uid = frame_of_reference_uid
-        self.series_uid = series_uid
-        self._ask_text = ask_text
-        self._cached: tuple[PlaneLike, DisplayFrame] | None = None
+    annotations_store: PlaneAnnotations
+    plane: Callable[[], PlaneLike]
+    values: Callable[[], np.ndarray]
+    units: str = ""
+    frame_of_reference_uid: str = ""
+    series_uid: str = ""
+    ask_text: Callable[[Kind], str | None] = never_ask_text
+    _cached: tuple[PlaneLike, DisplayFrame] | None = field(default=None, init=False)
 
     def invalidate(self) -> None:
         self._cached = None
 
     def frame(self) -> DisplayFrame:
-        plane = self._plane()
+        plane = self.plane()
         if self._cached is not None and self._cached[0] == plane:
             return self._cached[1]
         geometry = plane_geometry(plane, self.frame_of_reference_uid)
-        frame = DisplayFrame("", 0, geometry, np.asarray(self._values()), units=self.units)
+        frame = DisplayFrame("", 0, geometry, np.asarray(self.values()), units=self.units)
         self._cached = (plane, frame)
         return frame
 
     def annotations(self) -> list[Annotation]:
-        return self.annotations_store.on_plane(self._plane())
+        return self.annotations_store.on_plane(self.plane())
 
     def new_annotation(
         self, kind: Kind, points: tuple[tuple[float, float], ...], text: str
@@ -148,6 +140,3 @@ class PlaneToolHost:
 
     def remove(self, annotation_id: str) -> None:
         self.annotations_store.remove(annotation_id)
-
-    def ask_text(self, kind: Kind) -> str | None:
-        return self._ask_text(kind)

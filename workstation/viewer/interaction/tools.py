@@ -24,18 +24,20 @@ class Tool(enum.StrEnum):
     ZOOM = "zoom"
     MAGNIFY = "magnify"
     SELECT = "select"
-    LENGTH = "length"
-    ANGLE = "angle"
-    COBB = "cobb"
-    RECTANGLE = "rectangle"
-    ELLIPSE = "ellipse"
-    FREEHAND = "freehand"
-    PROBE = "probe"
-    TEXT = "text"
-    ARROW = "arrow"
+    # A drawing tool has the value of the annotation kind it draws (see ``kind``).
+    LENGTH = Kind.LENGTH.value
+    ANGLE = Kind.ANGLE.value
+    COBB = Kind.COBB.value
+    RECTANGLE = Kind.RECTANGLE.value
+    ELLIPSE = Kind.ELLIPSE.value
+    FREEHAND = Kind.FREEHAND.value
+    PROBE = Kind.PROBE.value
+    TEXT = Kind.TEXT.value
+    ARROW = Kind.ARROW.value
 
     @property
     def kind(self) -> Kind | None:
+        """The annotation kind this tool draws (None: a navigation or selection tool)."""
         try:
             return Kind(self.value)
         except ValueError:

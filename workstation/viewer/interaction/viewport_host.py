@@ -8,24 +8,21 @@ stores them); the picture is the viewport's current decoded frame.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from workstation.viewer.annotations import Annotation, Kind
 from workstation.viewer.frames import DisplayFrame
+from workstation.viewer.interaction.host import never_ask_text
 from workstation.viewer.model import ViewerModel, Viewport
 
 
+@dataclass(eq=False)
 class ViewportToolHost:
     """:class:`~workstation.viewer.interaction.host.ToolHost` for one viewport."""
 
-    def __init__(
-        self,
-        viewport: Viewport,
-        model: ViewerModel,
-        ask_text: Callable[[Kind], str | None] = lambda _kind: None,
-    ) -> None:
-        self.viewport = viewport
-        self.model = model
-        self._ask_text = ask_text
+    viewport: Viewport
+    model: ViewerModel
+    ask_text: Callable[[Kind], str | None] = never_ask_text
 
     def frame(self) -> DisplayFrame | None:
         return self.viewport.current_frame()
@@ -56,6 +53,3 @@ class ViewportToolHost:
 
     def remove(self, annotation_id: str) -> None:
         self.model.remove_annotation(annotation_id)
-
-    def ask_text(self, kind: Kind) -> str | None:
-        return self._ask_text(kind)

@@ -41,17 +41,29 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class ImportProgress:
+    """Where an import stands; rate and ETA follow from the counts and the time taken."""
+
     files_done: int
     files_total: int
     bytes_done: int
     bytes_total: int
-    #: Files per second so far.
-    rate: float
-    #: Seconds left at the current rate, None until known.
-    eta_seconds: float | None
+    elapsed_seconds: float
     stored: int
     duplicates: int
     rejected: int
+
+    @property
+    def rate(self) -> float:
+        """Files per second so far."""
+        return self.files_done / self.elapsed_seconds if self.elapsed_seconds > 0 else 0.0
+
+    @property
+    def eta_seconds(self) -> float | None:
+        """Seconds left at the current rate, None until known."""
+        rate = self.rate
+        if not self.files_done or rate <= 0:
+            return None
+        return (self.files_total - self.files_done) / rate
 
 
 @dataclass
@@ -377,18 +389,13 @@ class _Tracker:
         if self.callback is None:
             return
         s = self.summary
-        elapsed = max(time.monotonic() - self.started, 1e-6)
-        rate = self.files_done / elapsed
-        left = s.files_total - self.files_done
-        eta = left / rate if rate > 0 and self.files_done else None
         self.callback(
             ImportProgress(
                 files_done=self.files_done,
                 files_total=s.files_total,
                 bytes_done=self.bytes_done,
                 bytes_total=s.bytes_total,
-                rate=rate,
-                eta_seconds=eta,
+                elapsed_seconds=max(time.monotonic() - self.started, 1e-6),
                 stored=s.stored,
                 duplicates=s.duplicates,
                 rejected=len(s.rejected),
