@@ -28,7 +28,8 @@ picture, refined to still quality (the still picture drawn by the view's worker 
 and shown); turned while dragging, p50/p95; the still refinement after the release
 (release to still picture on screen) and a preset change (to still picture); the
 longest GUI-thread stall over all of it (a 10 ms QTimer heartbeat's longest gap while
-the event loop runs; a dragging frame is a stall of its length). Beside them the bare
+the event loop runs; a dragging frame is a stall of its length; opening also without
+the window's own first frame, its GL set-up, which any VTK view pays). Beside them the bare
 fixed-point mapper on the same input in a window of that size: turned, and its still
 frame, which a plain VTK window draws on the GUI thread (so that is its stall).
 Figures, not pass/fail.
@@ -342,11 +343,16 @@ def bench_screen(volume: MprVolume, frames: int) -> dict[str, float]:
     layout.addWidget(volume_view)
     host.resize(600, 450)
     host.show()
+    while not volume_view.preparation_started:  # the window's first frame (GL set-up) drawn
+        app.processEvents()
+        time.sleep(0.005)
+    gl_ready = time.perf_counter()
     while not volume_view.first_shown:
         app.processEvents()
         time.sleep(0.005)
     first = (time.perf_counter() - start) * 1000.0
     refined, open_stall = until_refined(start)  # coarse first picture, then the worker's
+    _after_gl, open_stall_after_gl = until_refined(gl_ready)
     assert volume_view.scene is not None
     camera = volume_view.renderer.GetActiveCamera()
     volume_view._go_live()  # as a button press: the still picture gives way to live frames
@@ -386,6 +392,7 @@ def bench_screen(volume: MprVolume, frames: int) -> dict[str, float]:
         "screen_3d_worker_still_draw_ms": worker_still,
         "screen_3d_preset_change_ms": preset_change,
         "screen_3d_open_stall_ms": open_stall,
+        "screen_3d_open_stall_after_gl_setup_ms": open_stall_after_gl,
         "screen_3d_release_stall_ms": release_stall,
         "screen_3d_preset_stall_ms": preset_stall,
         "screen_3d_longest_gui_stall_ms": max(
