@@ -37,6 +37,7 @@ from workstation.mpr._vtk.vtk_volume_render import (
     SceneLook,
     VtkVolumeScene,
     camera_pose,
+    remember_window_class,
     renderer_in,
 )
 from workstation.mpr.presets import preset
@@ -78,6 +79,7 @@ class Qt3DView(ViewerRenderWidget):
     def __init__(self, volume: MprVolume, preset_name: str = "CT-Bone", parent=None) -> None:
         super().__init__(parent)
         self.renderer = renderer_in(self.GetRenderWindow())
+        remember_window_class(self.GetRenderWindow())  # workers' windows: no factory probe
         self.still_layer = StillLayer(self.GetRenderWindow(), self.renderer)
         self.marks = marks_overlay_in(self.GetRenderWindow(), self.renderer)
         self.scene: VtkVolumeScene | None = None

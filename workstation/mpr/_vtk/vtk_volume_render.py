@@ -126,6 +126,32 @@ def set_camera_pose(camera: vtkCamera, pose: CameraPose) -> None:
     camera.SetClippingRange(*pose.clipping_range)
 
 
+#: The class of render window VTK's factory picks here (remembered: see offscreen_window).
+_window_class: type[vtkRenderWindow] | None = None
+
+
+def remember_window_class(window: vtkRenderWindow) -> None:
+    """Make later offscreen windows of `window`'s class (one the factory picked)."""
+    global _window_class
+    _window_class = type(window)
+
+
+def offscreen_window(size: tuple[int, int]) -> vtkRenderWindow:
+    """A new offscreen render window of `size`. Asking VTK's factory for a window
+    probes the display each time (30-50 ms, ~150 ms the first time, 3x that under
+    load), holding Python's GIL, so a worker thread asking stalls the GUI thread: the
+    class picked once (or by the screen's window, :func:`remember_window_class`) is
+    made directly, which takes no time."""
+    if _window_class is None:
+        window = vtkRenderWindow()
+        remember_window_class(window)
+    else:
+        window = _window_class()
+    window.SetOffScreenRendering(True)
+    window.SetSize(*size)
+    return window
+
+
 class VtkVolumeScene:
     """A volume, its mapper and property, in `renderer` (or none yet: :meth:`attach`);
     with `max_voxels`, a decimated copy of a larger volume is rendered
@@ -169,9 +195,7 @@ class VtkVolumeScene:
         Python's GIL inside ``Render()``, so a worker thread can run this while the GUI
         thread keeps going. The gradients are computed even for an unshaded preset, so
         that a later switch to a shaded one does not stall the GUI thread either."""
-        window = vtkRenderWindow()
-        window.SetOffScreenRendering(True)
-        window.SetSize(2, 2)
+        window = offscreen_window((2, 2))
         renderer = vtkRenderer()
         window.AddRenderer(renderer)
         renderer.AddVolume(self.actor)
@@ -338,10 +362,8 @@ class OffscreenPicture:
         background: tuple[float, float, float] = (0.0, 0.0, 0.0),
         sample_distance: float = OFFSCREEN_SAMPLE_DISTANCE,
     ) -> None:
-        self.window = vtkRenderWindow()
-        self.window.SetOffScreenRendering(True)
+        self.window = offscreen_window(size)
         self.window.SetMultiSamples(0)  # as the on-screen view: a ray-cast picture gains nothing
-        self.window.SetSize(*size)
         self.renderer = vtkRenderer()
         self.renderer.SetBackground(*background)
         self.window.AddRenderer(self.renderer)
