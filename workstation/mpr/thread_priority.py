@@ -16,7 +16,7 @@ import sys
 import threading
 
 #: Nice steps a background thread takes below the GUI thread.
-BACKGROUND_NICENESS = 2
+BACKGROUND_NICENESS = 5
 
 
 def lower_this_thread(steps: int = BACKGROUND_NICENESS) -> bool:
