@@ -64,6 +64,21 @@ def settings(ws_home: Path):  # type: ignore[no-untyped-def]
     return s
 
 
+@pytest.fixture
+def process_keyring() -> Any:
+    """A MemoryKeyring (tests/auth) installed as the process's keyring backend for the
+    test: what code reaching ``keyring`` directly, such as the CLI's login, writes into."""
+    import keyring
+
+    from tests.auth.conftest import MemoryKeyring
+
+    previous = keyring.get_keyring()
+    ring = MemoryKeyring()
+    keyring.set_keyring(ring)
+    yield ring
+    keyring.set_keyring(previous)
+
+
 @pytest.fixture(scope="session")
 def soak() -> int:
     """Scale factor for soak/crash loops: 1 in CI, 10 with KLINIKA_FULL=1."""

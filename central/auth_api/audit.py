@@ -35,8 +35,10 @@ def canonical_details(details: dict[str, Any] | None) -> str:
     return json.dumps(details or {}, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def event_hash(ev: AuditEvent) -> str:
-    payload = {
+def hashed_fields(ev: AuditEvent) -> dict[str, Any]:
+    """What an event's hash covers: its fields as stored, times in ISO form and the
+    details as their canonical JSON text."""
+    return {
         "seq": ev.seq,
         "prev_hash": ev.prev_hash,
         "client_event_id": ev.client_event_id,
@@ -51,11 +53,14 @@ def event_hash(ev: AuditEvent) -> str:
         "study_instance_uid": ev.study_instance_uid,
         "details": ev.details,
     }
-    blob = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def event_hash(ev: AuditEvent) -> str:
+    blob = json.dumps(hashed_fields(ev), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
-def _lock_head(db: Session) -> AuditHead:
+def lock_head(db: Session) -> AuditHead:
     return db.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one()
 
 
@@ -75,7 +80,7 @@ def append(
     head: AuditHead | None = None,
 ) -> AuditEvent:
     """Add one event to the chain (the caller commits)."""
-    head = head or _lock_head(db)
+    head = head or lock_head(db)
     now = utcnow()
     ev = AuditEvent(
         seq=head.seq + 1,
@@ -107,7 +112,7 @@ class BatchItem:
 
 def append_batch(db: Session, items: Iterable[BatchItem]) -> list[tuple[str, str, int]]:
     """Append client events, skipping ids already recorded: ``[(id, status, seq)]``."""
-    head = _lock_head(db)
+    head = lock_head(db)
     results = []
     seen: dict[str, int] = {}
     for item in items:

@@ -85,13 +85,11 @@ def check_password_charged(
             key,
             source,
             attempt=attempt,
-            audit_fields={
-                "action": action,
-                "outcome": outcome,
-                "actor": actor,
-                "source_ip": ip,
-                "details": {"reason": reason},
-            },
+            action=action,
+            outcome=outcome,
+            actor=actor,
+            source_ip=ip,
+            reason=reason,
         )
         refusal = wrong or _invalid()
         refusal.audited = True
@@ -135,13 +133,11 @@ def authenticate(
                 key,
                 source,
                 attempt=attempt,
-                audit_fields={
-                    "action": "auth.login",
-                    "outcome": "failure",
-                    "actor": user.username,
-                    "source_ip": ip,
-                    "details": {"reason": "bad_totp"},
-                },
+                action="auth.login",
+                outcome="failure",
+                actor=user.username,
+                source_ip=ip,
+                reason="bad_totp",
             )
             err = ApiError(
                 401, "invalid_totp", "The authenticator code is wrong or was already used."

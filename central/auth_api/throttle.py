@@ -22,7 +22,6 @@ import datetime as dt
 import hashlib
 import math
 import re
-from typing import Any
 
 from sqlalchemy import delete, or_, select, tuple_
 from sqlalchemy.exc import IntegrityError
@@ -130,9 +129,14 @@ def record_failure(
     source: str,
     *,
     attempt: int,
-    audit_fields: dict[str, Any],
+    action: str,
+    outcome: str,
+    actor: str | None,
+    source_ip: str | None,
+    reason: str,
 ) -> int:
-    """Count a wrong guess and write its audit event in one transaction; the count."""
+    """Count a wrong guess and write its audit event (``reason``, the failure count and
+    ``attempt`` in its details) in one transaction; the count."""
     for retry in range(RETRIES):
         now = utcnow()
         try:
@@ -144,9 +148,11 @@ def record_failure(
             if seconds:  # the lock runs from the failure, however long its check took
                 until = now + dt.timedelta(seconds=seconds)
                 row.locked_until = max(row.locked_until or until, until)
-            fields = dict(audit_fields)
-            details = {**fields.pop("details", {}), "failures": row.failures, "attempt": attempt}
-            audit.append(db, details=details, **fields)
+            details = {"reason": reason, "failures": row.failures, "attempt": attempt}
+            audit.append(
+                db, action=action, outcome=outcome, actor=actor, source_ip=source_ip,
+                details=details,
+            )  # fmt: skip
             failures = row.failures
             _forget_stale(db, now)
             db.commit()

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import Qt
 
+from tests.app import end_to_end_steps as app_steps
 from tests.app.conftest import log_in, make_settings, screenshot
 from tests.app.viewer_helpers import wait_study_shown, window_picture
 from tests.viewer.gui_helpers import save_png
@@ -40,12 +40,8 @@ def test_import_browse_send_and_find_centrally(
     window.resize(1500, 900)
 
     # -- import through the dialog ------------------------------------------------------
-    dialog = window.open_import_dialog()
     source = testdata / "dicomdir" / "pydicom-dicomdirtests"
-    dialog.set_paths([source])
-    qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: dialog.job is not None and not dialog.running, timeout=120_000)
-    qtbot.waitUntil(lambda: not dialog._timer.isActive(), timeout=5_000)
+    dialog = app_steps.import_through_dialog(qtbot, window, source, timeout_ms=120_000)
     summary = dialog.job.snapshot().result
     assert summary is not None and summary.stored >= 31
     assert dialog.progress.value() == dialog.progress.maximum()
@@ -84,25 +80,16 @@ def test_import_browse_send_and_find_centrally(
         for r in range(studies)
         if window.model.record(r).patient_id == "77654033"
     )
-    assert window.local.select_study(target.study_instance_uid)
-    assert window.act["send"].isEnabled()
-    job_id = window.send_selected("central")
-    assert isinstance(job_id, int)  # a job of the persistent outbox
-    sync = window.services.sync
-    qtbot.waitUntil(lambda: str(sync.job(job_id).state) in ("done", "failed"), timeout=180_000)
-    view = sync.job(job_id)
-    assert str(view.state) == "done" and view.failed == 0, view.last_error
+    job_id, view = app_steps.send_to_central(
+        qtbot, window, target.study_instance_uid, timeout_ms=180_000
+    )
     assert view.done == target.num_instances
     window.activity.model.reload()
     window.activity.select_job(-job_id)
     screenshot(window.activity_dock, shots / "activity.png")
 
     # -- find it in the Central tab ------------------------------------------------------
-    window.tabs.setCurrentWidget(window.central)
-    window.central.form.patient_id.setText("77654033")
-    window.central.search_now()
-    qtbot.waitUntil(lambda: window.central.select_study(target.study_instance_uid), timeout=30_000)
-    found = window.central.selected()
+    found = app_steps.find_in_central(qtbot, window, "77654033", target.study_instance_uid)
     assert found is not None and found.local and found.patient_id == "77654033"
     screenshot(window, shots / "central.png")
 
@@ -124,37 +111,11 @@ def test_import_browse_send_and_find_centrally(
     assert send.outcome == "success" and send.detail["completed"] == target.num_instances
     assert send.actor == name
     assert audit.verify_chain() is None
-    forwarder = window.services.forwarder
-    assert forwarder is not None
-    forwarder.forward_pending()
-    central_events = auth_api.request(
-        "GET",
-        "/audit/events",
-        token=auth_api.admin_token(),
-        params={"action": "workstation.study_send", "limit": 1000},
-    ).json()["events"]
-    assert any(e["client_event_id"] == send.event_id for e in central_events)
+    assert app_steps.reached_central_audit(window, auth_api, send.event_id)
 
     # -- an admin deletes it here and retrieves it back from the Central tab ------------
-    window.sig_logout_requested.emit()
-    qtbot.waitUntil(lambda: not window.session.active, timeout=10_000)
-    window = log_in(qtbot, controller, auth_api.admin_username, auth_api.admin_password)
-    qtbot.waitUntil(lambda: window.model.rowCount() == studies, timeout=20_000)
-    assert window.local.select_study(target.study_instance_uid)
-    window.delete_selected(confirmed=True)
-    archive = window.services.archive
-    qtbot.waitUntil(lambda: archive.counts()["studies"] == studies - 1, timeout=20_000)
-    window.tabs.setCurrentWidget(window.central)
-    window.central.form.patient_id.setText("77654033")
-    window.central.search_now()
-    qtbot.waitUntil(lambda: window.central.select_study(target.study_instance_uid), timeout=30_000)
-    assert not window.central.selected().local
-    assert window.central.retrieve_button.isEnabled()
-    qtbot.mouseClick(window.central.retrieve_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: archive.counts()["studies"] == studies, timeout=120_000)
-    qtbot.waitUntil(
-        lambda: bool(window.services.audit.events(action="study_retrieve")), timeout=60_000
-    )
+    window = app_steps.log_in_again_as_admin(qtbot, controller, window, auth_api)
+    app_steps.delete_and_retrieve(qtbot, window, "77654033", target.study_instance_uid, studies)
     retrieved = window.services.audit.events(action="study_retrieve")[-1]
     assert retrieved.study_uid == target.study_instance_uid and retrieved.outcome == "success"
     assert retrieved.detail["completed"] == target.num_instances

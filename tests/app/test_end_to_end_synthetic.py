@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import Qt
 
+from tests.app import end_to_end_steps as app_steps
 from tests.app.conftest import log_in, make_settings
 from tests.app.synthetic import write_study
 
@@ -39,11 +39,7 @@ def test_synthetic_import_send_find_delete_retrieve(
     window = log_in(qtbot, controller, name, password)
 
     # -- import through the dialog ------------------------------------------------------
-    dialog = window.open_import_dialog()
-    dialog.set_paths([source])
-    qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: dialog.job is not None and not dialog.running, timeout=60_000)
-    qtbot.waitUntil(lambda: not dialog._timer.isActive(), timeout=5_000)
+    dialog = app_steps.import_through_dialog(qtbot, window, source, timeout_ms=60_000)
     summary = dialog.job.snapshot().result
     assert summary is not None and summary.stored == SLICES
     assert list(summary.study_uids) == [study_uid]
@@ -57,57 +53,24 @@ def test_synthetic_import_send_find_delete_retrieve(
     assert window.thumbnails.pixmap(study_uid) is not None
 
     # -- send it to the central archive through the outbox -----------------------------
-    assert window.local.select_study(study_uid)
-    assert window.act["send"].isEnabled()
-    job_id = window.send_selected("central")
-    assert isinstance(job_id, int)
-    sync = window.services.sync
-    qtbot.waitUntil(lambda: str(sync.job(job_id).state) in ("done", "failed"), timeout=120_000)
-    view = sync.job(job_id)
-    assert str(view.state) == "done" and view.failed == 0, view.last_error
+    _, view = app_steps.send_to_central(qtbot, window, study_uid, timeout_ms=120_000)
     assert view.done == SLICES
 
     # -- find it in the Central tab (QIDO-RS with the operator's token) -----------------
-    window.tabs.setCurrentWidget(window.central)
-    window.central.form.patient_id.setText(patient_id)
-    window.central.search_now()
-    qtbot.waitUntil(lambda: window.central.select_study(study_uid), timeout=30_000)
-    found = window.central.selected()
+    found = app_steps.find_in_central(qtbot, window, patient_id, study_uid)
     assert found is not None and found.local and found.patient_id == patient_id
 
     audit = window.services.audit
     send = [e for e in audit.events(action="study_send") if e.detail.get("completed")]
     assert len(send) == 1 and send[0].study_uid == study_uid and send[0].outcome == "success"
     assert send[0].actor == name
-    forwarder = window.services.forwarder
-    assert forwarder is not None
-    forwarder.forward_pending()
-    central_events = auth_api.request(
-        "GET",
-        "/audit/events",
-        token=auth_api.admin_token(),
-        params={"action": "workstation.study_send", "limit": 1000},
-    ).json()["events"]
-    assert any(e["client_event_id"] == send[0].event_id for e in central_events)
+    assert app_steps.reached_central_audit(window, auth_api, send[0].event_id)
 
     # -- an admin deletes it here and retrieves it back from the Central tab ------------
-    window.sig_logout_requested.emit()
-    qtbot.waitUntil(lambda: not window.session.active, timeout=10_000)
-    window = log_in(qtbot, controller, auth_api.admin_username, auth_api.admin_password)
+    window = app_steps.log_in_again_as_admin(qtbot, controller, window, auth_api)
+    app_steps.delete_and_retrieve(qtbot, window, patient_id, study_uid, studies=1)
     archive = window.services.archive
-    qtbot.waitUntil(lambda: window.model.rowCount() == 1, timeout=20_000)
-    assert window.local.select_study(study_uid)
-    window.delete_selected(confirmed=True)
-    qtbot.waitUntil(lambda: archive.counts()["studies"] == 0, timeout=20_000)
-    window.tabs.setCurrentWidget(window.central)
-    window.central.form.patient_id.setText(patient_id)
-    window.central.search_now()
-    qtbot.waitUntil(lambda: window.central.select_study(study_uid), timeout=30_000)
-    assert not window.central.selected().local
-    assert window.central.retrieve_button.isEnabled()
-    qtbot.mouseClick(window.central.retrieve_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: archive.counts()["instances"] == SLICES, timeout=120_000)
-    qtbot.waitUntil(lambda: bool(audit.events(action="study_retrieve")), timeout=60_000)
     assert [r.sop_instance_uid for r in archive.study_instances(study_uid)]
 
     # -- the audit log holds each step, in order, in an unbroken chain ------------------

@@ -14,6 +14,7 @@ from PySide6.QtCore import Qt
 
 from tests.app.conftest import make_settings
 from tests.app.synthetic import write_study
+from tests.auth.standalone_session import standalone_session
 from workstation.app import audit_text
 from workstation.app.study_model import COLUMNS
 from workstation.auth.audit import AuditAction
@@ -86,17 +87,9 @@ def test_first_start_enter_import_choice_columns_and_audit_log(
 
     # -- a refusal is audited; the audit log reads in local time and in words ----------
     from workstation.auth.permissions import Permission, Role
-    from workstation.auth.session import Session, SessionMode
 
     assert window.study_actions.refusal(Permission.STUDY_DELETE, uid) == ""
-    operator = Session(
-        username="olga",
-        user_id="2",
-        role=Role.OPERATOR,
-        mode=SessionMode.STANDALONE,
-        keyring_available=False,
-        started_at=0.0,
-    )
+    operator = standalone_session("olga", Role.OPERATOR, user_id="2", keyring_available=False)
     actions = window.services.actions(operator)
     log = actions.audit
     before = len(log.events(action="permission_denied"))

@@ -2,22 +2,16 @@ from __future__ import annotations
 
 import pytest
 
+from tests.auth.standalone_session import standalone_session
 from workstation.auth import NotLoggedIn, Permission, PermissionDenied, Role, SessionLocked
 from workstation.auth.permissions import ROLE_PERMISSIONS, require, required_permission, requires
-from workstation.auth.session import Session, SessionMode
+from workstation.auth.session import Session
 
 P = Permission
 
 
 def _session(role: Role) -> Session:
-    return Session(
-        username=f"{role.value}-user",
-        user_id="1",
-        role=role,
-        mode=SessionMode.STANDALONE,
-        keyring_available=True,
-        started_at=0.0,
-    )
+    return standalone_session(f"{role.value}-user", role)
 
 
 EXPECTED = {

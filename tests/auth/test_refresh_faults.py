@@ -16,7 +16,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import keyring
 import pytest
 
 from tests.auth.conftest import MemoryKeyring
@@ -103,18 +102,9 @@ def test_a_session_outlives_a_frozen_then_killed_auth_api(
         auth.close()
 
 
-@pytest.fixture
-def memory_keyring() -> Iterator[MemoryKeyring]:
-    previous = keyring.get_keyring()
-    ring = MemoryKeyring()
-    keyring.set_keyring(ring)
-    yield ring
-    keyring.set_keyring(previous)
-
-
 def test_cli_login_against_a_frozen_auth_api_says_so_within_its_timeout(
     short_tokens: Any,
-    memory_keyring: MemoryKeyring,
+    process_keyring: MemoryKeyring,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
@@ -137,4 +127,4 @@ def test_cli_login_against_a_frozen_auth_api_says_so_within_its_timeout(
     assert took < CLIENT_TIMEOUT_S + SLACK_S
     err = capsys.readouterr().err
     assert f"the central server at {short_tokens.url} cannot be reached; try again later" in err
-    assert not memory_keyring.secrets  # nothing half-saved
+    assert not process_keyring.secrets  # nothing half-saved

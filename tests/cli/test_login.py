@@ -6,26 +6,15 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import keyring
 import pytest
 
 from tests.auth.conftest import MemoryKeyring
 from workstation.cli import exit_codes, main
 
 pytestmark = [pytest.mark.network, pytest.mark.orthanc, pytest.mark.postgres]
-
-
-@pytest.fixture
-def memory_keyring() -> Iterator[MemoryKeyring]:
-    previous = keyring.get_keyring()
-    ring = MemoryKeyring()
-    keyring.set_keyring(ring)
-    yield ring
-    keyring.set_keyring(previous)
 
 
 @pytest.fixture
@@ -58,7 +47,7 @@ def _files_holding(root: Path, secret: str) -> list[Path]:
 def test_login_keeps_tokens_in_the_keyring_and_the_verbs_use_and_refresh_them(
     home: Path,
     auth_api: Any,
-    memory_keyring: MemoryKeyring,
+    process_keyring: MemoryKeyring,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -67,29 +56,29 @@ def test_login_keeps_tokens_in_the_keyring_and_the_verbs_use_and_refresh_them(
     assert _run(monkeypatch, "find", "central", "--json") == exit_codes.FORBIDDEN
     # A wrong password stores nothing.
     bad = _run(monkeypatch, "login", "--username", user, "--password-stdin", stdin="nope\n")
-    assert bad == exit_codes.FORBIDDEN and not memory_keyring.secrets
+    assert bad == exit_codes.FORBIDDEN and not process_keyring.secrets
 
     capsys.readouterr()
     ok = _run(monkeypatch, "login", "--username", user, "--password-stdin", "--json",
               stdin=password + "\n")  # fmt: skip
     assert ok == exit_codes.OK
     assert json.loads(capsys.readouterr().out)["role"] == "admin"
-    first = _entry(memory_keyring)
+    first = _entry(process_keyring)
     assert first["username"] == user and first["access_token"] and first["refresh_token"]
     # Only in the keyring: nothing under the workstation's home holds either token.
     assert not _files_holding(home, first["access_token"])
     assert not _files_holding(home, first["refresh_token"])
     # No account name in clear in the keyring's key.
-    assert all(user not in account for _svc, account in memory_keyring.secrets)
+    assert all(user not in account for _svc, account in process_keyring.secrets)
 
     assert _run(monkeypatch, "find", "central", "--json") == exit_codes.OK
     assert isinstance(json.loads(capsys.readouterr().out), list)
 
     # An access token about to expire is refreshed before use, and the new pair stored.
-    (key,) = memory_keyring.secrets
-    memory_keyring.secrets[key] = json.dumps({**first, "expires_at": 0})
+    (key,) = process_keyring.secrets
+    process_keyring.secrets[key] = json.dumps({**first, "expires_at": 0})
     assert _run(monkeypatch, "find", "central", "--json") == exit_codes.OK
-    refreshed = _entry(memory_keyring)
+    refreshed = _entry(process_keyring)
     assert refreshed["access_token"] != first["access_token"]
     assert refreshed["expires_at"] > 0
 
@@ -99,7 +88,7 @@ def test_login_keeps_tokens_in_the_keyring_and_the_verbs_use_and_refresh_them(
     assert exc.value.code == exit_codes.USAGE
 
     assert _run(monkeypatch, "logout") == exit_codes.OK
-    assert not memory_keyring.secrets
+    assert not process_keyring.secrets
     assert _run(monkeypatch, "find", "central", "--json") == exit_codes.FORBIDDEN
     # The central ended the session: the old refresh token no longer works.
     from workstation.auth.central_client import CentralAuthClient
@@ -112,11 +101,11 @@ def test_login_keeps_tokens_in_the_keyring_and_the_verbs_use_and_refresh_them(
 
 
 def test_token_stdin_for_scripts(
-    home: Path, orthanc: Any, memory_keyring: MemoryKeyring, monkeypatch: pytest.MonkeyPatch
+    home: Path, orthanc: Any, process_keyring: MemoryKeyring, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     token = orthanc.token("admin")
     assert _run(monkeypatch, "find", "central", "--json", "--token-stdin",
                 stdin=token + "\n") == exit_codes.OK  # fmt: skip
-    assert not memory_keyring.secrets  # a script's token is not remembered
+    assert not process_keyring.secrets  # a script's token is not remembered
     assert _run(monkeypatch, "find", "central", "--json", "--token-stdin",
                 stdin="not-a-token\n") == exit_codes.FORBIDDEN  # fmt: skip

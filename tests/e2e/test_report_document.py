@@ -11,19 +11,10 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from tests.e2e.test_app_process import (
-    LAUNCH_S,
-    START_S,
-    _import_folder,
-    _quit,
-    _wait_engine_ready,
-)
+from tests.e2e.test_app_process import _quit, first_start_and_import
 from tests.e2e.xdriver import XDriver
 from tests.reports.conftest import Site, signing_site, site  # noqa: F401 (fixtures)
 from workstation.reports.encapsulated_pdf import report_instance_uid
-
-LOGIN = r"Log in$"
-MAIN = r"^Klinika Workstation$"
 
 
 def _study_folder(where: Site, folder: Path) -> str:
@@ -52,23 +43,8 @@ def test_signed_report_opens_in_the_app_with_its_signature(
     shutil.copytree(ca, home / "signing" / "ca")
     proc = app_process()
     assert proc.home == home
-    login = proc.wait_window(x, LOGIN, LAUNCH_S)
-    _wait_engine_ready(proc)
-    x.focus(login)
-    x.type("admin")
-    x.key("Tab")
-    x.type("Admin-pass-1")
-    x.key("Tab")
-    x.type("Admin-pass-1")
-    x.key("Return")
-    proc.wait_log(r"audit login success", timeout=START_S)
-    main = proc.wait_window(x, MAIN, START_S)
-    x.xdotool("windowsize", "--sync", main, "1600", "1000")
-    _import_folder(x, proc, main, folder)
-    dialog = x.wait_window(r"^Import studies$")
-    x.focus(dialog)
-    x.key("Escape")
-    x.wait_gone(r"^Import studies$")
+    # Its first-start pictures stay with this test: the shared ones are the README's.
+    main = first_start_and_import(x, proc, folder, tmp_path / "first-start")
     # The browser lists the study with its report series (Modality: CT, DOC).
     proc.stays_up(1.0)
     x.screenshot(shots / "app-browser-report-series.png", main)

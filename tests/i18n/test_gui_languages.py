@@ -35,6 +35,7 @@ from tests.app.viewer_helpers import (
 )
 from tests.i18n.catalog_files import POT, TRANSLATED
 from tests.i18n.widget_texts import Shown, clashing_accelerators, clipped, visible_texts
+from tests.reports.editor_window import shown_editor
 from tests.viewer.gui_helpers import save_png, settle
 from workstation.app.login_dialog import LoginDialog
 from workstation.app.main import install_qt_translations
@@ -291,15 +292,11 @@ def test_report_editor_in_each_language(
     qtbot: Any, signing_site: Any, artifacts_dir: Path, in_language: Any, language: str
 ) -> None:
     """The report editor: translated (pseudo-locale), nothing clipped, a screenshot."""
-    from workstation.reports._qt.qt_report_editor import QtReportEditor
-
     in_language(language)
     seen = Tour({}, {}, [])
-    editor = QtReportEditor(signing_site.reports("dora"), signing_site.study_uid)
-    qtbot.addWidget(editor)
-    editor.resize(1280, 800)
-    editor.show()
-    qtbot.waitExposed(editor)
+    editor = shown_editor(
+        qtbot, signing_site.reports("dora"), signing_site.study_uid, size=(1280, 800)
+    )
     _screen("report editor", seen)
     editor.template_box.setCurrentIndex(editor.template_box.findData("ct_chest"))
     editor._on_new_clicked()

@@ -5,6 +5,7 @@ passphrase sits in an in-memory keyring; helpers that run the outside verifiers.
 from __future__ import annotations
 
 import dataclasses
+import secrets
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -15,12 +16,13 @@ import pytest
 
 from tests.app.synthetic import write_study
 from tests.auth.conftest import MemoryKeyring
+from tests.auth.standalone_session import standalone_session
 from workstation.auth.audit import AuditLog
 from workstation.auth.db import AuthDatabase
 from workstation.auth.keyring_store import SecretStore
 from workstation.auth.local_accounts import LocalAccounts
 from workstation.auth.permissions import Role
-from workstation.auth.session import Session, SessionMode
+from workstation.auth.session import Session
 from workstation.config import ReportSettings
 from workstation.pacs_node.archive.archive import Archive
 from workstation.reports.store import ReportStore
@@ -36,14 +38,7 @@ ROLES = {"ada": Role.ADMIN, "dora": Role.DOCTOR, "otto": Role.OPERATOR}
 
 
 def session_for(name: str) -> Session:
-    return Session(
-        username=name,
-        user_id=name,
-        role=ROLES[name],
-        mode=SessionMode.STANDALONE,
-        keyring_available=True,
-        started_at=0,
-    )
+    return standalone_session(name, ROLES[name], user_id=name)
 
 
 @dataclass
@@ -67,6 +62,16 @@ class Site:
 
     def signing(self, name: str) -> SigningActions:
         return SigningActions(session_for(name), self.audit, self.settings, self.secrets)  # type: ignore[arg-type]
+
+    def replace_pdf(self, report_id: str, data: bytes) -> None:
+        """Put ``data`` in place of the report's stored PDF, as a hostile edit of the
+        archive database would."""
+        from workstation.reports.store_schema import report_table
+
+        with self.archive.engine.begin() as conn:
+            conn.execute(
+                report_table.update().where(report_table.c.report_id == report_id).values(pdf=data)
+            )
 
     def ca_pem(self, tmp: Path) -> Path:
         from workstation.reports.keystore import SigningHome
@@ -186,3 +191,13 @@ def adesverify_offline(pdf: Path, ca_pem: Path) -> subprocess.CompletedProcess[s
         *_no_network_prefix(),
         exe, "sign", "adesverify", "--executive-summary", "--trust", ca_pem, "--trust-replace", pdf,
     )  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def central_logins(auth_api_pg):  # type: ignore[no-untyped-def]
+    """Central doctor accounts (on ``auth_api_pg``, the report registry of the upstream
+    tests) with the local signers' names: name -> password."""
+    logins = {name: "Pw-" + secrets.token_urlsafe(18) for name in ("dora", "ada")}
+    for name, password in logins.items():
+        auth_api_pg.create_user(name, password, "doctor")
+    return logins

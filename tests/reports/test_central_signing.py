@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +20,7 @@ import pytest
 
 from tests.app.synthetic import write_study
 from tests.reports.conftest import adesverify_offline, pdfsig_text, pyhanko_validate
+from tests.reports.workstation_cli import ws
 
 pytestmark = pytest.mark.network
 pyotp = pytest.importorskip("pyotp")
@@ -35,19 +35,16 @@ class Workstation:
     study_uid: str
 
     def run(self, *args: str | Path, stdin: str = "") -> subprocess.CompletedProcess[str]:
-        env = {
-            **os.environ,
-            "WORKSTATION_HOME": str(self.home),
-            "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
-        }
-        return subprocess.run(
-            [sys.executable, "-m", "workstation", *map(str, args)],
-            input=stdin,
-            capture_output=True,
-            text=True,
-            timeout=180,
-            check=False,
-            env=env,
+        return ws(*args, stdin=stdin, home=self.home)
+
+    def enroll(
+        self, user: str, *answers: str, as_json: bool = False
+    ) -> subprocess.CompletedProcess[str]:
+        """``workstation signing enroll --user USER --password-stdin``, its stdin the
+        ``answers`` a line each (password, codes, the key's passphrase, as asked)."""
+        args = ["signing", "enroll", "--user", user, "--password-stdin"]
+        return self.run(
+            *args, *(["--json"] if as_json else []), stdin="".join(f"{a}\n" for a in answers)
         )
 
 
@@ -102,10 +99,7 @@ def test_enrol_sign_verify_revoke_refuse(
 ) -> None:
     ws = workstation
     doctor, password = _user(central_ca, "doctor")
-    enrolled = ws.run(
-        "signing", "enroll", "--user", doctor, "--password-stdin", "--json",
-        stdin=f"{password}\n{PASSPHRASE}\n",
-    )  # fmt: skip
+    enrolled = ws.enroll(doctor, password, PASSPHRASE, as_json=True)
     assert enrolled.returncode == 0, enrolled.stderr
     serial = int(json.loads(enrolled.stdout)["serial"])
     pinned = ws.home / "signing" / "central" / "ca.pem"
@@ -194,10 +188,7 @@ def test_two_factor_account_gives_a_fresh_code_for_the_enrolment(
     totp, step = _mfa_on(central_ca, doctor, password)
     sign_in = totp.at((step + 1) * 30)
 
-    replayed = ws.run(
-        "signing", "enroll", "--user", doctor, "--password-stdin",
-        stdin=f"{password}\n{sign_in}\n{PASSPHRASE}\n{sign_in}\n",
-    )  # fmt: skip
+    replayed = ws.enroll(doctor, password, sign_in, PASSPHRASE, sign_in)
     assert replayed.returncode == 7, replayed.stdout + replayed.stderr
     assert "code is wrong or was used already" in replayed.stderr, replayed.stderr
     assert not list((ws.home / "signing" / "users").glob("*.p12"))
@@ -206,10 +197,7 @@ def test_two_factor_account_gives_a_fresh_code_for_the_enrolment(
     sign_in, enrol = totp.at((step + 2) * 30), totp.at((step + 3) * 30)
     if int(time.time() // 30) < step + 2:
         time.sleep((step + 2) * 30 - time.time() + 0.5)  # step+3 must be within one step
-    enrolled = ws.run(
-        "signing", "enroll", "--user", doctor, "--password-stdin", "--json",
-        stdin=f"{password}\n{sign_in}\n{PASSPHRASE}\n{enrol}\n",
-    )  # fmt: skip
+    enrolled = ws.enroll(doctor, password, sign_in, PASSPHRASE, enrol, as_json=True)
     assert enrolled.returncode == 0, enrolled.stderr
     assert len(json.loads(enrolled.stdout)["fingerprint"]) == 64
     assert len(list((ws.home / "signing" / "users").glob("*.p12"))) == 1
@@ -220,10 +208,7 @@ def test_operator_may_not_enrol_and_standalone_verbs_say_central(
 ) -> None:
     ws = workstation
     operator, password = _user(central_ca, "operator")
-    refused = ws.run(
-        "signing", "enroll", "--user", operator, "--password-stdin",
-        stdin=f"{password}\n{PASSPHRASE}\n",
-    )  # fmt: skip
+    refused = ws.enroll(operator, password, PASSPHRASE)
     assert refused.returncode == 7 and "not allowed" in refused.stderr, refused.stderr
     assert not (ws.home / "signing" / "central").exists()
     admin = ws.run(
@@ -245,10 +230,7 @@ def test_a_central_without_its_clinic_ca_says_so(
     )
     ws = Workstation(home, "")
     doctor, password = _user(auth_api, "doctor")
-    failed = ws.run(
-        "signing", "enroll", "--user", doctor, "--password-stdin",
-        stdin=f"{password}\n{PASSPHRASE}\n",
-    )  # fmt: skip
+    failed = ws.enroll(doctor, password, PASSPHRASE)
     assert failed.returncode == 6, failed.stdout + failed.stderr
     assert "central-auth ca init" in failed.stderr, failed.stderr
     assert not (home / "signing" / "users").exists()
@@ -266,10 +248,7 @@ def test_a_central_naming_another_ca_than_the_pinned_one_is_refused(
     pinned.parent.mkdir(parents=True)
     pinned.write_bytes(other.export_pem())
     doctor, password = _user(central_ca, "doctor")
-    refused = workstation.run(
-        "signing", "enroll", "--user", doctor, "--password-stdin",
-        stdin=f"{password}\n{PASSPHRASE}\n",
-    )  # fmt: skip
+    refused = workstation.enroll(doctor, password, PASSPHRASE)
     assert refused.returncode == 7, refused.stdout + refused.stderr
     assert "different clinic CA" in refused.stderr, refused.stderr
     assert pinned.read_bytes() == other.export_pem()

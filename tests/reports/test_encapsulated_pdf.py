@@ -14,7 +14,7 @@ import pytest
 
 from tests.app.synthetic import write_study
 from tests.reports.conftest import Site, need_tool, pdfsig_text, run
-from tests.reports.test_report_cli import ws
+from tests.reports.workstation_cli import ws
 from workstation.auth.audit import AuditAction
 from workstation.reports.encapsulated_pdf import (
     document_of,

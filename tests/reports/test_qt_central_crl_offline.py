@@ -7,7 +7,6 @@ central published before it stopped still shows (the PDF's own CRL predates it).
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import os
 import signal
@@ -21,16 +20,8 @@ import pytest
 
 pytest.importorskip("PySide6")
 
-from tests.app.synthetic import write_study
-from tests.auth.conftest import MemoryKeyring
-from workstation.auth.audit import AuditLog
-from workstation.auth.authenticator import Authenticator
-from workstation.auth.db import AuthDatabase
-from workstation.auth.keyring_store import SecretStore
-from workstation.config import CentralSettings
-from workstation.pacs_node.archive.archive import Archive
-from workstation.reports.store import ReportStore
-from workstation.services.report_actions import ReportActions
+from tests.reports.central_workstation import central_workstation
+from tests.reports.editor_window import shown_editor
 from workstation.services.signing_actions import SigningActions
 
 pytestmark = [pytest.mark.qt, pytest.mark.network]
@@ -96,37 +87,20 @@ def _watch_gui_thread(qtbot: Any, editor: Any, report: Any) -> tuple[float, floa
 def test_panel_checks_off_the_gui_thread_with_the_central_stopped(  # type: ignore[no-untyped-def]
     qtbot, auth_api_factory, settings: Any, tmp_path: Path, artifacts_dir: Path
 ) -> None:
-    from workstation.reports._qt.qt_report_editor import QtReportEditor
-
     central = auth_api_factory(name="report_crl_offline", ca_key_passphrase="Crl-CA-pass-4-tests")
     made = central.cli("ca", "init", "--name", "Klinika Central Offline CA")
     assert made.returncode == 0, made.stderr
-    settings = dataclasses.replace(settings, central=CentralSettings(auth_url=central.url))
-    archive = Archive.open(settings)
-    db = AuthDatabase.from_settings(settings)
-    audit = AuditLog(db)
-    secrets = SecretStore(MemoryKeyring())
-    auth = Authenticator.from_settings(settings, audit, store=secrets)
-    try:
-        folder = tmp_path / "study"
-        uid = write_study(folder, patient_name="IVANOVA^OLGA", patient_id="C-9", series=1)
-        for f in sorted(folder.iterdir()):
-            assert archive.store_file(f).ok
-        name, password = f"doctor-{os.urandom(4).hex()}", "Pw-" + os.urandom(12).hex()
-        central.create_user(name, password, "doctor")
-        session = auth.login(name, password, allow_offline=False)
-        cert = SigningActions(session, audit, settings, secrets).enroll()
-        actions = ReportActions(
-            session, ReportStore(archive.engine), audit, settings, archive=archive, secrets=secrets
-        )
+    with central_workstation(
+        settings, central, tmp_path / "study", patient_name="IVANOVA^OLGA", patient_id="C-9"
+    ) as ws:
+        uid = ws.study_uid
+        session, name, _password = ws.sign_in_new_user(central, "doctor")
+        cert = SigningActions(session, ws.audit, ws.settings, ws.secrets).enroll()
+        actions = ws.reports(session)
         report = actions.create(uid, "ct_chest", "ru", {"impression": "Без патологии."})
         report = actions.sign(report.report_id)
 
-        editor = QtReportEditor(actions, uid)
-        qtbot.addWidget(editor)
-        editor.resize(1200, 800)
-        editor.show()
-        qtbot.waitExposed(editor)
+        editor = shown_editor(qtbot, actions, uid)
         qtbot.waitUntil(lambda: not editor.signature_checking, timeout=30000)
         assert editor.signature.text().startswith(f"Signed by {name}"), editor.signature.text()
 
@@ -160,7 +134,3 @@ def test_panel_checks_off_the_gui_thread_with_the_central_stopped(  # type: igno
         assert stall < MAX_STALL_SECONDS, f"GUI thread stalled {stall * 1000:.0f} ms"
         text = editor.signature.text()
         assert text.startswith("NOT SIGNED") and "revoked" in text, text
-    finally:
-        auth.close()
-        archive.close()
-        db.close()

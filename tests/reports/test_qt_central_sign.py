@@ -6,8 +6,6 @@ is refused with the reason, writing nothing."""
 
 from __future__ import annotations
 
-import dataclasses
-import os
 from pathlib import Path
 from typing import Any
 
@@ -15,18 +13,10 @@ import pytest
 
 pytest.importorskip("PySide6")
 
-from tests.app.synthetic import write_study
-from tests.auth.conftest import MemoryKeyring
-from workstation.auth.audit import AuditLog
-from workstation.auth.authenticator import Authenticator
-from workstation.auth.db import AuthDatabase
-from workstation.auth.keyring_store import SecretStore
+from tests.reports.central_workstation import central_workstation
+from tests.reports.editor_window import shown_editor
 from workstation.auth.session import SessionMode
-from workstation.config import CentralSettings
-from workstation.pacs_node.archive.archive import Archive
 from workstation.reports.model import ReportStatus
-from workstation.reports.store import ReportStore
-from workstation.services.report_actions import ReportActions
 from workstation.services.signing_actions import SigningActions
 
 pytestmark = [pytest.mark.qt, pytest.mark.network]
@@ -35,35 +25,18 @@ pytestmark = [pytest.mark.qt, pytest.mark.network]
 def test_editor_signs_with_the_central_ca_and_shows_revocation(  # type: ignore[no-untyped-def]
     qtbot, central_ca: Any, settings: Any, tmp_path: Path, artifacts_dir: Path
 ) -> None:
-    from workstation.reports._qt.qt_report_editor import QtReportEditor
-
-    settings = dataclasses.replace(settings, central=CentralSettings(auth_url=central_ca.url))
-    archive = Archive.open(settings)
-    db = AuthDatabase.from_settings(settings)
-    audit = AuditLog(db)
-    secrets = SecretStore(MemoryKeyring())
-    auth = Authenticator.from_settings(settings, audit, store=secrets)
-    try:
-        folder = tmp_path / "study"
-        uid = write_study(folder, patient_name="MÜLLER^JÜRGEN", patient_id="Q-1", series=1)
-        for f in sorted(folder.iterdir()):
-            assert archive.store_file(f).ok
-        name, password = f"doctor-{os.urandom(4).hex()}", "Pw-" + os.urandom(12).hex()
-        central_ca.create_user(name, password, "doctor")
-        session = auth.login(name, password, allow_offline=False)
+    with central_workstation(
+        settings, central_ca, tmp_path / "study", patient_name="MÜLLER^JÜRGEN", patient_id="Q-1"
+    ) as ws:
+        uid = ws.study_uid
+        session, name, _password = ws.sign_in_new_user(central_ca, "doctor")
         assert session.mode is SessionMode.CENTRAL and session.access_token
-        cert = SigningActions(session, audit, settings, secrets).enroll()
+        cert = SigningActions(session, ws.audit, ws.settings, ws.secrets).enroll()
         assert cert.issuer != cert.subject
 
-        actions = ReportActions(
-            session, ReportStore(archive.engine), audit, settings, archive=archive, secrets=secrets
-        )
+        actions = ws.reports(session)
         draft = actions.create(uid, "mr_brain", "de", {"impression": "Kein Befund."})
-        editor = QtReportEditor(actions, uid)
-        qtbot.addWidget(editor)
-        editor.resize(1400, 900)
-        editor.show()
-        qtbot.waitExposed(editor)
+        editor = shown_editor(qtbot, actions, uid, size=(1400, 900))
         assert editor.report is not None and editor.report.report_id == draft.report_id
         with qtbot.waitSignal(editor.sig_report_signed, timeout=60000):
             assert editor.sign()
@@ -94,8 +67,4 @@ def test_editor_signs_with_the_central_ca_and_shows_revocation(  # type: ignore[
         assert errors and "revoked" in errors[0], errors
         assert actions.store.get(second.report_id).status == ReportStatus.DRAFT
         assert actions.store.pdf(second.report_id) is None
-        auth.logout(session)
-    finally:
-        auth.close()
-        archive.close()
-        db.close()
+        ws.auth.logout(session)

@@ -19,18 +19,16 @@ pytest.importorskip("PySide6")
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialogButtonBox
 
-from tests.app.synthetic import write_study
 from tests.auth.conftest import MemoryKeyring
+from tests.reports.central_workstation import central_workstation
+from tests.reports.editor_window import shown_editor
 from workstation.auth.audit import AuditLog
 from workstation.auth.authenticator import Authenticator
 from workstation.auth.db import AuthDatabase
 from workstation.auth.keyring_store import SecretStore
 from workstation.config import CentralSettings
-from workstation.pacs_node.archive.archive import Archive
 from workstation.reports.keystore import SigningHome
 from workstation.reports.signing import SigningRefused
-from workstation.reports.store import ReportStore
-from workstation.services.report_actions import ReportActions
 from workstation.services.signing_actions import SigningActions
 
 pytestmark = [pytest.mark.qt, pytest.mark.network]
@@ -44,45 +42,20 @@ def _click_ok(qtbot: Any, dialog: Any) -> None:
 def test_doctor_gets_a_certificate_in_the_editor_and_signs(  # type: ignore[no-untyped-def]
     qtbot, central_ca: Any, settings: Any, tmp_path: Path, artifacts_dir: Path
 ) -> None:
-    from workstation.reports._qt.qt_report_editor import QtReportEditor
-
-    settings = dataclasses.replace(settings, central=CentralSettings(auth_url=central_ca.url))
-    archive = Archive.open(settings)
-    db = AuthDatabase.from_settings(settings)
-    audit = AuditLog(db)
-    secrets = SecretStore(MemoryKeyring())
-    auth = Authenticator.from_settings(settings, audit, store=secrets)
-    try:
-        folder = tmp_path / "study"
-        uid = write_study(folder, patient_name="DUPONT^ÉLODIE", patient_id="E-1", series=1)
-        for f in sorted(folder.iterdir()):
-            assert archive.store_file(f).ok
-        store = ReportStore(archive.engine)
-        suffix = os.urandom(4).hex()
-        operator, op_password = f"operator-{suffix}", "Pw-" + os.urandom(12).hex()
-        central_ca.create_user(operator, op_password, "operator")
-        op_session = auth.login(operator, op_password, allow_offline=False)
-        op_editor = QtReportEditor(
-            ReportActions(op_session, store, audit, settings, archive=archive, secrets=secrets),
-            uid,
-        )
-        qtbot.addWidget(op_editor)
-        op_editor.show()
-        qtbot.waitExposed(op_editor)
+    with central_workstation(
+        settings, central_ca, tmp_path / "study", patient_name="DUPONT^ÉLODIE", patient_id="E-1"
+    ) as ws:
+        uid = ws.study_uid
+        op_session, _operator, _op_password = ws.sign_in_new_user(central_ca, "operator")
+        op_editor = shown_editor(qtbot, ws.reports(op_session), uid)
         assert not op_editor.enrol_button.isVisible()
 
-        doctor, password = f"doctor-{suffix}", "Pw-" + os.urandom(12).hex()
-        central_ca.create_user(doctor, password, "doctor")
-        session = auth.login(doctor, password, allow_offline=False)
-        actions = ReportActions(session, store, audit, settings, archive=archive, secrets=secrets)
+        session, doctor, password = ws.sign_in_new_user(central_ca, "doctor")
+        actions = ws.reports(session)
         draft = actions.create(uid, "ct_head", "fr", {"impression": "Pas d'anomalie."})
-        editor = QtReportEditor(actions, uid)
-        qtbot.addWidget(editor)
-        editor.resize(1300, 850)
-        editor.show()
-        qtbot.waitExposed(editor)
+        editor = shown_editor(qtbot, actions, uid, size=(1300, 850))
         assert editor.enrol_button.isVisible()
-        home = SigningHome(settings.signing_dir)
+        home = SigningHome(ws.settings.signing_dir)
 
         dialog = editor.open_enrolment()
         qtbot.waitExposed(dialog)
@@ -110,12 +83,8 @@ def test_doctor_gets_a_certificate_in_the_editor_and_signs(  # type: ignore[no-u
         qtbot.waitUntil(lambda: not editor.signature_checking, timeout=30000)
         text = editor.signature.text()
         assert text.startswith(f"Signed by {doctor}") and "intact, trusted" in text, text
-        auth.logout(session)
-        auth.logout(op_session)
-    finally:
-        auth.close()
-        archive.close()
-        db.close()
+        ws.auth.logout(session)
+        ws.auth.logout(op_session)
 
 
 def test_two_factor_doctor_gives_a_fresh_code_in_the_dialog(  # type: ignore[no-untyped-def]

@@ -12,26 +12,15 @@ import pytest
 pytest.importorskip("PySide6")
 
 from tests.reports.conftest import Site
+from tests.reports.editor_window import shown_editor
 from tests.reports.hostile_files import append_drawing, flip_byte, foreign_signed, truncate
 
 pytestmark = pytest.mark.qt
 
 
-def _replace_pdf(site: Site, report_id: str, data: bytes) -> None:
-    """What a hostile edit of the archive database would do."""
-    from workstation.reports.store_schema import report_table
-
-    with site.archive.engine.begin() as conn:
-        conn.execute(
-            report_table.update().where(report_table.c.report_id == report_id).values(pdf=data)
-        )
-
-
 def test_panel_never_shows_a_hostile_file_as_signed(  # type: ignore[no-untyped-def]
     qtbot, signing_site: Site, tmp_path: Path, artifacts_dir: Path
 ) -> None:
-    from workstation.reports._qt.qt_report_editor import QtReportEditor
-
     site = signing_site
     doctor = site.reports("dora")
     report = doctor.create(site.study_uid, "ct_chest", "ru", {"impression": "Без патологии."})
@@ -45,11 +34,7 @@ def test_panel_never_shows_a_hostile_file_as_signed(  # type: ignore[no-untyped-
         "foreign": foreign_signed(site, tmp_path),
         "not_pdf": b"%PDF-1.7\n% nothing else\n",
     }
-    editor = QtReportEditor(site.reports("otto"), site.study_uid)
-    qtbot.addWidget(editor)
-    editor.resize(1200, 800)
-    editor.show()
-    qtbot.waitExposed(editor)
+    editor = shown_editor(qtbot, site.reports("otto"), site.study_uid)
     editor.show_report(site.store.get(report.report_id))
     qtbot.waitUntil(lambda: not editor.signature_checking, timeout=30000)
     assert editor.signature.text().startswith("Signed by dora"), editor.signature.text()
@@ -58,7 +43,7 @@ def test_panel_never_shows_a_hostile_file_as_signed(  # type: ignore[no-untyped-
     editor.signature.grab().save(str(out / "panel_valid.png"))
     reasons = {}
     for name, data in variants.items():
-        _replace_pdf(site, report.report_id, data)
+        site.replace_pdf(report.report_id, data)
         editor.show_report(site.store.get(report.report_id))
         qtbot.waitUntil(lambda: not editor.signature_checking, timeout=30000)
         text = editor.signature.text()

@@ -13,6 +13,7 @@ pytest.importorskip("PySide6")
 from PySide6.QtCore import Qt
 
 from tests.reports.conftest import Site
+from tests.reports.editor_window import shown_editor
 from workstation.reports.model import ReportStatus
 
 pytestmark = pytest.mark.qt
@@ -26,13 +27,11 @@ def _shot(widget, path: Path) -> None:  # type: ignore[no-untyped-def]
 def test_write_autosave_preview_sign_and_panel(
     qtbot, signing_site: Site, artifacts_dir: Path
 ) -> None:  # type: ignore[no-untyped-def]
-    from workstation.reports._qt.qt_report_editor import AUTOSAVE_MS, QtReportEditor
+    from workstation.reports._qt.qt_report_editor import AUTOSAVE_MS
 
-    editor = QtReportEditor(signing_site.reports("dora"), signing_site.study_uid)
-    qtbot.addWidget(editor)
-    editor.resize(1400, 900)
-    editor.show()
-    qtbot.waitExposed(editor)
+    editor = shown_editor(
+        qtbot, signing_site.reports("dora"), signing_site.study_uid, size=(1400, 900)
+    )
     qtbot.waitUntil(lambda: not editor.signature_checking, timeout=30000)
     assert "NOT SIGNED" in editor.signature.text() and not editor.sign_button.isEnabled()
 
@@ -80,18 +79,12 @@ def test_write_autosave_preview_sign_and_panel(
 
 
 def test_operator_reads_but_cannot_edit(qtbot, signing_site: Site, artifacts_dir: Path) -> None:  # type: ignore[no-untyped-def]
-    from workstation.reports._qt.qt_report_editor import QtReportEditor
-
     doctor = signing_site.reports("dora")
     report = doctor.create(
         signing_site.study_uid, "xr_chest", "ru", {"impression": "Без патологии."}
     )
     doctor.sign(report.report_id)
-    editor = QtReportEditor(signing_site.reports("otto"), signing_site.study_uid)
-    qtbot.addWidget(editor)
-    editor.resize(1200, 800)
-    editor.show()
-    qtbot.waitExposed(editor)
+    editor = shown_editor(qtbot, signing_site.reports("otto"), signing_site.study_uid)
     assert editor.section_edits["impression"].toPlainText() == "Без патологии."
     assert all(e.isReadOnly() for e in editor.section_edits.values())
     assert not editor.new_button.isEnabled() and not editor.sign_button.isEnabled()
@@ -104,17 +97,11 @@ def test_operator_reads_but_cannot_edit(qtbot, signing_site: Site, artifacts_dir
 def test_panel_shows_a_revoked_signature_as_not_signed(
     qtbot, signing_site: Site, artifacts_dir: Path
 ) -> None:  # type: ignore[no-untyped-def]
-    from workstation.reports._qt.qt_report_editor import QtReportEditor
-
     doctor = signing_site.reports("dora")
     report = doctor.create(signing_site.study_uid, "ct_head", "fr", {"impression": "Normal."})
     doctor.sign(report.report_id)
     signing_site.signing("ada").revoke("dora")
-    editor = QtReportEditor(signing_site.reports("dora"), signing_site.study_uid)
-    qtbot.addWidget(editor)
-    editor.resize(1200, 800)
-    editor.show()
-    qtbot.waitExposed(editor)
+    editor = shown_editor(qtbot, signing_site.reports("dora"), signing_site.study_uid)
     qtbot.waitUntil(lambda: not editor.signature_checking, timeout=30000)
     text = editor.signature.text()
     assert text.startswith("NOT SIGNED") and "revoked" in text, text

@@ -10,9 +10,7 @@ import pytest
 
 pytest.importorskip("PySide6")
 
-from tests.app.synthetic import write_study
-from tests.auth.conftest import MemoryKeyring
-from tests.reports.conftest import PASSWORDS
+from tests.reports.app_window import doctor_signed_in, main_window, open_report_dock, store_study
 
 pytestmark = pytest.mark.qt
 
@@ -20,33 +18,14 @@ pytestmark = pytest.mark.qt
 def test_signed_report_shows_as_doc_series_of_the_study(
     qtbot, settings, tmp_path: Path, artifacts_dir: Path
 ) -> None:  # type: ignore[no-untyped-def]
-    from workstation.app.main_window import MainWindow
-    from workstation.auth.keyring_store import SecretStore
-    from workstation.auth.permissions import Role
-    from workstation.services.signing_actions import SigningActions
-    from workstation.services.workstation import WorkstationServices
-
-    services = WorkstationServices(settings, store=SecretStore(MemoryKeyring()), start_node=False)
-    admin = services.authenticator.create_first_admin("ada", PASSWORDS["ada"])
-    SigningActions(admin, services.audit, settings, services.authenticator.store).ca_init(
-        "Klinika Test Clinic"
+    services, session = doctor_signed_in(settings, enrolled=True)
+    uid = store_study(
+        services, tmp_path / "in", patient_name="REPORT^SERIES", patient_id="D-9", images=2
     )
-    services.authenticator.local.create_user("dora", PASSWORDS["dora"], Role.DOCTOR)  # type: ignore[union-attr]
-    services.authenticator.logout(admin)
-    session = services.authenticator.login("dora", PASSWORDS["dora"])
-    services.after_login(session)
-    SigningActions(session, services.audit, settings, services.authenticator.store).enroll()
-    uid = write_study(tmp_path / "in", patient_name="REPORT^SERIES", patient_id="D-9", images=2)
-    for f in sorted((tmp_path / "in").iterdir()):
-        assert services.archive.store_file(f).ok
     reports = services.report_actions(session)
     draft = reports.create(uid, "ct_chest", "en", {"impression": "No nodule."})
     reports.sign(draft.report_id)
-    window = MainWindow(services, session)
-    qtbot.addWidget(window)
-    window.resize(1800, 1000)
-    window.show()
-    try:
+    with main_window(qtbot, services, session) as window:
         window.local.search_now()
         qtbot.waitUntil(lambda: window.local.select_study(uid), timeout=30000)
         record = window.local.selected()
@@ -63,16 +42,6 @@ def test_signed_report_shows_as_doc_series_of_the_study(
         qtbot.wait(300)
         (artifacts_dir / "reports").mkdir(exist_ok=True)
         assert window.grab().save(str(artifacts_dir / "reports" / "browser_doc_series.png"))
-        window.open_study(uid)
-        qtbot.waitUntil(lambda: window.act["report"].isEnabled(), timeout=30000)
-        # Hidden until asked for (the images keep the room), built when shown.
-        assert not window.report_dock.isVisible() and window.report_dock.widget() is None
-        window.act["report"].trigger()
-        assert window.report_dock.isVisible()
-        qtbot.waitUntil(lambda: window.report_dock.widget() is not None, timeout=30000)
+        open_report_dock(qtbot, window, uid)
         qtbot.wait(1500)
         assert window.grab().save(str(artifacts_dir / "reports" / "viewer_doc_series.png"))
-    finally:
-        window.close()
-        services.authenticator.logout(session)
-        services.close()

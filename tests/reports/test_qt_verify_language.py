@@ -13,6 +13,7 @@ import pytest
 pytest.importorskip("PySide6")
 
 from tests.reports.conftest import Site
+from tests.reports.editor_window import shown_editor
 from workstation import i18n
 
 pytestmark = pytest.mark.qt
@@ -27,20 +28,9 @@ def russian_ui() -> Iterator[None]:
         i18n.set_language("en")
 
 
-def _replace_pdf(site: Site, report_id: str, data: bytes) -> None:
-    from workstation.reports.store_schema import report_table
-
-    with site.archive.engine.begin() as conn:
-        conn.execute(
-            report_table.update().where(report_table.c.report_id == report_id).values(pdf=data)
-        )
-
-
 def test_russian_panel_gives_the_verifiers_reason_in_russian(  # type: ignore[no-untyped-def]
     qtbot, signing_site: Site, russian_ui: None, artifacts_dir: Path
 ) -> None:
-    from workstation.reports._qt.qt_report_editor import QtReportEditor
-
     site = signing_site
     doctor = site.reports("dora")
     report = doctor.create(site.study_uid, "ct_chest", "ru", {"impression": "Без патологии."})
@@ -48,15 +38,11 @@ def test_russian_panel_gives_the_verifiers_reason_in_russian(  # type: ignore[no
     assert unsigned.startswith(b"%PDF") and b"/ByteRange" not in unsigned
     doctor.sign(report.report_id)
 
-    editor = QtReportEditor(site.reports("otto"), site.study_uid)
-    qtbot.addWidget(editor)
-    editor.resize(1200, 800)
-    editor.show()
-    qtbot.waitExposed(editor)
+    editor = shown_editor(qtbot, site.reports("otto"), site.study_uid)
     out = artifacts_dir / "reports"
     out.mkdir(exist_ok=True)
 
-    _replace_pdf(site, report.report_id, unsigned)
+    site.replace_pdf(report.report_id, unsigned)
     editor.show_report(site.store.get(report.report_id))
     qtbot.waitUntil(lambda: editor.signature.text().startswith("НЕ ПОДПИСАНО"), timeout=10000)
     qtbot.waitUntil(lambda: not editor.signature_checking, timeout=30000)
@@ -65,7 +51,7 @@ def test_russian_panel_gives_the_verifiers_reason_in_russian(  # type: ignore[no
     assert "#c00000" in editor.signature.styleSheet()
     editor.signature.grab().save(str(out / "panel_ru_no_signature.png"))
 
-    _replace_pdf(site, report.report_id, b"%PDF-1.7\n% nothing else\n")
+    site.replace_pdf(report.report_id, b"%PDF-1.7\n% nothing else\n")
     editor.show_report(site.store.get(report.report_id))
     qtbot.waitUntil(lambda: not editor.signature_checking, timeout=30000)
     text = editor.signature.text()

@@ -3,28 +3,14 @@ them (a real process, no OS keyring: the key's passphrase is stdin's second line
 
 from __future__ import annotations
 
+import functools
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 from tests.reports.conftest import PASSWORDS, Site
+from tests.reports.workstation_cli import ws
 
 PASSPHRASE = "key passphrase for dora"
-
-
-def ws(*args: str | Path, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring"}
-    return subprocess.run(
-        [sys.executable, "-m", "workstation", *map(str, args)],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-        env=env,
-    )
 
 
 def test_enrol_write_sign_export_verify(site: Site, tmp_path: Path) -> None:
@@ -83,25 +69,12 @@ def test_enrol_write_sign_export_verify(site: Site, tmp_path: Path) -> None:
         stdin=PASSWORDS["otto"] + "\n",
     )
     assert denied.returncode == 7
-    wrong = ws(
-        "report",
-        "sign",
-        report_id,
-        "--user",
-        "dora",
-        "--password-stdin",
-        stdin=dora + "wrong passphrase\n",
+    dora_signs = functools.partial(
+        ws, "report", "sign", report_id, "--user", "dora", "--password-stdin"
     )
+    wrong = dora_signs(stdin=dora + "wrong passphrase\n")
     assert wrong.returncode == 7 and "passphrase" in wrong.stderr
-    signed = ws(
-        "report",
-        "sign",
-        report_id,
-        "--user",
-        "dora",
-        "--password-stdin",
-        stdin=dora + PASSPHRASE + "\n",
-    )
+    signed = dora_signs(stdin=dora + PASSPHRASE + "\n")
     assert signed.returncode == 0, signed.stderr
 
     out = tmp_path / "out.pdf"

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
+from tests.auth.standalone_session import standalone_session
 from tests.pacs_node.archive.synth import write_series
 from workstation.auth.audit import AuditLog
 from workstation.auth.db import AuthDatabase
 from workstation.auth.permissions import Role
-from workstation.auth.session import Session, SessionMode
 from workstation.pacs_node.archive.archive import Archive
 from workstation.services.jobs import JobRegistry, JobState
 from workstation.services.study_actions import StudyActions
@@ -23,10 +23,7 @@ def operator(settings: Any) -> Any:
     archive = Archive.open(settings)
     db = AuthDatabase.from_settings(settings)
     jobs = JobRegistry()
-    session = Session(
-        username="op", user_id="1", role=Role.OPERATOR, mode=SessionMode.STANDALONE,
-        keyring_available=True, started_at=0,
-    )  # fmt: skip
+    session = standalone_session("op", Role.OPERATOR)
     yield StudyActions(session, archive, AuditLog(db), jobs), jobs
     jobs.shutdown()
     archive.close()

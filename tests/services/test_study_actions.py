@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 
 from tests.app.synthetic import write_study
+from tests.auth.standalone_session import standalone_session
 from workstation.auth.audit import AuditLog
 from workstation.auth.db import AuthDatabase
 from workstation.auth.errors import PermissionDenied, SessionLocked
 from workstation.auth.permissions import Role
-from workstation.auth.session import Session, SessionMode
 from workstation.pacs_node.archive.archive import Archive
 from workstation.pacs_node.archive.queries import StudyQuery
 from workstation.services.jobs import JobRegistry, JobState
@@ -37,15 +37,7 @@ def world(settings, tmp_path: Path):  # type: ignore[no-untyped-def]
 
 def _actions(world, role: Role) -> StudyActions:  # type: ignore[no-untyped-def]
     archive, audit, jobs, _uid = world
-    session = Session(
-        username=role.value,
-        user_id="1",
-        role=role,
-        mode=SessionMode.STANDALONE,
-        keyring_available=True,
-        started_at=0,
-    )
-    return StudyActions(session, archive, audit, jobs)
+    return StudyActions(standalone_session(role.value, role), archive, audit, jobs)
 
 
 def test_refusals_are_audited_and_change_nothing(world) -> None:  # type: ignore[no-untyped-def]

@@ -5,24 +5,18 @@ from pathlib import Path
 
 import pytest
 
+from tests.auth.standalone_session import standalone_session
 from workstation.auth.audit import AuditLog
 from workstation.auth.db import AuthDatabase
 from workstation.auth.errors import AuthError, PermissionDenied
 from workstation.auth.permissions import Role
-from workstation.auth.session import Session, SessionMode
+from workstation.auth.session import Session
 from workstation.config import load_settings
 from workstation.services.user_settings import can_edit, save_user_settings, write_toml
 
 
 def _session(role: Role) -> Session:
-    return Session(
-        username=role.value,
-        user_id="1",
-        role=role,
-        mode=SessionMode.STANDALONE,
-        keyring_available=True,
-        started_at=0,
-    )
+    return standalone_session(role.value, role)
 
 
 @pytest.fixture

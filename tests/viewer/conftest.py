@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
+from tests.display_skip import skip_window_tests_without_display
 from tests.viewer import synthetic
 
 
@@ -46,10 +46,4 @@ def make_viewer(qtbot, settings):  # type: ignore[no-untyped-def]
 
 def pytest_collection_modifyitems(config, items):  # type: ignore[no-untyped-def]
     """Without a display the viewer's window tests skip (scripts/test.sh runs Xvfb)."""
-    if os.environ.get("DISPLAY"):
-        return
-    here = Path(__file__).parent
-    skip = pytest.mark.skip(reason="needs a display: run under xvfb-run (scripts/test.sh)")
-    for item in items:
-        if item.get_closest_marker("qt") and here in Path(str(item.path)).parents:
-            item.add_marker(skip)
+    skip_window_tests_without_display(items, Path(__file__).parent)

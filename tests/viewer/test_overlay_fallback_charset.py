@@ -15,11 +15,8 @@ from workstation.viewer.imaging_source import open_frame_source
 NAME = "Кузнецов^Олег"
 
 
-def _cp1251_ct(path: Path) -> InstanceEntry:
-    ds = make_ct(patient_name="X", patient_id="CS1")
-    del ds.SpecificCharacterSet
-    ds.PatientName = NAME.encode("cp1251")
-    ds.StudyDescription = "Грудная клетка".encode("cp1251")
+def _saved_entry(ds: pydicom.Dataset, path: Path) -> InstanceEntry:
+    """``ds`` written to ``path`` (explicit VR little endian) and its catalogue entry."""
     ds.save_as(path, enforce_file_format=True, little_endian=True, implicit_vr=False)
     back = pydicom.dcmread(path, stop_before_pixels=True)
     return InstanceEntry(
@@ -31,6 +28,14 @@ def _cp1251_ct(path: Path) -> InstanceEntry:
         image_position=None,
         image_orientation=None,
     )
+
+
+def _cp1251_ct(path: Path) -> InstanceEntry:
+    ds = make_ct(patient_name="X", patient_id="CS1")
+    del ds.SpecificCharacterSet
+    ds.PatientName = NAME.encode("cp1251")
+    ds.StudyDescription = "Грудная клетка".encode("cp1251")
+    return _saved_entry(ds, path)
 
 
 def _header(entry: InstanceEntry, fallback: str):  # type: ignore[no-untyped-def]
@@ -54,15 +59,5 @@ def test_a_declared_character_set_wins_over_the_fallback(tmp_path: Path) -> None
     ds = make_ct(patient_name="Müller^Jörg", patient_id="L1")
     ds.SpecificCharacterSet = "ISO_IR 100"
     path = tmp_path / "b.dcm"
-    ds.save_as(path, enforce_file_format=True, little_endian=True, implicit_vr=False)
-    back = pydicom.dcmread(path, stop_before_pixels=True)
-    entry = InstanceEntry(
-        sop_instance_uid=str(back.SOPInstanceUID),
-        series_instance_uid=str(back.SeriesInstanceUID),
-        path=path,
-        instance_number=1,
-        number_of_frames=1,
-        image_position=None,
-        image_orientation=None,
-    )
+    entry = _saved_entry(ds, path)
     assert _header(entry, "cp1251").patient_name == "Müller Jörg"

@@ -9,6 +9,7 @@ pytest.importorskip("vtkmodules")
 
 from PySide6.QtCore import Qt
 
+from tests.auth.standalone_session import standalone_session
 from tests.viewer.gui_helpers import drag, open_and_wait
 
 pytestmark = [pytest.mark.qt, pytest.mark.vtk]
@@ -19,17 +20,9 @@ def _actions(role, tmp_path):  # type: ignore[no-untyped-def]
     role and audit a refusal (the archive and jobs are not needed for measuring)."""
     from workstation.auth.audit import AuditLog
     from workstation.auth.db import AuthDatabase
-    from workstation.auth.session import Session, SessionMode
     from workstation.services.study_actions import StudyActions
 
-    session = Session(
-        username="u",
-        user_id="1",
-        role=role,
-        mode=SessionMode.STANDALONE,
-        keyring_available=False,
-        started_at=0.0,
-    )
+    session = standalone_session("u", role, keyring_available=False)
     audit = AuditLog(AuthDatabase.open(f"sqlite:///{tmp_path / 'auth.sqlite3'}"))
     return StudyActions(session, None, audit, None)
 

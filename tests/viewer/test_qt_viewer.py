@@ -3,7 +3,9 @@ cine, hostile pixel data, layouts, sync and reference lines, key images."""
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -241,43 +243,56 @@ def test_hostile_pixels_show_a_reason(qtbot, make_viewer, tmp_path, artifacts_di
     save_png(v.screenshot(), artifacts_dir / "viewer-cannot-display.png")
 
 
+def _drop_series(widget: Any, series_uid: str) -> bool:
+    """Drag a series thumbnail onto the middle of ``widget`` and drop it there, as Qt
+    delivers it; whether the drag was accepted on entering."""
+    mime = QMimeData()
+    mime.setData("application/x-klinika-series-uid", series_uid.encode("ascii"))
+    pos = QPointF(widget.width() / 2, widget.height() / 2)
+    action, button, modifier = (
+        Qt.DropAction.CopyAction,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    enter = QDragEnterEvent(pos.toPoint(), action, mime, button, modifier)
+    QApplication.sendEvent(widget, enter)
+    accepted = enter.isAccepted()
+    QApplication.sendEvent(widget, QDropEvent(pos, action, mime, button, modifier))
+    return accepted
+
+
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
 def test_layout_drop_sync_and_reference_lines(qtbot, make_viewer, tmp_path, artifacts_dir) -> None:
     study, for_uid = "1.2.826.0.1.3680043.8.498.10", "1.2.826.0.1.3680043.8.498.11"
-    axial = synthetic.write_ct_series(
+    # Three series of one study in one frame of reference, 1 mm pixels.
+    series = functools.partial(
+        synthetic.write_ct_series, study_uid=study, for_uid=for_uid, spacing=(1.0, 1.0)
+    )
+    axial = series(
         tmp_path / "ax",
         n=30,
         rows=128,
         cols=128,
-        study_uid=study,
-        for_uid=for_uid,
-        spacing=(1.0, 1.0),
         slice_mm=2.0,
         description="Axial",
         series_number=1,
     )
-    coronal = synthetic.write_ct_series(
+    coronal = series(
         tmp_path / "cor",
         n=40,
         rows=60,
         cols=128,
-        study_uid=study,
-        for_uid=for_uid,
-        spacing=(1.0, 1.0),
         slice_mm=2.0,
         orientation=(1, 0, 0, 0, 0, -1),
         description="Coronal",
         origin=(-50.0, -40.0, -41.0),
         series_number=2,
     )
-    axial2 = synthetic.write_ct_series(
+    axial2 = series(
         tmp_path / "ax2",
         n=15,
         rows=128,
         cols=128,
-        study_uid=study,
-        for_uid=for_uid,
-        spacing=(1.0, 1.0),
         slice_mm=4.0,
         description="Axial thick",
         series_number=3,
@@ -291,26 +306,7 @@ def test_layout_drop_sync_and_reference_lines(qtbot, make_viewer, tmp_path, arti
     uids = v.thumbnails.series_uids()
     assert len(uids) == 3
     target = v.views[3]
-    mime = QMimeData()
-    mime.setData("application/x-klinika-series-uid", uids[1].encode("ascii"))
-    pos = QPointF(target.render_view.width() / 2, target.render_view.height() / 2)
-    enter = QDragEnterEvent(
-        pos.toPoint(),
-        Qt.DropAction.CopyAction,
-        mime,
-        Qt.MouseButton.LeftButton,
-        Qt.KeyboardModifier.NoModifier,
-    )
-    QApplication.sendEvent(target.render_view, enter)
-    assert enter.isAccepted()
-    drop = QDropEvent(
-        pos,
-        Qt.DropAction.CopyAction,
-        mime,
-        Qt.MouseButton.LeftButton,
-        Qt.KeyboardModifier.NoModifier,
-    )
-    QApplication.sendEvent(target.render_view, drop)
+    assert _drop_series(target.render_view, uids[1])
     assert target.viewport.series_uid == uids[1]
     views = v.views
     wait_until(qtbot, lambda: all(x.viewport.current_frame() is not None for x in views[:3]))

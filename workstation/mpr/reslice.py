@@ -56,21 +56,35 @@ class Reslicer:
     ) -> np.ndarray:
         """Stored voxel values on `plane` (rows, columns): the volume's integer type,
         float32 for an average slab; :meth:`MprVolume.to_modality` makes them HU."""
-        if quality is Quality.PREVIEW:
-            return self._preview(plane, slab)
-        values: np.ndarray = self._backend().reslice(plane, slab, "linear")
-        return values
+        values, step = self.sampled_voxels(plane, slab, quality)
+        return upsampled(values, step, plane.size)
 
-    def _preview(self, plane: Plane, slab: Slab | None) -> np.ndarray:
-        w, h = plane.size
-        coarse = replace(
-            plane, spacing_mm=plane.spacing_mm * 2.0, size=((w + 1) // 2, (h + 1) // 2)
-        )
-        if slab is not None and slab.samples > 1:
-            slab = replace(slab, step_mm=slab.step_mm * 2.0)
-        values = self._backend().reslice(coarse, slab, "nearest")
-        full: np.ndarray = np.repeat(np.repeat(values, 2, axis=0), 2, axis=1)[:h, :w]
-        return full
+    def sampled_voxels(
+        self, plane: Plane, slab: Slab | None = None, quality: Quality = Quality.FULL
+    ) -> tuple[np.ndarray, int]:
+        """Stored voxel values as sampled, and the step: at preview quality every
+        second pixel (step 2, each sample standing for 2 x 2 pixels of `plane`), else
+        every pixel (step 1). A view can show the samples as they are, magnified."""
+        if quality is Quality.PREVIEW:
+            w, h = plane.size
+            coarse = replace(
+                plane, spacing_mm=plane.spacing_mm * 2.0, size=((w + 1) // 2, (h + 1) // 2)
+            )
+            if slab is not None and slab.samples > 1:
+                slab = replace(slab, step_mm=slab.step_mm * 2.0)
+            return self._backend().reslice(coarse, slab, "nearest"), 2
+        values: np.ndarray = self._backend().reslice(plane, slab, "linear")
+        return values, 1
 
     def close(self) -> None:
         self._vtk = None
+
+
+def upsampled(values: np.ndarray, step: int, size: tuple[int, int]) -> np.ndarray:
+    """Samples taken every `step` pixels as a picture of `size` (columns, rows): each
+    sample repeated over step x step pixels."""
+    if step == 1:
+        return values
+    w, h = size
+    full: np.ndarray = np.repeat(np.repeat(values, step, axis=0), step, axis=1)[:h, :w]
+    return full

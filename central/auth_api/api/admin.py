@@ -8,9 +8,9 @@ from flask import Blueprint
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from klinika_auth import audit, passwords, throttle
+from klinika_auth import passwords, throttle
 from klinika_auth import sessions as login_sessions
-from klinika_auth.api.common import body, client_ip, user_json
+from klinika_auth.api.common import audit_by_caller, body, user_json
 from klinika_auth.errors import ApiError, not_found
 from klinika_auth.login import normalise_username
 from klinika_auth.models import IssuedCertificate, Report, Role, User, utcnow
@@ -36,13 +36,7 @@ def _user(session: Session, user_id: int) -> User:
 
 
 def _audit(action: str, target: User, **details: Any) -> None:
-    audit.append(
-        db(),
-        action=action,
-        actor=current().username,
-        source_ip=client_ip(),
-        details={"user_id": target.id, "username": target.username, **details},
-    )
+    audit_by_caller(db(), action, {"user_id": target.id, "username": target.username, **details})
 
 
 def _guard_last_admin(session: Session, user: User) -> None:

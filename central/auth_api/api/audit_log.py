@@ -14,7 +14,7 @@ from flask import Blueprint, request
 from sqlalchemy import select
 
 from klinika_auth import audit
-from klinika_auth.api.common import body, client_ip, parse_time, when
+from klinika_auth.api.common import body, client_ip, parse_time
 from klinika_auth.audit import iso
 from klinika_auth.errors import ApiError
 from klinika_auth.models import AuditEvent
@@ -28,22 +28,7 @@ MAX_PAGE = 1000
 
 
 def event_json(ev: AuditEvent) -> dict[str, Any]:
-    return {
-        "seq": ev.seq,
-        "client_event_id": ev.client_event_id,
-        "recorded_at": when(ev.recorded_at),
-        "occurred_at": when(ev.occurred_at),
-        "actor": ev.actor,
-        "submitted_by": ev.submitted_by,
-        "action": ev.action,
-        "outcome": ev.outcome,
-        "source_ip": ev.source_ip,
-        "workstation": ev.workstation,
-        "study_instance_uid": ev.study_instance_uid,
-        "details": json.loads(ev.details),
-        "prev_hash": ev.prev_hash,
-        "hash": ev.hash,
-    }
+    return {**audit.hashed_fields(ev), "details": json.loads(ev.details), "hash": ev.hash}
 
 
 def _batch_item(index: int, raw: dict[str, Any], submitter: str, ip: str | None) -> audit.BatchItem:

@@ -26,8 +26,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from flask import Blueprint, Response, request
 from sqlalchemy import select
 
-from klinika_auth import audit, mfa, throttle
-from klinika_auth.api.common import body, client_ip, when
+from klinika_auth import mfa, throttle
+from klinika_auth.api.common import audit_by_caller, body, client_ip, when
 from klinika_auth.clinic_ca import CaError, ClinicCa
 from klinika_auth.errors import ApiError
 from klinika_auth.models import IssuedCertificate, User, utcnow
@@ -108,13 +108,11 @@ def _check_second_factor(code: str | None) -> None:
             key,
             source,
             attempt=attempt,
-            audit_fields={
-                "action": "ca.enroll",
-                "outcome": "denied",
-                "actor": user.username,
-                "source_ip": client_ip(),
-                "details": {"reason": "bad_totp"},
-            },
+            action="ca.enroll",
+            outcome="denied",
+            actor=user.username,
+            source_ip=client_ip(),
+            reason="bad_totp",
         )
         err = ApiError(403, "invalid_totp", "The authenticator code is wrong or was already used.")
         err.audited = True
@@ -140,14 +138,7 @@ def enroll() -> Any:
             csr, current().username, settings.ca_cert_days, crl_url=crl_url
         )
     except CaError as exc:
-        audit.append(
-            session,
-            action="ca.enroll",
-            outcome="failure",
-            actor=current().username,
-            source_ip=client_ip(),
-            details={"reason": str(exc)},
-        )
+        audit_by_caller(session, "ca.enroll", {"reason": str(exc)}, outcome="failure")
         session.commit()
         raise ApiError(400, "invalid_csr", f"Refused: {exc}.") from None
     row = IssuedCertificate(
@@ -162,12 +153,10 @@ def enroll() -> Any:
     )
     session.add(row)
     session.flush()
-    audit.append(
+    audit_by_caller(
         session,
-        action="ca.certificate_issued",
-        actor=current().username,
-        source_ip=client_ip(),
-        details={
+        "ca.certificate_issued",
+        {
             "serial": row.serial,
             "fingerprint_sha256": row.fingerprint_sha256,
             "not_after": when(row.not_after),
@@ -208,12 +197,10 @@ def revoke() -> Any:
     row.revoked_at = utcnow().replace(microsecond=0)
     row.revoked_by = current().username
     row.revocation_reason = data.get("reason", "unspecified")
-    audit.append(
+    audit_by_caller(
         session,
-        action="ca.certificate_revoked",
-        actor=current().username,
-        source_ip=client_ip(),
-        details={
+        "ca.certificate_revoked",
+        {
             "serial": row.serial,
             "username": row.user.username,
             "reason": row.revocation_reason,

@@ -6,11 +6,14 @@ import datetime as dt
 from typing import Any
 
 from flask import request
+from sqlalchemy.orm import Session
 
+from klinika_auth import audit
 from klinika_auth.audit import iso
 from klinika_auth.errors import ApiError
 from klinika_auth.models import Report, User
 from klinika_auth.openapi import check_body
+from klinika_auth.rbac import current
 from klinika_auth.request_input import parse_json, raw_body
 
 
@@ -34,6 +37,21 @@ def client_ip() -> str | None:
     """The peer address (the first proxy hop is trusted per ``proxy_count``, see app),
     cut to the 64 characters the database keeps (a proxy passes on what it was sent)."""
     return request.remote_addr[:64] if request.remote_addr else None
+
+
+def audit_by_caller(
+    session: Session, action: str, details: dict[str, Any], outcome: str = "success"
+) -> None:
+    """Append an audit event of the signed-in caller (actor) from this request's client
+    address; the caller's transaction commits it."""
+    audit.append(
+        session,
+        action=action,
+        outcome=outcome,
+        actor=current().username,
+        source_ip=client_ip(),
+        details=details,
+    )
 
 
 def when(value: dt.datetime | None) -> str | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from pathlib import Path
 
 from workstation.config import ImportSettings
 from workstation.pacs_node.archive.importing.items import InputItem, Refusal, RefusedInput
@@ -69,23 +70,14 @@ def test_good_members_next_to_a_damaged_one_still_read() -> None:
     assert outcomes[0].startswith("refused:") and outcomes[1] == "item:50"
 
 
-def test_damaged_dicomdir_is_read_without_allocating_its_declared_lengths(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    # A DICOMDIR missing one byte of its preamble: read from the file, pydicom met a
-    # length of about 1.1 GB and the file object allocated all of it before reading.
-    import tracemalloc
-
+def _one_record_dicomdir(folder: Path, sop_instance_uid: str) -> Path:
+    """``folder``/DICOMDIR, a Part-10 DICOMDIR with one IMAGE record for file A/B."""
     from pydicom.dataset import Dataset, FileMetaDataset
     from pydicom.sequence import Sequence
 
-    from workstation.pacs_node.archive.importing.dicomdir import (
-        DicomdirUnreadable,
-        list_files,
-        read_file_set,
-    )
-
     meta = FileMetaDataset()
     meta.MediaStorageSOPClassUID = "1.2.840.10008.1.3.10"
-    meta.MediaStorageSOPInstanceUID = "1.2.826.0.1.3680043.8.498.1"
+    meta.MediaStorageSOPInstanceUID = sop_instance_uid
     meta.TransferSyntaxUID = "1.2.840.10008.1.2.1"
     ds = Dataset()
     ds.file_meta = meta
@@ -93,8 +85,23 @@ def test_damaged_dicomdir_is_read_without_allocating_its_declared_lengths(tmp_pa
     record.DirectoryRecordType = "IMAGE"
     record.ReferencedFileID = ["A", "B"]
     ds.DirectoryRecordSequence = Sequence([record])
-    path = tmp_path / "DICOMDIR"
+    path = folder / "DICOMDIR"
     ds.save_as(path, enforce_file_format=True)
+    return path
+
+
+def test_damaged_dicomdir_is_read_without_allocating_its_declared_lengths(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # A DICOMDIR missing one byte of its preamble: read from the file, pydicom met a
+    # length of about 1.1 GB and the file object allocated all of it before reading.
+    import tracemalloc
+
+    from workstation.pacs_node.archive.importing.dicomdir import (
+        DicomdirUnreadable,
+        list_files,
+        read_file_set,
+    )
+
+    path = _one_record_dicomdir(tmp_path, "1.2.826.0.1.3680043.8.498.1")
     data = path.read_bytes()
     # Shift everything after the preamble by one byte and make one length huge.
     damaged = bytearray(data[:127] + data[128:])
@@ -167,8 +174,6 @@ def test_dicomdir_record_with_an_unknown_vr_makes_the_dicomdir_unreadable(tmp_pa
     # damaged to "BS" that raised NotImplementedError out of read_file_set (found by
     # tests/fuzz/test_fuzz_dicomdir.py).  Now the import falls back to a folder scan.
     import pytest
-    from pydicom.dataset import Dataset, FileMetaDataset
-    from pydicom.sequence import Sequence
 
     from workstation.pacs_node.archive.importing.dicomdir import (
         DicomdirUnreadable,
@@ -176,18 +181,7 @@ def test_dicomdir_record_with_an_unknown_vr_makes_the_dicomdir_unreadable(tmp_pa
         read_file_set,
     )
 
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = "1.2.840.10008.1.3.10"
-    meta.MediaStorageSOPInstanceUID = "1.2.826.0.1.3680043.8.498.2"
-    meta.TransferSyntaxUID = "1.2.840.10008.1.2.1"
-    ds = Dataset()
-    ds.file_meta = meta
-    record = Dataset()
-    record.DirectoryRecordType = "IMAGE"
-    record.ReferencedFileID = ["A", "B"]
-    ds.DirectoryRecordSequence = Sequence([record])
-    path = tmp_path / "DICOMDIR"
-    ds.save_as(path, enforce_file_format=True)
+    path = _one_record_dicomdir(tmp_path, "1.2.826.0.1.3680043.8.498.2")
     (tmp_path / "A").mkdir()
     (tmp_path / "A" / "B").write_bytes(b"\x00" * 132)
     assert len(read_file_set(path, list_files(tmp_path), tmp_path).files) == 1

@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Any
 
 from tests.app.synthetic import write_study
+from tests.auth.standalone_session import standalone_session
 from tests.pacs_node.dimse.conftest import wait_for_files
 from workstation.auth.audit import AuditLog
 from workstation.auth.db import AuthDatabase
 from workstation.auth.permissions import Role
-from workstation.auth.session import Session, SessionMode
 from workstation.config import Settings
 from workstation.pacs_node.dimse.scu import DimseNode
 from workstation.services.jobs import JobRegistry, JobState
@@ -31,10 +31,7 @@ def test_send_study_job_delivers_every_instance_and_audits_it(
     db = AuthDatabase.from_settings(node_config)
     jobs = JobRegistry()
     try:
-        session = Session(
-            username="sender", user_id="1", role=Role.OPERATOR, mode=SessionMode.STANDALONE,
-            keyring_available=True, started_at=0,
-        )  # fmt: skip
+        session = standalone_session("sender", Role.OPERATOR)
         audit = AuditLog(db)
         actions = StudyActions(session, archive, audit, jobs)
         peer = DimseNode(node_config, node_config.peer("dcmtk"))  # type: ignore[arg-type]

@@ -23,7 +23,12 @@ import pytest
 from tests.harness.faults import freeze, kill_9, thaw
 from tests.harness.ports import wait_until
 from tests.pacs_node.dimse.data import write_study
-from workstation.config import Settings, load_settings
+from tests.pacs_node.sync.central_sync import (
+    orthanc_study_instances,
+    settings_for_central,
+    sync_worker,
+)
+from workstation.config import Settings
 from workstation.pacs_node.archive.check import check_archive
 from workstation.pacs_node.dicomweb.tokens import StaticTokenProvider
 from workstation.pacs_node.sync.jobs import Backoff, ItemState, JobState, JobView
@@ -49,28 +54,11 @@ def central(orthanc_factory: Any) -> Iterator[Any]:
 
 
 def _settings(home: Path, url: str) -> Settings:
-    s = load_settings(home=home)
-    central = dataclasses.replace(s.central, dicomweb_url=url, timeout_seconds=TIMEOUT_S)
-    return dataclasses.replace(s, central=central)
+    return settings_for_central(home, url, timeout_seconds=TIMEOUT_S)
 
 
 def _worker(settings: Settings, archive: Any, token: str) -> tuple[SyncQueue, SyncWorker]:
-    queue = SyncQueue(archive.engine)
-    worker = SyncWorker(
-        queue, archive, remote_resolver(settings, archive, StaticTokenProvider(token)),
-        backoff=Backoff(base_s=0.5, max_s=2.0, jitter=0.0), poll_s=0.1, batch_size=5,
-    )  # fmt: skip
-    return queue, worker
-
-
-def _orthanc_instances(server: Any, study_uid: str) -> list[str]:
-    rsp = server.session("admin").get(
-        f"{server.dicomweb_url}/studies/{study_uid}/instances", timeout=30
-    )
-    if rsp.status_code == 404:
-        return []
-    rsp.raise_for_status()
-    return [item["00080018"]["Value"][0] for item in rsp.json()]
+    return sync_worker(settings, archive, token, Backoff(base_s=0.5, max_s=2.0, jitter=0.0))
 
 
 def _waiting_because(queue: SyncQueue, job_id: int, why: str) -> JobView:
@@ -146,7 +134,7 @@ def test_outbox_rides_out_a_frozen_then_killed_orthanc(central: Any, tmp_path: P
         assert len(acknowledged) == job.done >= fault["killed_at"]
         worker.stop()
         central.restart()
-        assert acknowledged <= set(_orthanc_instances(central, study_uid))
+        assert acknowledged <= set(orthanc_study_instances(central, study_uid))
         # 3. Back: the outbox finishes by itself.
         worker.start()
         wait_until(lambda: queue.job(job_id).state is JobState.DONE, 120, "the outbox")  # type: ignore[union-attr]
@@ -154,7 +142,7 @@ def test_outbox_rides_out_a_frozen_then_killed_orthanc(central: Any, tmp_path: P
         worker.stop()
         thaw(pid)
         archive.close()
-    held = _orthanc_instances(central, study_uid)
+    held = orthanc_study_instances(central, study_uid)
     assert sorted(held) == sorted(uids)  # every instance, once
     done = queue.job(job_id)
     assert done is not None and sync_snapshot(done).message == "60 of 60 confirmed by central"

@@ -7,7 +7,6 @@ every instance exactly once.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import signal
 import subprocess
@@ -20,37 +19,22 @@ import pytest
 
 from tests.harness.ports import wait_until
 from tests.pacs_node.dimse.data import write_study
-from workstation.config import Settings, load_settings
-from workstation.pacs_node.dicomweb.tokens import StaticTokenProvider
+from tests.pacs_node.sync.central_sync import (
+    orthanc_study_instances,
+    settings_for_central,
+    sync_worker,
+)
+from workstation.config import load_settings
 from workstation.pacs_node.sync.jobs import Backoff, JobState
 from workstation.pacs_node.sync.queue import SyncQueue
-from workstation.pacs_node.sync.remotes import remote_resolver
-from workstation.pacs_node.sync.worker import SyncWorker
 
 pytestmark = [pytest.mark.network, pytest.mark.orthanc, pytest.mark.postgres, pytest.mark.slow]
-
-
-def _orthanc_instances(server: Any, study_uid: str) -> list[str]:
-    rsp = server.session("admin").get(
-        f"{server.dicomweb_url}/studies/{study_uid}/instances", timeout=30
-    )
-    if rsp.status_code == 404:
-        return []
-    rsp.raise_for_status()
-    return [item["00080018"]["Value"][0] for item in rsp.json()]
 
 
 @pytest.fixture(scope="module")
 def central(orthanc_factory: Any) -> Any:
     """A central Orthanc of its own (this test stops and restarts it)."""
     return orthanc_factory(token_filter=True, index="postgresql", name="sync-central")
-
-
-def _settings(home: Path, central: Any) -> Settings:
-    s = load_settings(home=home)
-    return dataclasses.replace(
-        s, central=dataclasses.replace(s.central, dicomweb_url=central.dicomweb_url)
-    )
 
 
 def _import(archive: Any, tmp_path: Path, n: int) -> tuple[str, list[str]]:
@@ -60,26 +44,18 @@ def _import(archive: Any, tmp_path: Path, n: int) -> tuple[str, list[str]]:
     return results[0].study_instance_uid, [r.sop_instance_uid for r in results]  # type: ignore[return-value]
 
 
-def _worker(settings: Settings, archive: Any, central: Any) -> tuple[SyncQueue, SyncWorker]:
-    queue = SyncQueue(archive.engine)
-    tokens = StaticTokenProvider(central.token("operator"))
-    worker = SyncWorker(
-        queue, archive, remote_resolver(settings, archive, tokens),
-        backoff=Backoff(base_s=0.3, max_s=2.0), poll_s=0.1, batch_size=5,
-    )  # fmt: skip
-    return queue, worker
-
-
 def test_outbox_survives_orthanc_outage_and_workstation_restart(
     central: Any, tmp_path: Path, soak: int
 ) -> None:
     from workstation.pacs_node.archive.archive import Archive
 
     n = 40 * soak
-    settings = _settings(tmp_path / "ws", central)
+    settings = settings_for_central(tmp_path / "ws", central.dicomweb_url)
     archive = Archive.open(settings)
     study_uid, uids = _import(archive, tmp_path, n)
-    queue, worker = _worker(settings, archive, central)
+    queue, worker = sync_worker(
+        settings, archive, central.token("operator"), Backoff(base_s=0.3, max_s=2.0)
+    )
     job_id = queue.enqueue_send_study(study_uid, uids, target="central")
 
     stopped = threading.Event()
@@ -103,7 +79,9 @@ def test_outbox_survives_orthanc_outage_and_workstation_restart(
     worker.stop()
     archive.close()
     archive = Archive.open(settings)
-    queue, worker = _worker(settings, archive, central)
+    queue, worker = sync_worker(
+        settings, archive, central.token("operator"), Backoff(base_s=0.3, max_s=2.0)
+    )
     assert queue.job(job_id).state in (JobState.QUEUED, JobState.RUNNING)  # type: ignore[union-attr]
     central.restart()
     worker.start()
@@ -112,7 +90,7 @@ def test_outbox_survives_orthanc_outage_and_workstation_restart(
     finally:
         worker.stop()
         archive.close()
-    held = _orthanc_instances(central, study_uid)
+    held = orthanc_study_instances(central, study_uid)
     assert sorted(held) == sorted(uids)  # every instance, once
 
 
@@ -155,4 +133,4 @@ def test_kill_9_of_sync_run_resumes(central: Any, tmp_path: Path) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     with Archive.open(settings) as archive:
         assert SyncQueue(archive.engine).job(job_id).state is JobState.DONE  # type: ignore[union-attr]
-    assert sorted(_orthanc_instances(central, study_uid)) == sorted(uids)
+    assert sorted(orthanc_study_instances(central, study_uid)) == sorted(uids)

@@ -7,8 +7,14 @@ the same) and a square set off to the side is the slab handle (drag it away from
 line: that plane becomes a slab of twice the distance, 0-50 mm, whose faces are drawn
 dashed beside the line). Wheel: scroll this plane along its normal. Right drag: window
 (horizontal) and level (vertical). While a button is down the planes are sampled at
-preview quality; on release, full. Only pictures that changed are sampled again; the
-crosshair, handles and measurements are a line overlay redrawn on every change.
+preview quality (every second pixel, shown magnified); on release, full. Only pictures
+that changed are sampled again; the crosshair, handles and measurements are a line
+overlay laid out again on every change, and a plane whose picture, lines and labels
+all stayed the same is not drawn again (a window change elsewhere costs it nothing).
+
+Each plane is its own render window. One window with three viewports was measured
+(llvmpipe under Xvfb, the machine these budgets are for) and is no faster: the cost of
+a frame is per pixel (clear, draw, blit, swap), not per window.
 
 The measuring tools are an event filter on this widget
 (:mod:`workstation.mpr._qt.qt_plane_tools`): while one is chosen it takes the left
@@ -45,6 +51,7 @@ class QtMprPlane(ViewerRenderWidget):
         self.picture = VtkPlanePicture(self.GetRenderWindow())
         self._picture_dirty = True
         self._overlay_dirty = True
+        self._must_draw = True
         #: (button, x, y, mode, handle) of the crosshair drag in progress.
         self._drag: tuple[Qt.MouseButton, float, float, str, handles.Handle | None] | None = None
         self._rotate_from = np.zeros(2)
@@ -52,21 +59,33 @@ class QtMprPlane(ViewerRenderWidget):
         state.subscribe(self._on_state_changed)
 
     # -- the model -------------------------------------------------------------------
+    def request_render(self) -> None:
+        """Draw on the next turn (every request but the state's own is drawn)."""
+        self._must_draw = True
+        super().request_render()
+
     def _on_state_changed(self, indices: tuple[int, ...]) -> None:
         if self.index in indices:
             self._picture_dirty = True
         self._overlay_dirty = True  # crosshair lines move even when only another plane did
-        self.request_render()
+        super().request_render()  # drawn only if this plane's look changed
 
     def prepare_render(self) -> None:
+        changed = self._must_draw
+        self._must_draw = False
         if self._picture_dirty:
             self._picture_dirty = False
-            self.picture.set_picture(self.state.display_u8(self.index))
-            self._overlay_dirty = True
+            picture, step = self.state.sampled_u8(self.index)
+            self.picture.set_picture(picture, step, self.state.views[self.index].plane.size)
+            self._overlay_dirty = changed = True
         if self._overlay_dirty:
             self._overlay_dirty = False
-            self.picture.set_overlay(self.strokes())
-            self.picture.set_labels(self.state.labels(self.index), self._info(), self._scale())
+            changed |= self.picture.set_overlay(self.strokes())
+            changed |= self.picture.set_labels(
+                self.state.labels(self.index), self._info(), self._scale()
+            )
+        if not changed:  # e.g. another plane's window changed: nothing here to draw
+            self._render_pending = False
 
     def strokes(self) -> list[Stroke]:
         """The other planes' lines, their slab faces and the handles, in their colours."""
