@@ -55,7 +55,7 @@ def event_hash(ev: AuditEvent) -> str:
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
-def _lock_head(db: Session) -> AuditHead:
+def lock_head(db: Session) -> AuditHead:
     return db.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one()
 
 
@@ -75,7 +75,7 @@ def append(
     head: AuditHead | None = None,
 ) -> AuditEvent:
     """Add one event to the chain (the caller commits)."""
-    head = head or _lock_head(db)
+    head = head or lock_head(db)
     now = utcnow()
     ev = AuditEvent(
         seq=head.seq + 1,
@@ -107,7 +107,7 @@ class BatchItem:
 
 def append_batch(db: Session, items: Iterable[BatchItem]) -> list[tuple[str, str, int]]:
     """Append client events, skipping ids already recorded: ``[(id, status, seq)]``."""
-    head = _lock_head(db)
+    head = lock_head(db)
     results = []
     seen: dict[str, int] = {}
     for item in items:

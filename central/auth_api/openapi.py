@@ -73,6 +73,9 @@ USER_FIELDS = {
     "last_login_at": NTS,
 }
 NINT = {"type": ["integer", "null"]}
+#: Most documents one ``POST /reports/documents/batch`` takes (a workstation's outbox sends
+#: at most its STOW batch, 50).
+MAX_REPORT_BATCH = 100
 REPORT_STATUS = {"enum": ["draft", "preliminary", "final", "amended"]}
 REVISION = obj(
     {
@@ -288,6 +291,29 @@ SCHEMAS: dict[str, Any] = {
             "title": {"type": "string", "maxLength": 200},
             "note": {"type": "string", "maxLength": 500},
         },
+    ),
+    "ReportDocumentBatch": obj(
+        {"documents": array(ref("ReportDocument"), minItems=1, maxItems=MAX_REPORT_BATCH)}
+    ),
+    "ReportDocumentResults": obj(
+        {
+            "results": array(
+                {
+                    "type": "object",
+                    "description": "per document, in the order sent: status 201 new, 200 "
+                    "already recorded (with report_id), or an error's status, error and "
+                    "message (that document was not recorded; the others were)",
+                    "properties": {
+                        "status": INT,
+                        "report_id": INT,
+                        "sop_instance_uid": UID,
+                        "error": STR,
+                        "message": STR,
+                    },
+                    "required": ["status"],
+                }
+            )
+        }
     ),
     "EnrollRequest": obj(
         {
@@ -629,6 +655,17 @@ PATHS: dict[str, dict[str, Any]] = {
             permission="reports.sign",
             body="ReportDocument",
             errors=(409,),
+        )
+    },
+    "/reports/documents/batch": {
+        "post": op(
+            "Publish several signed versions at once (an outbox's batch): one transaction, "
+            "in the order sent, each document recorded or refused on its own (the same "
+            "rules and idempotence as POST /reports/documents) with a per-document result",
+            "reports",
+            (200, "ReportDocumentResults"),
+            permission="reports.sign",
+            body="ReportDocumentBatch",
         )
     },
     "/reports/{report_id}/amend": {

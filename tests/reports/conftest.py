@@ -5,6 +5,7 @@ passphrase sits in an in-memory keyring; helpers that run the outside verifiers.
 from __future__ import annotations
 
 import dataclasses
+import secrets
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -186,3 +187,13 @@ def adesverify_offline(pdf: Path, ca_pem: Path) -> subprocess.CompletedProcess[s
         *_no_network_prefix(),
         exe, "sign", "adesverify", "--executive-summary", "--trust", ca_pem, "--trust-replace", pdf,
     )  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def central_logins(auth_api_pg):  # type: ignore[no-untyped-def]
+    """Central doctor accounts (on ``auth_api_pg``, the report registry of the upstream
+    tests) with the local signers' names: name -> password."""
+    logins = {name: "Pw-" + secrets.token_urlsafe(18) for name in ("dora", "ada")}
+    for name, password in logins.items():
+        auth_api_pg.create_user(name, password, "doctor")
+    return logins

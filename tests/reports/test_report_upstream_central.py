@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import secrets
 from typing import Any
 
 import pytest
@@ -68,15 +67,6 @@ def _central_site(site: Site, central: Any, registry: Any) -> Site:
         data = site.archive.instance_file(record.sop_instance_uid).read_bytes()
         assert http.post(f"{central.http_url}/instances", data=data, timeout=30).ok
     return dataclasses.replace(site, settings=settings)
-
-
-@pytest.fixture(scope="module")
-def central_logins(registry: Any) -> dict[str, str]:
-    """Central doctor accounts with the local signers' names: name -> password."""
-    logins = {name: "Pw-" + secrets.token_urlsafe(18) for name in ("dora", "ada")}
-    for name, password in logins.items():
-        registry.create_user(name, password, "doctor")
-    return logins
 
 
 def _tokens(registry: Any, logins: dict[str, str], name: str = "dora") -> StaticTokenProvider:

@@ -11,7 +11,8 @@ what it needs in its payload (the jobs survive a restart and wait while offline)
   registry goes first because it is the gate: its refusals (another doctor holds the
   study's final report; an amendment by someone not allowed) fail the job with the
   registry's words, which the activity panel shows, and the refused version reaches
-  no one.  The registry takes the token's user as the author, so a version waits until
+  no one.  Due jobs run in batches (one registry call, one STOW-RS; see
+  :class:`ReportPublisher`).  The registry takes the token's user as the author, so a version waits until
   its signer is the one logged in centrally (the outbox outlives sessions).  Both receivers treat a repeat as done, so a job that runs again after a lost
   answer changes nothing.
 - ``report_hl7`` and ``report_fhir`` (only when the site turns them on; see
@@ -28,6 +29,7 @@ import datetime as dt
 import json
 import logging
 import threading
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from workstation.i18n import _
@@ -51,6 +53,9 @@ logger = logging.getLogger(__name__)
 PUBLISH_REPORT = "publish_report"
 SEND_HL7 = "report_hl7"
 POST_FHIR = "report_fhir"
+#: Most ``publish_report`` jobs one run takes together: one registry call and one
+#: STOW-RS request (the report route takes up to 64 parts).
+BATCH = 50
 #: How far back the outbox start looks for signed versions that have no job.
 RESCAN_DAYS = 7
 RIS = "ris"
@@ -121,9 +126,17 @@ def queue_outbound(
 
 
 class ReportPublisher:
-    """The ``publish_report`` handler: the record to the registry first (it may refuse:
-    then nothing reaches the archive, the RIS or the FHIR server), then the instance to
-    the archive, then the RIS and FHIR jobs are queued."""
+    """The ``publish_report`` handler, run in batches (:meth:`run_batch`): the records to
+    the registry first (it may refuse one: then that version reaches neither the
+    archive, the RIS nor the FHIR server), then the instances to the archive, then the
+    RIS and FHIR jobs are queued.
+
+    A batch costs one registry call (``POST /reports/documents/batch``, each document
+    recorded or refused on its own) and one STOW-RS request per :data:`BATCH` instances;
+    each job ends on its own: done only once both sides confirmed its version, failed
+    with the reason when one of them refused it for good, else queued for a retry of
+    that job alone.  Both receivers take repeats, so a batch that runs again after a
+    crash or a lost answer changes nothing."""
 
     def __init__(self, settings: Settings, tokens: TokenProvider | None) -> None:
         self.settings = settings
@@ -133,22 +146,25 @@ class ReportPublisher:
         self._local = threading.local()
 
     def __call__(self, ctx: JobContext) -> RunResult:
-        payload = ctx.queue.payload(ctx.job.id)
-        recorded = self._record(ctx, payload)
-        if recorded.state is not JobState.DONE:
-            return recorded
-        if ctx.queue.items(ctx.job.id, ItemState.PENDING):
-            sop_uid = payload["sop_instance_uid"]
-            failure = self._send_instance(ctx, sop_uid)
-            if failure is not None:
-                return failure
-            # Queued before the instance is marked sent: a crash in between repeats the
-            # STOW and these jobs (receivers take repeats), it never loses them.
-            queue_outbound(ctx.queue, self.settings, ctx.job.study_instance_uid, payload)
-            ctx.queue.record_items(ctx.job.id, [sop_uid])
-        return RunResult(JobState.DONE)
+        return self.run_batch([ctx])[0]
 
-    # -- the instance ----------------------------------------------------------------
+    def run_batch(self, ctxs: list[JobContext]) -> list[RunResult]:
+        """Publish the versions of these jobs (one result per job, in order)."""
+        queue = ctxs[0].queue
+        payloads = queue.payloads([c.job.id for c in ctxs])
+        results = self._record(ctxs, payloads)
+        to_send = [
+            i
+            for i, (ctx, result) in enumerate(zip(ctxs, results, strict=True))
+            if result.state is JobState.DONE and queue.items(ctx.job.id, ItemState.PENDING)
+        ]
+        if to_send:
+            sent = self._send_instances([ctxs[i] for i in to_send], payloads)
+            for i, result in zip(to_send, sent, strict=True):
+                results[i] = result
+        return results
+
+    # -- the instances ---------------------------------------------------------------
     def _remote(self, ctx: JobContext) -> RemoteNode:
         url = self.settings.reports.upstream_stow_url
         if not url:
@@ -161,29 +177,58 @@ class ReportPublisher:
             stow = self._local.stow = DicomWebNode(
                 url, self.tokens, archive=ctx.archive, name="central-reports",
                 verify=central.ca_bundle or central.verify_tls, timeout_s=central.timeout_seconds,
+                stow_batch_instances=BATCH,
             )  # fmt: skip
         return stow
 
-    def _send_instance(self, ctx: JobContext, sop_uid: str) -> RunResult | None:
-        try:
-            path = ctx.archive.instance_file(sop_uid)
-        except LookupError:
-            ctx.queue.record_items(ctx.job.id, [], [(sop_uid, "not in the local archive")])
-            return RunResult(JobState.FAILED, _("The report's instance is not in the archive."))
-        result = self._remote(ctx).send([path])
-        outcome = result.outcomes[0] if result.outcomes else None
-        if outcome is not None and outcome.ok:
-            return None
-        if outcome is not None and is_permanent_refusal(outcome):
-            ctx.queue.record_items(ctx.job.id, [], [(sop_uid, outcome.reason)])
-            return RunResult(
-                JobState.FAILED,
-                _("The central archive refused the report: {reason}").format(reason=outcome.reason),
-            )
-        return RunResult(
-            JobState.QUEUED,
-            result.error or (outcome.reason if outcome else _("No answer for the report.")),
-        )
+    def _send_instances(
+        self, ctxs: list[JobContext], payloads: dict[int, dict[str, Any]]
+    ) -> list[RunResult]:
+        results: dict[int, RunResult] = {}
+        recorded: dict[int, tuple[list[str], list[tuple[str, str]]]] = {}
+        jobs_of: dict[str, list[JobContext]] = {}  # SOP UID -> its jobs (a repeat is one more)
+        paths: list[Path] = []
+        for ctx in ctxs:
+            sop_uid = payloads[ctx.job.id]["sop_instance_uid"]
+            if sop_uid not in jobs_of:
+                try:
+                    paths.append(ctx.archive.instance_file(sop_uid))
+                except LookupError:
+                    recorded[ctx.job.id] = ([], [(sop_uid, "not in the local archive")])
+                    results[ctx.job.id] = RunResult(
+                        JobState.FAILED, _("The report's instance is not in the archive.")
+                    )
+                    continue
+            jobs_of.setdefault(sop_uid, []).append(ctx)
+        transfer = self._remote(ctxs[0]).send(paths) if paths else None
+        outcomes = {o.sop_instance_uid: o for o in (transfer.outcomes if transfer else [])}
+        for sop_uid, jobs in jobs_of.items():
+            outcome = outcomes.get(sop_uid)
+            for ctx in jobs:
+                if outcome is not None and outcome.ok:
+                    # Queued before the instance is marked sent: a crash in between repeats
+                    # the STOW and these jobs (receivers take repeats), it never loses them.
+                    job = ctx.job
+                    queue_outbound(ctx.queue, self.settings, job.study_instance_uid,
+                                   payloads[job.id])  # fmt: skip
+                    recorded[job.id] = ([sop_uid], [])
+                    results[job.id] = RunResult(JobState.DONE)
+                elif outcome is not None and is_permanent_refusal(outcome):
+                    recorded[ctx.job.id] = ([], [(sop_uid, outcome.reason)])
+                    results[ctx.job.id] = RunResult(
+                        JobState.FAILED,
+                        _("The central archive refused the report: {reason}").format(
+                            reason=outcome.reason
+                        ),
+                    )
+                else:
+                    why = (transfer.error if transfer else "") or (
+                        outcome.reason if outcome else _("No answer for the report.")
+                    )
+                    results[ctx.job.id] = RunResult(JobState.QUEUED, why)
+        if recorded:
+            ctxs[0].queue.record_batch(recorded)
+        return [results[c.job.id] for c in ctxs]
 
     # -- the registry ----------------------------------------------------------------
     def _client(self) -> Any:
@@ -194,36 +239,69 @@ class ReportPublisher:
             registry = self._local.registry = CentralAuthClient.from_settings(self.settings)
         return registry
 
-    def _record(self, ctx: JobContext, payload: dict[str, Any]) -> RunResult:
+    def _record(
+        self, ctxs: list[JobContext], payloads: dict[int, dict[str, Any]]
+    ) -> list[RunResult]:
+        """The registry's verdict on each job's version (DONE: recorded)."""
         if not (self.settings.reports.registry_enabled and self.settings.central.auth_url):
-            return RunResult(JobState.DONE)
+            return [RunResult(JobState.DONE)] * len(ctxs)
         token = self.tokens.access_token() if self.tokens is not None else None
         if not token:
-            return RunResult(JobState.QUEUED, _("Waiting for a central login to record it."))
-        author = str(payload.get("author") or "")
-        if author and token_user(token).casefold() != author.casefold():
-            # The registry records the token's user as the author: only the signer's own
-            # login may record the version (another doctor logged in waits their turn).
-            return RunResult(
-                JobState.QUEUED,
-                _("Waiting for {user} to log in centrally to record it.").format(user=author),
-            )
+            return [
+                RunResult(JobState.QUEUED, _("Waiting for a central login to record it."))
+            ] * len(ctxs)
+        results: list[RunResult] = []
+        bodies: dict[int, dict[str, Any]] = {}  # index -> registry document
+        for i, ctx in enumerate(ctxs):
+            payload = payloads[ctx.job.id]
+            author = str(payload.get("author") or "")
+            if author and token_user(token).casefold() != author.casefold():
+                # The registry records the token's user as the author: only the signer's
+                # own login may record the version (another doctor's login waits its turn).
+                text = _("Waiting for {user} to log in centrally to record it.")
+                results.append(RunResult(JobState.QUEUED, text.format(user=author)))
+                continue
+            body = {k: v for k, v in payload.items() if k not in ("report_id", "author") and v}
+            body["study_instance_uid"] = ctx.job.study_instance_uid
+            bodies[i] = body
+            results.append(RunResult(JobState.DONE))
+        for i, verdict in zip(bodies, self._publish(list(bodies.values()), token), strict=True):
+            results[i] = verdict
+        return results
+
+    def _publish(self, bodies: list[dict[str, Any]], token: str) -> list[RunResult]:
+        """One registry call for all ``bodies`` (one verdict each); a registry without
+        the batch route, or one refusing the batch as a whole (400: one document it
+        cannot read), is asked one document at a time."""
         from workstation.auth.errors import CentralUnavailable
 
-        body = {k: v for k, v in payload.items() if k not in ("report_id", "author") and v}
-        body["study_instance_uid"] = ctx.job.study_instance_uid
+        if not bodies:
+            return []
         try:
-            rsp = self._client().request("POST", "/reports/documents", token=token, json=body)
+            if len(bodies) > 1:
+                rsp = self._client().request(
+                    "POST", "/reports/documents/batch", token=token, json={"documents": bodies}
+                )
+                answers = _json(rsp).get("results")
+                if rsp.status_code == 200 and isinstance(answers, list):
+                    if len(answers) == len(bodies):
+                        return [self._verdict(_item(a), token) for a in answers]
+                elif rsp.status_code not in (400, 404, 405):
+                    return [self._verdict(_answer(rsp), token)] * len(bodies)
+            verdicts = []
+            for body in bodies:
+                rsp = self._client().request("POST", "/reports/documents", token=token, json=body)
+                verdicts.append(self._verdict(_answer(rsp), token))
+            return verdicts
         except CentralUnavailable as exc:
-            return RunResult(JobState.QUEUED, str(exc))
-        return self._verdict(rsp, token)
+            return [RunResult(JobState.QUEUED, str(exc))] * len(bodies)
 
-    def _verdict(self, rsp: Any, token: str) -> RunResult:
-        if rsp.status_code in (200, 201):
+    def _verdict(self, answer: dict[str, Any], token: str) -> RunResult:
+        status = answer.get("status")
+        if status in (200, 201):
             return RunResult(JobState.DONE)
-        answer = _json(rsp)
         code, message = str(answer.get("error", "")), str(answer.get("message", ""))[:300]
-        if rsp.status_code == 401:
+        if status == 401:
             assert self.tokens is not None
             self.tokens.token_rejected(token)
             return RunResult(JobState.QUEUED, _("The central login expired; will retry."))
@@ -234,12 +312,22 @@ class ReportPublisher:
                     holder=answer.get("holder", "?")
                 ),
             )
-        if rsp.status_code in (400, 403, 409) and code != "predecessor_unknown":
+        if status in (400, 403, 409) and code != "predecessor_unknown":
             return RunResult(
                 JobState.FAILED,
                 _("The report registry refused the report: {reason}").format(reason=message),
             )
-        return RunResult(JobState.QUEUED, f"HTTP {rsp.status_code} {code}".strip())
+        return RunResult(JobState.QUEUED, f"HTTP {status} {code}".strip())
+
+
+def _answer(rsp: Any) -> dict[str, Any]:
+    """A registry answer as one verdict reads it: its JSON with the HTTP status."""
+    return {**_json(rsp), "status": rsp.status_code}
+
+
+def _item(answer: Any) -> dict[str, Any]:
+    """One document's result in a batch answer (malformed: an error to retry)."""
+    return answer if isinstance(answer, dict) else {"status": 0, "error": "bad_answer"}
 
 
 def token_user(token: str) -> str:
@@ -327,6 +415,6 @@ def register_report_upstream(
     """Teach ``worker`` the report jobs (publish, HL7, FHIR)."""
     from workstation.services.report_outbound import FhirPoster, Hl7Sender
 
-    worker.register(PUBLISH_REPORT, ReportPublisher(settings, tokens))
+    worker.register_batch(PUBLISH_REPORT, ReportPublisher(settings, tokens).run_batch, limit=BATCH)
     worker.register(SEND_HL7, Hl7Sender(settings))
     worker.register(POST_FHIR, FhirPoster(settings))

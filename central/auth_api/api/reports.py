@@ -12,6 +12,9 @@ Each change appends a revision.
 (study, SOP Instance UID, version, status, signer certificate fingerprint, SHA-256 of
 the unpadded PDF, predecessor): idempotent by SOP Instance UID, so an outbox that
 retries after a lost answer changes nothing the second time (200 instead of 201).
+``POST /reports/documents/batch`` takes up to :data:`klinika_auth.openapi.MAX_REPORT_BATCH` of them in one request and
+one transaction, each all-or-nothing on its own with a per-item result, so an outbox
+publishing many versions pays for one request, one token check and one commit.
 """
 
 from __future__ import annotations
@@ -23,10 +26,10 @@ from flask import Blueprint, request
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from klinika_auth import audit
+from klinika_auth import audit, denials
 from klinika_auth.api.common import body, client_ip, report_json
 from klinika_auth.errors import ApiError, not_found
-from klinika_auth.models import Report, ReportRevision, utcnow
+from klinika_auth.models import AuditHead, Report, ReportRevision, utcnow
 from klinika_auth.rbac import current, require
 from klinika_auth.services import db
 
@@ -46,7 +49,12 @@ def _report(session: Session, report_id: int) -> Report:
 
 
 def _revise(
-    session: Session, report: Report, status: str, note: str, doc: dict[str, Any] | None = None
+    session: Session,
+    report: Report,
+    status: str,
+    note: str,
+    doc: dict[str, Any] | None = None,
+    head: AuditHead | None = None,
 ) -> None:
     now = utcnow()
     report.status = status
@@ -73,6 +81,7 @@ def _revise(
     session.flush()
     audit.append(
         session,
+        head=head,
         action=f"report.{status}" if status != "draft" else "report.draft_saved",
         actor=current().username,
         source_ip=client_ip(),
@@ -106,9 +115,13 @@ def _lock_study(session: Session, study_uid: str) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
-def _refuse_if_final_held(session: Session, study_uid: str, except_id: int | None = None) -> None:
-    """409 when another doctor holds a signed report of this study (naming them)."""
-    _lock_study(session, study_uid)
+def _refuse_if_final_held(
+    session: Session, study_uid: str, except_id: int | None = None, *, locked: bool = False
+) -> None:
+    """409 when another doctor holds a signed report of this study (naming them);
+    ``locked``: the caller already holds the study's lock."""
+    if not locked:
+        _lock_study(session, study_uid)
     stmt = select(Report).where(
         Report.study_instance_uid == study_uid,
         Report.status.in_(SIGNED),
@@ -232,6 +245,61 @@ def _require_amender(report: Report) -> None:
 def publish_document() -> Any:
     """Record a signed version published by a workstation (idempotent by SOP UID)."""
     data, session = body(), db()
+    report, created = _publish(session, data)
+    session.commit()
+    return report_json(report), 201 if created else 200
+
+
+@bp.post("/documents/batch")
+@require("reports.sign")
+def publish_documents() -> Any:
+    """Record several signed versions in one transaction, in the order given; each item
+    stands alone (a refused one is rolled back to its savepoint, the others are kept) and
+    gets its own result: 201 new, 200 already recorded, or the error it would have had."""
+    data, session = body(), db()  # at most MAX_REPORT_BATCH documents: the schema caps it
+    documents = data["documents"]
+    # Every study of the batch locked up front in one order, so two batches naming the
+    # same studies cannot wait on each other in opposite orders.
+    for study_uid in sorted({d["study_instance_uid"] for d in documents}):
+        _lock_study(session, study_uid)
+    head = audit.lock_head(session)  # then the audit chain, as a single call takes them
+    results: list[dict[str, Any]] = []
+    denied: list[ApiError] = []
+    for item in documents:
+        try:
+            with session.begin_nested():
+                report, created = _publish(session, item, head=head, locked=True)
+        except ApiError as exc:
+            results.append({"status": exc.status, **exc.body()})
+            if exc.status == 403:
+                denied.append(exc)
+            continue
+        results.append(
+            {
+                "status": 201 if created else 200,
+                "report_id": report.id,
+                "sop_instance_uid": item["sop_instance_uid"],
+            }
+        )
+    session.commit()
+    for refusal in denied:  # audited as a single call's refusal is (after the commit)
+        details = {
+            "status": 403,
+            "error": refusal.code,
+            "endpoint": "POST /reports/documents/batch",
+        }
+        denials.record(
+            "access.denied", actor=current().username, ip=client_ip(), details=details,
+            limit_key=(403, refusal.code),
+        )  # fmt: skip
+    return {"results": results}
+
+
+def _publish(
+    session: Session, data: dict[str, Any], *, head: AuditHead | None = None, locked: bool = False
+) -> tuple[Report, bool]:
+    """Record one published version (not committed); (its report, whether it is new).
+    A batch passes the audit head and study locks it already holds."""
     doc = _document(data)
     study_uid, status = data["study_instance_uid"], data["status"]
     seen = session.scalars(
@@ -245,30 +313,30 @@ def publish_document() -> Any:
             raise ApiError(
                 409, "document_conflict", "This SOP Instance UID holds another document."
             )
-        return report_json(report), 200
+        return report, False
     predecessor = doc.get("predecessor_sop_instance_uid")
     if predecessor:
         report = _amended_report(session, study_uid, predecessor)
-        _revise(session, report, "amended", data.get("note") or "amended", doc)
-    else:
-        if status == "amended":
-            raise ApiError(400, "bad_request", "An amendment names its predecessor.")
-        if status in SIGNED:
-            _refuse_if_final_held(session, study_uid)
-        now = utcnow()
-        report = Report(
-            study_instance_uid=study_uid,
-            author=current().user,
-            status=status,
-            title=data.get("title", ""),
-            created_at=now,
-            updated_at=now,
-        )
-        session.add(report)
-        session.flush()
-        _revise(session, report, status, data.get("note") or "published", doc)
-    session.commit()
-    return report_json(report), 201
+        _revise(session, report, "amended", data.get("note") or "amended", doc, head)
+        return report, True
+    if status == "amended":
+        raise ApiError(400, "bad_request", "An amendment names its predecessor.")
+    if status in SIGNED:
+        _refuse_if_final_held(session, study_uid, locked=locked)
+    now = utcnow()
+    report = Report(
+        study_instance_uid=study_uid,
+        author=current().user,
+        status=status,
+        title=data.get("title", ""),
+        created_at=now,
+        updated_at=now,
+        revisions=[],  # new: nothing to load before the first revision is appended
+    )
+    session.add(report)
+    session.flush()
+    _revise(session, report, status, data.get("note") or "published", doc, head)
+    return report, True
 
 
 def _amended_report(session: Session, study_uid: str, predecessor: str) -> Report:

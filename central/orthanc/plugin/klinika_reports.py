@@ -208,9 +208,13 @@ def handle_report_upload(
     except StowRequestError as exc:
         return exc.status, json.dumps({"error": str(exc)}).encode("utf-8")
     result = StowResult()
+    known: dict[tuple[str, str], bool] = {}  # one archive lookup per study of the request
     for payload, part in zip(payloads, parts):
         wrong_study = url_study is not None and part.study_instance_uid != url_study
-        if wrong_study or not study_exists(part.study_instance_uid, part.patient_id):
+        key = (part.study_instance_uid, part.patient_id)
+        if not wrong_study and key not in known:
+            known[key] = study_exists(*key)
+        if wrong_study or not known[key]:
             result.failed.append((part, FAILURE_STUDY_MISMATCH))
         elif store(payload):
             result.stored.append(part)

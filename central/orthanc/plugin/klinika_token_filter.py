@@ -135,9 +135,13 @@ def _on_report_upload(output: object, uri: str, **request: object) -> None:
     logger.info("report upload to %s: HTTP %d", uri, status)
     if status == 200:
         output.AnswerBuffer(body, "application/dicom+json")  # type: ignore[attr-defined]
-    else:
-        text = body.decode("utf-8")
-        output.SendHttpStatus(status, text, len(body))  # type: ignore[attr-defined]
+        return
+    # A STOW-RS answer (202 some stored, 409 none) is DICOM JSON; a refused request's is
+    # {"error": ...}.  Without the header a client cannot read a 202's failed parts.
+    stow_answer = status in (202, 409) and not body.startswith(b'{"error"')
+    media = "application/dicom+json" if stow_answer else "application/json"
+    output.SetHttpHeader("Content-Type", media)  # type: ignore[attr-defined]
+    output.SendHttpStatus(status, body.decode("utf-8"), len(body))  # type: ignore[attr-defined]
 
 
 orthanc.RegisterIncomingHttpRequestFilter(_on_http_request)

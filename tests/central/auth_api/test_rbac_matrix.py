@@ -62,6 +62,7 @@ ENDPOINTS = [
     ("POST", f"/reports/{MISSING}/finalize", "reports.sign", {}),
     ("POST", f"/reports/{MISSING}/amend", "reports.sign", {}),
     ("POST", "/reports/documents", "reports.sign", {}),
+    ("POST", "/reports/documents/batch", "reports.sign", {}),
     ("POST", "/ca/enroll", "reports.sign", {}),
     ("GET", "/ca/crl", PUBLIC, None),
     ("POST", "/admin/ca/revoke", "users.manage", {}),

@@ -119,3 +119,55 @@ def test_two_doctors_finalising_at_once_get_one_final(central) -> None:  # type:
                 )
             )
         assert sorted(a.status_code for a in answers) == [201, 409], [a.text for a in answers]
+
+
+def test_a_batch_records_in_order_each_item_on_its_own_and_repeats_change_nothing(central) -> None:  # type: ignore[no-untyped-def]
+    """``POST /reports/documents/batch``: several studies in one call, an amendment after
+    its predecessor in the same batch, one refused item (another doctor holds the final
+    report) that leaves the others recorded, and the same batch again changing nothing."""
+    holder, holder_token = _doctor(central)
+    name, token = _doctor(central)
+    held = _uid()
+    assert (
+        central.post("/reports/documents", token=holder_token, json=_doc(held)).status_code == 201
+    )
+    studies = [_uid() for _ in range(3)]
+    docs = [_doc(s) for s in studies]
+    amendment = _doc(
+        studies[0], 2, "amended", predecessor_sop_instance_uid=docs[0]["sop_instance_uid"]
+    )
+    batch = [docs[0], amendment, _doc(held), docs[1], docs[2]]
+    answer = central.post("/reports/documents/batch", token=token, json={"documents": batch})
+    assert answer.status_code == 200, answer.text
+    results = answer.json()["results"]
+    assert [r["status"] for r in results] == [201, 201, 409, 201, 201]
+    assert results[2]["error"] == "final_held" and results[2]["holder"] == holder
+    assert [r.get("sop_instance_uid") for r in results if r["status"] == 201] == [
+        d["sop_instance_uid"] for d in (docs[0], amendment, docs[1], docs[2])
+    ]
+    first = central.get(f"/reports/{results[0]['report_id']}", token=token).json()
+    assert first["author"] == name and first["status"] == "amended" and first["version"] == 2
+    assert [r["sop_instance_uid"] for r in first["revisions"]] == [
+        docs[0]["sop_instance_uid"], amendment["sop_instance_uid"],
+    ]  # fmt: skip
+    listed = central.get(f"/reports?study={held}", token=token).json()["reports"]
+    assert [r["author"] for r in listed] == [holder]  # the refused item left nothing
+
+    again = central.post("/reports/documents/batch", token=token, json={"documents": batch})
+    assert [r["status"] for r in again.json()["results"]] == [200, 200, 409, 200, 200]
+    assert [r.get("report_id") for r in again.json()["results"]] == [
+        r.get("report_id") for r in results
+    ]
+    first_again = central.get(f"/reports/{results[0]['report_id']}", token=token).json()
+    assert len(first_again["revisions"]) == 2
+
+    too_many = central.post(
+        "/reports/documents/batch", token=token, json={"documents": [_doc(_uid())] * 101}
+    )
+    assert too_many.status_code == 400 and too_many.json()["error"] == "invalid_body"
+    empty = central.post("/reports/documents/batch", token=token, json={"documents": []})
+    assert empty.status_code == 400
+    operator = central.post(
+        "/reports/documents/batch", token=central.token_for("operator"), json={"documents": docs}
+    )
+    assert operator.status_code == 403

@@ -33,6 +33,11 @@ class Archive:
         self.studies = studies
         self.stored: list[bytes] = []
         self.refuse = refuse
+        self.lookups = 0
+
+    def exists(self, study_uid: str, patient_id: str) -> bool:
+        self.lookups += 1
+        return (study_uid, patient_id) in self.studies
 
     def store(self, payload: bytes) -> bool:
         if self.refuse:
@@ -43,7 +48,7 @@ class Archive:
     def upload(self, parts: list[bytes], url_study: str | None = None) -> tuple[int, dict]:
         body, ctype = multipart_related(parts)
         status, answer = handle_report_upload(
-            ctype, body, url_study, _parse, lambda *key: key in self.studies, self.store
+            ctype, body, url_study, _parse, self.exists, self.store
         )
         return status, json.loads(answer)
 
@@ -106,6 +111,18 @@ def test_reports_are_stored_into_existing_studies() -> None:
     assert status == 200
     assert answer["00081199"]["Value"][0]["00081155"]["Value"] == [report.sop_uid]
     assert archive.stored == [report.data]
+
+
+def test_a_batch_of_reports_asks_the_archive_once_per_study() -> None:
+    ct, other = ct_image(), ct_image()
+    archive = Archive({(ct.study_uid, ct.patient_id), (other.study_uid, other.patient_id)})
+    reports = [pdf_report(s.study_uid, s.patient_id) for s in (ct, ct, other, ct, other)]
+    status, answer = archive.upload([r.data for r in reports])
+    assert status == 200
+    assert [i["00081155"]["Value"][0] for i in answer["00081199"]["Value"]] == [
+        r.sop_uid for r in reports
+    ]  # stored in the order sent
+    assert archive.lookups == 2 and archive.stored == [r.data for r in reports]
 
 
 def test_an_image_among_reports_refuses_the_whole_request() -> None:

@@ -140,3 +140,48 @@ def test_cancel_and_kinds(archive: Any, tmp_path: Path) -> None:
 def test_backoff_grows_and_is_capped() -> None:
     b = Backoff(base_s=10, factor=2, max_s=60, jitter=0)
     assert [b.delay(n) for n in (1, 2, 3, 4, 5)] == [10, 20, 40, 60, 60]
+
+
+def test_a_batch_kind_runs_due_jobs_together_keeping_each_studys_order(archive: Any) -> None:
+    """``register_batch``: one run takes the due jobs of the kind and target, oldest
+    first; a batch does not take a job ahead of an older job of its study that is not
+    due (backing off); another target's jobs wait for their own run; each job ends on its own, and a
+    job cancelled meanwhile stays cancelled."""
+    queue = SyncQueue(archive.engine)
+    ids = {
+        name: queue.enqueue("bundle", target=target, study_uid=study, payload={"n": name})
+        for name, study, target in [
+            ("a1", "1.1", "up"), ("b1", "1.2", "up"), ("a2", "1.1", "up"),
+            ("c1", "1.3", "up"), ("c2", "1.3", "up"), ("b2", "1.2", "up"), ("x1", "1.4", "other"),
+        ]
+    }  # fmt: skip
+    assert queue.claim_next(kinds=["bundle"]).id == ids["a1"]  # type: ignore[union-attr]
+    queue.postpone(ids["a1"], 3600, "backing off")  # a1 not due: a2 must wait for it
+    runs: list[list[str]] = []
+
+    def handler(ctxs: list[Any]) -> list[Any]:
+        from workstation.pacs_node.sync.worker import RunResult
+
+        names = [ctx.queue.payload(ctx.job.id)["n"] for ctx in ctxs]
+        runs.append(names)
+        if "c1" in names:
+            queue.cancel(ids["c2"])  # cancelled while its batch runs
+        return [
+            RunResult(JobState.FAILED, "refused") if n == "b2" else RunResult(JobState.DONE)
+            for n in names
+        ]
+
+    worker = SyncWorker(queue, archive, lambda target: None)  # type: ignore[arg-type,return-value]
+    worker.register_batch("bundle", handler, limit=10)
+    assert worker.run_once()
+    assert runs == [["b1", "c1", "c2", "b2"]]  # oldest first; not a2, not the other target
+    state = {name: queue.job(i).state for name, i in ids.items()}  # type: ignore[union-attr]
+    assert state == {
+        "a1": JobState.QUEUED, "a2": JobState.QUEUED, "b1": JobState.DONE, "b2": JobState.FAILED,
+        "c1": JobState.DONE, "c2": JobState.CANCELLED, "x1": JobState.QUEUED,
+    }  # fmt: skip
+    # A batch never takes a2 ahead of a1; on its own, as any due job, it runs next (a
+    # version waiting for its signer's login must not hold back the study's others).
+    assert worker.run_once() and runs[-1] == ["a2"]
+    assert worker.run_once() and runs[-1] == ["x1"]
+    assert not worker.run_once()  # a1 backs off

@@ -18,7 +18,7 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -190,6 +190,21 @@ class SyncQueue:
             ).scalar_one()
         return dict(json.loads(text or "{}"))
 
+    def payloads(self, job_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+        """The payloads of these jobs, by id (one query)."""
+        stmt = sa.select(t.jobs.c.id, t.jobs.c.payload).where(t.jobs.c.id.in_(list(job_ids)))
+        with self.engine.connect() as conn:
+            return {int(i): dict(json.loads(text or "{}")) for i, text in conn.execute(stmt)}
+
+    def _views(self, job_ids: Sequence[int]) -> list[JobView]:
+        """These jobs, in the order given (one query)."""
+        if not job_ids:
+            return []
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(t.jobs).where(t.jobs.c.id.in_(list(job_ids))))
+            found = {r["id"]: _view(r) for r in rows.mappings()}
+        return [found[i] for i in job_ids if i in found]
+
     def subscribe(self, callback: JobCallback) -> Callable[[], None]:
         """Call ``callback(job)`` after each change made in this process (any thread)."""
         return self.changed.connect(callback)
@@ -307,6 +322,59 @@ class SyncQueue:
         self._notify(job_id)
         return self.job(job_id)
 
+    def claim_batch(
+        self, first: JobView, *, limit: int, busy_studies: Iterable[str] = ()
+    ) -> list[JobView]:
+        """Besides ``first`` (claimed), take up to ``limit`` more due queued jobs of its
+        kind and target, oldest first, for one batched run.  A batch never takes a job
+        ahead of an older job of its study and kind that it leaves (not due yet, or run
+        elsewhere), and skips the studies in ``busy_studies``."""
+        if limit <= 0:
+            return []
+        now = utcnow()
+        due = sa.and_(t.jobs.c.state == str(JobState.QUEUED), t.jobs.c.next_attempt_at <= now)
+        active = (
+            sa.select(t.jobs.c.id, t.jobs.c.study_instance_uid, t.jobs.c.state,
+                      t.jobs.c.next_attempt_at)
+            .where(
+                t.jobs.c.kind == first.kind, t.jobs.c.target == first.target,
+                t.jobs.c.direction == str(first.direction),
+                t.jobs.c.state.in_([str(s) for s in ACTIVE_STATES]), t.jobs.c.id != first.id,
+            )
+            .order_by(t.jobs.c.id)
+            .limit(_ITEM_CHUNK)
+        )  # fmt: skip
+        blocked = set(busy_studies) - {""}
+        taken: list[int] = []
+        with self._writes.begin() as conn:
+            for job_id, study, state, next_at in conn.execute(active).all():
+                if len(taken) >= limit:
+                    break
+                waiting = state != str(JobState.QUEUED) or next_at > now
+                if study in blocked or waiting:
+                    if study:
+                        blocked.add(study)  # its later jobs wait for this one
+                    continue
+                claimed = conn.execute(
+                    sa.update(t.jobs)
+                    .where(t.jobs.c.id == job_id, due)
+                    .values(
+                        state=str(JobState.RUNNING),
+                        lease_owner=self.owner,
+                        lease_until=now + dt.timedelta(seconds=self.lease_s),
+                        attempts=t.jobs.c.attempts + 1,
+                        updated_at=now,
+                    )
+                ).rowcount
+                if claimed:
+                    taken.append(job_id)
+                elif study:
+                    blocked.add(study)
+        views = self._views(taken)
+        for view in views:
+            self._notify(view.id)
+        return views
+
     def renew(self, job_id: int) -> bool:
         """Extend our lease; False when the job is no longer ours (cancelled, taken)."""
         now = utcnow()
@@ -323,25 +391,33 @@ class SyncQueue:
         self, job_id: int, sent: Iterable[str], refused: Iterable[tuple[str, str]] = ()
     ) -> None:
         """Mark confirmed instances sent and permanently refused ones refused."""
-        sent, refused = list(sent), list(refused)
+        self.record_batch({job_id: (list(sent), list(refused))})
+
+    def record_batch(
+        self, outcomes: Mapping[int, tuple[Sequence[str], Sequence[tuple[str, str]]]]
+    ) -> None:
+        """:meth:`record_items` for several jobs in one transaction: job id -> (sent
+        instances, refused (instance, reason))."""
         with self._writes.begin() as conn:
-            for i in range(0, len(sent), _ITEM_CHUNK):
-                conn.execute(
-                    sa.update(t.items)
-                    .where(
-                        t.items.c.job_id == job_id,
-                        t.items.c.sop_instance_uid.in_(sent[i : i + _ITEM_CHUNK]),
+            for job_id, (sent, refused) in outcomes.items():
+                for i in range(0, len(sent), _ITEM_CHUNK):
+                    conn.execute(
+                        sa.update(t.items)
+                        .where(
+                            t.items.c.job_id == job_id,
+                            t.items.c.sop_instance_uid.in_(list(sent[i : i + _ITEM_CHUNK])),
+                        )
+                        .values(state=str(ItemState.SENT))
                     )
-                    .values(state=str(ItemState.SENT))
-                )
-            for uid, reason in refused:
-                conn.execute(
-                    sa.update(t.items)
-                    .where(t.items.c.job_id == job_id, t.items.c.sop_instance_uid == uid)
-                    .values(state=str(ItemState.REFUSED), last_error=reason[:2000])
-                )
-            self._refresh_counts(conn, job_id)
-        self._notify(job_id)
+                for uid, reason in refused:
+                    conn.execute(
+                        sa.update(t.items)
+                        .where(t.items.c.job_id == job_id, t.items.c.sop_instance_uid == uid)
+                        .values(state=str(ItemState.REFUSED), last_error=reason[:2000])
+                    )
+                self._refresh_counts(conn, job_id)
+        for job_id in outcomes:
+            self._notify(job_id)
 
     def add_items(self, job_id: int, uids: Iterable[str]) -> None:
         """Add instances found while running (e.g. a study's instances at send time)."""
@@ -387,36 +463,59 @@ class SyncQueue:
     def finish(self, job_id: int, state: JobState, error: str = "") -> None:
         """End a run: done, failed (for good), or cancelled."""
         with self._writes.begin() as conn:
-            conn.execute(
-                sa.update(t.jobs)
-                .where(t.jobs.c.id == job_id, t.jobs.c.lease_owner == self.owner)
-                .values(
-                    state=str(state),
-                    last_error=error[:2000],
-                    lease_owner="",
-                    lease_until=None,
-                    updated_at=utcnow(),
-                )
-            )
+            conn.execute(self._finishing(job_id, state, error))
         self._notify(job_id)
 
     def postpone(self, job_id: int, delay_s: float, error: str) -> None:
         """Back to the queue after a transient failure; due again in ``delay_s``."""
-        now = utcnow()
         with self._writes.begin() as conn:
-            conn.execute(
-                sa.update(t.jobs)
-                .where(*self._running_here(job_id))
-                .values(
-                    state=str(JobState.QUEUED),
-                    last_error=error[:2000],
-                    lease_owner="",
-                    lease_until=None,
-                    next_attempt_at=now + dt.timedelta(seconds=delay_s),
-                    updated_at=now,
-                )
-            )
+            conn.execute(self._postponing(job_id, delay_s, error))
         self._notify(job_id)
+
+    def settle(self, ends: Sequence[tuple[int, JobState, str, float]]) -> None:
+        """End several runs in one transaction: ``(job id, state, error, delay_s)``;
+        QUEUED postpones by ``delay_s``, DONE or FAILED finishes.  A job cancelled
+        meanwhile stays cancelled."""
+        with self._writes.begin() as conn:
+            for job_id, state, error, delay_s in ends:
+                if state is JobState.QUEUED:
+                    conn.execute(self._postponing(job_id, delay_s, error))
+                else:
+                    conn.execute(
+                        self._finishing(job_id, state, error).where(
+                            t.jobs.c.state != str(JobState.CANCELLED)
+                        )
+                    )
+        for job_id, *_rest in ends:
+            self._notify(job_id)
+
+    def _finishing(self, job_id: int, state: JobState, error: str) -> sa.Update:
+        return (
+            sa.update(t.jobs)
+            .where(t.jobs.c.id == job_id, t.jobs.c.lease_owner == self.owner)
+            .values(
+                state=str(state),
+                last_error=error[:2000],
+                lease_owner="",
+                lease_until=None,
+                updated_at=utcnow(),
+            )
+        )
+
+    def _postponing(self, job_id: int, delay_s: float, error: str) -> sa.Update:
+        now = utcnow()
+        return (
+            sa.update(t.jobs)
+            .where(*self._running_here(job_id))
+            .values(
+                state=str(JobState.QUEUED),
+                last_error=error[:2000],
+                lease_owner="",
+                lease_until=None,
+                next_attempt_at=now + dt.timedelta(seconds=delay_s),
+                updated_at=now,
+            )
+        )
 
     # -- internals -------------------------------------------------------------------
     def _set_state(self, job_id: int, state: JobState, *, only_from: Iterable[JobState]) -> bool:

@@ -13,7 +13,9 @@ their kind.  Built in:
 - ``retrieve_study``: a study is brought in from the target (e.g. DICOMweb) into the
   local archive; duplicates are harmless, so a retry simply runs it again.
 
-More kinds (reports, audit batches) register with :meth:`SyncWorker.register`.
+More kinds (reports, audit batches) register with :meth:`SyncWorker.register`, or with
+:meth:`SyncWorker.register_batch` to run several due jobs of a kind and target in one
+call (each still settled on its own).
 
 ``concurrency`` threads drain the queue together (default one).  Jobs of one study
 never run at the same time: a thread skips a study another thread is working on, so a
@@ -72,6 +74,8 @@ class JobContext:
 
 
 JobHandler = Callable[[JobContext], RunResult]
+#: Runs several claimed jobs of one kind and target together; one result per job, in order.
+BatchHandler = Callable[[list[JobContext]], list[RunResult]]
 
 
 def is_permanent_refusal(outcome: InstanceOutcome) -> bool:
@@ -114,9 +118,19 @@ class SyncWorker:
             str(Kind.SEND_INSTANCES): self._send,
             str(Kind.RETRIEVE_STUDY): _retrieve,
         }
+        #: kind -> (handler, most jobs per run) for kinds that run in batches.
+        self.batch_handlers: dict[str, tuple[BatchHandler, int]] = {}
 
     def register(self, kind: str, handler: JobHandler) -> None:
         self.handlers[kind] = handler
+        self.batch_handlers.pop(kind, None)
+
+    def register_batch(self, kind: str, handler: BatchHandler, *, limit: int) -> None:
+        """Run jobs of ``kind`` in batches: with each claimed job, up to ``limit - 1``
+        more due jobs of its kind and target go to ``handler`` together (a study's jobs
+        in queue order; studies other threads are working on are left to them)."""
+        self.handlers[kind] = lambda ctx: handler([ctx])[0]
+        self.batch_handlers[kind] = (handler, max(1, limit))
 
     # -- thread ----------------------------------------------------------------------
     def start(self) -> SyncWorker:
@@ -153,42 +167,53 @@ class SyncWorker:
 
     # -- one job ---------------------------------------------------------------------
     def run_once(self) -> bool:
-        """Run one due job if there is one; True if a job ran."""
+        """Run one due job (or one batch of them) if there is one; True if a job ran."""
         with self._claim_lock:
             job = self.queue.claim_next(kinds=list(self.handlers), busy_studies=self._busy_studies)
             if job is None:
                 return False
-            study = job.study_instance_uid
-            if study:
-                self._busy_studies.add(study)
+            jobs = [job]
+            batch = self.batch_handlers.get(job.kind)
+            if batch is not None:
+                jobs += self.queue.claim_batch(
+                    job, limit=batch[1] - 1, busy_studies=self._busy_studies
+                )
+                jobs.sort(key=lambda j: j.id)  # queue order, so a study's jobs run in order
+            studies = {j.study_instance_uid for j in jobs} - {""}
+            self._busy_studies |= studies
         try:
-            handler = self.handlers[job.kind]
-            ctx = JobContext(job, self.queue, self.archive, self.resolve_remote, self._stop)
+            ctxs = [JobContext(j, self.queue, self.archive, self.resolve_remote, self._stop)
+                    for j in jobs]  # fmt: skip
             try:
-                result = handler(ctx)
-            except Exception as exc:  # a handler bug must not lose the job
-                logger.exception("sync job %d (%s) failed unexpectedly", job.id, job.kind)
-                result = RunResult(JobState.QUEUED, f"{type(exc).__name__}: {exc}")
-            self._conclude(job, result)
+                if batch is not None:
+                    results = batch[0](ctxs)
+                    if len(results) != len(jobs):
+                        raise RuntimeError(f"{len(results)} results for {len(jobs)} jobs")
+                else:
+                    results = [self.handlers[job.kind](ctxs[0])]
+            except Exception as exc:  # a handler bug must not lose the jobs
+                logger.exception("sync job(s) %s (%s) failed unexpectedly",
+                                 [j.id for j in jobs], job.kind)  # fmt: skip
+                results = [RunResult(JobState.QUEUED, f"{type(exc).__name__}: {exc}")] * len(jobs)
+            self._conclude(list(zip(jobs, results, strict=True)))
         finally:
-            if study:
-                with self._claim_lock:
-                    self._busy_studies.discard(study)
+            with self._claim_lock:
+                self._busy_studies -= studies
         return True
 
-    def _conclude(self, job: JobView, result: RunResult) -> None:
-        current = self.queue.job(job.id)
-        if current is None or current.state is JobState.CANCELLED:
-            return
-        if result.state is JobState.QUEUED:
-            if 0 < job.max_attempts <= job.attempts:
-                self.queue.finish(job.id, JobState.FAILED, result.error)
-                return
-            delay = self.backoff.delay(job.attempts)
-            logger.info("sync job %d retries in %.0f s: %s", job.id, delay, result.error)
-            self.queue.postpone(job.id, delay, result.error)
-            return
-        self.queue.finish(job.id, result.state, result.error)
+    def _conclude(self, runs: list[tuple[JobView, RunResult]]) -> None:
+        """Settle the runs in one transaction (a job cancelled meanwhile stays so)."""
+        ends: list[tuple[int, JobState, str, float]] = []
+        for job, result in runs:
+            state, delay = result.state, 0.0
+            if state is JobState.QUEUED:
+                if 0 < job.max_attempts <= job.attempts:
+                    state = JobState.FAILED
+                else:
+                    delay = self.backoff.delay(job.attempts)
+                    logger.info("sync job %d retries in %.0f s: %s", job.id, delay, result.error)
+            ends.append((job.id, state, result.error, delay))
+        self.queue.settle(ends)
 
     # -- send ------------------------------------------------------------------------
     def _send(self, ctx: JobContext) -> RunResult:
