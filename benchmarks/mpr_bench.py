@@ -24,12 +24,17 @@ wheel scroll of the coronal plane (full quality), rotation by the axial plane's 
 (preview); beside them a bare script (three ``vtkImageReslice`` -> window/level ->
 ``vtkImageActor`` windows of the same size, all three re-sliced and drawn a frame). The
 3-D view (600x450, the decimated volume as the window shows it): first (coarse)
-picture, refined to still quality, and the longest GUI-thread stall meanwhile (a 10 ms
-QTimer heartbeat's longest gap, from the view's creation to the refined picture);
-turned while dragging, p50/p95, beside the bare fixed-point mapper on the same input in
-a window of that size. The planes' frames are also given as CPU time (all threads of the
-process, GL's included): on a shared machine that figure moves far less than the wall
-clock with the other processes' load.
+picture, refined to still quality (the still picture drawn by the view's worker thread
+and shown); turned while dragging, p50/p95; the still refinement after the release
+(release to still picture on screen) and a preset change (to still picture); the
+longest GUI-thread stall over all of it (a 10 ms QTimer heartbeat's longest gap while
+the event loop runs; a dragging frame is a stall of its length; opening also without
+the window's own first frame, its GL set-up, which any VTK view pays). Beside them the bare
+fixed-point mapper on the same input in a window of that size: turned, and its still
+frame, which a plain VTK window draws on the GUI thread (so that is its stall).
+The planes' frames are also given as CPU time (all threads of the process, GL's
+included): on a shared machine that figure moves far less than the wall clock with the
+other processes' load.
 Figures, not pass/fail.
 
     python benchmarks/mpr_bench.py            # full (a few minutes on 2 cores)
@@ -347,34 +352,54 @@ def bench_screen(volume: MprVolume, frames: int) -> dict[str, float]:
     heartbeat.setInterval(10)
     heartbeat.timeout.connect(lambda: beats.append(time.perf_counter()))
     heartbeat.start()
+
+    def until_refined(start: float) -> tuple[float, float]:
+        """Run the event loop until the still picture is shown: (ms, longest stall ms)."""
+        while not volume_view.refined:
+            app.processEvents()
+            time.sleep(0.005)
+        end = time.perf_counter()
+        gaps = np.diff([start, *[t for t in beats if start <= t <= end], end])
+        return (end - start) * 1000.0, float(gaps.max()) * 1000.0
+
     host = QWidget()  # as in the window: the view's progress bar paints on a plain parent
     layout = QVBoxLayout(host)
     layout.setContentsMargins(0, 0, 0, 0)
+    start = time.perf_counter()
     volume_view = Qt3DView(volume)
     layout.addWidget(volume_view)
     host.resize(600, 450)
     host.show()
-    start = time.perf_counter()
+    while not volume_view.preparation_started:  # the window's first frame (GL set-up) drawn
+        app.processEvents()
+        time.sleep(0.005)
+    gl_ready = time.perf_counter()
     while not volume_view.first_shown:
         app.processEvents()
         time.sleep(0.005)
     first = (time.perf_counter() - start) * 1000.0
-    while not volume_view.refined:  # the coarse first picture refined in timer steps
-        app.processEvents()
-        time.sleep(0.005)
-    end = time.perf_counter()
-    refined = (end - start) * 1000.0
-    heartbeat.stop()
-    stall = float(np.diff([start, *[t for t in beats if start <= t <= end], end]).max()) * 1000
+    refined, open_stall = until_refined(start)  # coarse first picture, then the worker's
+    _after_gl, open_stall_after_gl = until_refined(gl_ready)
     assert volume_view.scene is not None
     camera = volume_view.renderer.GetActiveCamera()
+    volume_view._go_live()  # as a button press: the still picture gives way to live frames
     volume_view.scene.set_interactive(True)
     rotation = []
     for _ in range(frames):
         camera.Azimuth(5.0)
         rotation.append(_timed(volume_view.render_now))
-    volume_view.scene.set_interactive(False)
-    still = _timed(volume_view.render_now)
+    released = time.perf_counter()
+    volume_view.scene.set_interactive(False)  # as the release does
+    volume_view.refine()
+    still, release_stall = until_refined(released)
+    worker_still = (
+        volume_view.still_worker.last_draw_s * 1000.0 if volume_view.still_worker else 0.0
+    )
+    changed = time.perf_counter()
+    volume_view.set_preset("CT-Soft-Tissue")
+    preset_change, preset_stall = until_refined(changed)
+    heartbeat.stop()
+    pictures = volume_view.still_worker.pictures_drawn if volume_view.still_worker else 0
     shown_input = volume_view.scene.volume
     volume_view.close_vtk()
     host.close()
@@ -382,10 +407,19 @@ def bench_screen(volume: MprVolume, frames: int) -> dict[str, float]:
         **planes,
         "screen_3d_first_image_ms": first,
         "screen_3d_refined_ms": refined,
-        "screen_3d_longest_gui_stall_ms": stall,
         "screen_3d_rotation_p50_ms": _p(rotation, 50),
         "screen_3d_rotation_p95_ms": _p(rotation, 95),
         "screen_3d_still_ms": still,
+        "screen_3d_worker_still_draw_ms": worker_still,
+        "screen_3d_preset_change_ms": preset_change,
+        "screen_3d_open_stall_ms": open_stall,
+        "screen_3d_open_stall_after_gl_setup_ms": open_stall_after_gl,
+        "screen_3d_release_stall_ms": release_stall,
+        "screen_3d_preset_stall_ms": preset_stall,
+        "screen_3d_longest_gui_stall_ms": max(
+            open_stall, release_stall, preset_stall, max(rotation)
+        ),
+        "screen_3d_worker_pictures": float(pictures),
         **_bare_screen_3d(shown_input, frames),
     }
 
@@ -450,7 +484,8 @@ def _bare_screen_planes(volume: MprVolume, frames: int) -> dict[str, float]:
 
 def _bare_screen_3d(volume: MprVolume, frames: int) -> dict[str, float]:
     """The fixed-point mapper on `volume` in an on-screen 600x450 window, CT-Bone, shaded,
-    AutoAdjustSampleDistances with a desired update rate of 10 while turning."""
+    AutoAdjustSampleDistances with a desired update rate of 10 while turning; then one
+    still frame (one-voxel steps, every pixel), drawn where a plain script draws it."""
     import vtkmodules.vtkRenderingOpenGL2
     import vtkmodules.vtkRenderingVolumeOpenGL2  # noqa: F401
     from vtkmodules.util.numpy_support import numpy_to_vtk
@@ -498,10 +533,15 @@ def _bare_screen_3d(volume: MprVolume, frames: int) -> dict[str, float]:
     for _ in range(frames):
         renderer.GetActiveCamera().Azimuth(5.0)
         rotation.append(_timed(window.Render))
+    mapper.SetAutoAdjustSampleDistances(False)
+    mapper.SetSampleDistance(1.0)
+    mapper.SetImageSampleDistance(1.0)
+    still = _timed(window.Render)
     window.Finalize()
     return {
         "bare_screen_3d_rotation_p50_ms": _p(rotation, 50),
         "bare_screen_3d_rotation_p95_ms": _p(rotation, 95),
+        "bare_screen_3d_still_ms": still,
     }
 
 
@@ -540,6 +580,9 @@ def run(quick: bool, screen: bool = False) -> dict[str, float]:
         )
         out["ratio_screen_3d_rotation_p50_vs_bare"] = (
             out["screen_3d_rotation_p50_ms"] / out["bare_screen_3d_rotation_p50_ms"]
+        )
+        out["ratio_screen_3d_still_vs_bare"] = (
+            out["screen_3d_still_ms"] / out["bare_screen_3d_still_ms"]
         )
     out["peak_rss_mb"] = _status_mb("VmHWM")
     out["ratio_mpr_move_p50_vs_bare"] = out["crosshair_move_p50_ms"] / out["bare_move_p50_ms"]

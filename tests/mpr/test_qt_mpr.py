@@ -157,9 +157,11 @@ def test_3d_preparation_never_stalls_the_gui_thread(qtbot) -> None:  # type: ign
     view.sig_prepared.connect(lambda: prepared.append(time.perf_counter()))
     QVBoxLayout(window).addWidget(view)
     window.resize(500, 500)
-    window.show()  # the window's own GL set-up, as any VTK view's; the worker is running
-    started = time.perf_counter()
+    window.show()
     try:
+        # the window's own first frame (its GL set-up, as any VTK view's), then the worker
+        qtbot.waitUntil(lambda: view.preparation_started, timeout=30_000)
+        started = time.perf_counter()
         qtbot.waitUntil(lambda: bool(prepared), timeout=120_000)
         during = [t for t in beats if started <= t <= prepared[0]]
         gaps = np.diff([started, *during, prepared[0]])

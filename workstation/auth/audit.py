@@ -8,7 +8,6 @@ a canonical JSON form, so editing, removing or reordering any row breaks
 
 from __future__ import annotations
 
-import enum
 import hashlib
 import json
 import logging
@@ -27,6 +26,7 @@ from workstation.auth.errors import PermissionDenied
 from workstation.auth.permissions import Permission, require
 from workstation.auth.schema import audit_events
 from workstation.events import Event
+from workstation.i18n.labelled_enum import N_, LabelledStrEnum
 from workstation.storage.row_records import record_from_row
 
 if TYPE_CHECKING:
@@ -38,40 +38,43 @@ GENESIS_HASH = "0" * 64
 MAX_DETAIL_CHARS = 4000
 
 
-class AuditAction(enum.StrEnum):
-    LOGIN = "login"
-    LOGIN_FAILED = "login_failed"
-    LOGOUT = "logout"
-    LOCK = "lock"
-    UNLOCK = "unlock"
-    UNLOCK_FAILED = "unlock_failed"
-    SESSION_EXPIRED = "session_expired"
-    PERMISSION_DENIED = "permission_denied"
-    STUDY_OPEN = "study_open"
-    STUDY_IMPORT = "study_import"
-    STUDY_RETRIEVE = "study_retrieve"
-    STUDY_EXPORT = "study_export"
-    STUDY_SEND = "study_send"
-    STUDY_DELETE = "study_delete"
-    REPORT_CREATE = "report_create"
-    REPORT_UPDATE = "report_update"
-    REPORT_SIGN = "report_sign"
-    REPORT_SEND = "report_send"
-    REPORT_AMEND = "report_amend"
-    REPORT_EXPORT = "report_export"
-    REPORT_PRINT = "report_print"
-    SIGNING_CA_INIT = "signing_ca_init"
-    SIGNING_ENROLL = "signing_enroll"
-    SIGNING_REVOKE = "signing_revoke"
-    USER_CREATE = "user_create"
-    USER_UPDATE = "user_update"
-    SETTINGS_CHANGE = "settings_change"
+class AuditAction(LabelledStrEnum):
+    """What an audit event records; the label is the action in words for the audit log
+    window."""
+
+    LOGIN = "login", N_("Log in")
+    LOGIN_FAILED = "login_failed", N_("Failed login")
+    LOGOUT = "logout", N_("Log out")
+    LOCK = "lock", N_("Screen locked")
+    UNLOCK = "unlock", N_("Screen unlocked")
+    UNLOCK_FAILED = "unlock_failed", N_("Failed unlock")
+    SESSION_EXPIRED = "session_expired", N_("Session expired")
+    PERMISSION_DENIED = "permission_denied", N_("Refused: not permitted")
+    STUDY_OPEN = "study_open", N_("Study opened")
+    STUDY_IMPORT = "study_import", N_("Import")
+    STUDY_RETRIEVE = "study_retrieve", N_("Retrieve")
+    STUDY_EXPORT = "study_export", N_("Export")
+    STUDY_SEND = "study_send", N_("Send")
+    STUDY_DELETE = "study_delete", N_("Study deleted")
+    REPORT_CREATE = "report_create", N_("Report created")
+    REPORT_UPDATE = "report_update", N_("Report changed")
+    REPORT_SIGN = "report_sign", N_("Report signed")
+    REPORT_SEND = "report_send", N_("Report sent")
+    REPORT_AMEND = "report_amend", N_("Report amended")
+    REPORT_EXPORT = "report_export", N_("Report exported")
+    REPORT_PRINT = "report_print", N_("Report printed")
+    SIGNING_CA_INIT = "signing_ca_init", N_("Signing CA set up")
+    SIGNING_ENROLL = "signing_enroll", N_("Signing certificate issued")
+    SIGNING_REVOKE = "signing_revoke", N_("Signing certificate revoked")
+    USER_CREATE = "user_create", N_("User created")
+    USER_UPDATE = "user_update", N_("User changed")
+    SETTINGS_CHANGE = "settings_change", N_("Settings changed")
 
 
-class Outcome(enum.StrEnum):
-    SUCCESS = "success"
-    FAILURE = "failure"
-    DENIED = "denied"
+class Outcome(LabelledStrEnum):
+    SUCCESS = "success", N_("done")
+    FAILURE = "failure", N_("failed")
+    DENIED = "denied", N_("refused")
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,10 @@ reason.  Each signed version keeps its PDF and the PDF's SHA-256.
 from __future__ import annotations
 
 import datetime as dt
-import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+
+from workstation.i18n.labelled_enum import N_, LabelledStrEnum
 
 #: Section keys in the order a report prints them.
 SECTION_KEYS: tuple[str, ...] = (
@@ -24,12 +25,12 @@ SECTION_KEYS: tuple[str, ...] = (
 LANGUAGES: tuple[str, ...] = ("en", "ru", "es", "fr", "de")
 
 
-class ReportStatus(enum.StrEnum):
-    DRAFT = "draft"
-    PRELIMINARY = "preliminary"
-    FINAL = "final"
+class ReportStatus(LabelledStrEnum):
+    DRAFT = "draft", N_("draft")
+    PRELIMINARY = "preliminary", N_("preliminary")
+    FINAL = "final", N_("final")
     #: A final version that a later amendment replaced.
-    SUPERSEDED = "superseded"
+    SUPERSEDED = "superseded", N_("superseded")
 
 
 #: Allowed status changes (final only by signing, superseded only by amending).

@@ -13,20 +13,29 @@ scalar tables) needs none of the shown window: :meth:`VtkVolumeScene.prepare` ru
 on any thread (the Qt view runs it on a worker), and :meth:`VtkVolumeScene.attach`
 then puts the ready volume into a renderer on the GUI thread; the first render finds
 the gradients computed.
+
+:class:`OffscreenPicture` is a private offscreen window with its own scene: the CLI's
+:func:`render_offscreen` draws one picture with it, and the 3-D view's still-picture
+worker (:mod:`~workstation.mpr._vtk.vtk_still_render_worker`) keeps one on its thread,
+its scene sharing the view's vtkImageData read-only. What a picture shows travels
+between threads as plain values: a :class:`SceneLook` (preset, shift, blend, crop) and a
+:class:`CameraPose`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import vtkmodules.vtkRenderingOpenGL2
 import vtkmodules.vtkRenderingVolumeOpenGL2  # noqa: F401  (registers the volume factories)
 from vtkmodules.util.numpy_support import vtk_to_numpy
 from vtkmodules.vtkCommonCore import vtkCommand
-from vtkmodules.vtkCommonDataModel import vtkPiecewiseFunction, vtkPolyData
+from vtkmodules.vtkCommonDataModel import vtkImageData, vtkPiecewiseFunction, vtkPolyData
 from vtkmodules.vtkRenderingCore import (
     vtkActor,
+    vtkCamera,
     vtkColorTransferFunction,
     vtkRenderer,
     vtkRenderWindow,
@@ -56,34 +65,113 @@ INTERACTIVE_MAX_IMAGE_SAMPLE_DISTANCE = 4.0
 STILL_SAMPLE_DISTANCE = 1.0
 INTERACTIVE_SAMPLE_DISTANCE = 2.0
 OFFSCREEN_SAMPLE_DISTANCE = 0.5
-#: After the first picture and after each change the view refines in steps, each one
-#: frame on the GUI thread: (ray step in voxels, ray spacing in screen pixels). The
-#: first is as coarse as a dragging frame (~30 ms for the 255-slice CT's decimated
-#: volume in a 600x450 view), the last is the still quality (~140 ms there, where one
-#: full-quality first frame took 0.3-0.7 s with the mapper's first-frame set-up).
-REFINEMENT_STEPS = ((INTERACTIVE_SAMPLE_DISTANCE, INTERACTIVE_MAX_IMAGE_SAMPLE_DISTANCE),
-                    (INTERACTIVE_SAMPLE_DISTANCE, 2.0))  # fmt: skip
+#: After the first picture and after each change the view draws these refinement
+#: steps, each one frame on the GUI thread: (ray step in voxels, ray spacing in screen
+#: pixels); one, as coarse as a dragging frame (~30 ms for the 255-slice CT's decimated
+#: volume in a 600x450 view). The still quality (one voxel, every pixel: ~140 ms there
+#: on a quiet machine, 220-500 ms under load) is not drawn on the GUI thread: a worker
+#: draws it offscreen and the view shows the finished picture. (An intermediate step at
+#: a two-pixel ray spacing cost the GUI thread 50-180 ms and only delayed the still.)
+REFINEMENT_STEPS = ((INTERACTIVE_SAMPLE_DISTANCE, INTERACTIVE_MAX_IMAGE_SAMPLE_DISTANCE),)
+#: Background of the 3-D view (and of its still pictures drawn offscreen).
+VIEW_BACKGROUND = (0.05, 0.05, 0.08)
 #: Voxels the interactive 3-D view renders at most (a 512 x 512 x 500 CT is shown from
 #: every second voxel: its first image takes ~1/8 of the time; offscreen keeps all).
 SCREEN_MAX_VOXELS = 40_000_000
 
 
+@dataclass(frozen=True)
+class SceneLook:
+    """What a picture of the volume shows, the camera aside: preset moved by `shift`
+    modality units, blend mode, crop box (fractions, or None)."""
+
+    preset: VolumePreset
+    shift: float = 0.0
+    blend: str = "composite"
+    crop: tuple[float, ...] | None = None
+
+
+@dataclass(frozen=True)
+class CameraPose:
+    """A camera as plain values (a copy that another thread may read)."""
+
+    position: tuple[float, float, float]
+    focal_point: tuple[float, float, float]
+    view_up: tuple[float, float, float]
+    view_angle: float
+    parallel_projection: bool
+    parallel_scale: float
+    clipping_range: tuple[float, float]
+
+
+def camera_pose(camera: vtkCamera) -> CameraPose:
+    return CameraPose(
+        position=tuple(camera.GetPosition()),  # type: ignore[arg-type]
+        focal_point=tuple(camera.GetFocalPoint()),  # type: ignore[arg-type]
+        view_up=tuple(camera.GetViewUp()),  # type: ignore[arg-type]
+        view_angle=camera.GetViewAngle(),
+        parallel_projection=bool(camera.GetParallelProjection()),
+        parallel_scale=camera.GetParallelScale(),
+        clipping_range=tuple(camera.GetClippingRange()),  # type: ignore[arg-type]
+    )
+
+
+def set_camera_pose(camera: vtkCamera, pose: CameraPose) -> None:
+    camera.SetPosition(*pose.position)
+    camera.SetFocalPoint(*pose.focal_point)
+    camera.SetViewUp(*pose.view_up)
+    camera.SetViewAngle(pose.view_angle)
+    camera.SetParallelProjection(pose.parallel_projection)
+    camera.SetParallelScale(pose.parallel_scale)
+    camera.SetClippingRange(*pose.clipping_range)
+
+
+#: The class of render window VTK's factory picks here (remembered: see offscreen_window).
+_window_class: type[vtkRenderWindow] | None = None
+
+
+def remember_window_class(window: vtkRenderWindow) -> None:
+    """Make later offscreen windows of `window`'s class (one the factory picked)."""
+    global _window_class
+    _window_class = type(window)
+
+
+def offscreen_window(size: tuple[int, int]) -> vtkRenderWindow:
+    """A new offscreen render window of `size`. Asking VTK's factory for a window
+    probes the display each time (30-50 ms, ~150 ms the first time, 3x that under
+    load), holding Python's GIL, so a worker thread asking stalls the GUI thread: the
+    class picked once (or by the screen's window, :func:`remember_window_class`) is
+    made directly, which takes no time."""
+    if _window_class is None:
+        window = vtkRenderWindow()
+        remember_window_class(window)
+    else:
+        window = _window_class()
+    window.SetOffScreenRendering(True)
+    window.SetSize(*size)
+    return window
+
+
 class VtkVolumeScene:
     """A volume, its mapper and property, in `renderer` (or none yet: :meth:`attach`);
     with `max_voxels`, a decimated copy of a larger volume is rendered
-    (:meth:`MprVolume.decimated`). Building it touches no render window."""
+    (:meth:`MprVolume.decimated`); with `image`, the vtkImageData of `volume` that
+    another scene built is shared (read-only), so that a second scene, on another
+    thread, needs no second copy. Building it touches no render window."""
 
     def __init__(
         self,
         volume: MprVolume,
         renderer: vtkRenderer | None = None,
         max_voxels: int | None = None,
+        image: vtkImageData | None = None,
     ) -> None:
         volume = volume.decimated(max_voxels) if max_voxels else volume
         self.volume = volume
         self.renderer = vtkRenderer() if renderer is None else renderer
         self._keep_alive = volume.voxels
-        self.image = image_data_of(volume)
+        self.image = image_data_of(volume) if image is None else image
+        self.look: SceneLook | None = None
         self.mapper = vtkFixedPointVolumeRayCastMapper()
         self.mapper.SetInputData(self.image)
         self.mapper.SetAutoAdjustSampleDistances(False)
@@ -107,9 +195,7 @@ class VtkVolumeScene:
         Python's GIL inside ``Render()``, so a worker thread can run this while the GUI
         thread keeps going. The gradients are computed even for an unshaded preset, so
         that a later switch to a shaded one does not stall the GUI thread either."""
-        window = vtkRenderWindow()
-        window.SetOffScreenRendering(True)
-        window.SetSize(2, 2)
+        window = offscreen_window((2, 2))
         renderer = vtkRenderer()
         window.AddRenderer(renderer)
         renderer.AddVolume(self.actor)
@@ -162,6 +248,17 @@ class VtkVolumeScene:
             "minip": self.mapper.SetBlendModeToMinimumIntensity,
         }[blend]()
 
+    def show_look(self, look: SceneLook) -> None:
+        """Preset, shift, blend and crop of `look` (only what differs from the last)."""
+        last = self.look
+        if last is None or (last.preset, last.shift, last.blend) != (
+            look.preset, look.shift, look.blend,
+        ):  # fmt: skip
+            self.set_preset(look.preset, shift=look.shift, blend=look.blend)
+        if last is None or last.crop != look.crop:
+            self.set_crop(look.crop)
+        self.look = look
+
     def set_iso_surface(self, surface: vtkPolyData | None) -> None:
         """Show `surface` (from :func:`~workstation.mpr._vtk.vtk_iso_surface.iso_surface`
         of this scene's volume) instead of the ray-cast volume; None shows the volume."""
@@ -193,9 +290,9 @@ class VtkVolumeScene:
             self.mapper.SetSampleDistance(self.still_sample_distance)
             self.mapper.SetImageSampleDistance(1.0)
 
-    def refinement_steps(self) -> list[tuple[float, float]]:
-        """(ray step, ray spacing) of each refinement frame, coarse first, still last."""
-        return [*REFINEMENT_STEPS, (self.still_sample_distance, 1.0)]
+    def still_quality(self) -> tuple[float, float]:
+        """(ray step, ray spacing) of a still picture."""
+        return (self.still_sample_distance, 1.0)
 
     def set_fixed_quality(self, sample_distance: float, image_sample_distance: float) -> None:
         """Draw the next frames with this ray step (voxels) and ray spacing (screen
@@ -244,9 +341,63 @@ def renderer_in(window: vtkRenderWindow) -> vtkRenderer:
     ray-cast picture."""
     window.SetMultiSamples(0)
     renderer = vtkRenderer()
-    renderer.SetBackground(0.05, 0.05, 0.08)
+    renderer.SetBackground(*VIEW_BACKGROUND)
     window.AddRenderer(renderer)
     return renderer
+
+
+class OffscreenPicture:
+    """A private offscreen window with its own renderer and :class:`VtkVolumeScene`
+    that draws still pictures as RGB arrays (the CLI's picture, the 3-D view's still
+    frames). Make, use and close it on one thread: its GL context is that thread's.
+    With `image`, the scene shares another scene's vtkImageData of `volume` read-only
+    (nobody may change it meanwhile); else `volume` is drawn as it is."""
+
+    def __init__(
+        self,
+        volume: MprVolume,
+        *,
+        image: vtkImageData | None = None,
+        size: tuple[int, int] = (512, 512),
+        background: tuple[float, float, float] = (0.0, 0.0, 0.0),
+        sample_distance: float = OFFSCREEN_SAMPLE_DISTANCE,
+    ) -> None:
+        self.window = offscreen_window(size)
+        self.window.SetMultiSamples(0)  # as the on-screen view: a ray-cast picture gains nothing
+        self.renderer = vtkRenderer()
+        self.renderer.SetBackground(*background)
+        self.window.AddRenderer(self.renderer)
+        self.scene = VtkVolumeScene(volume, self.renderer, image=image)
+        self.scene.still_sample_distance = sample_distance
+        self.scene.set_interactive(False)
+
+    def draw(
+        self, look: SceneLook, pose: CameraPose | None = None, size: tuple[int, int] | None = None
+    ) -> np.ndarray | None:
+        """The picture of `look` seen by `pose` (None: the scene's camera as it is), at
+        `size` (None: as it is); None when :meth:`abort` stopped it."""
+        if size is not None and tuple(self.window.GetSize()) != tuple(size):
+            self.window.SetSize(*size)
+        self.scene.show_look(look)
+        if pose is not None:
+            set_camera_pose(self.renderer.GetActiveCamera(), pose)
+        self.window.Render()
+        if self.window.GetAbortRender():
+            return None
+        return grab_rgb(self.window, rerender=False)
+
+    def allow(self) -> None:
+        """Clear an earlier :meth:`abort` before the next picture."""
+        self.window.SetAbortRender(False)
+
+    def abort(self) -> None:
+        """Ask the picture being drawn to stop (any thread: the mapper polls the flag
+        between ray bundles; :meth:`draw` then returns None)."""
+        self.window.SetAbortRender(True)
+
+    def close(self) -> None:
+        self.scene.close()
+        self.window.Finalize()
 
 
 def render_offscreen(
@@ -264,32 +415,27 @@ def render_offscreen(
     """One still picture, (rows, columns, 3) uint8 RGB; with `iso_value` (modality
     units) the iso-surface there instead of the ray-cast volume (cropped by `crop`
     too)."""
-    window = vtkRenderWindow()
-    window.SetOffScreenRendering(True)
-    window.SetSize(*size)
-    renderer = vtkRenderer()
-    renderer.SetBackground(0.0, 0.0, 0.0)
-    window.AddRenderer(renderer)
-    scene = VtkVolumeScene(volume, renderer)
-    scene.still_sample_distance = OFFSCREEN_SAMPLE_DISTANCE
-    scene.set_interactive(False)
+    picture = OffscreenPicture(volume, size=size)
     try:
-        scene.set_preset(preset, shift=shift, blend=blend)
-        scene.set_crop(crop)
+        look = SceneLook(preset, shift, blend, None if crop is None else tuple(crop))
+        picture.scene.show_look(look)
         if iso_value is not None:
-            scene.set_iso_surface(iso_surface(volume, iso_value, crop=crop))
-        scene.reset_camera(azimuth_deg, elevation_deg)
-        window.Render()
-        return grab_rgb(window)
+            picture.scene.set_iso_surface(iso_surface(volume, iso_value, crop=crop))
+        picture.scene.reset_camera(azimuth_deg, elevation_deg)
+        rgb = picture.draw(look)
+        if rgb is None:  # nobody else holds this private window to abort it
+            raise RuntimeError("the offscreen picture was aborted")
+        return rgb
     finally:
-        scene.close()
-        window.Finalize()
+        picture.close()
 
 
-def grab_rgb(window: vtkRenderWindow) -> np.ndarray:
-    """The window's picture as (rows, columns, 3) uint8, top row first."""
+def grab_rgb(window: vtkRenderWindow, *, rerender: bool = True) -> np.ndarray:
+    """The window's picture as (rows, columns, 3) uint8, top row first; without
+    `rerender`, as last drawn (VTK 9 reads its own framebuffer: no second frame)."""
     grab = vtkWindowToImageFilter()
     grab.SetInput(window)
+    grab.SetShouldRerender(rerender)
     grab.SetInputBufferTypeToRGB()
     grab.ReadFrontBufferOff()
     grab.Update()

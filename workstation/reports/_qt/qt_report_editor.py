@@ -47,15 +47,6 @@ logger = logging.getLogger(__name__)
 AUTOSAVE_MS = 1500
 
 
-def status_label(status: ReportStatus) -> str:
-    return {
-        ReportStatus.DRAFT: _("draft"),
-        ReportStatus.PRELIMINARY: _("preliminary"),
-        ReportStatus.FINAL: _("final"),
-        ReportStatus.SUPERSEDED: _("superseded"),
-    }[status]
-
-
 class QtSignaturePanel(QLabel):
     """Signed by whom and when, intact/trusted; anything else NOT SIGNED in red."""
 
@@ -280,9 +271,7 @@ class QtReportEditor(QWidget):
             self.status_label.setText(_("No report for this study yet"))
         else:
             self.status_label.setText(
-                _("{status} · version {version}").format(
-                    status=status_label(r.status), version=r.version
-                )
+                _("{status} · version {version}").format(status=r.status.label, version=r.version)
             )
 
     def _show_signature(self, result: Verification | None) -> None:

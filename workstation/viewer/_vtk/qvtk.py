@@ -77,26 +77,9 @@ class ViewerRenderWidget(QVTKRenderWindowInteractor):
             logger.debug("render window already gone")
 
     # Qt input is handled by subclasses; the base class would forward it to VTK.
-    def mousePressEvent(self, ev) -> None:
+    def _ignore_input(self, ev) -> None:
         ev.ignore()
 
-    def mouseReleaseEvent(self, ev) -> None:
-        ev.ignore()
-
-    def mouseMoveEvent(self, ev) -> None:
-        ev.ignore()
-
-    def wheelEvent(self, ev) -> None:
-        ev.ignore()
-
-    def keyPressEvent(self, ev) -> None:
-        ev.ignore()
-
-    def keyReleaseEvent(self, ev) -> None:
-        ev.ignore()
-
-    def enterEvent(self, ev) -> None:
-        ev.ignore()
-
-    def leaveEvent(self, ev) -> None:
-        ev.ignore()
+    mousePressEvent = mouseReleaseEvent = mouseMoveEvent = _ignore_input
+    wheelEvent = keyPressEvent = keyReleaseEvent = _ignore_input
+    enterEvent = leaveEvent = _ignore_input
