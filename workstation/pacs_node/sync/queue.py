@@ -314,17 +314,7 @@ class SyncQueue:
                 return None
         with self._writes.begin() as conn:
             for job_id in conn.execute(stmt.limit(20)).scalars():
-                claimed = conn.execute(
-                    sa.update(t.jobs)
-                    .where(t.jobs.c.id == job_id, due)
-                    .values(
-                        state=str(JobState.RUNNING),
-                        lease_owner=self.owner,
-                        lease_until=now + dt.timedelta(seconds=self.lease_s),
-                        attempts=t.jobs.c.attempts + 1,
-                        updated_at=now,
-                    )
-                ).rowcount
+                claimed = self._take(conn, job_id, due, now)
                 if claimed:
                     break
             else:
@@ -370,17 +360,7 @@ class SyncQueue:
                     break
                 if group not in allowed or group in blocked:
                     continue
-                claimed = conn.execute(
-                    sa.update(t.jobs)
-                    .where(t.jobs.c.id == job_id, due)
-                    .values(
-                        state=str(JobState.RUNNING),
-                        lease_owner=self.owner,
-                        lease_until=now + dt.timedelta(seconds=self.lease_s),
-                        attempts=t.jobs.c.attempts + 1,
-                        updated_at=now,
-                    )
-                ).rowcount
+                claimed = self._take(conn, job_id, due, now)
                 if claimed:
                     taken.append(job_id)
                 else:
@@ -564,6 +544,22 @@ class SyncQueue:
             t.jobs.c.lease_owner == self.owner,
             t.jobs.c.state == str(JobState.RUNNING),
         )
+
+    def _take(self, conn: Connection, job_id: int, due: Any, now: dt.datetime) -> bool:
+        """Lease job `job_id` to this owner if it is still `due` (another owner may have
+        taken it since it was read); one more attempt is counted."""
+        taken = conn.execute(
+            sa.update(t.jobs)
+            .where(t.jobs.c.id == job_id, due)
+            .values(
+                state=str(JobState.RUNNING),
+                lease_owner=self.owner,
+                lease_until=now + dt.timedelta(seconds=self.lease_s),
+                attempts=t.jobs.c.attempts + 1,
+                updated_at=now,
+            )
+        ).rowcount
+        return bool(taken)
 
     def _notify(self, job_id: int) -> None:
         if not len(self.changed):
