@@ -24,7 +24,6 @@ database are removed even when the test fails.
 
 from __future__ import annotations
 
-import errno
 import io
 import os
 import secrets
@@ -41,6 +40,7 @@ import requests
 
 from tests.auth.conftest import MemoryKeyring
 from tests.harness.auth_api import AuthApiServer
+from tests.harness.full_disk import fill_disk
 
 pytestmark = [pytest.mark.network, pytest.mark.postgres]
 
@@ -109,21 +109,6 @@ def small_disk_api(postgres: Any) -> Iterator[tuple[AuthApiServer, Path]]:
         subprocess.run(["umount", "-l", str(mount)], capture_output=True, timeout=30,
                        check=False)  # fmt: skip
         shutil.rmtree(root, ignore_errors=True)
-
-
-def _fill(folder: Path) -> Path:
-    """A ballast file that takes the disk's last byte."""
-    ballast = folder / "ballast"
-    with ballast.open("wb", buffering=0) as f:
-        for size in (1 << 20, 1 << 12, 1):
-            while True:
-                try:
-                    f.write(b"\0" * size)
-                except OSError as exc:
-                    if exc.errno != errno.ENOSPC:
-                        raise
-                    break
-    return ballast
 
 
 def _batch(n: int) -> dict[str, Any]:
@@ -200,7 +185,7 @@ def test_postgres_out_of_disk_is_507_nothing_acknowledged_is_lost_and_it_recover
     assert forwarder.pending() == 0
     refresh_tokens = [server.login(name, password)["refresh_token"] for _ in range(2)]
 
-    ballast = _fill(mount)
+    ballast = fill_disk(mount)
     try:
         # Audit batches until refused: each refusal is a 507 (no 500, no 2xx unkept).
         refused_batches: list[dict[str, Any]] = []

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +22,7 @@ import pytest
 from tests.app.synthetic import write_study
 from tests.harness.faults import freeze, kill_9, thaw
 from tests.harness.ports import wait_until
+from tests.pacs_node.sync.central_sync import finish_sync_run, start_sync_run
 from tests.reports.conftest import Site
 from tests.reports.outbox_site import outbox_actions, outbox_worker, sign_new
 from tests.reports.test_report_upstream_central import (
@@ -195,9 +194,6 @@ def test_kill_9_mid_batch_then_restart_delivers_every_report_exactly_once(
         f'[reports]\nupstream_stow_url = "{central.reports_url}"\n'
     )
     token = registry.login("dora", central_logins["dora"])["access_token"] + "\n"
-    cmd = [sys.executable, "-m", "workstation", "sync", "run", "--until-empty", "--timeout",
-           "120", "--token-stdin"]  # fmt: skip
-    env = {**os.environ, "WORKSTATION_HOME": str(ws_home)}
 
     def recorded() -> set[str]:
         return {r["sop_instance_uid"] for s in set(studies) for r in _registry_reports(registry, s)}
@@ -205,13 +201,7 @@ def test_kill_9_mid_batch_then_restart_delivers_every_report_exactly_once(
     assert central.process is not None
     freeze(central.process.pid)
     try:
-        proc = subprocess.Popen(
-            cmd, env=env, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL, text=True,
-        )  # fmt: skip
-        assert proc.stdin is not None
-        proc.stdin.write(token)
-        proc.stdin.close()
+        proc = start_sync_run(ws_home, token)
         wait_until(
             lambda: set(sop_uids) <= recorded() or proc.poll() is not None, 60,
             "the registry to take the batch",
@@ -224,10 +214,7 @@ def test_kill_9_mid_batch_then_restart_delivers_every_report_exactly_once(
     jobs = _publish_jobs(queue)
     assert {jobs[u].state for u in sop_uids} == {JobState.RUNNING}  # a dead process's lease
 
-    done = subprocess.run(
-        [*cmd, "--json"], env=env, input=token, capture_output=True, text=True, timeout=180,
-        check=False,
-    )  # fmt: skip
+    done = finish_sync_run(ws_home, token)
     assert done.returncode == 0, done.stdout + done.stderr
     jobs = _publish_jobs(queue)
     assert {jobs[u].state for u in sop_uids} == {JobState.DONE}

@@ -248,17 +248,8 @@ class Authenticator:
             tokens = self.central.refresh(session.tokens.refresh_token)
         except (InvalidCredentials, TokenInvalid) as exc:
             raise SessionExpired() from exc
-        except CentralStorageFull as exc:
-            session.central_problem = _(
-                "The central server at {url} cannot store anything at the moment (its disk "
-                "is full); you stay logged in, and the login is renewed when it can again."
-            ).format(url=exc.url)
-            raise
         except CentralUnavailable as exc:
-            session.central_problem = _(
-                "The central server at {url} cannot be reached; you stay logged in, and "
-                "the login is renewed when it answers again."
-            ).format(url=exc.url)
+            session.central_problem = _renewal_problem(exc)
             raise
         session.central_problem = ""
         session.replace_tokens(tokens)
@@ -329,3 +320,16 @@ def _wrong_unlock_message() -> str:
     from workstation.i18n import _
 
     return _("Wrong password. Only the user who locked the screen can unlock it.")
+
+
+def _renewal_problem(exc: CentralUnavailable) -> str:
+    """What the session shows while the central cannot renew its login."""
+    if isinstance(exc, CentralStorageFull):
+        return _(
+            "The central server at {url} cannot store anything at the moment (its disk "
+            "is full); you stay logged in, and the login is renewed when it can again."
+        ).format(url=exc.url)
+    return _(
+        "The central server at {url} cannot be reached; you stay logged in, and "
+        "the login is renewed when it answers again."
+    ).format(url=exc.url)

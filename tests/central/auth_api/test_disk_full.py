@@ -9,7 +9,6 @@ audit hash chain verifies.
 
 from __future__ import annotations
 
-import errno
 import os
 import shutil
 import subprocess
@@ -20,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.harness.auth_api import AuthApiServer
+from tests.harness.full_disk import fill_disk
 
 pytestmark = pytest.mark.network
 
@@ -48,21 +48,6 @@ def server_on_small_disk(tmp_path: Path) -> Iterator[AuthApiServer]:
                        check=False)  # fmt: skip
 
 
-def _fill(folder: Path) -> Path:
-    """Write a ballast file until the disk refuses another byte."""
-    ballast = folder / "ballast"
-    with ballast.open("wb", buffering=0) as f:
-        for size in (1 << 20, 1 << 12, 1):
-            while True:
-                try:
-                    f.write(b"\0" * size)
-                except OSError as exc:
-                    if exc.errno != errno.ENOSPC:
-                        raise
-                    break
-    return ballast
-
-
 def _events(n: int) -> dict[str, object]:
     return {
         "events": [
@@ -85,7 +70,7 @@ def test_writes_on_a_full_disk_are_507_and_succeed_once_space_is_freed(
     admin = server.admin_token()
     name, password = server.user_for("operator")
     assert server.request("POST", "/audit/events", token=token, json=_events(5)).status_code == 200
-    ballast = _fill(server.data_dir)
+    ballast = fill_disk(server.data_dir)
 
     statuses = []
     for _ in range(20):  # SQLite may still have free pages: write until it has none

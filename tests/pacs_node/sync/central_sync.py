@@ -5,6 +5,9 @@ study (asked over DICOMweb as its admin)."""
 from __future__ import annotations
 
 import dataclasses
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -47,3 +50,29 @@ def orthanc_study_instances(server: Any, study_uid: str) -> list[str]:
         return []
     rsp.raise_for_status()
     return [item["00080018"]["Value"][0] for item in rsp.json()]
+
+
+#: ``workstation sync run`` as a user starts it: drain the outbox, the token on stdin.
+SYNC_RUN = [sys.executable, "-m", "workstation", "sync", "run", "--until-empty", "--timeout",
+            "120", "--token-stdin"]  # fmt: skip
+
+
+def start_sync_run(home: Path, token: str) -> subprocess.Popen[str]:
+    """``workstation sync run`` of the workstation at ``home``, started in the background
+    with ``token`` (ending in a newline) on its standard input."""
+    proc = subprocess.Popen(
+        SYNC_RUN, env={**os.environ, "WORKSTATION_HOME": str(home)}, stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True,
+    )  # fmt: skip
+    assert proc.stdin is not None
+    proc.stdin.write(token)
+    proc.stdin.close()
+    return proc
+
+
+def finish_sync_run(home: Path, token: str) -> subprocess.CompletedProcess[str]:
+    """``workstation sync run --json`` of the workstation at ``home`` to its end."""
+    return subprocess.run(
+        [*SYNC_RUN, "--json"], env={**os.environ, "WORKSTATION_HOME": str(home)}, input=token,
+        capture_output=True, text=True, timeout=180, check=False,
+    )  # fmt: skip

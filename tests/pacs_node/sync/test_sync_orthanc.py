@@ -7,10 +7,7 @@ every instance exactly once.
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -20,8 +17,10 @@ import pytest
 from tests.harness.ports import wait_until
 from tests.pacs_node.dimse.data import write_study
 from tests.pacs_node.sync.central_sync import (
+    finish_sync_run,
     orthanc_study_instances,
     settings_for_central,
+    start_sync_run,
     sync_worker,
 )
 from workstation.config import load_settings
@@ -106,17 +105,8 @@ def test_kill_9_of_sync_run_resumes(central: Any, tmp_path: Path) -> None:
     with Archive.open(settings) as archive:
         study_uid, uids = _import(archive, tmp_path, 300)
         job_id = SyncQueue(archive.engine).enqueue_send_study(study_uid, uids, target="central")
-    env = {**os.environ, "WORKSTATION_HOME": str(home)}
     token = central.token("operator") + "\n"
-    cmd = [sys.executable, "-m", "workstation", "sync", "run", "--until-empty", "--timeout", "120",
-           "--token-stdin"]  # fmt: skip
-    proc = subprocess.Popen(
-        cmd, env=env, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL, text=True,
-    )  # fmt: skip
-    assert proc.stdin is not None
-    proc.stdin.write(token)
-    proc.stdin.close()
+    proc = start_sync_run(home, token)
     with Archive.open(settings) as archive:
         queue = SyncQueue(archive.engine)
         wait_until(
@@ -126,10 +116,7 @@ def test_kill_9_of_sync_run_resumes(central: Any, tmp_path: Path) -> None:
         proc.wait(timeout=30)
         partial = queue.job(job_id)
     assert partial is not None and partial.state is JobState.RUNNING and partial.done < 300
-    done = subprocess.run(
-        [*cmd, "--json"], env=env, input=token, capture_output=True, text=True, timeout=180,
-        check=False,
-    )  # fmt: skip
+    done = finish_sync_run(home, token)
     assert done.returncode == 0, done.stdout + done.stderr
     with Archive.open(settings) as archive:
         assert SyncQueue(archive.engine).job(job_id).state is JobState.DONE  # type: ignore[union-attr]
